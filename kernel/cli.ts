@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// The seqlab command line: install | kernel | run.
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { existsSync } from "fs";
+
+const VERSION: string = require("../../package.json").version;
+
+const program = new Command("seqlab")
+  .description("seqlab: a TypeScript Jupyter kernel and course on sequence models")
+  .version(VERSION)
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command("install")
+  .description("install the Jupyter kernelspec 'seqlab' (display name \"TypeScript (seqlab)\")")
+  .option("--user", "for the current user (the default)")
+  .option("--sys-prefix", "into the Python environment's prefix (sys.prefix)")
+  .option("--prefix <dir>", "into DIR/share/jupyter/kernels")
+  .action((o: { user?: boolean; sysPrefix?: boolean; prefix?: string }) => {
+    const chosen = [o.user, o.sysPrefix, o.prefix !== undefined].filter(Boolean).length;
+    if (chosen > 1) throw new InvalidArgumentError("choose one of --user, --sys-prefix and --prefix DIR");
+    const { install } = require("./install") as typeof import("./install");
+    const dir = install(o.prefix !== undefined ? { kind: "prefix", dir: o.prefix } : o.sysPrefix ? { kind: "sys-prefix" } : { kind: "user" });
+    console.log(`installed kernelspec seqlab in ${dir}`);
+  });
+
+program
+  .command("kernel")
+  .description("run the kernel (Jupyter starts this with a connection file)")
+  .requiredOption("-f, --connection-file <file>", "the connection file Jupyter wrote")
+  .action(async (o: { connectionFile: string }) => {
+    const { readConnectionFile } = require("./connection") as typeof import("./connection");
+    const { Kernel } = require("./kernel") as typeof import("./kernel");
+    const kernel = new Kernel(readConnectionFile(o.connectionFile));
+    await kernel.start();
+  });
+
+program
+  .command("run")
+  .description("execute notebooks headlessly and write them back executed")
+  .argument("<notebooks...>", "the .ipynb files to run, in order")
+  .option("--out <dir>", "write executed notebooks into DIR (default: in place)")
+  .option("--timeout <seconds>", "interrupt and fail a cell that runs longer", (v) => {
+    const n = Number(v);
+    if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number of seconds, got ${JSON.stringify(v)}`);
+    return n;
+  })
+  .action(async (files: string[], o: { out?: string; timeout?: number }) => {
+    const { runNotebook } = require("./runner") as typeof import("./runner");
+    for (const f of files) {
+      if (!existsSync(f)) throw new InvalidArgumentError(`no such notebook: ${f}`);
+      if (!f.endsWith(".ipynb")) throw new InvalidArgumentError(`expected a .ipynb notebook, got ${f}`);
+    }
+    let failed = 0;
+    for (const f of files) {
+      try {
+        const out = await runNotebook(f, { outDir: o.out, timeoutSec: o.timeout });
+        console.log(`ran ${f} -> ${out}`);
+      } catch (e) {
+        failed++;
+        console.error(`seqlab run: ${(e as Error).message}`);
+      }
+    }
+    if (failed) process.exitCode = 1;
+  });
+
+program.parseAsync(process.argv).catch((e) => {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode;
+    return;
+  }
+  console.error(`seqlab: ${e.message ?? e}`);
+  // exit now: a kernel's socket thread would keep the process alive
+  process.exit(2);
+});

@@ -1,0 +1,205 @@
+// Runs TypeScript cells: tslab's converter type-checks each cell against the declarations of the
+// cells before it and compiles it to CommonJS; we run it in this process (so state persists and
+// `vm`'s breakOnSigint can stop a synchronous loop), with interruptible awaits and mapped errors.
+import Module from "module";
+import * as path from "path";
+import * as vm from "vm";
+import { PACKAGE_ROOT, lastMaps, setupTypeScript } from "./tsenv";
+import { CellRegistry, ErrorContent, formatDiagnostics, formatError } from "./traceback";
+
+export class KeyboardInterrupt extends Error {
+  constructor() {
+    super("execution interrupted; variables defined before this cell are kept");
+    this.name = "KeyboardInterrupt";
+  }
+}
+
+export type Outcome =
+  | { ok: true; hasValue: boolean; value?: unknown }
+  | { ok: false; error: ErrorContent; interrupted: boolean };
+
+interface Converter {
+  convert(prevDecl: string, src: string): any;
+  inspect(prevDecl: string, src: string, position: number): any;
+  complete(prevDecl: string, src: string, position: number): { start: number; end: number; candidates: string[]; original?: any };
+  addModule(name: string, content: string, meta?: any): any[];
+  close(): void;
+}
+
+const WRAPPER_LINES = 1;
+
+export class Executor {
+  readonly ts: typeof import("typescript");
+  readonly cells = new CellRegistry();
+  private conv: Converter;
+  private prevDecl = "";
+  private readonly locals: Record<string, any>;
+  private readonly sideOutputs = new Map<string, string>();
+  private readonly sideModules = new Map<string, Module>();
+  private rejectInterrupt!: (e: Error) => void;
+  private interruptPromise!: Promise<never>;
+  private getCodeMetadata: (src: string) => { module?: string; mode?: string };
+
+  constructor(readonly rootDir: string) {
+    this.ts = setupTypeScript(rootDir) as any;
+    // Required only now: the converter must see the adapted typescript (tsenv.ts).
+    const { createConverter } = require("tslab/dist/converter");
+    this.getCodeMetadata = require("tslab/dist/metadata").getCodeMetadata;
+    this.conv = createConverter();
+    this.locals = createExports();
+    this.renewInterrupt();
+    const g = globalThis as any;
+    g.__seqlab__ = {
+      exports: this.locals,
+      require: this.wrapRequire(Module.createRequire(path.join(rootDir, "src.js")), rootDir),
+      guard: (x: unknown) =>
+        x !== null && (typeof x === "object" || typeof x === "function") && typeof (x as any).then === "function"
+          ? Promise.race([x as Promise<unknown>, this.interruptPromise])
+          : x,
+    };
+  }
+
+  get variables(): Record<string, unknown> {
+    return this.locals;
+  }
+
+  private renewInterrupt() {
+    this.interruptPromise = new Promise<never>((_, reject) => (this.rejectInterrupt = reject));
+    this.interruptPromise.catch(() => {});
+  }
+
+  /** Stop whatever awaits in cell code now; a synchronous loop is stopped by SIGINT itself. */
+  interrupt() {
+    this.rejectInterrupt(new KeyboardInterrupt());
+    this.renewInterrupt();
+  }
+
+  async execute(src: string, label: string, file: string): Promise<Outcome> {
+    const meta = this.getCodeMetadata(src);
+    if (meta.module) {
+      const diags = this.conv.addModule(meta.module, src, meta);
+      if (diags.length) return { ok: false, error: formatDiagnostics(diags, src, label), interrupted: false };
+      return { ok: true, hasValue: false };
+    }
+    if (meta.mode === "browser") {
+      return { ok: false, error: { ename: "Unsupported", evalue: "@browser cells are not supported by seqlab", traceback: ["@browser cells are not supported by seqlab"] }, interrupted: false };
+    }
+    const converted = this.conv.convert(this.prevDecl, src);
+    for (const out of converted.sideOutputs ?? []) {
+      this.sideModules.delete(out.path);
+      this.sideOutputs.set(out.path, out.data);
+    }
+    if (converted.diagnostics.length > 0) {
+      return { ok: false, error: formatDiagnostics(converted.diagnostics, src, label), interrupted: false };
+    }
+    if (!converted.output) {
+      this.prevDecl = converted.declOutput || "";
+      return { ok: true, hasValue: false };
+    }
+    this.cells.add(file, label, src, lastMaps, WRAPPER_LINES);
+    const head = converted.hasToplevelAwait ? "(async function(exports, require) {\n" : "(function(exports, require) {\n";
+    const code = head + converted.output + "\n})(__seqlab__.exports, __seqlab__.require)";
+    try {
+      const ret = vm.runInThisContext(code, { filename: file, breakOnSigint: true });
+      if (converted.hasToplevelAwait) await Promise.race([ret, this.interruptPromise]);
+    } catch (e) {
+      return this.failure(e);
+    }
+    this.prevDecl = converted.declOutput || "";
+    const name = converted.lastExpressionVar;
+    if (name && name in this.locals) {
+      const value = this.locals[name];
+      delete this.locals[name];
+      return { ok: true, hasValue: value !== undefined, value };
+    }
+    return { ok: true, hasValue: false };
+  }
+
+  private failure(e: unknown): Outcome {
+    const interrupted =
+      e instanceof KeyboardInterrupt || (e instanceof Error && /Script execution was interrupted by `SIGINT`/.test(e.message));
+    const err = interrupted && !(e instanceof KeyboardInterrupt) ? new KeyboardInterrupt() : e;
+    const error = formatError(err, this.cells);
+    if (err !== e) error.traceback.push(...formatError(e, this.cells).traceback.slice(1));
+    return { ok: false, error, interrupted };
+  }
+
+  /** Evaluate an expression against the current state without recording it (user_expressions). */
+  evaluate(expr: string): { ok: true; value: unknown } | { ok: false; error: ErrorContent } {
+    const converted = this.conv.convert(this.prevDecl, `(${expr})`);
+    if (converted.diagnostics.length) return { ok: false, error: formatDiagnostics(converted.diagnostics, expr, "expression") };
+    try {
+      vm.runInThisContext("(function(exports, require) {\n" + converted.output + "\n})(__seqlab__.exports, __seqlab__.require)", {
+        filename: "expression",
+      });
+      const name = converted.lastExpressionVar;
+      const value = name ? this.locals[name] : undefined;
+      if (name) delete this.locals[name];
+      return { ok: true, value };
+    } catch (e) {
+      return { ok: false, error: formatError(e, this.cells) };
+    }
+  }
+
+  complete(src: string, pos: number) {
+    return this.conv.complete(this.prevDecl, src, pos);
+  }
+
+  inspect(src: string, pos: number) {
+    return this.conv.inspect(this.prevDecl, src, pos);
+  }
+
+  close() {
+    this.conv.close();
+  }
+
+  /** `require` for cells: `seqlab` is this kernel's package; local .ts files come from the converter. */
+  private wrapRequire(req: NodeJS.Require, dirname: string): NodeJS.Require {
+    const own = Module.createRequire(path.join(PACKAGE_ROOT, "package.json"));
+    const fromSide = (id: string): any => {
+      let filename = path.join(dirname, id);
+      if (path.extname(filename) === "") filename += ".js";
+      const cached = this.sideModules.get(filename);
+      if (cached) return cached.exports;
+      const code = this.sideOutputs.get(filename);
+      if (code === undefined) return null;
+      const mod: any = new Module(filename, module);
+      mod.filename = filename;
+      mod.paths = (Module as any)._nodeModulePaths(path.dirname(filename));
+      mod.require = this.wrapRequire(mod.require, path.dirname(filename));
+      mod._compile(code, filename);
+      this.sideModules.set(filename, mod);
+      return mod.exports;
+    };
+    return new Proxy(req, {
+      apply: (_t, thisArg, args: any[]) => {
+        const id = args[0];
+        if (args.length !== 1 || typeof id !== "string") return req.apply(thisArg, args as [string]);
+        if (id === "seqlab") return own(PACKAGE_ROOT);
+        if (id.startsWith(".")) {
+          const side = fromSide(id);
+          if (side) return side;
+        }
+        try {
+          return req(id);
+        } catch (e: any) {
+          // A package the notebook's folder lacks but the kernel has (e.g. @tensorflow/tfjs).
+          if (e?.code === "MODULE_NOT_FOUND" && !id.startsWith(".") && !path.isAbsolute(id)) return own(id);
+          throw e;
+        }
+      },
+    });
+  }
+}
+
+/** Named imports compile to defineProperty; keep them as plain writable values so cells can rebind. */
+function createExports(): Record<string, any> {
+  const target: Record<string, any> = {};
+  return new Proxy(target, {
+    defineProperty: (_t, prop, attrs) => {
+      if (prop === "__esModule") return true;
+      target[prop as string] = attrs.get ? attrs.get() : attrs.value;
+      return true;
+    },
+  });
+}

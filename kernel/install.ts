@@ -1,0 +1,51 @@
+// `seqlab install`: write the kernelspec that starts this package's kernel, whatever folder the
+// notebook is in (absolute paths to node and to our entry point; no lookup near the notebook).
+import { execFileSync } from "child_process";
+import { mkdirSync, writeFileSync } from "fs";
+import * as os from "os";
+import * as path from "path";
+
+export type Where = { kind: "user" } | { kind: "sys-prefix" } | { kind: "prefix"; dir: string };
+
+export function userDataDir(): string {
+  if (process.env.JUPYTER_DATA_DIR) return process.env.JUPYTER_DATA_DIR;
+  if (process.platform === "darwin") return path.join(os.homedir(), "Library", "Jupyter");
+  if (process.platform === "win32") return path.join(process.env.APPDATA ?? os.homedir(), "jupyter");
+  return path.join(process.env.XDG_DATA_HOME ?? path.join(os.homedir(), ".local", "share"), "jupyter");
+}
+
+function pythonPrefix(): string {
+  for (const py of ["python3", "python"]) {
+    try {
+      return execFileSync(py, ["-c", "import sys; print(sys.prefix)"], { encoding: "utf8" }).trim();
+    } catch {
+      // try the next name
+    }
+  }
+  throw new Error("--sys-prefix needs a python3 on PATH (to find sys.prefix); use --user or --prefix DIR instead");
+}
+
+export function kernelDir(where: Where): string {
+  const base =
+    where.kind === "user" ? userDataDir()
+    : where.kind === "sys-prefix" ? path.join(pythonPrefix(), "share", "jupyter")
+    : path.join(path.resolve(where.dir), "share", "jupyter");
+  return path.join(base, "kernels", "seqlab");
+}
+
+export function kernelSpec() {
+  return {
+    argv: [process.execPath, path.join(__dirname, "cli.js"), "kernel", "-f", "{connection_file}"],
+    display_name: "TypeScript (seqlab)",
+    language: "typescript",
+    interrupt_mode: "signal",
+    metadata: { debugger: false },
+  };
+}
+
+export function install(where: Where): string {
+  const dir = kernelDir(where);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "kernel.json"), JSON.stringify(kernelSpec(), null, 2) + "\n");
+  return dir;
+}

@@ -1,0 +1,75 @@
+// `seqlab run`: execute notebooks headlessly on our own protocol layer and write them back,
+// executed (valid nbformat 4). Fails naming the notebook, the cell and the error.
+import { mkdirSync, writeFileSync } from "fs";
+import * as path from "path";
+import { KernelClient } from "./client";
+import { OutputCollector, readNotebook, sourceText } from "./notebook";
+
+export interface RunOptions {
+  outDir?: string;
+  timeoutSec?: number;
+  /** Progress lines go here (stderr by default). */
+  progress?: NodeJS.WritableStream;
+}
+
+export class CellFailure extends Error {}
+
+const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
+
+export async function runNotebook(file: string, opts: RunOptions = {}): Promise<string> {
+  const nb = readNotebook(file);
+  const out = opts.outDir ? path.join(opts.outDir, path.basename(file)) : file;
+  const progress = opts.progress ?? process.stderr;
+  const tty = (progress as any).isTTY === true;
+  const code = nb.cells.filter((c) => c.cell_type === "code");
+  const kernel = await KernelClient.start({ cwd: path.dirname(path.resolve(file)), stderr: "inherit" });
+  kernel.onInput = (prompt) => {
+    progress.write(`\n${path.basename(file)}: input(${JSON.stringify(prompt)}) answered with an empty line (headless run)\n`);
+    return "";
+  };
+  const displays = new Map<string, any[]>();
+  let failure: string | undefined;
+  const started = Date.now();
+  try {
+    const info = await kernel.request("kernel_info_request", {});
+    nb.metadata.kernelspec = { name: "seqlab", display_name: "TypeScript (seqlab)", language: "typescript" };
+    nb.metadata.language_info = info.reply.content.language_info;
+    let n = 0;
+    for (const [index, cell] of nb.cells.entries()) {
+      if (cell.cell_type !== "code") continue;
+      n++;
+      const line = `${path.basename(file)} [${n}/${code.length}] cell ${index + 1}`;
+      progress.write(tty ? `\r\x1b[K${line} ${bar(n - 1, code.length)}` : `${line}\n`);
+      const collector = new OutputCollector(displays);
+      let timer: NodeJS.Timeout | undefined;
+      let timedOut = false;
+      if (opts.timeoutSec) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          kernel.interrupt().catch(() => {});
+        }, opts.timeoutSec * 1000);
+      }
+      const { reply } = await kernel.execute(sourceText(cell), { onOutput: (m) => collector.add(m) });
+      clearTimeout(timer);
+      cell.outputs = collector.final();
+      cell.execution_count = reply.content.execution_count ?? null;
+      if (reply.content.status !== "ok") {
+        const why = timedOut ? `timed out after ${opts.timeoutSec} s` : `${reply.content.ename}: ${strip(String(reply.content.evalue))}`;
+        failure = `${file}: cell ${index + 1} (code cell ${n}) failed: ${why}`;
+        break;
+      }
+    }
+    if (tty) progress.write(`\r\x1b[K${path.basename(file)} ${bar(code.length, code.length)} ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  } finally {
+    await kernel.shutdown();
+  }
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(nb, null, 1) + "\n");
+  if (failure) throw new CellFailure(failure);
+  return out;
+}
+
+function bar(done: number, total: number, width = 24): string {
+  const full = Math.round((done / Math.max(1, total)) * width);
+  return `[${"#".repeat(full)}${".".repeat(width - full)}]`;
+}

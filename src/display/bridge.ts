@@ -1,0 +1,33 @@
+// The one place where the library meets a kernel. The kernel installs an object under a global
+// symbol; the library never imports the kernel (data flows library → display protocol → kernel).
+export type MimeBundle = Record<string, unknown>;
+
+export interface DisplayMessage {
+  data: MimeBundle;
+  metadata: Record<string, unknown>;
+  transient: { display_id?: string };
+}
+
+export interface CommHandlers {
+  onMsg?(data: unknown, buffers: Uint8Array[]): void;
+  onClose?(data: unknown): void;
+}
+
+export interface KernelBridge {
+  /** Send display_data, or update_display_data when `update` is true. */
+  display(msg: DisplayMessage, update: boolean): void;
+  clearOutput(wait: boolean): void;
+  input(prompt: string, password: boolean): Promise<string>;
+  commOpen(id: string, target: string, data: unknown, metadata: Record<string, unknown>, handlers: CommHandlers): void;
+  commSend(id: string, data: unknown, metadata: Record<string, unknown>, buffers: Uint8Array[]): void;
+  commClose(id: string, data: unknown): void;
+  registerCommTarget(target: string, onOpen: (id: string, data: unknown, buffers: Uint8Array[]) => CommHandlers | void): void;
+  /** True while an interrupt has been requested for the running cell (checked by long loops). */
+  readonly interrupted: boolean;
+}
+
+export const BRIDGE = Symbol.for("seqlab.kernel");
+
+export function kernel(): KernelBridge | undefined {
+  return (globalThis as any)[BRIDGE];
+}
