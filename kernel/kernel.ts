@@ -46,6 +46,8 @@ export class Kernel {
   private parent: Message | undefined;
   private running: Message | undefined;
   private interruptRequested = false;
+  /** Pager payloads of the running cell (page() in the library). */
+  private payload: unknown[] = [];
   private pendingInput: { resolve: (s: string) => void; reject: (e: Error) => void } | undefined;
   private readonly comms = new Map<string, { target: string; handlers: CommHandlers }>();
   private readonly commTargets = new Map<string, (id: string, data: unknown, buffers: Uint8Array[]) => CommHandlers | void>();
@@ -244,6 +246,7 @@ export class Kernel {
     this.parent = msg;
     this.running = msg;
     this.interruptRequested = false;
+    this.payload = [];
     if (!silent) this.publish("execute_input", { code, execution_count: count });
 
     const label = store ? `Cell In[${count}]` : "Cell";
@@ -271,7 +274,7 @@ export class Kernel {
       const v = this.executor.evaluate(String(expr));
       userExpressions[name] = v.ok ? { status: "ok", ...toBundle(v.value) } : { status: "error", ...v.error };
     }
-    this.reply("shell", msg, "execute_reply", { status: "ok", execution_count: count, user_expressions: userExpressions, payload: [] }, { status: "ok" });
+    this.reply("shell", msg, "execute_reply", { status: "ok", execution_count: count, user_expressions: userExpressions, payload: this.payload }, { status: "ok" });
   }
 
   private interrupt() {
@@ -353,6 +356,10 @@ export class Kernel {
       },
       clearOutput(wait: boolean) {
         k.publish("clear_output", { wait });
+      },
+      page(data) {
+        if (k.running) k.payload.push({ source: "page", data, start: 0 });
+        else k.publish("display_data", { data, metadata: {}, transient: {} });
       },
       input(prompt: string, password: boolean) {
         const parent = k.running;

@@ -1,5 +1,5 @@
 // seqlab: what a notebook imports.
-export { display, clearOutput, toBundle, newDisplayId, DISPLAY, type DisplayOptions } from "./display/display";
+export { display, clearOutput, page, toBundle, newDisplayId, DISPLAY, type DisplayOptions } from "./display/display";
 export { input } from "./display/input";
 export { Comm, openComm, registerCommTarget } from "./display/comm";
 export type { MimeBundle } from "./display/bridge";

@@ -17,6 +17,8 @@ export interface KernelBridge {
   /** Send display_data, or update_display_data when `update` is true. */
   display(msg: DisplayMessage, update: boolean): void;
   clearOutput(wait: boolean): void;
+  /** Show a bundle in the front end's pager (a payload of the running cell's execute_reply). */
+  page(data: MimeBundle): void;
   input(prompt: string, password: boolean): Promise<string>;
   commOpen(id: string, target: string, data: unknown, metadata: Record<string, unknown>, handlers: CommHandlers): void;
   commSend(id: string, data: unknown, metadata: Record<string, unknown>, buffers: Uint8Array[]): void;

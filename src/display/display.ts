@@ -79,3 +79,11 @@ export function clearOutput(opts: { wait?: boolean } = {}): void {
   const k = kernel();
   if (k) k.clearOutput(!!opts.wait);
 }
+
+/** Open a value in the pager (the notebook's bottom panel, IPython's `page`): long help or text. */
+export function page(value: unknown): void {
+  const { data } = isMimeBundle(value) ? { data: normalise(value) } : toBundle(value);
+  const k = kernel();
+  if (k) k.page(data);
+  else process.stdout.write(String(data["text/plain"] ?? "") + "\n");
+}
