@@ -3,6 +3,9 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { existsSync } from "fs";
 
+/** Wrong arguments found inside a command: printed, exit status 2. */
+class UsageError extends Error {}
+
 const VERSION: string = require("../../package.json").version;
 
 const program = new Command("seqlab")
@@ -19,7 +22,7 @@ program
   .option("--prefix <dir>", "into DIR/share/jupyter/kernels")
   .action((o: { user?: boolean; sysPrefix?: boolean; prefix?: string }) => {
     const chosen = [o.user, o.sysPrefix, o.prefix !== undefined].filter(Boolean).length;
-    if (chosen > 1) throw new InvalidArgumentError("choose one of --user, --sys-prefix and --prefix DIR");
+    if (chosen > 1) throw new UsageError("choose one of --user, --sys-prefix and --prefix DIR");
     const { install } = require("./install") as typeof import("./install");
     const dir = install(o.prefix !== undefined ? { kind: "prefix", dir: o.prefix } : o.sysPrefix ? { kind: "sys-prefix" } : { kind: "user" });
     console.log(`installed kernelspec seqlab in ${dir}`);
@@ -49,8 +52,8 @@ program
   .action(async (files: string[], o: { out?: string; timeout?: number }) => {
     const { runNotebook } = require("./runner") as typeof import("./runner");
     for (const f of files) {
-      if (!existsSync(f)) throw new InvalidArgumentError(`no such notebook: ${f}`);
-      if (!f.endsWith(".ipynb")) throw new InvalidArgumentError(`expected a .ipynb notebook, got ${f}`);
+      if (!existsSync(f)) throw new UsageError(`no such notebook: ${f}`);
+      if (!f.endsWith(".ipynb")) throw new UsageError(`expected a .ipynb notebook, got ${f}`);
     }
     let failed = 0;
     for (const f of files) {

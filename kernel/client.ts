@@ -186,6 +186,8 @@ export class KernelClient {
 
   send(msg: Message, channel: "shell" | "control" = "shell", timeoutMs = 0, onOutput?: (m: Message) => void): Promise<Reply> {
     const id = msg.header.msg_id;
+    // comm_open, comm_msg and comm_close have no reply: their idle status ends them.
+    const noReply = msg.header.msg_type.startsWith("comm_") && msg.header.msg_type !== "comm_info_request";
     const p = new Promise<Reply>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       if (timeoutMs > 0) {
@@ -194,7 +196,7 @@ export class KernelClient {
           reject(new Error(`no reply to ${msg.header.msg_type} within ${timeoutMs} ms`));
         }, timeoutMs);
       }
-      this.waiting.set(id, { outputs: [], idle: false, onOutput, done: (r) => (clearTimeout(timer), resolve(r)) });
+      this.waiting.set(id, { outputs: [], idle: false, reply: noReply ? msg : undefined, onOutput, done: (r) => (clearTimeout(timer), resolve(r)) });
     });
     (channel === "shell" ? this.shell : this.control).send(encode(msg, this.signer));
     return p;

@@ -1,0 +1,52 @@
+// `npm test`: every suite this machine can run, through Node's test runner (its summary counts
+// the tests). A suite whose prerequisites are missing is skipped with the reason; under CI
+// (CI=true) a skipped suite fails the run.
+import { spawnSync } from "child_process";
+import { existsSync, readdirSync } from "fs";
+import * as path from "path";
+import { python } from "./support/tools";
+
+interface Suite {
+  name: string;
+  /** Why the suite cannot run here, or undefined when it can. */
+  missing(): string | undefined;
+}
+
+const suites: Suite[] = [
+  { name: "unit", missing: () => undefined },
+  { name: "protocol", missing: () => undefined },
+  {
+    name: "jupyter",
+    missing: () => {
+      const py = python();
+      if (!py) return "no python3 with jupyter_client";
+      const r = spawnSync(py, ["-c", "import jupyter_kernel_test, nbclient, nbconvert, ipykernel, notebook"], { encoding: "utf8" });
+      if (r.status !== 0) {
+        return `${py} lacks Jupyter's modules (${(r.stderr.trim().split("\n").pop() ?? "").trim()}); install Debian's jupyter-notebook jupyter-nbconvert python3-nbclient python3-jupyter-kernel-test jupyter-client python3-ipykernel`;
+      }
+      return undefined;
+    },
+  },
+];
+
+const dist = __dirname;
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const passthrough = process.argv.slice(2).filter((a) => a.startsWith("-"));
+const files: string[] = [];
+const skipped: string[] = [];
+for (const s of suites) {
+  if (wanted.length && !wanted.includes(s.name)) continue;
+  const why = s.missing();
+  if (why) {
+    skipped.push(`${s.name}: ${why}`);
+    continue;
+  }
+  const dir = path.join(dist, s.name);
+  if (!existsSync(dir)) continue;
+  for (const f of readdirSync(dir).sort()) if (f.endsWith(".test.js")) files.push(path.join(dir, f));
+}
+for (const s of skipped) console.log(`SKIPPED suite ${s}`);
+const ci = process.env.CI === "true" || process.env.CI === "1";
+const r = spawnSync(process.execPath, ["--test", ...passthrough, ...files], { stdio: "inherit" });
+if (skipped.length) console.log(`skipped ${skipped.length} suite(s): ${skipped.map((s) => s.split(":")[0]).join(", ")}${ci ? " (a failure under CI)" : ""}`);
+process.exit(r.status !== 0 ? r.status ?? 1 : ci && skipped.length ? 1 : 0);

@@ -1,0 +1,44 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import { readFileSync } from "fs";
+import * as path from "path";
+import { CLI, tempDir } from "../support/tools";
+
+const seqlab = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
+
+test("--help lists the commands", () => {
+  const r = seqlab("--help");
+  assert.equal(r.status, 0);
+  for (const c of ["install", "kernel", "run"]) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
+});
+
+test("wrong arguments fail with a message naming what was wrong", () => {
+  const unknown = seqlab("frobnicate");
+  assert.notEqual(unknown.status, 0);
+  assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+  const both = seqlab("install", "--user", "--prefix", "/tmp/x");
+  assert.notEqual(both.status, 0);
+  assert.match(both.stderr, /choose one of --user, --sys-prefix and --prefix/);
+  const timeout = seqlab("run", "x.ipynb", "--timeout", "soon");
+  assert.notEqual(timeout.status, 0);
+  assert.match(timeout.stderr, /positive number of seconds, got "soon"/);
+  const missing = seqlab("run", "/nonexistent/nb.ipynb");
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /no such notebook: \/nonexistent\/nb.ipynb/);
+  const noFile = seqlab("kernel");
+  assert.notEqual(noFile.status, 0);
+  assert.match(noFile.stderr, /--connection-file/);
+});
+
+test("install --prefix writes a kernelspec that starts this package's kernel by absolute paths", () => {
+  const prefix = tempDir();
+  const r = seqlab("install", "--prefix", prefix);
+  assert.equal(r.status, 0, r.stderr);
+  const spec = JSON.parse(readFileSync(path.join(prefix, "share/jupyter/kernels/seqlab/kernel.json"), "utf8"));
+  assert.equal(spec.display_name, "TypeScript (seqlab)");
+  assert.equal(spec.language, "typescript");
+  assert.equal(spec.argv[0], process.execPath);
+  assert.equal(spec.argv[1], CLI);
+  assert.deepEqual(spec.argv.slice(2), ["kernel", "-f", "{connection_file}"]);
+});
