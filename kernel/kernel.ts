@@ -194,7 +194,9 @@ export class Kernel {
       }
       case "shutdown_request":
         r("shutdown_reply", { status: "ok", restart: !!c.restart });
-        return this.shutdown();
+        // After the idle status that handle() sends on return.
+        setImmediate(() => this.shutdown());
+        return;
     }
   }
 
