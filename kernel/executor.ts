@@ -46,11 +46,17 @@ export class Executor {
     const { createConverter } = require("tslab/dist/converter");
     this.getCodeMetadata = require("tslab/dist/metadata").getCodeMetadata;
     this.conv = createConverter();
-    this.locals = createExports();
+    this.locals = {};
     this.renewInterrupt();
     const g = globalThis as any;
     g.__seqlab__ = {
       exports: this.locals,
+      // See plainExports in tsenv.ts: a cell's imports become plain, rebindable values.
+      defineExport: (target: any, prop: string, attrs: PropertyDescriptor) => {
+        if (target !== this.locals) return Object.defineProperty(target, prop, attrs);
+        if (prop !== "__esModule") target[prop] = attrs.get ? attrs.get() : attrs.value;
+        return target;
+      },
       require: this.wrapRequire(Module.createRequire(path.join(rootDir, "src.js")), rootDir),
       guard: (x: unknown) =>
         x !== null && (typeof x === "object" || typeof x === "function") && typeof (x as any).then === "function"
@@ -190,16 +196,4 @@ export class Executor {
       },
     });
   }
-}
-
-/** Named imports compile to defineProperty; keep them as plain writable values so cells can rebind. */
-function createExports(): Record<string, any> {
-  const target: Record<string, any> = {};
-  return new Proxy(target, {
-    defineProperty: (_t, prop, attrs) => {
-      if (prop === "__esModule") return true;
-      target[prop as string] = attrs.get ? attrs.get() : attrs.value;
-      return true;
-    },
-  });
 }

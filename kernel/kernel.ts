@@ -130,11 +130,7 @@ export class Kernel {
       const { msg, seq } = this.queue.shift()!;
       try {
         if (msg.header.msg_type === "execute_request" && seq <= this.abortThrough) this.abort(msg);
-        else if ((await this.handle("shell", msg)) === "stop") {
-          // Let requests the socket thread already holds arrive, then abort those queued before now.
-          await this.channels.flush();
-          this.abortThrough = this.received - 1;
-        }
+        else await this.handle("shell", msg);
       } catch (e) {
         log(`${msg.header.msg_type} failed: ${(e as Error).stack}`);
       }
@@ -148,18 +144,16 @@ export class Kernel {
     this.status("idle", msg);
   }
 
-  private async handle(channel: "shell" | "control", msg: Message): Promise<"stop" | void> {
+  private async handle(channel: "shell" | "control", msg: Message): Promise<void> {
     this.status("busy", msg);
-    let result: "stop" | void;
     try {
-      result = await this.answer(channel, msg);
+      await this.answer(channel, msg);
     } finally {
       this.status("idle", msg);
     }
-    return result;
   }
 
-  private async answer(channel: "shell" | "control", msg: Message): Promise<"stop" | void> {
+  private async answer(channel: "shell" | "control", msg: Message): Promise<void> {
     const c = msg.content ?? {};
     const r = (type: string, content: unknown) => this.reply(channel, msg, type, content);
     switch (msg.header.msg_type) {
@@ -234,7 +228,7 @@ export class Kernel {
 
   // ---- execute ----------------------------------------------------------------------------
 
-  private async execute(msg: Message): Promise<"stop" | void> {
+  private async execute(msg: Message): Promise<void> {
     const c = msg.content ?? {};
     const code = String(c.code ?? "");
     const silent = !!c.silent;
@@ -267,9 +261,15 @@ export class Kernel {
     this.running = undefined;
     this.streams.flush();
     if (error) {
+      if (stopOnError) {
+        // Before the reply goes out (so nothing sent in answer to it can be caught): let the
+        // requests the socket thread already holds arrive, then abort every one queued by now.
+        await this.channels.flush();
+        this.abortThrough = this.received - 1;
+      }
       this.publish("error", error);
       this.reply("shell", msg, "execute_reply", { status: "error", execution_count: count, ...error }, { status: "error" });
-      return stopOnError ? "stop" : undefined;
+      return;
     }
     const userExpressions: Record<string, unknown> = {};
     for (const [name, expr] of Object.entries((c.user_expressions ?? {}) as Record<string, string>)) {

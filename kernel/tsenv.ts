@@ -28,7 +28,7 @@ export function setupTypeScript(cwd: string): typeof TS {
   const real = require(tsPath) as typeof TS;
   const overrides: Record<string, unknown> = {
     createWatchCompilerHost: (roots: any, options: TS.CompilerOptions, ...rest: any[]) =>
-      (real.createWatchCompilerHost as any)(roots, { ...options, inlineSourceMap: true }, ...rest),
+      withPrevShorthands(real, (real.createWatchCompilerHost as any)(roots, { ...options, inlineSourceMap: true }, ...rest)),
     transpileModule: (input: string, opts: TS.TranspileOptions) => transpile(real, input, opts),
   };
   const wrapper: any = {};
@@ -51,7 +51,7 @@ function transpile(real: typeof TS, input: string, opts: TS.TranspileOptions): T
   const out = real.transpileModule(src, {
     ...opts,
     compilerOptions: { ...opts.compilerOptions, sourceMap: true, inlineSourceMap: false },
-    transformers: { before: [guardAwaits(real)] },
+    transformers: { before: [guardAwaits(real)], after: [plainExports(real)] },
   });
   lastMaps = { esm, cjs: out.sourceMapText ? JSON.parse(out.sourceMapText) : undefined };
   // Drop the trailing `//# sourceMappingURL=custom.js.map` line.
@@ -70,6 +70,77 @@ function guardAwaits(real: typeof TS): TS.TransformerFactory<TS.SourceFile> {
           [node.expression],
         );
         return real.setTextRange(f.updateAwaitExpression(node, call), node);
+      }
+      return node;
+    };
+    return (sf) => real.visitNode(sf, visit) as TS.SourceFile;
+  };
+}
+
+/**
+ * tslab rewrites a use of an earlier cell's variable `n` into `exports.n`, but not inside a
+ * shorthand property (`({ n })` fails at run time). The converter's emits get one more transformer,
+ * before its own, that spells such shorthands out as `n: exports.n`.
+ */
+function withPrevShorthands(real: typeof TS, host: any) {
+  let after: ((b: any) => void) | undefined;
+  Object.defineProperty(host, "afterProgramCreate", {
+    configurable: true,
+    enumerable: true,
+    get: () => after,
+    set: (f: (b: any) => void) => {
+      after = (b: any) => {
+        const emit = b.emit.bind(b);
+        b.emit = (sf: any, write: any, token: any, dts: any, transformers: TS.CustomTransformers = {}) =>
+          emit(sf, write, token, dts, { ...transformers, before: [expandShorthands(real, b.getProgram().getTypeChecker()), ...(transformers.before ?? [])] });
+        f(b);
+      };
+    },
+  });
+  return host;
+}
+
+function expandShorthands(real: typeof TS, checker: TS.TypeChecker): TS.TransformerFactory<TS.SourceFile> {
+  return (ctx) => {
+    const f = ctx.factory;
+    const visit = (node: TS.Node): TS.Node => {
+      if (real.isShorthandPropertyAssignment(node)) {
+        const sym = checker.getShorthandAssignmentValueSymbol(node);
+        if (sym?.declarations?.some((d) => d.getSourceFile().fileName.endsWith("__prev__.d.ts"))) {
+          const ref = f.createPropertyAccessExpression(f.createIdentifier("exports"), node.name.text);
+          const init = node.objectAssignmentInitializer;
+          const value = init ? f.createAssignment(ref, real.visitNode(init, visit) as TS.Expression) : ref;
+          return real.setTextRange(f.createPropertyAssignment(node.name.text, value), node);
+        }
+      }
+      return real.visitEachChild(node, visit, ctx);
+    };
+    return (sf) => real.visitNode(sf, visit) as TS.SourceFile;
+  };
+}
+
+/**
+ * Cells keep their variables as properties of one object, written on every assignment
+ * (`exports.i = (i++, i)`). tslab makes that object a Proxy, to turn the accessors TypeScript
+ * defines for imports into plain values; a Proxy store is slow in a hot loop. Instead the
+ * `Object.defineProperty(exports, ...)` calls themselves go through `__seqlab__.defineExport`.
+ */
+function plainExports(real: typeof TS): TS.TransformerFactory<TS.SourceFile> {
+  return (ctx) => {
+    const f = ctx.factory;
+    const visit = (node: TS.Node): TS.Node => {
+      node = real.visitEachChild(node, visit, ctx);
+      if (
+        real.isCallExpression(node) &&
+        real.isPropertyAccessExpression(node.expression) &&
+        real.isIdentifier(node.expression.expression) &&
+        real.idText(node.expression.expression) === "Object" &&
+        real.idText(node.expression.name) === "defineProperty" &&
+        node.arguments.length === 3 &&
+        real.isIdentifier(node.arguments[0]) &&
+        real.idText(node.arguments[0]) === "exports"
+      ) {
+        return f.updateCallExpression(node, f.createPropertyAccessExpression(f.createIdentifier("__seqlab__"), "defineExport"), undefined, node.arguments);
       }
       return node;
     };

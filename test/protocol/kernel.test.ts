@@ -64,6 +64,11 @@ describe("requests", () => {
   test("state and types persist across cells", async () => {
     await k.execute("interface Point { x: number; y: number }\nconst p: Point = { x: 1, y: 2 };");
     assert.equal(result(await k.execute("p.x + p.y")), "3");
+    // Earlier cells' variables in shorthand properties (tslab's converter alone fails here).
+    assert.equal(result(await k.execute("({ p })")), "{ p: { x: 1, y: 2 } }");
+    // Imports are plain values a later cell may import again.
+    await k.execute('import { join } from "path";');
+    assert.equal(result(await k.execute('import { join } from "path";\njoin("a", "b")')), "'a/b'");
     const bad = await k.execute("const q: Point = { x: 1 };");
     assert.equal(bad.reply.content.status, "error");
     assert.equal(bad.reply.content.ename, "TSError");
