@@ -27,6 +27,14 @@ const suites: Suite[] = [
       return undefined;
     },
   },
+  {
+    name: "browser",
+    missing: () => {
+      const chromium = process.env.SEQLAB_CHROMIUM ?? "/usr/bin/chromium";
+      if (!existsSync(chromium)) return `no Chromium at ${chromium} (apt-get install chromium, or set SEQLAB_CHROMIUM)`;
+      return undefined;
+    },
+  },
 ];
 
 const dist = __dirname;
