@@ -3,3 +3,5 @@ export { display, clearOutput, page, toBundle, newDisplayId, DISPLAY, type Displ
 export { input } from "./display/input";
 export { Comm, openComm, registerCommTarget } from "./display/comm";
 export type { MimeBundle } from "./display/bridge";
+export * from "./data";
+export * from "./text";

@@ -1,0 +1,179 @@
+// Batches for sequence models, as plain Int32Arrays with their shapes (wrap them with
+// tf.tensor2d(b.x, b.shape, "int32")): d2l's random and sequential partitioning of a token stream,
+// padding/truncation of variable-length sequences, and seeded train/validation splits.
+import { SeededRandom, toRandom } from "../data/random";
+
+/** Inputs and targets, row-major [batch, steps]; y is x shifted one token ahead. */
+export interface Batch {
+  x: Int32Array;
+  y: Int32Array;
+  shape: [number, number];
+}
+
+export interface PartitionOptions {
+  /** A seed, or a generator to draw from (default seed 0). Pass one generator to get fresh epochs. */
+  seed?: number | string | SeededRandom;
+}
+
+function checkSizes(batchSize: number, numSteps: number): void {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(numSteps) || numSteps < 1) throw new RangeError(`numSteps must be a positive integer, got ${numSteps}`);
+}
+
+/**
+ * d2l's seq_data_iter_random: drop a random offset in [0, numSteps-1] from the start, cut the rest
+ * into non-overlapping subsequences of numSteps tokens, shuffle them, and yield batchSize of them
+ * at a time; each target row is its input row one token later in the stream. Adjacent batches are
+ * not adjacent in the stream.
+ */
+export function* seqDataIterRandom(corpus: ArrayLike<number>, batchSize: number, numSteps: number, options: PartitionOptions = {}): Generator<Batch> {
+  checkSizes(batchSize, numSteps);
+  const rng = toRandom(options.seed);
+  const offset = rng.randint(0, numSteps - 1);
+  const n = corpus.length - offset;
+  const numSubseqs = Math.max(0, Math.floor((n - 1) / numSteps));
+  const starts: number[] = [];
+  for (let i = 0; i < numSubseqs; i++) starts.push(offset + i * numSteps);
+  rng.shuffle(starts);
+  const numBatches = Math.floor(numSubseqs / batchSize);
+  for (let b = 0; b < numBatches; b++) {
+    const x = new Int32Array(batchSize * numSteps);
+    const y = new Int32Array(batchSize * numSteps);
+    for (let r = 0; r < batchSize; r++) {
+      const s = starts[b * batchSize + r];
+      for (let t = 0; t < numSteps; t++) {
+        x[r * numSteps + t] = corpus[s + t];
+        y[r * numSteps + t] = corpus[s + t + 1];
+      }
+    }
+    yield { x, y, shape: [batchSize, numSteps] };
+  }
+}
+
+/**
+ * d2l's seq_data_iter_sequential: drop a random offset in [0, numSteps] from the start, lay the
+ * rest out as batchSize parallel streams (rows), and walk along them numSteps at a time, so row i
+ * of one batch continues row i of the previous batch (the hidden state may be carried over).
+ */
+export function* seqDataIterSequential(corpus: ArrayLike<number>, batchSize: number, numSteps: number, options: PartitionOptions = {}): Generator<Batch> {
+  checkSizes(batchSize, numSteps);
+  const rng = toRandom(options.seed);
+  const offset = rng.randint(0, numSteps);
+  const numTokens = Math.max(0, Math.floor((corpus.length - offset - 1) / batchSize) * batchSize);
+  const rowLen = numTokens / batchSize;
+  const numBatches = Math.floor(rowLen / numSteps);
+  for (let b = 0; b < numBatches; b++) {
+    const x = new Int32Array(batchSize * numSteps);
+    const y = new Int32Array(batchSize * numSteps);
+    for (let r = 0; r < batchSize; r++) {
+      const base = offset + r * rowLen + b * numSteps;
+      for (let t = 0; t < numSteps; t++) {
+        x[r * numSteps + t] = corpus[base + t];
+        y[r * numSteps + t] = corpus[base + t + 1];
+      }
+    }
+    yield { x, y, shape: [batchSize, numSteps] };
+  }
+}
+
+export interface SeqDataLoaderOptions extends PartitionOptions {
+  batchSize: number;
+  numSteps: number;
+  /** Random partitioning (default) or sequential. */
+  random?: boolean;
+}
+
+/**
+ * d2l's SeqDataLoader: iterate it once per epoch. One seeded generator serves every epoch, so
+ * epochs differ from each other but the whole run repeats from the same seed.
+ */
+export class SeqDataLoader implements Iterable<Batch> {
+  private readonly rng: SeededRandom;
+  readonly batchSize: number;
+  readonly numSteps: number;
+  readonly random: boolean;
+
+  constructor(readonly corpus: ArrayLike<number>, options: SeqDataLoaderOptions) {
+    checkSizes(options.batchSize, options.numSteps);
+    this.batchSize = options.batchSize;
+    this.numSteps = options.numSteps;
+    this.random = options.random ?? true;
+    this.rng = toRandom(options.seed);
+  }
+
+  [Symbol.iterator](): Iterator<Batch> {
+    const f = this.random ? seqDataIterRandom : seqDataIterSequential;
+    return f(this.corpus, this.batchSize, this.numSteps, { seed: this.rng });
+  }
+}
+
+export interface Padded {
+  /** Row-major [n, length]. */
+  data: Int32Array;
+  shape: [number, number];
+  /** How many tokens of each row are not padding (d2l's valid_len). */
+  validLens: Int32Array;
+}
+
+export interface PadOptions {
+  /** Cut long sequences at the end ("post", default, as d2l's truncate_pad) or the start ("pre"). */
+  truncating?: "post" | "pre";
+  /** Pad at the end ("post", default) or the start ("pre"). */
+  padding?: "post" | "pre";
+}
+
+/** Pad or truncate every sequence to `length` tokens with `padId` (d2l's truncate_pad, batched). */
+export function padSequences(seqs: readonly ArrayLike<number>[], length: number, padId: number, options: PadOptions = {}): Padded {
+  if (!Number.isInteger(length) || length < 0) throw new RangeError(`length must be a non-negative integer, got ${length}`);
+  if (!Number.isInteger(padId)) throw new RangeError(`padId must be an integer, got ${padId} (is <pad> in the vocabulary?)`);
+  const n = seqs.length;
+  const data = new Int32Array(n * length).fill(padId);
+  const validLens = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = seqs[i];
+    const keep = Math.min(s.length, length);
+    const from = options.truncating === "pre" ? s.length - keep : 0;
+    const at = options.padding === "pre" ? length - keep : 0;
+    for (let t = 0; t < keep; t++) data[i * length + at + t] = s[from + t];
+    validLens[i] = keep;
+  }
+  return { data, shape: [n, length], validLens };
+}
+
+export interface SplitOptions<T> {
+  /** The share of items for validation, in [0, 1] (default 0.1); rounded to a whole count. */
+  validFraction?: number;
+  /** A seed, or a generator (default seed 0). */
+  seed?: number | string | SeededRandom;
+  /** Shuffle before splitting (default true); without, the last items are the validation set. */
+  shuffle?: boolean;
+  /** Split each group (e.g. each label) in the same proportion. */
+  stratify?: (item: T) => unknown;
+}
+
+/** A seeded split into training and validation items; every item lands in exactly one. */
+export function trainValidSplit<T>(items: readonly T[], options: SplitOptions<T> = {}): { train: T[]; valid: T[] } {
+  const fraction = options.validFraction ?? 0.1;
+  if (!(fraction >= 0 && fraction <= 1)) throw new RangeError(`validFraction must be in [0, 1], got ${fraction}`);
+  const rng = toRandom(options.seed);
+  const shuffle = options.shuffle ?? true;
+  const groups = new Map<unknown, number[]>();
+  items.forEach((it, i) => {
+    const k = options.stratify ? options.stratify(it) : 0;
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = []));
+    g.push(i);
+  });
+  const validIdx = new Set<number>();
+  for (const g of groups.values()) {
+    if (shuffle) rng.shuffle(g);
+    const nValid = Math.round(g.length * fraction);
+    for (const i of g.slice(g.length - nValid)) validIdx.add(i);
+  }
+  const order = items.map((_, i) => i);
+  if (shuffle) rng.shuffle(order);
+  const train: T[] = [];
+  const valid: T[] = [];
+  for (const i of order) (validIdx.has(i) ? valid : train).push(items[i]);
+  return { train, valid };
+}

@@ -1,0 +1,119 @@
+// Batching (d2l's random and sequential partitioning, padding, splits) and Korean word spacing labels.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { SeededRandom } from "../../src/data";
+import { applySpacing, padSequences, seqDataIterRandom, seqDataIterSequential, SeqDataLoader, spacingLabels, trainValidSplit } from "../../src/text";
+
+const range = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+const row = (a: Int32Array, r: number, steps: number) => Array.from(a.subarray(r * steps, (r + 1) * steps));
+
+test("random partitioning: shapes, targets shifted by one, disjoint subsequences on one offset grid", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 9 }), fc.integer(), (n, batch, steps, seed) => {
+      const batches = [...seqDataIterRandom(range(n), batch, steps, { seed })];
+      const starts: number[] = [];
+      for (const b of batches) {
+        assert.deepEqual(b.shape, [batch, steps]);
+        assert.equal(b.x.length, batch * steps);
+        for (let i = 0; i < b.x.length; i++) assert.equal(b.y[i], b.x[i] + 1);
+        for (let r = 0; r < batch; r++) {
+          const xs = row(b.x, r, steps);
+          xs.forEach((v, t) => assert.equal(v, xs[0] + t));
+          starts.push(xs[0]);
+        }
+      }
+      if (!starts.length) return;
+      const offset = starts[0] % steps;
+      assert.ok(offset < steps);
+      for (const s of starts) assert.equal(s % steps, offset);
+      assert.equal(new Set(starts).size, starts.length, "no subsequence twice");
+      const numSubseqs = Math.floor((n - offset - 1) / steps);
+      assert.equal(batches.length, Math.floor(numSubseqs / batch));
+    }),
+  );
+});
+
+test("sequential partitioning: row i of each batch continues row i of the previous one", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 9 }), fc.integer(), (n, batch, steps, seed) => {
+      const batches = [...seqDataIterSequential(range(n), batch, steps, { seed })];
+      batches.forEach((b, k) => {
+        assert.deepEqual(b.shape, [batch, steps]);
+        for (let i = 0; i < b.x.length; i++) assert.equal(b.y[i], b.x[i] + 1);
+        for (let r = 0; r < batch; r++) {
+          const xs = row(b.x, r, steps);
+          xs.forEach((v, t) => assert.equal(v, xs[0] + t));
+          if (k > 0) assert.equal(xs[0], row(batches[k - 1].x, r, steps)[steps - 1] + 1);
+        }
+      });
+      if (batches.length) {
+        const offset = batches[0].x[0];
+        assert.ok(offset >= 0 && offset <= steps);
+        const rowLen = Math.floor((n - offset - 1) / batch);
+        assert.equal(batches.length, Math.floor(rowLen / steps));
+        if (batch > 1) assert.equal(batches[0].x[steps], offset + rowLen, "rows are consecutive stretches of the stream");
+      }
+    }),
+  );
+});
+
+test("partitioning is seeded: same seed, same batches; one loader gives different epochs, reproducibly", () => {
+  const corpus = range(1000);
+  const a = [...seqDataIterRandom(corpus, 4, 5, { seed: 11 })];
+  assert.deepEqual(a, [...seqDataIterRandom(corpus, 4, 5, { seed: 11 })]);
+  assert.notDeepEqual(a, [...seqDataIterRandom(corpus, 4, 5, { seed: 12 })]);
+  const loader = new SeqDataLoader(corpus, { batchSize: 4, numSteps: 5, seed: 11 });
+  const e1 = [...loader];
+  const e2 = [...loader];
+  assert.notDeepEqual(e1, e2);
+  const again = new SeqDataLoader(corpus, { batchSize: 4, numSteps: 5, seed: 11 });
+  assert.deepEqual([[...again], [...again]], [e1, e2]);
+  const seq = new SeqDataLoader(corpus, { batchSize: 4, numSteps: 5, random: false, seed: new SeededRandom(3) });
+  assert.equal([...seq][0].x[5] - [...seq][0].x[0] > 5, true);
+  assert.throws(() => [...seqDataIterRandom(corpus, 0, 5)], /batchSize must be a positive integer/);
+});
+
+test("padding and truncation to a fixed length, with valid lengths", () => {
+  const p = padSequences([[5, 6, 7], [8], [1, 2, 3, 4, 9]], 4, 0);
+  assert.deepEqual(p.shape, [3, 4]);
+  assert.deepEqual(Array.from(p.data), [5, 6, 7, 0, 8, 0, 0, 0, 1, 2, 3, 4]);
+  assert.deepEqual(Array.from(p.validLens), [3, 1, 4]);
+  const pre = padSequences([[5, 6, 7], [1, 2, 3, 4, 9]], 4, -1, { padding: "pre", truncating: "pre" });
+  assert.deepEqual(Array.from(pre.data), [-1, 5, 6, 7, 2, 3, 4, 9]);
+  assert.throws(() => padSequences([[1]], 2, -1.5), /padId must be an integer/);
+});
+
+test("train/validation split: a seeded partition of the items, stratified on request", () => {
+  const items = Array.from({ length: 100 }, (_, i) => ({ i, label: i % 10 === 0 ? 1 : 0 }));
+  const { train, valid } = trainValidSplit(items, { validFraction: 0.2, seed: 5 });
+  assert.equal(valid.length, 20);
+  assert.equal(train.length, 80);
+  assert.deepEqual([...train, ...valid].map((x) => x.i).sort((a, b) => a - b), items.map((x) => x.i));
+  assert.deepEqual(trainValidSplit(items, { validFraction: 0.2, seed: 5 }), { train, valid });
+  assert.notDeepEqual(trainValidSplit(items, { validFraction: 0.2, seed: 6 }).valid, valid);
+  const strat = trainValidSplit(items, { validFraction: 0.2, seed: 5, stratify: (x) => x.label });
+  assert.equal(strat.valid.filter((x) => x.label === 1).length, 2, "20% of the 10 rare items");
+  const plain = trainValidSplit(items, { validFraction: 0.1, shuffle: false });
+  assert.deepEqual(plain.valid.map((x) => x.i), [90, 91, 92, 93, 94, 95, 96, 97, 98, 99]);
+  assert.throws(() => trainValidSplit(items, { validFraction: 1.5 }), RangeError);
+});
+
+test("Korean word spacing labels: syllables without spaces, 1 where a space follows", () => {
+  const ex = spacingLabels("아버지가 방에  들어가신다 ");
+  assert.deepEqual(ex.syllables, [..."아버지가방에들어가신다"]);
+  assert.deepEqual(Array.from(ex.labels), [0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0]);
+  assert.equal(applySpacing(ex.syllables, ex.labels), "아버지가 방에 들어가신다");
+  assert.equal(applySpacing("아버지가방에", [0, 0, 0, 0, 0, 1]), "아버지가방에");
+  assert.throws(() => applySpacing("가나", [1]), /2 syllables but 1 labels/);
+  const word = fc.string({ unit: fc.oneof(fc.integer({ min: 0xac00, max: 0xd7a3 }).map((c) => String.fromCharCode(c)), fc.constantFrom("A", "1", ".")), minLength: 1 });
+  fc.assert(
+    fc.property(fc.array(word, { minLength: 1, maxLength: 8 }), (words) => {
+      const s = words.join(" ");
+      const { syllables, labels } = spacingLabels(s);
+      assert.equal(syllables.join(""), words.join(""));
+      assert.equal(labels.reduce((a, b) => a + b, 0), words.length - 1);
+      assert.equal(applySpacing(syllables, labels), s);
+    }),
+  );
+});
