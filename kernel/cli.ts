@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The seqlab command line: install | kernel | run.
+// The seqlab command line: install | kernel | run | export.
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { existsSync } from "fs";
 
@@ -44,12 +44,13 @@ program
   .description("execute notebooks headlessly and write them back executed")
   .argument("<notebooks...>", "the .ipynb files to run, in order")
   .option("--out <dir>", "write executed notebooks into DIR (default: in place)")
+  .option("--html <dir>", "also write a self-contained HTML report per notebook into DIR")
   .option("--timeout <seconds>", "interrupt and fail a cell that runs longer", (v) => {
     const n = Number(v);
     if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number of seconds, got ${JSON.stringify(v)}`);
     return n;
   })
-  .action(async (files: string[], o: { out?: string; timeout?: number }) => {
+  .action(async (files: string[], o: { out?: string; html?: string; timeout?: number }) => {
     const { runNotebook } = require("./runner") as typeof import("./runner");
     for (const f of files) {
       if (!existsSync(f)) throw new UsageError(`no such notebook: ${f}`);
@@ -58,7 +59,7 @@ program
     let failed = 0;
     for (const f of files) {
       try {
-        const out = await runNotebook(f, { outDir: o.out, timeoutSec: o.timeout });
+        const out = await runNotebook(f, { outDir: o.out, htmlDir: o.html, timeoutSec: o.timeout });
         console.log(`ran ${f} -> ${out}`);
       } catch (e) {
         failed++;
@@ -66,6 +67,18 @@ program
       }
     }
     if (failed) process.exitCode = 1;
+  });
+
+program
+  .command("export")
+  .description("write a notebook as one self-contained HTML page that needs no network to view")
+  .argument("<notebook>", "the .ipynb file")
+  .option("-o, --output <file>", "the HTML file (default: beside the notebook, .html)")
+  .action((file: string, o: { output?: string }) => {
+    if (!existsSync(file)) throw new UsageError(`no such notebook: ${file}`);
+    if (!file.endsWith(".ipynb")) throw new UsageError(`expected a .ipynb notebook, got ${file}`);
+    const { exportNotebook } = require("./export/html") as typeof import("./export/html");
+    console.log(`exported ${file} -> ${exportNotebook(file, o.output)}`);
   });
 
 program.parseAsync(process.argv).catch((e) => {

@@ -1,5 +1,7 @@
 // `seqlab run`: execute notebooks headlessly on our own protocol layer and write them back,
-// executed (valid nbformat 4). Fails naming the notebook, the cell and the error.
+// executed (valid nbformat 4), and with htmlDir an HTML report beside them (also when a cell
+// failed: the report shows the notebook up to the failure). Fails naming the notebook, the cell
+// and the error.
 import { mkdirSync, writeFileSync } from "fs";
 import * as path from "path";
 import { KernelClient } from "./client";
@@ -7,6 +9,8 @@ import { OutputCollector, readNotebook, sourceText } from "./notebook";
 
 export interface RunOptions {
   outDir?: string;
+  /** Also write an HTML report (seqlab export) of the executed notebook into this folder. */
+  htmlDir?: string;
   timeoutSec?: number;
   /** Progress lines go here (stderr by default). */
   progress?: NodeJS.WritableStream;
@@ -28,7 +32,7 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
     return "";
   };
   const displays = new Map<string, any[]>();
-  let failure: string | undefined;
+  let failure: { cell: number; codeCell: number; message: string } | undefined;
   const started = Date.now();
   try {
     const info = await kernel.request("kernel_info_request", {});
@@ -55,7 +59,7 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
       cell.execution_count = reply.content.execution_count ?? null;
       if (reply.content.status !== "ok") {
         const why = timedOut ? `timed out after ${opts.timeoutSec} s` : `${reply.content.ename}: ${strip(String(reply.content.evalue))}`;
-        failure = `${file}: cell ${index + 1} (code cell ${n}) failed: ${why}`;
+        failure = { cell: index, codeCell: n, message: why };
         break;
       }
     }
@@ -65,7 +69,13 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
   }
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(nb, null, 1) + "\n");
-  if (failure) throw new CellFailure(failure);
+  if (opts.htmlDir) {
+    const { exportNotebook } = require("./export/html") as typeof import("./export/html");
+    const html = path.join(opts.htmlDir, path.basename(file).replace(/\.ipynb$/i, "") + ".html");
+    exportNotebook(out, html, { source: path.basename(file), failure });
+    progress.write(`${path.basename(file)}: report ${html}\n`);
+  }
+  if (failure) throw new CellFailure(`${file}: cell ${failure.cell + 1} (code cell ${failure.codeCell}) failed: ${failure.message}`);
   return out;
 }
 
