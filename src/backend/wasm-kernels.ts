@@ -1,0 +1,394 @@
+// Kernels that fill the gaps of @tensorflow/tfjs-backend-wasm 4.22 (see /work/shared/FINDINGS.md,
+// "TensorFlow.js in Node without tfjs-node"). `patchWasm()` swaps them in, `unpatchWasm()` puts the
+// original kernel configs back. Both are idempotent; `useBackend()` calls `patchWasm()` for you.
+//
+//   BatchMatMul     XNNPACK only runs untransposed, batch-1 products; everything else (every matmul
+//                   gradient, attention's batched products) fell back to a scalar loop. The patched
+//                   kernel transposes explicitly (in JS, on the wasm heap) and runs batched products
+//                   as a loop of batch-1 XNNPACK products on views into the heap: no copies out.
+//   _FusedMatMul    same explicit transposes, then the original fused kernel (bias/activation).
+//   Slice, SplitV,  the originals copied the whole input out of the heap for every piece
+//   Unpack          (splitting [2048,1024] into 64 pieces: 150-400 ms); these read heap views.
+//   UnsortedSegmentSum  missing on wasm, so tf.gather had no gradient (embeddings could not train);
+//                   implemented here in JS on heap views.
+import * as tf from "@tensorflow/tfjs";
+
+/** The parts of tfjs-backend-wasm's BackendWasm that these kernels use. */
+interface WasmModule {
+  HEAPU8: Uint8Array;
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  cwrap(name: string, ret: null, args: string[]): (...args: unknown[]) => void;
+  tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
+}
+interface TensorData {
+  id: number;
+  memoryOffset: number;
+  shape: number[];
+  dtype: tf.DataType;
+}
+interface WasmBackend {
+  wasm: WasmModule;
+  dataIdNextNumber: number;
+  dataIdMap: { get(dataId: unknown): TensorData };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: unknown, force?: boolean): boolean;
+}
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs?: tf.NamedAttrMap };
+type Kernel = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
+
+/** The kernels `patchWasm()` replaces or adds, in the order it installs them. */
+export const WASM_PATCHED_KERNELS = ["BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum"] as const;
+
+const originals = new Map<string, tf.KernelConfig | undefined>();
+let patched = false;
+
+/** True while the patched kernels are installed. */
+export function wasmPatched(): boolean {
+  return patched;
+}
+
+/**
+ * Install the kernels listed in WASM_PATCHED_KERNELS for the wasm backend (before or after
+ * `tf.setBackend("wasm")`). Returns the names installed. Requires tfjs-backend-wasm to be loaded.
+ */
+export function patchWasm(): string[] {
+  if (patched) return [...WASM_PATCHED_KERNELS];
+  const install = (name: string, kernelFunc: Kernel) => {
+    const original = tf.getKernel(name, "wasm");
+    originals.set(name, original);
+    if (original) tf.unregisterKernel(name, "wasm");
+    tf.registerKernel({
+      kernelName: name,
+      backendName: "wasm",
+      // When patched before the backend initialises, the originals we delegate to still need
+      // their own setup (it binds their C functions).
+      setupFunc: original?.setupFunc,
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    });
+  };
+  const need = (name: string) => {
+    const k = tf.getKernel(name, "wasm");
+    if (!k) throw new Error(`patchWasm: the wasm backend has no ${name} kernel; load @tensorflow/tfjs-backend-wasm first`);
+    return k.kernelFunc as unknown as Kernel;
+  };
+  const origMatMul = need("BatchMatMul");
+  const origFused = need("_FusedMatMul");
+  const origSlice = need("Slice");
+  const origSplitV = need("SplitV");
+  const origUnpack = need("Unpack");
+  install("BatchMatMul", (args) => batchMatMul(args, origMatMul));
+  install("_FusedMatMul", (args) => fusedMatMul(args, origFused));
+  install("Slice", (args) => sliceKernel(args, origSlice));
+  install("SplitV", (args) => splitVKernel(args, origSplitV));
+  install("Unpack", (args) => unpackKernel(args, origUnpack));
+  install("UnsortedSegmentSum", unsortedSegmentSum);
+  patched = true;
+  return [...WASM_PATCHED_KERNELS];
+}
+
+/** Put the original wasm kernels back (and remove UnsortedSegmentSum, which wasm lacks). */
+export function unpatchWasm(): void {
+  if (!patched) return;
+  for (const name of WASM_PATCHED_KERNELS) {
+    tf.unregisterKernel(name, "wasm");
+    const original = originals.get(name);
+    if (original) tf.registerKernel(original);
+  }
+  originals.clear();
+  patched = false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Heap helpers. Any _malloc may grow the wasm memory and detach earlier views, so views are made
+// fresh (f32) after the allocations they follow.
+
+function f32(be: WasmBackend, offset: number, length: number): Float32Array {
+  return new Float32Array(be.wasm.HEAPU8.buffer, offset, length);
+}
+
+function offsetOf(be: WasmBackend, t: tf.TensorInfo): number {
+  return be.dataIdMap.get(t.dataId).memoryOffset;
+}
+
+/** dst[c * rows + r] = src[r * cols + c]: a blocked transpose of a rows x cols matrix. */
+export function transposeInto(src: Float32Array, srcOff: number, rows: number, cols: number, dst: Float32Array, dstOff: number): void {
+  const B = 32;
+  for (let r0 = 0; r0 < rows; r0 += B) {
+    const r1 = Math.min(r0 + B, rows);
+    for (let c0 = 0; c0 < cols; c0 += B) {
+      const c1 = Math.min(c0 + B, cols);
+      for (let r = r0; r < r1; r++) {
+        const s = srcOff + r * cols;
+        for (let c = c0; c < c1; c++) dst[dstOff + c * rows + r] = src[s + c];
+      }
+    }
+  }
+}
+
+/** A C-side tensor id that names `size` floats at `offset` (a view; nothing is allocated). */
+function viewId(be: WasmBackend, offset: number, size: number): number {
+  const id = be.dataIdNextNumber++;
+  be.wasm.tfjs.registerTensor(id, size, offset);
+  return id;
+}
+
+const cMatMul = new WeakMap<WasmModule, (...args: unknown[]) => void>();
+
+/** out[M,N] = a[M,K] · b[K,N] through XNNPACK (row-major, untransposed, batch 1). */
+function xnnGemm(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: number, K: number, N: number): void {
+  let fn = cMatMul.get(be.wasm);
+  if (!fn) {
+    fn = be.wasm.cwrap("BatchMatMul", null, ["number", "array", "number", "number", "array", "number", "number", "number", "number"]);
+    cMatMul.set(be.wasm, fn);
+  }
+  const aId = viewId(be, aOff, M * K);
+  const bId = viewId(be, bOff, K * N);
+  const outId = viewId(be, outOff, M * N);
+  try {
+    const aShape = new Uint8Array(new Int32Array([1, M, K]).buffer);
+    const bShape = new Uint8Array(new Int32Array([1, K, N]).buffer);
+    fn(aId, aShape, 3, bId, bShape, 3, false, false, outId);
+  } finally {
+    // Disposing b's id also deletes the XNNPACK operator cached for it (its packed weights).
+    be.wasm.tfjs.disposeData(aId);
+    be.wasm.tfjs.disposeData(bId);
+    be.wasm.tfjs.disposeData(outId);
+  }
+}
+
+/** A scratch float buffer on the wasm heap. */
+function scratch(be: WasmBackend, floats: number): number {
+  return be.wasm._malloc(Math.max(1, floats) * 4) >>> 0;
+}
+
+/**
+ * out = op(A)·op(B) for one batch entry, all operands on the heap (row-major). Chooses between
+ * materialising op(A)/op(B) and computing (op(B)^T · op(A)^T)^T, whichever moves fewer floats.
+ */
+function gemm(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: number, K: number, N: number, tA: boolean, tB: boolean): void {
+  // Floats copied (transposes) plus packed (XNNPACK packs its right operand on every call here).
+  const direct = (tA ? M * K : 0) + (tB ? K * N : 0) + K * N;
+  const swapped = (tB ? 0 : K * N) + (tA ? 0 : M * K) + M * N + M * K;
+  if (direct <= swapped) {
+    const aT = tA ? scratch(be, M * K) : 0;
+    const bT = tB ? scratch(be, K * N) : 0;
+    try {
+      if (tA) transposeInto(f32(be, aOff, M * K), 0, K, M, f32(be, aT, M * K), 0);
+      if (tB) transposeInto(f32(be, bOff, K * N), 0, N, K, f32(be, bT, K * N), 0);
+      xnnGemm(be, tA ? aT : aOff, tB ? bT : bOff, outOff, M, K, N);
+    } finally {
+      if (aT) be.wasm._free(aT);
+      if (bT) be.wasm._free(bT);
+    }
+  } else {
+    // C^T [N,M] = op(B)^T [N,K] · op(A)^T [K,M]; op(B)^T is B itself when tB, op(A)^T is A when tA.
+    const left = tB ? 0 : scratch(be, K * N);
+    const right = tA ? 0 : scratch(be, M * K);
+    const ct = scratch(be, M * N);
+    try {
+      if (!tB) transposeInto(f32(be, bOff, K * N), 0, K, N, f32(be, left, K * N), 0);
+      if (!tA) transposeInto(f32(be, aOff, M * K), 0, M, K, f32(be, right, M * K), 0);
+      xnnGemm(be, tB ? bOff : left, tA ? aOff : right, ct, N, K, M);
+      transposeInto(f32(be, ct, M * N), 0, N, M, f32(be, outOff, M * N), 0);
+    } finally {
+      if (left) be.wasm._free(left);
+      if (right) be.wasm._free(right);
+      be.wasm._free(ct);
+    }
+  }
+}
+
+function batchMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
+  const { inputs, backend: be, attrs } = args;
+  const a = inputs.a as tf.TensorInfo;
+  const b = inputs.b as tf.TensorInfo;
+  const tA = Boolean(attrs?.transposeA);
+  const tB = Boolean(attrs?.transposeB);
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = outerA.reduce((p, d) => p * d, 1);
+  const batchB = outerB.reduce((p, d) => p * d, 1);
+  const M = tA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const K = tA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const Kb = tB ? b.shape[rb - 1] : b.shape[rb - 2];
+  const N = tB ? b.shape[rb - 2] : b.shape[rb - 1];
+  const simpleBroadcast =
+    batchA === batchB ? outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]) : batchA === 1 || batchB === 1;
+  if (
+    a.dtype !== "float32" || b.dtype !== "float32" || ra < 2 || rb < 2 || K !== Kb || !simpleBroadcast ||
+    M * K * N === 0 || (!tA && !tB && batchA === 1 && batchB === 1)
+  ) {
+    return original(args) as tf.TensorInfo; // XNNPACK already, or a case left to tfjs (errors included)
+  }
+  const outer = batchA >= batchB ? outerA : outerB;
+  const batch = Math.max(batchA, batchB);
+  const out = be.makeOutput([...outer, M, N], "float32");
+  try {
+    const aOff = offsetOf(be, a);
+    const bOff = offsetOf(be, b);
+    const outOff = offsetOf(be, out);
+    if (!tA && batchB === 1) {
+      // [batch*M, K] · [K, N]: one product with the batches stacked as rows.
+      gemm(be, aOff, bOff, outOff, batch * M, K, N, false, tB);
+    } else {
+      for (let i = 0; i < batch; i++) {
+        gemm(be, aOff + (batchA === 1 ? 0 : i * M * K * 4), bOff + (batchB === 1 ? 0 : i * K * N * 4), outOff + i * M * N * 4, M, K, N, tA, tB);
+      }
+    }
+  } catch (e) {
+    be.disposeData(out.dataId);
+    throw e;
+  }
+  return out;
+}
+
+function fusedMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
+  const { inputs, backend: be, attrs } = args;
+  const a = inputs.a as tf.TensorInfo;
+  const b = inputs.b as tf.TensorInfo;
+  const tA = Boolean(attrs?.transposeA);
+  const tB = Boolean(attrs?.transposeB);
+  if ((!tA && !tB) || a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length !== 3 || b.shape.length !== 3) {
+    return original(args) as tf.TensorInfo;
+  }
+  // Materialise op(A) and op(B), then let the original run (batch 1 reaches XNNPACK with the bias).
+  const made: tf.TensorInfo[] = [];
+  const materialise = (x: tf.TensorInfo): tf.TensorInfo => {
+    const [bt, r, c] = x.shape;
+    const y = be.makeOutput([bt, c, r], "float32");
+    made.push(y);
+    const src = f32(be, offsetOf(be, x), bt * r * c);
+    const dst = f32(be, offsetOf(be, y), bt * r * c);
+    for (let i = 0; i < bt; i++) transposeInto(src, i * r * c, r, c, dst, i * r * c);
+    return y;
+  };
+  try {
+    const a2 = tA ? materialise(a) : a;
+    const b2 = tB ? materialise(b) : b;
+    return original({ ...args, inputs: { ...inputs, a: a2, b: b2 }, attrs: { ...attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
+  } finally {
+    for (const t of made) be.disposeData(t.dataId);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slicing from heap views.
+
+const HEAP_DTYPES = new Set(["float32", "int32", "bool"]);
+
+function heapView(be: WasmBackend, t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array {
+  const off = offsetOf(be, t);
+  const n = t.shape.reduce((p, d) => p * d, 1);
+  const buf = be.wasm.HEAPU8.buffer;
+  if (t.dtype === "float32") return new Float32Array(buf, off, n);
+  if (t.dtype === "int32") return new Int32Array(buf, off, n);
+  return new Uint8Array(buf, off, n);
+}
+
+function copySlice(be: WasmBackend, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const out = be.makeOutput(size, x.dtype); // allocate first: views below stay valid
+  const src = heapView(be, x);
+  const dst = heapView(be, out);
+  const rank = x.shape.length;
+  const strides = new Array<number>(rank).fill(1);
+  for (let i = rank - 2; i >= 0; i--) strides[i] = strides[i + 1] * x.shape[i + 1];
+  const total = size.reduce((p, d) => p * d, 1);
+  if (total === 0) return out;
+  // Copy runs along the last axis; iterate the outer indices like an odometer.
+  const inner = size[rank - 1];
+  const idx = new Array<number>(Math.max(0, rank - 1)).fill(0);
+  let o = 0;
+  for (;;) {
+    let s = begin[rank - 1];
+    for (let d = 0; d < rank - 1; d++) s += (begin[d] + idx[d]) * strides[d];
+    (dst as Float32Array).set((src as Float32Array).subarray(s, s + inner), o);
+    o += inner;
+    let d = rank - 2;
+    while (d >= 0 && ++idx[d] === size[d]) idx[d--] = 0;
+    if (d < 0) break;
+  }
+  return out;
+}
+
+function sliceKernel(args: KernelArgs, original: Kernel): tf.TensorInfo {
+  const x = args.inputs.x as tf.TensorInfo;
+  if (!HEAP_DTYPES.has(x.dtype) || x.shape.length === 0) return original(args) as tf.TensorInfo;
+  const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, args.attrs!.begin as number[], args.attrs!.size as number[]);
+  return copySlice(args.backend, x, begin, size);
+}
+
+function splitVKernel(args: KernelArgs, original: Kernel): tf.TensorInfo[] {
+  const x = args.inputs.x as tf.TensorInfo;
+  if (!HEAP_DTYPES.has(x.dtype)) return original(args) as tf.TensorInfo[];
+  const axis = tf.util.parseAxisParam(args.attrs!.axis as number, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, args.attrs!.numOrSizeSplits as number[] | number, axis);
+  const begin = new Array<number>(x.shape.length).fill(0);
+  const outs: tf.TensorInfo[] = [];
+  try {
+    for (const s of sizes) {
+      const size = x.shape.slice();
+      size[axis] = s;
+      outs.push(copySlice(args.backend, x, begin.slice(), size));
+      begin[axis] += s;
+    }
+  } catch (e) {
+    for (const t of outs) args.backend.disposeData(t.dataId);
+    throw e;
+  }
+  return outs;
+}
+
+function unpackKernel(args: KernelArgs, original: Kernel): tf.TensorInfo[] {
+  const x = args.inputs.value as tf.TensorInfo;
+  if (!HEAP_DTYPES.has(x.dtype)) return original(args) as tf.TensorInfo[];
+  let axis = args.attrs!.axis as number;
+  if (axis < 0) axis += x.shape.length;
+  const outShape = x.shape.filter((_, i) => i !== axis);
+  const size = x.shape.slice();
+  size[axis] = 1;
+  const begin = new Array<number>(x.shape.length).fill(0);
+  const outs: tf.TensorInfo[] = [];
+  try {
+    for (let i = 0; i < x.shape[axis]; i++) {
+      begin[axis] = i;
+      const piece = copySlice(args.backend, x, begin.slice(), size);
+      outs.push({ dataId: piece.dataId, dtype: piece.dtype, shape: outShape });
+    }
+  } catch (e) {
+    for (const t of outs) args.backend.disposeData(t.dataId);
+    throw e;
+  }
+  return outs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// UnsortedSegmentSum: out[s] = Σ_{i : ids[i] = s} x[i]; ids outside [0, numSegments) are dropped.
+
+function unsortedSegmentSum(args: KernelArgs): tf.TensorInfo {
+  const { backend: be } = args;
+  const x = args.inputs.x as tf.TensorInfo;
+  const ids = args.inputs.segmentIds as tf.TensorInfo;
+  const numSegments = args.attrs!.numSegments as number;
+  if (x.dtype !== "float32" && x.dtype !== "int32") throw new Error(`UnsortedSegmentSum (seqlab wasm): unsupported dtype ${x.dtype}`);
+  const n = ids.shape.reduce((p, d) => p * d, 1);
+  const rows = x.shape.slice(0, ids.shape.length).reduce((p, d) => p * d, 1);
+  if (rows !== n) throw new Error(`UnsortedSegmentSum: segmentIds shape ${ids.shape} must be a prefix of x's shape ${x.shape}`);
+  const innerShape = x.shape.slice(ids.shape.length);
+  const inner = innerShape.reduce((p, d) => p * d, 1);
+  const out = be.makeOutput([numSegments, ...innerShape], x.dtype);
+  const xs = heapView(be, x) as Float32Array;
+  const idv = heapView(be, ids) as Int32Array;
+  const o = heapView(be, out) as Float32Array;
+  o.fill(0);
+  for (let i = 0; i < n; i++) {
+    const s = idv[i];
+    if (s < 0 || s >= numSegments) continue;
+    const src = i * inner;
+    const dst = s * inner;
+    for (let j = 0; j < inner; j++) o[dst + j] += xs[src + j];
+  }
+  return out;
+}

@@ -1,0 +1,207 @@
+// The wasm kernels seqlab patches in, against the cpu backend as the reference. Sizes are tiny.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { useBackend, patchWasm, unpatchWasm, wasmPatched } from "../../src/backend";
+import { embeddingLookup } from "../../src/nn";
+import { mulberry32 } from "../../src/nn/init";
+
+before(async () => {
+  await useBackend({ backend: "cpu", quiet: true }); // initialises cpu (the reference)
+  await useBackend({ backend: "wasm", quiet: true });
+});
+
+function randomValues(n: number, seed: number): Float32Array {
+  const r = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => 2 * r() - 1);
+}
+
+/** Run f on `backend` with fresh tensors of the given shapes/values and return its output values. */
+function on(backend: "cpu" | "wasm", f: () => tf.Tensor): { values: Float32Array; shape: number[] } {
+  tf.setBackend(backend);
+  let out = { values: new Float32Array(0), shape: [] as number[] };
+  tf.tidy(() => {
+    const y = f();
+    out = { values: Float32Array.from(y.dataSync()), shape: y.shape };
+  });
+  return out;
+}
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+function assertClose(backendOut: { values: Float32Array; shape: number[] }, ref: { values: Float32Array; shape: number[] }, tol: number, what: string) {
+  assert.deepEqual(backendOut.shape, ref.shape, `${what}: shape`);
+  const d = maxDiff(backendOut.values, ref.values);
+  assert.ok(d <= tol, `${what}: max |wasm - cpu| = ${d} > ${tol}`);
+}
+
+test("patched BatchMatMul equals the cpu backend for every transpose and batch combination", () => {
+  assert.equal(wasmPatched(), true);
+  const sizes = [
+    [5, 7, 6],
+    [33, 40, 35], // crosses the 32-wide transpose blocks
+    [1, 9, 1],
+  ];
+  const batches: [number[], number[]][] = [
+    [[], []],
+    [[3], [3]],
+    [[3], []],
+    [[], [3]],
+    [[1], [4]],
+    [[4], [1]],
+    [[2, 3], [2, 3]],
+  ];
+  let cases = 0;
+  for (const [M, K, N] of sizes) {
+    for (const [ba, bb] of batches) {
+      for (const tA of [false, true]) {
+        for (const tB of [false, true]) {
+          const aShape = [...ba, ...(tA ? [K, M] : [M, K])];
+          const bShape = [...bb, ...(tB ? [N, K] : [K, N])];
+          const av = randomValues(aShape.reduce((p, d) => p * d, 1), cases * 2 + 1);
+          const bv = randomValues(bShape.reduce((p, d) => p * d, 1), cases * 2 + 2);
+          const f = () => tf.matMul(tf.tensor(av, aShape), tf.tensor(bv, bShape), tA, tB);
+          assertClose(on("wasm", f), on("cpu", f), 1e-4, `matMul ${aShape}${tA ? "ᵀ" : ""} · ${bShape}${tB ? "ᵀ" : ""}`);
+          cases++;
+        }
+      }
+    }
+  }
+  tf.setBackend("wasm");
+  assert.equal(cases, 84);
+});
+
+test("patched _FusedMatMul (bias, relu, transposes) equals the cpu backend", () => {
+  let seed = 100;
+  for (const tA of [false, true]) {
+    for (const tB of [false, true]) {
+      const [M, K, N] = [6, 5, 7];
+      const av = randomValues(M * K, seed++);
+      const bv = randomValues(K * N, seed++);
+      const biasv = randomValues(N, seed++);
+      const f = () =>
+        tf.fused.matMul({
+          a: tf.tensor2d(av, tA ? [K, M] : [M, K]),
+          b: tf.tensor2d(bv, tB ? [N, K] : [K, N]),
+          transposeA: tA,
+          transposeB: tB,
+          bias: tf.tensor1d(biasv),
+          activation: "relu",
+        });
+      assertClose(on("wasm", f), on("cpu", f), 1e-4, `fused matMul tA=${tA} tB=${tB}`);
+    }
+  }
+  tf.setBackend("wasm");
+});
+
+test("patched Slice, SplitV and Unpack equal the cpu backend (float32 and int32, ranks 1-5)", () => {
+  const shapes = [[11], [4, 6], [3, 4, 5], [2, 3, 4, 5], [2, 2, 3, 2, 3]];
+  let seed = 200;
+  for (const shape of shapes) {
+    const n = shape.reduce((p, d) => p * d, 1);
+    const v = randomValues(n, seed++);
+    const iv = Int32Array.from(v, (x) => Math.round(x * 1000));
+    const begin = shape.map((d) => Math.min(1, d - 1));
+    const size = shape.map((d, i) => d - begin[i] - (d > 2 && i % 2 === 0 ? 1 : 0));
+    for (const dtype of ["float32", "int32"] as const) {
+      const x = () => (dtype === "float32" ? tf.tensor(v, shape) : tf.tensor(iv, shape, "int32"));
+      assertClose(on("wasm", () => tf.slice(x(), begin, size)), on("cpu", () => tf.slice(x(), begin, size)), 0, `slice ${shape} ${dtype}`);
+      const axis = shape.length - 1;
+      const sizes = shape[axis] > 2 ? [1, shape[axis] - 3, 2] : [shape[axis]];
+      const split = () => tf.concat(tf.split(x(), sizes, axis).map((p, i) => tf.mul(p, i + 1)), axis);
+      assertClose(on("wasm", split), on("cpu", split), 0, `split ${shape} ${dtype}`);
+      const unstack = () => tf.stack(tf.unstack(x(), 0).map((p, i) => tf.mul(p, i + 1)), 0);
+      assertClose(on("wasm", unstack), on("cpu", unstack), 0, `unstack ${shape} ${dtype}`);
+    }
+  }
+  tf.setBackend("wasm");
+});
+
+test("UnsortedSegmentSum on wasm equals cpu, so tf.gather's gradient works", () => {
+  const table = randomValues(6 * 4, 300);
+  const ids = Int32Array.from([5, 0, 2, 2, 5, 5, 1]);
+  const seg = () => tf.unsortedSegmentSum(tf.tensor2d(randomValues(7 * 4, 301), [7, 4]), tf.tensor1d(ids, "int32"), 6);
+  assertClose(on("wasm", seg), on("cpu", seg), 1e-6, "unsortedSegmentSum");
+  const r = randomValues(7 * 4, 302);
+  const gatherGrad = () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d(ids, "int32")), tf.tensor2d(r, [7, 4]))))(tf.tensor2d(table, [6, 4]));
+  const g = on("wasm", gatherGrad);
+  assertClose(g, on("cpu", gatherGrad), 1e-6, "gather gradient");
+  // row 5 is looked up three times: its gradient is the sum of three rows of r
+  for (let j = 0; j < 4; j++) assert.ok(Math.abs(g.values[5 * 4 + j] - (r[0 * 4 + j] + r[4 * 4 + j] + r[5 * 4 + j])) < 1e-6);
+  tf.setBackend("wasm");
+});
+
+test("embeddingLookup's gradient on wasm equals finite differences and the cpu gather gradient, patched or not", () => {
+  const V = 5;
+  const D = 3;
+  const table = randomValues(V * D, 400);
+  const ids = Int32Array.from([4, 1, 1, 0, 4, 4]);
+  const R = randomValues(ids.length * D, 401);
+  const loss = (t: tf.Tensor) => tf.sum(tf.mul(embeddingLookup(t as tf.Tensor2D, tf.tensor2d(ids, [2, 3], "int32")), tf.tensor3d(R, [2, 3, D])));
+  const cpuGatherGrad = on("cpu", () =>
+    tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.reshape(tf.gather(t, tf.tensor1d(ids, "int32")), [2, 3, D]), tf.tensor3d(R, [2, 3, D]))))(tf.tensor2d(table, [V, D])),
+  );
+  for (const patched of [true, false]) {
+    if (!patched) unpatchWasm();
+    try {
+      const g = on("wasm", () => tf.grad(loss)(tf.tensor2d(table, [V, D])));
+      assertClose(g, cpuGatherGrad, 1e-6, `embedding gradient (patched=${patched})`);
+      // central differences (the loss is linear in the table, so they are exact up to rounding)
+      tf.setBackend("wasm");
+      const eps = 1e-2;
+      for (let k = 0; k < V * D; k++) {
+        const at = (delta: number) => {
+          const t = Float32Array.from(table);
+          t[k] += delta;
+          return tf.tidy(() => loss(tf.tensor2d(t, [V, D])).dataSync()[0]);
+        };
+        const fd = (at(eps) - at(-eps)) / (2 * eps);
+        assert.ok(Math.abs(fd - g.values[k]) < 1e-4, `d loss / d table[${k}]: finite difference ${fd} vs gradient ${g.values[k]}`);
+      }
+      // row 2 is never looked up: no gradient
+      assert.deepEqual(Array.from(g.values.slice(2 * D, 3 * D)), [0, 0, 0]);
+    } finally {
+      if (!patched) patchWasm();
+    }
+  }
+  tf.setBackend("wasm");
+});
+
+test("without the patch, tf.gather has no gradient on wasm (the gap the patch fills)", () => {
+  unpatchWasm();
+  try {
+    tf.setBackend("wasm");
+    assert.throws(() => tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.gather(t, tf.tensor1d([1, 0], "int32"))))(tf.ones([2, 2]))), /UnsortedSegmentSum/);
+  } finally {
+    patchWasm();
+  }
+});
+
+test("patched kernels leave no tensors or wasm memory behind", () => {
+  tf.setBackend("wasm");
+  const a = tf.tensor3d(randomValues(3 * 8 * 5, 500), [3, 8, 5]);
+  const b = tf.tensor3d(randomValues(3 * 8 * 6, 501), [3, 8, 6]);
+  const run = () =>
+    tf.tidy(() => {
+      tf.matMul(a, b, true, false).dataSync();
+      tf.matMul(b, a, true, false).dataSync();
+      tf.matMul(tf.reshape(a, [24, 5]), tf.reshape(b, [24, 6]), true, false).dataSync();
+      tf.split(a, 8, 1);
+      tf.unstack(b, 1);
+      tf.slice(a, [1, 2, 0], [1, 3, 5]).dataSync();
+    });
+  run();
+  const before = tf.memory();
+  for (let i = 0; i < 20; i++) run();
+  const after = tf.memory();
+  assert.equal(after.numTensors, before.numTensors);
+  assert.equal(after.numBytes, before.numBytes);
+  assert.equal(after.numDataBuffers, before.numDataBuffers);
+  a.dispose();
+  b.dispose();
+});
