@@ -1,0 +1,175 @@
+// Plotly figures, for what vega-lite does poorly (3-D views, rotating and zooming point clouds).
+//
+// Bundle: application/vnd.plotly.v1+json ({data, layout, config}), text/html and text/plain.
+// The HTML works wherever output scripts run (JupyterLab, classic Notebook, nbconvert's HTML):
+//
+//   <div class="seqlab-plotly" id="seqlab-plotly-…" style="width:…px;height:…px"></div>
+//   <script data-seqlab-plotly="library">  — only in the first figure this kernel process shows:
+//     if (!window.Plotly) { (function (define, module, exports) { …plotly.min.js… }).call(window); }
+//   </script>
+//   <script data-seqlab-plotly="plot">  — in every figure: waits until window.Plotly exists, then
+//     Plotly.newPlot(div, data, layout, config)
+//   </script>
+//
+// The library is wrapped in a function whose parameters `define`, `module` and `exports` are
+// undefined, so its UMD header sets window.Plotly even under require.js (nbconvert's template
+// loads it). Plotly is inlined once per process; later figures wait for it (up to 30 s) and
+// otherwise say where it is missing.
+import { randomUUID } from "crypto";
+import { readFileSync } from "fs";
+import * as path from "path";
+import { DISPLAY } from "../display/display";
+import { fmt, toMatrix } from "./data";
+import { FONT_FAMILY } from "./fonts";
+import { pca } from "./pca";
+import { DisplayBundle } from "./render";
+
+export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
+
+export interface PlotlyFigureSpec {
+  data: Record<string, any>[];
+  layout?: Record<string, any>;
+  config?: Record<string, any>;
+}
+
+let librarySource: string | undefined;
+let librarySent = false;
+
+/** plotly.js (the minified dist bundle the package depends on), read once. */
+export function plotlyLibrary(): string {
+  if (librarySource === undefined) {
+    const main = require.resolve("plotly.js-dist-min");
+    librarySource = readFileSync(path.join(path.dirname(main), "plotly.min.js"), "utf8");
+  }
+  return librarySource;
+}
+
+/** Make the next figure carry plotly.js again (e.g. after its first carrier's output was cleared). */
+export function resetPlotlyLibrary(): void {
+  librarySent = false;
+}
+
+/** JSON safe inside a <script> element. */
+function scriptJson(v: unknown): string {
+  return JSON.stringify(v).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+
+export interface PlotlyOptions {
+  /** Inline plotly.js in this figure's HTML: "auto" (default) = only the first figure of this process. */
+  includeLibrary?: boolean | "auto";
+  /** Text for text/plain. */
+  text?: string;
+}
+
+export class PlotlyFigure {
+  readonly id = `seqlab-plotly-${randomUUID()}`;
+  readonly html: string;
+  readonly carriesLibrary: boolean;
+
+  constructor(
+    readonly figure: PlotlyFigureSpec,
+    readonly text: string,
+    opts: PlotlyOptions = {},
+  ) {
+    const inc = opts.includeLibrary ?? "auto";
+    this.carriesLibrary = inc === "auto" ? !librarySent : inc;
+    if (this.carriesLibrary) librarySent = true;
+    this.html = this.buildHtml();
+  }
+
+  private buildHtml(): string {
+    const layout = this.figure.layout ?? {};
+    const w = typeof layout.width === "number" ? `${layout.width}px` : "100%";
+    const h = typeof layout.height === "number" ? `${layout.height}px` : "450px";
+    const parts = [`<div class="seqlab-plotly" id="${this.id}" style="width:${w};height:${h}"></div>`];
+    if (this.carriesLibrary) {
+      // String concatenation keeps "</script>" inside the library (if any) from ending the element.
+      const lib = plotlyLibrary().replace(/<\/script/gi, "<\\/script");
+      parts.push(`<script type="text/javascript" data-seqlab-plotly="library">if (!window.Plotly) { (function (define, module, exports) {\n${lib}\n}).call(window); }</script>`);
+    }
+    parts.push(
+      `<script type="text/javascript" data-seqlab-plotly="plot">(function () {` +
+        `var id = ${JSON.stringify(this.id)}, fig = ${scriptJson({ data: this.figure.data, layout, config: { responsive: true, ...(this.figure.config ?? {}) } })}, t0 = Date.now();` +
+        `function draw() { var el = document.getElementById(id); if (!el) return;` +
+        ` if (window.Plotly) { window.Plotly.newPlot(el, fig.data, fig.layout, fig.config); return; }` +
+        ` if (Date.now() - t0 < 30000) { setTimeout(draw, 50); return; }` +
+        ` el.textContent = "plotly.js is not loaded on this page: re-run the first cell that shows a plotly figure, or call resetPlotlyLibrary()."; }` +
+        ` draw(); })();</script>`,
+    );
+    return parts.join("\n");
+  }
+
+  bundle(): DisplayBundle {
+    return { data: { [PLOTLY_MIME]: { data: this.figure.data, layout: this.figure.layout ?? {}, ...(this.figure.config ? { config: this.figure.config } : {}) }, "text/html": this.html, "text/plain": this.text }, metadata: {} };
+  }
+
+  [DISPLAY](): DisplayBundle {
+    return this.bundle();
+  }
+
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** Any plotly figure `{data, layout?, config?}`, shown with plotly.js. */
+export function plotly(figure: PlotlyFigureSpec, opts: PlotlyOptions = {}): PlotlyFigure {
+  if (!figure || !Array.isArray(figure.data)) throw new TypeError("plotly: expected a figure {data: [...traces], layout?, config?}");
+  const layout: Record<string, any> = { font: { family: FONT_FAMILY }, ...(figure.layout ?? {}) };
+  const traces = figure.data.map((t) => t.type ?? "scatter");
+  const title = typeof layout.title === "string" ? layout.title : layout.title?.text;
+  const text = opts.text ?? `plotly figure${title ? ` "${title}"` : ""}: ${figure.data.length} trace(s) (${[...new Set(traces)].join(", ")})`;
+  return new PlotlyFigure({ ...figure, layout }, text, opts);
+}
+
+export interface Embedding3dOptions extends PlotlyOptions {
+  title?: string;
+  groups?: ArrayLike<string>;
+  /** "pca" (default when vectors have more than 3 dimensions) or "none" (first three coordinates). */
+  method?: "pca" | "none";
+  /** Points drawn with their label as text (default 150; the rest show it on hover). */
+  maxLabels?: number;
+  width?: number;
+  height?: number;
+}
+
+/** Vectors projected to 3-D (PCA) as a rotatable plotly scatter3d with labels. */
+export function embedding3d(vectors: unknown, labels?: ArrayLike<string>, opts: Embedding3dOptions = {}): PlotlyFigure {
+  const rows = toMatrix(vectors);
+  const d = rows.length ? rows[0].length : 0;
+  const usePca = (opts.method ?? (d > 3 ? "pca" : "none")) === "pca";
+  let pts: number[][], axes = ["x", "y", "z"], how = "first three coordinates";
+  if (usePca) {
+    const p = pca(rows, 3);
+    pts = p.points;
+    axes = p.explained.map((e, i) => `PC${i + 1} (${(100 * e).toFixed(1)}%)`);
+    how = `PCA from ${d} dimensions, ${(100 * p.explained.reduce((a, b) => a + b, 0)).toFixed(1)}% of the variance`;
+  } else pts = rows.map((r) => [r[0] ?? 0, r[1] ?? 0, r[2] ?? 0]);
+  const groups = opts.groups ? Array.from(opts.groups, String) : pts.map(() => "");
+  const names = [...new Set(groups)];
+  const maxLabels = opts.maxLabels ?? 150;
+  const round = (v: number) => Number(v.toPrecision(5));
+  const data = names.map((g) => {
+    const idx = groups.map((x, i) => (x === g ? i : -1)).filter((i) => i >= 0);
+    const lab = labels ? idx.map((i) => String(labels[i] ?? "")) : undefined;
+    return {
+      type: "scatter3d",
+      mode: labels && pts.length <= maxLabels ? "markers+text" : "markers",
+      name: g || "points",
+      x: idx.map((i) => round(pts[i][0])),
+      y: idx.map((i) => round(pts[i][1])),
+      z: idx.map((i) => round(pts[i][2])),
+      ...(lab ? { text: lab, hovertext: lab, hoverinfo: "text" } : {}),
+      marker: { size: 4 },
+    };
+  });
+  const layout = {
+    title: { text: opts.title ?? "임베딩 3-D (embedding)" },
+    width: opts.width ?? 640,
+    height: opts.height ?? 520,
+    margin: { l: 0, r: 0, t: 40, b: 0 },
+    showlegend: names.length > 1,
+    scene: { xaxis: { title: { text: axes[0] } }, yaxis: { title: { text: axes[1] } }, zaxis: { title: { text: axes[2] } } },
+  };
+  return plotly({ data, layout }, { ...opts, text: `3-D embedding: ${rows.length} vectors, ${how}; first: ${labels ? Array.from(labels).slice(0, 5).join(", ") : pts.slice(0, 2).map((p) => p.map((v) => fmt(v)).join(",")).join("; ")}` });
+}
