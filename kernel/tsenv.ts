@@ -27,8 +27,10 @@ export function setupTypeScript(cwd: string): typeof TS {
   const tsPath = require.resolve("@tslab/typescript-for-tslab", { paths: [require.resolve("tslab")] });
   const real = require(tsPath) as typeof TS;
   const overrides: Record<string, unknown> = {
+    // Only @types/node is included without an import: the kernel's node_modules carries a dozen
+    // @types packages (from tfjs and others) that would each be parsed at start-up for nothing.
     createWatchCompilerHost: (roots: any, options: TS.CompilerOptions, ...rest: any[]) =>
-      withPrevShorthands(real, (real.createWatchCompilerHost as any)(roots, { ...options, inlineSourceMap: true }, ...rest)),
+      withPrevShorthands(real, (real.createWatchCompilerHost as any)(roots, { ...options, inlineSourceMap: true, types: ["node"] }, ...rest)),
     transpileModule: (input: string, opts: TS.TranspileOptions) => transpile(real, input, opts),
   };
   const wrapper: any = {};
