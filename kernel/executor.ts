@@ -4,7 +4,7 @@
 import Module from "module";
 import * as path from "path";
 import * as vm from "vm";
-import { PACKAGE_ROOT, lastMaps, setupTypeScript } from "./tsenv";
+import { PACKAGE_ROOT, lastMaps, saveCodeCache, setupTypeScript } from "./tsenv";
 import { CellRegistry, ErrorContent, formatDiagnostics, formatError } from "./traceback";
 
 export class KeyboardInterrupt extends Error {
@@ -46,6 +46,9 @@ export class Executor {
     const { createConverter } = require("tslab/dist/converter");
     this.getCodeMetadata = require("tslab/dist/metadata").getCodeMetadata;
     this.conv = createConverter();
+    // After the first conversion the compiler's hot functions are compiled: cache them then.
+    this.conv.convert("", "0");
+    setImmediate(() => saveCodeCache());
     this.locals = {};
     this.renewInterrupt();
     const g = globalThis as any;

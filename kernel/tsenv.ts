@@ -8,6 +8,7 @@
 //    which rejects when the kernel is interrupted, so an `await` loop stops too.
 import * as path from "path";
 import type * as TS from "typescript";
+import { requireWithCodeCache } from "./codecache";
 
 export const PACKAGE_ROOT = path.resolve(__dirname, "..", "..");
 const OWN_NODE_MODULES = path.join(PACKAGE_ROOT, "node_modules");
@@ -21,11 +22,16 @@ export let lastMaps: CellMaps = {};
 
 let ts: typeof TS | undefined;
 
+/** Write the compiler's code cache; the executor calls it once the converter has been built. */
+export let saveCodeCache: () => void = () => {};
+
 /** Install the adaptations; must run before tslab's converter is first required. Returns typescript. */
 export function setupTypeScript(cwd: string): typeof TS {
   if (ts) return ts;
   const tsPath = require.resolve("@tslab/typescript-for-tslab", { paths: [require.resolve("tslab")] });
-  const real = require(tsPath) as typeof TS;
+  const loaded = requireWithCodeCache(tsPath);
+  saveCodeCache = loaded.save;
+  const real = loaded.exports as typeof TS;
   const overrides: Record<string, unknown> = {
     // Only @types/node is included without an import: the kernel's node_modules carries a dozen
     // @types packages (from tfjs and others) that would each be parsed at start-up for nothing.
