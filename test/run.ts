@@ -55,6 +55,12 @@ for (const s of suites) {
 }
 for (const s of skipped) console.log(`SKIPPED suite ${s}`);
 const ci = process.env.CI === "true" || process.env.CI === "1";
+// Tests read corpora from the offline mirror beside the repository when no cache is set.
+const mirror = path.resolve(dist, "..", "..", "..", "shared", "corpora");
+if (!process.env.SEQLAB_DATA && existsSync(mirror)) {
+  process.env.SEQLAB_DATA = mirror;
+  console.log(`SEQLAB_DATA=${mirror} (the offline corpus mirror)`);
+}
 const r = spawnSync(process.execPath, ["--test", ...passthrough, ...files], { stdio: "inherit" });
 if (skipped.length) console.log(`skipped ${skipped.length} suite(s): ${skipped.map((s) => s.split(":")[0]).join(", ")}${ci ? " (a failure under CI)" : ""}`);
 process.exit(r.status !== 0 ? r.status ?? 1 : ci && skipped.length ? 1 : 0);

@@ -103,14 +103,17 @@ for (const name of [...course.map((f) => f.replace(/\.ipynb$/, "")), "synthetic-
 
       const charts = await page.evaluate(() =>
         [...document.querySelectorAll(".chart")].map((el: any) => {
-          const drawing = el.querySelector(".chart-target svg, .chart-target canvas");
+          // A 3-D plotly figure draws into a WebGL canvas; everything else into SVG.
+          const canvas = el.querySelector(".chart-target canvas");
+          const drawing = canvas ?? el.querySelector(".chart-target svg");
           const box = drawing?.getBoundingClientRect();
+          const svgMarks = el.querySelectorAll(".chart-target svg :is(path, rect, circle, line, text)").length;
           return {
             kind: el.dataset.chart,
             state: el.dataset.state,
             width: box?.width ?? 0,
             height: box?.height ?? 0,
-            marks: drawing ? drawing.querySelectorAll("path, rect, circle, line, text").length : 0,
+            marks: svgMarks + (canvas && canvas.width > 0 && canvas.height > 0 ? 10 : 0),
             fallbackShown: el.querySelector(".chart-fallback")?.offsetParent != null,
           };
         }),
