@@ -139,6 +139,8 @@ export function lossChart(history: LossHistory, opts: LossChartOptions = {}): Ch
 
 export interface LineChartOptions extends ChartOptions {
   logY?: boolean;
+  /** Log-scale x axis (points with x ≤ 0 are dropped), e.g. Zipf's law on log-log axes. */
+  logX?: boolean;
   /** Points per series in the spec (default 500). */
   maxPoints?: number;
   /** Mark the points too (default when every series has ≤ 40 points). */
@@ -153,7 +155,8 @@ export function lineChartSpec(series: Series | Record<string, Series>, opts: Lin
   let most = 0;
   for (const [name, s] of named) {
     const d = toXY(s);
-    const dd = lttb(opts.logY ? { x: d.x.filter((_, i) => d.y[i] > 0), y: d.y.filter((v) => v > 0) } : d, max);
+    const keep = (i: number) => (!opts.logY || d.y[i] > 0) && (!opts.logX || d.x[i] > 0);
+    const dd = lttb(opts.logY || opts.logX ? { x: d.x.filter((_, i) => keep(i)), y: d.y.filter((_, i) => keep(i)) } : d, max);
     most = Math.max(most, dd.x.length);
     for (let i = 0; i < dd.x.length; i++) values.push({ x: dd.x[i], y: dd.y[i], series: name });
     parts.push(`${name}: ${range(d)}`);
@@ -164,7 +167,7 @@ export function lineChartSpec(series: Series | Record<string, Series>, opts: Lin
       data: { values },
       mark: { type: "line", strokeWidth: 2, point: opts.points ?? most <= 40 },
       encoding: {
-        x: { field: "x", type: "quantitative", title: opts.xTitle ?? "x" },
+        x: { field: "x", type: "quantitative", title: opts.xTitle ?? "x", ...(opts.logX ? { scale: { type: "log" } } : {}) },
         y: { field: "y", type: "quantitative", title: opts.yTitle ?? (multi ? "" : named[0][0]), scale: opts.logY ? { type: "log" } : { zero: false } },
         ...(multi ? { color: { field: "series", type: "nominal", title: null, sort: named.map(([n]) => n), scale: { range: PALETTE } } } : { color: { value: PALETTE[0] } }),
         tooltip: [{ field: "series" }, { field: "x" }, { field: "y", format: ".4g" }],
@@ -200,12 +203,17 @@ export interface ScatterOptions extends ChartOptions {
   pointSize?: number;
   /** Join the points in their order with a line (a trajectory, e.g. hidden states over time). */
   line?: boolean;
+  /** Log-scale axes (points with a coordinate ≤ 0 on a log axis are dropped). */
+  logX?: boolean;
+  logY?: boolean;
 }
 
 export function scatterSpec(data: ScatterData | ReadonlyArray<readonly [number, number]>, opts: ScatterOptions = {}): SpecAndText {
   const d: ScatterData = Array.isArray(data) ? { x: data.map((p) => p[0]), y: data.map((p) => p[1]) } : (data as ScatterData);
   const n = Math.min(d.x.length, d.y.length);
-  const idx = strideIndices(n, opts.maxPoints ?? 2000).filter((i) => Number.isFinite(d.x[i]) && Number.isFinite(d.y[i]));
+  const idx = strideIndices(n, opts.maxPoints ?? 2000).filter(
+    (i) => Number.isFinite(d.x[i]) && Number.isFinite(d.y[i]) && (!opts.logX || d.x[i] > 0) && (!opts.logY || d.y[i] > 0),
+  );
   const labelled = new Set(d.labels ? strideIndices(idx.length, opts.maxLabels ?? 150).map((j) => idx[j]) : []);
   const values = idx.map((i) => ({
     x: d.x[i],
@@ -215,8 +223,9 @@ export function scatterSpec(data: ScatterData | ReadonlyArray<readonly [number, 
     ...(d.groups ? { group: String(d.groups[i] ?? "") } : {}),
   }));
   // padding keeps labels of the outermost points inside the plot
-  const x = { field: "x", type: "quantitative", title: opts.xTitle ?? "x", scale: { zero: false, padding: d.labels ? 40 : 10 } };
-  const y = { field: "y", type: "quantitative", title: opts.yTitle ?? "y", scale: { zero: false, padding: d.labels ? 16 : 10 } };
+  const axisScale = (log: boolean | undefined, padding: number) => (log ? { type: "log", padding } : { zero: false, padding });
+  const x = { field: "x", type: "quantitative", title: opts.xTitle ?? "x", scale: axisScale(opts.logX, d.labels ? 40 : 10) };
+  const y = { field: "y", type: "quantitative", title: opts.yTitle ?? "y", scale: axisScale(opts.logY, d.labels ? 16 : 10) };
   const color = d.groups ? { field: "group", type: "nominal", title: null, scale: { range: PALETTE }, legend: { orient: "bottom" } } : { value: PALETTE[0] };
   const tooltip = [...(d.labels ? [{ field: "label" }] : []), ...(d.groups ? [{ field: "group" }] : []), { field: "x", format: ".4g" }, { field: "y", format: ".4g" }];
   const layer: VegaLiteSpec[] = [];

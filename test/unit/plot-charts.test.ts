@@ -115,3 +115,16 @@ test("Korean text is drawn as glyphs, not missing-glyph boxes", async () => {
   // Layout uses the fonts' real widths: a Hangul syllable is wider than a Latin letter.
   assert.ok(textWidth("펼", 10) > 1.3 * textWidth("a", 10));
 });
+
+test("log axes: lineChart and scatter put log scales where asked and drop points a log axis cannot show", async () => {
+  const { lineChartSpec, scatterSpec } = await import("../../src/plot/charts");
+  const line = lineChartSpec({ x: [0, 1, 10, 100], y: [5, 4, 3, 2] }, { logX: true, logY: true }).spec as any;
+  assert.equal(line.encoding.x.scale.type, "log");
+  assert.equal(line.encoding.y.scale.type, "log");
+  assert.deepEqual(line.data.values.map((v: any) => v.x), [1, 10, 100]);
+  const plain = lineChartSpec({ x: [0, 1], y: [1, 2] }).spec as any;
+  assert.equal(plain.encoding.x.scale, undefined);
+  const sc = scatterSpec({ x: [1, 2, -3], y: [0, 5, 6] }, { logX: true, logY: true }).spec as any;
+  const values = (sc.layer ?? [sc]).flatMap((l: any) => l.data?.values ?? []).concat(sc.data?.values ?? []);
+  assert.deepEqual([...new Set(values.map((v: any) => v.x))], [2]);
+});
