@@ -1,17 +1,13 @@
 // Everything a page inlines, read from node_modules once per process: the browser builds of
 // vega, vega-lite, vega-embed and plotly.js, KaTeX's CSS with its woff2 fonts as data: URLs,
 // the highlight.js theme, and the small script that draws charts.
+import { packageDir } from "../../src/plot/fonts";
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { Library } from "./common";
 
 /** A package's folder; found by walking node_modules, since "exports" hides package.json. */
-export function packageDir(name: string): string {
-  for (const dir of require.resolve.paths(name) ?? []) {
-    if (existsSync(path.join(dir, name, "package.json"))) return path.join(dir, name);
-  }
-  throw new Error(`package ${name} is not installed`);
-}
+export { packageDir };
 
 const cache = new Map<string, string>();
 function cached(key: string, load: () => string): string {

@@ -8,6 +8,7 @@ import { CHART_SCRIPT, highlightCss, katexCss, libraryScripts } from "./assets";
 import { Page, TocEntry, escapeHtml } from "./common";
 import { highlight } from "./highlight";
 import { renderMarkdown } from "./markdown";
+import { withKoreanFont } from "./fonts";
 import { renderOutput } from "./outputs";
 import { PAGE_CSS } from "./style";
 
@@ -98,9 +99,9 @@ function tocHtml(toc: TocEntry[]): string {
 /** The default report path: beside the notebook, .html instead of .ipynb. */
 export const htmlPathFor = (notebook: string) => notebook.replace(/\.ipynb$/i, "") + ".html";
 
-/** Export a notebook file to an HTML file; returns the HTML file's path. */
+/** Export a notebook file to an HTML file (with the Hangul it uses embedded); returns the HTML file's path. */
 export function exportNotebook(file: string, out = htmlPathFor(file), opts: ExportOptions = {}): string {
-  const html = notebookToHtml(readNotebook(file), { source: path.basename(file), ...opts });
+  const html = withKoreanFont(notebookToHtml(readNotebook(file), { source: path.basename(file), ...opts }));
   mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
   writeFileSync(out, html);
   return out;

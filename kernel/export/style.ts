@@ -3,11 +3,13 @@
 export const PAGE_CSS = `
 :root {
   --text: #1f2328; --muted: #656d76; --border: #d0d7de; --code-bg: #f6f8fa; --accent: #0969da;
-  --sans: system-ui, -apple-system, "Segoe UI", "Noto Sans KR", "Noto Sans CJK KR", "Noto Sans Korean", "Apple SD Gothic Neo",
+  --sans: "seqlab-ko", system-ui, -apple-system, "Segoe UI", "Noto Sans KR", "Noto Sans CJK KR", "Noto Sans Korean", "Apple SD Gothic Neo",
     "Malgun Gothic", "Nanum Gothic", Roboto, "Helvetica Neue", Arial, sans-serif;
-  --mono: ui-monospace, "SFMono-Regular", "D2Coding", "Noto Sans Mono CJK KR", "DejaVu Sans Mono", Menlo, Consolas, monospace;
+  --mono: ui-monospace, "seqlab-ko", "SFMono-Regular", "D2Coding", "Noto Sans Mono CJK KR", "DejaVu Sans Mono", Menlo, Consolas, monospace;
 }
 * { box-sizing: border-box; }
+/* Charts drawn in the page (vega) name fonts the reader may lack: fall back to the embedded Hangul. */
+.chart svg text { font-family: "seqlab-ko", "DejaVu Sans", "Noto Sans KR", "Noto Sans Korean", sans-serif; }
 html { -webkit-text-size-adjust: 100%; }
 body { margin: 0; color: var(--text); background: #fff; font: 16px/1.7 var(--sans); }
 :lang(ko) { word-break: keep-all; overflow-wrap: break-word; }

@@ -6,11 +6,12 @@ import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 
 /** A package's folder, looked up along Node's module paths (some hide package.json behind "exports"). */
-function packageDir(name: string): string {
+/** The folder of an installed npm package (found the way require would find it). */
+export function packageDir(name: string): string {
   for (const dir of require.resolve.paths(name) ?? []) {
     if (existsSync(path.join(dir, name, "package.json"))) return path.join(dir, name);
   }
-  throw new Error(`seqlab: the font package ${name} is not installed`);
+  throw new Error(`seqlab: the package ${name} is not installed`);
 }
 
 /** Font files resvg loads, regular and bold of both families. */

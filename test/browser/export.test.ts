@@ -35,7 +35,8 @@ before(async () => {
   browser = await chromium.launch({
     executablePath: process.env.SEQLAB_CHROMIUM ?? "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    env: { ...process.env, FONTCONFIG_FILE: koreanFontConfig() },
+    // No Korean system font (on machines that have one, hide it): Hangul must come from the report.
+    env: { ...process.env, FONTCONFIG_FILE: latinOnlyFontConfig() },
   });
   mkdirSync(ARTIFACTS, { recursive: true });
 });
@@ -50,18 +51,16 @@ test("seqlab run --html executes the course's notebooks and writes a report for 
   for (const f of course) assert.ok(existsSync(path.join(work, f.replace(/\.ipynb$/, ".html"))), `report for ${f}`);
 });
 
-/** A fontconfig file adding the npm Noto Sans KR (a dependency, for charts) to the system's fonts,
- * so screenshots show Hangul on machines without a Korean font. The reports do not embed it:
- * their readers' systems have one. */
-function koreanFontConfig(): string {
+/** A fontconfig file with only DejaVu (from npm), so a report's Hangul can only come from the
+ * font the report embeds. */
+function latinOnlyFontConfig(): string {
   const dir = path.join(work, "fontconfig");
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, "fonts.conf");
   writeFileSync(
     file,
     `<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>` +
-      `<include ignore_missing="yes">/etc/fonts/fonts.conf</include>` +
-      `<dir>${path.join(packageDir("@embedpdf/fonts-kr"), "fonts")}</dir><cachedir>${path.join(dir, "cache")}</cachedir></fontconfig>\n`,
+      `<dir>${path.join(packageDir("dejavu-fonts-ttf"), "ttf")}</dir><cachedir>${path.join(dir, "cache")}</cachedir></fontconfig>\n`,
   );
   return file;
 }
@@ -138,6 +137,12 @@ for (const name of [...course.map((f) => f.replace(/\.ipynb$/, "")), "synthetic-
       assert.deepEqual(math.errors, [], "no KaTeX parse errors");
       assert.deepEqual(math.fonts.filter((f) => f.endsWith(":error")), [], "no font failed to load");
 
+      const hangul = await page.evaluate(() => /[\uac00-\ud7a3]/.test(document.body.innerText));
+      if (hangul) {
+        await page.evaluate(() => document.fonts.load('16px "seqlab-ko"', "한"));
+        const faces = await page.evaluate(() => [...document.fonts].filter((f: any) => f.family.replace(/"/g, "") === "seqlab-ko").map((f: any) => f.status));
+        assert.ok(faces.includes("loaded"), `the embedded Korean font loaded (${faces.join(", ") || "none embedded"})`);
+      }
       await page.screenshot({ path: path.join(ARTIFACTS, `export-${name}.png`), fullPage: true });
       assert.deepEqual(requests, [], "no network requests");
       assert.deepEqual(errors, [], "no console errors");
