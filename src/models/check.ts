@@ -1,0 +1,84 @@
+// Shape checks with errors that name the expected and the actual shape, and the conversions from
+// plain JavaScript data (number[][], Int32Array + shape) to tensors that the models accept.
+import * as tf from "@tensorflow/tfjs";
+
+/** "[3, 4, 5]" */
+export function shapeString(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+/**
+ * Check `shape` against a pattern of sizes (numbers) and names (strings). A name binds to the size
+ * first seen for it (in `bind`, shared between calls), so `["batch", "steps"]` then `["batch"]`
+ * checks that two tensors agree on the batch. Throws e.g.
+ * `manyToOne.apply: expected token ids of shape [batch, steps], got [3, 4, 5]`.
+ */
+export function checkShape(
+  where: string,
+  what: string,
+  shape: readonly number[],
+  pattern: readonly (number | string)[],
+  bind: Record<string, number> = {},
+): void {
+  const expected = (): string =>
+    `[${pattern.map((p) => (typeof p === "number" ? String(p) : bind[p] !== undefined ? `${p}=${bind[p]}` : p)).join(", ")}]`;
+  const fail = (): never => {
+    throw new ShapeError(`${where}: expected ${what} of shape ${expected()}, got ${shapeString(shape)}`, [...shape]);
+  };
+  if (shape.length !== pattern.length) fail();
+  const fresh: Record<string, number> = {};
+  pattern.forEach((p, i) => {
+    if (typeof p === "number") {
+      if (shape[i] !== p) fail();
+    } else if (bind[p] !== undefined) {
+      if (shape[i] !== bind[p]) fail();
+    } else if (fresh[p] !== undefined) {
+      if (shape[i] !== fresh[p]) fail();
+    } else fresh[p] = shape[i];
+  });
+  Object.assign(bind, fresh);
+}
+
+/** A wrong shape passed to a model. */
+export class ShapeError extends Error {
+  constructor(message: string, readonly actual: number[]) {
+    super(message);
+    this.name = "ShapeError";
+  }
+}
+
+/** What the models accept as token ids or features: a tensor, nested arrays, or flat data + shape. */
+export type TensorInput = tf.Tensor | number[] | number[][] | number[][][] | ArrayLike<number>;
+
+/**
+ * A tensor of `value` (a tensor is returned as is; nested arrays are read as they nest; a flat
+ * typed array needs `shape`). Create it inside tf.tidy: a new tensor is not disposed here.
+ */
+export function toTensor(value: TensorInput, dtype: "int32" | "float32", shape?: readonly number[]): tf.Tensor {
+  if (value instanceof tf.Tensor) return value;
+  if (ArrayBuffer.isView(value)) {
+    const flat = value as unknown as Int32Array | Float32Array;
+    return tf.tensor(flat, shape ? [...shape] : [flat.length], dtype);
+  }
+  if (!Array.isArray(value) && typeof (value as ArrayLike<number>).length === "number") {
+    const flat = Array.from(value as ArrayLike<number>);
+    return tf.tensor(flat, shape ? [...shape] : [flat.length], dtype);
+  }
+  return shape ? tf.tensor(value as number[], [...shape], dtype) : tf.tensor(value as number[], undefined, dtype);
+}
+
+/** The token ids of a batch's field: a tensor, nested arrays, or flat data with the batch's `shape`. */
+export function idsTensor(value: TensorInput, shape?: readonly number[]): tf.Tensor {
+  return toTensor(value, "int32", shape);
+}
+
+/** Lengths (one per row) as a JS array, checked against the batch size. */
+export function lengthsArray(where: string, lens: TensorInput | undefined, batch: number, steps: number): number[] | undefined {
+  if (lens === undefined) return undefined;
+  const arr = lens instanceof tf.Tensor ? Array.from(lens.dataSync()) : Array.from((ArrayBuffer.isView(lens) ? lens : (lens as number[]).flat(2)) as ArrayLike<number>);
+  if (arr.length !== batch) throw new ShapeError(`${where}: expected validLens of shape [batch=${batch}], got [${arr.length}]`, [arr.length]);
+  for (const n of arr) {
+    if (!(Number.isInteger(n) && n >= 1 && n <= steps)) throw new RangeError(`${where}: a valid length must be an integer in 1..${steps}, got ${n}`);
+  }
+  return arr;
+}
