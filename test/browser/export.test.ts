@@ -27,7 +27,7 @@ before(async () => {
   run = spawnSync(process.execPath, [CLI, "run", ...notebooks, "--out", work, "--html", work], {
     env: { ...process.env, SEQLAB_QUICK: "1" },
     encoding: "utf8",
-    timeout: 20 * 60_000,
+    timeout: 35 * 60_000,
   });
   const charts = writeNotebook(work, "synthetic-charts.ipynb", chartNotebook());
   const exported = spawnSync(process.execPath, [CLI, "export", charts], { encoding: "utf8" });
