@@ -1,0 +1,197 @@
+// The tiny GPT (src/models/gpt.ts): shapes, the causal mask (exactly), attention weights, weight
+// tying, seeded generation, and learning a repeated pattern.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { useBackend } from "../../src/backend";
+import { GPT, gptCrossEntropy, sampleLogits } from "../../src/models/gpt";
+import { mulberry32 } from "../../src/nn/init";
+
+before(async () => {
+  await useBackend({ backend: "wasm", quiet: true });
+});
+
+const small = { vocabSize: 11, blockSize: 12, nLayer: 2, nHead: 2, nEmbd: 16, seed: 3 };
+
+function randomIds(B: number, T: number, V: number, seed: number): number[][] {
+  const r = mulberry32(seed);
+  return Array.from({ length: B }, () => Array.from({ length: T }, () => Math.floor(r() * V)));
+}
+
+test("forward gives logits [B, T, V] and per-layer attention [B, H, T, T] whose rows sum to 1 with the future at exactly 0", () => {
+  const m = new GPT(small);
+  const { logits, attention } = m.forward(randomIds(3, 7, 11, 1), { returnAttention: true });
+  assert.deepEqual(logits.shape, [3, 7, 11]);
+  assert.equal(attention.length, 2);
+  for (const a of attention) {
+    assert.deepEqual(a.shape, [3, 2, 7, 7]);
+    const v = a.arraySync() as number[][][][];
+    for (const b of v) for (const h of b) h.forEach((row, i) => {
+      const s = row.reduce((p, x) => p + x, 0);
+      assert.ok(Math.abs(s - 1) < 1e-5, `row sum ${s}`);
+      for (let j = i + 1; j < row.length; j++) assert.equal(row[j], 0, `attention to a later position ${j} from ${i}`);
+      assert.ok(row[0] > 0);
+    });
+  }
+  // the same ids as {ids, shape} and as an int32 tensor give the same logits
+  const rows = randomIds(2, 4, 11, 9);
+  const ref = m.forward(rows).arraySync();
+  assert.deepEqual(m.forward({ ids: Int32Array.from(rows.flat()), shape: [2, 4] }).arraySync(), ref);
+  assert.deepEqual(m.forward(tf.tensor2d(rows, undefined, "int32")).arraySync(), ref);
+  assert.throws(() => m.forward(randomIds(1, 13, 11, 1)), /longer than blockSize/);
+  tf.dispose([logits, ...attention]);
+  m.dispose();
+});
+
+test("the causal mask hides the future: changing a later token leaves every earlier logit bit-identical", () => {
+  const m = new GPT(small);
+  const a = randomIds(2, 12, 11, 7);
+  for (const t of [0, 5, 11]) {
+    const b = a.map((r) => r.slice());
+    for (const row of b) row[t] = (row[t] + 4) % 11;
+    const la = m.forward(a).arraySync() as number[][][];
+    const lb = m.forward(b).arraySync() as number[][][];
+    for (let r = 0; r < 2; r++) {
+      for (let i = 0; i < t; i++) assert.deepEqual(lb[r][i], la[r][i], `row ${r}, position ${i} changed when token ${t} changed`);
+      // the changed position and later ones do see it
+      assert.notDeepEqual(lb[r][t], la[r][t]);
+      if (t + 1 < 12) assert.notDeepEqual(lb[r][11], la[r][11]);
+    }
+  }
+  m.dispose();
+});
+
+test("a full (bidirectional) mask lets later tokens reach earlier positions; a custom mask row with nothing allowed attends to nothing", () => {
+  const m = new GPT({ ...small, nLayer: 1 });
+  const a = randomIds(1, 6, 11, 2);
+  const b = a.map((r) => r.slice());
+  b[0][5] = (b[0][5] + 1) % 11;
+  const la = m.forward(a, { mask: "full" }).arraySync() as number[][][];
+  const lb = m.forward(b, { mask: "full" }).arraySync() as number[][][];
+  assert.notDeepEqual(la[0][0], lb[0][0]);
+  // mask: position 0 may see nothing, position i may see 0..i-1 (strictly earlier)
+  const mask = tf.tensor2d(Array.from({ length: 6 }, (_, i) => Array.from({ length: 6 }, (_, j) => (j < i ? 1 : 0))));
+  const { logits, attention } = m.forward(a, { mask, returnAttention: true });
+  const att = attention[0].arraySync() as number[][][][];
+  for (const h of att[0]) {
+    assert.deepEqual(h[0], [0, 0, 0, 0, 0, 0]);
+    h.forEach((row, i) => {
+      if (i > 0) assert.ok(Math.abs(row.reduce((p, x) => p + x, 0) - 1) < 1e-5);
+      for (let j = i; j < 6; j++) assert.equal(row[j], 0);
+    });
+  }
+  tf.dispose([mask, logits, ...attention]);
+  m.dispose();
+});
+
+test("parameter count: nanoGPT's formula; tying drops the output matrix; both train the embedding", () => {
+  const { vocabSize: V, blockSize: T, nLayer: L, nEmbd: C } = small;
+  const perLayer = 2 * 2 * C + (C * 3 * C + 3 * C) + (C * C + C) + (C * 4 * C + 4 * C) + (4 * C * C + C);
+  const tied = new GPT(small);
+  assert.equal(tied.parameterCount(), V * C + T * C + L * perLayer + 2 * C);
+  assert.equal(tied.parameterCount({ nonEmbedding: true }), V * C + L * perLayer + 2 * C);
+  assert.ok(!("lm_head.W" in tied.params()));
+  const untied = new GPT({ ...small, tieWeights: false });
+  assert.equal(untied.parameterCount(), tied.parameterCount() + C * V);
+  for (const m of [tied, untied]) {
+    const ids = tf.tensor2d(randomIds(2, 5, V, 4), undefined, "int32");
+    const { grads } = tf.variableGrads(() => m.loss(ids, ids), m.variables());
+    const names = Object.keys(m.params());
+    for (const [n, v] of Object.entries(m.params())) {
+      assert.ok(grads[v.name], `no gradient for ${n}`);
+    }
+    assert.ok((tf.max(tf.abs(grads[m.wte.name])).dataSync()[0]) > 0);
+    assert.equal(names.length, m.variables().length);
+    tf.dispose([ids, ...Object.values(grads)]);
+  }
+  tied.dispose();
+  untied.dispose();
+});
+
+test("same seed, same model and same samples; generation past blockSize crops the context", () => {
+  const a = new GPT(small);
+  const b = new GPT(small);
+  assert.deepEqual(a.wte.dataSync(), b.wte.dataSync());
+  const prompt = [1, 2, 3];
+  const ga = a.generate(prompt, 15, { seed: 9, temperature: 1.5 });
+  assert.deepEqual(b.generate(prompt, 15, { seed: 9, temperature: 1.5 }), ga);
+  assert.equal(ga.length, 18);
+  assert.deepEqual(ga.slice(0, 3), prompt);
+  assert.ok(ga.every((t) => Number.isInteger(t) && t >= 0 && t < 11));
+  const seeds = new Set([1, 2, 3, 4, 5].map((s) => a.generate(prompt, 15, { seed: s, temperature: 2 }).join(",")));
+  assert.ok(seeds.size > 1, "different seeds should give different samples");
+  // greedy (temperature 0) equals top-k 1
+  assert.deepEqual(a.generate(prompt, 6, { temperature: 0 }), a.generate(prompt, 6, { topK: 1, seed: 4 }));
+  a.dispose();
+  b.dispose();
+});
+
+test("sampleLogits: top-k and top-p keep only the most likely tokens; temperature 0 is argmax", () => {
+  const logits = [0.1, 2, -1, 1.5, 0.3];
+  const rand = mulberry32(5);
+  const seen = new Set<number>();
+  for (let i = 0; i < 300; i++) seen.add(sampleLogits(logits, { topK: 2 }, rand));
+  assert.deepEqual([...seen].sort(), [1, 3]);
+  for (let i = 0; i < 50; i++) assert.equal(sampleLogits(logits, { topP: 0.01 }, rand), 1);
+  const seenAll = new Set<number>();
+  for (let i = 0; i < 2000; i++) seenAll.add(sampleLogits(logits, { temperature: 3 }, rand));
+  assert.equal(seenAll.size, 5);
+  assert.equal(sampleLogits(logits, { temperature: 0 }, rand), 1);
+});
+
+test("gptCrossEntropy ignores targets < 0 and equals log V for uniform logits", () => {
+  const logits = tf.zeros([1, 3, 4]);
+  const l = gptCrossEntropy(logits, tf.tensor2d([[1, -1, 2]], undefined, "int32"));
+  assert.ok(Math.abs(l.dataSync()[0] - Math.log(4)) < 1e-6);
+  const peaked = tf.tensor3d([[[10, 0, 0, 0], [0, 0, 0, 0], [0, 0, 10, 0]]]);
+  const l2 = gptCrossEntropy(peaked, tf.tensor2d([[0, -1, 2]], undefined, "int32")).dataSync()[0];
+  assert.ok(l2 < 1e-3, `${l2}`);
+});
+
+test("learns a repeated pattern (abcabc…): loss near zero in a few hundred tiny steps, then continues it greedily", () => {
+  tf.engine().startScope();
+  const m = new GPT({ vocabSize: 5, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 32, seed: 1 });
+  const pattern = [0, 1, 2]; // a b c
+  const opt = tf.train.adam(0.005);
+  const r = mulberry32(11);
+  const B = 8;
+  const T = 16;
+  let last = Infinity;
+  const start = tf.memory().numTensors;
+  for (let step = 0; step < 150; step++) {
+    const x: number[][] = [];
+    const y: number[][] = [];
+    for (let b = 0; b < B; b++) {
+      const o = Math.floor(r() * 3);
+      x.push(Array.from({ length: T }, (_, t) => pattern[(o + t) % 3]));
+      y.push(Array.from({ length: T }, (_, t) => pattern[(o + t + 1) % 3]));
+    }
+    const cost = opt.minimize(() => m.loss(x, y), true, m.variables())!;
+    last = cost.dataSync()[0];
+    cost.dispose();
+  }
+  assert.ok(last < 0.05, `final loss ${last}`);
+  assert.ok(tf.memory().numTensors - start < 5 * m.variables().length, "tensors leak per step");
+  const out = m.generate([1], 20, { temperature: 0 });
+  assert.deepEqual(out, Array.from({ length: 21 }, (_, t) => pattern[(1 + t) % 3]));
+  m.dispose();
+  opt.dispose();
+  tf.engine().endScope();
+});
+
+test("no tensor outlives its scope (attention included); dispose releases every tensor the model made", () => {
+  const before = tf.memory().numTensors;
+  const m = new GPT(small);
+  tf.dispose(m.forward([[1, 2, 3]])); // also makes the cached causal bias
+  const withModel = tf.memory().numTensors;
+  tf.tidy(() => {
+    m.forward([[1, 2, 3, 4]], { returnAttention: true });
+    m.loss([[1, 2]], [[2, 3]]);
+  });
+  const r = m.forward([[1, 2, 3]], { returnAttention: true });
+  tf.dispose([r.logits, ...r.attention]);
+  m.generate([1, 2], 3, { seed: 1 });
+  assert.equal(tf.memory().numTensors - withModel, 2, "only the cached causal masks for T = 4 and T = 2 are new");
+  m.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -1,0 +1,162 @@
+// Forward and backward LM batches, the LSTM LM, and ELMo's biLM and scalar mix.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { useBackend } from "../../src/backend";
+import { forwardLmBatch, backwardLmBatch, reverseSequences, reverseIndex, LstmLM, BiLM, ScalarMix, tokenIds, validLengths, maskedCrossEntropy } from "../../src/objectives";
+import { mulberry32 } from "../../src/nn/init";
+
+before(async () => {
+  await useBackend({ backend: "wasm", quiet: true });
+});
+
+/** Rows of random ordinary ids (5..V-1), each of its own length, padded with 0. */
+function paddedRows(lengths: number[], T: number, V: number, seed: number): number[][] {
+  const r = mulberry32(seed);
+  return lengths.map((n) => Array.from({ length: T }, (_, t) => (t < n ? 5 + Math.floor(r() * (V - 5)) : 0)));
+}
+
+test("backward LM targets are the forward LM's targets reversed, row by row within each length; inputs start with <bos> / <eos>", () => {
+  const rows = paddedRows([6, 3, 1, 6], 6, 20, 1);
+  const f = forwardLmBatch(rows);
+  const b = backwardLmBatch(rows);
+  assert.deepEqual(Array.from(f.lengths), [6, 3, 1, 6]);
+  for (let r = 0; r < rows.length; r++) {
+    const n = f.lengths[r];
+    const ft = Array.from(f.targets.subarray(r * 6, r * 6 + n));
+    const bt = Array.from(b.targets.subarray(r * 6, r * 6 + n));
+    assert.deepEqual(bt, ft.slice().reverse(), `row ${r}`);
+    assert.deepEqual(ft, rows[r].slice(0, n));
+    // inputs are the targets shifted right behind the boundary token
+    assert.deepEqual(Array.from(f.inputs.subarray(r * 6, r * 6 + n)), [2, ...ft.slice(0, n - 1)]);
+    assert.deepEqual(Array.from(b.inputs.subarray(r * 6, r * 6 + n)), [3, ...bt.slice(0, n - 1)]);
+    // weights: 1 on the row's tokens, 0 on its padding
+    assert.deepEqual(Array.from(f.weights.subarray(r * 6, r * 6 + 6)), Array.from({ length: 6 }, (_, t) => (t < n ? 1 : 0)));
+    assert.deepEqual(Array.from(b.weights.subarray(r * 6, r * 6 + 6)), Array.from(f.weights.subarray(r * 6, r * 6 + 6)));
+  }
+});
+
+test("reverseSequences keeps padding at the end and undoes itself; tensors and {ids, shape} are accepted", () => {
+  const x = tokenIds([[5, 6, 7, 0], [8, 9, 0, 0]]);
+  assert.deepEqual(Array.from(reverseSequences(x).ids), [7, 6, 5, 0, 9, 8, 0, 0]);
+  assert.deepEqual(Array.from(reverseSequences(reverseSequences(x)).ids), Array.from(x.ids));
+  const t = tf.tensor2d([[5, 6, 7, 0]], undefined, "int32");
+  assert.deepEqual(Array.from(reverseSequences(t).ids), [7, 6, 5, 0]);
+  t.dispose();
+  assert.deepEqual(Array.from(validLengths(x)), [3, 2]);
+  assert.deepEqual(Array.from(reverseIndex([1, 4], [3])), [2, 1, 0, 3]);
+});
+
+test("maskedCrossEntropy averages over the weighted targets only", () => {
+  const logits = tf.tensor3d([[[10, 0, 0], [0, 10, 0], [0, 0, 0]]]);
+  const all = maskedCrossEntropy(logits, Int32Array.of(0, 1, 2), Float32Array.of(1, 1, 1)).dataSync()[0];
+  const two = maskedCrossEntropy(logits, Int32Array.of(0, 1, 2), Float32Array.of(1, 1, 0)).dataSync()[0];
+  assert.ok(Math.abs(all - Math.log(3) / 3) < 1e-3, `${all}`);
+  assert.ok(two < 1e-3, `${two}`);
+  const ignored = maskedCrossEntropy(logits, Int32Array.of(0, -1, -1)).dataSync()[0];
+  assert.ok(ignored < 1e-3);
+  logits.dispose();
+});
+
+test("an LSTM LM learns a deterministic sequence forwards and backwards", () => {
+  const V = 12;
+  const rows = Array.from({ length: 8 }, (_, b) => Array.from({ length: 8 }, (_, t) => 5 + ((b + 2 * t) % 7)));
+  for (const make of [forwardLmBatch, backwardLmBatch]) {
+    const lm = new LstmLM({ vocabSize: V, embedDim: 16, hiddenSize: 24, seed: 2 });
+    const batch = make(rows);
+    const opt = tf.train.adam(0.03);
+    const first = tf.tidy(() => lm.loss(batch).dataSync()[0]);
+    for (let i = 0; i < 60; i++) tf.dispose(opt.minimize(() => lm.loss(batch), true, lm.variables())!);
+    const last = tf.tidy(() => lm.loss(batch).dataSync()[0]);
+    assert.ok(first > 2 && last < 0.5 * first, `${make.name}: ${first} -> ${last}`);
+    lm.dispose();
+    opt.dispose();
+  }
+});
+
+test("biLM representations: forward halves never see later tokens, backward halves never see earlier ones (with padding)", () => {
+  const V = 15;
+  const bilm = new BiLM({ vocabSize: V, dim: 8, numLayers: 2, seed: 3 });
+  const rows = paddedRows([7, 5], 7, V, 4);
+  const D = 8;
+  const read = (x: number[][]) => bilm.layers(x).map((t) => {
+    const v = t.arraySync() as number[][][];
+    t.dispose();
+    return v;
+  });
+  const base = read(rows);
+  assert.equal(base.length, 3);
+  base.forEach((l) => assert.equal(l[0][0].length, 2 * D));
+  // layer 0 is the embedding twice
+  assert.deepEqual(base[0][0][2].slice(0, D), base[0][0][2].slice(D));
+  for (const [row, j] of [[0, 3], [1, 2], [1, 4]] as const) {
+    const changed = rows.map((r) => r.slice());
+    changed[row][j] = changed[row][j] === 5 ? 6 : 5;
+    const after = read(changed);
+    const n = row === 0 ? 7 : 5;
+    for (let l = 1; l <= 2; l++) {
+      for (let i = 0; i < n; i++) {
+        const fwdSame = after[l][row][i].slice(0, D).every((v, k) => Math.abs(v - base[l][row][i][k]) < 1e-6);
+        const bwdSame = after[l][row][i].slice(D).every((v, k) => Math.abs(v - base[l][row][i][D + k]) < 1e-6);
+        assert.equal(fwdSame, i < j, `layer ${l} row ${row}: forward state at ${i} after changing ${j}`);
+        assert.equal(bwdSame, i > j, `layer ${l} row ${row}: backward state at ${i} after changing ${j}`);
+      }
+      // the other row is untouched
+      const other = 1 - row;
+      assert.deepEqual(after[l][other], base[l][other]);
+    }
+  }
+  bilm.dispose();
+});
+
+test("biLM training lowers both directions' losses; the embedding and softmax are shared, the LSTMs are not", () => {
+  const V = 12;
+  const bilm = new BiLM({ vocabSize: V, dim: 16, numLayers: 1, seed: 5 });
+  assert.equal(bilm.forwardLstm.embedding, bilm.backwardLstm.embedding);
+  assert.notEqual(bilm.forwardLstm.layers[0].Wx, bilm.backwardLstm.layers[0].Wx);
+  assert.equal(new Set(bilm.variables()).size, bilm.variables().length);
+  const rows = Array.from({ length: 6 }, (_, b) => Array.from({ length: 6 }, (_, t) => 5 + ((b + t) % 7)));
+  const losses = () => tf.tidy(() => {
+    const r = bilm.run(rows);
+    return [r.forwardLoss.dataSync()[0], r.backwardLoss.dataSync()[0]];
+  });
+  const [f0, b0] = losses();
+  const opt = tf.train.adam(0.03);
+  for (let i = 0; i < 40; i++) tf.dispose(opt.minimize(() => bilm.loss(rows), true, bilm.variables())!);
+  const [f1, b1] = losses();
+  assert.ok(f1 < 0.5 * f0 && b1 < 0.5 * b0, `forward ${f0} -> ${f1}, backward ${b0} -> ${b1}`);
+  bilm.dispose();
+  opt.dispose();
+});
+
+test("ELMo scalar mix: weights are a softmax (sum to 1), γ scales, and a task's gradient reaches w and γ", () => {
+  const bilm = new BiLM({ vocabSize: 12, dim: 4, numLayers: 2, seed: 6 });
+  const mix = new ScalarMix(3);
+  const w0 = mix.weights();
+  assert.deepEqual(w0.map((x) => +x.toFixed(6)), [1 / 3, 1 / 3, 1 / 3].map((x) => +x.toFixed(6)));
+  const rows = paddedRows([5, 5], 5, 12, 7);
+  const layers = bilm.layers(rows);
+  // mix of constant layers = γ · Σ s_j c_j
+  const consts = [1, 2, 4].map((c) => tf.fill([2], c));
+  assert.ok(Math.abs(tf.tidy(() => mix.apply(consts).dataSync()[0]) - 7 / 3) < 1e-5);
+  // a downstream loss: regress the mix onto a random target
+  const r = mulberry32(8);
+  const target = tf.tensor(Float32Array.from({ length: 2 * 5 * 8 }, () => r()), [2, 5, 8]);
+  const loss = () => tf.mean(tf.square(tf.sub(mix.apply(layers), target))) as tf.Scalar;
+  const { grads } = tf.variableGrads(loss, mix.variables());
+  const gw = grads[mix.w.name].dataSync();
+  const gg = grads[mix.gamma.name].dataSync()[0];
+  assert.ok(Math.max(...Array.from(gw, Math.abs)) > 1e-6, `dL/dw = ${Array.from(gw)}`);
+  assert.ok(Math.abs(gg) > 1e-6, `dL/dγ = ${gg}`);
+  // softmax gradients sum to zero
+  assert.ok(Math.abs(Array.from(gw).reduce((a, b) => a + b, 0)) < 1e-5);
+  const opt = tf.train.sgd(0.5);
+  for (let i = 0; i < 20; i++) tf.dispose(opt.minimize(loss, true, mix.variables())!);
+  const w1 = mix.weights();
+  assert.ok(Math.abs(w1.reduce((a, b) => a + b, 0) - 1) < 1e-6);
+  assert.notDeepEqual(w1, w0);
+  assert.ok(w1.every((x) => x > 0));
+  tf.dispose([...layers, ...consts, target, ...Object.values(grads)]);
+  mix.dispose();
+  bilm.dispose();
+});

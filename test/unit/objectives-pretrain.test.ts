@@ -1,0 +1,125 @@
+// Dai & Le's sequence autoencoder / LM pretraining with classifier fine-tuning, and pre-trained
+// seq2seq (Ramachandran et al.): batches, weight copying and sharing, the losses.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { useBackend } from "../../src/backend";
+import {
+  pairBatch,
+  autoencoderBatch,
+  classifierInputs,
+  sequenceAutoencoder,
+  SequenceClassifier,
+  LstmLM,
+  LstmSeq2Seq,
+  seq2seqFineTuneLoss,
+  forwardLmBatch,
+  copyVariables,
+} from "../../src/objectives";
+
+before(async () => {
+  await useBackend({ backend: "wasm", quiet: true });
+});
+
+const values = (vs: tf.Variable[]) => vs.map((v) => Array.from(v.dataSync()));
+
+test("pair batches: sources left-padded (cut at the front), decoder rows <bos> y / y <eos>, weights on the real targets", () => {
+  const b = pairBatch([{ source: [5, 6], target: [7] }, { source: [5, 6, 7, 8, 9], target: [8, 9, 10, 11] }], { sourceLength: 4, targetLength: 3 });
+  assert.deepEqual(Array.from(b.source), [0, 0, 5, 6, 6, 7, 8, 9]);
+  assert.deepEqual(Array.from(b.decoderInputs), [2, 7, 0, 2, 8, 9]);
+  assert.deepEqual(Array.from(b.decoderTargets), [7, 3, 0, 8, 9, 10]);
+  assert.deepEqual(Array.from(b.weights), [1, 1, 0, 1, 1, 1]);
+  const ae = autoencoderBatch([[5, 6, 7]], 3);
+  assert.deepEqual(Array.from(ae.source), [5, 6, 7]);
+  assert.deepEqual(Array.from(ae.decoderTargets), [5, 6, 7, 3]);
+  assert.deepEqual(Array.from(classifierInputs([[5, 6], [7]], 3).ids), [0, 5, 6, 0, 0, 7]);
+});
+
+test("Dai & Le: the autoencoder learns to reproduce sequences; a classifier starts from its encoder (copied or shared) and fine-tunes", () => {
+  const V = 12;
+  const seqs = Array.from({ length: 12 }, (_, i) => [5 + (i % 7), 5 + ((i * 3) % 7), 5 + ((i * 5) % 7)]);
+  const ae = sequenceAutoencoder({ vocabSize: V, embedDim: 16, hiddenSize: 24, seed: 1 });
+  assert.equal(ae.encoder.embedding, ae.decoder.embedding, "one vocabulary, one embedding");
+  const batch = autoencoderBatch(seqs, 3);
+  const opt = tf.train.adam(0.03);
+  const l0 = tf.tidy(() => ae.loss(batch).dataSync()[0]);
+  for (let i = 0; i < 40; i++) tf.dispose(opt.minimize(() => ae.loss(batch), true, ae.variables())!);
+  const l1 = tf.tidy(() => ae.loss(batch).dataSync()[0]);
+  assert.ok(l1 < 0.5 * l0, `autoencoder loss ${l0} -> ${l1}`);
+
+  const copied = SequenceClassifier.fromPretrained(ae.encoder, 2, { seed: 2 });
+  const shared = SequenceClassifier.fromPretrained(ae.encoder, 2, { share: true, seed: 2 });
+  assert.deepEqual(values(copied.encoder.variables()), values(ae.encoder.variables()));
+  assert.ok(copied.encoder.variables().every((v, i) => v !== ae.encoder.variables()[i]));
+  assert.ok(shared.encoder.variables().every((v, i) => v === ae.encoder.variables()[i]));
+  // fine-tune the copy on labels (the parity of the first token): the autoencoder stays as it was
+  const before = values(ae.encoder.variables());
+  const x = classifierInputs(seqs, 3);
+  const labels = seqs.map((s) => s[0] % 2);
+  const c0 = tf.tidy(() => copied.loss(x, labels).dataSync()[0]);
+  const opt2 = tf.train.adam(0.03);
+  for (let i = 0; i < 40; i++) tf.dispose(opt2.minimize(() => copied.loss(x, labels), true, copied.variables())!);
+  const c1 = tf.tidy(() => copied.loss(x, labels).dataSync()[0]);
+  assert.ok(c1 < 0.5 * c0, `classifier loss ${c0} -> ${c1}`);
+  assert.equal(copied.accuracy(x, labels), 1);
+  assert.deepEqual(values(ae.encoder.variables()), before);
+  copied.dispose();
+  ae.dispose(); // also the shared classifier's encoder
+  shared.out.dispose();
+  opt.dispose();
+  opt2.dispose();
+});
+
+test("LM pretraining for a classifier: the classifier's encoder starts as the LM's embedding and LSTM", () => {
+  const lm = new LstmLM({ vocabSize: 10, embedDim: 8, hiddenSize: 8, seed: 3 });
+  const clf = SequenceClassifier.fromPretrained(lm.stack, 3);
+  assert.deepEqual(values(clf.encoder.variables()), values(lm.stack.variables()));
+  const scratch = SequenceClassifier.create({ vocabSize: 10, embedDim: 8, hiddenSize: 8, numClasses: 3, seed: 3 });
+  assert.equal(scratch.variables().length, clf.variables().length);
+  tf.tidy(() => assert.deepEqual(clf.logits(classifierInputs([[5, 6]], 2)).shape, [1, 3]));
+  clf.dispose();
+  scratch.dispose();
+  lm.dispose();
+});
+
+test("pre-trained seq2seq: encoder from the source LM, decoder and softmax from the target LM; copies stay separate, shared ones do not", () => {
+  const src = new LstmLM({ vocabSize: 9, embedDim: 6, hiddenSize: 8, seed: 4 });
+  const tgt = new LstmLM({ vocabSize: 11, embedDim: 6, hiddenSize: 8, seed: 5 });
+  const copy = LstmSeq2Seq.fromLanguageModels(src, tgt);
+  assert.deepEqual(values(copy.encoder.variables()), values(src.stack.variables()));
+  assert.deepEqual(values(copy.decoder.variables()), values(tgt.stack.variables()));
+  assert.deepEqual(values(copy.out.variables()), values(tgt.out.variables()));
+  assert.ok(copy.variables().every((v) => !src.variables().includes(v) && !tgt.variables().includes(v)));
+  const shared = LstmSeq2Seq.fromLanguageModels(src, tgt, { share: true });
+  assert.equal(shared.encoder, src.stack);
+  assert.equal(shared.decoder, tgt.stack);
+  assert.equal(shared.out, tgt.out);
+
+  // fine-tuning loss = seq2seq loss + w · (source LM loss + target LM loss)
+  const pairs = [{ source: [5, 6, 7], target: [8, 9] }, { source: [6, 7], target: [10] }];
+  const batch = pairBatch(pairs, { sourceLength: 3, targetLength: 3 });
+  const sourceBatch = forwardLmBatch([[5, 6, 7], [6, 7, 0]]);
+  const targetBatch = forwardLmBatch([[8, 9], [10, 0]]);
+  const [plain, withLm, s2s, ls, lt] = tf.tidy(() => [
+    seq2seqFineTuneLoss(shared, batch),
+    seq2seqFineTuneLoss(shared, batch, { lmWeight: 0.5, sourceLm: src, sourceBatch, targetLm: tgt, targetBatch }),
+    shared.loss(batch),
+    src.loss(sourceBatch),
+    tgt.loss(targetBatch),
+  ].map((t) => t.dataSync()[0]));
+  assert.equal(plain, s2s);
+  assert.ok(Math.abs(withLm - (s2s + 0.5 * (ls + lt))) < 1e-5);
+
+  // a copy trained on the pairs translates them; the LMs it came from are untouched
+  const before = values(src.variables());
+  const opt = tf.train.adam(0.05);
+  for (let i = 0; i < 60; i++) tf.dispose(opt.minimize(() => copy.loss(batch), true, copy.variables())!);
+  assert.deepEqual(copy.translate([5, 6, 7], 5, { sourceLength: 3 }), [8, 9]);
+  assert.deepEqual(copy.translate([6, 7], 5, { sourceLength: 3 }), [10]);
+  assert.deepEqual(values(src.variables()), before);
+  assert.throws(() => copyVariables([tf.zeros([2])], [tgt.out.b!]), /shape/);
+  copy.dispose();
+  src.dispose();
+  tgt.dispose();
+  opt.dispose();
+});
