@@ -12,7 +12,7 @@ const LOW_WATER = 500;
 
 export class Channels {
   private readonly worker: Worker;
-  private readonly pending = new Int32Array(new SharedArrayBuffer(4));
+  private readonly pending = new Int32Array(new SharedArrayBuffer(8));
   private flushes = new Map<number, () => void>();
   private nextFlush = 0;
   private closing: (() => void) | undefined;
@@ -54,6 +54,11 @@ export class Channels {
       if (n <= LOW_WATER) return;
       Atomics.wait(this.pending, 0, n, 50);
     }
+  }
+
+  /** Tell the socket thread an interrupt has taken effect, so it stops repeating the signal. */
+  interruptSeen() {
+    Atomics.store(this.pending, 1, 0);
   }
 
   /** Resolves once every message sent so far has been handed to zeromq. */

@@ -37,6 +37,8 @@ export class Executor {
   private readonly sideOutputs = new Map<string, string>();
   private readonly sideModules = new Map<string, Module>();
   private rejectInterrupt!: (e: Error) => void;
+  /** An interrupt came while this cell was being compiled, before its code started. */
+  private interruptPending = false;
   private interruptPromise!: Promise<never>;
   private getCodeMetadata: (src: string) => { module?: string; mode?: string };
 
@@ -79,11 +81,13 @@ export class Executor {
 
   /** Stop whatever awaits in cell code now; a synchronous loop is stopped by SIGINT itself. */
   interrupt() {
+    this.interruptPending = true;
     this.rejectInterrupt(new KeyboardInterrupt());
     this.renewInterrupt();
   }
 
   async execute(src: string, label: string, file: string): Promise<Outcome> {
+    this.interruptPending = false;
     const meta = this.getCodeMetadata(src);
     if (meta.module) {
       const diags = this.conv.addModule(meta.module, src, meta);
@@ -106,6 +110,11 @@ export class Executor {
       return { ok: true, hasValue: false };
     }
     this.cells.add(file, label, src, lastMaps, WRAPPER_LINES);
+    // A SIGINT that arrived while the cell compiled is still queued (signals are events, and
+    // compiling never yields); vm's breakOnSigint would not see it. Let it be handled first: a
+    // signal is read in the event loop's poll phase, which comes between two immediates.
+    await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+    if (this.interruptPending) return this.failure(new KeyboardInterrupt());
     const head = converted.hasToplevelAwait ? "(async function(exports, require) {\n" : "(function(exports, require) {\n";
     const code = head + converted.output + "\n})(__seqlab__.exports, __seqlab__.require)";
     try {

@@ -259,6 +259,7 @@ export class Kernel {
       error = formatError(e, this.executor.cells);
     }
     this.running = undefined;
+    this.channels.interruptSeen();
     this.streams.flush();
     if (error) {
       if (stopOnError) {
@@ -280,6 +281,7 @@ export class Kernel {
   }
 
   private interrupt() {
+    this.channels.interruptSeen();
     if (!this.running) return;
     this.interruptRequested = true;
     this.executor.interrupt();

@@ -10,7 +10,8 @@ import { child, decode, encode, Message, Signer } from "./wire";
 export interface SocketThreadData {
   connection: ConnectionInfo;
   session: string;
-  /** Int32Array[1]: messages posted by the main thread and not yet handed to zeromq. */
+  /** Int32Array[2]: [0] messages posted by the main thread and not yet handed to zeromq;
+   * [1] 1 while an interrupt is requested and the main thread has not yet seen it. */
   pending: SharedArrayBuffer;
 }
 
@@ -80,6 +81,20 @@ async function main() {
     }
   });
 
+  // A signal can be lost in a race with the start of a cell's code (see executor.ts); repeat it
+  // until the main thread says it has seen it (Channels.interruptSeen), for a few seconds at most.
+  let resend: NodeJS.Timeout | undefined;
+  function interruptMain() {
+    Atomics.store(pending, 1, 1);
+    process.kill(process.pid, "SIGINT");
+    clearInterval(resend);
+    let tries = 0;
+    resend = setInterval(() => {
+      if (Atomics.load(pending, 1) === 0 || ++tries > 20) return clearInterval(resend);
+      process.kill(process.pid, "SIGINT");
+    }, 250);
+  }
+
   const heartbeat = async () => {
     for await (const frames of hb) await hb.send(frames);
   };
@@ -99,7 +114,7 @@ async function main() {
         status("busy");
         send("control", child(msg, "interrupt_reply", { status: "ok" }, data.session, { identities: msg.identities }), false);
         status("idle");
-        process.kill(process.pid, "SIGINT");
+        interruptMain();
         continue;
       }
       port.postMessage({ op: "request", channel, msg } satisfies FromSockets);

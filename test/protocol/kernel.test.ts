@@ -199,6 +199,18 @@ describe("interrupts keep state", () => {
     assert.equal(result(await k.execute("survivor")), "'still here'");
   });
 
+  test("an interrupt that lands while the cell is still being compiled stops it too", async () => {
+    for (let i = 0; i < 4; i++) {
+      let started!: () => void;
+      const ready = new Promise<void>((r) => (started = r));
+      const running = k.execute(`let early${i} = 0;\nwhile (true) { early${i}++; }`, { onOutput: (m) => m.header.msg_type === "execute_input" && started() });
+      await ready;
+      await sleep(i * 10);
+      await k.interrupt();
+      assert.equal((await running).reply.content.ename, "KeyboardInterrupt");
+    }
+  });
+
   test("an await loop stops too, and does not run on in the background", async () => {
     await k.execute("let ticks = 0;");
     const running = k.execute("for (;;) { await new Promise((r) => setTimeout(r, 5)); ticks++; }");
