@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
 import { rnnCell, lstmCell, gruCell, rnnStep, lstmStep, gruStep, unroll, lstmToKerasOrder, lstmParamsFromKeras, type Cell, type LstmState } from "../../src/nn";
 import { mulberry32 } from "../../src/nn/init";
+import { maxAbsDiff, randomTensor } from "../support/tensors";
 
 before(async () => {
   await useBackend({ backend: "cpu", quiet: true });
@@ -13,15 +14,6 @@ before(async () => {
 
 const [B, T, D, H] = [2, 4, 3, 5];
 
-function randomTensor(shape: number[], seed: number, scale = 1): tf.Tensor {
-  const r = mulberry32(seed);
-  return tf.tensor(Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => (2 * r() - 1) * scale), shape);
-}
-
-function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
-}
 
 /** Our cell's hs [B, T, H] and final state, from state0. */
 function ours(cell: Cell<any, any, any>, xs: tf.Tensor3D, state0: Record<string, tf.Tensor2D>) {

@@ -6,21 +6,13 @@ import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
 import { lstmParams, lstmStep, fusedLstm, unroll, Embedding, Dense, lstmCell, type LstmParams, type LstmState } from "../../src/nn";
 import { mulberry32 } from "../../src/nn/init";
+import { maxAbsDiff, randomTensor } from "../support/tensors";
 
 before(async () => {
   await useBackend({ backend: "wasm", quiet: true });
   await useBackend({ backend: "cpu", quiet: true });
 });
 
-function randomTensor(shape: number[], seed: number, scale = 1): tf.Tensor {
-  const r = mulberry32(seed);
-  return tf.tensor(Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => (2 * r() - 1) * scale), shape);
-}
-
-function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
-}
 
 /** loss(xs, Wx, Wh, b, h0, c0) = Σ hs∘R + Σ h_T∘Rh + Σ c_T∘Rc, through `impl`. */
 function lossWith(impl: "fused" | "readable", R: tf.Tensor, Rh: tf.Tensor, Rc: tf.Tensor) {
