@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
 import { rnnCell, lstmCell, gruCell, rnnStep, lstmStep, gruStep, unroll, lstmToKerasOrder, lstmParamsFromKeras, type Cell, type LstmState } from "../../src/nn";
-import { mulberry32 } from "../../src/nn/init";
 import { maxAbsDiff, randomTensor } from "../support/tensors";
 
 before(async () => {

@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
 import { lstmParams, lstmStep, fusedLstm, unroll, Embedding, Dense, lstmCell, type LstmParams, type LstmState } from "../../src/nn";
-import { mulberry32 } from "../../src/nn/init";
 import { maxAbsDiff, randomTensor } from "../support/tensors";
 
 before(async () => {
