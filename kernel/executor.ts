@@ -70,10 +70,6 @@ export class Executor {
     };
   }
 
-  get variables(): Record<string, unknown> {
-    return this.locals;
-  }
-
   private renewInterrupt() {
     this.interruptPromise = new Promise<never>((_, reject) => (this.rejectInterrupt = reject));
     this.interruptPromise.catch(() => {});

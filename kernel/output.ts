@@ -50,9 +50,4 @@ export class StreamCapture {
     this.bytes = 0;
     for (const p of parts) this.emit(p.name, p.text);
   }
-
-  /** The real stderr, for the kernel's own log. */
-  log(text: string) {
-    require("fs").writeSync(2, `[seqlab kernel] ${text}\n`);
-  }
 }
