@@ -189,7 +189,8 @@ export class Executor {
       apply: (_t, thisArg, args: any[]) => {
         const id = args[0];
         if (args.length !== 1 || typeof id !== "string") return req.apply(thisArg, args as [string]);
-        if (id === "seqlab") return own(PACKAGE_ROOT);
+        // The trailing separator makes this the package folder, never a file named like it (PACKAGE_ROOT.js).
+        if (id === "seqlab") return own(PACKAGE_ROOT + path.sep);
         if (id.startsWith(".")) {
           const side = fromSide(id);
           if (side) return side;
