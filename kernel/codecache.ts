@@ -3,7 +3,7 @@
 // cache for require(); this does what it would, for one file. The cache is keyed by the file's
 // size and mtime and by Node's version, and written atomically once the kernel is warm (so it
 // holds the functions start-up needed, not just the top level).
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "fs";
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "fs";
 import Module from "module";
 import * as os from "os";
 import * as path from "path";
@@ -49,6 +49,11 @@ export function requireWithCodeCache(file: string): Cached {
         const tmp = `${cacheFile}.${process.pid}.tmp`;
         writeFileSync(tmp, script.createCachedData());
         renameSync(tmp, cacheFile);
+        // Caches of earlier copies of the file (every `npm ci` gives it a new mtime) are dead weight.
+        const prefix = `${path.basename(file)}-`;
+        for (const f of readdirSync(cacheDir())) {
+          if (f.startsWith(prefix) && f.endsWith(".bin") && f !== key) rmSync(path.join(cacheDir(), f), { force: true });
+        }
       } catch {
         // A cache is an optimisation; a read-only home folder just means no cache.
       }

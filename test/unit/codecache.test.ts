@@ -27,3 +27,23 @@ test("a module loaded with the code cache works, writes its cache once, and reus
   assert.equal(JSON.parse(second.stdout).twice, 42);
   assert.deepEqual(readdirSync(path.join(cache, "seqlab", "v8")), files, "an accepted cache is not rewritten under another name");
 });
+
+test("a changed file gets a new cache and the old one is removed", () => {
+  const dir = tempDir();
+  const mod = path.join(dir, "mod.js");
+  const cache = path.join(dir, "cache");
+  const script = `
+    const { requireWithCodeCache } = require(${JSON.stringify(path.join(ROOT, "dist/kernel/codecache.js"))});
+    const m = requireWithCodeCache(${JSON.stringify(mod)});
+    m.save();
+    console.log(m.exports.v);`;
+  const run = () => spawnSync(process.execPath, ["-e", script], { env: { ...process.env, XDG_CACHE_HOME: cache }, encoding: "utf8" });
+  writeFileSync(mod, "exports.v = 1;");
+  assert.equal(run().stdout.trim(), "1");
+  const before = readdirSync(path.join(cache, "seqlab", "v8"));
+  writeFileSync(mod, "exports.v = 22;"); // another size, so another key even within the same millisecond
+  assert.equal(run().stdout.trim(), "22");
+  const after = readdirSync(path.join(cache, "seqlab", "v8"));
+  assert.equal(after.length, 1, `one cache file, found ${after.join(", ")}`);
+  assert.notEqual(after[0], before[0]);
+});
