@@ -166,7 +166,9 @@ function patchSys(real: typeof TS, cwd: string) {
   const own = path.join(cwd, "node_modules", "seqlab");
   const rootModules = path.join(path.parse(cwd).root, "node_modules");
   const map = (p: string): string => {
-    const n = path.normalize(p);
+    // The compiler's paths are normalised already, but for the odd "." or "..": normalize is
+    // costly for the thousands of probes of a start-up.
+    const n = p.includes("/.") || p.includes("//") || path.sep !== "/" ? path.normalize(p) : p;
     if (n === own || n.startsWith(own + path.sep)) return PACKAGE_ROOT + n.slice(own.length);
     if ((n === rootModules || n.startsWith(rootModules + path.sep)) && !realExists(n)) {
       return OWN_NODE_MODULES + n.slice(rootModules.length);
