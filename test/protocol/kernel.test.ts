@@ -213,8 +213,14 @@ describe("interrupts keep state", () => {
 
   test("an await loop stops too, and does not run on in the background", async () => {
     await k.execute("let ticks = 0;");
-    const running = k.execute("for (;;) { await new Promise((r) => setTimeout(r, 5)); ticks++; }");
-    await sleep(300);
+    // Interrupt once the loop has ticked (on a loaded machine compiling the cell can take longer
+    // than any fixed wait, and an interrupt during compilation would stop it before its first tick).
+    let ticking!: () => void;
+    const ticked = new Promise<void>((r) => (ticking = r));
+    const running = k.execute("for (;;) { await new Promise((r) => setTimeout(r, 5)); if (++ticks === 3) console.log('ticking'); }", {
+      onOutput: (m) => m.header.msg_type === "stream" && ticking(),
+    });
+    await ticked;
     await k.interrupt();
     assert.equal((await running).reply.content.ename, "KeyboardInterrupt");
     const t1 = Number(result(await k.execute("ticks")));
