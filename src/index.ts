@@ -38,8 +38,8 @@ export { BiLM, ScalarMix, type BiLMOptions, type BiLMPass } from "./objectives/e
 export { charNgrams, fnv1a, subwordBuckets, type SubwordOptions } from "./objectives/subwords";
 export { Word2Vec, skipGramBatches, cbowBatches, analogyAccuracy, nearestRows, cosine, unitVector, type SkipGramBatch, type CbowBatch, type Word2VecBatch, type Word2VecDataOptions, type Word2VecOptions, type Neighbour } from "./objectives/word2vec";
 export { plantedAnalogyCorpus, DEFAULT_ANALOGY_PAIRS, type PlantedAnalogyOptions, type PlantedAnalogyCorpus } from "./objectives/analogy-corpus";
-export { maskTokens, maskedLmLoss, maskedLmModelLoss, paddingMask, MASK_ACTION, type MaskTokensOptions, type MaskedLmBatch, type MaskedEncoder } from "./objectives/masked-lm";
-export { sampleOrder, orderRanks, permutationMasks, permutationLmBatch, permutationLmLogits, permutationLmLoss, type PermutationLmBatch, type PermutationLmOptions, type TwoStreamTransformer } from "./objectives/permutation-lm";
+export { maskTokens, maskedLmLoss, maskedLmModelLoss, maskedLmAccuracy, maskedTokenLogProbs, encoderMask, paddingMask, MASK_ACTION, type MaskTokensOptions, type MaskedLmBatch, type MaskedEncoder } from "./objectives/masked-lm";
+export { sampleOrder, orderRanks, permutationMasks, permutationLmBatch, permutationLmLogits, permutationLmLoss, permutationLmLossByRank, type PermutationLmBatch, type PermutationLmOptions, type TwoStreamTransformer } from "./objectives/permutation-lm";
 export { Context2Vec, type Context2VecOptions } from "./objectives/context2vec";
 export { LstmSeq2Seq, pairBatch, seq2seqFineTuneLoss, type PairBatch, type PairBatchOptions, type LstmSeq2SeqOptions } from "./objectives/seq2seq-pretrain";
 export { sequenceAutoencoder, autoencoderBatch, classifierInputs, SequenceClassifier } from "./objectives/seq-autoencoder";

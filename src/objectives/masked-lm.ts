@@ -106,14 +106,74 @@ export function paddingMask(x: TokenIdsInput, padId: number = RESERVED_IDS.pad):
 
 /** Any model mapping ids [B, T] and an attention mask to logits [B, T, V] (e.g. GPT). */
 export interface MaskedEncoder {
-  forward(idx: tf.Tensor, opts: { mask: tf.Tensor; training?: boolean }): tf.Tensor;
+  forward(idx: tf.Tensor, opts: { mask: tf.Tensor | "full"; training?: boolean }): tf.Tensor;
+}
+
+/** The encoder's attention mask for these ids: "full" when no row holds <pad> (cheaper), else paddingMask. */
+export function encoderMask(x: TokenIdsInput, padId: number = RESERVED_IDS.pad): tf.Tensor3D | "full" {
+  const t = tokenIds(x);
+  return t.ids.includes(padId) ? paddingMask(t, padId) : "full";
 }
 
 /** The masked-LM loss of a bidirectional encoder (a GPT with the padding mask) on a batch. */
 export function maskedLmModelLoss(model: MaskedEncoder, batch: MaskedLmBatch, opts: { padId?: number; training?: boolean } = {}): tf.Scalar {
   return tf.tidy(() => {
     const inputs = tf.tensor2d(batch.inputs, batch.shape, "int32");
-    const mask = paddingMask({ ids: batch.original, shape: batch.shape }, opts.padId);
+    const mask = encoderMask({ ids: batch.original, shape: batch.shape }, opts.padId);
     return maskedLmLoss(model.forward(inputs, { mask, training: opts.training }), batch);
   });
+}
+
+/**
+ * The encoder's most likely token at every position of a corrupted batch, and how many of the
+ * chosen positions it gets right (masked-token accuracy). Runs `chunk` rows at a time.
+ */
+export function maskedLmAccuracy(model: MaskedEncoder, batch: MaskedLmBatch, opts: { padId?: number; chunk?: number } = {}): { correct: number; total: number; accuracy: number; predictions: Int32Array } {
+  const [B, T] = batch.shape;
+  const chunk = opts.chunk ?? 64;
+  const predictions = new Int32Array(B * T);
+  for (let r = 0; r < B; r += chunk) {
+    const n = Math.min(chunk, B - r);
+    const slice = (a: Int32Array) => ({ ids: a.subarray(r * T, (r + n) * T), shape: [n, T] as [number, number] });
+    const best = tf.tidy(() => {
+      const mask = encoderMask(slice(batch.original), opts.padId);
+      return tf.argMax(model.forward(tf.tensor2d(slice(batch.inputs).ids, [n, T], "int32"), { mask }), -1);
+    });
+    predictions.set(best.dataSync() as Int32Array, r * T);
+    best.dispose();
+  }
+  let correct = 0;
+  let total = 0;
+  for (let i = 0; i < B * T; i++) {
+    if (!batch.weights[i]) continue;
+    total++;
+    if (predictions[i] === batch.targets[i]) correct++;
+  }
+  return { correct, total, accuracy: total ? correct / total : NaN, predictions };
+}
+
+/**
+ * log p(original token) at each of `positions` of one row, under the encoder, with those positions
+ * replaced by <mask>: one at a time (the others visible: the pseudo-log-likelihood of Salazar et
+ * al., 2020, is the sum) or all together (one pass; BERT then predicts them independently).
+ */
+export function maskedTokenLogProbs(model: MaskedEncoder, ids: ArrayLike<number>, positions: readonly number[], opts: { together?: boolean; maskId?: number; padId?: number } = {}): number[] {
+  const T = ids.length;
+  const maskId = opts.maskId ?? RESERVED_IDS.mask;
+  for (const p of positions) if (!(Number.isInteger(p) && p >= 0 && p < T)) throw new RangeError(`maskedTokenLogProbs: position ${p} is outside the row of ${T}`);
+  if (positions.length === 0) return [];
+  const rows = opts.together ? [positions] : positions.map((p) => [p]);
+  const inputs = new Int32Array(rows.length * T);
+  rows.forEach((masked, r) => {
+    for (let t = 0; t < T; t++) inputs[r * T + t] = ids[t];
+    for (const p of masked) inputs[r * T + p] = maskId;
+  });
+  const logp = tf.tidy(() => {
+    const mask = encoderMask([Array.from(ids)], opts.padId);
+    return tf.logSoftmax(model.forward(tf.tensor2d(inputs, [rows.length, T], "int32"), { mask }));
+  });
+  const V = logp.shape[2]!;
+  const values = logp.dataSync();
+  logp.dispose();
+  return positions.map((p, k) => values[((opts.together ? 0 : k) * T + p) * V + ids[p]]);
 }

@@ -148,3 +148,31 @@ export function permutationLmLogits(model: TwoStreamTransformer, batch: Permutat
 export function permutationLmLoss(model: TwoStreamTransformer, batch: PermutationLmBatch, opts: { maskId?: number; training?: boolean } = {}): tf.Scalar {
   return tf.tidy(() => maskedCrossEntropy(permutationLmLogits(model, batch, opts), batch.targets, batch.weights));
 }
+
+/**
+ * The query stream's cross-entropy (nats) grouped by rank in the order: entry r is the mean
+ * -log p(x_{z_r} | x_{z_1} .. x_{z_{r-1}}) over the batch's predicted positions of rank r (NaN where
+ * none), so entry r is the loss with r tokens of context. Also returns how many fell in each rank.
+ */
+export function permutationLmLossByRank(model: TwoStreamTransformer, batch: PermutationLmBatch, opts: { maskId?: number } = {}): { loss: Float64Array; count: Int32Array } {
+  const [B, T] = batch.shape;
+  const nll = tf.tidy(() => {
+    const logp = tf.logSoftmax(permutationLmLogits(model, batch, opts));
+    const V = logp.shape[2];
+    const targets = tf.tensor1d(Int32Array.from(batch.targets, (t) => Math.max(t, 0)), "int32");
+    return tf.neg(tf.sum(tf.mul(tf.reshape(logp, [B * T, V]), tf.oneHot(targets, V)), 1));
+  });
+  const values = nll.dataSync();
+  nll.dispose();
+  const sum = new Float64Array(T);
+  const count = new Int32Array(T);
+  batch.orders.forEach((order, b) => {
+    order.forEach((p, r) => {
+      const i = b * T + p;
+      if (!batch.weights[i]) return;
+      sum[r] += values[i];
+      count[r]++;
+    });
+  });
+  return { loss: sum.map((s, r) => (count[r] ? s / count[r] : NaN)), count };
+}

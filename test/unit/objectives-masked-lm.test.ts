@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
 import { SeededRandom } from "../../src/data";
-import { maskTokens, maskedLmLoss, maskedLmModelLoss, paddingMask, MASK_ACTION } from "../../src/objectives";
+import { maskTokens, maskedLmLoss, maskedLmModelLoss, maskedLmAccuracy, maskedTokenLogProbs, encoderMask, paddingMask, MASK_ACTION } from "../../src/objectives";
 import { GPT } from "../../src/models/gpt";
 import { mulberry32 } from "../../src/nn/init";
 
@@ -121,4 +121,47 @@ test("paddingMask hides <pad> keys; a GPT with it is a bidirectional encoder tha
   assert.ok(before > 1.5 && after < 0.3, `masked LM loss ${before} -> ${after}`);
   model.dispose();
   opt.dispose();
+});
+
+test("encoderMask is 'full' without padding; accuracy and masked log-probs agree with the encoder's own logits", () => {
+  assert.equal(encoderMask([[5, 6, 7]]), "full");
+  const pm = encoderMask([[5, 6, 0]]);
+  assert.ok(pm instanceof tf.Tensor);
+  pm.dispose();
+  const V = 12;
+  const T = 8;
+  const model = new GPT({ vocabSize: V, blockSize: T, nLayer: 1, nHead: 2, nEmbd: 16, seed: 8 });
+  const r = mulberry32(9);
+  const rows = Array.from({ length: 5 }, () => Array.from({ length: T }, () => 5 + Math.floor(r() * 7)));
+  const batch = maskTokens(rows, { vocabSize: V, seed: 10, rate: 0.5, maskProb: 1, randomProb: 0 });
+  const acc = maskedLmAccuracy(model, batch, { chunk: 2 }); // chunks of 2 rows give the same as one pass
+  const logits = model.forward(tf.tensor2d(batch.inputs, batch.shape, "int32"), { mask: "full" });
+  const argmax = tf.argMax(logits, -1);
+  assert.deepEqual(Array.from(acc.predictions), Array.from(argmax.dataSync()));
+  let correct = 0;
+  let total = 0;
+  batch.weights.forEach((w, i) => {
+    if (!w) return;
+    total++;
+    if (acc.predictions[i] === batch.targets[i]) correct++;
+  });
+  assert.deepEqual([acc.correct, acc.total], [correct, total]);
+  tf.dispose([logits, argmax]);
+
+  const row = rows[0];
+  const positions = [1, 4, 6];
+  const one = maskedTokenLogProbs(model, row, positions);
+  const together = maskedTokenLogProbs(model, row, positions, { together: true });
+  const manual = (masked: number[], p: number) => {
+    const x = row.slice();
+    for (const q of masked) x[q] = 4;
+    return tf.tidy(() => tf.logSoftmax(model.forward(tf.tensor2d([x], [1, T], "int32"), { mask: "full" })).arraySync()[0][p][row[p]]);
+  };
+  positions.forEach((p, k) => {
+    assert.ok(Math.abs(one[k] - manual([p], p)) < 1e-5, `one at a time, position ${p}`);
+    assert.ok(Math.abs(together[k] - manual(positions, p)) < 1e-5, `together, position ${p}`);
+    assert.ok(one[k] < 0 && together[k] < 0);
+  });
+  assert.throws(() => maskedTokenLogProbs(model, row, [T]), /outside/);
+  model.dispose();
 });

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
 import { SeededRandom } from "../../src/data";
-import { sampleOrder, orderRanks, permutationMasks, permutationLmBatch, permutationLmLogits, permutationLmLoss } from "../../src/objectives";
+import { sampleOrder, orderRanks, permutationMasks, permutationLmBatch, permutationLmLogits, permutationLmLoss, permutationLmLossByRank } from "../../src/objectives";
 import { GPT } from "../../src/models/gpt";
 import { mulberry32 } from "../../src/nn/init";
 
@@ -120,4 +120,24 @@ test("the permutation-LM loss trains: repeated-token rows become predictable fro
   assert.ok(before > 1.8 && after < Math.log(7) / T + 0.25, `${before} -> ${after}`);
   model.dispose();
   opt.dispose();
+});
+
+test("the loss by rank: every predicted position counted once, and its weighted mean is the permutation-LM loss", () => {
+  const V = 14;
+  const T = 6;
+  const model = new GPT({ vocabSize: V, blockSize: T, nLayer: 1, nHead: 2, nEmbd: 16, seed: 11 });
+  const r = mulberry32(12);
+  const x = Array.from({ length: 4 }, (_, b) => Array.from({ length: T }, (_, t) => (b === 3 && t >= 4 ? 0 : 5 + Math.floor(r() * 9))));
+  const batch = permutationLmBatch(x, { seed: 13, predictFraction: 0.5 });
+  const { loss, count } = permutationLmLossByRank(model, batch);
+  const predicted = batch.weights.reduce((a, w) => a + w, 0);
+  assert.equal(count.reduce((a, c) => a + c, 0), predicted);
+  // predictFraction 0.5 predicts the last half of each order: ranks below 2 are never predicted
+  assert.equal(count[0] + count[1], 0);
+  assert.ok(Number.isNaN(loss[0]));
+  let sum = 0;
+  loss.forEach((l, k) => (sum += count[k] ? l * count[k] : 0));
+  const whole = tf.tidy(() => permutationLmLoss(model, batch).dataSync()[0]);
+  assert.ok(Math.abs(sum / predicted - whole) < 1e-4, `${sum / predicted} vs ${whole}`);
+  model.dispose();
 });
