@@ -20,13 +20,19 @@
 //
 // On tfjs's wasm backend the two attention products are rank-4 batched matmuls, which seqlab's
 // patched BatchMatMul (src/backend/wasm-kernels.ts) runs as XNNPACK products on heap views; no
-// tensor is sliced per head. The token lookup uses src/nn's embeddingLookup, which trains on every
-// backend. Parameters are drawn in JavaScript from a seed (nanoGPT's init: N(0, 0.02), the
+// tensor is sliced per head. Linear layers, LayerNorm and GELU are fused ops (one tf.customGrad each,
+// below); the GELU is GPT-2's tanh form (within 5e-4 of the exact one). The token lookup is a one-hot
+// product for vocabularies up to 1,024, else src/nn's embeddingLookup; both train on every backend.
+// Training as nanoGPT does (AdamW, warm-up + cosine learning rate, clipping): adamW, trainStep, fit
+// and estimateLoss. Parameters are drawn in JavaScript from a seed (nanoGPT's init: N(0, 0.02), the
 // residual projections N(0, 0.02/sqrt(2·nLayer)), biases 0, LayerNorm 1 and 0), so a seed gives
 // the same model on every backend.
 import * as tf from "@tensorflow/tfjs";
+import { performance } from "perf_hooks";
+import { tokenBatch } from "../backend/hot-loops";
 import { embeddingLookup } from "../nn/embedding";
 import { mulberry32, subSeed } from "../nn/init";
+import { AdamW, cosineLearningRate, type AdamWOptions, type LearningRateSchedule } from "../train/adamw";
 
 export interface GPTConfig {
   vocabSize: number;
@@ -113,25 +119,110 @@ function constant(shape: number[], value: number): tf.Variable {
   return tf.tidy(() => tf.variable(tf.fill(shape, value)));
 }
 
-/** x · W + b over the last axis ([..., in] -> [..., out]): one 2-D matmul. */
+// ---- fused ops --------------------------------------------------------------------------------
+// Each op below is one tf.customGrad: the tape records one node instead of five to ten, and the
+// backward pass is written so that tfjs's wasm backend runs it fast. Reductions over rows (a bias or
+// LayerNorm gradient: Σ over B·T) are folded into products (an extra row of the weight gradient's
+// product, or ones[1, N]·M for several sums at once) instead of tf.sum over axis 0, which wasm runs
+// as a transpose and a sum per call; exp and erf are scalar loops on wasm while sigmoid is
+// vectorised (XNNPACK), so GELU is written with sigmoid.
+
+/** tf.customGrad typed by the caller's signature (tfjs types its inputs as one rest parameter). */
+function fused<F>(f: (...args: any[]) => { value: tf.Tensor; gradFunc: (dy: any, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] }): F {
+  return tf.customGrad(f as Parameters<typeof tf.customGrad>[0]) as unknown as F;
+}
+
+const linearBias = fused<(x: tf.Tensor, W: tf.Tensor, b: tf.Tensor) => tf.Tensor>((x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  save([x, W]);
+  return {
+    value: tf.fused.matMul({ a: x, b: W, bias: b }),
+    // [dW; db] = [x | 1]ᵀ · dy: the bias gradient is one more row of the weight gradient's product
+    gradFunc: (dy: tf.Tensor2D, [xs, Ws]: tf.Tensor[]) => {
+      const [N, inSize] = xs.shape;
+      const gWb = tf.matMul(tf.concat([xs, tf.ones([N, 1])], 1) as tf.Tensor2D, dy, true, false);
+      const out = dy.shape[1];
+      return [tf.matMul(dy, Ws as tf.Tensor2D, false, true), tf.slice(gWb, [0, 0], [inSize, out]), tf.reshape(tf.slice(gWb, [inSize, 0], [1, out]), [out])];
+    },
+  };
+});
+
+/** x · W + b over the last axis ([..., in] -> [..., out]): one 2-D matmul (bias fused in). */
 function linear(p: { W: tf.Tensor; b: tf.Tensor | null }, x: tf.Tensor): tf.Tensor {
   const [inSize, outSize] = p.W.shape;
   const lead = x.shape.slice(0, -1);
-  let y: tf.Tensor = tf.matMul(tf.reshape(x, [-1, inSize]) as tf.Tensor2D, p.W as tf.Tensor2D);
-  if (p.b) y = tf.add(y, p.b);
+  const x2 = tf.reshape(x, [-1, inSize]);
+  const y = p.b ? linearBias(x2, p.W, p.b) : tf.matMul(x2 as tf.Tensor2D, p.W as tf.Tensor2D);
   return tf.reshape(y, [...lead, outSize]);
+}
+
+const layerNormOp = fused<(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor>((x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  const xc = tf.sub(x, tf.mean(x, -1, true));
+  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), 1e-5));
+  const xhat = tf.mul(xc, rstd);
+  save([xhat, rstd, g]);
+  return {
+    value: tf.add(tf.mul(xhat, g), b),
+    // dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)), dx̂ = dy · g; dg = Σ dy · x̂, db = Σ dy
+    gradFunc: (dy: tf.Tensor2D, [xh, rs, gs]: tf.Tensor[]) => {
+      const dxhat = tf.mul(dy, gs);
+      const dx = tf.mul(tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true))), rs);
+      const { dg, db } = layerNormParamGrads(dy, xh as tf.Tensor2D);
+      return [dx, dg, db];
+    },
+  };
+});
+
+/**
+ * dg = Σ_rows dy·x̂ and db = Σ_rows dy, summed in JavaScript over copies of dy and x̂ [N, C]: a read
+ * of 2·N·C floats, where tfjs's wasm Sum over axis 0 transposes first and a ones·M product makes
+ * XNNPACK pack M (both several times slower for a [2048, 128] batch).
+ */
+function layerNormParamGrads(dy: tf.Tensor2D, xhat: tf.Tensor2D): { dg: tf.Tensor1D; db: tf.Tensor1D } {
+  const [N, C] = dy.shape;
+  const d = dy.dataSync() as Float32Array;
+  const x = xhat.dataSync() as Float32Array;
+  const g = new Float64Array(C);
+  const b = new Float64Array(C);
+  for (let i = 0; i < N; i++) {
+    const o = i * C;
+    for (let j = 0; j < C; j++) {
+      const v = d[o + j];
+      g[j] += v * x[o + j];
+      b[j] += v;
+    }
+  }
+  return { dg: tf.tensor1d(Float32Array.from(g)), db: tf.tensor1d(Float32Array.from(b)) };
 }
 
 /** LayerNorm over the last axis (ε = 1e-5, as PyTorch). */
 function layerNorm(p: LayerNormParams, x: tf.Tensor): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), p.g), p.b);
+  const C = x.shape[x.rank - 1];
+  return tf.reshape(layerNormOp(tf.reshape(x, [-1, C]), p.g, p.b), x.shape);
 }
 
-/** GELU, exact (nn.GELU()'s default): x · Φ(x) = x/2 · (1 + erf(x/√2)). */
+// GELU, GPT-2's tanh form: x/2 · (1 + tanh(√(2/π)(x + 0.044715x³))) = x · σ(2√(2/π)(x + 0.044715x³)).
+const GELU_K = 2 * Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+const geluOp = fused<(x: tf.Tensor) => tf.Tensor>((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const x2 = tf.square(x);
+  const s = tf.sigmoid(tf.mul(tf.mul(x, tf.add(tf.mul(x2, GELU_A), 1)), GELU_K));
+  save([x, x2, s]);
+  return {
+    value: tf.mul(x, s),
+    // d/dx x·σ(u) = σ(u) + x · σ(u)(1 − σ(u)) · u',  u' = K (1 + 3A x²)
+    gradFunc: (dy: tf.Tensor, [xs, x2s, ss]: tf.Tensor[]) => [
+      tf.mul(dy, tf.add(ss, tf.mul(tf.mul(xs, tf.mul(ss, tf.sub(1, ss))), tf.add(tf.mul(x2s, 3 * GELU_A * GELU_K), GELU_K)))),
+    ],
+  };
+});
+
+/** GELU in GPT-2's tanh form (within 5e-4 of the exact x·Φ(x) that nn.GELU() computes). */
 function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+  return geluOp(x);
 }
+
+/** Up to this vocabulary size token embeddings are a one-hot product (XNNPACK), above it a gather. */
+const ONE_HOT_EMBEDDING_MAX_VOCAB = 1024;
 
 export class GPT {
   readonly config: Required<GPTConfig>;
@@ -178,8 +269,17 @@ export class GPT {
   embed(idx: GPTInput): tf.Tensor3D {
     return tf.tidy(() => {
       const ids = this.ids(idx);
-      const [, T] = ids.shape;
-      const tok = embeddingLookup(this.wte as tf.Tensor2D, ids);
+      const [B, T] = ids.shape;
+      const { vocabSize: V, nEmbd: C } = this.config;
+      let tok: tf.Tensor;
+      if (V <= ONE_HOT_EMBEDDING_MAX_VOCAB) {
+        // one-hot [B·T, V] · wte: a product forward and backward (wasm's gather is slow, and its gradient a scatter)
+        const flat = ids.dataSync();
+        for (const id of flat) if (!(id >= 0 && id < V)) throw new RangeError(`GPT: token id ${id} is outside [0, ${V})`);
+        tok = tf.reshape(tf.matMul(tf.oneHot(tf.reshape(ids, [-1]) as tf.Tensor1D, V), this.wte), [B, T, C]);
+      } else {
+        tok = embeddingLookup(this.wte as tf.Tensor2D, ids);
+      }
       const pos = tf.slice(this.wpe, [0, 0], [T, this.config.nEmbd]);
       return tf.add(tok, pos) as tf.Tensor3D;
     });
@@ -259,6 +359,79 @@ export class GPT {
       out.push(sampleLogits(values, opts, rand));
     }
     return out;
+  }
+
+  // ---- training (nanoGPT's recipe; the functions below, as methods so "seqlab"'s GPT export carries them)
+
+  /** AdamW over this model's variables (decay on matrices only, as nanoGPT). */
+  adamW(opts: AdamWOptions = {}): AdamW {
+    return new AdamW(this.variables(), opts);
+  }
+
+  /** One step: loss, gradients, clipping to global norm (default 1), update; returns the loss. */
+  trainStep(opt: AdamW, inputs: GPTInput, targets: GPTInput, opts: { gradClip?: number; mask?: AttentionMask } = {}): number {
+    return gptTrainStep(this, opt, inputs, targets, opts);
+  }
+
+  /** Mean loss over random [batchSize, blockSize] windows of `tokens` (nanoGPT's estimate_loss). */
+  estimateLoss(tokens: ArrayLike<number>, opts: { batches: number; batchSize: number; T?: number; seed?: number }): number {
+    return gptEstimateLoss(this, tokens, opts);
+  }
+
+  /**
+   * nanoGPT's training loop on a token sequence: `iters` steps on random [batchSize, T] windows of
+   * `train`, AdamW with the learning rate of `schedule` (or a constant learningRate), clipping,
+   * and every `evalInterval` steps (and at the end) the loss estimated on `evalIters` batches of
+   * train and `val`. Awaits between steps now and then, so a notebook stays responsive (live charts,
+   * interrupt). Returns the per-step losses and the estimates.
+   */
+  async fit(train: ArrayLike<number>, opts: GPTFitOptions): Promise<GPTFitResult> {
+    const T = opts.T ?? this.config.blockSize;
+    const { iters, batchSize } = opts;
+    const evalInterval = opts.evalInterval ?? Math.max(1, Math.floor(iters / 8));
+    const evalIters = opts.evalIters ?? 20;
+    const opt = this.adamW({ learningRate: opts.schedule?.learningRate ?? opts.learningRate ?? 1e-3, beta2: opts.beta2 ?? 0.99, weightDecay: opts.weightDecay ?? 0.1 });
+    const rand = mulberry32(opts.seed ?? 1337);
+    const losses: number[] = [];
+    const evals: GPTFitResult["evals"] = [];
+    const t0 = performance.now();
+    const estimate = (it: number) => {
+      const e = { step: it, train: this.estimateLoss(train, { batches: evalIters, batchSize, T, seed: 10_000 + it }), val: opts.val ? this.estimateLoss(opts.val, { batches: evalIters, batchSize, T, seed: 20_000 + it }) : NaN };
+      evals.push(e);
+      opts.onEval?.(e);
+    };
+    try {
+      let lastYield = performance.now();
+      for (let it = 0; it < iters; it++) {
+        if (it % evalInterval === 0) estimate(it);
+        if (opts.schedule) opt.learningRate = cosineLearningRate(it, opts.schedule);
+        const { inputs, targets } = tokenBatch(train, randomWindows(rand, batchSize, train.length, T), T);
+        try {
+          losses.push(this.trainStep(opt, inputs, targets, { gradClip: opts.gradClip ?? 1 }));
+        } finally {
+          tf.dispose([inputs, targets]);
+        }
+        opts.onStep?.(it, losses[losses.length - 1]);
+        if (performance.now() - lastYield > 200) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = performance.now();
+        }
+      }
+      estimate(iters);
+    } finally {
+      opt.dispose();
+    }
+    return { losses, evals, seconds: (performance.now() - t0) / 1000 };
+  }
+
+  /** nanoGPT's learning rate at iteration `it`: warm-up, cosine decay, floor. */
+  static cosineLearningRate(it: number, s: LearningRateSchedule): number {
+    return cosineLearningRate(it, s);
+  }
+
+  /** Random window starts for a batch (nanoGPT's get_batch offsets). */
+  static randomWindows(rand: () => number, count: number, n: number, T: number): number[] {
+    return randomWindows(rand, count, n, T);
   }
 
   // ---- parameters ---------------------------------------------------------------------------
@@ -350,7 +523,8 @@ export class GPT {
       [k, v] = tf.split(linear({ W: tf.slice(W, [0, C], [C, 2 * C]), b: b ? tf.slice(b, [C], [2 * C]) : null }, kv), 2, -1);
     }
     const heads = (t: tf.Tensor, T: number) => tf.transpose(tf.reshape(t, [B, T, H, hd]), [0, 2, 1, 3]); // [B, H, T, hd]
-    let scores = tf.mul(tf.matMul(heads(q, Tq) as tf.Tensor4D, heads(k, Tk) as tf.Tensor4D, false, true), 1 / Math.sqrt(hd)); // [B, H, Tq, Tk]
+    // the 1/√hd scale on q (B·T·C values) rather than on the scores (B·H·T·T)
+    let scores = tf.matMul(heads(tf.mul(q, 1 / Math.sqrt(hd)), Tq) as tf.Tensor4D, heads(k, Tk) as tf.Tensor4D, false, true); // [B, H, Tq, Tk]
     let allowed: tf.Tensor | null = null;
     if (mask === "causal") {
       if (Tq !== Tk) throw new Error("GPT: the causal mask needs as many keys as queries");
@@ -425,4 +599,77 @@ export function sampleLogits(logits: ArrayLike<number>, opts: Omit<GPTGenerateOp
     if (r < 0) return order[i];
   }
   return order[order.length - 1];
+}
+
+export interface GPTFitOptions {
+  /** Training steps. */
+  iters: number;
+  batchSize: number;
+  /** Window length (default blockSize). */
+  T?: number;
+  /** Validation tokens, estimated with the training loss. */
+  val?: ArrayLike<number>;
+  /** nanoGPT's warm-up + cosine learning rate; without it, a constant learningRate (default 1e-3). */
+  schedule?: LearningRateSchedule;
+  learningRate?: number;
+  beta2?: number;
+  weightDecay?: number;
+  gradClip?: number;
+  /** Estimate the losses every this many steps (default iters/8) on evalIters batches (default 20). */
+  evalInterval?: number;
+  evalIters?: number;
+  /** Seed of the batch positions (default 1337). */
+  seed?: number;
+  onStep?: (step: number, loss: number) => void;
+  onEval?: (e: { step: number; train: number; val: number }) => void;
+}
+
+export interface GPTFitResult {
+  /** The training loss of every step (before its update). */
+  losses: number[];
+  /** Estimated mean losses (val is NaN without `val`). */
+  evals: { step: number; train: number; val: number }[];
+  seconds: number;
+}
+
+// ---- training the way nanoGPT does: AdamW and the warm-up + cosine schedule are in src/train/adamw.ts
+
+/** `count` random window starts s with tokens[s .. s+T] inside `n` tokens (nanoGPT's get_batch). */
+export function randomWindows(rand: () => number, count: number, n: number, T: number): number[] {
+  return Array.from({ length: count }, () => Math.floor(rand() * (n - T - 1)));
+}
+
+/**
+ * One training step of `model` on inputs/targets [B, T]: loss, gradients, clipping to global
+ * norm `gradClip` (0: none; PyTorch's clip_grad_norm_), `opt.update`.
+ * Returns the loss before the update (one read-back).
+ */
+export function gptTrainStep(model: GPT, opt: AdamW, inputs: GPTInput, targets: GPTInput, opts: { gradClip?: number; mask?: AttentionMask } = {}): number {
+  const gradClip = opts.gradClip ?? 1;
+  const vars = opt.variables;
+  const { value, grads } = tf.variableGrads(() => model.loss(inputs, targets, { training: true, mask: opts.mask }), vars);
+  try {
+    opt.update(vars.map((v) => grads[v.name]), { clipNorm: gradClip });
+    return value.dataSync()[0];
+  } finally {
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+}
+
+/**
+ * The mean loss over `batches` random windows batches of [batchSize, T] from `tokens` (nanoGPT's
+ * estimate_loss for one split), drawn with a generator seeded by `seed`.
+ */
+export function gptEstimateLoss(model: GPT, tokens: ArrayLike<number>, opts: { batches: number; batchSize: number; T?: number; seed?: number }): number {
+  const T = opts.T ?? model.config.blockSize;
+  const rand = mulberry32(opts.seed ?? 0);
+  let sum = 0;
+  for (let i = 0; i < opts.batches; i++) {
+    const { inputs, targets } = tokenBatch(tokens, randomWindows(rand, opts.batchSize, tokens.length, T), T);
+    const l = model.loss(inputs, targets);
+    tf.dispose([inputs, targets]);
+    sum += l.dataSync()[0];
+    l.dispose();
+  }
+  return sum / opts.batches;
 }

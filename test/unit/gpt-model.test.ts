@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
 import { GPT, gptCrossEntropy, sampleLogits } from "../../src/models/gpt";
+import { AdamW, cosineLearningRate } from "../../src/train/adamw";
 import { mulberry32 } from "../../src/nn/init";
 
 before(async () => {
@@ -194,4 +195,97 @@ test("no tensor outlives its scope (attention included); dispose releases every 
   assert.equal(tf.memory().numTensors - withModel, 2, "only the cached causal masks for T = 4 and T = 2 are new");
   m.dispose();
   assert.equal(tf.memory().numTensors, before);
+});
+
+test("the fused ops (linear, LayerNorm, GELU, one-hot embedding) give the loss and gradients of plain tfjs autodiff", () => {
+  const m = new GPT({ ...small, seed: 8 });
+  const { nHead: H, nEmbd: C, vocabSize: V } = small;
+  const ids = tf.tensor2d(randomIds(2, 7, V, 5), undefined, "int32");
+  const tg = tf.tensor2d(randomIds(2, 7, V, 6), undefined, "int32");
+  const p = m.params();
+  const [B, T] = ids.shape;
+  const vars = m.variables();
+  // the same model written with stock ops only: gather, moments, tanh, matMul + add, softmax cross-entropy
+  const plainLoss = () => {
+    const ln = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
+    };
+    const lin = (x: tf.Tensor, name: string) => tf.add(tf.matMul(tf.reshape(x, [-1, p[`${name}.W`].shape[0]]) as tf.Tensor2D, p[`${name}.W`] as tf.Tensor2D), p[`${name}.b`]);
+    const gelu = (x: tf.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI)))));
+    const causal = tf.tensor2d(Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => (j > i ? -1e9 : 0))));
+    let x: tf.Tensor = tf.add(tf.reshape(tf.gather(p.wte, tf.reshape(ids, [-1])), [B, T, C]), tf.slice(p.wpe, [0, 0], [T, C]));
+    for (let l = 0; l < small.nLayer; l++) {
+      const h = ln(x, p[`h${l}.ln_1.g`], p[`h${l}.ln_1.b`]);
+      const [q, k, v] = tf.split(tf.reshape(lin(h, `h${l}.attn.c_attn`), [B, T, 3 * C]), 3, -1);
+      const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, H, C / H]), [0, 2, 1, 3]) as tf.Tensor4D;
+      const att = tf.softmax(tf.add(tf.div(tf.matMul(heads(q), heads(k), false, true), Math.sqrt(C / H)), causal));
+      const y = tf.reshape(tf.transpose(tf.matMul(att as tf.Tensor4D, heads(v)), [0, 2, 1, 3]), [B, T, C]);
+      x = tf.add(x, tf.reshape(lin(y, `h${l}.attn.c_proj`), [B, T, C]));
+      const f = gelu(lin(ln(x, p[`h${l}.ln_2.g`], p[`h${l}.ln_2.b`]), `h${l}.mlp.c_fc`));
+      x = tf.add(x, tf.reshape(lin(f, `h${l}.mlp.c_proj`), [B, T, C]));
+    }
+    const logits = tf.matMul(tf.reshape(ln(x, p["ln_f.g"], p["ln_f.b"]), [B * T, C]) as tf.Tensor2D, p.wte as tf.Tensor2D, false, true);
+    return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.reshape(tg, [-1]) as tf.Tensor1D, V), logits) as tf.Scalar;
+  };
+  const fused = tf.variableGrads(() => m.loss(ids, tg), vars);
+  const plain = tf.variableGrads(plainLoss, vars);
+  assert.ok(Math.abs(fused.value.dataSync()[0] - plain.value.dataSync()[0]) < 1e-5);
+  for (const [name, v] of Object.entries(p)) {
+    const a = fused.grads[v.name].dataSync();
+    const b = plain.grads[v.name].dataSync();
+    const scale = Math.max(1e-6, ...Array.from(b, Math.abs));
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    assert.ok(worst / scale < 1e-3, `${name}: gradient differs by ${worst} (largest |g| ${scale})`);
+  }
+  tf.dispose([ids, tg, fused.value, plain.value, ...Object.values(fused.grads), ...Object.values(plain.grads)]);
+  m.dispose();
+});
+
+test("AdamW matches torch.optim.AdamW's update; the learning rate follows nanoGPT's warm-up and cosine decay", () => {
+  const W = tf.variable(tf.tensor2d([[1, -2]]));
+  const b = tf.variable(tf.tensor1d([1]));
+  const opt = new AdamW([W, b], { learningRate: 0.1, beta2: 0.99, weightDecay: 0.1 });
+  const g = [tf.tensor2d([[0.5, 0.5]]), tf.tensor1d([0.5])];
+  opt.update(g);
+  // step 1: m̂ = g, v̂ = g², so the Adam step is lr·sign(g) (up to ε); decay on the matrix only
+  const w1 = W.dataSync();
+  assert.ok(Math.abs(w1[0] - (1 * (1 - 0.01) - 0.1)) < 1e-6 && Math.abs(w1[1] - (-2 * (1 - 0.01) - 0.1)) < 1e-6, `W ${w1}`);
+  assert.ok(Math.abs(b.dataSync()[0] - 0.9) < 1e-6);
+  opt.update(g);
+  // step 2 with the same gradient: m̂ = g, v̂ = g² again
+  assert.ok(Math.abs(b.dataSync()[0] - 0.8) < 1e-5);
+  // clipping: the norm before clipping is returned, and the step still goes downhill
+  assert.ok(Math.abs(opt.update(g, { clipNorm: 0.1 }) - Math.sqrt(0.75)) < 1e-6);
+  assert.ok(b.dataSync()[0] < 0.8);
+  opt.dispose();
+  tf.dispose([W, b, ...g]);
+  const s = { learningRate: 1e-3, minLr: 1e-4, warmupIters: 100, decayIters: 2000 };
+  assert.ok(Math.abs(cosineLearningRate(0, s) - 1e-3 / 101) < 1e-12);
+  assert.equal(cosineLearningRate(100, s), 1e-3);
+  assert.ok(Math.abs(cosineLearningRate(1050, s) - 5.5e-4) < 1e-9);
+  assert.ok(Math.abs(cosineLearningRate(2000, s) - 1e-4) < 1e-12);
+  assert.equal(cosineLearningRate(5000, s), 1e-4);
+});
+
+test("trainStep lowers the loss of a repeated pattern and leaks no tensors", () => {
+  const m = new GPT({ ...small, seed: 2 });
+  const opt = m.adamW({ learningRate: 3e-3 });
+  const tokens = Int32Array.from({ length: 400 }, (_, i) => [1, 2, 3, 4, 5, 6, 7][i % 7]);
+  const rand = mulberry32(1);
+  const first = m.estimateLoss(tokens, { batches: 2, batchSize: 4, T: 8, seed: 1 });
+  m.trainStep(opt, [[1, 2, 3]], [[2, 3, 4]]); // the optimiser's moments exist from here on
+  const n0 = tf.memory().numTensors;
+  for (let i = 0; i < 30; i++) {
+    const starts = GPT.randomWindows(rand, 4, tokens.length, 8);
+    const x = starts.map((s) => Array.from(tokens.subarray(s, s + 8)));
+    const y = starts.map((s) => Array.from(tokens.subarray(s + 1, s + 9)));
+    m.trainStep(opt, x, y);
+  }
+  assert.equal(tf.memory().numTensors, n0);
+  const last = m.estimateLoss(tokens, { batches: 2, batchSize: 4, T: 8, seed: 1 });
+  assert.ok(last < first - 0.8, `loss ${first} -> ${last}`);
+  opt.dispose();
+  m.dispose();
 });
