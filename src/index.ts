@@ -34,8 +34,8 @@ export { crossEntropy, accuracy, perplexity, evaluate, type Evaluation } from ".
 export { saveCheckpoint, loadCheckpoint, readCheckpoint, namedParams, CHECKPOINT_FORMAT, type CheckpointState, type CheckpointMeta, type CheckpointStage, type SaveCheckpointOptions, type LoadCheckpointOptions, type ParamsLike } from "./train/checkpoint";
 export { GPT, gptCrossEntropy, sampleLogits, gptTrainStep, gptEstimateLoss, randomWindows, type GPTFitOptions, type GPTFitResult, type GPTConfig, type GPTForwardOptions, type GPTGenerateOptions, type GPTInput, type AttentionMask } from "./models/gpt";
 export { tokenIds, idsTensor2d, validLengths, reverseIndex, reverseSequences, gatherPositions, maskedCrossEntropy, tokenCounts, NoiseSampler, logSigmoid, RESERVED_IDS, type TokenIds, type TokenIdsInput, type SeedLike } from "./objectives/common";
-export { forwardLmBatch, backwardLmBatch, LstmStack, LstmLM, lmLoss, copyVariables, cloneLstmStack, type LmBatch, type LmBatchOptions, type LstmStackOptions } from "./objectives/lm";
-export { BiLM, ScalarMix, type BiLMOptions, type BiLMPass } from "./objectives/elmo";
+export { forwardLmBatch, backwardLmBatch, LstmStack, LstmLM, lmLoss, continuationLogProbs, copyVariables, cloneLstmStack, type LmBatch, type LmBatchOptions, type LstmStackOptions } from "./objectives/lm";
+export { BiLM, ScalarMix, ScalarMixProbe, type BiLMOptions, type BiLMPass } from "./objectives/elmo";
 export { charNgrams, fnv1a, subwordBuckets, type SubwordOptions } from "./objectives/subwords";
 export { Word2Vec, skipGramBatches, cbowBatches, analogyAccuracy, nearestRows, cosine, unitVector, type SkipGramBatch, type CbowBatch, type Word2VecBatch, type Word2VecDataOptions, type Word2VecOptions, type Neighbour } from "./objectives/word2vec";
 export { plantedAnalogyCorpus, DEFAULT_ANALOGY_PAIRS, type PlantedAnalogyOptions, type PlantedAnalogyCorpus } from "./objectives/analogy-corpus";

@@ -118,6 +118,11 @@ export class BiLM {
     return r.layers;
   }
 
+  /** A ScalarMixProbe sized for this biLM's L+1 layers of 2·dim (to train on its frozen layers). */
+  probe(numClasses: number, seed = 0): ScalarMixProbe {
+    return new ScalarMixProbe({ numLayers: this.numLayers + 1, dim: 2 * this.opts.dim, numClasses, seed });
+  }
+
   variables(): tf.Variable[] {
     const bwd = this.backwardLstm.variables().filter((v) => v !== this.forwardLstm.embedding.table);
     return [...this.forwardLstm.variables(), ...bwd, ...this.softmax.variables()];
@@ -160,5 +165,47 @@ export class ScalarMix {
   dispose(): void {
     this.w.dispose();
     this.gamma.dispose();
+  }
+}
+
+/**
+ * A token-level probe on frozen representations (ELMo's use downstream, in its simplest form):
+ * a ScalarMix of the L+1 layers, then one linear layer to class scores at every position,
+ *
+ *   P(y_k | x) = softmax(W · γ Σ_j s_j h_{k,j} + b).
+ *
+ * Only the mix (w, γ) and W, b are trained; the layers come in as plain tensors (e.g. from
+ * BiLM.layers, computed once), so no gradient reaches the biLM.
+ */
+export class ScalarMixProbe {
+  readonly mix: ScalarMix;
+  readonly out: Dense;
+  constructor(readonly opts: { numLayers: number; dim: number; numClasses: number; seed?: number }) {
+    this.mix = new ScalarMix(opts.numLayers);
+    this.out = new Dense(opts.dim, opts.numClasses, { seed: subSeed(opts.seed ?? 0, 0) });
+  }
+
+  /** Class scores [B, T, numClasses] from the layers [B, T, dim] each. */
+  logits(layers: tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => this.out.apply(this.mix.apply(layers)));
+  }
+
+  /** Mean cross-entropy over the positions with weight > 0 (labels and weights row-major [B·T]). */
+  loss(batch: { layers: tf.Tensor[]; labels: Int32Array; weights: Float32Array }): tf.Scalar {
+    return tf.tidy(() => maskedCrossEntropy(this.logits(batch.layers), batch.labels, batch.weights));
+  }
+
+  /** The most likely class at every position, row-major [B·T]. */
+  predict(layers: tf.Tensor[]): Int32Array {
+    return tf.tidy(() => Int32Array.from(tf.argMax(this.logits(layers), -1).dataSync()));
+  }
+
+  variables(): tf.Variable[] {
+    return [...this.mix.variables(), ...this.out.variables()];
+  }
+
+  dispose(): void {
+    this.mix.dispose();
+    this.out.dispose();
   }
 }

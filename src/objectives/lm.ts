@@ -144,6 +144,11 @@ export class LstmLM {
     });
   }
 
+  /** log p of each token of each continuation after `context` (see continuationLogProbs). */
+  continuationLogProbs(context: ArrayLike<number>, continuations: readonly ArrayLike<number>[], opts: { startId?: number; padId?: number } = {}): number[][] {
+    return continuationLogProbs(this, context, continuations, opts);
+  }
+
   /** Mean cross-entropy over the weighted targets of a forward or backward LM batch. */
   loss(batch: LmBatch): tf.Scalar {
     return tf.tidy(() => maskedCrossEntropy(this.logits(idsTensor2d({ ids: batch.inputs, shape: batch.shape })), batch.targets, batch.weights));
@@ -182,4 +187,34 @@ export function cloneLstmStack(source: LstmStack): LstmStack {
   const copy = new LstmStack(source.opts);
   copyVariables(source.variables(), copy.variables());
   return copy;
+}
+
+/**
+ * log p of each token of each continuation after a context, under an LM that reads `startId`
+ * then the context: for continuation c, [log p(c_1 | start, context), log p(c_2 | start, context,
+ * c_1), ...]. All continuations run as one padded batch. For a backward LM pass the right context
+ * and the continuation reversed, with startId <eos>: the scores of filling a blank from its right.
+ */
+export function continuationLogProbs(
+  model: LstmLM,
+  context: ArrayLike<number>,
+  continuations: readonly ArrayLike<number>[],
+  opts: { startId?: number; padId?: number } = {},
+): number[][] {
+  if (!continuations.length) return [];
+  const start = opts.startId ?? RESERVED_IDS.bos;
+  const pad = opts.padId ?? RESERVED_IDS.pad;
+  const C = context.length;
+  const lens = continuations.map((c) => c.length);
+  const T = C + Math.max(...lens); // inputs: start, context, the continuation but its last token
+  const B = continuations.length;
+  const inputs = new Int32Array(B * T).fill(pad);
+  continuations.forEach((c, b) => {
+    inputs[b * T] = start;
+    for (let t = 0; t < C; t++) if (t + 1 < T) inputs[b * T + t + 1] = context[t];
+    for (let k = 0; k + 1 < c.length; k++) inputs[b * T + C + 1 + k] = c[k];
+  });
+  const logp = tf.tidy(() => tf.logSoftmax(model.logits(tf.tensor2d(inputs, [B, T], "int32"))).arraySync() as number[][][]);
+  // the prediction at input position C + k is the distribution of the continuation's token k
+  return continuations.map((c, b) => Array.from({ length: c.length }, (_, k) => logp[b][C + k][c[k]]));
 }

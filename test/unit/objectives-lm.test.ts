@@ -3,7 +3,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
-import { forwardLmBatch, backwardLmBatch, reverseSequences, reverseIndex, LstmLM, BiLM, ScalarMix, tokenIds, validLengths, maskedCrossEntropy } from "../../src/objectives";
+import { forwardLmBatch, backwardLmBatch, reverseSequences, reverseIndex, LstmLM, BiLM, ScalarMix, ScalarMixProbe, continuationLogProbs, tokenIds, validLengths, maskedCrossEntropy } from "../../src/objectives";
 import { mulberry32 } from "../../src/nn/init";
 
 before(async () => {
@@ -158,5 +158,67 @@ test("ELMo scalar mix: weights are a softmax (sum to 1), γ scales, and a task's
   assert.ok(w1.every((x) => x > 0));
   tf.dispose([...layers, ...consts, target, ...Object.values(grads)]);
   mix.dispose();
+  bilm.dispose();
+});
+
+test("continuationLogProbs: per-token log p after a context, the same as the LM's loss on the whole row", () => {
+  const V = 11;
+  const lm = new LstmLM({ vocabSize: V, embedDim: 6, hiddenSize: 8, seed: 9 });
+  const context = [5, 6, 7];
+  const conts = [[8], [9, 10, 5], [6, 6]];
+  const scores = continuationLogProbs(lm, context, conts);
+  assert.deepEqual(scores.map((s) => s.length), [1, 3, 2]);
+  conts.forEach((c, i) => {
+    // the forward LM batch of the row context + c: mean cross-entropy times the length is -Σ log p
+    const row = [...context, ...c];
+    const total = tf.tidy(() => lm.loss(forwardLmBatch([row])).dataSync()[0]) * row.length;
+    const ctxOnly = tf.tidy(() => lm.loss(forwardLmBatch([context])).dataSync()[0]) * context.length;
+    const sum = scores[i].reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(-sum - (total - ctxOnly)) < 1e-4, `continuation ${i}: ${-sum} vs ${total - ctxOnly}`);
+    assert.ok(scores[i].every((x) => x < 0 && Number.isFinite(x)));
+  });
+  // a backward start token reads differently from <bos>
+  const back = continuationLogProbs(lm, context, conts, { startId: 3 });
+  assert.notDeepEqual(back, scores);
+  assert.deepEqual(continuationLogProbs(lm, context, []), []);
+  assert.deepEqual(lm.continuationLogProbs(context, conts), scores);
+  lm.dispose();
+});
+
+test("ScalarMixProbe learns per-token labels from frozen layers; only the mix and the linear layer change", () => {
+  const r = mulberry32(10);
+  const [B, T, D] = [4, 6, 5];
+  // layer 1 carries the label in its first coordinate, layers 0 and 2 are noise
+  const labels = Int32Array.from({ length: B * T }, () => (r() < 0.5 ? 1 : 0));
+  const noise = () => tf.tensor3d(Float32Array.from({ length: B * T * D }, () => r() - 0.5), [B, T, D]);
+  const signal = tf.tensor3d(Float32Array.from({ length: B * T * D }, (_, i) => (i % D === 0 ? 2 * labels[Math.floor(i / D)] - 1 : 0)), [B, T, D]);
+  const layers = [noise(), signal, noise()];
+  const weights = new Float32Array(B * T).fill(1);
+  weights[B * T - 1] = 0;
+  const probe = new ScalarMixProbe({ numLayers: 3, dim: D, numClasses: 2, seed: 1 });
+  assert.equal(probe.variables().length, 4);
+  const opt = tf.train.adam(0.05);
+  const l0 = tf.tidy(() => probe.loss({ layers, labels, weights }).dataSync()[0]);
+  for (let i = 0; i < 150; i++) tf.dispose(opt.minimize(() => probe.loss({ layers, labels, weights }), true, probe.variables())!);
+  const l1 = tf.tidy(() => probe.loss({ layers, labels, weights }).dataSync()[0]);
+  const pred = probe.predict(layers);
+  const right = pred.filter((p, i) => p === labels[i]).length;
+  assert.ok(l1 < 0.3 * l0, `${l0} -> ${l1}`);
+  assert.ok(right >= B * T - 1, `${right} of ${B * T}`);
+  const w = probe.mix.weights();
+  assert.ok(w[1] > w[0] && w[1] > w[2], `mix weights ${w}`);
+  tf.dispose([...layers]);
+  probe.dispose();
+  opt.dispose();
+  // a probe sized for a biLM: L+1 layers of 2·dim
+  const bilm = new BiLM({ vocabSize: 12, dim: 4, numLayers: 2, seed: 1 });
+  const p2 = bilm.probe(3);
+  assert.ok(p2 instanceof ScalarMixProbe);
+  assert.equal(p2.mix.numLayers, 3);
+  assert.deepEqual(p2.out.W.shape, [8, 3]);
+  const layers2 = bilm.layers([[5, 6, 7]]);
+  assert.deepEqual(p2.logits(layers2).shape, [1, 3, 3]);
+  tf.dispose(layers2);
+  p2.dispose();
   bilm.dispose();
 });
