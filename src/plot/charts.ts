@@ -385,7 +385,12 @@ export function heatmapSpec(matrix: unknown, opts: HeatmapOptions = {}): SpecAnd
   const domain = opts.domain ?? (signed ? [-Math.max(-lo, hi), Math.max(-lo, hi)] : undefined);
   // Positions are indices (repeated tokens stay apart); the axes show the labels by index.
   const axisLabels = (labels: string[]) => (named ? { labelExpr: `${JSON.stringify(labels)}[datum.value]` } : {});
-  const x = { field: "col", type: "ordinal", title: opts.xTitle ?? null, axis: { ...axisLabels(colL), labelAngle: colW > width / Math.max(C, 1) - 2 ? -45 : 0, ticks: false, domain: false, labelOverlap: true } };
+  // Labels longer than a column are turned 45°. Turned labels are parallel and do not collide when
+  // columns are a line's height apart, but vega's overlap test compares their bounding boxes and
+  // would drop every other one ("backward" beside "forward"): keep them all then.
+  const colStepPx = width / Math.max(C, 1);
+  const turned = colW > colStepPx - 2;
+  const x = { field: "col", type: "ordinal", title: opts.xTitle ?? null, axis: { ...axisLabels(colL), labelAngle: turned ? -45 : 0, ticks: false, domain: false, labelOverlap: !(turned && colStepPx >= 16) } };
   const y = { field: "row", type: "ordinal", title: opts.yTitle ?? null, axis: { ...axisLabels(rowL), ticks: false, domain: false, labelOverlap: true } };
   const layer: VegaLiteSpec[] = [
     {
