@@ -31,31 +31,41 @@ export function classifierInputs(seqs: readonly ArrayLike<number>[], length: num
   return { ids: pairBatch(seqs.map((s) => ({ source: s, target: [] })), { sourceLength: length, targetLength: 1, padId }).source, shape: [seqs.length, length] };
 }
 
-/** An LSTM that reads a sequence and classifies it from the top layer's final hidden state. */
+/**
+ * What the classifier reads from the LSTM: the top layer's final hidden state (`"last"`, Dai & Le), or the mean of its
+ * outputs over the positions that are not <pad> (`"mean"`).
+ */
+export type SequencePooling = "last" | "mean";
+
+/** An LSTM that reads a sequence and classifies it from the top layer's final hidden state (or its mean output). */
 export class SequenceClassifier {
   readonly out: Dense;
-  constructor(readonly encoder: LstmStack, readonly numClasses: number, seed = 0) {
+  constructor(readonly encoder: LstmStack, readonly numClasses: number, seed = 0, readonly pool: SequencePooling = "last", readonly padId: number = RESERVED_IDS.pad) {
     this.out = new Dense(encoder.hiddenSize, numClasses, { seed: subSeed(seed, 7) });
   }
 
   /** A classifier with fresh, seeded weights (the baseline without pretraining). */
-  static create(opts: LstmStackOptions & { numClasses: number }): SequenceClassifier {
-    return new SequenceClassifier(new LstmStack(opts), opts.numClasses, opts.seed);
+  static create(opts: LstmStackOptions & { numClasses: number; pool?: SequencePooling; padId?: number }): SequenceClassifier {
+    return new SequenceClassifier(new LstmStack(opts), opts.numClasses, opts.seed, opts.pool, opts.padId);
   }
 
   /**
    * A classifier whose embedding and LSTM start from a pretrained encoder: the autoencoder's
    * `encoder` or a language model's `stack`. Copied by default; `share: true` uses the same variables.
    */
-  static fromPretrained(encoder: LstmStack, numClasses: number, opts: { share?: boolean; seed?: number } = {}): SequenceClassifier {
-    return new SequenceClassifier(opts.share ? encoder : cloneLstmStack(encoder), numClasses, opts.seed);
+  static fromPretrained(encoder: LstmStack, numClasses: number, opts: { share?: boolean; seed?: number; pool?: SequencePooling; padId?: number } = {}): SequenceClassifier {
+    return new SequenceClassifier(opts.share ? encoder : cloneLstmStack(encoder), numClasses, opts.seed, opts.pool, opts.padId);
   }
 
   /** Class logits [B, numClasses] for left-padded inputs [B, T]. */
   logits(x: TokenIds): tf.Tensor2D {
     return tf.tidy(() => {
-      const { states } = this.encoder.run(tf.tensor2d(x.ids, x.shape, "int32"));
-      return this.out.apply(states[states.length - 1].h) as tf.Tensor2D;
+      const ids = tf.tensor2d(x.ids, x.shape, "int32");
+      const { outputs, states } = this.encoder.run(ids);
+      if (this.pool === "last") return this.out.apply(states[states.length - 1].h) as tf.Tensor2D;
+      const mask = tf.expandDims(tf.cast(tf.notEqual(ids, this.padId), "float32"), 2); // [B, T, 1]
+      const sum = tf.sum(tf.mul(outputs[outputs.length - 1], mask), 1);
+      return this.out.apply(tf.div(sum, tf.maximum(tf.sum(mask, 1), 1))) as tf.Tensor2D;
     });
   }
 

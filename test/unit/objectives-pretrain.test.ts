@@ -123,3 +123,22 @@ test("pre-trained seq2seq: encoder from the source LM, decoder and softmax from 
   tgt.dispose();
   opt.dispose();
 });
+
+test("a classifier can read the mean of the LSTM's outputs over the non-<pad> positions instead of the final state", () => {
+  const clf = SequenceClassifier.create({ vocabSize: 10, embedDim: 4, hiddenSize: 6, numClasses: 3, seed: 8, pool: "mean" });
+  const x = classifierInputs([[5, 6, 7], [8]], 3); // left-padded: [5 6 7], [0 0 8]
+  const [got, want] = tf.tidy(() => {
+    const { outputs } = clf.encoder.run(tf.tensor2d(x.ids, x.shape, "int32"));
+    const top = outputs[outputs.length - 1];
+    const rows = tf.concat([tf.mean(top.slice([0, 0, 0], [1, 3, 6]), 1), tf.mean(top.slice([1, 2, 0], [1, 1, 6]), 1)]);
+    return [clf.logits(x).arraySync(), clf.out.apply(rows).arraySync()] as [number[][], number[][]];
+  });
+  got.flat().forEach((g, i) => assert.ok(Math.abs(g - want.flat()[i]) < 1e-5, `${g} vs ${want.flat()[i]}`));
+  const last = SequenceClassifier.fromPretrained(clf.encoder, 3, { seed: 8 });
+  assert.equal(last.pool, "last");
+  const mean = SequenceClassifier.fromPretrained(clf.encoder, 3, { pool: "mean" });
+  assert.equal(mean.pool, "mean");
+  clf.dispose();
+  last.dispose();
+  mean.dispose();
+});
