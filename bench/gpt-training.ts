@@ -40,13 +40,14 @@
 // a larger final estimate (--final-eval-iters batches) and a sample. --torch runs the same recipe in
 // PyTorch (OpenBLAS, 1 thread) afterwards, for comparison. Last line:
 //   gpt-reference: iters=.. val_loss=.. val_loss_final=.. train_loss=.. minutes=.. [torch_val_loss=..]
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "child_process";
+import { spawnSync } from "child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../src/backend";
+import { TorchServer } from "./support/torch-server";
 import { tokenBatch } from "../src/backend/hot-loops";
 import { loadCorpus } from "../src/data/loader";
 import { GPT } from "../src/models/gpt";
@@ -142,94 +143,6 @@ async function loadShakespeare(): Promise<Corpus> {
 
 // --- the torch process -----------------------------------------------------------------------------
 
-interface TorchInfo {
-  torch: string;
-  python: string;
-  threads: number;
-  blas_libraries: string[];
-  ld_library_path: string;
-  params: number;
-}
-
-class TorchServer {
-  private proc?: ChildProcessWithoutNullStreams;
-  private buf = "";
-  private waiting: { resolve: (v: any) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] = [];
-  private stderr = "";
-  failure?: string;
-  info?: TorchInfo;
-  constructor(readonly env: NodeJS.ProcessEnv) {}
-
-  async start(python: string, args: string[]): Promise<void> {
-    const proc = spawn(python, [path.join(ROOT, "bench", "torch", "gpt_training.py"), ...args], { env: this.env, stdio: ["pipe", "pipe", "pipe"] });
-    this.proc = proc;
-    proc.stdout.setEncoding("utf8");
-    proc.stderr.setEncoding("utf8");
-    proc.stdout.on("data", (d: string) => {
-      this.buf += d;
-      let nl;
-      while ((nl = this.buf.indexOf("\n")) >= 0) {
-        const line = this.buf.slice(0, nl);
-        this.buf = this.buf.slice(nl + 1);
-        const w = this.waiting.shift();
-        if (!w) continue;
-        clearTimeout(w.timer);
-        try {
-          const v = JSON.parse(line);
-          if (v.error) w.reject(new Error(v.error));
-          else w.resolve(v);
-        } catch {
-          w.reject(new Error(`unexpected output: ${line.slice(0, 200)}`));
-        }
-      }
-    });
-    proc.stderr.on("data", (d: string) => {
-      this.stderr = (this.stderr + d).slice(-4000);
-    });
-    const died = (why: string) => {
-      for (const w of this.waiting.splice(0)) {
-        clearTimeout(w.timer);
-        w.reject(new Error(`${why}${this.stderr.trim() ? `; stderr: ${this.stderr.trim().split("\n").slice(-3).join(" | ")}` : ""}`));
-      }
-    };
-    proc.on("error", (e) => died(`cannot start ${python}: ${e.message}`));
-    proc.on("exit", (code, sig) => died(`process exited (${sig ?? code})`));
-    await this.next(); // {"ready": true}
-    this.info = await this.request("info");
-  }
-
-  private next(): Promise<any> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`));
-        this.waiting = this.waiting.filter((w) => w.timer !== timer);
-      }, REQUEST_TIMEOUT_MS);
-      this.waiting.push({ resolve, reject, timer });
-    });
-  }
-
-  request(cmd: string): Promise<any> {
-    if (!this.proc || this.proc.exitCode !== null) return Promise.reject(new Error("process is not running"));
-    const p = this.next();
-    this.proc.stdin.write(cmd + "\n");
-    return p;
-  }
-
-  async stop(): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const gone = new Promise<void>((r) => proc.once("exit", () => r()));
-    proc.stdin.end("quit\n");
-    const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
-    await gone;
-    clearTimeout(t);
-  }
-
-  blasSummary(): string {
-    const libs = this.info?.blas_libraries.filter((l) => /blas|lapack/.test(path.basename(l))) ?? [];
-    return libs.some((l) => /openblas/.test(l)) ? "OpenBLAS" : libs.some((l) => /\/blas\/|\/lapack\//.test(l)) ? "reference BLAS" : libs.length ? "other" : "none mapped";
-  }
-}
 
 /** Start the torch process (1 thread, OpenBLAS by LD_LIBRARY_PATH), or say why it cannot run. */
 async function startTorch(python: string, args: string[]): Promise<TorchServer> {
@@ -241,7 +154,7 @@ async function startTorch(python: string, args: string[]): Promise<TorchServer> 
     MKL_NUM_THREADS: "1",
     LD_LIBRARY_PATH: [OPENBLAS_DIR, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":"),
   };
-  const s = new TorchServer(env);
+  const s = new TorchServer("torch", env, REQUEST_TIMEOUT_MS);
   if (!existsSync(python)) s.failure = `${python} does not exist`;
   else if (!existsSync(OPENBLAS_DIR)) s.failure = `${OPENBLAS_DIR} does not exist (apt-get install -y libopenblas0-pthread)`;
   else {
@@ -250,7 +163,7 @@ async function startTorch(python: string, args: string[]): Promise<TorchServer> 
   }
   if (s.failure) return s;
   try {
-    await s.start(python, args);
+    await s.start(python, path.join(ROOT, "bench", "torch", "gpt_training.py"), args);
     const i = s.info!;
     console.log(`torch: ${i.torch}, Python ${i.python}, ${i.threads} thread(s), LD_LIBRARY_PATH=${i.ld_library_path || "(unset)"}, ${i.params} parameters`);
     console.log(`  mapped: ${i.blas_libraries.join(", ") || "(none)"} => ${s.blasSummary()}`);

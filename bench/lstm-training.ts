@@ -44,13 +44,14 @@
 //   lstm-training: seqlab_tok_s=.. layers_tok_s=.. torch_default_tok_s=.. torch_openblas_tok_s=..
 //                  seqlab_sample_ms_per_tok=.. torch_sample_ms_per_tok=.. ratio=<seqlab ÷ torch-openblas>
 // Exit status 1 when PyTorch (either process) cannot be run or fails: the ratio needs it.
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "child_process";
+import { spawnSync } from "child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../src/backend";
+import { TorchServer } from "./support/torch-server";
 import { tokenBatch } from "../src/backend/hot-loops";
 import { Dense, Embedding, fusedLstm, lstmCell, lstmStep, mulberry32, type LstmParams } from "../src/nn";
 
@@ -370,100 +371,6 @@ function checkSampler(m: SeqlabModel, start: number, n: number): number {
 
 // --- PyTorch processes -----------------------------------------------------------------------------
 
-interface TorchInfo {
-  torch: string;
-  python: string;
-  threads: number;
-  interop_threads: number;
-  blas_config: string[];
-  blas_libraries: string[];
-  ld_library_path: string;
-}
-
-class TorchServer {
-  private proc?: ChildProcessWithoutNullStreams;
-  private buf = "";
-  private waiting: { resolve: (v: any) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] = [];
-  private stderr = "";
-  failure?: string;
-  info?: TorchInfo;
-  constructor(readonly label: string, readonly env: NodeJS.ProcessEnv) {}
-
-  async start(python: string, script: string, tokensFile: string, V: number): Promise<void> {
-    const proc = spawn(python, [script, "--tokens", tokensFile, "--vocab", String(V), "--emb", String(E), "--hidden", String(H), "--seq", String(T), "--batch", String(B), "--lr", String(LR), "--seed", String(SEED), "--threads", "1"], {
-      env: this.env,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    this.proc = proc;
-    proc.stdout.setEncoding("utf8");
-    proc.stderr.setEncoding("utf8");
-    proc.stdout.on("data", (d: string) => {
-      this.buf += d;
-      let nl;
-      while ((nl = this.buf.indexOf("\n")) >= 0) {
-        const line = this.buf.slice(0, nl);
-        this.buf = this.buf.slice(nl + 1);
-        const w = this.waiting.shift();
-        if (!w) continue;
-        clearTimeout(w.timer);
-        try {
-          const v = JSON.parse(line);
-          if (v.error) w.reject(new Error(v.error));
-          else w.resolve(v);
-        } catch {
-          w.reject(new Error(`unexpected output: ${line.slice(0, 200)}`));
-        }
-      }
-    });
-    proc.stderr.on("data", (d: string) => {
-      this.stderr = (this.stderr + d).slice(-4000);
-    });
-    const died = (why: string) => {
-      for (const w of this.waiting.splice(0)) {
-        clearTimeout(w.timer);
-        w.reject(new Error(`${why}${this.stderr.trim() ? `; stderr: ${this.stderr.trim().split("\n").slice(-3).join(" | ")}` : ""}`));
-      }
-    };
-    proc.on("error", (e) => died(`cannot start ${python}: ${e.message}`));
-    proc.on("exit", (code, sig) => died(`process exited (${sig ?? code})`));
-    await this.next(); // {"ready": true}
-    this.info = await this.request("info");
-  }
-
-  private next(): Promise<any> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`));
-        this.waiting = this.waiting.filter((w) => w.timer !== timer);
-      }, REQUEST_TIMEOUT_MS);
-      this.waiting.push({ resolve, reject, timer });
-    });
-  }
-
-  request(cmd: string): Promise<any> {
-    if (!this.proc || this.proc.exitCode !== null) return Promise.reject(new Error("process is not running"));
-    const p = this.next();
-    this.proc.stdin.write(cmd + "\n");
-    return p;
-  }
-
-  async stop(): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const gone = new Promise<void>((r) => proc.once("exit", () => r()));
-    proc.stdin.end("quit\n");
-    const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
-    await gone;
-    clearTimeout(t);
-  }
-
-  blasSummary(): string {
-    const libs = this.info?.blas_libraries.filter((l) => /blas|lapack/.test(path.basename(l))) ?? [];
-    const openblas = libs.some((l) => /openblas/.test(l));
-    const reference = libs.some((l) => /\/blas\/|\/lapack\//.test(l));
-    return openblas ? "OpenBLAS" : reference ? "reference BLAS" : libs.length ? "other" : "none mapped";
-  }
-}
 
 // --- main ------------------------------------------------------------------------------------------
 
@@ -494,9 +401,9 @@ export async function main(args: string[]): Promise<void> {
   const script = path.join(ROOT, "bench", "torch", "lstm_training.py");
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: "1", OMP_WAIT_POLICY: "PASSIVE", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
   const withLd = (dirs: string) => ({ ...baseEnv, LD_LIBRARY_PATH: [dirs, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":") });
-  const torchDefault = new TorchServer("torch default BLAS", baseEnv);
-  const torchOpen = new TorchServer("torch OpenBLAS", withLd(OPENBLAS_DIR));
-  const torchRef = o.reference ? new TorchServer("torch reference BLAS", withLd(REFERENCE_DIRS)) : undefined;
+  const torchDefault = new TorchServer("torch default BLAS", baseEnv, REQUEST_TIMEOUT_MS);
+  const torchOpen = new TorchServer("torch OpenBLAS", withLd(OPENBLAS_DIR), REQUEST_TIMEOUT_MS);
+  const torchRef = o.reference ? new TorchServer("torch reference BLAS", withLd(REFERENCE_DIRS), REQUEST_TIMEOUT_MS) : undefined;
   const servers = [torchDefault, torchOpen, ...(torchRef ? [torchRef] : [])];
   let pyProblem: string | undefined;
   if (!existsSync(o.python)) pyProblem = `${o.python} does not exist`;
@@ -509,10 +416,10 @@ export async function main(args: string[]): Promise<void> {
     if (pyProblem) s.failure = pyProblem;
     if (s.failure) continue;
     try {
-      await s.start(o.python, script, tokensFile, V);
+      await s.start(o.python, script, ["--tokens", tokensFile, "--vocab", String(V), "--emb", String(E), "--hidden", String(H), "--seq", String(T), "--batch", String(B), "--lr", String(LR), "--seed", String(SEED), "--threads", "1"]);
       const i = s.info!;
       console.log(`${s.label}: torch ${i.torch}, Python ${i.python}, ${i.threads} thread(s) (interop ${i.interop_threads}), LD_LIBRARY_PATH=${i.ld_library_path || "(unset)"}`);
-      const cfg = i.blas_config.join(" ").match(/\b(BLAS_INFO|LAPACK_INFO)=[^,\s]*/g) ?? [];
+      const cfg = (i.blas_config as string[]).join(" ").match(/\b(BLAS_INFO|LAPACK_INFO)=[^,\s]*/g) ?? [];
       console.log(`  torch.__config__.show(): ${cfg.join(", ") || "(no BLAS_INFO)"}`);
       console.log(`  mapped: ${i.blas_libraries.join(", ") || "(none)"} => ${s.blasSummary()}`);
     } catch (e) {
