@@ -36,6 +36,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from blas import blas_libraries  # bench/torch/blas.py
 
 
 class Block(nn.Module):
@@ -91,22 +92,6 @@ class GPT(nn.Module):
         for b in self.h:
             x = b(x)
         return self.lm_head(self.ln_f(x))
-
-
-def blas_libraries():
-    """Shared libraries in this process whose name says BLAS/LAPACK/OpenMP (from /proc/self/maps)."""
-    libs = set()
-    try:
-        with open("/proc/self/maps") as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) >= 6:
-                    name = os.path.basename(parts[5])
-                    if any(k in name for k in ("blas", "lapack", "mkl", "gomp", "omp", "blis", "atlas")):
-                        libs.add(os.path.realpath(parts[5]))
-    except OSError:
-        pass
-    return sorted(libs)
 
 
 def main():

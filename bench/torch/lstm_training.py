@@ -29,6 +29,7 @@ import time
 import numpy as np
 import torch
 import torch.nn as nn
+from blas import blas_libraries  # bench/torch/blas.py
 
 
 class CharLSTM(nn.Module):
@@ -41,22 +42,6 @@ class CharLSTM(nn.Module):
     def forward(self, x, state=None):
         h, state = self.lstm(self.emb(x), state)
         return self.out(h), state
-
-
-def blas_libraries():
-    """Shared libraries in this process whose name says BLAS/LAPACK/OpenMP (from /proc/self/maps)."""
-    libs = set()
-    try:
-        with open("/proc/self/maps") as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) >= 6:
-                    name = os.path.basename(parts[5])
-                    if any(k in name for k in ("blas", "lapack", "mkl", "gomp", "omp", "blis", "atlas")):
-                        libs.add(os.path.realpath(parts[5]))
-    except OSError:
-        pass
-    return sorted(libs)
 
 
 def blas_config():
