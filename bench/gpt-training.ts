@@ -48,8 +48,8 @@ import { performance } from "perf_hooks";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../src/backend";
 import { TorchServer } from "./support/torch-server";
+import { fmt, loadavg, loadShakespeare, median } from "./support/common";
 import { tokenBatch } from "../src/backend/hot-loops";
-import { loadCorpus } from "../src/data/loader";
 import { GPT } from "../src/models/gpt";
 import type { AdamW } from "../src/train/adamw";
 import { mulberry32 } from "../src/nn/init";
@@ -108,38 +108,8 @@ function parseArgs(args: string[]): Options {
   return o;
 }
 
-const median = (xs: number[]) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const loadavg = () => os.loadavg().map((v) => v.toFixed(2)).join(" ");
-const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "NA");
 
 // --- data ----------------------------------------------------------------------------------------
-
-interface Corpus {
-  tokens: Int32Array;
-  vocab: string[]; // id -> character ([] for random tokens)
-  source: string;
-}
-
-/** Tiny Shakespeare as nanoGPT's prepare.py encodes it: the sorted distinct characters are the vocabulary. */
-async function loadShakespeare(): Promise<Corpus> {
-  try {
-    const text = await loadCorpus("tinyshakespeare");
-    const chars = Array.from(text);
-    const vocab = [...new Set(chars)].sort();
-    const id = new Map(vocab.map((c, i) => [c, i]));
-    const tokens = Int32Array.from(chars, (c) => id.get(c)!);
-    return { tokens, vocab, source: `tinyshakespeare (${tokens.length} characters, vocabulary ${vocab.length})` };
-  } catch (e) {
-    const n = 1_000_000, V = 65;
-    const rand = mulberry32(12345);
-    const tokens = Int32Array.from({ length: n }, () => Math.floor(rand() * V));
-    return { tokens, vocab: [], source: `RANDOM TOKENS (${n}, vocabulary ${V}): tinyshakespeare could not be loaded: ${(e as Error).message}` };
-  }
-}
 
 // --- the torch process -----------------------------------------------------------------------------
 

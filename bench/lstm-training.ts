@@ -6,9 +6,9 @@
 //
 // Model (every contender): vocab V (65 for Tiny Shakespeare) -> embedding 64 -> LSTM hidden 256 ->
 // dense V over every step; sequences of 64 steps, batch 32, Adam lr 2e-3, mean cross-entropy over
-// all B*T positions. Data: SEQLAB_DATA, else /work/shared/corpora/tinyshakespeare.txt; when neither
-// exists, uniformly random tokens over 65 symbols (said in the output). Vocabulary: the file's
-// distinct characters, sorted. Batches: 32 windows at random offsets (seeded).
+// all B*T positions. Data: Tiny Shakespeare through the corpus loader (SEQLAB_DATA is its cache or
+// mirror folder); when it cannot be loaded, uniformly random tokens over 65 symbols (said in the
+// output). Vocabulary: the distinct characters, sorted. Batches: 32 windows at random offsets (seeded).
 //
 // Contenders:
 //   seqlab       await useBackend() (wasm here, unless tfjs-node is installed); Embedding, fusedLstm
@@ -45,18 +45,18 @@
 //                  seqlab_sample_ms_per_tok=.. torch_sample_ms_per_tok=.. ratio=<seqlab ÷ torch-openblas>
 // Exit status 1 when PyTorch (either process) cannot be run or fails: the ratio needs it.
 import { spawnSync } from "child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../src/backend";
 import { TorchServer } from "./support/torch-server";
+import { fmt, loadavg, loadShakespeare, median } from "./support/common";
 import { tokenBatch } from "../src/backend/hot-loops";
 import { Dense, Embedding, fusedLstm, lstmCell, lstmStep, mulberry32, type LstmParams } from "../src/nn";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const DEFAULT_DATA = "/work/shared/corpora/tinyshakespeare.txt";
 const OPENBLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-pthread";
 const REFERENCE_DIRS = "/usr/lib/x86_64-linux-gnu/blas:/usr/lib/x86_64-linux-gnu/lapack";
 const E = 64, H = 256, T = 64, B = 32, LR = 2e-3, SEED = 0;
@@ -113,38 +113,8 @@ function parseArgs(args: string[]): Options {
   return o;
 }
 
-const median = (xs: number[]) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const loadavg = () => os.loadavg().map((v) => v.toFixed(2)).join(" ");
-const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "NA");
 
 // --- data ----------------------------------------------------------------------------------------
-
-interface Corpus {
-  tokens: Int32Array;
-  vocab: string[]; // id -> character ([] for random tokens)
-  source: string;
-}
-
-function loadCorpus(): Corpus {
-  const file = process.env.SEQLAB_DATA || (existsSync(DEFAULT_DATA) ? DEFAULT_DATA : "");
-  if (file && existsSync(file)) {
-    const text = readFileSync(file, "utf8");
-    const chars = Array.from(text);
-    const vocab = [...new Set(chars)].sort();
-    const id = new Map(vocab.map((c, i) => [c, i]));
-    const tokens = Int32Array.from(chars, (c) => id.get(c)!);
-    return { tokens, vocab, source: `${file} (${tokens.length} characters, vocabulary ${vocab.length})` };
-  }
-  const n = 1_000_000, V = 65;
-  const rand = mulberry32(12345);
-  const tokens = Int32Array.from({ length: n }, () => Math.floor(rand() * V));
-  const why = process.env.SEQLAB_DATA ? `SEQLAB_DATA=${process.env.SEQLAB_DATA} does not exist` : `${DEFAULT_DATA} does not exist and SEQLAB_DATA is not set`;
-  return { tokens, vocab: [], source: `RANDOM TOKENS (${n}, vocabulary ${V}): ${why}` };
-}
 
 // --- contenders in this process ----------------------------------------------------------------
 
@@ -387,7 +357,7 @@ export async function main(args: string[]): Promise<void> {
   console.log(`lstm-training: ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), load average ${load0}`);
   console.log(`model: embedding ${E}, LSTM ${H}, ${T} steps, batch ${B}, Adam lr ${LR}; ${o.warmup} warm-up + ${o.steps} timed steps per round, ${o.rounds} rounds; sampling ${o.sample} characters`);
 
-  const corpus = loadCorpus();
+  const corpus = await loadShakespeare();
   const V = corpus.vocab.length || 65;
   console.log(`data: ${corpus.source}`);
   const choice = await useBackend({ quiet: true });

@@ -1,0 +1,39 @@
+// What the training benchmarks share: the corpus as nanoGPT encodes it, and small statistics.
+import * as os from "os";
+import { loadCorpus } from "../../src/data/loader";
+import { mulberry32 } from "../../src/nn/init";
+
+export interface Corpus {
+  tokens: Int32Array;
+  vocab: string[]; // id -> character ([] for random tokens)
+  source: string;
+}
+
+/**
+ * Tiny Shakespeare through the corpus loader (SEQLAB_DATA: the cache or mirror folder), encoded as
+ * nanoGPT's prepare.py does: the sorted distinct characters are the vocabulary. When it cannot be
+ * loaded, a million seeded random tokens over 65 symbols, and `source` says so and why.
+ */
+export async function loadShakespeare(): Promise<Corpus> {
+  try {
+    const text = await loadCorpus("tinyshakespeare");
+    const chars = Array.from(text);
+    const vocab = [...new Set(chars)].sort();
+    const id = new Map(vocab.map((c, i) => [c, i]));
+    const tokens = Int32Array.from(chars, (c) => id.get(c)!);
+    return { tokens, vocab, source: `tinyshakespeare (${tokens.length} characters, vocabulary ${vocab.length})` };
+  } catch (e) {
+    const n = 1_000_000, V = 65;
+    const rand = mulberry32(12345);
+    const tokens = Int32Array.from({ length: n }, () => Math.floor(rand() * V));
+    return { tokens, vocab: [], source: `RANDOM TOKENS (${n}, vocabulary ${V}): tinyshakespeare could not be loaded: ${(e as Error).message}` };
+  }
+}
+
+export const median = (xs: number[]): number => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+export const loadavg = (): string => os.loadavg().map((v) => v.toFixed(2)).join(" ");
+export const fmt = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : "NA");
