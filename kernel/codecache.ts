@@ -15,6 +15,9 @@ export interface Cached {
   save(): void;
 }
 
+/** How many caches of one file (from different installs) are kept. */
+const KEEP_CACHES = 3;
+
 function cacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
   return path.join(base, "seqlab", "v8");
@@ -49,11 +52,15 @@ export function requireWithCodeCache(file: string): Cached {
         const tmp = `${cacheFile}.${process.pid}.tmp`;
         writeFileSync(tmp, script.createCachedData());
         renameSync(tmp, cacheFile);
-        // Caches of earlier copies of the file (every `npm ci` gives it a new mtime) are dead weight.
+        // Every `npm ci` gives the file a new mtime, so a new cache: keep the newest few (two
+        // installs used in turn keep theirs) and remove the rest.
         const prefix = `${path.basename(file)}-`;
-        for (const f of readdirSync(cacheDir())) {
-          if (f.startsWith(prefix) && f.endsWith(".bin") && f !== key) rmSync(path.join(cacheDir(), f), { force: true });
-        }
+        const old = readdirSync(cacheDir())
+          .filter((f) => f.startsWith(prefix) && f.endsWith(".bin"))
+          .map((f) => ({ f, t: statSync(path.join(cacheDir(), f)).mtimeMs }))
+          .sort((a, b) => b.t - a.t)
+          .slice(KEEP_CACHES);
+        for (const { f } of old) if (f !== key) rmSync(path.join(cacheDir(), f), { force: true });
       } catch {
         // A cache is an optimisation; a read-only home folder just means no cache.
       }

@@ -28,7 +28,7 @@ test("a module loaded with the code cache works, writes its cache once, and reus
   assert.deepEqual(readdirSync(path.join(cache, "seqlab", "v8")), files, "an accepted cache is not rewritten under another name");
 });
 
-test("a changed file gets a new cache and the old one is removed", () => {
+test("changed files get new caches; only the newest three are kept", () => {
   const dir = tempDir();
   const mod = path.join(dir, "mod.js");
   const cache = path.join(dir, "cache");
@@ -38,12 +38,14 @@ test("a changed file gets a new cache and the old one is removed", () => {
     m.save();
     console.log(m.exports.v);`;
   const run = () => spawnSync(process.execPath, ["-e", script], { env: { ...process.env, XDG_CACHE_HOME: cache }, encoding: "utf8" });
-  writeFileSync(mod, "exports.v = 1;");
-  assert.equal(run().stdout.trim(), "1");
-  const before = readdirSync(path.join(cache, "seqlab", "v8"));
-  writeFileSync(mod, "exports.v = 22;"); // another size, so another key even within the same millisecond
-  assert.equal(run().stdout.trim(), "22");
-  const after = readdirSync(path.join(cache, "seqlab", "v8"));
-  assert.equal(after.length, 1, `one cache file, found ${after.join(", ")}`);
-  assert.notEqual(after[0], before[0]);
+  const names: string[] = [];
+  for (let i = 1; i <= 5; i++) {
+    writeFileSync(mod, `exports.v = ${"1".repeat(i)};`); // another size each time, so another key
+    assert.equal(run().stdout.trim(), "1".repeat(i));
+    const now = readdirSync(path.join(cache, "seqlab", "v8"));
+    names.push(...now.filter((f) => !names.includes(f)));
+    assert.equal(now.length, Math.min(i, 3), `after ${i} versions: ${now.join(", ")}`);
+  }
+  assert.equal(names.length, 5, "each version got its own cache");
+  assert.deepEqual(readdirSync(path.join(cache, "seqlab", "v8")).sort(), names.slice(2).sort(), "the newest three are kept");
 });
