@@ -41,13 +41,13 @@
 // PyTorch (OpenBLAS, 1 thread) afterwards, for comparison. Last line:
 //   gpt-reference: iters=.. val_loss=.. val_loss_final=.. train_loss=.. minutes=.. [torch_val_loss=..]
 import { spawnSync } from "child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { existsSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../src/backend";
-import { TorchServer } from "./support/torch-server";
+import { OPENBLAS_DIR, TorchServer, torchEnv, writeTokens } from "./support/torch-server";
 import { fmt, loadavg, loadShakespeare, median } from "./support/common";
 import { tokenBatch } from "../src/backend/hot-loops";
 import { GPT } from "../src/models/gpt";
@@ -55,7 +55,6 @@ import type { AdamW } from "../src/train/adamw";
 import { mulberry32 } from "../src/nn/init";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const OPENBLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-pthread";
 const REQUEST_TIMEOUT_MS = 30 * 60_000;
 const SEED = 0;
 /** The throughput model. */
@@ -116,15 +115,7 @@ function parseArgs(args: string[]): Options {
 
 /** Start the torch process (1 thread, OpenBLAS by LD_LIBRARY_PATH), or say why it cannot run. */
 async function startTorch(python: string, args: string[]): Promise<TorchServer> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    OMP_NUM_THREADS: "1",
-    OMP_WAIT_POLICY: "PASSIVE",
-    OPENBLAS_NUM_THREADS: "1",
-    MKL_NUM_THREADS: "1",
-    LD_LIBRARY_PATH: [OPENBLAS_DIR, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":"),
-  };
-  const s = new TorchServer("torch", env, REQUEST_TIMEOUT_MS);
+  const s = new TorchServer("torch", torchEnv(OPENBLAS_DIR), REQUEST_TIMEOUT_MS);
   if (!existsSync(python)) s.failure = `${python} does not exist`;
   else if (!existsSync(OPENBLAS_DIR)) s.failure = `${OPENBLAS_DIR} does not exist (apt-get install -y libopenblas0-pthread)`;
   else {
@@ -183,11 +174,9 @@ async function throughput(o: Options): Promise<void> {
   const choice = await useBackend({ quiet: true });
   console.log(choice.message);
 
-  const tmp = mkdtempSync(path.join(os.tmpdir(), "gpt-training-"));
-  const tokensFile = path.join(tmp, "tokens.i32");
-  writeFileSync(tokensFile, Buffer.from(corpus.tokens.buffer, corpus.tokens.byteOffset, corpus.tokens.byteLength));
+  const tokens = writeTokens(corpus.tokens, "gpt-training");
   const torch = await startTorch(o.python, [
-    "--tokens", tokensFile, "--vocab", String(V), "--layers", String(BENCH.nLayer), "--heads", String(BENCH.nHead), "--embd", String(BENCH.nEmbd),
+    "--tokens", tokens.file, "--vocab", String(V), "--layers", String(BENCH.nLayer), "--heads", String(BENCH.nHead), "--embd", String(BENCH.nEmbd),
     "--block", String(T), "--batch", String(B), "--lr", String(BENCH.lr), "--beta2", String(BENCH.beta2), "--weight-decay", String(BENCH.weightDecay),
     "--clip", String(BENCH.gradClip), "--seed", String(SEED), "--threads", "1", ...(BENCH.bias ? [] : ["--no-bias"]),
   ]);
@@ -237,7 +226,7 @@ async function throughput(o: Options): Promise<void> {
   const tensors1 = tf.memory().numTensors;
   await torch.stop();
   seqlab.dispose();
-  rmSync(tmp, { recursive: true, force: true });
+  tokens.remove();
 
   console.log("");
   console.log(`${"training".padEnd(30)} ${"tok/s med".padStart(9)} ${"min".padStart(7)} ${"max".padStart(7)} ${"rounds".padStart(6)} ${"ms/step".padStart(8)} ${"last loss".padStart(9)}`);
@@ -314,10 +303,8 @@ async function reference(o: Options): Promise<void> {
   model.dispose();
   let torchPart = "";
   if (o.torch) {
-    const tmp = mkdtempSync(path.join(os.tmpdir(), "gpt-reference-"));
-    const tokensFile = path.join(tmp, "tokens.i32");
-    writeFileSync(tokensFile, Buffer.from(corpus.tokens.buffer, corpus.tokens.byteOffset, corpus.tokens.byteLength));
-    const torch = await startTorch(o.python, ["--tokens", tokensFile, "--vocab", String(V), "--layers", String(nLayer), "--heads", String(nHead), "--embd", String(nEmbd), "--block", String(T), "--batch", String(B), "--lr", String(NANO.lr), "--beta2", String(NANO.beta2), "--weight-decay", String(NANO.weightDecay), "--clip", String(NANO.gradClip), "--seed", String(NANO.seed), "--threads", "1", "--no-bias"]);
+    const tokens = writeTokens(corpus.tokens, "gpt-reference");
+    const torch = await startTorch(o.python, ["--tokens", tokens.file, "--vocab", String(V), "--layers", String(nLayer), "--heads", String(nHead), "--embd", String(nEmbd), "--block", String(T), "--batch", String(B), "--lr", String(NANO.lr), "--beta2", String(NANO.beta2), "--weight-decay", String(NANO.weightDecay), "--clip", String(NANO.gradClip), "--seed", String(NANO.seed), "--threads", "1", "--no-bias"]);
     if (torch.failure) console.log(`torch: NOT RUN: ${torch.failure}`);
     else {
       try {
@@ -330,7 +317,7 @@ async function reference(o: Options): Promise<void> {
       }
       await torch.stop();
     }
-    rmSync(tmp, { recursive: true, force: true });
+    tokens.remove();
   }
   console.log(`load average at the end: ${loadavg()}`);
   console.log(`gpt-reference: iters=${o.iters} val_loss=${fmt(last.val, 4)} val_loss_final=${fmt(final.val, 4)} train_loss=${fmt(final.train, 4)} last_batch_loss=${fmt(trainLoss, 4)} minutes=${fmt(minutes, 1)}${torchPart}`);

@@ -45,19 +45,18 @@
 //                  seqlab_sample_ms_per_tok=.. torch_sample_ms_per_tok=.. ratio=<seqlab ÷ torch-openblas>
 // Exit status 1 when PyTorch (either process) cannot be run or fails: the ratio needs it.
 import { spawnSync } from "child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { existsSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../src/backend";
-import { TorchServer } from "./support/torch-server";
+import { OPENBLAS_DIR, TorchServer, torchEnv, writeTokens } from "./support/torch-server";
 import { fmt, loadavg, loadShakespeare, median } from "./support/common";
 import { tokenBatch } from "../src/backend/hot-loops";
 import { Dense, Embedding, fusedLstm, lstmCell, lstmStep, mulberry32, type LstmParams } from "../src/nn";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const OPENBLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-pthread";
 const REFERENCE_DIRS = "/usr/lib/x86_64-linux-gnu/blas:/usr/lib/x86_64-linux-gnu/lapack";
 const E = 64, H = 256, T = 64, B = 32, LR = 2e-3, SEED = 0;
 const REQUEST_TIMEOUT_MS = 20 * 60_000;
@@ -363,17 +362,13 @@ export async function main(args: string[]): Promise<void> {
   const choice = await useBackend({ quiet: true });
   console.log(choice.message);
 
-  const tmp = mkdtempSync(path.join(os.tmpdir(), "lstm-training-"));
-  const tokensFile = path.join(tmp, "tokens.i32");
-  writeFileSync(tokensFile, Buffer.from(corpus.tokens.buffer, corpus.tokens.byteOffset, corpus.tokens.byteLength));
+  const tokens = writeTokens(corpus.tokens, "lstm-training");
 
   // PyTorch processes
   const script = path.join(ROOT, "bench", "torch", "lstm_training.py");
-  const baseEnv: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: "1", OMP_WAIT_POLICY: "PASSIVE", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
-  const withLd = (dirs: string) => ({ ...baseEnv, LD_LIBRARY_PATH: [dirs, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":") });
-  const torchDefault = new TorchServer("torch default BLAS", baseEnv, REQUEST_TIMEOUT_MS);
-  const torchOpen = new TorchServer("torch OpenBLAS", withLd(OPENBLAS_DIR), REQUEST_TIMEOUT_MS);
-  const torchRef = o.reference ? new TorchServer("torch reference BLAS", withLd(REFERENCE_DIRS), REQUEST_TIMEOUT_MS) : undefined;
+  const torchDefault = new TorchServer("torch default BLAS", torchEnv(), REQUEST_TIMEOUT_MS);
+  const torchOpen = new TorchServer("torch OpenBLAS", torchEnv(OPENBLAS_DIR), REQUEST_TIMEOUT_MS);
+  const torchRef = o.reference ? new TorchServer("torch reference BLAS", torchEnv(REFERENCE_DIRS), REQUEST_TIMEOUT_MS) : undefined;
   const servers = [torchDefault, torchOpen, ...(torchRef ? [torchRef] : [])];
   let pyProblem: string | undefined;
   if (!existsSync(o.python)) pyProblem = `${o.python} does not exist`;
@@ -386,7 +381,7 @@ export async function main(args: string[]): Promise<void> {
     if (pyProblem) s.failure = pyProblem;
     if (s.failure) continue;
     try {
-      await s.start(o.python, script, ["--tokens", tokensFile, "--vocab", String(V), "--emb", String(E), "--hidden", String(H), "--seq", String(T), "--batch", String(B), "--lr", String(LR), "--seed", String(SEED), "--threads", "1"]);
+      await s.start(o.python, script, ["--tokens", tokens.file, "--vocab", String(V), "--emb", String(E), "--hidden", String(H), "--seq", String(T), "--batch", String(B), "--lr", String(LR), "--seed", String(SEED), "--threads", "1"]);
       const i = s.info!;
       console.log(`${s.label}: torch ${i.torch}, Python ${i.python}, ${i.threads} thread(s) (interop ${i.interop_threads}), LD_LIBRARY_PATH=${i.ld_library_path || "(unset)"}`);
       const cfg = (i.blas_config as string[]).join(" ").match(/\b(BLAS_INFO|LAPACK_INFO)=[^,\s]*/g) ?? [];
@@ -522,7 +517,7 @@ export async function main(args: string[]): Promise<void> {
   for (const s of servers) await s.stop();
   seqlab.dispose();
   layers?.dispose();
-  rmSync(tmp, { recursive: true, force: true });
+  tokens.remove();
   const load1 = loadavg();
 
   // report

@@ -4,7 +4,30 @@
 // scripts in bench/torch/; each script first prints {"ready": true}, then answers "info" with
 // what it runs on, and "quit" ends it.
 import { spawn, type ChildProcessWithoutNullStreams } from "child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import * as os from "os";
 import * as path from "path";
+
+/** Debian's OpenBLAS (libopenblas0-pthread), chosen per process through LD_LIBRARY_PATH. */
+export const OPENBLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-pthread";
+
+/**
+ * The environment of a one-thread PyTorch process (OpenMP, OpenBLAS and MKL all held to one
+ * thread; passive waits), with `libDirs` put in front of LD_LIBRARY_PATH to choose its BLAS.
+ */
+export function torchEnv(libDirs?: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: "1", OMP_WAIT_POLICY: "PASSIVE", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+  if (libDirs) env.LD_LIBRARY_PATH = [libDirs, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":");
+  return env;
+}
+
+/** The token ids as a raw int32 file for the Python side (the same ids for every contender). */
+export function writeTokens(tokens: Int32Array, name: string): { file: string; remove(): void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `${name}-`));
+  const file = path.join(dir, "tokens.i32");
+  writeFileSync(file, Buffer.from(tokens.buffer, tokens.byteOffset, tokens.byteLength));
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
 
 /** What every script reports for "info" (scripts add their own fields). */
 export interface TorchInfo {

@@ -26,9 +26,7 @@ torch.set_num_threads(THREADS); set OMP_NUM_THREADS as well before start. Which 
 decided by the dynamic loader (LD_LIBRARY_PATH), per process.
 """
 import argparse
-import json
 import math
-import os
 import sys
 import time
 
@@ -36,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from blas import blas_libraries  # bench/torch/blas.py
+from common import process_info, reply  # bench/torch/common.py
 
 
 class Block(nn.Module):
@@ -188,10 +186,6 @@ def main():
     model, opt = make(a.seed)
     rng = np.random.default_rng(a.seed)
 
-    def reply(obj):
-        sys.stdout.write(json.dumps(obj) + "\n")
-        sys.stdout.flush()
-
     reply({"ready": True})
     for line in sys.stdin:
         cmd = line.split()
@@ -199,15 +193,7 @@ def main():
             continue
         try:
             if cmd[0] == "info":
-                torch.ones(64, 64) @ torch.ones(64, 64)  # make sure the BLAS is loaded
-                reply({
-                    "torch": torch.__version__,
-                    "python": sys.version.split()[0],
-                    "threads": torch.get_num_threads(),
-                    "blas_libraries": blas_libraries(),
-                    "ld_library_path": os.environ.get("LD_LIBRARY_PATH", ""),
-                    "params": sum(p.numel() for p in model.parameters()),
-                })
+                reply(process_info(params=sum(p.numel() for p in model.parameters())))
             elif cmd[0] == "train":
                 steps = int(cmd[1])
                 model.train()

@@ -21,7 +21,6 @@ the same tokens). Threads: torch.set_num_threads(THREADS); set OMP_NUM_THREADS a
 Which BLAS is used is decided by the dynamic loader (LD_LIBRARY_PATH), per process.
 """
 import argparse
-import json
 import os
 import sys
 import time
@@ -29,7 +28,7 @@ import time
 import numpy as np
 import torch
 import torch.nn as nn
-from blas import blas_libraries  # bench/torch/blas.py
+from common import process_info, reply  # bench/torch/common.py
 
 
 class CharLSTM(nn.Module):
@@ -105,10 +104,6 @@ def main():
             tok = torch.tensor([[nxt]])
         return out
 
-    def reply(obj):
-        sys.stdout.write(json.dumps(obj) + "\n")
-        sys.stdout.flush()
-
     reply({"ready": True})
     for line in sys.stdin:
         cmd = line.split()
@@ -116,17 +111,8 @@ def main():
             continue
         try:
             if cmd[0] == "info":
-                torch.ones(64, 64) @ torch.ones(64, 64)  # make sure the BLAS is loaded
-                reply({
-                    "torch": torch.__version__,
-                    "python": sys.version.split()[0],
-                    "threads": torch.get_num_threads(),
-                    "interop_threads": torch.get_num_interop_threads(),
-                    "blas_config": blas_config(),
-                    "blas_libraries": blas_libraries(),
-                    "ld_library_path": os.environ.get("LD_LIBRARY_PATH", ""),
-                    "omp_num_threads": os.environ.get("OMP_NUM_THREADS", ""),
-                })
+                reply(process_info(interop_threads=torch.get_num_interop_threads(), blas_config=blas_config(),
+                                   omp_num_threads=os.environ.get("OMP_NUM_THREADS", "")))
             elif cmd[0] == "train":
                 steps = int(cmd[1])
                 model.train()
