@@ -1,6 +1,7 @@
 // Batches for sequence models, as plain Int32Arrays with their shapes (wrap them with
 // tf.tensor2d(b.x, b.shape, "int32")): d2l's random and sequential partitioning of a token stream,
-// padding/truncation of variable-length sequences, and seeded train/validation splits.
+// padding/truncation of variable-length sequences, batches of similar length, and seeded
+// train/validation splits.
 import { SeededRandom, toRandom } from "../data/random";
 
 /** Inputs and targets, row-major [batch, steps]; y is x shifted one token ahead. */
@@ -138,6 +139,20 @@ export function padSequences(seqs: readonly ArrayLike<number>[], length: number,
     validLens[i] = keep;
   }
   return { data, shape: [n, length], validLens };
+}
+
+/**
+ * Index batches of sequences of similar length: sort by length (ties in random order), cut into
+ * batches of `size`, shuffle the batches. Padded to each batch's longest, a batch then holds
+ * almost no <pad>. Every index appears in exactly one batch.
+ */
+export function lengthBatches(lengths: readonly number[], size: number, random: SeededRandom): number[][] {
+  if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`lengthBatches: size must be a positive integer, got ${size}`);
+  const order = lengths.map((_, i) => i);
+  random.shuffle(order);
+  order.sort((a, b) => lengths[a] - lengths[b]);
+  const batches = Array.from({ length: Math.ceil(order.length / size) }, (_, i) => order.slice(i * size, (i + 1) * size));
+  return random.shuffle(batches);
 }
 
 export interface SplitOptions<T> {

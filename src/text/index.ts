@@ -18,6 +18,7 @@ export {
   seqDataIterSequential,
   SeqDataLoader,
   padSequences,
+  lengthBatches,
   trainValidSplit,
   type Batch,
   type Padded,

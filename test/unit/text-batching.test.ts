@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { SeededRandom } from "../../src/data";
-import { applySpacing, padSequences, seqDataIterRandom, seqDataIterSequential, SeqDataLoader, spacingLabels, trainValidSplit } from "../../src/text";
+import { applySpacing, lengthBatches, padSequences, seqDataIterRandom, seqDataIterSequential, SeqDataLoader, spacingLabels, trainValidSplit } from "../../src/text";
 
 const range = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 const row = (a: Int32Array, r: number, steps: number) => Array.from(a.subarray(r * steps, (r + 1) * steps));
@@ -116,4 +116,19 @@ test("Korean word spacing labels: syllables without spaces, 1 where a space foll
       assert.equal(applySpacing(syllables, labels), s);
     }),
   );
+});
+
+test("length batches: every index once, each batch a run of similar lengths, seeded order", () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 200 }), fc.integer({ min: 1, max: 17 }), fc.integer(), (lengths, size, seed) => {
+      const batches = lengthBatches(lengths, size, new SeededRandom(seed));
+      assert.deepEqual(batches.flat().sort((a, b) => a - b), lengths.map((_, i) => i));
+      assert.ok(batches.every((b) => b.length >= 1 && b.length <= size));
+      // sorted by length before cutting: no two batches' length ranges overlap beyond a shared end
+      const ranges = batches.map((b) => [Math.min(...b.map((i) => lengths[i])), Math.max(...b.map((i) => lengths[i]))]).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+      for (let k = 1; k < ranges.length; k++) assert.ok(ranges[k][0] >= ranges[k - 1][1], `batch ranges overlap: ${JSON.stringify(ranges)}`);
+      assert.deepEqual(lengthBatches(lengths, size, new SeededRandom(seed)), batches, "the same seed gives the same batches");
+    }),
+  );
+  assert.throws(() => lengthBatches([1, 2], 0, new SeededRandom(0)), /size must be a positive integer/);
 });
