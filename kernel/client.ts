@@ -8,6 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import * as zmq from "zeromq";
 import { ConnectionInfo, endpoint } from "./connection";
+import { kernelCommand } from "./snapshotblob";
 import { child, decode, encode, Message, newHeader, Signer } from "./wire";
 
 async function freePort(): Promise<number> {
@@ -66,7 +67,7 @@ export class KernelClient {
     const dir = mkdtempSync(path.join(os.tmpdir(), "seqlab-conn-"));
     const file = path.join(dir, "kernel.json");
     writeFileSync(file, JSON.stringify(info));
-    const argv = (opts.argv ?? [process.execPath, path.join(__dirname, "cli.js"), "kernel", "-f", "{connection_file}"]).map((a) =>
+    const argv = (opts.argv ?? [...kernelCommand(), "kernel", "-f", "{connection_file}"]).map((a) =>
       a === "{connection_file}" ? file : a,
     );
     const proc = spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "ignore", opts.stderr ?? "ignore"] });

@@ -4,6 +4,7 @@ import { execFileSync } from "child_process";
 import { mkdirSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
+import { kernelCommand } from "./snapshotblob";
 
 export type Where = { kind: "user" } | { kind: "sys-prefix" } | { kind: "prefix"; dir: string };
 
@@ -35,7 +36,7 @@ export function kernelDir(where: Where): string {
 
 export function kernelSpec() {
   return {
-    argv: [process.execPath, path.join(__dirname, "cli.js"), "kernel", "-f", "{connection_file}"],
+    argv: [...kernelCommand(), "kernel", "-f", "{connection_file}"],
     display_name: "TypeScript (seqlab)",
     language: "typescript",
     interrupt_mode: "signal",

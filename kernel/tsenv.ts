@@ -6,6 +6,7 @@
 //    at the cell's own lines;
 //  - interruptible awaits: every `await x` in cell code becomes `await __seqlab__.guard(x)`,
 //    which rejects when the kernel is interrupted, so an `await` loop stops too.
+import Module from "module";
 import * as path from "path";
 import type * as TS from "typescript";
 import { requireWithCodeCache } from "./codecache";
@@ -29,7 +30,7 @@ export let saveCodeCache: () => void = () => {};
 export function setupTypeScript(cwd: string): typeof TS {
   if (ts) return ts;
   const tsPath = require.resolve("@tslab/typescript-for-tslab", { paths: [require.resolve("tslab")] });
-  const loaded = requireWithCodeCache(tsPath);
+  const loaded = snapshot?.tsPath === tsPath ? fromSnapshot(tsPath) : requireWithCodeCache(tsPath);
   saveCodeCache = loaded.save;
   const real = loaded.exports as typeof TS;
   const overrides: Record<string, unknown> = {
@@ -48,6 +49,30 @@ export function setupTypeScript(cwd: string): typeof TS {
   patchSys(real, cwd);
   ts = real;
   return real;
+}
+
+/** What a kernel started from the start-up snapshot has in memory (kernel/snapshot.ts). */
+interface Snapshot {
+  ts: typeof TS;
+  tsPath: string;
+  stats: { hits: number; parsed: string[] };
+  text(fileName: string): string | undefined;
+}
+const snapshot: Snapshot | undefined = (globalThis as any).__seqlabSnapshot;
+
+/** Counts of declaration files taken from the snapshot and files parsed, or undefined without one. */
+export function snapshotStats(): { hits: number; parsed: string[] } | undefined {
+  return snapshot?.stats;
+}
+
+/** The snapshot's compiler, registered as the module tslab requires. */
+function fromSnapshot(tsPath: string) {
+  const mod = new Module(tsPath, module);
+  mod.filename = tsPath;
+  mod.exports = snapshot!.ts;
+  mod.loaded = true;
+  require.cache[tsPath] = mod;
+  return { exports: mod.exports, save() {} };
 }
 
 const INLINE_MAP = /\n?\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/;
@@ -195,6 +220,8 @@ function patchSys(real: typeof TS, cwd: string) {
   // seqlab's and the cells' own documentation are kept).
   const readFile = sys.readFile;
   sys.readFile = (p: string, encoding?: string) => {
+    const saved = snapshot && isFixedDeclaration(p) ? snapshot.text(p) : undefined;
+    if (saved !== undefined) return saved;
     const text = readFile(p, encoding);
     return text !== undefined && isFixedDeclaration(p) && p.includes(TYPES_NODE) ? text.replace(JSDOC, "") : text;
   };

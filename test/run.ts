@@ -4,6 +4,7 @@
 import { spawnSync } from "child_process";
 import { existsSync, readdirSync } from "fs";
 import * as path from "path";
+import { snapshotUsable } from "../kernel/snapshotblob";
 import { python } from "./support/tools";
 
 interface Suite {
@@ -15,6 +16,15 @@ interface Suite {
 const suites: Suite[] = [
   { name: "unit", missing: () => undefined },
   { name: "protocol", missing: () => undefined },
+  {
+    name: "snapshot",
+    missing: () =>
+      snapshotUsable()
+        ? undefined
+        : process.env.NODE_OPTIONS
+          ? "NODE_OPTIONS is set, so kernels start without the start-up snapshot"
+          : "no start-up snapshot for this node binary (npm install / npm ci builds it; or run node dist/kernel/snapshotblob.js)",
+  },
   {
     name: "jupyter",
     missing: () => {
