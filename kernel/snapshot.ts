@@ -32,6 +32,8 @@
     /** tslab's target and lib for this Node (getTranspileTargets in tslab's converter.js). */
     target: number;
     lib: string[];
+    /** Modules a first cell usually imports (seqlab itself), whose declarations are saved too. */
+    imports: string[];
   }
 
   interface Saved {
@@ -123,7 +125,8 @@
   };
   const host = ts.createCompilerHost(compilerOptions);
   const readFile = host.readFile.bind(host);
-  host.readFile = (p: string) => (p === root ? "export {};\n" : declarationText(p, readFile(p)));
+  const rootText = config.imports.map((m) => `import ${JSON.stringify(m)};\n`).join("") + "export {};\n";
+  host.readFile = (p: string) => (p === root ? rootText : declarationText(p, readFile(p)));
   const fileExists = host.fileExists.bind(host);
   host.fileExists = (p: string) => p === root || fileExists(p);
   const program = ts.createProgram({ rootNames: [root], options: compilerOptions, host });

@@ -15,6 +15,8 @@ const BLOB = path.join(DIR, "kernel.blob");
 const ID = path.join(DIR, "node.id");
 const LAUNCHER = path.join(DIR, "kernel.sh");
 const CLI = path.join(__dirname, "cli.js");
+/** seqlab's own declarations (with tfjs's): nearly every notebook's first cell imports them. */
+const SEQLAB_TYPES = path.resolve(__dirname, "..", "src", "index");
 
 /** size:mtime:inode of a file, as the launcher's `stat` prints it. */
 function identity(file: string): string {
@@ -63,7 +65,7 @@ export function buildSnapshot(): string {
   const major = Number(process.versions.node.split(".")[0]);
   // tslab's getTranspileTargets (converter.js): es2022 from Node 18 on.
   if (major < 18) return "start-up snapshot: skipped (tslab targets es2022 only from Node 18)";
-  const config = { tsPath, typeRoots: [path.dirname(typesNode)], target: 9 /* ES2022 */, lib: ["lib.es2022.d.ts"] };
+  const config = { tsPath, typeRoots: [path.dirname(typesNode)], target: 9 /* ES2022 */, lib: ["lib.es2022.d.ts"], imports: [SEQLAB_TYPES] };
   mkdirSync(DIR, { recursive: true });
   const tmp = `${BLOB}.${process.pid}.tmp`;
   const t0 = Date.now();

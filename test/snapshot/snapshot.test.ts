@@ -38,6 +38,14 @@ describe("a kernel from the snapshot", () => {
     assert.deepEqual(declarations, [], "declaration files parsed again");
   });
 
+  test("an import of seqlab, with tfjs's types, parses no declarations either", async () => {
+    const r = await k.execute('import { CharTokenizer } from "seqlab";\nnew CharTokenizer().tokenize("가나").length');
+    assert.equal(result(r), "2", JSON.stringify(r.reply.content));
+    const s = await stats(k);
+    assert.ok(s && s.hits >= 500, `only ${s?.hits} declaration files came from the snapshot`);
+    assert.deepEqual(s.parsed.filter((f) => f.endsWith(".d.ts") && !f.endsWith("__prev__.d.ts")), []);
+  });
+
   test("works in the notebook's folder, not the one the snapshot was built in", async () => {
     const r = await k.execute("process.cwd()");
     assert.equal(result(r), `'${cwd}'`);
