@@ -262,6 +262,27 @@ async function measureStartups(ks: Kernel[], o: Options, progress: (s: string) =
   }
 }
 
+/** The first cell of a course notebook: seqlab (and tfjs) imported. Result 2, like `1+1`. */
+const IMPORT_CELL = 'import { display, CharTokenizer } from "seqlab";\nnew CharTokenizer().tokenize("ab").length';
+
+/** seqlab only (informational): start-up until a first cell that imports seqlab has run. */
+async function measureImportStartups(ks: Kernel[], o: Options, progress: (s: string) => void): Promise<number[]> {
+  phase = "the import start-up phase";
+  const k = live(ks).find((x) => x.name === "seqlab");
+  const times: number[] = [];
+  if (!k) return times;
+  for (let round = 0; round < o.starts; round++) {
+    const t0 = performance.now();
+    const c = await start(k, o);
+    if (!c) break;
+    const first = await execute({ ...k, code: IMPORT_CELL }, c, FIRST_CELL_TIMEOUT_MS);
+    if (first !== undefined) times.push(performance.now() - t0);
+    await stop(k, c);
+    progress(`import start-up ${round + 1}/${o.starts}`);
+  }
+  return times;
+}
+
 /**
  * One long-lived kernel each: warm-up, then execute round trips, then (a separate phase, so that a
  * kernel that loses messages under it does not spoil the execute numbers) kernel_info round trips.
@@ -342,6 +363,7 @@ export async function main(args: string[]): Promise<void> {
   const load = () => os.loadavg().map((x) => x.toFixed(2)).join(" ");
   const loadBefore = load();
   await measureStartups(ks, o, progress);
+  const importStartups = await measureImportStartups(ks, o, progress);
   await measureRoundTrips(ks, o, progress);
   const loadAfter = load();
 
@@ -368,6 +390,9 @@ export async function main(args: string[]): Promise<void> {
   console.log("all times in ms; start-up = spawn + kernel_info handshake + first 1+1 executed; ready = spawn + handshake only;");
   console.log("rtt = execute_request of 1+1 until execute_reply and idle; kernel_info = the same for kernel_info_request (no code run);");
   console.log("shutdown = shutdown_request until the kernel process has exited");
+  if (importStartups.length) {
+    console.log(`seqlab start-up to a first cell that imports seqlab (${JSON.stringify(IMPORT_CELL.split("\n")[0])}): med ${fmt(median(importStartups), 0)} ms, min ${fmt(Math.min(...importStartups), 0)}, n ${importStartups.length}`);
+  }
   console.log(`load average (1/5/15 min) before: ${loadBefore}, after: ${loadAfter} on ${cpu.length} vCPU; well above ${cpu.length} means other work competed`);
   for (const k of ks) {
     if (k.unanswered) console.log(`note: ${k.name}: ${k.unanswered} of ${k.stops} shutdown_request(s) got no shutdown_reply plus idle status before the kernel exited (KernelClient.shutdown() would wait 5 s for them)`);
