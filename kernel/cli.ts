@@ -25,7 +25,13 @@ program
     if (chosen > 1) throw new UsageError("choose one of --user, --sys-prefix and --prefix DIR");
     const { install } = require("./install") as typeof import("./install");
     const dir = install(o.prefix !== undefined ? { kind: "prefix", dir: o.prefix } : o.sysPrefix ? { kind: "sys-prefix" } : { kind: "user" });
-    console.log(`installed kernelspec seqlab in ${dir}`);
+    const { snapshotUsable } = require("./snapshotblob") as typeof import("./snapshotblob");
+    const how = snapshotUsable()
+      ? "starts from the start-up snapshot"
+      : process.env.NODE_OPTIONS
+        ? "NODE_OPTIONS is set: a kernel started with it skips the start-up snapshot"
+        : "starts without a start-up snapshot; build one with node dist/kernel/snapshotblob.js";
+    console.log(`installed kernelspec seqlab in ${dir} (${how})`);
   });
 
 program

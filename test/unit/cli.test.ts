@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
-import { readFileSync } from "fs";
+import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { CLI, tempDir } from "../support/tools";
 
@@ -38,7 +38,11 @@ test("install --prefix writes a kernelspec that starts this package's kernel by 
   const spec = JSON.parse(readFileSync(path.join(prefix, "share/jupyter/kernels/seqlab/kernel.json"), "utf8"));
   assert.equal(spec.display_name, "TypeScript (seqlab)");
   assert.equal(spec.language, "typescript");
-  assert.equal(spec.argv[0], process.execPath);
-  assert.equal(spec.argv[1], CLI);
-  assert.deepEqual(spec.argv.slice(2), ["kernel", "-f", "{connection_file}"]);
+  // Through the snapshot launcher when a start-up snapshot was built (kernel/snapshotblob.ts),
+  // directly otherwise; either way this node and this package's cli.js, by absolute paths.
+  const launcher = path.join(path.dirname(CLI), "snapshot", "kernel.sh");
+  const command = spec.argv[0] === "/bin/sh" ? spec.argv.slice(0, 4) : spec.argv.slice(0, 2);
+  assert.deepEqual(command, spec.argv[0] === "/bin/sh" ? ["/bin/sh", launcher, process.execPath, CLI] : [process.execPath, CLI]);
+  assert.equal(spec.argv[0] === "/bin/sh", existsSync(launcher) && process.platform !== "win32");
+  assert.deepEqual(spec.argv.slice(command.length), ["kernel", "-f", "{connection_file}"]);
 });
