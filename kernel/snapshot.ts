@@ -76,6 +76,7 @@
 
   const files = new Map<string, Saved>();
   let recording = true;
+  /** Declaration files answered from the snapshot, and those parsed after all (kernel tests read both). */
   const stats = { hits: 0, parsed: [] as string[] };
   const options = (o: unknown) => (typeof o === "object" && o ? (o as { languageVersion: number; impliedNodeFormat?: number }) : { languageVersion: o as number, impliedNodeFormat: undefined });
 
@@ -89,9 +90,10 @@
       return s.sf;
     },
     parsed(fileName: string, text: string, o: unknown, setParentNodes: boolean, scriptKind: unknown, sf: import("typescript").SourceFile) {
+      if (!fileName.endsWith(".d.ts")) return sf;
       if (!recording) {
         stats.parsed.push(fileName);
-      } else if (fileName.endsWith(".d.ts") && scriptKind === undefined) {
+      } else if (scriptKind === undefined) {
         const st = fs.statSync(fileName);
         const { languageVersion, impliedNodeFormat } = options(o);
         files.set(fileName, { sf, text, size: st.size, mtimeMs: st.mtimeMs, languageVersion, impliedNodeFormat, setParentNodes: !!setParentNodes });
@@ -131,12 +133,14 @@
   host.fileExists = (p: string) => p === root || fileExists(p);
   const program = ts.createProgram({ rootNames: [root], options: compilerOptions, host });
   program.getTypeChecker(); // binds every file
-  files.delete(root);
   recording = false;
 
+  const tsStat = fs.statSync(config.tsPath);
   (globalThis as any).__seqlabSnapshot = {
     ts,
     tsPath: config.tsPath,
+    /** size:mtime of typescript.js when it was loaded: a kernel uses the saved compiler only if it still matches. */
+    tsStamp: `${tsStat.size}:${tsStat.mtimeMs}`,
     stats,
     /** The saved text of a declaration file, if the file is still what was saved. */
     text(fileName: string): string | undefined {

@@ -6,6 +6,7 @@
 //    at the cell's own lines;
 //  - interruptible awaits: every `await x` in cell code becomes `await __seqlab__.guard(x)`,
 //    which rejects when the kernel is interrupted, so an `await` loop stops too.
+import { statSync } from "fs";
 import Module from "module";
 import * as path from "path";
 import type * as TS from "typescript";
@@ -30,7 +31,7 @@ export let saveCodeCache: () => void = () => {};
 export function setupTypeScript(cwd: string): typeof TS {
   if (ts) return ts;
   const tsPath = require.resolve("@tslab/typescript-for-tslab", { paths: [require.resolve("tslab")] });
-  const loaded = snapshot?.tsPath === tsPath ? fromSnapshot(tsPath) : requireWithCodeCache(tsPath);
+  const loaded = snapshotMatches(tsPath) ? fromSnapshot(tsPath) : requireWithCodeCache(tsPath);
   saveCodeCache = loaded.save;
   const real = loaded.exports as typeof TS;
   const overrides: Record<string, unknown> = {
@@ -55,14 +56,16 @@ export function setupTypeScript(cwd: string): typeof TS {
 interface Snapshot {
   ts: typeof TS;
   tsPath: string;
-  stats: { hits: number; parsed: string[] };
+  tsStamp: string;
   text(fileName: string): string | undefined;
 }
 const snapshot: Snapshot | undefined = (globalThis as any).__seqlabSnapshot;
 
-/** Counts of declaration files taken from the snapshot and files parsed, or undefined without one. */
-export function snapshotStats(): { hits: number; parsed: string[] } | undefined {
-  return snapshot?.stats;
+/** Whether the snapshot's compiler is the one installed now (an `npm install` may have replaced it). */
+function snapshotMatches(tsPath: string): boolean {
+  if (snapshot?.tsPath !== tsPath) return false;
+  const st = statSync(tsPath);
+  return snapshot.tsStamp === `${st.size}:${st.mtimeMs}`;
 }
 
 /** The snapshot's compiler, registered as the module tslab requires. */
