@@ -174,8 +174,8 @@ export class Word2Vec {
   readonly words?: readonly string[];
   readonly subwordOptions: Required<SubwordOptions> | null;
   private readonly wordIds = new Map<string, number>();
-  /** Per id, its input rows (padded to `width` with row 0 and weight 0). */
-  private readonly rows: { index: Int32Array; weight: Float32Array; width: number } | null;
+  /** Per id, its input rows: rows[start[id] .. start[id + 1]) (ragged: a long word does not pad the short ones). */
+  private readonly rows: { start: Int32Array; rows: Int32Array } | null;
 
   constructor(opts: Word2VecOptions) {
     const { vocabSize: V, dim: D } = opts;
@@ -193,14 +193,9 @@ export class Word2Vec {
       this.subwordOptions = { minN: so.minN ?? 3, maxN: so.maxN ?? 6, buckets: so.buckets ?? 2000 };
       const reserved = opts.reservedBelow ?? RESERVED_IDS.count;
       const lists = opts.words.map((w, id) => [id, ...(id < reserved ? [] : subwordBuckets(w, this.subwordOptions!).map((b) => V + b))]);
-      const width = Math.max(...lists.map((l) => l.length));
-      const index = new Int32Array(V * width);
-      const weight = new Float32Array(V * width);
-      lists.forEach((l, id) => l.forEach((r, j) => {
-        index[id * width + j] = r;
-        weight[id * width + j] = 1;
-      }));
-      this.rows = { index, weight, width };
+      const start = new Int32Array(V + 1);
+      lists.forEach((l, id) => (start[id + 1] = start[id] + l.length));
+      this.rows = { start, rows: Int32Array.from(lists.flat()) };
     } else {
       this.subwordOptions = null;
       this.rows = null;
@@ -214,16 +209,24 @@ export class Word2Vec {
   inputVectors(ids: Int32Array): tf.Tensor2D {
     return tf.tidy(() => {
       if (!this.rows) return embeddingLookup(this.input as tf.Tensor2D, tf.tensor1d(ids, "int32")) as tf.Tensor2D;
-      const { index, weight, width } = this.rows;
+      // Every row of every word, end to end, and which word each belongs to; then a segment sum.
+      const { start, rows } = this.rows;
       const n = ids.length;
-      const flat = new Int32Array(n * width);
-      const w = new Float32Array(n * width);
+      let total = 0;
       for (let i = 0; i < n; i++) {
-        flat.set(index.subarray(ids[i] * width, (ids[i] + 1) * width), i * width);
-        w.set(weight.subarray(ids[i] * width, (ids[i] + 1) * width), i * width);
+        if (!(ids[i] >= 0 && ids[i] < this.vocabSize)) throw new RangeError(`Word2Vec: token id ${ids[i]} is outside [0, ${this.vocabSize})`);
+        total += start[ids[i] + 1] - start[ids[i]];
       }
-      const parts = embeddingLookup(this.input as tf.Tensor2D, tf.tensor2d(flat, [n, width], "int32")); // [n, width, D]
-      return tf.sum(tf.mul(parts, tf.tensor3d(w, [n, width, 1])), 1) as tf.Tensor2D;
+      const flat = new Int32Array(total);
+      const word = new Int32Array(total);
+      for (let i = 0, at = 0; i < n; i++) {
+        const from = start[ids[i]], to = start[ids[i] + 1];
+        flat.set(rows.subarray(from, to), at);
+        word.fill(i, at, at + to - from);
+        at += to - from;
+      }
+      const parts = embeddingLookup(this.input as tf.Tensor2D, tf.tensor1d(flat, "int32")); // [total, D]
+      return tf.unsortedSegmentSum(parts, tf.tensor1d(word, "int32"), n) as tf.Tensor2D;
     });
   }
 
