@@ -12,10 +12,13 @@
 //   UnsortedSegmentSum  missing on wasm, so tf.gather had no gradient (embeddings could not train);
 //                   implemented here in JS on heap views.
 import * as tf from "@tensorflow/tfjs";
+import { simdFits, simdMatMul } from "./simd-gemm";
 
 /** The parts of tfjs-backend-wasm's BackendWasm that these kernels use. */
 interface WasmModule {
   HEAPU8: Uint8Array;
+  /** The instance's exports; `memory` is the heap every tensor lives on. */
+  asm?: { memory?: WebAssembly.Memory };
   _malloc(bytes: number): number;
   _free(ptr: number): void;
   cwrap(name: string, ret: null, args: string[]): (...args: unknown[]) => void;
@@ -170,6 +173,18 @@ const PACK_COST = 3;
  * materialising op(A)/op(B) and computing (op(B)^T · op(A)^T)^T, whichever moves fewer floats.
  */
 function gemm(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: number, K: number, N: number, tA: boolean, tB: boolean): void {
+  const mm = simdFits(M, N) ? simdMatMul(be.wasm.asm?.memory) : undefined;
+  if (mm) {
+    // The SIMD kernel reads op(A) either way round; op(B) must be row-major [K, N].
+    const bT = tB ? scratch(be, K * N) : 0;
+    try {
+      if (tB) transposeInto(f32(be, bOff, K * N), 0, N, K, f32(be, bT, K * N), 0);
+      mm(aOff, tB ? bT : bOff, outOff, M, K, N, tA ? 1 : K, tA ? M : 1);
+    } finally {
+      if (bT) be.wasm._free(bT);
+    }
+    return;
+  }
   // Floats copied (transposes) plus packed (XNNPACK packs its right operand on every call here).
   // Packing a float costs XNNPACK several times what transposing it costs us (a GPT weight gradient
   // [2048,128]ᵀ·[2048,512] took 118 ms packing the 2048x512 operand and 75 ms transposing it and
@@ -225,7 +240,8 @@ function batchMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
     batchA === batchB ? outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]) : batchA === 1 || batchB === 1;
   if (
     a.dtype !== "float32" || b.dtype !== "float32" || ra < 2 || rb < 2 || K !== Kb || !simpleBroadcast ||
-    M * K * N === 0 || (!tA && !tB && batchA === 1 && batchB === 1)
+    M * K * N === 0 ||
+    (!tA && !tB && batchA === 1 && batchB === 1 && !(simdFits(M, N) && simdMatMul(be.wasm.asm?.memory)))
   ) {
     return original(args) as tf.TensorInfo; // XNNPACK already, or a case left to tfjs (errors included)
   }

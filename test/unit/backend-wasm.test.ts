@@ -46,6 +46,8 @@ test("patched BatchMatMul equals the cpu backend for every transpose and batch c
     [5, 7, 6],
     [33, 40, 35], // crosses the 32-wide transpose blocks
     [1, 9, 1],
+    [8, 7, 16], // M % 4 = 0 and N % 8 = 0: the SIMD kernel (src/backend/simd-gemm.ts)
+    [36, 33, 40],
   ];
   const batches: [number[], number[]][] = [
     [[], []],
@@ -73,7 +75,7 @@ test("patched BatchMatMul equals the cpu backend for every transpose and batch c
     }
   }
   tf.setBackend("wasm");
-  assert.equal(cases, 84);
+  assert.equal(cases, 140);
 });
 
 test("patched _FusedMatMul (bias, relu, transposes) equals the cpu backend", () => {

@@ -1,0 +1,88 @@
+;; A matrix product for TensorFlow.js's wasm heap (src/backend/simd-gemm.ts), in WebAssembly SIMD.
+;; Assembled into gemm-wasm.ts by `npm run wasm` (wabt); a unit test checks the two agree.
+;;
+;; mm: C[M,N] = A[M,K] · B[K,N] (or C += A·B when acc is not 0) in f32, addresses in bytes. A[i,k] is at a + 4·(i·sai + k·sak), so
+;; A may be stored either way round (untransposed: sai = K, sak = 1; transposed: sai = 1, sak = M):
+;; A's elements are broadcast one at a time, so its layout costs nothing. B and C are row-major
+;; with row strides N. M must be a multiple of 4 and N of 8 (the caller falls back otherwise).
+;;
+;; Each step of the k loop updates a 4 x 8 block of C held in eight 4-lane registers: two vector
+;; loads of B's row k, four broadcasts of A's column k, eight multiply-adds (no FMA in wasm SIMD).
+;; Columns outside, rows inside: one 8-column panel of B (K x 8 floats) serves every row of A
+;; while it is in the nearest cache; the caller keeps A small (simd-gemm.ts: rows and K in blocks).
+(module
+  (import "env" "memory" (memory 1))
+  (func (export "mm") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $K i32) (param $N i32) (param $sai i32) (param $sak i32) (param $acc i32)
+    (local $i i32) (local $j i32) (local $k i32)
+    (local $pa0 i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $pb i32) (local $pc i32)
+    (local $sak4 i32) (local $n4 i32)
+    (local $b0 v128) (local $b1 v128) (local $x v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $sak4 (i32.shl (local.get $sak) (i32.const 2)))
+    (local.set $n4 (i32.shl (local.get $N) (i32.const 2)))
+    (local.set $j (i32.const 0))
+    (block $jend (loop $jloop
+      (br_if $jend (i32.ge_u (local.get $j) (local.get $N)))
+      (local.set $i (i32.const 0))
+      (block $iend (loop $iloop
+        (br_if $iend (i32.ge_u (local.get $i) (local.get $M)))
+        (local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N)) (local.get $j)) (i32.const 2))))
+        (if (local.get $acc)
+          (then ;; C += A·B: start from C's block
+            (local.set $c00 (v128.load (local.get $pc))) (local.set $c01 (v128.load offset=16 (local.get $pc)))
+            (local.set $pc (i32.add (local.get $pc) (local.get $n4)))
+            (local.set $c10 (v128.load (local.get $pc))) (local.set $c11 (v128.load offset=16 (local.get $pc)))
+            (local.set $pc (i32.add (local.get $pc) (local.get $n4)))
+            (local.set $c20 (v128.load (local.get $pc))) (local.set $c21 (v128.load offset=16 (local.get $pc)))
+            (local.set $pc (i32.add (local.get $pc) (local.get $n4)))
+            (local.set $c30 (v128.load (local.get $pc))) (local.set $c31 (v128.load offset=16 (local.get $pc))))
+          (else
+            (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
+            (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
+            (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0))
+            (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))))
+        ;; row pointers of A for rows i..i+3 at k = 0
+        (local.set $pa0 (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $sai)) (i32.const 2))))
+        (local.set $pa1 (i32.add (local.get $pa0) (i32.shl (local.get $sai) (i32.const 2))))
+        (local.set $pa2 (i32.add (local.get $pa1) (i32.shl (local.get $sai) (i32.const 2))))
+        (local.set $pa3 (i32.add (local.get $pa2) (i32.shl (local.get $sai) (i32.const 2))))
+        (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $k (local.get $K))
+        (block $kend (loop $kloop
+          (br_if $kend (i32.eqz (local.get $k)))
+          (local.set $b0 (v128.load (local.get $pb)))
+          (local.set $b1 (v128.load offset=16 (local.get $pb)))
+          (local.set $x (v128.load32_splat (local.get $pa0)))
+          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
+          (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
+          (local.set $x (v128.load32_splat (local.get $pa1)))
+          (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
+          (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
+          (local.set $x (v128.load32_splat (local.get $pa2)))
+          (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
+          (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
+          (local.set $x (v128.load32_splat (local.get $pa3)))
+          (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
+          (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
+          (local.set $pa0 (i32.add (local.get $pa0) (local.get $sak4)))
+          (local.set $pa1 (i32.add (local.get $pa1) (local.get $sak4)))
+          (local.set $pa2 (i32.add (local.get $pa2) (local.get $sak4)))
+          (local.set $pa3 (i32.add (local.get $pa3) (local.get $sak4)))
+          (local.set $pb (i32.add (local.get $pb) (local.get $n4)))
+          (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+          (br $kloop)))
+        (local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N)) (local.get $j)) (i32.const 2))))
+        (v128.store (local.get $pc) (local.get $c00)) (v128.store offset=16 (local.get $pc) (local.get $c01))
+        (local.set $pc (i32.add (local.get $pc) (local.get $n4)))
+        (v128.store (local.get $pc) (local.get $c10)) (v128.store offset=16 (local.get $pc) (local.get $c11))
+        (local.set $pc (i32.add (local.get $pc) (local.get $n4)))
+        (v128.store (local.get $pc) (local.get $c20)) (v128.store offset=16 (local.get $pc) (local.get $c21))
+        (local.set $pc (i32.add (local.get $pc) (local.get $n4)))
+        (v128.store (local.get $pc) (local.get $c30)) (v128.store offset=16 (local.get $pc) (local.get $c31))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $iloop)))
+      (local.set $j (i32.add (local.get $j) (i32.const 8)))
+      (br $jloop)))
+  )
+)
