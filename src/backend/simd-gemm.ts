@@ -8,9 +8,12 @@
 // when tfjs grows its memory the same Memory object grows, and our instance sees it.
 import { GEMM_WASM_BASE64 } from "./gemm-wasm";
 
-/** C[M,N] = A[M,K]·B[K,N] at byte addresses; A[i,k] at a + 4(i·sai + k·sak). M % 4 = 0, N % 8 = 0. */
-export type SimdMatMul = (a: number, b: number, c: number, M: number, K: number, N: number, sai: number, sak: number) => void;
-type Kernel = (a: number, b: number, c: number, M: number, K: number, N: number, sai: number, sak: number, acc: number) => void;
+/**
+ * C[M,N] = A[M,K]·B[K,N] (+ bias[N] when `bias`, a byte address, is given) at byte addresses; B and
+ * C row-major, A[i,k] at a + 4(i·sai + k·sak).
+ */
+export type SimdMatMul = (a: number, b: number, c: number, M: number, K: number, N: number, sai: number, sak: number, bias?: number) => void;
+type Kernel = (a: number, b: number, c: number, M: number, K: number, N: number, ldn: number, sai: number, sak: number, acc: number, bias: number) => void;
 
 /**
  * Blocking for the caches. The kernel walks B's 8-column panels and, for each, every 4 rows of A,
@@ -24,9 +27,13 @@ const MC = 64;
 const instances = new WeakMap<WebAssembly.Memory, SimdMatMul>();
 let compiled: WebAssembly.Module | undefined;
 
-/** Whether a product of these sizes fits the kernel (else the caller takes another path). */
+/**
+ * Whether a product of these sizes is worth the kernel (else the caller takes another path). The
+ * kernel does 4 x 8 blocks; the rows and columns beyond the last whole block (a bias row in
+ * [x | 1]ᵀ·dy, a 65-character vocabulary) are finished in JavaScript.
+ */
 export function simdFits(M: number, N: number): boolean {
-  return M % 4 === 0 && N % 8 === 0;
+  return M >= 4 && N >= 8;
 }
 
 /**
@@ -40,17 +47,36 @@ export function simdMatMul(memory: WebAssembly.Memory | undefined): SimdMatMul |
   try {
     compiled ??= new WebAssembly.Module(Buffer.from(GEMM_WASM_BASE64, "base64"));
     const kernel = new WebAssembly.Instance(compiled, { env: { memory } }).exports.mm as Kernel;
-    mm = (a, b, c, M, K, N, sai, sak) => {
-      for (let i0 = 0; i0 < M; i0 += MC) {
-        const rows = Math.min(MC, M - i0);
+    mm = (a, b, c, M, K, N, sai, sak, bias = 0) => {
+      const M4 = M - (M % 4);
+      const N8 = N - (N % 8);
+      for (let i0 = 0; i0 < M4; i0 += MC) {
+        const rows = Math.min(MC, M4 - i0);
         for (let k0 = 0; k0 < K; k0 += KC) {
-          kernel(a + 4 * (i0 * sai + k0 * sak), b + 4 * k0 * N, c + 4 * i0 * N, rows, Math.min(KC, K - k0), N, sai, sak, k0 > 0 ? 1 : 0);
+          kernel(a + 4 * (i0 * sai + k0 * sak), b + 4 * k0 * N, c + 4 * i0 * N, rows, Math.min(KC, K - k0), N8, N, sai, sak, k0 > 0 ? 1 : 0, bias);
         }
       }
+      if (N8 < N || M4 < M) edges(new Float32Array(memory.buffer), a >>> 2, b >>> 2, c >>> 2, M, K, N, M4, N8, sai, sak, bias ? bias >>> 2 : -1);
     };
   } catch {
     return undefined; // no SIMD in this engine: XNNPACK and the explicit transposes remain
   }
   instances.set(memory, mm);
   return mm;
+}
+
+/** The columns N8.. of rows 0..M4 and all of rows M4..M (fewer than 8 columns, 4 rows), in JS. */
+function edges(f: Float32Array, a: number, b: number, c: number, M: number, K: number, N: number, M4: number, N8: number, sai: number, sak: number, bias: number) {
+  for (let i = 0; i < M; i++) {
+    const j0 = i < M4 ? N8 : 0;
+    if (j0 === N) continue;
+    const row = c + i * N;
+    if (bias >= 0) f.copyWithin(row + j0, bias + j0, bias + N);
+    else f.fill(0, row + j0, row + N);
+    for (let k = 0; k < K; k++) {
+      const x = f[a + i * sai + k * sak];
+      const bk = b + k * N;
+      for (let j = j0; j < N; j++) f[row + j] += x * f[bk + j];
+    }
+  }
 }

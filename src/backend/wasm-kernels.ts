@@ -4,8 +4,8 @@
 //
 //   BatchMatMul     XNNPACK only runs untransposed, batch-1 products; everything else (every matmul
 //                   gradient, attention's batched products) fell back to a scalar loop. The patched
-//                   kernel runs seqlab's own SIMD product (./simd-gemm.ts) when M % 4 = 0 and
-//                   N % 8 = 0, untransposed products included; otherwise it transposes explicitly
+//                   kernel runs seqlab's own SIMD product (./simd-gemm.ts) when M >= 4 and
+//                   N >= 8, untransposed products included; otherwise it transposes explicitly
 //                   (in JS, on the wasm heap) and runs batched products as a loop of batch-1 XNNPACK
 //                   products on views into the heap: no copies out.
 //   _FusedMatMul    same explicit transposes, then the original fused kernel (bias/activation).
@@ -170,23 +170,33 @@ function scratch(be: WasmBackend, floats: number): number {
 /** What packing one float costs XNNPACK, in transposed floats (a conservative guess; see gemm). */
 const PACK_COST = 3;
 
-/**
- * out = op(A)·op(B) for one batch entry, all operands on the heap (row-major). Chooses between
- * materialising op(A)/op(B) and computing (op(B)^T · op(A)^T)^T, whichever moves fewer floats.
- */
+/** out = op(A)·op(B) for one batch entry, all operands on the heap (row-major). */
 function gemm(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: number, K: number, N: number, tA: boolean, tB: boolean): void {
+  if (!simdGemm(be, aOff, bOff, outOff, M, K, N, tA, tB, 0)) xnnPath(be, aOff, bOff, outOff, M, K, N, tA, tB);
+}
+
+/** out = op(A)·op(B) (+ bias at biasOff, unless 0) by the SIMD kernel; false when it does not apply. */
+function simdGemm(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: number, K: number, N: number, tA: boolean, tB: boolean, biasOff: number): boolean {
   const mm = simdFits(M, N) ? simdMatMul(be.wasm.asm?.memory) : undefined;
   if (mm) {
     // The SIMD kernel reads op(A) either way round; op(B) must be row-major [K, N].
     const bT = tB ? scratch(be, K * N) : 0;
     try {
       if (tB) transposeInto(f32(be, bOff, K * N), 0, N, K, f32(be, bT, K * N), 0);
-      mm(aOff, tB ? bT : bOff, outOff, M, K, N, tA ? 1 : K, tA ? M : 1);
+      mm(aOff, tB ? bT : bOff, outOff, M, K, N, tA ? 1 : K, tA ? M : 1, biasOff);
     } finally {
       if (bT) be.wasm._free(bT);
     }
-    return;
+    return true;
   }
+  return false;
+}
+
+/**
+ * The XNNPACK path, for products too small for the SIMD kernel: chooses between materialising
+ * op(A)/op(B) and computing (op(B)^T · op(A)^T)^T, whichever moves fewer floats.
+ */
+function xnnPath(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: number, K: number, N: number, tA: boolean, tB: boolean): void {
   // Floats copied (transposes) plus packed (XNNPACK packs its right operand on every call here).
   // Packing a float costs XNNPACK several times what transposing it costs us (a GPT weight gradient
   // [2048,128]ᵀ·[2048,512] took 118 ms packing the 2048x512 operand and 75 ms transposing it and
@@ -275,9 +285,31 @@ function fusedMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
   const b = inputs.b as tf.TensorInfo;
   const tA = Boolean(attrs?.transposeA);
   const tB = Boolean(attrs?.transposeB);
-  if ((!tA && !tB) || a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length !== 3 || b.shape.length !== 3) {
+  if (a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length !== 3 || b.shape.length !== 3) {
     return original(args) as tf.TensorInfo;
   }
+  // Batch 1 with a bias over N (or none) and no activation: the SIMD kernel, the bias added as it
+  // starts each block of the output.
+  const M = tA ? a.shape[2] : a.shape[1];
+  const K = tA ? a.shape[1] : a.shape[2];
+  const N = tB ? b.shape[1] : b.shape[2];
+  const bias = inputs.bias as tf.TensorInfo | undefined;
+  const size = (t: tf.TensorInfo) => t.shape.reduce((p, d) => p * d, 1);
+  const plain = (attrs?.activation ?? "linear") === "linear" && !inputs.preluActivationWeights;
+  if (
+    plain && a.shape[0] === 1 && b.shape[0] === 1 && (tB ? b.shape[2] : b.shape[1]) === K &&
+    (!bias || (bias.dtype === "float32" && size(bias) === N && bias.shape[bias.shape.length - 1] === N))
+  ) {
+    const out = be.makeOutput([1, M, N], "float32");
+    try {
+      if (simdGemm(be, offsetOf(be, a), offsetOf(be, b), offsetOf(be, out), M, K, N, tA, tB, bias ? offsetOf(be, bias) : 0)) return out;
+    } catch (e) {
+      be.disposeData(out.dataId);
+      throw e;
+    }
+    be.disposeData(out.dataId);
+  }
+  if (!tA && !tB) return original(args) as tf.TensorInfo;
   // Materialise op(A) and op(B), then let the original run (batch 1 reaches XNNPACK with the bias).
   const made: tf.TensorInfo[] = [];
   const materialise = (x: tf.TensorInfo): tf.TensorInfo => {

@@ -78,27 +78,36 @@ test("patched BatchMatMul equals the cpu backend for every transpose and batch c
   assert.equal(cases, 140);
 });
 
-test("patched _FusedMatMul (bias, relu, transposes) equals the cpu backend", () => {
+test("patched _FusedMatMul (bias or none, relu or none, transposes) equals the cpu backend", () => {
   let seed = 100;
-  for (const tA of [false, true]) {
-    for (const tB of [false, true]) {
-      const [M, K, N] = [6, 5, 7];
-      const av = randomValues(M * K, seed++);
-      const bv = randomValues(K * N, seed++);
-      const biasv = randomValues(N, seed++);
-      const f = () =>
-        tf.fused.matMul({
-          a: tf.tensor2d(av, tA ? [K, M] : [M, K]),
-          b: tf.tensor2d(bv, tB ? [N, K] : [K, N]),
-          transposeA: tA,
-          transposeB: tB,
-          bias: tf.tensor1d(biasv),
-          activation: "relu",
-        });
-      assertClose(on("wasm", f), on("cpu", f), 1e-4, `fused matMul tA=${tA} tB=${tB}`);
+  let cases = 0;
+  // [6, 5, 7] goes to XNNPACK; [13, 9, 19] to the SIMD kernel (blocks plus edge rows and columns).
+  for (const [M, K, N] of [[6, 5, 7], [13, 9, 19]]) {
+    for (const activation of ["relu", "linear"] as const) {
+      for (const withBias of [true, false]) {
+        for (const tA of [false, true]) {
+          for (const tB of [false, true]) {
+            const av = randomValues(M * K, seed++);
+            const bv = randomValues(K * N, seed++);
+            const biasv = randomValues(N, seed++);
+            const f = () =>
+              tf.fused.matMul({
+                a: tf.tensor2d(av, tA ? [K, M] : [M, K]),
+                b: tf.tensor2d(bv, tB ? [N, K] : [K, N]),
+                transposeA: tA,
+                transposeB: tB,
+                bias: withBias ? tf.tensor1d(biasv) : undefined,
+                activation,
+              });
+            assertClose(on("wasm", f), on("cpu", f), 1e-4, `fused matMul ${M}x${K}x${N} ${activation} bias=${withBias} tA=${tA} tB=${tB}`);
+            cases++;
+          }
+        }
+      }
     }
   }
   tf.setBackend("wasm");
+  assert.equal(cases, 32);
 });
 
 test("patched Slice, SplitV and Unpack equal the cpu backend (float32 and int32, ranks 1-5)", () => {
