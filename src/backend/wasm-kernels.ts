@@ -5,7 +5,7 @@
 //   BatchMatMul     XNNPACK only runs untransposed, batch-1 products; everything else (every matmul
 //                   gradient, attention's batched products) fell back to a scalar loop. The patched
 //                   kernel runs seqlab's own SIMD product (./simd-gemm.ts) when M >= 4 and
-//                   N >= 8, untransposed products included; otherwise it transposes explicitly
+//                   N % 8 = 0, untransposed products included; otherwise it transposes explicitly
 //                   (in JS, on the wasm heap) and runs batched products as a loop of batch-1 XNNPACK
 //                   products on views into the heap: no copies out.
 //   _FusedMatMul    same explicit transposes, then the original fused kernel (bias/activation).

@@ -81,8 +81,8 @@ test("patched BatchMatMul equals the cpu backend for every transpose and batch c
 test("patched _FusedMatMul (bias or none, relu or none, transposes) equals the cpu backend", () => {
   let seed = 100;
   let cases = 0;
-  // [6, 5, 7] goes to XNNPACK; [13, 9, 19] to the SIMD kernel (blocks plus edge rows and columns).
-  for (const [M, K, N] of [[6, 5, 7], [13, 9, 19]]) {
+  // [6, 5, 7] goes to XNNPACK; [13, 9, 16] to the SIMD kernel (blocks plus a row finished in JS).
+  for (const [M, K, N] of [[6, 5, 7], [13, 9, 16]]) {
     for (const activation of ["relu", "linear"] as const) {
       for (const withBias of [true, false]) {
         for (const tA of [false, true]) {
