@@ -8,7 +8,8 @@
 //                   N % 8 = 0, untransposed products included; otherwise it transposes explicitly
 //                   (in JS, on the wasm heap) and runs batched products as a loop of batch-1 XNNPACK
 //                   products on views into the heap: no copies out.
-//   _FusedMatMul    same explicit transposes, then the original fused kernel (bias/activation).
+//   _FusedMatMul    batch 1 without an activation: the SIMD product, the bias folded in; otherwise
+//                   the same explicit transposes, then the original fused kernel (bias/activation).
 //   Slice, SplitV,  the originals copied the whole input out of the heap for every piece
 //   Unpack          (splitting [2048,1024] into 64 pieces: 150-400 ms); these read heap views.
 //   UnsortedSegmentSum  missing on wasm, so tf.gather had no gradient (embeddings could not train);
@@ -298,16 +299,17 @@ function fusedMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
   const plain = (attrs?.activation ?? "linear") === "linear" && !inputs.preluActivationWeights;
   if (
     plain && a.shape[0] === 1 && b.shape[0] === 1 && (tB ? b.shape[2] : b.shape[1]) === K &&
-    (!bias || (bias.dtype === "float32" && size(bias) === N && bias.shape[bias.shape.length - 1] === N))
+    (!bias || (bias.dtype === "float32" && size(bias) === N && bias.shape[bias.shape.length - 1] === N)) &&
+    simdFits(M, N) && simdMatMul(be.wasm.asm?.memory)
   ) {
     const out = be.makeOutput([1, M, N], "float32");
     try {
-      if (simdGemm(be, offsetOf(be, a), offsetOf(be, b), offsetOf(be, out), M, K, N, tA, tB, bias ? offsetOf(be, bias) : 0)) return out;
+      simdGemm(be, offsetOf(be, a), offsetOf(be, b), offsetOf(be, out), M, K, N, tA, tB, bias ? offsetOf(be, bias) : 0);
     } catch (e) {
       be.disposeData(out.dataId);
       throw e;
     }
-    be.disposeData(out.dataId);
+    return out;
   }
   if (!tA && !tB) return original(args) as tf.TensorInfo;
   // Materialise op(A) and op(B), then let the original run (batch 1 reaches XNNPACK with the bias).
