@@ -13,7 +13,7 @@ import { GEMM_WASM_BASE64 } from "./gemm-wasm";
  * C row-major, A[i,k] at a + 4(i·sai + k·sak).
  */
 export type SimdMatMul = (a: number, b: number, c: number, M: number, K: number, N: number, sai: number, sak: number, bias?: number) => void;
-type Kernel = (a: number, b: number, c: number, M: number, K: number, N: number, ldn: number, sai: number, sak: number, acc: number, bias: number) => void;
+type Kernel = (a: number, b: number, c: number, M: number, K: number, N: number, sai: number, sak: number, acc: number, bias: number) => void;
 
 /**
  * Blocking for the caches. The kernel walks B's 8-column panels and, for each, every 4 rows of A,
@@ -56,7 +56,7 @@ export function simdMatMul(memory: WebAssembly.Memory | undefined): SimdMatMul |
         const rows = Math.min(MC, M4 - i0);
         const kc = Math.max(KC, Math.floor(A_FLOATS / rows)); // fewer rows, longer passes
         for (let k0 = 0; k0 < K; k0 += kc) {
-          kernel(a + 4 * (i0 * sai + k0 * sak), b + 4 * k0 * N, c + 4 * i0 * N, rows, Math.min(kc, K - k0), N, N, sai, sak, k0 > 0 ? 1 : 0, bias);
+          kernel(a + 4 * (i0 * sai + k0 * sak), b + 4 * k0 * N, c + 4 * i0 * N, rows, Math.min(kc, K - k0), N, sai, sak, k0 > 0 ? 1 : 0, bias);
         }
       }
       if (M4 < M) lastRows(new Float32Array(memory.buffer), a >>> 2, b >>> 2, c >>> 2, M4, M, K, N, sai, sak, bias ? bias >>> 2 : -1);
