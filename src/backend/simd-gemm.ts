@@ -9,10 +9,10 @@
 import { GEMM_WASM_BASE64 } from "./gemm-wasm";
 
 /**
- * C[M,N] = A[M,K]·B[K,N] (+ bias[N] when `bias`, a byte address, is given) at byte addresses; B and
- * C row-major, A[i,k] at a + 4(i·sai + k·sak).
+ * C[M,N] = A[M,K]·B[K,N] (+ bias[N] when `bias`, a byte address, is given; C += A·B instead when
+ * `accumulate`) at byte addresses; B and C row-major, A[i,k] at a + 4(i·sai + k·sak).
  */
-export type SimdMatMul = (a: number, b: number, c: number, M: number, K: number, N: number, sai: number, sak: number, bias?: number) => void;
+export type SimdMatMul = (a: number, b: number, c: number, M: number, K: number, N: number, sai: number, sak: number, bias?: number, accumulate?: boolean) => void;
 type Kernel = (a: number, b: number, c: number, M: number, K: number, N: number, sai: number, sak: number, acc: number, bias: number) => void;
 
 /**
@@ -50,16 +50,16 @@ export function simdMatMul(memory: WebAssembly.Memory | undefined): SimdMatMul |
   try {
     compiled ??= new WebAssembly.Module(Buffer.from(GEMM_WASM_BASE64, "base64"));
     const kernel = new WebAssembly.Instance(compiled, { env: { memory } }).exports.mm as Kernel;
-    mm = (a, b, c, M, K, N, sai, sak, bias = 0) => {
+    mm = (a, b, c, M, K, N, sai, sak, bias = 0, accumulate = false) => {
       const M4 = M - (M % 4);
       for (let i0 = 0; i0 < M4; i0 += MC) {
         const rows = Math.min(MC, M4 - i0);
         const kc = Math.max(KC, Math.floor(A_FLOATS / rows)); // fewer rows, longer passes
         for (let k0 = 0; k0 < K; k0 += kc) {
-          kernel(a + 4 * (i0 * sai + k0 * sak), b + 4 * k0 * N, c + 4 * i0 * N, rows, Math.min(kc, K - k0), N, sai, sak, k0 > 0 ? 1 : 0, bias);
+          kernel(a + 4 * (i0 * sai + k0 * sak), b + 4 * k0 * N, c + 4 * i0 * N, rows, Math.min(kc, K - k0), N, sai, sak, accumulate || k0 > 0 ? 1 : 0, bias);
         }
       }
-      if (M4 < M) lastRows(new Float32Array(memory.buffer), a >>> 2, b >>> 2, c >>> 2, M4, M, K, N, sai, sak, bias ? bias >>> 2 : -1);
+      if (M4 < M) lastRows(new Float32Array(memory.buffer), a >>> 2, b >>> 2, c >>> 2, M4, M, K, N, sai, sak, bias ? bias >>> 2 : -1, accumulate);
     };
   } catch {
     return undefined; // no SIMD in this engine: XNNPACK and the explicit transposes remain
@@ -69,11 +69,13 @@ export function simdMatMul(memory: WebAssembly.Memory | undefined): SimdMatMul |
 }
 
 /** Rows M4..M of C (fewer than 4), in JavaScript: float indices; bias < 0 for none. */
-function lastRows(f: Float32Array, a: number, b: number, c: number, M4: number, M: number, K: number, N: number, sai: number, sak: number, bias: number) {
+function lastRows(f: Float32Array, a: number, b: number, c: number, M4: number, M: number, K: number, N: number, sai: number, sak: number, bias: number, accumulate: boolean) {
   for (let i = M4; i < M; i++) {
     const row = c + i * N;
-    if (bias >= 0) f.copyWithin(row, bias, bias + N);
-    else f.fill(0, row, row + N);
+    if (!accumulate) {
+      if (bias >= 0) f.copyWithin(row, bias, bias + N);
+      else f.fill(0, row, row + N);
+    }
     for (let k = 0; k < K; k++) {
       const x = f[a + i * sai + k * sak];
       const bk = b + k * N;

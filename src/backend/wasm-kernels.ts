@@ -14,37 +14,16 @@
 //   Unpack          (splitting [2048,1024] into 64 pieces: 150-400 ms); these read heap views.
 //   UnsortedSegmentSum  missing on wasm, so tf.gather had no gradient (embeddings could not train);
 //                   implemented here in JS on heap views.
+//   SeqlabLstm,     not tfjs kernels at all: a whole LSTM layer forward and backward through time
+//   SeqlabLstmGrad  (./lstm-kernels.ts), which src/nn/fused-lstm.ts runs when they are registered.
 import * as tf from "@tensorflow/tfjs";
+import { f32, offsetOf, scratch, transposeInto, type Kernel, type KernelArgs, type WasmBackend, type WasmModule } from "./heap";
+import { LSTM_KERNELS, lstmBackward, lstmForward } from "./lstm-kernels";
 import { simdFits, simdMatMul } from "./simd-gemm";
 
-/** The parts of tfjs-backend-wasm's BackendWasm that these kernels use. */
-interface WasmModule {
-  HEAPU8: Uint8Array;
-  /** The instance's exports; `memory` is the heap every tensor lives on. */
-  asm?: { memory?: WebAssembly.Memory };
-  _malloc(bytes: number): number;
-  _free(ptr: number): void;
-  cwrap(name: string, ret: null, args: string[]): (...args: unknown[]) => void;
-  tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
-}
-interface TensorData {
-  id: number;
-  memoryOffset: number;
-  shape: number[];
-  dtype: tf.DataType;
-}
-interface WasmBackend {
-  wasm: WasmModule;
-  dataIdNextNumber: number;
-  dataIdMap: { get(dataId: unknown): TensorData };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  disposeData(dataId: unknown, force?: boolean): boolean;
-}
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs?: tf.NamedAttrMap };
-type Kernel = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
 /** The kernels `patchWasm()` replaces or adds, in the order it installs them. */
-export const WASM_PATCHED_KERNELS = ["BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum"] as const;
+export const WASM_PATCHED_KERNELS = ["BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum", LSTM_KERNELS.forward, LSTM_KERNELS.backward] as const;
 
 const originals = new Map<string, tf.KernelConfig | undefined>();
 let patched = false;
@@ -89,11 +68,13 @@ export function patchWasm(): string[] {
   install("SplitV", (args) => splitVKernel(args, origSplitV));
   install("Unpack", (args) => unpackKernel(args, origUnpack));
   install("UnsortedSegmentSum", unsortedSegmentSum);
+  install(LSTM_KERNELS.forward, lstmForward);
+  install(LSTM_KERNELS.backward, lstmBackward);
   patched = true;
   return [...WASM_PATCHED_KERNELS];
 }
 
-/** Put the original wasm kernels back (and remove UnsortedSegmentSum, which wasm lacks). */
+/** Put the original wasm kernels back (and remove UnsortedSegmentSum and the LSTM kernels, which wasm lacks). */
 export function unpatchWasm(): void {
   if (!patched) return;
   for (const name of WASM_PATCHED_KERNELS) {
@@ -103,33 +84,6 @@ export function unpatchWasm(): void {
   }
   originals.clear();
   patched = false;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Heap helpers. Any _malloc may grow the wasm memory and detach earlier views, so views are made
-// fresh (f32) after the allocations they follow.
-
-function f32(be: WasmBackend, offset: number, length: number): Float32Array {
-  return new Float32Array(be.wasm.HEAPU8.buffer, offset, length);
-}
-
-function offsetOf(be: WasmBackend, t: tf.TensorInfo): number {
-  return be.dataIdMap.get(t.dataId).memoryOffset;
-}
-
-/** dst[c * rows + r] = src[r * cols + c]: a blocked transpose of a rows x cols matrix. */
-export function transposeInto(src: Float32Array, srcOff: number, rows: number, cols: number, dst: Float32Array, dstOff: number): void {
-  const B = 32;
-  for (let r0 = 0; r0 < rows; r0 += B) {
-    const r1 = Math.min(r0 + B, rows);
-    for (let c0 = 0; c0 < cols; c0 += B) {
-      const c1 = Math.min(c0 + B, cols);
-      for (let r = r0; r < r1; r++) {
-        const s = srcOff + r * cols;
-        for (let c = c0; c < c1; c++) dst[dstOff + c * rows + r] = src[s + c];
-      }
-    }
-  }
 }
 
 /** A C-side tensor id that names `size` floats at `offset` (a view; nothing is allocated). */
@@ -161,11 +115,6 @@ function xnnGemm(be: WasmBackend, aOff: number, bOff: number, outOff: number, M:
     be.wasm.tfjs.disposeData(bId);
     be.wasm.tfjs.disposeData(outId);
   }
-}
-
-/** A scratch float buffer on the wasm heap. */
-function scratch(be: WasmBackend, floats: number): number {
-  return be.wasm._malloc(Math.max(1, floats) * 4) >>> 0;
 }
 
 /** What packing one float costs XNNPACK, in transposed floats (a conservative guess; see gemm). */

@@ -1,6 +1,10 @@
 // A fast LSTM layer: the same equations as lstm.ts (gates [f | i | o | g]), with the forward and
 // backward passes through time fused under one tf.customGrad, so that tfjs records one tape node
-// instead of ~15 per step and no large tensor is sliced per step:
+// instead of ~15 per step and no large tensor is sliced per step.
+//
+// On the wasm backend (when the sizes suit it) the whole recurrence runs in two kernel calls,
+// src/backend/lstm-kernels.ts: WebAssembly SIMD products and gate updates on the backend's heap, no
+// op or read-back per step. Elsewhere (cpu, tfjs-node, other sizes) the generic path below:
 //
 //  forward   X W_x + b for all B*T rows in one matmul, read back once; then per step one matmul
 //            h_{t-1} W_h plus that step's block, σ and tanh of z_t in the backend (vectorised; V8's
@@ -12,10 +16,12 @@
 //            (every transpose is explicit, so each product is an untransposed GEMM: the fast path
 //            of wasm's XNNPACK, with or without seqlab's matmul patch).
 //
-// Memory: (3G + 3H)·B·T floats of JS arrays per call (G = 4H; 31 MB at B 32, T 64, H 256), kept
-// until the gradient has run or the output is garbage, plus G·B·T during the backward pass. Checked against unroll(lstmCell) in values and gradients
+// Memory: (3G + 3H)·B·T floats per call (G = 4H; 31 MB at B 32, T 64, H 256; the wasm kernels keep
+// (G + 3H)·B·T), kept until the gradient has run or the output is garbage, plus G·B·T during the
+// backward pass. Both paths are checked against unroll(lstmCell) in values and gradients
 // (test/unit/nn-fused.test.ts).
 import * as tf from "@tensorflow/tfjs";
+import { LSTM_KERNELS, lstmKernelsUsable } from "../backend/lstm-kernels";
 import type { Cell } from "./cell";
 import type { LstmParams, LstmState, LstmStep } from "./lstm";
 
@@ -45,7 +51,7 @@ export function fusedLstm(
   }
   if (T < 1) throw new Error("fusedLstm: xs needs at least one time step");
 
-  const op = tf.customGrad((...args: unknown[]) => {
+  const op = lstmKernelsUsable(B, D, H) ? kernelOp() : tf.customGrad((...args: unknown[]) => {
     const [x3, Wx, Wh, b, h0t, c0t] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D];
     const save = args[6] as tf.GradSaveFunc;
     save([x3, Wx, Wh]);
@@ -161,5 +167,27 @@ export function fusedLstm(
     const c = tf.reshape(tf.slice(y, [T, 0, 0], [1, B, H]), [B, H]) as tf.Tensor2D;
     const h = tf.reshape(tf.slice(y, [T - 1, 0, 0], [1, B, H]), [B, H]) as tf.Tensor2D;
     return { hs, h, c };
+  });
+}
+
+/**
+ * The same op as the generic path above, run by the wasm backend's LSTM kernels
+ * (src/backend/lstm-kernels.ts): the whole recurrence, forward and backward, in two kernel calls.
+ * The activations it needs for the gradient are tensors kept by `save`.
+ */
+function kernelOp() {
+  return tf.customGrad((...args: unknown[]) => {
+    const [x3, Wx, Wh, b, h0, c0] = args as tf.Tensor[];
+    const save = args[6] as tf.GradSaveFunc;
+    const x = tf.transpose(x3, [1, 0, 2]); // time-major: each step's rows are one block
+    const [y, act, c, tc] = tf.engine().runKernel(LSTM_KERNELS.forward, { x, Wx, Wh, b, h0, c0 }, {}) as tf.Tensor[];
+    save([x, Wx, Wh, h0, c0, y, act, c, tc]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xS, WxS, WhS, h0S, c0S, yS, actS, cS, tcS] = saved;
+      const inputs = { x: xS, Wx: WxS, Wh: WhS, h0: h0S, c0: c0S, y: yS, act: actS, c: cS, tc: tcS, dy };
+      const [dx, dWx, dWh, db, dh0, dc0] = tf.engine().runKernel(LSTM_KERNELS.backward, inputs, {}) as tf.Tensor[];
+      return [tf.transpose(dx, [1, 0, 2]), dWx, dWh, db, dh0, dc0];
+    };
+    return { value: y, gradFunc };
   });
 }

@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "fs";
 import { simdFits, simdMatMul } from "../../src/backend/simd-gemm";
 import { mulberry32 } from "../../src/nn/init";
-import { assembleGemm, generatedSource, GENERATED } from "../support/wasm";
+import { assemble, generatedPath, generatedSource } from "../support/wasm";
 
 test("gemm-wasm.ts holds exactly what gemm.wat assembles to (run `npm run wasm` after editing the .wat)", async () => {
-  assert.equal(readFileSync(GENERATED, "utf8"), generatedSource(await assembleGemm()));
+  assert.equal(readFileSync(generatedPath("gemm"), "utf8"), generatedSource("gemm", await assemble("gemm")));
 });
 
 test("mm computes A·B and Aᵀ·B on a memory of its own, against a plain loop", () => {
@@ -25,16 +25,21 @@ test("mm computes A·B and Aᵀ·B on a memory of its own, against a plain loop"
       for (let i = a; i < c; i++) f[i] = 2 * r() - 1;
       f.fill(NaN, c, c + M * N); // every output element must be written
       mm(a * 4, b * 4, c * 4, M, K, N, tA ? 1 : K, tA ? M : 1);
+      const once = f.slice(c, c + M * N);
+      mm(a * 4, b * 4, c * 4, M, K, N, tA ? 1 : K, tA ? M : 1, 0, true); // accumulate: C = 2 A·B
       let worst = 0;
+      let worstAcc = 0;
       for (let i = 0; i < M; i++) {
         for (let j = 0; j < N; j++) {
           let s = 0;
           for (let k = 0; k < K; k++) s += f[a + (tA ? k * M + i : i * K + k)] * f[b + k * N + j];
-          worst = Math.max(worst, Math.abs(s - f[c + i * N + j]));
+          worst = Math.max(worst, Math.abs(s - once[i * N + j]));
+          worstAcc = Math.max(worstAcc, Math.abs(2 * s - f[c + i * N + j]));
         }
       }
       // float32 sums of K products against a float64 one: rounding grows with K; a wrong index would be O(1)
       assert.ok(worst < 4e-7 * K + 1e-6, `${M}x${K}x${N}${tA ? " (A transposed)" : ""}: max error ${worst}`);
+      assert.ok(worstAcc < 8e-7 * K + 2e-6, `${M}x${K}x${N}${tA ? " (A transposed)" : ""}, accumulating: max error ${worstAcc}`);
     }
   }
 });

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
 import { lstmParams, lstmStep, fusedLstm, unroll, Embedding, Dense, lstmCell, type LstmParams, type LstmState } from "../../src/nn";
+import { lstmKernelsUsable } from "../../src/backend/lstm-kernels";
 import { maxAbsDiff, randomTensor } from "../support/tensors";
 
 before(async () => {
@@ -68,8 +69,53 @@ test("fusedLstm equals the readable LSTM in values and all gradients (cpu)", () 
 });
 
 test("fusedLstm equals the readable LSTM in values and all gradients (wasm)", () => {
+  tf.setBackend("wasm");
+  assert.equal(lstmKernelsUsable(3, 4, 6), false, "[3, 5, 4, 6] takes the generic path");
   compareFusedWithReadable("wasm", [3, 5, 4, 6], 3);
+  // The wasm LSTM kernels (src/backend/lstm-kernels.ts): one step; a batch beyond the product's 4-row blocks;
+  // several steps with larger sizes.
+  for (const size of [[4, 1, 8, 8], [5, 7, 8, 16], [8, 12, 16, 24]]) {
+    tf.setBackend("wasm");
+    assert.ok(lstmKernelsUsable(size[0], size[2], size[3]), `[${size}] runs the wasm kernels`);
+    compareFusedWithReadable("wasm", size, 5);
+  }
   tf.setBackend("cpu");
+});
+
+test("fusedLstm through the wasm kernels: training leaks neither tensors nor heap memory", () => {
+  tf.setBackend("wasm");
+  try {
+    const [B, T, D, H] = [4, 6, 8, 8];
+    const p = lstmParams(D, H, 12);
+    const opt: tf.Optimizer = tf.train.adam(0.01);
+    const xs = randomTensor([B, T, D], 13) as tf.Tensor3D;
+    const target = randomTensor([B, T, H], 14, 0.5);
+    const step = () => tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(target, fusedLstm(p, xs).hs) as tf.Scalar, [p.Wx, p.Wh, p.b]);
+      opt.applyGradients(grads);
+      return value.dataSync()[0];
+    });
+    const heapBytes = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+    const first = step();
+    const tensors = tf.memory().numTensors;
+    const bytes = tf.memory().numBytes;
+    const heap = heapBytes();
+    let last = first;
+    for (let i = 0; i < 30; i++) last = step();
+    assert.equal(tf.memory().numTensors, tensors);
+    assert.equal(tf.memory().numBytes, bytes);
+    assert.equal(heapBytes(), heap, "the kernels' scratch buffers are freed (else the heap grows)");
+    assert.ok(last < first, `loss fell from ${first} to ${last}`);
+    // inference only (no tape): nothing is kept for a gradient
+    tf.tidy(() => fusedLstm(p, xs).hs.dataSync());
+    assert.equal(tf.memory().numTensors, tensors);
+    Object.values(p).forEach((v) => v.dispose());
+    opt.dispose();
+    xs.dispose();
+    target.dispose();
+  } finally {
+    tf.setBackend("cpu");
+  }
 });
 
 test("fusedLstm takes a cell, defaults to a zero state, continues from its final state", () => {
