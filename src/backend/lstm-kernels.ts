@@ -29,6 +29,7 @@ interface LstmExports {
   fwd(z: number, cprev: number, c: number, tc: number, h: number, B: number, H: number): void;
   bwd(act: number, cprev: number, tc: number, dy: number, dhn: number, dc: number, dz: number, B: number, H: number): void;
   colsum(x: number, out: number, rows: number, cols: number): void;
+  exp(x: number, out: number, n: number): void;
   sigmoid(x: number, out: number, n: number): void;
   tanh(x: number, out: number, n: number): void;
 }

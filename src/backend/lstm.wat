@@ -17,6 +17,8 @@
 ;;           dz_f = dc' ∘ c_{t-1} ∘ f(1-f)   dz_i = dc' ∘ g ∘ i(1-i)
 ;;           dz_o = dh ∘ tanh(c_t) ∘ o(1-o)  dz_g = dc' ∘ i ∘ (1-g²)     dc ← dc' ∘ f
 ;;   colsum  out[j] = Σ_r x[r, j] (the bias gradient), cols a multiple of 4.
+;;   exp, sigmoid, tanh  element-wise over n floats (n a multiple of 4): exp is also the wasm backend's
+;;         Exp kernel (src/backend/wasm-kernels.ts; softmax's), which finishes lanes outside [-87, 88].
 ;;
 ;; exp is Cephes' expf in four lanes: n = round(x·log₂e), r = x - n·ln2 in two parts, a degree-6
 ;; polynomial for e^r, 2^n built in the exponent bits; about 1 ulp on the clamped range [-87, 88].
@@ -56,7 +58,16 @@
         (f32x4.add (v128.const f32x4 1 1 1 1) (call $exp (f32x4.add (f32x4.abs (local.get $x)) (f32x4.abs (local.get $x))))))))
     (v128.or (local.get $t) (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
 
-  ;; element-wise exports, for tests of the approximations: out[k] = f(x[k]), k < n (n a multiple of 4)
+  ;; element-wise exports: out[k] = f(x[k]), k < n (n a multiple of 4)
+  (func (export "exp") (param $x i32) (param $out i32) (param $n i32)
+    (local $k i32)
+    (local.set $n (i32.shl (local.get $n) (i32.const 2)))
+    (block $end (loop $loop
+      (br_if $end (i32.ge_u (local.get $k) (local.get $n)))
+      (v128.store (i32.add (local.get $out) (local.get $k)) (call $exp (v128.load (i32.add (local.get $x) (local.get $k)))))
+      (local.set $k (i32.add (local.get $k) (i32.const 16)))
+      (br $loop))))
+
   (func (export "sigmoid") (param $x i32) (param $out i32) (param $n i32)
     (local $k i32)
     (local.set $n (i32.shl (local.get $n) (i32.const 2)))

@@ -14,16 +14,20 @@
 //   Unpack          (splitting [2048,1024] into 64 pieces: 150-400 ms); these read heap views.
 //   UnsortedSegmentSum  missing on wasm, so tf.gather had no gradient (embeddings could not train);
 //                   implemented here in JS on heap views.
+//   Identity        the original copied its input (every tensor a gradient saves is cloned: 15 MB
+//                   per step of the course's LSTM); this one shares the data, as the cpu backend's does.
+//   Exp             the original called the C library's exp per element (≈ 26 ns; softmax's two exps
+//                   were 7 ms of an LSTM step); this one is lstm.wat's SIMD exp, 1 ulp.
 //   SeqlabLstm,     not tfjs kernels at all: a whole LSTM layer forward and backward through time
 //   SeqlabLstmGrad  (./lstm-kernels.ts), which src/nn/fused-lstm.ts runs when they are registered.
 import * as tf from "@tensorflow/tfjs";
 import { f32, offsetOf, scratch, transposeInto, type Kernel, type KernelArgs, type WasmBackend, type WasmModule } from "./heap";
-import { LSTM_KERNELS, lstmBackward, lstmForward } from "./lstm-kernels";
+import { LSTM_KERNELS, lstmBackward, lstmForward, lstmWasm } from "./lstm-kernels";
 import { simdFits, simdMatMul } from "./simd-gemm";
 
 
 /** The kernels `patchWasm()` replaces or adds, in the order it installs them. */
-export const WASM_PATCHED_KERNELS = ["BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum", LSTM_KERNELS.forward, LSTM_KERNELS.backward] as const;
+export const WASM_PATCHED_KERNELS = ["BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum", "Identity", "Exp", LSTM_KERNELS.forward, LSTM_KERNELS.backward] as const;
 
 const originals = new Map<string, tf.KernelConfig | undefined>();
 let patched = false;
@@ -68,6 +72,9 @@ export function patchWasm(): string[] {
   install("SplitV", (args) => splitVKernel(args, origSplitV));
   install("Unpack", (args) => unpackKernel(args, origUnpack));
   install("UnsortedSegmentSum", unsortedSegmentSum);
+  const origExp = need("Exp");
+  install("Identity", identityKernel);
+  install("Exp", (args) => expKernel(args, origExp));
   install(LSTM_KERNELS.forward, lstmForward);
   install(LSTM_KERNELS.backward, lstmBackward);
   patched = true;
@@ -125,21 +132,51 @@ function gemm(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: nu
   if (!simdGemm(be, aOff, bOff, outOff, M, K, N, tA, tB, 0)) xnnPath(be, aOff, bOff, outOff, M, K, N, tA, tB);
 }
 
-/** out = op(A)·op(B) (+ bias at biasOff, unless 0) by the SIMD kernel; false when it does not apply. */
+/** N rounded up to the SIMD kernel's 8-column blocks. */
+const pad8 = (N: number) => (N + 7) & ~7;
+
+/** Whether the SIMD kernel takes an M x N product (N padded to a multiple of 8 when it is not one). */
+function simdTakes(be: WasmBackend, M: number, N: number): boolean {
+  return simdFits(M, pad8(N)) && Boolean(simdMatMul(be.wasm.asm?.memory));
+}
+
+/**
+ * out = op(A)·op(B) (+ bias at biasOff, unless 0) by the SIMD kernel; false when it does not apply.
+ * The kernel reads op(A) either way round; op(B) must be row-major [K, N] with N a multiple of 8, so
+ * a transposed B is transposed into scratch, and an N like a 65-character vocabulary is padded with
+ * zero columns (B, bias and the output in scratch; the output's N columns copied back).
+ */
 function simdGemm(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: number, K: number, N: number, tA: boolean, tB: boolean, biasOff: number): boolean {
-  const mm = simdFits(M, N) ? simdMatMul(be.wasm.asm?.memory) : undefined;
-  if (mm) {
-    // The SIMD kernel reads op(A) either way round; op(B) must be row-major [K, N].
-    const bT = tB ? scratch(be, K * N) : 0;
-    try {
-      if (tB) transposeInto(f32(be, bOff, K * N), 0, N, K, f32(be, bT, K * N), 0);
-      mm(aOff, tB ? bT : bOff, outOff, M, K, N, tA ? 1 : K, tA ? M : 1, biasOff);
-    } finally {
-      if (bT) be.wasm._free(bT);
+  if (!simdTakes(be, M, N)) return false;
+  const mm = simdMatMul(be.wasm.asm?.memory)!;
+  const N8 = pad8(N);
+  const padded = N8 !== N;
+  const bP = tB || padded ? scratch(be, K * N8) : 0;
+  const cP = padded ? scratch(be, M * N8) : 0;
+  const biasP = padded && biasOff ? scratch(be, N8) : 0;
+  try {
+    if (bP) {
+      const src = f32(be, bOff, K * N);
+      const dst = f32(be, bP, K * N8);
+      if (padded) dst.fill(0);
+      if (tB) transposeInto(src, 0, N, K, dst, 0, N8);
+      else for (let k = 0; k < K; k++) dst.set(src.subarray(k * N, (k + 1) * N), k * N8);
     }
-    return true;
+    if (biasP) {
+      const v = f32(be, biasP, N8);
+      v.fill(0);
+      v.set(f32(be, biasOff, N));
+    }
+    mm(aOff, bP || bOff, cP || outOff, M, K, N8, tA ? 1 : K, tA ? M : 1, biasP || biasOff);
+    if (cP) {
+      const c = f32(be, cP, M * N8);
+      const out = f32(be, outOff, M * N);
+      for (let i = 0; i < M; i++) out.set(c.subarray(i * N8, i * N8 + N), i * N);
+    }
+  } finally {
+    for (const p of [bP, cP, biasP]) if (p) be.wasm._free(p);
   }
-  return false;
+  return true;
 }
 
 /**
@@ -203,7 +240,7 @@ function batchMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
   if (
     a.dtype !== "float32" || b.dtype !== "float32" || ra < 2 || rb < 2 || K !== Kb || !simpleBroadcast ||
     M * K * N === 0 ||
-    (!tA && !tB && batchA === 1 && batchB === 1 && !(simdFits(M, N) && simdMatMul(be.wasm.asm?.memory)))
+    (!tA && !tB && batchA === 1 && batchB === 1 && !simdTakes(be, M, N))
   ) {
     return original(args) as tf.TensorInfo; // XNNPACK already, or a case left to tfjs (errors included)
   }
@@ -249,7 +286,7 @@ function fusedMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
   if (
     plain && a.shape[0] === 1 && b.shape[0] === 1 && (tB ? b.shape[2] : b.shape[1]) === K &&
     (!bias || (bias.dtype === "float32" && size(bias) === N && bias.shape[bias.shape.length - 1] === N)) &&
-    simdFits(M, N) && simdMatMul(be.wasm.asm?.memory)
+    simdTakes(be, M, N)
   ) {
     const out = be.makeOutput([1, M, N], "float32");
     try {
@@ -396,6 +433,35 @@ function unsortedSegmentSum(args: KernelArgs): tf.TensorInfo {
     const src = i * inner;
     const dst = s * inner;
     for (let j = 0; j < inner; j++) o[dst + j] += xs[src + j];
+  }
+  return out;
+}
+
+/** A tensor sharing x's data (buffers are immutable once written; reference counts free them). */
+function identityKernel(args: KernelArgs): tf.TensorInfo {
+  const x = args.inputs.x as tf.TensorInfo;
+  (args.backend as unknown as { incRef(dataId: unknown): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/** e^x for float32 in SIMD lanes; lanes beyond [-87, 88] (overflow, denormals) and the last n % 4 by Math.exp. */
+function expKernel(args: KernelArgs, original: Kernel): tf.TensorInfo {
+  const { inputs, backend: be } = args;
+  const x = inputs.x as tf.TensorInfo;
+  const memory = be.wasm.asm?.memory;
+  const k = memory && x.dtype === "float32" ? lstmWasm(memory) : undefined;
+  if (!k) return original(args) as tf.TensorInfo;
+  const n = x.shape.reduce((a, b) => a * b, 1);
+  const out = be.makeOutput(x.shape, "float32");
+  const px = offsetOf(be, x);
+  const po = offsetOf(be, out);
+  const n4 = n - (n % 4);
+  k.exp(px, po, n4);
+  const xs = f32(be, px, n);
+  const ys = f32(be, po, n);
+  for (let i = 0; i < n; i++) {
+    const v = xs[i];
+    if (i >= n4 || !(v >= -87 && v <= 88)) ys[i] = Math.exp(v);
   }
   return out;
 }

@@ -43,8 +43,8 @@ function assertClose(backendOut: { values: Float32Array; shape: number[] }, ref:
 test("patched BatchMatMul equals the cpu backend for every transpose and batch combination", () => {
   assert.equal(wasmPatched(), true);
   const sizes = [
-    [5, 7, 6],
-    [33, 40, 35], // crosses the 32-wide transpose blocks
+    [5, 7, 6], // N % 8 ≠ 0: the SIMD kernel on zero-padded columns
+    [33, 40, 35], // crosses the 32-wide transpose blocks; padded columns, a row beyond the 4-row blocks
     [1, 9, 1],
     [8, 7, 16], // M % 4 = 0 and N % 8 = 0: the SIMD kernel (src/backend/simd-gemm.ts)
     [36, 33, 40],
@@ -193,6 +193,42 @@ test("without the patch, tf.gather has no gradient on wasm (the gap the patch fi
   }
 });
 
+test("patched Exp equals Math.exp (to 2 float32 ulp) on every lane, overflow, underflow, NaN and odd sizes", () => {
+  tf.setBackend("wasm");
+  const special = [0, -0, 1, -1, 88, 88.5, 88.72, 89, 1000, -87, -87.5, -100, -104, -1000, NaN, Infinity, -Infinity];
+  for (const n of [1, 3, 4, 17, 1001]) {
+    const r = mulberry32(n);
+    const xs = Float32Array.from({ length: n }, (_, i) => (i < special.length ? special[i] : 60 * (2 * r() - 1)));
+    const ys = tf.tidy(() => tf.exp(tf.tensor1d(xs)).dataSync());
+    xs.forEach((x, i) => {
+      const want = Math.fround(Math.exp(x));
+      const got = ys[i];
+      if (Number.isNaN(want)) assert.ok(Number.isNaN(got), `exp(${x}) = ${got}`);
+      else if (!Number.isFinite(want) || want < 1.2e-38) assert.ok(got === want || Math.abs(got - want) < 1.2e-38, `exp(${x}) = ${got}, want ${want}`);
+      else assert.ok(Math.abs(got - want) <= 2.4e-7 * want, `exp(${x}) = ${got}, want ${want} (relative error ${Math.abs(got - want) / want})`);
+    });
+  }
+  // softmax, the op it serves, against the cpu backend
+  const v = randomValues(7 * 65, 99).map((x) => 20 * x);
+  const f = () => tf.softmax(tf.tensor2d(v, [7, 65]));
+  assertClose(on("wasm", f), on("cpu", f), 1e-6, "softmax");
+});
+
+test("patched Identity shares its input's data (a clone costs no copy) and the data lives until both are gone", () => {
+  tf.setBackend("wasm");
+  const x = tf.tensor2d(randomValues(6, 7), [2, 3]);
+  const before = tf.memory().numDataBuffers;
+  const y = tf.clone(x);
+  assert.equal(y.dataId, x.dataId, "the same data");
+  assert.equal(tf.memory().numDataBuffers, before, "no new buffer");
+  assert.deepEqual(Array.from(y.dataSync()), Array.from(x.dataSync()));
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()).length, 6, "y still readable after x is disposed");
+  const z = tf.add(y, 1);
+  assert.ok(Math.abs(z.dataSync()[0] - y.dataSync()[0] - 1) < 1e-6);
+  tf.dispose([y, z]);
+});
+
 test("patched kernels leave no tensors or wasm memory behind", () => {
   tf.setBackend("wasm");
   const a = tf.tensor3d(randomValues(3 * 8 * 5, 500), [3, 8, 5]);
@@ -201,18 +237,23 @@ test("patched kernels leave no tensors or wasm memory behind", () => {
     tf.tidy(() => {
       tf.matMul(a, b, true, false).dataSync();
       tf.matMul(b, a, true, false).dataSync();
-      tf.matMul(tf.reshape(a, [24, 5]), tf.reshape(b, [24, 6]), true, false).dataSync();
+      tf.matMul(tf.reshape(a, [24, 5]), tf.reshape(b, [24, 6]), true, false).dataSync(); // N = 6: padded columns
       tf.split(a, 8, 1);
       tf.unstack(b, 1);
       tf.slice(a, [1, 2, 0], [1, 3, 5]).dataSync();
+      tf.exp(a).dataSync();
+      tf.clone(b).dataSync();
     });
+  const heapBytes = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
   run();
+  const heap = heapBytes();
   const before = tf.memory();
   for (let i = 0; i < 20; i++) run();
   const after = tf.memory();
   assert.equal(after.numTensors, before.numTensors);
   assert.equal(after.numBytes, before.numBytes);
   assert.equal(after.numDataBuffers, before.numDataBuffers);
+  assert.equal(heapBytes(), heap, "scratch buffers are freed");
   a.dispose();
   b.dispose();
 });
