@@ -22,101 +22,97 @@
 ;;
 ;; exp is Cephes' expf in four lanes: n = round(x·log₂e), r = x - n·ln2 in two parts, a degree-6
 ;; polynomial for e^r, 2^n built in the exponent bits; about 1 ulp on the clamped range [-87, 88].
-;; σ(x) = 1 / (1 + e^-x); tanh(x) = 1 - 2 / (1 + e^2x), odd by construction of |x| (absolute error
-;; about 1e-7 near 0, where the relative error of any 1 - … form grows).
+;; σ(x) = 1 / (1 + e^-x); tanh(x) = 1 - 2 / (1 + e^2x) (absolute error about 1e-7 near 0, where the
+;; relative error of any 1 - … form grows).
 (module
   (import "env" "memory" (memory 1))
 
-  (func $exp (param $x v128) (result v128)
-    (local $n v128) (local $r v128) (local $p v128)
-    (local.set $x (f32x4.max (f32x4.min (local.get $x) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -87 -87 -87 -87)))
-    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
-    ;; r = x - n·0.693359375 + n·2.12194440e-4 (ln 2 in two parts: the first product is exact)
-    (local.set $r (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
-    (local.set $r (f32x4.add (local.get $r) (f32x4.mul (local.get $n) (v128.const f32x4 2.12194440e-4 2.12194440e-4 2.12194440e-4 2.12194440e-4))))
-    (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
-    ;; p·r² + r + 1
-    (local.set $p (f32x4.add (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r)) (v128.const f32x4 1 1 1 1)))
-    ;; · 2^n: n + 127 in the exponent field (n is in [-126, 127] after the clamp)
-    (f32x4.mul (local.get $p)
-      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
-
-  (func $sigmoid (param $x v128) (result v128)
-    (f32x4.div (v128.const f32x4 1 1 1 1)
-      (f32x4.add (v128.const f32x4 1 1 1 1) (call $exp (f32x4.neg (local.get $x))))))
-
-  (func $tanh (param $x v128) (result v128)
-    (local $t v128)
-    ;; 1 - 2/(1 + e^{2|x|}), then the sign of x put back
-    (local.set $t (f32x4.sub (v128.const f32x4 1 1 1 1)
-      (f32x4.div (v128.const f32x4 2 2 2 2)
-        (f32x4.add (v128.const f32x4 1 1 1 1) (call $exp (f32x4.add (f32x4.abs (local.get $x)) (f32x4.abs (local.get $x))))))))
-    (v128.or (local.get $t) (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
-
-  ;; element-wise exports: out[k] = f(x[k]), k < n (n a multiple of 4)
-  (func (export "exp") (param $x i32) (param $out i32) (param $n i32)
-    (local $k i32)
+  ;; out[k] = f(x[k]) for k < n (n a multiple of 4; out may be x) with f by kind:
+  ;;   0  e^x            1  σ(x) = 1 / (1 + e^-x)            2  tanh(x) = 1 - 2 / (1 + e^2x)
+  ;; σ and tanh are A - B / (1 + e^(S·x)) with (A, B, S) = (0, -1, -1) and (1, 2, 2). One loop holds
+  ;; the exp, inline: V8 does not inline wasm calls, and a call per four lanes spilled every vector.
+  (func $map (param $x i32) (param $out i32) (param $n i32) (param $kind i32)
+    (local $k i32) (local $v v128) (local $e v128) (local $r v128) (local $p v128)
+    (local $A v128) (local $B v128) (local $S v128)
+    (local.set $A (v128.const f32x4 0 0 0 0)) (local.set $B (v128.const f32x4 -1 -1 -1 -1)) (local.set $S (v128.const f32x4 1 1 1 1))
+    (if (i32.eq (local.get $kind) (i32.const 1)) (then (local.set $S (v128.const f32x4 -1 -1 -1 -1))))
+    (if (i32.eq (local.get $kind) (i32.const 2)) (then
+      (local.set $A (v128.const f32x4 1 1 1 1)) (local.set $B (v128.const f32x4 2 2 2 2)) (local.set $S (v128.const f32x4 2 2 2 2))))
     (local.set $n (i32.shl (local.get $n) (i32.const 2)))
     (block $end (loop $loop
       (br_if $end (i32.ge_u (local.get $k) (local.get $n)))
-      (v128.store (i32.add (local.get $out) (local.get $k)) (call $exp (v128.load (i32.add (local.get $x) (local.get $k)))))
+      (local.set $v (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $k))) (local.get $S)))
+      ;; e = e^v, clamped to [-87, 88]: n = round(v·log₂e), r = v - n·ln2 (ln 2 in two parts, the
+      ;; first product exact), e^r by a degree-6 polynomial, 2^n put in the exponent bits
+      (local.set $v (f32x4.max (f32x4.min (local.get $v) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -87 -87 -87 -87)))
+      (local.set $e (f32x4.nearest (f32x4.mul (local.get $v) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
+      (local.set $r (f32x4.sub (local.get $v) (f32x4.mul (local.get $e) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
+      (local.set $r (f32x4.add (local.get $r) (f32x4.mul (local.get $e) (v128.const f32x4 2.12194440e-4 2.12194440e-4 2.12194440e-4 2.12194440e-4))))
+      (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+      (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+      (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+      (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+      (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+      (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+      (local.set $p (f32x4.add (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r)) (v128.const f32x4 1 1 1 1)))
+      (local.set $e (f32x4.mul (local.get $p)
+        (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $e)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+      (if (local.get $kind) (then
+        (local.set $e (f32x4.sub (local.get $A) (f32x4.div (local.get $B) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e)))))))
+      (v128.store (i32.add (local.get $out) (local.get $k)) (local.get $e))
       (local.set $k (i32.add (local.get $k) (i32.const 16)))
       (br $loop))))
 
-  (func (export "sigmoid") (param $x i32) (param $out i32) (param $n i32)
-    (local $k i32)
-    (local.set $n (i32.shl (local.get $n) (i32.const 2)))
-    (block $end (loop $loop
-      (br_if $end (i32.ge_u (local.get $k) (local.get $n)))
-      (v128.store (i32.add (local.get $out) (local.get $k)) (call $sigmoid (v128.load (i32.add (local.get $x) (local.get $k)))))
-      (local.set $k (i32.add (local.get $k) (i32.const 16)))
-      (br $loop))))
-
-  (func (export "tanh") (param $x i32) (param $out i32) (param $n i32)
-    (local $k i32)
-    (local.set $n (i32.shl (local.get $n) (i32.const 2)))
-    (block $end (loop $loop
-      (br_if $end (i32.ge_u (local.get $k) (local.get $n)))
-      (v128.store (i32.add (local.get $out) (local.get $k)) (call $tanh (v128.load (i32.add (local.get $x) (local.get $k)))))
-      (local.set $k (i32.add (local.get $k) (i32.const 16)))
-      (br $loop))))
+  (func (export "exp") (param $x i32) (param $out i32) (param $n i32) (call $map (local.get $x) (local.get $out) (local.get $n) (i32.const 0)))
+  (func (export "sigmoid") (param $x i32) (param $out i32) (param $n i32) (call $map (local.get $x) (local.get $out) (local.get $n) (i32.const 1)))
+  (func (export "tanh") (param $x i32) (param $out i32) (param $n i32) (call $map (local.get $x) (local.get $out) (local.get $n) (i32.const 2)))
 
   (func (export "fwd") (param $z i32) (param $cprev i32) (param $c i32) (param $tc i32) (param $h i32) (param $B i32) (param $H i32)
-    (local $h4 i32) (local $row i32) (local $j i32) (local $pz i32) (local $ps i32)
-    (local $f v128) (local $i v128) (local $o v128) (local $g v128) (local $cn v128) (local $t v128)
+    (local $h4 i32) (local $row i32) (local $j i32) (local $pz i32) (local $ps i32) (local $n4 i32)
+    (local $t v128)
     (local.set $h4 (i32.shl (local.get $H) (i32.const 2))) ;; bytes per block of H
+    ;; gates: σ over each row's f, i, o blocks, tanh over its g block, in place
+    (block $gend (loop $gloop
+      (br_if $gend (i32.ge_u (local.get $row) (local.get $B)))
+      (local.set $pz (i32.add (local.get $z) (i32.mul (local.get $row) (i32.shl (local.get $h4) (i32.const 2)))))
+      (call $map (local.get $pz) (local.get $pz) (i32.mul (local.get $H) (i32.const 3)) (i32.const 1))
+      (local.set $pz (i32.add (local.get $pz) (i32.mul (local.get $h4) (i32.const 3))))
+      (call $map (local.get $pz) (local.get $pz) (local.get $H) (i32.const 2))
+      (local.set $row (i32.add (local.get $row) (i32.const 1)))
+      (br $gloop)))
+    ;; c_t = f ∘ c_{t-1} + i ∘ g, into c and tc (tc becomes tanh(c_t) below); then h_t = o ∘ tanh(c_t)
+    (local.set $row (i32.const 0))
     (block $rend (loop $rloop
       (br_if $rend (i32.ge_u (local.get $row) (local.get $B)))
       (local.set $j (i32.const 0))
       (block $jend (loop $jloop
         (br_if $jend (i32.ge_u (local.get $j) (local.get $h4)))
-        ;; pz: this lane group in z's row (4 blocks of h4 bytes); ps: in the [B, H] arrays
         (local.set $pz (i32.add (local.get $z) (i32.add (i32.mul (local.get $row) (i32.shl (local.get $h4) (i32.const 2))) (local.get $j))))
         (local.set $ps (i32.add (i32.mul (local.get $row) (local.get $h4)) (local.get $j)))
-        (local.set $f (call $sigmoid (v128.load (local.get $pz))))
-        (local.set $i (call $sigmoid (v128.load (i32.add (local.get $pz) (local.get $h4)))))
-        (local.set $o (call $sigmoid (v128.load (i32.add (local.get $pz) (i32.shl (local.get $h4) (i32.const 1))))))
-        (local.set $g (call $tanh (v128.load (i32.add (local.get $pz) (i32.mul (local.get $h4) (i32.const 3))))))
-        (v128.store (local.get $pz) (local.get $f))
-        (v128.store (i32.add (local.get $pz) (local.get $h4)) (local.get $i))
-        (v128.store (i32.add (local.get $pz) (i32.shl (local.get $h4) (i32.const 1))) (local.get $o))
-        (v128.store (i32.add (local.get $pz) (i32.mul (local.get $h4) (i32.const 3))) (local.get $g))
-        (local.set $cn (f32x4.add
-          (f32x4.mul (local.get $f) (v128.load (i32.add (local.get $cprev) (local.get $ps))))
-          (f32x4.mul (local.get $i) (local.get $g))))
-        (local.set $t (call $tanh (local.get $cn)))
-        (v128.store (i32.add (local.get $c) (local.get $ps)) (local.get $cn))
+        (local.set $t (f32x4.add
+          (f32x4.mul (v128.load (local.get $pz)) (v128.load (i32.add (local.get $cprev) (local.get $ps))))
+          (f32x4.mul (v128.load (i32.add (local.get $pz) (local.get $h4))) (v128.load (i32.add (local.get $pz) (i32.mul (local.get $h4) (i32.const 3)))))))
+        (v128.store (i32.add (local.get $c) (local.get $ps)) (local.get $t))
         (v128.store (i32.add (local.get $tc) (local.get $ps)) (local.get $t))
-        (v128.store (i32.add (local.get $h) (local.get $ps)) (f32x4.mul (local.get $o) (local.get $t)))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $jloop)))
       (local.set $row (i32.add (local.get $row) (i32.const 1)))
-      (br $rloop))))
+      (br $rloop)))
+    (call $map (local.get $tc) (local.get $tc) (i32.mul (local.get $B) (local.get $H)) (i32.const 2))
+    (local.set $row (i32.const 0))
+    (block $hend (loop $hloop
+      (br_if $hend (i32.ge_u (local.get $row) (local.get $B)))
+      (local.set $j (i32.const 0))
+      (block $kend (loop $kloop
+        (br_if $kend (i32.ge_u (local.get $j) (local.get $h4)))
+        (local.set $pz (i32.add (local.get $z) (i32.add (i32.mul (local.get $row) (i32.shl (local.get $h4) (i32.const 2))) (local.get $j))))
+        (local.set $ps (i32.add (i32.mul (local.get $row) (local.get $h4)) (local.get $j)))
+        (v128.store (i32.add (local.get $h) (local.get $ps))
+          (f32x4.mul (v128.load (i32.add (local.get $pz) (i32.shl (local.get $h4) (i32.const 1)))) (v128.load (i32.add (local.get $tc) (local.get $ps)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $kloop)))
+      (local.set $row (i32.add (local.get $row) (i32.const 1)))
+      (br $hloop))))
 
   (func (export "bwd") (param $act i32) (param $cprev i32) (param $tc i32) (param $dy i32) (param $dhn i32) (param $dc i32) (param $dz i32) (param $B i32) (param $H i32)
     (local $h4 i32) (local $row i32) (local $j i32) (local $pz i32) (local $ps i32)
