@@ -4,8 +4,16 @@
 ;; mm: C[M,N] = A[M,K] · B[K,N] in f32, addresses in bytes; C += A·B when acc is not 0, else
 ;; C = A·B + bias[N] when bias (an address) is not 0. A[i,k] is at a + 4·(i·sai + k·sak), so
 ;; A may be stored either way round (untransposed: sai = K, sak = 1; transposed: sai = 1, sak = M):
-;; A's elements are broadcast one at a time, so its layout costs nothing. B and C are row-major
-;; with row stride N. M must be a multiple of 4 and N of 8 (the caller does the rest).
+;; A's elements are broadcast one at a time, so its layout costs nothing. C is row-major with row
+;; stride N. B's 8 columns j..j+7 of row k are at b + (j/8)·pstride + k·ldb (bytes): row-major B has
+;; ldb = 4N, pstride = 32; B packed into panels (below) has ldb = 32, pstride = 32K. M must be a
+;; multiple of 4 and N of 8 (the caller does the rest).
+;;
+;; pack: B[K,N] (B[k,n] at src + 4·(k·sk + n·sn)) into panels: the 8 columns of each panel, row
+;; after row, K x 8 floats contiguous; columns from N to the next multiple of 8 are zeros. A
+;; row-major B's rows are 4N bytes apart, a multiple of 4 KB for N = 1024: every row of a panel then
+;; fell in the same few sets of the first-level cache and the panel was read from the next level
+;; for every 4 rows of A (a step of the course's LSTM ran its h·W_h at half the speed of a packed one).
 ;;
 ;; Each step of the k loop updates a 4 x 8 block of C held in eight 4-lane registers: two vector
 ;; loads of B's row k, four broadcasts of A's column k, eight multiply-adds (no FMA in wasm SIMD).
@@ -13,7 +21,7 @@
 ;; while it is in the nearest cache; the caller keeps A small (simd-gemm.ts: rows and K in blocks).
 (module
   (import "env" "memory" (memory 1))
-  (func (export "mm") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $K i32) (param $N i32) (param $sai i32) (param $sak i32) (param $acc i32) (param $bias i32)
+  (func (export "mm") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $K i32) (param $N i32) (param $sai i32) (param $sak i32) (param $acc i32) (param $bias i32) (param $ldb i32) (param $pstride i32)
     (local $i i32) (local $j i32) (local $k i32)
     (local $pa0 i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $pb i32) (local $pc i32)
     (local $sak4 i32) (local $n4 i32)
@@ -53,7 +61,7 @@
         (local.set $pa1 (i32.add (local.get $pa0) (i32.shl (local.get $sai) (i32.const 2))))
         (local.set $pa2 (i32.add (local.get $pa1) (i32.shl (local.get $sai) (i32.const 2))))
         (local.set $pa3 (i32.add (local.get $pa2) (i32.shl (local.get $sai) (i32.const 2))))
-        (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $pb (i32.add (local.get $b) (i32.mul (i32.shr_u (local.get $j) (i32.const 3)) (local.get $pstride))))
         (local.set $k (local.get $K))
         (block $kend (loop $kloop
           (br_if $kend (i32.eqz (local.get $k)))
@@ -75,7 +83,7 @@
           (local.set $pa1 (i32.add (local.get $pa1) (local.get $sak4)))
           (local.set $pa2 (i32.add (local.get $pa2) (local.get $sak4)))
           (local.set $pa3 (i32.add (local.get $pa3) (local.get $sak4)))
-          (local.set $pb (i32.add (local.get $pb) (local.get $n4)))
+          (local.set $pb (i32.add (local.get $pb) (local.get $ldb)))
           (local.set $k (i32.sub (local.get $k) (i32.const 1)))
           (br $kloop)))
         (local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N)) (local.get $j)) (i32.const 2))))
@@ -91,4 +99,42 @@
       (local.set $j (i32.add (local.get $j) (i32.const 8)))
       (br $jloop)))
   )
+
+  (func (export "pack") (param $src i32) (param $dst i32) (param $K i32) (param $N i32) (param $sk i32) (param $sn i32)
+    (local $j i32) (local $k i32) (local $q i32) (local $ps i32) (local $pd i32) (local $sk4 i32) (local $sn4 i32)
+    (local.set $sk4 (i32.shl (local.get $sk) (i32.const 2)))
+    (local.set $sn4 (i32.shl (local.get $sn) (i32.const 2)))
+    (local.set $pd (local.get $dst))
+    (block $jend (loop $jloop
+      (br_if $jend (i32.ge_u (local.get $j) (local.get $N)))
+      (local.set $ps (i32.add (local.get $src) (i32.mul (local.get $j) (local.get $sn4))))
+      (local.set $k (i32.const 0))
+      (if (i32.and (i32.eq (local.get $sn) (i32.const 1)) (i32.le_u (i32.add (local.get $j) (i32.const 8)) (local.get $N)))
+        (then ;; a whole panel of a row-major B: two vectors a row
+          (block $kend (loop $kloop
+            (br_if $kend (i32.ge_u (local.get $k) (local.get $K)))
+            (v128.store (local.get $pd) (v128.load (local.get $ps)))
+            (v128.store offset=16 (local.get $pd) (v128.load offset=16 (local.get $ps)))
+            (local.set $ps (i32.add (local.get $ps) (local.get $sk4)))
+            (local.set $pd (i32.add (local.get $pd) (i32.const 32)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $kloop))))
+        (else ;; any strides, or the last, partial panel: one float at a time, zeros past N
+          (block $kend2 (loop $kloop2
+            (br_if $kend2 (i32.ge_u (local.get $k) (local.get $K)))
+            (local.set $q (i32.const 0))
+            (block $qend (loop $qloop
+              (br_if $qend (i32.ge_u (local.get $q) (i32.const 8)))
+              (f32.store (i32.add (local.get $pd) (i32.shl (local.get $q) (i32.const 2)))
+                (if (result f32) (i32.lt_u (i32.add (local.get $j) (local.get $q)) (local.get $N))
+                  (then (f32.load (i32.add (local.get $ps) (i32.mul (local.get $q) (local.get $sn4)))))
+                  (else (f32.const 0))))
+              (local.set $q (i32.add (local.get $q) (i32.const 1)))
+              (br $qloop)))
+            (local.set $ps (i32.add (local.get $ps) (local.get $sk4)))
+            (local.set $pd (i32.add (local.get $pd) (i32.const 32)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $kloop2)))))
+      (local.set $j (i32.add (local.get $j) (i32.const 8)))
+      (br $jloop))))
 )

@@ -8,10 +8,11 @@
 //                   outputs y [T+1, B, H] (h_1 .. h_T, then c_T), act [T, B, 4H] (σ(f), σ(i), σ(o),
 //                   tanh(g) per step), c [T, B, H] (c_1 .. c_T), tc [T, B, H] (tanh(c_t))
 //                     Z = X W_x + b for every step in one product; then per step
-//                     z_t += h_{t-1} W_h (accumulating into Z's block), lstm.wat's fwd.
+//                     z_t += h_{t-1} W_h (accumulating into Z's block; W_h packed once), lstm.wat's fwd.
 //   SeqlabLstmGrad  inputs x, Wx, Wh, h0, c0, y, act, c, tc (as above) and dy [T+1, B, H]
 //                   outputs dx [T, B, D], dWx, dWh, db, dh0, dc0
-//                     per step (t = T..1) lstm.wat's bwd for dZ_t, then dh_{t-1} = dZ_t W_hᵀ; then
+//                     per step (t = T..1) lstm.wat's bwd for dZ_t, then dh_{t-1} = dZ_t W_hᵀ (W_hᵀ
+//                     packed once, straight from W_h); then
 //                     dW_x = Xᵀ dZ, dW_h = H_prevᵀ dZ (transposed operands read in place),
 //                     db = colsum(dZ), dX = dZ W_xᵀ.
 //
@@ -19,9 +20,9 @@
 // per-step ops, read-backs and JavaScript gate loops around its products before (see bench/README.md,
 // lstm-training).
 import * as tf from "@tensorflow/tfjs";
-import { f32, offsetOf, scratch, transposeInto, type KernelArgs, type WasmBackend } from "./heap";
+import { f32, offsetOf, scratch, type KernelArgs, type WasmBackend } from "./heap";
 import { LSTM_WASM_BASE64 } from "./lstm-wasm";
-import { simdFits, simdMatMul, type SimdMatMul } from "./simd-gemm";
+import { packedFloats, scratchFloats, simdFits, simdGemm, type SimdGemm } from "./simd-gemm";
 
 export const LSTM_KERNELS = { forward: "SeqlabLstm", backward: "SeqlabLstmGrad" } as const;
 
@@ -68,20 +69,20 @@ export function lstmKernelFits(B: number, D: number, H: number): boolean {
 export function lstmKernelsUsable(B: number, D: number, H: number): boolean {
   if (!lstmKernelFits(B, D, H) || !tf.getKernel(LSTM_KERNELS.forward, tf.getBackend())) return false;
   const memory = (tf.backend() as unknown as WasmBackend).wasm?.asm?.memory;
-  return Boolean(memory && simdMatMul(memory) && lstmWasm(memory));
+  return Boolean(memory && simdGemm(memory) && lstmWasm(memory));
 }
 
 interface Bound {
-  mm: SimdMatMul;
+  g: SimdGemm;
   k: LstmExports;
 }
 
 function bind(be: WasmBackend): Bound {
   const memory = be.wasm.asm?.memory;
-  const mm = memory ? simdMatMul(memory) : undefined;
+  const g = memory ? simdGemm(memory) : undefined;
   const k = memory ? lstmWasm(memory) : undefined;
-  if (!mm || !k) throw new Error("SeqlabLstm: needs WebAssembly SIMD on the wasm backend (and SEQLAB_SIMD_GEMM not 0)");
-  return { mm, k };
+  if (!g || !k) throw new Error("SeqlabLstm: needs WebAssembly SIMD on the wasm backend (and SEQLAB_SIMD_GEMM not 0)");
+  return { g, k };
 }
 
 function sizes(x: tf.TensorInfo, Wh: tf.TensorInfo) {
@@ -95,23 +96,31 @@ export function lstmForward(args: KernelArgs): tf.TensorInfo[] {
   const { inputs, backend: be } = args;
   const { x, Wx, Wh, b, h0, c0 } = inputs as Record<string, tf.TensorInfo>;
   const { T, B, D, H, G, BH } = sizes(x, Wh);
-  const { mm, k } = bind(be);
+  const { g, k } = bind(be);
   const y = be.makeOutput([T + 1, B, H], "float32");
   const act = be.makeOutput([T, B, G], "float32");
   const c = be.makeOutput([T, B, H], "float32");
   const tc = be.makeOutput([T, B, H], "float32");
-  const [pX, pWx, pWh, pb, ph0, pc0] = [x, Wx, Wh, b, h0, c0].map((t) => offsetOf(be, t));
-  const [pY, pA, pC, pT] = [y, act, c, tc].map((t) => offsetOf(be, t));
-  mm(pX, pWx, pA, T * B, D, G, D, 1, pb); // Z = X W_x + b, all steps
-  for (let t = 0; t < T; t++) {
-    const hPrev = t === 0 ? ph0 : pY + 4 * (t - 1) * BH;
-    const cPrev = t === 0 ? pc0 : pC + 4 * (t - 1) * BH;
-    const z = pA + 4 * t * B * G;
-    mm(hPrev, pWh, z, B, H, G, H, 1, 0, true); // z_t += h_{t-1} W_h
-    k.fwd(z, cPrev, pC + 4 * t * BH, pT + 4 * t * BH, pY + 4 * t * BH, B, H);
+  const whP = scratch(be, packedFloats(H, G)); // W_h packed once for its T products
+  const work = scratch(be, scratchFloats(T * B, D, G));
+  try {
+    const [pX, pWx, pWh, pb, ph0, pc0] = [x, Wx, Wh, b, h0, c0].map((t) => offsetOf(be, t));
+    const [pY, pA, pC, pT] = [y, act, c, tc].map((t) => offsetOf(be, t));
+    g.mm(pX, pWx, pA, T * B, D, G, D, 1, { bias: pb, scratch: work }); // Z = X W_x + b, all steps
+    g.pack(pWh, whP, H, G, G, 1);
+    for (let t = 0; t < T; t++) {
+      const hPrev = t === 0 ? ph0 : pY + 4 * (t - 1) * BH;
+      const cPrev = t === 0 ? pc0 : pC + 4 * (t - 1) * BH;
+      const z = pA + 4 * t * B * G;
+      g.mm(hPrev, whP, z, B, H, G, H, 1, { accumulate: true, packed: true }); // z_t += h_{t-1} W_h
+      k.fwd(z, cPrev, pC + 4 * t * BH, pT + 4 * t * BH, pY + 4 * t * BH, B, H);
+    }
+    const heap = be.wasm.HEAPU8.buffer;
+    new Float32Array(heap, pY + 4 * T * BH, BH).set(new Float32Array(heap, pC + 4 * (T - 1) * BH, BH)); // c_T
+  } finally {
+    be.wasm._free(whP);
+    be.wasm._free(work);
   }
-  const heap = be.wasm.HEAPU8.buffer;
-  new Float32Array(heap, pY + 4 * T * BH, BH).set(new Float32Array(heap, pC + 4 * (T - 1) * BH, BH)); // c_T
   return [y, act, c, tc];
 }
 
@@ -119,23 +128,25 @@ export function lstmBackward(args: KernelArgs): tf.TensorInfo[] {
   const { inputs, backend: be } = args;
   const { x, Wx, Wh, h0, c0, y, act, c, tc, dy } = inputs as Record<string, tf.TensorInfo>;
   const { T, B, D, H, G, BH } = sizes(x, Wh);
-  const { mm, k } = bind(be);
+  const { g, k } = bind(be);
   const dx = be.makeOutput([T, B, D], "float32");
   const dWx = be.makeOutput([D, G], "float32");
   const dWh = be.makeOutput([H, G], "float32");
   const db = be.makeOutput([G], "float32");
   const dh0 = be.makeOutput([B, H], "float32");
   const dc0 = be.makeOutput([B, H], "float32");
-  const dz = scratch(be, T * B * G);
-  const whT = scratch(be, H * G);
-  const wxT = scratch(be, D * G);
+  const N = T * B;
+  const dz = scratch(be, N * G);
+  const whT = scratch(be, packedFloats(G, H)); // W_hᵀ and W_xᵀ packed straight from W_h and W_x
+  const wxT = scratch(be, packedFloats(G, D));
   const dh = scratch(be, 3 * BH); // two dL/dh buffers in turn, and zeros (nothing flows into h_T)
+  const work = scratch(be, Math.max(scratchFloats(D, N, G), scratchFloats(H, N, G)));
   try {
     const [pX, pWx, pWh, ph0, pc0, pY, pA, pC, pT, pdy] = [x, Wx, Wh, h0, c0, y, act, c, tc, dy].map((t) => offsetOf(be, t));
     const [pdx, pdWx, pdWh, pdb, pdh0, pdc0] = [dx, dWx, dWh, db, dh0, dc0].map((t) => offsetOf(be, t));
+    g.pack(pWh, whT, G, H, 1, G); // (W_hᵀ)[g, h] = W_h[h, g]
+    g.pack(pWx, wxT, G, D, 1, G);
     // Views after every allocation (a malloc may grow the heap and detach older views).
-    transposeInto(f32(be, pWh, H * G), 0, H, G, f32(be, whT, H * G), 0);
-    transposeInto(f32(be, pWx, D * G), 0, D, G, f32(be, wxT, D * G), 0);
     f32(be, dh + 8 * BH, BH).fill(0);
     f32(be, pdc0, BH).set(f32(be, pdy + 4 * T * BH, BH)); // the running dL/dc starts at dL/dc_T
     let dhNext = dh + 8 * BH;
@@ -144,17 +155,16 @@ export function lstmBackward(args: KernelArgs): tf.TensorInfo[] {
       const dzt = dz + 4 * t * B * G;
       k.bwd(pA + 4 * t * B * G, cPrev, pT + 4 * t * BH, pdy + 4 * t * BH, dhNext, pdc0, dzt, B, H);
       const dhPrev = t === 0 ? pdh0 : dh + 4 * (t % 2) * BH;
-      mm(dzt, whT, dhPrev, B, G, H, G, 1); // dL/dh_{t-1} = dZ_t W_hᵀ
+      g.mm(dzt, whT, dhPrev, B, G, H, G, 1, { packed: true }); // dL/dh_{t-1} = dZ_t W_hᵀ
       dhNext = dhPrev;
     }
-    const N = T * B;
-    mm(pX, dz, pdWx, D, N, G, 1, D); // dW_x = Xᵀ dZ
-    mm(ph0, dz, pdWh, H, B, G, 1, H); // dW_h = h_0ᵀ dZ_1 + [h_1 .. h_{T-1}]ᵀ [dZ_2 .. dZ_T]
-    if (T > 1) mm(pY, dz + 4 * B * G, pdWh, H, N - B, G, 1, H, 0, true);
+    g.mm(pX, dz, pdWx, D, N, G, 1, D, { scratch: work }); // dW_x = Xᵀ dZ
+    g.mm(ph0, dz, pdWh, H, B, G, 1, H, { scratch: work }); // dW_h = h_0ᵀ dZ_1 + [h_1 .. h_{T-1}]ᵀ [dZ_2 .. dZ_T]
+    if (T > 1) g.mm(pY, dz + 4 * B * G, pdWh, H, N - B, G, 1, H, { accumulate: true, scratch: work });
     k.colsum(dz, pdb, N, G);
-    mm(dz, wxT, pdx, N, G, D, G, 1); // dX = dZ W_xᵀ
+    g.mm(dz, wxT, pdx, N, G, D, G, 1, { packed: true }); // dX = dZ W_xᵀ
   } finally {
-    for (const p of [dz, whT, wxT, dh]) be.wasm._free(p);
+    for (const p of [dz, whT, wxT, dh, work]) be.wasm._free(p);
   }
   return [dx, dWx, dWh, db, dh0, dc0];
 }

@@ -23,7 +23,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { f32, offsetOf, scratch, transposeInto, type Kernel, type KernelArgs, type WasmBackend, type WasmModule } from "./heap";
 import { LSTM_KERNELS, lstmBackward, lstmForward, lstmWasm } from "./lstm-kernels";
-import { simdFits, simdMatMul } from "./simd-gemm";
+import { scratchFloats, simdFits, simdGemm } from "./simd-gemm";
 
 
 /** The kernels `patchWasm()` replaces or adds, in the order it installs them. */
@@ -129,7 +129,7 @@ const PACK_COST = 3;
 
 /** out = op(A)·op(B) for one batch entry, all operands on the heap (row-major). */
 function gemm(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: number, K: number, N: number, tA: boolean, tB: boolean): void {
-  if (!simdGemm(be, aOff, bOff, outOff, M, K, N, tA, tB, 0)) xnnPath(be, aOff, bOff, outOff, M, K, N, tA, tB);
+  if (!simdProduct(be, aOff, bOff, outOff, M, K, N, tA, tB, 0)) xnnPath(be, aOff, bOff, outOff, M, K, N, tA, tB);
 }
 
 /** N rounded up to the SIMD kernel's 8-column blocks. */
@@ -137,7 +137,7 @@ const pad8 = (N: number) => (N + 7) & ~7;
 
 /** Whether the SIMD kernel takes an M x N product (N padded to a multiple of 8 when it is not one). */
 function simdTakes(be: WasmBackend, M: number, N: number): boolean {
-  return simdFits(M, pad8(N)) && Boolean(simdMatMul(be.wasm.asm?.memory));
+  return simdFits(M, pad8(N)) && Boolean(simdGemm(be.wasm.asm?.memory));
 }
 
 /**
@@ -146,14 +146,16 @@ function simdTakes(be: WasmBackend, M: number, N: number): boolean {
  * a transposed B is transposed into scratch, and an N like a 65-character vocabulary is padded with
  * zero columns (B, bias and the output in scratch; the output's N columns copied back).
  */
-function simdGemm(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: number, K: number, N: number, tA: boolean, tB: boolean, biasOff: number): boolean {
+function simdProduct(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: number, K: number, N: number, tA: boolean, tB: boolean, biasOff: number): boolean {
   if (!simdTakes(be, M, N)) return false;
-  const mm = simdMatMul(be.wasm.asm?.memory)!;
+  const gemm = simdGemm(be.wasm.asm?.memory)!;
   const N8 = pad8(N);
   const padded = N8 !== N;
   const bP = tB || padded ? scratch(be, K * N8) : 0;
   const cP = padded ? scratch(be, M * N8) : 0;
   const biasP = padded && biasOff ? scratch(be, N8) : 0;
+  const packFloats = scratchFloats(M, K, N8);
+  const packP = packFloats ? scratch(be, packFloats) : 0;
   try {
     if (bP) {
       const src = f32(be, bOff, K * N);
@@ -167,14 +169,14 @@ function simdGemm(be: WasmBackend, aOff: number, bOff: number, outOff: number, M
       v.fill(0);
       v.set(f32(be, biasOff, N));
     }
-    mm(aOff, bP || bOff, cP || outOff, M, K, N8, tA ? 1 : K, tA ? M : 1, biasP || biasOff);
+    gemm.mm(aOff, bP || bOff, cP || outOff, M, K, N8, tA ? 1 : K, tA ? M : 1, { bias: biasP || biasOff, scratch: packP || undefined });
     if (cP) {
       const c = f32(be, cP, M * N8);
       const out = f32(be, outOff, M * N);
       for (let i = 0; i < M; i++) out.set(c.subarray(i * N8, i * N8 + N), i * N);
     }
   } finally {
-    for (const p of [bP, cP, biasP]) if (p) be.wasm._free(p);
+    for (const p of [bP, cP, biasP, packP]) if (p) be.wasm._free(p);
   }
   return true;
 }
@@ -290,7 +292,7 @@ function fusedMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
   ) {
     const out = be.makeOutput([1, M, N], "float32");
     try {
-      simdGemm(be, offsetOf(be, a), offsetOf(be, b), offsetOf(be, out), M, K, N, tA, tB, bias ? offsetOf(be, bias) : 0);
+      simdProduct(be, offsetOf(be, a), offsetOf(be, b), offsetOf(be, out), M, K, N, tA, tB, bias ? offsetOf(be, bias) : 0);
     } catch (e) {
       be.disposeData(out.dataId);
       throw e;

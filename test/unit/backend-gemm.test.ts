@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "fs";
-import { simdFits, simdMatMul } from "../../src/backend/simd-gemm";
+import { packedFloats, scratchFloats, simdFits, simdGemm } from "../../src/backend/simd-gemm";
 import { mulberry32 } from "../../src/nn/init";
 import { assemble, generatedPath, generatedSource } from "../support/wasm";
 
@@ -11,37 +11,75 @@ test("gemm-wasm.ts holds exactly what gemm.wat assembles to (run `npm run wasm` 
   assert.equal(readFileSync(generatedPath("gemm"), "utf8"), generatedSource("gemm", await assemble("gemm")));
 });
 
-test("mm computes A·B and Aᵀ·B on a memory of its own, against a plain loop", () => {
-  const memory = new WebAssembly.Memory({ initial: 8 });
-  const mm = simdMatMul(memory);
-  assert.ok(mm, "WebAssembly SIMD should be available in Node 20");
+test("mm computes A·B and Aᵀ·B with B row-major, packed block by block in scratch, or packed beforehand (either way round)", () => {
+  const memory = new WebAssembly.Memory({ initial: 16 });
+  const g = simdGemm(memory);
+  assert.ok(g, "WebAssembly SIMD should be available in Node 20");
   const f = new Float32Array(memory.buffer);
   const r = mulberry32(7);
-  // The last size crosses the wrapper's blocks (64 rows, 128 of K per call, accumulating into C).
-  // [129, 40, 64] and [7, 5, 8]: rows beyond the 4-row blocks (finished in JavaScript).
-  for (const [M, K, N] of [[4, 1, 8], [8, 13, 24], [12, 64, 32], [136, 300, 16], [129, 40, 64], [7, 5, 8]]) {
+  // The larger sizes cross the wrapper's blocks (64 rows; 128 of K, longer for fewer rows; accumulating into C).
+  // [129, 40, 64] and [7, 5, 8]: rows beyond the 4-row blocks (finished in JavaScript). M >= 16: B packed in scratch.
+  let cases = 0;
+  for (const [M, K, N] of [[4, 1, 8], [8, 13, 24], [12, 64, 32], [136, 300, 16], [129, 40, 64], [7, 5, 8], [32, 700, 24]]) {
     for (const tA of [false, true]) {
-      const a = 16, b = a + M * K, c = b + K * N; // float offsets; 16 floats in, unaligned to the matrices
-      for (let i = a; i < c; i++) f[i] = 2 * r() - 1;
-      f.fill(NaN, c, c + M * N); // every output element must be written
-      mm(a * 4, b * 4, c * 4, M, K, N, tA ? 1 : K, tA ? M : 1);
-      const once = f.slice(c, c + M * N);
-      mm(a * 4, b * 4, c * 4, M, K, N, tA ? 1 : K, tA ? M : 1, 0, true); // accumulate: C = 2 A·B
-      let worst = 0;
-      let worstAcc = 0;
-      for (let i = 0; i < M; i++) {
-        for (let j = 0; j < N; j++) {
-          let s = 0;
-          for (let k = 0; k < K; k++) s += f[a + (tA ? k * M + i : i * K + k)] * f[b + k * N + j];
-          worst = Math.max(worst, Math.abs(s - once[i * N + j]));
-          worstAcc = Math.max(worstAcc, Math.abs(2 * s - f[c + i * N + j]));
+      for (const layout of ["row-major", "scratch", "packed", "packed from Bᵀ"] as const) {
+        const a = 16, b = a + M * K, c = b + K * N, p = c + M * N + 3, bt = p + packedFloats(K, N) + 5; // float offsets, unaligned
+        const scratch = bt + K * N + 7;
+        for (let i = a; i < c; i++) f[i] = 2 * r() - 1;
+        for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) f[bt + n * K + k] = f[b + k * N + n]; // Bᵀ stored [N, K]
+        f.fill(NaN, c, c + M * N); // every output element must be written
+        const opts = { packed: layout.startsWith("packed"), scratch: layout === "scratch" ? 4 * scratch : undefined };
+        if (layout === "packed") g.pack(4 * b, 4 * p, K, N, N, 1);
+        if (layout === "packed from Bᵀ") g.pack(4 * bt, 4 * p, K, N, 1, K);
+        if (layout === "scratch") f.fill(NaN, scratch, scratch + scratchFloats(M, K, N));
+        const bAddr = 4 * (opts.packed ? p : b);
+        g.mm(4 * a, bAddr, 4 * c, M, K, N, tA ? 1 : K, tA ? M : 1, opts);
+        const once = f.slice(c, c + M * N);
+        g.mm(4 * a, bAddr, 4 * c, M, K, N, tA ? 1 : K, tA ? M : 1, { ...opts, accumulate: true }); // C = 2 A·B
+        let worst = 0;
+        let worstAcc = 0;
+        for (let i = 0; i < M; i++) {
+          for (let j = 0; j < N; j++) {
+            let s = 0;
+            for (let k = 0; k < K; k++) s += f[a + (tA ? k * M + i : i * K + k)] * f[b + k * N + j];
+            worst = Math.max(worst, Math.abs(s - once[i * N + j]));
+            worstAcc = Math.max(worstAcc, Math.abs(2 * s - f[c + i * N + j]));
+          }
         }
+        // float32 sums of K products against a float64 one: rounding grows with K; a wrong index would be O(1)
+        const what = `${M}x${K}x${N}${tA ? " (A transposed)" : ""}, B ${layout}`;
+        assert.ok(worst < 4e-7 * K + 1e-6, `${what}: max error ${worst}`);
+        assert.ok(worstAcc < 8e-7 * K + 2e-6, `${what}, accumulating: max error ${worstAcc}`);
+        cases++;
       }
-      // float32 sums of K products against a float64 one: rounding grows with K; a wrong index would be O(1)
-      assert.ok(worst < 4e-7 * K + 1e-6, `${M}x${K}x${N}${tA ? " (A transposed)" : ""}: max error ${worst}`);
-      assert.ok(worstAcc < 8e-7 * K + 2e-6, `${M}x${K}x${N}${tA ? " (A transposed)" : ""}, accumulating: max error ${worstAcc}`);
     }
   }
+  assert.equal(cases, 56);
+});
+
+test("pack lays B out as 8-column panels, zeros past N; mm adds a bias", () => {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const g = simdGemm(memory)!;
+  const f = new Float32Array(memory.buffer);
+  const [K, N] = [3, 11]; // a whole panel and a partial one
+  for (let i = 0; i < K * N; i++) f[i] = i + 1;
+  f.fill(NaN, 100, 100 + packedFloats(K, N));
+  g.pack(0, 400, K, N, N, 1);
+  for (let panel = 0; panel < 2; panel++) {
+    for (let k = 0; k < K; k++) {
+      for (let q = 0; q < 8; q++) {
+        const n = 8 * panel + q;
+        assert.equal(f[100 + panel * K * 8 + k * 8 + q], n < N ? f[k * N + n] : 0, `panel ${panel}, row ${k}, column ${q}`);
+      }
+    }
+  }
+  // C = A·B + bias, A = I (4 x 4), B [4, 8]
+  const [a, b, c, bias] = [200, 300, 400, 500];
+  for (let i = 0; i < 16; i++) f[a + i] = i % 5 === 0 ? 1 : 0;
+  for (let i = 0; i < 32; i++) f[b + i] = i;
+  for (let j = 0; j < 8; j++) f[bias + j] = 100 * j;
+  g.mm(4 * a, 4 * b, 4 * c, 4, 4, 8, 4, 1, { bias: 4 * bias });
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 8; j++) assert.equal(f[c + i * 8 + j], f[b + i * 8 + j] + 100 * j);
 });
 
 test("simdFits names the shapes worth the kernel; SEQLAB_SIMD_GEMM=0 turns it off", () => {
@@ -52,7 +90,7 @@ test("simdFits names the shapes worth the kernel; SEQLAB_SIMD_GEMM=0 turns it of
   const before = process.env.SEQLAB_SIMD_GEMM;
   process.env.SEQLAB_SIMD_GEMM = "0";
   try {
-    assert.equal(simdMatMul(new WebAssembly.Memory({ initial: 1 })), undefined);
+    assert.equal(simdGemm(new WebAssembly.Memory({ initial: 1 })), undefined);
   } finally {
     if (before === undefined) delete process.env.SEQLAB_SIMD_GEMM;
     else process.env.SEQLAB_SIMD_GEMM = before;
