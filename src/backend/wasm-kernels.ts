@@ -16,6 +16,9 @@
 //                   implemented here in JS on heap views.
 //   Identity        the original copied its input (every tensor a gradient saves is cloned: 15 MB
 //                   per step of the course's LSTM); this one shares the data, as the cpu backend's does.
+//   GatherV2        rows of a table (axis 0: an embedding lookup) copied with one set() each; the
+//                   original made a closure per index to check it, then gathered per element (5 ms
+//                   of the LSTM's step for 2,048 rows of 64). Other axes: the original.
 //   Exp             the original called the C library's exp per element (≈ 26 ns; softmax's two exps
 //                   were 7 ms of an LSTM step); this one is lstm.wat's SIMD exp, 1 ulp.
 //   SeqlabLstm,     not tfjs kernels at all: a whole LSTM layer forward and backward through time
@@ -27,7 +30,7 @@ import { scratchFloats, simdFits, simdGemm } from "./simd-gemm";
 
 
 /** The kernels `patchWasm()` replaces or adds, in the order it installs them. */
-export const WASM_PATCHED_KERNELS = ["BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum", "Identity", "Exp", LSTM_KERNELS.forward, LSTM_KERNELS.backward] as const;
+export const WASM_PATCHED_KERNELS = ["BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum", "Identity", "Exp", "GatherV2", LSTM_KERNELS.forward, LSTM_KERNELS.backward] as const;
 
 const originals = new Map<string, tf.KernelConfig | undefined>();
 let patched = false;
@@ -75,6 +78,8 @@ export function patchWasm(): string[] {
   const origExp = need("Exp");
   install("Identity", identityKernel);
   install("Exp", (args) => expKernel(args, origExp));
+  const origGather = need("GatherV2");
+  install("GatherV2", (args) => gatherKernel(args, origGather));
   install(LSTM_KERNELS.forward, lstmForward);
   install(LSTM_KERNELS.backward, lstmBackward);
   patched = true;
@@ -464,6 +469,33 @@ function expKernel(args: KernelArgs, original: Kernel): tf.TensorInfo {
   for (let i = 0; i < n; i++) {
     const v = xs[i];
     if (i >= n4 || !(v >= -87 && v <= 88)) ys[i] = Math.exp(v);
+  }
+  return out;
+}
+
+/** tf.gather along axis 0 without batch dimensions: whole rows copied; anything else to the original. */
+function gatherKernel(args: KernelArgs, original: Kernel): tf.TensorInfo {
+  const { inputs, backend: be, attrs } = args;
+  const x = inputs.x as tf.TensorInfo;
+  const indices = inputs.indices as tf.TensorInfo;
+  const rank = x.shape.length;
+  const axis = Number(attrs?.axis ?? 0);
+  if ((axis !== 0 && axis !== -rank) || Number(attrs?.batchDims ?? 0) !== 0 || rank < 1 || indices.dtype !== "int32" || (x.dtype !== "float32" && x.dtype !== "int32")) {
+    return original(args) as tf.TensorInfo;
+  }
+  const rows = x.shape[0];
+  const row = x.shape.slice(1).reduce((p, d) => p * d, 1);
+  const out = be.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+  const idx = heapView(be, indices);
+  const src = heapView(be, x);
+  const dst = heapView(be, out);
+  for (let i = 0; i < idx.length; i++) {
+    const r = idx[i];
+    if (!(r >= 0 && r < rows)) {
+      be.disposeData(out.dataId);
+      throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
+    }
+    dst.set(src.subarray(r * row, (r + 1) * row), i * row);
   }
   return out;
 }

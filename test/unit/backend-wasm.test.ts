@@ -214,6 +214,27 @@ test("patched Exp equals Math.exp (to 2 float32 ulp) on every lane, overflow, un
   assertClose(on("wasm", f), on("cpu", f), 1e-6, "softmax");
 });
 
+test("patched GatherV2 equals the cpu backend (rows of tables of any rank, other axes) and names an index out of range", () => {
+  const cases: [number[], number[], number][] = [
+    [[7, 5], [3, 0, 6, 6, 2], 0],
+    [[7], [[1, 2], [6, 0]] as unknown as number[], 0],
+    [[4, 3, 2], [3, 1], 0],
+    [[4, 3, 2], [2, 0, 2], 1], // the original kernel
+    [[4, 3], [1, 0], -2],
+  ];
+  for (const [shape, idx, axis] of cases) {
+    const xv = randomValues(shape.reduce((p, d) => p * d, 1), 40 + shape.length);
+    const f = () => tf.gather(tf.tensor(xv, shape), tf.tensor(idx as unknown as number[], undefined, "int32"), axis);
+    assertClose(on("wasm", f), on("cpu", f), 0, `gather ${shape} by ${JSON.stringify(idx)} on axis ${axis}`);
+  }
+  const ints = () => tf.gather(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], "int32"), tf.tensor1d([2, 0], "int32"));
+  assert.deepEqual(Array.from(on("wasm", ints).values), [5, 6, 1, 2]);
+  tf.setBackend("wasm");
+  const before = tf.memory().numTensors;
+  assert.throws(() => tf.tidy(() => tf.gather(tf.zeros([3, 2]), tf.tensor1d([1, 3], "int32"))), /index value 3 is not in \[0, 2\]/);
+  assert.equal(tf.memory().numTensors, before);
+});
+
 test("patched Identity shares its input's data (a clone costs no copy) and the data lives until both are gone", () => {
   tf.setBackend("wasm");
   const x = tf.tensor2d(randomValues(6, 7), [2, 3]);
