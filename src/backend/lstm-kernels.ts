@@ -30,7 +30,8 @@ interface LstmExports {
   fwd(z: number, cprev: number, c: number, tc: number, h: number, B: number, H: number): void;
   bwd(act: number, cprev: number, tc: number, dy: number, dhn: number, dc: number, dz: number, B: number, H: number): void;
   colsum(x: number, out: number, rows: number, cols: number): void;
-  exp(x: number, out: number, n: number): void;
+  /** 1 when some x was outside [-87, 88] or NaN: those lanes need Math.exp. */
+  exp(x: number, out: number, n: number): number;
   sigmoid(x: number, out: number, n: number): void;
   tanh(x: number, out: number, n: number): void;
 }

@@ -31,8 +31,9 @@
   ;;   0  e^x            1  σ(x) = 1 / (1 + e^-x)            2  tanh(x) = 1 - 2 / (1 + e^2x)
   ;; σ and tanh are A - B / (1 + e^(S·x)) with (A, B, S) = (0, -1, -1) and (1, 2, 2). One loop holds
   ;; the exp, inline: V8 does not inline wasm calls, and a call per four lanes spilled every vector.
-  (func $map (param $x i32) (param $out i32) (param $n i32) (param $kind i32)
-    (local $k i32) (local $v v128) (local $e v128) (local $r v128) (local $p v128)
+  ;; Returns 1 if any x was outside [-87, 88] or NaN (its result then is the clamped one's).
+  (func $map (param $x i32) (param $out i32) (param $n i32) (param $kind i32) (result i32)
+    (local $k i32) (local $v v128) (local $e v128) (local $r v128) (local $p v128) (local $wide v128)
     (local $A v128) (local $B v128) (local $S v128)
     (local.set $A (v128.const f32x4 0 0 0 0)) (local.set $B (v128.const f32x4 -1 -1 -1 -1)) (local.set $S (v128.const f32x4 1 1 1 1))
     (if (i32.eq (local.get $kind) (i32.const 1)) (then (local.set $S (v128.const f32x4 -1 -1 -1 -1))))
@@ -41,7 +42,10 @@
     (local.set $n (i32.shl (local.get $n) (i32.const 2)))
     (block $end (loop $loop
       (br_if $end (i32.ge_u (local.get $k) (local.get $n)))
-      (local.set $v (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $k))) (local.get $S)))
+      (local.set $v (v128.load (i32.add (local.get $x) (local.get $k))))
+      (local.set $wide (v128.or (local.get $wide) (v128.not (v128.and
+        (f32x4.ge (local.get $v) (v128.const f32x4 -87 -87 -87 -87)) (f32x4.le (local.get $v) (v128.const f32x4 88 88 88 88))))))
+      (local.set $v (f32x4.mul (local.get $v) (local.get $S)))
       ;; e = e^v, clamped to [-87, 88]: n = round(v·log₂e), r = v - n·ln2 (ln 2 in two parts, the
       ;; first product exact), e^r by a degree-6 polynomial, 2^n put in the exponent bits
       (local.set $v (f32x4.max (f32x4.min (local.get $v) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -87 -87 -87 -87)))
@@ -61,11 +65,12 @@
         (local.set $e (f32x4.sub (local.get $A) (f32x4.div (local.get $B) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e)))))))
       (v128.store (i32.add (local.get $out) (local.get $k)) (local.get $e))
       (local.set $k (i32.add (local.get $k) (i32.const 16)))
-      (br $loop))))
+      (br $loop)))
+    (v128.any_true (local.get $wide)))
 
-  (func (export "exp") (param $x i32) (param $out i32) (param $n i32) (call $map (local.get $x) (local.get $out) (local.get $n) (i32.const 0)))
-  (func (export "sigmoid") (param $x i32) (param $out i32) (param $n i32) (call $map (local.get $x) (local.get $out) (local.get $n) (i32.const 1)))
-  (func (export "tanh") (param $x i32) (param $out i32) (param $n i32) (call $map (local.get $x) (local.get $out) (local.get $n) (i32.const 2)))
+  (func (export "exp") (param $x i32) (param $out i32) (param $n i32) (result i32) (call $map (local.get $x) (local.get $out) (local.get $n) (i32.const 0)))
+  (func (export "sigmoid") (param $x i32) (param $out i32) (param $n i32) (drop (call $map (local.get $x) (local.get $out) (local.get $n) (i32.const 1))))
+  (func (export "tanh") (param $x i32) (param $out i32) (param $n i32) (drop (call $map (local.get $x) (local.get $out) (local.get $n) (i32.const 2))))
 
   (func (export "fwd") (param $z i32) (param $cprev i32) (param $c i32) (param $tc i32) (param $h i32) (param $B i32) (param $H i32)
     (local $h4 i32) (local $row i32) (local $j i32) (local $pz i32) (local $ps i32) (local $n4 i32)
@@ -75,9 +80,9 @@
     (block $gend (loop $gloop
       (br_if $gend (i32.ge_u (local.get $row) (local.get $B)))
       (local.set $pz (i32.add (local.get $z) (i32.mul (local.get $row) (i32.shl (local.get $h4) (i32.const 2)))))
-      (call $map (local.get $pz) (local.get $pz) (i32.mul (local.get $H) (i32.const 3)) (i32.const 1))
+      (drop (call $map (local.get $pz) (local.get $pz) (i32.mul (local.get $H) (i32.const 3)) (i32.const 1)))
       (local.set $pz (i32.add (local.get $pz) (i32.mul (local.get $h4) (i32.const 3))))
-      (call $map (local.get $pz) (local.get $pz) (local.get $H) (i32.const 2))
+      (drop (call $map (local.get $pz) (local.get $pz) (local.get $H) (i32.const 2)))
       (local.set $row (i32.add (local.get $row) (i32.const 1)))
       (br $gloop)))
     ;; c_t = f ∘ c_{t-1} + i ∘ g, into c and tc (tc becomes tanh(c_t) below); then h_t = o ∘ tanh(c_t)
@@ -98,7 +103,7 @@
         (br $jloop)))
       (local.set $row (i32.add (local.get $row) (i32.const 1)))
       (br $rloop)))
-    (call $map (local.get $tc) (local.get $tc) (i32.mul (local.get $B) (local.get $H)) (i32.const 2))
+    (drop (call $map (local.get $tc) (local.get $tc) (i32.mul (local.get $B) (local.get $H)) (i32.const 2)))
     (local.set $row (i32.const 0))
     (block $hend (loop $hloop
       (br_if $hend (i32.ge_u (local.get $row) (local.get $B)))

@@ -463,10 +463,10 @@ function expKernel(args: KernelArgs, original: Kernel): tf.TensorInfo {
   const px = offsetOf(be, x);
   const po = offsetOf(be, out);
   const n4 = n - (n % 4);
-  k.exp(px, po, n4);
+  const wide = k.exp(px, po, n4);
   const xs = f32(be, px, n);
   const ys = f32(be, po, n);
-  for (let i = 0; i < n; i++) {
+  for (let i = wide ? 0 : n4; i < n; i++) {
     const v = xs[i];
     if (i >= n4 || !(v >= -87 && v <= 88)) ys[i] = Math.exp(v);
   }
