@@ -43,4 +43,4 @@ export { maskTokens, maskedLmLoss, maskedLmModelLoss, maskedLmAccuracy, maskedTo
 export { sampleOrder, orderRanks, permutationMasks, permutationLmBatch, permutationLmLogits, permutationLmLoss, permutationLmLossByRank, type PermutationLmBatch, type PermutationLmOptions, type TwoStreamTransformer } from "./objectives/permutation-lm";
 export { Context2Vec, type Context2VecOptions } from "./objectives/context2vec";
 export { LstmSeq2Seq, pairBatch, seq2seqFineTuneLoss, type PairBatch, type PairBatchOptions, type LstmSeq2SeqOptions } from "./objectives/seq2seq-pretrain";
-export { sequenceAutoencoder, autoencoderBatch, classifierInputs, SequenceClassifier, type SequencePooling } from "./objectives/seq-autoencoder";
+export { sequenceAutoencoder, autoencoderBatch, classifierInputs, SequenceClassifier, type SequencePooling, type ClassifierDropout, type ClassifierOptions } from "./objectives/seq-autoencoder";

@@ -5,12 +5,17 @@
 //            its final state and reproduces x_1..x_n <eos> (teacher forcing, <bos> first);
 //   LM-LSTM  a language model (./lm.ts's LstmLM) trained on the same text;
 // then SequenceClassifier.fromPretrained(encoder) copies (or shares) the embedding and LSTM weights
-// into a classifier that reads a sequence and predicts its label from the final hidden state.
+// into a classifier that reads a sequence and predicts its label from the hidden state after its
+// last token (or the mean over its tokens).
 //
-// Sequences are left-padded (padding first), so the final state is the one after the last real
-// token: classifierInputs() and pairBatch() do this.
+// Classifier inputs are right-padded (classifierInputs): the LSTM reads the sentence first, as the
+// LM read its text, and the state the classifier takes is the one at the row's last real token, so
+// <pad> never reaches it and a question is read the same in any batch. (Left padding, Dai & Le's
+// layout for the autoencoder's encoder, made the LSTM read <pad> before the sentence: the state
+// then depended on how long the batch's longest row was.)
 import * as tf from "@tensorflow/tfjs";
 import { Dense } from "../nn/dense";
+import { fusedLstm } from "../nn/fused-lstm";
 import { subSeed } from "../nn/init";
 import { RESERVED_IDS, maskedCrossEntropy, type TokenIds } from "./common";
 import { LstmStack, cloneLstmStack, type LstmStackOptions } from "./lm";
@@ -26,52 +31,105 @@ export function autoencoderBatch(seqs: readonly ArrayLike<number>[], length: num
   return pairBatch(seqs.map((s) => ({ source: s, target: s })), { sourceLength: length, targetLength: length + 1, ...ids });
 }
 
-/** Sequences left-padded (or cut at the front) to `length`: a classifier's input. */
-export function classifierInputs(seqs: readonly ArrayLike<number>[], length: number, padId: number = RESERVED_IDS.pad): TokenIds {
-  return { ids: pairBatch(seqs.map((s) => ({ source: s, target: [] })), { sourceLength: length, targetLength: 1, padId }).source, shape: [seqs.length, length] };
+/**
+ * Sequences right-padded (or cut at the end) to `length`: a classifier's input. `side: "left"` pads in front (and cuts
+ * the front), the layout of an encoder whose final state must be the last token's.
+ */
+export function classifierInputs(seqs: readonly ArrayLike<number>[], length: number, padId: number = RESERVED_IDS.pad, side: "right" | "left" = "right"): TokenIds {
+  if (side === "left") return { ids: pairBatch(seqs.map((s) => ({ source: s, target: [] })), { sourceLength: length, targetLength: 1, padId }).source, shape: [seqs.length, length] };
+  const ids = new Int32Array(seqs.length * length).fill(padId);
+  seqs.forEach((s, b) => {
+    for (let t = 0; t < Math.min(s.length, length); t++) ids[b * length + t] = s[t];
+  });
+  return { ids, shape: [seqs.length, length] };
 }
 
 /**
- * What the classifier reads from the LSTM: the top layer's final hidden state (`"last"`, Dai & Le), or the mean of its
- * outputs over the positions that are not <pad> (`"mean"`).
+ * What the classifier reads from the LSTM: the top layer's hidden state at each row's last token that is not <pad>
+ * (`"last"`, Dai & Le), or the mean of its outputs over the positions that are not <pad> (`"mean"`).
  */
 export type SequencePooling = "last" | "mean";
 
-/** An LSTM that reads a sequence and classifies it from the top layer's final hidden state (or its mean output). */
+/**
+ * Dropout while fine-tuning (0 = none): on the embeddings (`embedding`, one mask per sequence: the same units dropped at
+ * every step), on the LSTM's outputs (`hidden`), on the pooled features before the dense layer (`features`).
+ */
+export interface ClassifierDropout {
+  embedding?: number;
+  hidden?: number;
+  features?: number;
+}
+
+export interface ClassifierOptions {
+  pool?: SequencePooling;
+  padId?: number;
+  dropout?: ClassifierDropout;
+}
+
+/** An LSTM that reads a sequence and classifies it from the top layer's hidden state after its last token (or its mean output). */
 export class SequenceClassifier {
   readonly out: Dense;
-  constructor(readonly encoder: LstmStack, readonly numClasses: number, seed = 0, readonly pool: SequencePooling = "last", readonly padId: number = RESERVED_IDS.pad) {
+  readonly pool: SequencePooling;
+  readonly padId: number;
+  readonly dropout: Required<ClassifierDropout>;
+  private dropSeed: number;
+  constructor(readonly encoder: LstmStack, readonly numClasses: number, seed = 0, opts: ClassifierOptions = {}) {
     this.out = new Dense(encoder.hiddenSize, numClasses, { seed: subSeed(seed, 7) });
+    this.pool = opts.pool ?? "last";
+    this.padId = opts.padId ?? RESERVED_IDS.pad;
+    this.dropout = { embedding: 0, hidden: 0, features: 0, ...opts.dropout };
+    for (const [k, r] of Object.entries(this.dropout)) {
+      if (!(r >= 0 && r < 1)) throw new RangeError(`SequenceClassifier: dropout.${k} is ${r}; expected a rate in [0, 1)`);
+    }
+    this.dropSeed = subSeed(seed, 8); // dropout masks: seeded, a new one every training call
   }
 
   /** A classifier with fresh, seeded weights (the baseline without pretraining). */
-  static create(opts: LstmStackOptions & { numClasses: number; pool?: SequencePooling; padId?: number }): SequenceClassifier {
-    return new SequenceClassifier(new LstmStack(opts), opts.numClasses, opts.seed, opts.pool, opts.padId);
+  static create(opts: LstmStackOptions & ClassifierOptions & { numClasses: number }): SequenceClassifier {
+    return new SequenceClassifier(new LstmStack(opts), opts.numClasses, opts.seed, opts);
   }
 
   /**
    * A classifier whose embedding and LSTM start from a pretrained encoder: the autoencoder's
    * `encoder` or a language model's `stack`. Copied by default; `share: true` uses the same variables.
    */
-  static fromPretrained(encoder: LstmStack, numClasses: number, opts: { share?: boolean; seed?: number; pool?: SequencePooling; padId?: number } = {}): SequenceClassifier {
-    return new SequenceClassifier(opts.share ? encoder : cloneLstmStack(encoder), numClasses, opts.seed, opts.pool, opts.padId);
+  static fromPretrained(encoder: LstmStack, numClasses: number, opts: ClassifierOptions & { share?: boolean; seed?: number } = {}): SequenceClassifier {
+    return new SequenceClassifier(opts.share ? encoder : cloneLstmStack(encoder), numClasses, opts.seed, opts);
   }
 
-  /** Class logits [B, numClasses] for left-padded inputs [B, T]. */
-  logits(x: TokenIds): tf.Tensor2D {
+  /**
+   * Class logits [B, numClasses] for inputs [B, T] (classifierInputs: right-padded). `training` applies the dropout
+   * (loss() does); without it the classifier is deterministic.
+   */
+  logits(x: TokenIds, opts: { training?: boolean } = {}): tf.Tensor2D {
+    const [B, T] = x.shape;
+    const drop = (t: tf.Tensor, rate: number, noiseShape?: number[]) => (opts.training && rate > 0 ? tf.dropout(t, rate, noiseShape, this.dropSeed++) : t);
     return tf.tidy(() => {
       const ids = tf.tensor2d(x.ids, x.shape, "int32");
-      const { outputs, states } = this.encoder.run(ids);
-      if (this.pool === "last") return this.out.apply(states[states.length - 1].h) as tf.Tensor2D;
-      const mask = tf.expandDims(tf.cast(tf.notEqual(ids, this.padId), "float32"), 2); // [B, T, 1]
-      const sum = tf.sum(tf.mul(outputs[outputs.length - 1], mask), 1);
-      return this.out.apply(tf.div(sum, tf.maximum(tf.sum(mask, 1), 1))) as tf.Tensor2D;
+      let h = drop(this.encoder.embedding.apply(ids), this.dropout.embedding, [B, 1, this.encoder.opts.embedDim]) as tf.Tensor3D;
+      for (const p of this.encoder.layers) h = fusedLstm(p, h).hs;
+      h = drop(h, this.dropout.hidden) as tf.Tensor3D;
+      let features: tf.Tensor2D;
+      if (this.pool === "last") {
+        // each row's state at its last real token: rows of hs [B·T, H] picked by index
+        const at = new Int32Array(B);
+        for (let b = 0; b < B; b++) {
+          let last = 0;
+          for (let t = 0; t < T; t++) if (x.ids[b * T + t] !== this.padId) last = t;
+          at[b] = b * T + last;
+        }
+        features = tf.gather(tf.reshape(h, [B * T, -1]), tf.tensor1d(at, "int32")) as tf.Tensor2D;
+      } else {
+        const mask = tf.expandDims(tf.cast(tf.notEqual(ids, this.padId), "float32"), 2); // [B, T, 1]
+        features = tf.div(tf.sum(tf.mul(h, mask), 1), tf.maximum(tf.sum(mask, 1), 1)) as tf.Tensor2D;
+      }
+      return this.out.apply(drop(features, this.dropout.features)) as tf.Tensor2D;
     });
   }
 
-  /** Mean cross-entropy against integer labels. */
+  /** Mean cross-entropy against integer labels, with the dropout (for training). */
   loss(x: TokenIds, labels: ArrayLike<number>): tf.Scalar {
-    return tf.tidy(() => maskedCrossEntropy(this.logits(x), Int32Array.from(labels)));
+    return tf.tidy(() => maskedCrossEntropy(this.logits(x, { training: true }), Int32Array.from(labels)));
   }
 
   /** The share of rows whose highest logit is the label. */

@@ -32,7 +32,34 @@ test("pair batches: sources left-padded (cut at the front), decoder rows <bos> y
   const ae = autoencoderBatch([[5, 6, 7]], 3);
   assert.deepEqual(Array.from(ae.source), [5, 6, 7]);
   assert.deepEqual(Array.from(ae.decoderTargets), [5, 6, 7, 3]);
-  assert.deepEqual(Array.from(classifierInputs([[5, 6], [7]], 3).ids), [0, 5, 6, 0, 0, 7]);
+  assert.deepEqual(Array.from(classifierInputs([[5, 6], [7]], 3).ids), [5, 6, 0, 7, 0, 0]);
+  assert.deepEqual(Array.from(classifierInputs([[5, 6, 7, 8]], 3).ids), [5, 6, 7]);
+  assert.deepEqual(Array.from(classifierInputs([[5, 6], [7]], 3, 0, "left").ids), [0, 5, 6, 0, 0, 7]);
+});
+
+test("a classifier reads a question the same alone or padded in any batch, and its dropout is for training only", () => {
+  const clf = SequenceClassifier.create({ vocabSize: 12, embedDim: 8, hiddenSize: 8, numClasses: 3, seed: 4, dropout: { embedding: 0.3, hidden: 0.2, features: 0.5 } });
+  const short = [5, 6, 7];
+  const logitsOf = (rows: number[][], length: number, pool = clf) => tf.tidy(() => Array.from(pool.logits(classifierInputs(rows, length)).dataSync()));
+  const alone = logitsOf([short], 3);
+  const inBatch = logitsOf([[8, 9, 10, 11, 5, 6, 7, 8, 9], short], 9).slice(3);
+  alone.forEach((v, i) => assert.ok(Math.abs(v - inBatch[i]) < 1e-6, `logit ${i}: alone ${v}, padded in a batch ${inBatch[i]}`));
+  // left-padded, the LSTM reads <pad> first and the answer changes with the padding (why the inputs are right-padded)
+  const left = tf.tidy(() => Array.from(clf.logits(classifierInputs([short], 9, 0, "left")).dataSync()));
+  assert.ok(left.some((v, i) => Math.abs(v - alone[i]) > 1e-4), "reading six <pad> first changes the logits");
+  const mean = SequenceClassifier.fromPretrained(clf.encoder, 3, { pool: "mean", seed: 4 });
+  const m1 = logitsOf([short], 3, mean);
+  const m2 = logitsOf([[8, 9, 10, 11, 5, 6, 7, 8, 9], short], 9, mean).slice(3);
+  m1.forEach((v, i) => assert.ok(Math.abs(v - m2[i]) < 1e-6, "mean pooling skips <pad> too"));
+  // dropout: logits() is deterministic; training calls draw new masks
+  assert.deepEqual(logitsOf([short], 3), alone);
+  const x = classifierInputs([short, [8, 9]], 3);
+  const a = tf.tidy(() => Array.from(clf.logits(x, { training: true }).dataSync()));
+  const b = tf.tidy(() => Array.from(clf.logits(x, { training: true }).dataSync()));
+  assert.notDeepEqual(a, b);
+  assert.throws(() => SequenceClassifier.create({ vocabSize: 12, embedDim: 8, hiddenSize: 8, numClasses: 3, dropout: { hidden: 1 } }), /dropout.hidden is 1; expected a rate in \[0, 1\)/);
+  mean.dispose();
+  clf.dispose();
 });
 
 test("Dai & Le: the autoencoder learns to reproduce sequences; a classifier starts from its encoder (copied or shared) and fine-tunes", () => {
@@ -126,11 +153,11 @@ test("pre-trained seq2seq: encoder from the source LM, decoder and softmax from 
 
 test("a classifier can read the mean of the LSTM's outputs over the non-<pad> positions instead of the final state", () => {
   const clf = SequenceClassifier.create({ vocabSize: 10, embedDim: 4, hiddenSize: 6, numClasses: 3, seed: 8, pool: "mean" });
-  const x = classifierInputs([[5, 6, 7], [8]], 3); // left-padded: [5 6 7], [0 0 8]
+  const x = classifierInputs([[5, 6, 7], [8]], 3); // right-padded: [5 6 7], [8 0 0]
   const [got, want] = tf.tidy(() => {
     const { outputs } = clf.encoder.run(tf.tensor2d(x.ids, x.shape, "int32"));
     const top = outputs[outputs.length - 1];
-    const rows = tf.concat([tf.mean(top.slice([0, 0, 0], [1, 3, 6]), 1), tf.mean(top.slice([1, 2, 0], [1, 1, 6]), 1)]);
+    const rows = tf.concat([tf.mean(top.slice([0, 0, 0], [1, 3, 6]), 1), tf.mean(top.slice([1, 0, 0], [1, 1, 6]), 1)]);
     return [clf.logits(x).arraySync(), clf.out.apply(rows).arraySync()] as [number[][], number[][]];
   });
   got.flat().forEach((g, i) => assert.ok(Math.abs(g - want.flat()[i]) < 1e-5, `${g} vs ${want.flat()[i]}`));
