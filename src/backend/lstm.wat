@@ -30,7 +30,7 @@
   ;; out[k] = f(x[k]) for k < n (n a multiple of 4; out may be x) with f by kind:
   ;;   0  e^x            1  σ(x) = 1 / (1 + e^-x)            2  tanh(x) = 1 - 2 / (1 + e^2x)
   ;; σ and tanh are A - B / (1 + e^(S·x)) with (A, B, S) = (0, -1, -1) and (1, 2, 2). One loop holds
-  ;; the exp, inline: V8 does not inline wasm calls, and a call per four lanes spilled every vector.
+  ;; the exp inline (V8 does not inline wasm calls), so each kind costs one call per array.
   ;; Returns 1 if any x was outside [-87, 88] or NaN (its result then is the clamped one's).
   (func $map (param $x i32) (param $out i32) (param $n i32) (param $kind i32) (result i32)
     (local $k i32) (local $v v128) (local $e v128) (local $r v128) (local $p v128) (local $wide v128)
