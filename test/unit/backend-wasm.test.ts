@@ -262,19 +262,29 @@ test("patched kernels leave no tensors or wasm memory behind", () => {
       tf.split(a, 8, 1);
       tf.unstack(b, 1);
       tf.slice(a, [1, 2, 0], [1, 3, 5]).dataSync();
+      tf.matMul(tf.reshape(a, [24, 5]), tf.ones([5, 8])).dataSync(); // M >= 16: B packed in scratch
+      tf.matMul(tf.reshape(a, [24, 5]), tf.ones([5, 7])).dataSync(); // and N padded
       tf.exp(a).dataSync();
       tf.clone(b).dataSync();
     });
-  const heapBytes = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+  // every malloc on the wasm heap (tensors and the kernels' scratch buffers) matched by a free
+  const wasm = (tf.backend() as unknown as { wasm: { _malloc(n: number): number; _free(p: number): void } }).wasm;
+  const [malloc, free] = [wasm._malloc, wasm._free];
+  let outstanding = 0;
   run();
-  const heap = heapBytes();
   const before = tf.memory();
-  for (let i = 0; i < 20; i++) run();
+  wasm._malloc = (n: number) => (outstanding++, malloc(n));
+  wasm._free = (ptr: number) => (outstanding--, free(ptr));
+  try {
+    for (let i = 0; i < 20; i++) run();
+  } finally {
+    [wasm._malloc, wasm._free] = [malloc, free];
+  }
   const after = tf.memory();
   assert.equal(after.numTensors, before.numTensors);
   assert.equal(after.numBytes, before.numBytes);
   assert.equal(after.numDataBuffers, before.numDataBuffers);
-  assert.equal(heapBytes(), heap, "scratch buffers are freed");
+  assert.equal(outstanding, 0, "as many frees as mallocs (scratch buffers are freed)");
   a.dispose();
   b.dispose();
 });

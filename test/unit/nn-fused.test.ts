@@ -95,16 +95,24 @@ test("fusedLstm through the wasm kernels: training leaks neither tensors nor hea
       opt.applyGradients(grads);
       return value.dataSync()[0];
     });
-    const heapBytes = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+    // every malloc on the wasm heap (tensors and the kernels' scratch buffers) matched by a free
+    const wasm = (tf.backend() as unknown as { wasm: { _malloc(n: number): number; _free(p: number): void } }).wasm;
+    const [malloc, free] = [wasm._malloc, wasm._free];
+    let outstanding = 0;
     const first = step();
     const tensors = tf.memory().numTensors;
     const bytes = tf.memory().numBytes;
-    const heap = heapBytes();
     let last = first;
-    for (let i = 0; i < 30; i++) last = step();
+    wasm._malloc = (n: number) => (outstanding++, malloc(n));
+    wasm._free = (ptr: number) => (outstanding--, free(ptr));
+    try {
+      for (let i = 0; i < 30; i++) last = step();
+    } finally {
+      [wasm._malloc, wasm._free] = [malloc, free];
+    }
     assert.equal(tf.memory().numTensors, tensors);
     assert.equal(tf.memory().numBytes, bytes);
-    assert.equal(heapBytes(), heap, "the kernels' scratch buffers are freed (else the heap grows)");
+    assert.equal(outstanding, 0, "as many frees as mallocs over 30 steps (the kernels' scratch buffers are freed)");
     assert.ok(last < first, `loss fell from ${first} to ${last}`);
     // inference only (no tape): nothing is kept for a gradient
     tf.tidy(() => fusedLstm(p, xs).hs.dataSync());
