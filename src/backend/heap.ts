@@ -39,8 +39,8 @@ export function offsetOf(be: WasmBackend, t: tf.TensorInfo): number {
   return be.dataIdMap.get(t.dataId).memoryOffset;
 }
 
-/** dst[c * stride + r] = src[r * cols + c]: a blocked transpose of a rows x cols matrix (stride: dst's row length, ≥ rows). */
-export function transposeInto(src: Float32Array, srcOff: number, rows: number, cols: number, dst: Float32Array, dstOff: number, stride = rows): void {
+/** dst[c * rows + r] = src[r * cols + c]: a blocked transpose of a rows x cols matrix. */
+export function transposeInto(src: Float32Array, srcOff: number, rows: number, cols: number, dst: Float32Array, dstOff: number): void {
   const B = 32;
   for (let r0 = 0; r0 < rows; r0 += B) {
     const r1 = Math.min(r0 + B, rows);
@@ -48,7 +48,7 @@ export function transposeInto(src: Float32Array, srcOff: number, rows: number, c
       const c1 = Math.min(c0 + B, cols);
       for (let r = r0; r < r1; r++) {
         const s = srcOff + r * cols;
-        for (let c = c0; c < c1; c++) dst[dstOff + c * stride + r] = src[s + c];
+        for (let c = c0; c < c1; c++) dst[dstOff + c * rows + r] = src[s + c];
       }
     }
   }
@@ -58,4 +58,3 @@ export function transposeInto(src: Float32Array, srcOff: number, rows: number, c
 export function scratch(be: WasmBackend, floats: number): number {
   return be.wasm._malloc(Math.max(1, floats) * 4) >>> 0;
 }
-

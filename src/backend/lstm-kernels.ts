@@ -22,7 +22,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { f32, offsetOf, scratch, type KernelArgs, type WasmBackend } from "./heap";
 import { LSTM_WASM_BASE64 } from "./lstm-wasm";
-import { packedFloats, scratchFloats, simdFits, simdGemm, type SimdGemm } from "./simd-gemm";
+import { packedFloats, scratchFloats, simdGemm, type SimdGemm } from "./simd-gemm";
 
 export const LSTM_KERNELS = { forward: "SeqlabLstm", backward: "SeqlabLstmGrad" } as const;
 
@@ -89,7 +89,7 @@ function bind(be: WasmBackend): Bound {
 function sizes(x: tf.TensorInfo, Wh: tf.TensorInfo) {
   const [T, B, D] = x.shape;
   const H = Wh.shape[0];
-  if (!lstmKernelFits(B, D, H) || !simdFits(B, 4 * H)) throw new Error(`SeqlabLstm: sizes B ${B}, D ${D}, H ${H} do not suit the kernel (lstmKernelFits)`);
+  if (!lstmKernelFits(B, D, H)) throw new Error(`SeqlabLstm: sizes B ${B}, D ${D}, H ${H} do not suit the kernel (lstmKernelFits)`);
   return { T, B, D, H, G: 4 * H, BH: B * H };
 }
 

@@ -26,7 +26,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { f32, offsetOf, scratch, transposeInto, type Kernel, type KernelArgs, type WasmBackend, type WasmModule } from "./heap";
 import { LSTM_KERNELS, lstmBackward, lstmForward, lstmWasm } from "./lstm-kernels";
-import { scratchFloats, simdFits, simdGemm } from "./simd-gemm";
+import { packedFloats, scratchFloats, simdFits, simdGemm } from "./simd-gemm";
 
 
 /** The kernels `patchWasm()` replaces or adds, in the order it installs them. */
@@ -147,41 +147,37 @@ function simdTakes(be: WasmBackend, M: number, N: number): boolean {
 
 /**
  * out = op(A)·op(B) (+ bias at biasOff, unless 0) by the SIMD kernel; false when it does not apply.
- * The kernel reads op(A) either way round; op(B) must be row-major [K, N] with N a multiple of 8, so
- * a transposed B is transposed into scratch, and an N like a 65-character vocabulary is padded with
- * zero columns (B, bias and the output in scratch; the output's N columns copied back).
+ * The kernel reads op(A) either way round. A transposed B, or one whose N (a 65-character vocabulary)
+ * is not a multiple of 8, is packed whole into 8-column panels straight from where it lies, zeros past
+ * N (the output and bias then padded in scratch, the output's N columns copied back); any other B is
+ * packed by the kernel itself, block by block, when A has rows enough to repay it.
  */
 function simdProduct(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: number, K: number, N: number, tA: boolean, tB: boolean, biasOff: number): boolean {
   if (!simdTakes(be, M, N)) return false;
   const gemm = simdGemm(be.wasm.asm?.memory)!;
   const N8 = pad8(N);
   const padded = N8 !== N;
-  const bP = tB || padded ? scratch(be, K * N8) : 0;
+  const packed = tB || padded;
+  const bP = packed ? scratch(be, packedFloats(K, N)) : 0;
   const cP = padded ? scratch(be, M * N8) : 0;
   const biasP = padded && biasOff ? scratch(be, N8) : 0;
-  const packFloats = scratchFloats(M, K, N8);
-  const packP = packFloats ? scratch(be, packFloats) : 0;
+  const packFloats = packed ? 0 : scratchFloats(M, K, N);
+  const work = packFloats ? scratch(be, packFloats) : 0;
   try {
-    if (bP) {
-      const src = f32(be, bOff, K * N);
-      const dst = f32(be, bP, K * N8);
-      if (padded) dst.fill(0);
-      if (tB) transposeInto(src, 0, N, K, dst, 0, N8);
-      else for (let k = 0; k < K; k++) dst.set(src.subarray(k * N, (k + 1) * N), k * N8);
-    }
+    if (bP) gemm.pack(bOff, bP, K, N, tB ? 1 : N, tB ? K : 1);
     if (biasP) {
       const v = f32(be, biasP, N8);
       v.fill(0);
       v.set(f32(be, biasOff, N));
     }
-    gemm.mm(aOff, bP || bOff, cP || outOff, M, K, N8, tA ? 1 : K, tA ? M : 1, { bias: biasP || biasOff, scratch: packP || undefined });
+    gemm.mm(aOff, bP || bOff, cP || outOff, M, K, N8, tA ? 1 : K, tA ? M : 1, { bias: biasP || biasOff, packed, scratch: work || undefined });
     if (cP) {
       const c = f32(be, cP, M * N8);
       const out = f32(be, outOff, M * N);
       for (let i = 0; i < M; i++) out.set(c.subarray(i * N8, i * N8 + N), i * N);
     }
   } finally {
-    for (const p of [bP, cP, biasP, packP]) if (p) be.wasm._free(p);
+    for (const p of [bP, cP, biasP, work]) if (p) be.wasm._free(p);
   }
   return true;
 }
