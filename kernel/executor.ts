@@ -4,15 +4,12 @@
 import Module from "module";
 import * as path from "path";
 import * as vm from "vm";
-import { PACKAGE_ROOT, lastMaps, saveCodeCache, setupTypeScript } from "./tsenv";
+import { Cell, Interrupts, KeyboardInterrupt } from "./interrupts";
+import { Phase } from "./shared-state";
+import { PACKAGE_ROOT, lastMaps, saveCodeCache, setCellNumber, setupTypeScript } from "./tsenv";
 import { CellRegistry, ErrorContent, formatDiagnostics, formatError } from "./traceback";
 
-export class KeyboardInterrupt extends Error {
-  constructor() {
-    super("execution interrupted; variables defined before this cell are kept");
-    this.name = "KeyboardInterrupt";
-  }
-}
+export { KeyboardInterrupt };
 
 export type Outcome =
   | { ok: true; hasValue: boolean; value?: unknown }
@@ -27,6 +24,19 @@ interface Converter {
 }
 
 const WRAPPER_LINES = 1;
+/** How long an interrupted async cell may take to run its own finally blocks. */
+const FINALLY_GRACE_MS = 200;
+const noop = () => {};
+
+/** An await of a plain value in code of an interrupted cell: fail as the await of a promise would. */
+function thenThrow(): never {
+  throw new KeyboardInterrupt();
+}
+
+/** vm's error for code stopped by SIGINT, as the KeyboardInterrupt a user expects. */
+function interruptedOr(e: unknown): unknown {
+  return e instanceof Error && /Script execution was interrupted by `SIGINT`/.test(e.message) ? new KeyboardInterrupt() : e;
+}
 
 export class Executor {
   readonly ts: typeof import("typescript");
@@ -36,13 +46,9 @@ export class Executor {
   private readonly locals: Record<string, any>;
   private readonly sideOutputs = new Map<string, string>();
   private readonly sideModules = new Map<string, Module>();
-  private rejectInterrupt!: (e: Error) => void;
-  /** An interrupt came while this cell was being compiled, before its code started. */
-  private interruptPending = false;
-  private interruptPromise!: Promise<never>;
   private getCodeMetadata: (src: string) => { module?: string; mode?: string };
 
-  constructor(readonly rootDir: string) {
+  constructor(readonly rootDir: string, private readonly interrupts: Interrupts) {
     this.ts = setupTypeScript(rootDir) as any;
     // Required only now: the converter must see the adapted typescript (tsenv.ts).
     const { createConverter } = require("tslab/dist/converter");
@@ -52,7 +58,6 @@ export class Executor {
     this.conv.convert("", "0");
     setImmediate(() => saveCodeCache());
     this.locals = {};
-    this.renewInterrupt();
     const g = globalThis as any;
     g.__seqlab__ = {
       exports: this.locals,
@@ -63,27 +68,31 @@ export class Executor {
         return target;
       },
       require: this.wrapRequire(Module.createRequire(path.join(rootDir, "src.js")), rootDir),
-      guard: (x: unknown) =>
-        x !== null && (typeof x === "object" || typeof x === "function") && typeof (x as any).then === "function"
-          ? Promise.race([x as Promise<unknown>, this.interruptPromise])
-          : x,
+      guard: (x: unknown, n: number) => this.guard(x, n),
     };
   }
 
-  private renewInterrupt() {
-    this.interruptPromise = new Promise<never>((_, reject) => (this.rejectInterrupt = reject));
-    this.interruptPromise.catch(() => {});
+  /**
+   * Every `await x` in the code of cell n is `await guard(x, n)` (tsenv.ts): while cell n runs, x
+   * races the cell's interrupt; once cell n has been interrupted, every await of its code (a loop
+   * that caught the interrupt, a callback that outlived the cell) fails at once.
+   */
+  private guard(x: unknown, n: number): unknown {
+    const cell = this.interrupts.running;
+    const thenable = x !== null && (typeof x === "object" || typeof x === "function") && typeof (x as any).then === "function";
+    if (cell && cell.n === n) {
+      if (!thenable) {
+        if (this.interrupts.interrupted(n)) throw new KeyboardInterrupt();
+        return x;
+      }
+      return Promise.race([x as Promise<unknown>, cell.stopped]);
+    }
+    if (this.interrupts.interrupted(n)) return thenable ? Promise.reject(new KeyboardInterrupt()) : thenThrow();
+    return x;
   }
 
-  /** Stop whatever awaits in cell code now; a synchronous loop is stopped by SIGINT itself. */
-  interrupt() {
-    this.interruptPending = true;
-    this.rejectInterrupt(new KeyboardInterrupt());
-    this.renewInterrupt();
-  }
-
-  async execute(src: string, label: string, file: string): Promise<Outcome> {
-    this.interruptPending = false;
+  async execute(src: string, label: string, file: string, cell: Cell): Promise<Outcome> {
+    setCellNumber(cell.n);
     const meta = this.getCodeMetadata(src);
     if (meta.module) {
       const diags = this.conv.addModule(meta.module, src, meta);
@@ -106,18 +115,19 @@ export class Executor {
       return { ok: true, hasValue: false };
     }
     this.cells.add(file, label, src, lastMaps, WRAPPER_LINES);
-    // A SIGINT that arrived while the cell compiled is still queued (signals are events, and
-    // compiling never yields); vm's breakOnSigint would not see it. Let it be handled first: a
-    // signal is read in the event loop's poll phase, which comes between two immediates.
-    await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
-    if (this.interruptPending) return this.failure(new KeyboardInterrupt());
+    // Compiling is never stopped from outside (the compiler's state would be torn); an interrupt
+    // that came meanwhile is in shared memory already, and stops the cell before its code runs.
+    if (this.interrupts.interrupted(cell.n)) return this.failure(new KeyboardInterrupt(), cell);
     const head = converted.hasToplevelAwait ? "(async function(exports, require) {\n" : "(function(exports, require) {\n";
     const code = head + converted.output + "\n})(__seqlab__.exports, __seqlab__.require)";
+    this.interrupts.phase = Phase.Run;
     try {
-      const ret = vm.runInThisContext(code, { filename: file, breakOnSigint: true });
-      if (converted.hasToplevelAwait) await Promise.race([ret, this.interruptPromise]);
+      const ret = this.interrupts.runInVm(() => vm.runInThisContext(code, { filename: file, breakOnSigint: true }));
+      if (converted.hasToplevelAwait) await this.settle(ret, cell);
     } catch (e) {
-      return this.failure(e);
+      return this.failure(e, cell);
+    } finally {
+      this.interrupts.phase = Phase.Kernel;
     }
     this.prevDecl = converted.declOutput || "";
     const name = converted.lastExpressionVar;
@@ -129,9 +139,22 @@ export class Executor {
     return { ok: true, hasValue: false };
   }
 
-  private failure(e: unknown): Outcome {
+  /** Wait for an async cell; once it is interrupted, give its own finally blocks a moment to run. */
+  private async settle(ret: Promise<unknown>, cell: Cell) {
+    try {
+      await Promise.race([ret, cell.stopped]);
+    } catch (e) {
+      if (cell.interrupted) {
+        await Promise.race([ret.then(noop, noop), new Promise((r) => setTimeout(r, FINALLY_GRACE_MS).unref())]);
+      }
+      throw e;
+    }
+  }
+
+  private failure(e: unknown, cell?: Cell): Outcome {
     const interrupted =
       e instanceof KeyboardInterrupt || (e instanceof Error && /Script execution was interrupted by `SIGINT`/.test(e.message));
+    if (interrupted && cell) this.interrupts.stop(cell);
     const err = interrupted && !(e instanceof KeyboardInterrupt) ? new KeyboardInterrupt() : e;
     const error = formatError(err, this.cells);
     if (err !== e) error.traceback.push(...formatError(e, this.cells).traceback.slice(1));
@@ -142,16 +165,19 @@ export class Executor {
   evaluate(expr: string): { ok: true; value: unknown } | { ok: false; error: ErrorContent } {
     const converted = this.conv.convert(this.prevDecl, `(${expr})`);
     if (converted.diagnostics.length) return { ok: false, error: formatDiagnostics(converted.diagnostics, expr, "expression") };
+    const code = "(function(exports, require) {\n" + converted.output + "\n})(__seqlab__.exports, __seqlab__.require)";
+    const phase = this.interrupts.phase;
+    this.interrupts.phase = Phase.Run;
     try {
-      vm.runInThisContext("(function(exports, require) {\n" + converted.output + "\n})(__seqlab__.exports, __seqlab__.require)", {
-        filename: "expression",
-      });
+      this.interrupts.runInVm(() => vm.runInThisContext(code, { filename: "expression", breakOnSigint: true }));
       const name = converted.lastExpressionVar;
       const value = name ? this.locals[name] : undefined;
       if (name) delete this.locals[name];
       return { ok: true, value };
     } catch (e) {
-      return { ok: false, error: formatError(e, this.cells) };
+      return { ok: false, error: formatError(interruptedOr(e), this.cells) };
+    } finally {
+      this.interrupts.phase = phase;
     }
   }
 

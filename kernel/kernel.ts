@@ -1,16 +1,19 @@
 // The kernel: Jupyter requests in, replies and outputs out. Shell requests run one at a time in
-// arrival order; control requests are answered at once; interrupts come from the socket thread
-// as SIGINT (see sockets.ts), so they stop synchronous and asynchronous cells alike.
+// arrival order; control requests are answered at once; interrupts come from the socket thread,
+// which sees them first and stops a cell that does not yield (interrupts.ts, sockets.ts).
 import { randomUUID } from "crypto";
 import { writeSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Channels } from "./channels";
 import { ConnectionInfo } from "./connection";
-import { Executor, KeyboardInterrupt } from "./executor";
+import { Executor } from "./executor";
 import { History } from "./history";
+import { Cell, Interrupts, KeyboardInterrupt } from "./interrupts";
 import { isComplete } from "./iscomplete";
 import { StreamCapture } from "./output";
+import { Phase } from "./shared-state";
+import { markEngine, restoreEngine } from "./tensor-engine";
 import { ErrorContent, formatError } from "./traceback";
 import { child, Message } from "./wire";
 import { BRIDGE, CommHandlers, DisplayMessage, KernelBridge } from "../src/display/bridge";
@@ -34,6 +37,7 @@ export interface KernelOptions {
 export class Kernel {
   private readonly session = randomUUID();
   private readonly channels: Channels;
+  private readonly interrupts: Interrupts;
   private readonly executor: Executor;
   private readonly history: History;
   private readonly streams: StreamCapture;
@@ -44,8 +48,8 @@ export class Kernel {
   private busy = false;
   /** The request whose outputs are being produced (the running cell, else the last one). */
   private parent: Message | undefined;
+  /** The running cell's request. */
   private running: Message | undefined;
-  private interruptRequested = false;
   /** Pager payloads of the running cell (page() in the library). */
   private payload: unknown[] = [];
   private pendingInput: { resolve: (s: string) => void; reject: (e: Error) => void } | undefined;
@@ -54,7 +58,8 @@ export class Kernel {
 
   constructor(connection: ConnectionInfo, opts: KernelOptions = {}) {
     this.channels = new Channels(connection, this.session);
-    this.executor = new Executor(process.cwd());
+    this.interrupts = new Interrupts(this.channels.state, log);
+    this.executor = new Executor(process.cwd(), this.interrupts);
     this.history = new History(opts.historyFile ?? defaultHistoryFile());
     this.streams = new StreamCapture((name, text) => this.publish("stream", { name, text }, false));
   }
@@ -63,7 +68,13 @@ export class Kernel {
     await this.channels.ready;
     this.streams.install();
     (globalThis as any)[BRIDGE] = this.bridge();
-    process.on("SIGINT", () => this.interrupt());
+    this.channels.onInterrupt = (cell, seq) => this.interrupted(cell, seq);
+    // The socket thread sees SIGINT and says so (as an interrupt message); where it cannot watch
+    // signals, this handler stands in for it (it runs only once this thread is free). Either way a
+    // handler must exist: without one SIGINT would end the process.
+    process.on("SIGINT", () => {
+      if (!this.channels.watchesSigint) this.interrupted(this.interrupts.running?.n ?? 0, 0);
+    });
     process.on("uncaughtException", (e) => this.reportStray(e, "uncaught exception"));
     process.on("unhandledRejection", (e) => this.reportStray(e, "unhandled promise rejection"));
     this.channels.onRequest = (channel, msg) => this.receive(channel, msg);
@@ -116,16 +127,40 @@ export class Kernel {
       return;
     }
     if (channel === "control") {
-      // Answered now, even while a cell runs.
-      this.handle(channel, msg).catch((e) => log(`control ${type} failed: ${e.stack}`));
+      if (type === "execute_request" || type.startsWith("comm_")) return this.refuseOnControl(msg);
+      // Answered now, even while a cell runs; never stopped by an interrupt (Phase.Kernel).
+      const phase = this.interrupts.phase;
+      this.interrupts.phase = Phase.Kernel;
+      this.handle(channel, msg)
+        .catch((e) => log(`control ${type} failed: ${e.stack}`))
+        .finally(() => (this.interrupts.phase = phase));
       return;
     }
     this.queue.push({ msg, seq: this.received++ });
     if (!this.busy) this.pump();
   }
 
+  /**
+   * Code runs from the shell channel only: a cell sent on control would run beside the shell's
+   * cell, with its outputs mixed into that cell's and no way to interrupt either.
+   */
+  private refuseOnControl(msg: Message) {
+    const type = msg.header.msg_type;
+    log(`refused ${type} on the control channel`);
+    if (type !== "execute_request") return;
+    const error = {
+      ename: "ProtocolError",
+      evalue: "execute_request is not accepted on the control channel; send cells on the shell channel",
+      traceback: ["ProtocolError: execute_request is not accepted on the control channel; send cells on the shell channel"],
+    };
+    this.status("busy", msg);
+    this.reply("control", msg, "execute_reply", { status: "error", execution_count: this.executionCount, ...error }, { status: "error" });
+    this.status("idle", msg);
+  }
+
   private async pump() {
     this.busy = true;
+    this.interrupts.phase = Phase.Kernel;
     while (this.queue.length) {
       const { msg, seq } = this.queue.shift()!;
       try {
@@ -136,6 +171,7 @@ export class Kernel {
       }
     }
     this.busy = false;
+    this.interrupts.phase = Phase.Idle;
   }
 
   private abort(msg: Message) {
@@ -241,16 +277,18 @@ export class Kernel {
     const count = this.executionCount;
     this.parent = msg;
     this.running = msg;
-    this.interruptRequested = false;
     this.payload = [];
     if (!silent) this.publish("execute_input", { code, execution_count: count });
 
     const label = store ? `Cell In[${count}]` : "Cell";
     const file = store ? `cell[${count}]` : `cell[${randomUUID().slice(0, 8)}]`;
+    const cell = this.interrupts.start();
+    const engine = markEngine();
     let error: ErrorContent | undefined;
+    let interrupted = false;
     try {
-      const outcome = await this.executor.execute(code, label, file);
-      if (!outcome.ok) error = outcome.error;
+      const outcome = await this.executor.execute(code, label, file, cell);
+      if (!outcome.ok) (error = outcome.error), (interrupted = outcome.interrupted);
       else if (outcome.hasValue && !silent) {
         const { data, metadata } = toBundle(outcome.value);
         this.publish("execute_result", { execution_count: count, data, metadata });
@@ -258,8 +296,21 @@ export class Kernel {
     } catch (e) {
       error = formatError(e, this.executor.cells);
     }
+    const userExpressions: Record<string, unknown> = {};
+    if (!error) {
+      for (const [name, expr] of Object.entries((c.user_expressions ?? {}) as Record<string, string>)) {
+        const v = this.executor.evaluate(String(expr));
+        userExpressions[name] = v.ok ? { status: "ok", ...toBundle(v.value) } : { status: "error", ...v.error };
+      }
+    }
+    // From here on an interrupt is for no cell, and is forgotten.
+    this.interrupts.end(cell);
     this.running = undefined;
-    this.channels.interruptSeen();
+    if (this.pendingInput) this.failInput(new KeyboardInterrupt());
+    if (error) {
+      const repaired = restoreEngine(engine);
+      if (repaired) log(`after ${interrupted ? "an interrupted" : "a failed"} cell, TensorFlow.js's engine was repaired: ${repaired}`);
+    }
     this.streams.flush();
     if (error) {
       if (stopOnError) {
@@ -272,23 +323,19 @@ export class Kernel {
       this.reply("shell", msg, "execute_reply", { status: "error", execution_count: count, ...error }, { status: "error" });
       return;
     }
-    const userExpressions: Record<string, unknown> = {};
-    for (const [name, expr] of Object.entries((c.user_expressions ?? {}) as Record<string, string>)) {
-      const v = this.executor.evaluate(String(expr));
-      userExpressions[name] = v.ok ? { status: "ok", ...toBundle(v.value) } : { status: "error", ...v.error };
-    }
     this.reply("shell", msg, "execute_reply", { status: "ok", execution_count: count, user_expressions: userExpressions, payload: this.payload }, { status: "ok" });
   }
 
-  private interrupt() {
-    this.channels.interruptSeen();
-    if (!this.running) return;
-    this.interruptRequested = true;
-    this.executor.interrupt();
-    if (this.pendingInput) {
-      this.pendingInput.reject(new KeyboardInterrupt());
-      this.pendingInput = undefined;
-    }
+  /** An interrupt from the socket thread, for `cell` (0: no cell was running when it arrived). */
+  private interrupted(cell: number, seq: number) {
+    this.interrupts.received(cell, seq);
+    if (this.interrupts.running?.interrupted && this.pendingInput) this.failInput(new KeyboardInterrupt());
+  }
+
+  private failInput(e: Error) {
+    const p = this.pendingInput!;
+    this.pendingInput = undefined;
+    p.reject(e);
   }
 
   // ---- complete, inspect, history -----------------------------------------------------------
@@ -391,13 +438,26 @@ export class Kernel {
         k.commTargets.set(target, onOpen);
       },
       get interrupted() {
-        return k.interruptRequested;
+        const cell = k.interrupts.running;
+        return !!cell && k.interrupts.interrupted(cell.n);
+      },
+      cell() {
+        const cell = k.interrupts.running;
+        if (!cell) return undefined;
+        const interrupts = k.interrupts;
+        return {
+          get interrupted() {
+            return interrupts.interrupted(cell.n);
+          },
+          track: <T>(work: Promise<T>) => cell.track(work),
+        };
       },
     };
   }
 
   private async shutdown() {
     this.streams.flush();
+    this.interrupts.close();
     await this.channels.close();
     this.executor.close();
     process.exit(0);

@@ -4,8 +4,9 @@
 //    @tensorflow/tfjs resolve in a bare folder, where tslab fails every cell);
 //  - source maps: each cell is compiled with maps (TS → ES module → CommonJS), so errors point
 //    at the cell's own lines;
-//  - interruptible awaits: every `await x` in cell code becomes `await __seqlab__.guard(x)`,
-//    which rejects when the kernel is interrupted, so an `await` loop stops too.
+//  - interruptible awaits: every `await x` in the code of cell n becomes
+//    `await __seqlab__.guard(x, n)`, which rejects once cell n is interrupted, so an `await` loop
+//    stops too, even one that outlives its cell.
 import { statSync } from "fs";
 import Module from "module";
 import * as path from "path";
@@ -21,6 +22,12 @@ export interface CellMaps {
   cjs?: any; // ES module JS → CommonJS JS
 }
 export let lastMaps: CellMaps = {};
+
+/** The number of the cell being compiled: its awaits are guarded for that cell (executor.ts). */
+let cellNumber = 0;
+export function setCellNumber(n: number) {
+  cellNumber = n;
+}
 
 let ts: typeof TS | undefined;
 
@@ -87,14 +94,20 @@ function transpile(real: typeof TS, input: string, opts: TS.TranspileOptions): T
   const out = real.transpileModule(src, {
     ...opts,
     compilerOptions: { ...opts.compilerOptions, sourceMap: true, inlineSourceMap: false },
-    transformers: { before: [guardAwaits(real)], after: [plainExports(real)] },
+    // A local module a cell imports belongs to no cell: its awaits are guarded for none (0).
+    transformers: { before: [guardAwaits(real, isCell(esm) ? cellNumber : 0)], after: [plainExports(real)] },
   });
   lastMaps = { esm, cjs: out.sourceMapText ? JSON.parse(out.sourceMapText) : undefined };
   // Drop the trailing `//# sourceMappingURL=custom.js.map` line.
   return { ...out, outputText: out.outputText.replace(/\n\/\/# sourceMappingURL=.*\s*$/, "\n") };
 }
 
-function guardAwaits(real: typeof TS): TS.TransformerFactory<TS.SourceFile> {
+/** Whether an emitted file is the cell itself (tslab's `__tslab__.ts`), by its source map. */
+function isCell(esm: { sources?: string[] } | undefined): boolean {
+  return esm?.sources?.some((s) => s.endsWith("__tslab__.ts")) ?? true;
+}
+
+function guardAwaits(real: typeof TS, cell: number): TS.TransformerFactory<TS.SourceFile> {
   return (ctx) => {
     const f = ctx.factory;
     const visit = (node: TS.Node): TS.Node => {
@@ -103,7 +116,7 @@ function guardAwaits(real: typeof TS): TS.TransformerFactory<TS.SourceFile> {
         const call = f.createCallExpression(
           f.createPropertyAccessExpression(f.createIdentifier("__seqlab__"), "guard"),
           undefined,
-          [node.expression],
+          [node.expression, f.createNumericLiteral(cell)],
         );
         return real.setTextRange(f.updateAwaitExpression(node, call), node);
       }

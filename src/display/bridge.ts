@@ -24,8 +24,21 @@ export interface KernelBridge {
   commSend(id: string, data: unknown, metadata: Record<string, unknown>, buffers: Uint8Array[]): void;
   commClose(id: string, data: unknown): void;
   registerCommTarget(target: string, onOpen: (id: string, data: unknown, buffers: Uint8Array[]) => CommHandlers | void): void;
-  /** True while an interrupt has been requested for the running cell (checked by long loops). */
+  /** True once the running cell has been interrupted (checked by long loops). */
   readonly interrupted: boolean;
+  /** The running cell, for library work that outlives a call (a training loop); undefined between cells. */
+  cell?(): CellHandle | undefined;
+}
+
+/** A cell as library code sees it: work started by the cell checks this cell's interrupt, not a later one's. */
+export interface CellHandle {
+  /** True once this cell has been interrupted (and stays true after it has ended). */
+  readonly interrupted: boolean;
+  /**
+   * Work that checks `interrupted` between steps and then stops by itself: an interrupted cell
+   * waits for it (a moment at most), so that its last outputs and saves stay with the cell.
+   */
+  track<T>(work: Promise<T>): Promise<T>;
 }
 
 export const BRIDGE = Symbol.for("seqlab.kernel");

@@ -12,7 +12,7 @@
 //     epochs: 10, seed: 0, live: true, metric: "perplexity",
 //   });
 import * as tf from "@tensorflow/tfjs";
-import { kernel } from "../display/bridge";
+import { kernel, type CellHandle } from "../display/bridge";
 import { SeededRandom } from "../data/random";
 import { subSeed } from "../nn/init";
 import { LiveLoss, type LiveLossOptions } from "../show/live";
@@ -242,8 +242,9 @@ function shapeTokens(batch: unknown): number | undefined {
   return Array.isArray(s) && s.every((d) => typeof d === "number") ? s.reduce((p: number, d: number) => p * d, 1) : undefined;
 }
 
-function stopRequest(signal: AbortSignal | undefined): { reason: StopReason; why: string } | undefined {
-  if (kernel()?.interrupted) return { reason: "interrupted", why: "kernel interrupt" };
+function stopRequest(signal: AbortSignal | undefined, cell: CellHandle | undefined): { reason: StopReason; why: string } | undefined {
+  // The cell that started this run: an interrupt of a later cell is not this run's to obey.
+  if (cell ? cell.interrupted : kernel()?.interrupted) return { reason: "interrupted", why: "kernel interrupt" };
   if (signal?.aborted) {
     const r = signal.reason;
     return { reason: "aborted", why: `aborted${r instanceof Error ? `: ${r.message}` : r !== undefined ? `: ${String(r)}` : ""}` };
@@ -259,7 +260,14 @@ const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
  * NonFiniteLossError naming the step when the loss becomes NaN or infinite, and a TrainingError
  * naming the step when the loss function throws (tensors of the failed step are freed).
  */
-export async function train<B>(opts: TrainOptions<B>): Promise<TrainHistory> {
+export function train<B>(opts: TrainOptions<B>): Promise<TrainHistory> {
+  // Tracked by the cell: an interrupt lets the run stop at its next step, then ends the cell.
+  const cell = kernel()?.cell?.();
+  const run = trainIn(opts, cell);
+  return cell ? cell.track(run) : run;
+}
+
+async function trainIn<B>(opts: TrainOptions<B>, cell: CellHandle | undefined): Promise<TrainHistory> {
   const source = opts.params ?? opts.model;
   if (!source) throw new Error("train: pass `model` (with variables()) or `params`");
   const vars = Object.values(namedParams(source as ParamsLike));
@@ -333,7 +341,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainHistory> {
         nx = it.next();
         continue;
       }
-      const stop = stopRequest(opts.signal);
+      const stop = stopRequest(opts.signal, cell);
       if (stop) {
         const message = `training stopped after step ${step} (${stop.why}); the model holds the parameters of step ${step}`;
         await finish(stop.reason, message);

@@ -1,0 +1,190 @@
+// Interrupts, on the main thread. The socket thread (sockets.ts) sees every interrupt first, an
+// interrupt_request or a SIGINT (it watches the signal itself, so it sees one even while this
+// thread is stuck), and tags it with the cell that was running when it arrived (0: none). Here:
+//  - an interrupt for the running cell marks it interrupted: its awaits reject (the executor's
+//    `guard`), its pending input() fails, library loops that poll `interrupted` stop; an interrupt
+//    for a cell that has already ended, or for none, is answered and forgotten, so it never
+//    reaches a later cell;
+//  - when this thread does not take an interrupt in within a moment, it is stuck in JavaScript. The
+//    socket thread then has the inspector run `stopNow` in the middle of whatever runs, and it
+//    stops that code in the one safe way for where it is: inside `vm` with breakOnSigint (a cell's
+//    first synchronous part, user expressions, cell timers) by raising SIGINT, which Node turns
+//    into an exception at the vm boundary; in a microtask (code after an await) by V8's
+//    TerminateExecution, which unwinds to the event loop. Anywhere else (a library's timer or
+//    nextTick callback) terminating would leave Node's async-context stack unbalanced, which
+//    aborts the process, so it is left to finish.
+import { executionAsyncId } from "async_hooks";
+import * as inspector from "inspector";
+import { writeSync } from "fs";
+import { Phase, Slot } from "./shared-state";
+
+export class KeyboardInterrupt extends Error {
+  constructor() {
+    super("execution interrupted; variables defined before this cell are kept");
+    this.name = "KeyboardInterrupt";
+  }
+}
+
+/** How long an interrupted cell waits for library work that stops by itself at its next step. */
+const COOPERATIVE_GRACE_MS = 1000;
+
+/** One execution of a cell, from the kernel's point of view. */
+export class Cell {
+  interrupted = false;
+  private rejectStop!: (e: Error) => void;
+  /** Rejects with KeyboardInterrupt once the cell is interrupted (after cooperating work has stopped). */
+  readonly stopped: Promise<never>;
+  private readonly cooperating = new Set<Promise<unknown>>();
+
+  constructor(readonly n: number, private readonly state: Int32Array) {
+    this.stopped = new Promise<never>((_, reject) => (this.rejectStop = reject));
+    this.stopped.catch(() => {});
+  }
+
+  /** Library work that checks `interrupted` between steps: an interrupt lets it stop by itself first. */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.cooperating.add(work);
+    Atomics.add(this.state, Slot.Cooperating, 1);
+    const done = () => {
+      if (this.cooperating.delete(work)) Atomics.sub(this.state, Slot.Cooperating, 1);
+    };
+    work.then(done, done);
+    return work;
+  }
+
+  interrupt() {
+    if (this.interrupted) return;
+    this.interrupted = true;
+    const work = [...this.cooperating];
+    if (work.length === 0) return this.rejectStop(new KeyboardInterrupt());
+    // Give a training loop the moment it needs to finish its step, show its last chart and save
+    // its checkpoint, so that the cell's last outputs are its own and the model is whole.
+    const grace = new Promise((r) => setTimeout(r, COOPERATIVE_GRACE_MS).unref());
+    Promise.race([Promise.allSettled(work), grace]).then(() => this.rejectStop(new KeyboardInterrupt()));
+  }
+
+  /** Called when the cell has ended, however it ended. */
+  ended() {
+    Atomics.sub(this.state, Slot.Cooperating, this.cooperating.size);
+    this.cooperating.clear();
+  }
+}
+
+export class Interrupts {
+  private count = 0;
+  private current: Cell | undefined;
+  /** Cells interrupted so far (their later awaits reject at once). */
+  private readonly interruptedCells = new Set<number>();
+  /** Depth of vm calls with breakOnSigint on the stack. */
+  private vmDepth = 0;
+  private session: inspector.Session | undefined;
+
+  constructor(private readonly state: Int32Array, private readonly log: (text: string) => void = defaultLog) {
+    // The inspector runs `stopNow` on this thread in the middle of whatever JavaScript runs.
+    (globalThis as any).__seqlab_stopNow__ = (n: number) => this.stopNow(n);
+  }
+
+  get running(): Cell | undefined {
+    return this.current;
+  }
+
+  set phase(p: Phase) {
+    Atomics.store(this.state, Slot.Phase, p);
+  }
+  get phase(): Phase {
+    return Atomics.load(this.state, Slot.Phase);
+  }
+
+  /** A cell starts: it is compiled first. */
+  start(): Cell {
+    const cell = new Cell(++this.count, this.state);
+    this.current = cell;
+    this.phase = Phase.Compile;
+    Atomics.store(this.state, Slot.Cell, cell.n);
+    return cell;
+  }
+
+  /** The cell has ended: later interrupts are for no cell. */
+  end(cell: Cell) {
+    Atomics.store(this.state, Slot.Cell, 0);
+    this.phase = Phase.Kernel;
+    if (this.current === cell) this.current = undefined;
+    cell.ended();
+  }
+
+  /** Whether cell n has been interrupted; readable in a loop that never yields (shared memory). */
+  interrupted(n: number): boolean {
+    if (this.interruptedCells.has(n)) return true;
+    return n !== 0 && this.current?.n === n && Atomics.load(this.state, Slot.Interrupted) === n;
+  }
+
+  /** The socket thread's message for interrupt number `seq`, meant for cell `n` (0: none). */
+  received(n: number, seq: number) {
+    Atomics.store(this.state, Slot.Ack, seq);
+    const cell = this.current;
+    if (n === 0 || !cell || cell.n !== n) {
+      if (n !== 0 || cell) this.log(`interrupt for ${n ? `cell ${n}, which has ended` : "no cell"}: nothing to stop`);
+      return;
+    }
+    this.stop(cell);
+  }
+
+  /** Mark a cell interrupted: its awaits reject (after cooperating work has stopped). */
+  stop(cell: Cell) {
+    this.interruptedCells.add(cell.n);
+    cell.interrupt();
+  }
+
+  /** Run code in vm so that a SIGINT stops it with an exception (and not the whole stack). */
+  runInVm<T>(run: () => T): T {
+    this.vmDepth++;
+    try {
+      return run();
+    } finally {
+      this.vmDepth--;
+    }
+  }
+
+  /** Raise SIGINT ourselves; the socket thread, which sees it too, is told to ignore it. */
+  private raiseSigint() {
+    Atomics.add(this.state, Slot.OwnSignals, 1);
+    process.kill(process.pid, "SIGINT");
+  }
+
+  /**
+   * Run by the inspector in the middle of whatever JavaScript runs on this thread, when the socket
+   * thread found this thread unresponsive after interrupt for cell n (0: no cell was running).
+   */
+  private stopNow(n: number): string {
+    const phase = this.phase;
+    const cellCode = phase === Phase.Run && n !== 0 && this.current?.n === n;
+    const strayCode = phase === Phase.Idle && n === 0;
+    if (!cellCode && !strayCode) return "not stopped: no cell code runs";
+    if (this.vmDepth > 0) {
+      this.raiseSigint();
+      return "SIGINT";
+    }
+    // 0 outside every callback Node tracks: a microtask run from the event loop. Anything else is
+    // a callback (timer, immediate, nextTick) whose async context Node restores in JavaScript after
+    // it returns; terminating it would skip that and abort the process.
+    if (executionAsyncId() !== 0) return "not stopped: inside a callback that cannot be terminated safely";
+    this.session ??= connect();
+    this.session.post("Runtime.terminateExecution");
+    return "terminated";
+  }
+
+  close() {
+    this.session?.disconnect();
+    this.session = undefined;
+  }
+}
+
+function connect(): inspector.Session {
+  const s = new inspector.Session();
+  s.connect();
+  return s;
+}
+
+function defaultLog(text: string) {
+  writeSync(2, `[seqlab kernel] ${text}\n`);
+}
