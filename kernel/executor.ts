@@ -8,6 +8,8 @@ import { Cell, Interrupts, KeyboardInterrupt } from "./interrupts";
 import { Phase } from "./shared-state";
 import { PACKAGE_ROOT, lastMaps, saveCodeCache, setCellNumber, setupTypeScript } from "./tsenv";
 import { CellRegistry, ErrorContent, formatDiagnostics, formatError } from "./traceback";
+// Node's own timers: the globals are the cells' (cell-timers.ts), cleared when a cell is interrupted.
+import { setImmediate, setTimeout } from "timers";
 
 export { KeyboardInterrupt };
 

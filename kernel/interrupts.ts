@@ -17,6 +17,8 @@ import { executionAsyncId } from "async_hooks";
 import * as inspector from "inspector";
 import { writeSync } from "fs";
 import { Phase, Slot } from "./shared-state";
+// Node's own timers: the globals are the cells' (cell-timers.ts), cleared when a cell is interrupted.
+import { setTimeout } from "timers";
 
 export class KeyboardInterrupt extends Error {
   constructor() {

@@ -9,7 +9,8 @@ import { Channels } from "./channels";
 import { ConnectionInfo } from "./connection";
 import { Executor } from "./executor";
 import { History } from "./history";
-import { Cell, Interrupts, KeyboardInterrupt } from "./interrupts";
+import { CellTimers } from "./cell-timers";
+import { Interrupts, KeyboardInterrupt } from "./interrupts";
 import { isComplete } from "./iscomplete";
 import { StreamCapture } from "./output";
 import { Phase } from "./shared-state";
@@ -18,6 +19,8 @@ import { ErrorContent, formatError } from "./traceback";
 import { child, Message } from "./wire";
 import { BRIDGE, CommHandlers, DisplayMessage, KernelBridge } from "../src/display/bridge";
 import { toBundle } from "../src/display/display";
+// Node's own timers: the globals are the cells' (cell-timers.ts), cleared when a cell is interrupted.
+import { setImmediate } from "timers";
 
 const VERSION: string = require("../../package.json").version;
 
@@ -41,6 +44,7 @@ export class Kernel {
   private readonly executor: Executor;
   private readonly history: History;
   private readonly streams: StreamCapture;
+  private readonly timers: CellTimers;
   private executionCount = 0;
   private queue: { msg: Message; seq: number }[] = [];
   private received = 0;
@@ -62,11 +66,13 @@ export class Kernel {
     this.executor = new Executor(process.cwd(), this.interrupts);
     this.history = new History(opts.historyFile ?? defaultHistoryFile());
     this.streams = new StreamCapture((name, text) => this.publish("stream", { name, text }, false));
+    this.timers = new CellTimers(() => this.interrupts.running?.n ?? 0, (e) => this.reportStray(e, "uncaught exception"));
   }
 
   async start() {
     await this.channels.ready;
     this.streams.install();
+    this.timers.install();
     (globalThis as any)[BRIDGE] = this.bridge();
     this.channels.onInterrupt = (cell, seq) => this.interrupted(cell, seq);
     // The socket thread sees SIGINT and says so (as an interrupt message); where it cannot watch
@@ -305,6 +311,8 @@ export class Kernel {
     }
     // From here on an interrupt is for no cell, and is forgotten.
     this.interrupts.end(cell);
+    const cleared = this.timers.ended(cell.n, cell.interrupted);
+    if (cleared) log(`cleared ${cleared} pending timer(s) of the interrupted cell ${count}`);
     this.running = undefined;
     if (this.pendingInput) this.failInput(new KeyboardInterrupt());
     if (error) {
