@@ -36,6 +36,7 @@ export class Channels {
           resolve();
         } else if (m.op === "request") this.onRequest(m.channel, revive(m.msg));
         else if (m.op === "interrupt") this.onInterrupt(m.cell, m.seq);
+        else if (m.op === "ping") Atomics.store(this.state, Slot.Ack, m.seq); // this thread is not stuck
         else if (m.op === "closed") this.closing?.();
         else if (m.op === "flushed") {
           this.flushes.get(m.id)?.();

@@ -30,15 +30,9 @@ const WRAPPER_LINES = 1;
 const FINALLY_GRACE_MS = 200;
 const noop = () => {};
 
-/** An await of a plain value in code of an interrupted cell: fail as the await of a promise would. */
-function thenThrow(): never {
-  throw new KeyboardInterrupt();
-}
+/** What an interrupted cell's code awaits after its interrupt was delivered. */
+const NEVER = new Promise<never>(() => {});
 
-/** vm's error for code stopped by SIGINT, as the KeyboardInterrupt a user expects. */
-function interruptedOr(e: unknown): unknown {
-  return e instanceof Error && /Script execution was interrupted by `SIGINT`/.test(e.message) ? new KeyboardInterrupt() : e;
-}
 
 export class Executor {
   readonly ts: typeof import("typescript");
@@ -76,20 +70,22 @@ export class Executor {
 
   /**
    * Every `await x` in the code of cell n is `await guard(x, n)` (tsenv.ts): while cell n runs, x
-   * races the cell's interrupt; once cell n has been interrupted, every await of its code (a loop
-   * that caught the interrupt, a callback that outlived the cell) fails at once.
+   * races the cell's interrupt, which rejects every await pending when it comes.
    */
   private guard(x: unknown, n: number): unknown {
     const cell = this.interrupts.running;
     const thenable = x !== null && (typeof x === "object" || typeof x === "function") && typeof (x as any).then === "function";
-    if (cell && cell.n === n) {
+    if (cell && cell.n === n && !cell.done) {
       if (!thenable) {
         if (this.interrupts.interrupted(n)) throw new KeyboardInterrupt();
         return x;
       }
       return Promise.race([x as Promise<unknown>, cell.stopped]);
     }
-    if (this.interrupts.interrupted(n)) return thenable ? Promise.reject(new KeyboardInterrupt()) : thenThrow();
+    // Code of an interrupted cell that awaits again after the interrupt was delivered (a loop that
+    // caught it, a callback that outlived it) waits for ever: a promise that never settles, rather
+    // than one more rejection it could catch and loop on.
+    if (this.interrupts.interrupted(n)) return NEVER;
     return x;
   }
 
@@ -124,8 +120,13 @@ export class Executor {
     const code = head + converted.output + "\n})(__seqlab__.exports, __seqlab__.require)";
     this.interrupts.phase = Phase.Run;
     try {
-      const ret = this.interrupts.runInVm(() => vm.runInThisContext(code, { filename: file, breakOnSigint: true }));
-      if (converted.hasToplevelAwait) await this.settle(ret, cell);
+      const run = await this.inMicrotask(() => vm.runInThisContext(code, { filename: file }));
+      if (!run) throw new KeyboardInterrupt(); // its first synchronous part was stopped
+      if ("error" in run) throw run.error;
+      if (converted.hasToplevelAwait) {
+        await this.settle(run.value as Promise<unknown>, cell);
+        await this.drainMicrotasks();
+      }
     } catch (e) {
       return this.failure(e, cell);
     } finally {
@@ -141,6 +142,33 @@ export class Executor {
     return { ok: true, hasValue: false };
   }
 
+  /**
+   * Run a piece of a cell's code in a microtask of its own, and come back from a new macrotask.
+   * An interrupt stops code that does not yield by terminating it (interrupts.ts), which is safe
+   * only in a microtask run from the event loop, and which makes V8 drop the whole microtask
+   * queue: so the code runs in a microtask, and the kernel's own next step is never in that queue
+   * behind it (it would be dropped with it, and the kernel would wait for ever): the kernel awaits
+   * a promise still pending, which queues nothing, until an immediate after every microtask the
+   * code queued has run. Returns the code's value or exception; undefined when it was stopped.
+   */
+  private async inMicrotask<T>(run: () => T): Promise<{ value: T } | { error: unknown } | undefined> {
+    let out: { value: T } | { error: unknown } | undefined;
+    Promise.resolve().then(() => {
+      try {
+        out = { value: run() };
+      } catch (error) {
+        out = { error };
+      }
+    });
+    await this.drainMicrotasks();
+    return out;
+  }
+
+  /** Wait until the microtasks queued so far (and those they queue) have run; see inMicrotask. */
+  private async drainMicrotasks() {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
   /** Wait for an async cell; once it is interrupted, give its own finally blocks a moment to run. */
   private async settle(ret: Promise<unknown>, cell: Cell) {
     try {
@@ -153,31 +181,27 @@ export class Executor {
     }
   }
 
-  private failure(e: unknown, cell?: Cell): Outcome {
-    const interrupted =
-      e instanceof KeyboardInterrupt || (e instanceof Error && /Script execution was interrupted by `SIGINT`/.test(e.message));
-    if (interrupted && cell) this.interrupts.stop(cell);
-    const err = interrupted && !(e instanceof KeyboardInterrupt) ? new KeyboardInterrupt() : e;
-    const error = formatError(err, this.cells);
-    if (err !== e) error.traceback.push(...formatError(e, this.cells).traceback.slice(1));
-    return { ok: false, error, interrupted };
+  private failure(e: unknown, cell: Cell): Outcome {
+    const interrupted = e instanceof KeyboardInterrupt;
+    if (interrupted) this.interrupts.stop(cell);
+    return { ok: false, error: formatError(e, this.cells), interrupted };
   }
 
   /** Evaluate an expression against the current state without recording it (user_expressions). */
-  evaluate(expr: string): { ok: true; value: unknown } | { ok: false; error: ErrorContent } {
+  async evaluate(expr: string): Promise<{ ok: true; value: unknown } | { ok: false; error: ErrorContent }> {
     const converted = this.conv.convert(this.prevDecl, `(${expr})`);
     if (converted.diagnostics.length) return { ok: false, error: formatDiagnostics(converted.diagnostics, expr, "expression") };
     const code = "(function(exports, require) {\n" + converted.output + "\n})(__seqlab__.exports, __seqlab__.require)";
     const phase = this.interrupts.phase;
     this.interrupts.phase = Phase.Run;
     try {
-      this.interrupts.runInVm(() => vm.runInThisContext(code, { filename: "expression", breakOnSigint: true }));
+      const run = await this.inMicrotask(() => vm.runInThisContext(code, { filename: "expression" }));
+      if (!run) return { ok: false, error: formatError(new KeyboardInterrupt(), this.cells) };
+      if ("error" in run) return { ok: false, error: formatError(run.error, this.cells) };
       const name = converted.lastExpressionVar;
       const value = name ? this.locals[name] : undefined;
       if (name) delete this.locals[name];
       return { ok: true, value };
-    } catch (e) {
-      return { ok: false, error: formatError(interruptedOr(e), this.cells) };
     } finally {
       this.interrupts.phase = phase;
     }

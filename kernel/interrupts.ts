@@ -6,13 +6,14 @@
 //    for a cell that has already ended, or for none, is answered and forgotten, so it never
 //    reaches a later cell;
 //  - when this thread does not take an interrupt in within a moment, it is stuck in JavaScript. The
-//    socket thread then has the inspector run `stopNow` in the middle of whatever runs, and it
-//    stops that code in the one safe way for where it is: inside `vm` with breakOnSigint (a cell's
-//    first synchronous part, user expressions, cell timers) by raising SIGINT, which Node turns
-//    into an exception at the vm boundary; in a microtask (code after an await) by V8's
-//    TerminateExecution, which unwinds to the event loop. Anywhere else (a library's timer or
-//    nextTick callback) terminating would leave Node's async-context stack unbalanced, which
-//    aborts the process, so it is left to finish.
+//    socket thread then has the inspector run `stopNow` in the middle of whatever runs, and when
+//    that is a cell's code (or a stray callback of an earlier cell's, between cells) it is stopped
+//    by V8's TerminateExecution, which unwinds it to the event loop. That is safe only in a
+//    microtask that Node runs from the event loop: inside a timer, immediate or nextTick callback
+//    Node restores its async-context stack in JavaScript after the callback returns, and cutting
+//    that short aborts the process. So the executor runs every piece of a cell's code in such a
+//    microtask (its first synchronous part included), cell timers run their callbacks in one
+//    (cell-timers.ts), and stopNow checks where it is before terminating.
 import { executionAsyncId } from "async_hooks";
 import * as inspector from "inspector";
 import { writeSync } from "fs";
@@ -33,6 +34,8 @@ const COOPERATIVE_GRACE_MS = 1000;
 /** One execution of a cell, from the kernel's point of view. */
 export class Cell {
   interrupted = false;
+  /** Its interrupt has been delivered (the awaits pending then rejected): later awaits never resume. */
+  done = false;
   private rejectStop!: (e: Error) => void;
   /** Rejects with KeyboardInterrupt once the cell is interrupted (after cooperating work has stopped). */
   readonly stopped: Promise<never>;
@@ -58,11 +61,15 @@ export class Cell {
     if (this.interrupted) return;
     this.interrupted = true;
     const work = [...this.cooperating];
-    if (work.length === 0) return this.rejectStop(new KeyboardInterrupt());
+    const deliver = () => {
+      this.done = true;
+      this.rejectStop(new KeyboardInterrupt());
+    };
+    if (work.length === 0) return deliver();
     // Give a training loop the moment it needs to finish its step, show its last chart and save
     // its checkpoint, so that the cell's last outputs are its own and the model is whole.
     const grace = new Promise((r) => setTimeout(r, COOPERATIVE_GRACE_MS).unref());
-    Promise.race([Promise.allSettled(work), grace]).then(() => this.rejectStop(new KeyboardInterrupt()));
+    Promise.race([Promise.allSettled(work), grace]).then(deliver);
   }
 
   /** Called when the cell has ended, however it ended. */
@@ -77,8 +84,6 @@ export class Interrupts {
   private current: Cell | undefined;
   /** Cells interrupted so far (their later awaits reject at once). */
   private readonly interruptedCells = new Set<number>();
-  /** Depth of vm calls with breakOnSigint on the stack. */
-  private vmDepth = 0;
   private session: inspector.Session | undefined;
 
   constructor(private readonly state: Int32Array, private readonly log: (text: string) => void = defaultLog) {
@@ -137,22 +142,6 @@ export class Interrupts {
     cell.interrupt();
   }
 
-  /** Run code in vm so that a SIGINT stops it with an exception (and not the whole stack). */
-  runInVm<T>(run: () => T): T {
-    this.vmDepth++;
-    try {
-      return run();
-    } finally {
-      this.vmDepth--;
-    }
-  }
-
-  /** Raise SIGINT ourselves; the socket thread, which sees it too, is told to ignore it. */
-  private raiseSigint() {
-    Atomics.add(this.state, Slot.OwnSignals, 1);
-    process.kill(process.pid, "SIGINT");
-  }
-
   /**
    * Run by the inspector in the middle of whatever JavaScript runs on this thread, when the socket
    * thread found this thread unresponsive after interrupt for cell n (0: no cell was running).
@@ -162,10 +151,6 @@ export class Interrupts {
     const cellCode = phase === Phase.Run && n !== 0 && this.current?.n === n;
     const strayCode = phase === Phase.Idle && n === 0;
     if (!cellCode && !strayCode) return "not stopped: no cell code runs";
-    if (this.vmDepth > 0) {
-      this.raiseSigint();
-      return "SIGINT";
-    }
     // 0 outside every callback Node tracks: a microtask run from the event loop. Anything else is
     // a callback (timer, immediate, nextTick) whose async context Node restores in JavaScript after
     // it returns; terminating it would skip that and abort the process.

@@ -202,7 +202,12 @@ export class Kernel {
       case "kernel_info_request":
         return r("kernel_info_reply", this.kernelInfo());
       case "execute_request":
-        return this.execute(msg);
+        // Awaited, not returned: returning a promise from an async function queues a microtask
+        // (its adoption) right behind the microtasks the cell's code has just queued; if the
+        // cell's code is then stopped by terminating it, V8 drops the whole microtask queue, and
+        // the kernel with it would wait for ever. An await of a pending promise queues nothing.
+        await this.execute(msg);
+        return;
       case "complete_request":
         return r("complete_reply", this.complete(String(c.code ?? ""), Number(c.cursor_pos ?? 0)));
       case "inspect_request":
@@ -284,11 +289,13 @@ export class Kernel {
     this.parent = msg;
     this.running = msg;
     this.payload = [];
+    // The cell runs, for interrupts, from before its execute_input: a front end that has seen that
+    // and then interrupts means this cell.
+    const cell = this.interrupts.start();
     if (!silent) this.publish("execute_input", { code, execution_count: count });
 
     const label = store ? `Cell In[${count}]` : "Cell";
     const file = store ? `cell[${count}]` : `cell[${randomUUID().slice(0, 8)}]`;
-    const cell = this.interrupts.start();
     const engine = markEngine();
     let error: ErrorContent | undefined;
     let interrupted = false;
@@ -305,7 +312,13 @@ export class Kernel {
     const userExpressions: Record<string, unknown> = {};
     if (!error) {
       for (const [name, expr] of Object.entries((c.user_expressions ?? {}) as Record<string, string>)) {
-        const v = this.executor.evaluate(String(expr));
+        // After an interrupt, the expressions left are not run (one of them may be what hung).
+        if (this.interrupts.interrupted(cell.n)) {
+          userExpressions[name] = { status: "error", ...formatError(new KeyboardInterrupt(), this.executor.cells) };
+          continue;
+        }
+        const v = await this.executor.evaluate(String(expr));
+        if (!v.ok && v.error.ename === "KeyboardInterrupt") this.interrupts.stop(cell);
         userExpressions[name] = v.ok ? { status: "ok", ...toBundle(v.value) } : { status: "error", ...v.error };
       }
     }

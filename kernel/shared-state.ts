@@ -12,13 +12,11 @@ export const enum Slot {
   Interrupted = 3,
   /** The sequence number of the last interrupt the main thread has taken in (the socket thread's counter). */
   Ack = 4,
-  /** SIGINTs the main thread raised itself (to stop code inside vm): the socket thread ignores that many. */
-  OwnSignals = 5,
   /** Library work of the running cell that stops by itself at its next step (train()): an interrupt waits for it. */
-  Cooperating = 6,
+  Cooperating = 5,
 }
 
-export const SLOTS = 7;
+export const SLOTS = 6;
 
 export const enum Phase {
   /** No request is being handled: whatever JavaScript runs is a timer or callback of an earlier cell. */

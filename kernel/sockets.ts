@@ -28,6 +28,8 @@ export type FromSockets =
   | { op: "ready"; watchesSigint: boolean }
   | { op: "request"; channel: "shell" | "control" | "stdin"; msg: Message }
   | { op: "interrupt"; cell: number; seq: number }
+  | { op: "wake" }
+  | { op: "ping"; seq: number }
   | { op: "flushed"; id: number }
   | { op: "closed" };
 
@@ -126,6 +128,10 @@ async function main() {
   await Promise.all([heartbeat(), serve("shell", shell), serve("control", control), serve("stdin", stdin)]);
 }
 
+/** How often, and how many times, the socket thread checks that an interrupted cell's thread is not stuck. */
+const WATCH_MS = 250;
+const WATCH_ROUNDS = 40;
+
 /**
  * Interrupts, as the socket thread sees them. Each one is tagged with the cell running when it
  * arrived (Slot.Cell; 0: none) and written to shared memory at once, so that the main thread's
@@ -144,13 +150,8 @@ class InterruptSender {
     this.send();
   }
 
-  /** A SIGINT, unless the main thread raised it itself to stop code in vm. */
+  /** A SIGINT. */
   signal() {
-    for (;;) {
-      const own = Atomics.load(this.state, Slot.OwnSignals);
-      if (own === 0) break;
-      if (Atomics.compareExchange(this.state, Slot.OwnSignals, own, own - 1) === own) return;
-    }
     this.send();
   }
 
@@ -159,31 +160,48 @@ class InterruptSender {
     if (cell !== 0) Atomics.store(this.state, Slot.Interrupted, cell);
     const seq = ++this.seq;
     this.port.postMessage({ op: "interrupt", cell, seq } satisfies FromSockets);
-    this.escalate(cell, seq, 0);
-  }
-
-  private escalate(cell: number, seq: number, tries: number) {
     // Library work that stops by itself at its next step (a training loop) gets the time a step
     // takes; other code that has not let the main thread take the message in 100 ms is stuck.
-    const wait = tries === 0 && Atomics.load(this.state, Slot.Cooperating) > 0 ? 1000 : tries === 0 ? 100 : 250;
-    setTimeout(() => {
-      if (Atomics.load(this.state, Slot.Ack) >= seq) return;
-      if (cell !== 0 && Atomics.load(this.state, Slot.Cell) !== cell) return;
-      try {
-        if (!this.session) {
-          this.session = new inspector.Session();
-          this.session.connectToMainThread();
-        }
-        this.session.post("Runtime.evaluate", { expression: `__seqlab_stopNow__(${cell})` }, (err, res: any) => {
-          const how = err ? err.message : String(res?.result?.value ?? res?.exceptionDetails?.text ?? "");
-          if (tries === 0 || how !== "not stopped: no cell code runs") log(`interrupt ${seq} (cell ${cell || "none"}), main thread unresponsive: ${how}`);
-        });
-      } catch (e) {
-        log(`cannot reach the main thread through the inspector: ${(e as Error).message}`);
-        return;
+    const wait = Atomics.load(this.state, Slot.Cooperating) > 0 ? 1000 : 100;
+    setTimeout(() => this.watch(cell, seq, 0), wait).unref();
+  }
+
+  /**
+   * Until the interrupted cell has ended, make sure the main thread keeps taking messages in: when
+   * it has not taken in message `seq` it is stuck, and the code it is stuck in is stopped; when it
+   * has, it is pinged again (it may be stuck later, in code that caught the interrupt).
+   */
+  private watch(cell: number, seq: number, round: number) {
+    if (round > WATCH_ROUNDS) return;
+    const ended = cell !== 0 && Atomics.load(this.state, Slot.Cell) !== cell;
+    if (ended) return;
+    if (Atomics.load(this.state, Slot.Ack) >= seq) {
+      if (cell === 0) return;
+      const ping = ++this.seq;
+      this.port.postMessage({ op: "ping", seq: ping } satisfies FromSockets);
+      setTimeout(() => this.watch(cell, ping, round + 1), WATCH_MS).unref();
+      return;
+    }
+    this.stopMain(cell, seq, round);
+    setTimeout(() => this.watch(cell, seq, round + 1), WATCH_MS).unref();
+  }
+
+  private stopMain(cell: number, seq: number, round: number) {
+    try {
+      if (!this.session) {
+        this.session = new inspector.Session();
+        this.session.connectToMainThread();
       }
-      if (tries < 12) this.escalate(cell, seq, tries + 1);
-    }, wait).unref();
+      this.session.post("Runtime.evaluate", { expression: `__seqlab_stopNow__(${cell})` }, (err, res: any) => {
+        const how = err ? err.message : String(res?.result?.value ?? res?.exceptionDetails?.text ?? "");
+        // Stopped inside a message event of the main thread's port, the port stops reading its
+        // queue (the interrupt message waits there) until a new message arrives: send one.
+        if (how === "terminated") this.port.postMessage({ op: "wake" } satisfies FromSockets);
+        if (round === 0 || how === "terminated") log(`interrupt ${seq} (cell ${cell || "none"}), main thread unresponsive: ${how}`);
+      });
+    } catch (e) {
+      log(`cannot reach the main thread through the inspector: ${(e as Error).message}`);
+    }
   }
 
   close() {
