@@ -95,8 +95,9 @@ export class CourseProgress {
     const full = Math.round(frac * width);
     const bar = `${"█".repeat(full)}${"░".repeat(width - full)}`;
     const name = this.items[this.current].name;
-    let line = `${bar} ${String(Math.round(frac * 100)).padStart(3)}% ${this.position(this.current)} ${name} ${this.notebookTimes()} · ${this.courseTimes()}`;
-    if (this.lastLine) line += ` · ${this.lastLine}`;
+    // Most important first: a narrow terminal cuts the end.
+    const cell = this.lastLine ? ` ${this.lastLine}` : "";
+    let line = `${bar} ${String(Math.round(frac * 100)).padStart(3)}% ${this.position(this.current)} ${name}${cell} · ${this.notebookTimes()} · ${this.courseTimes()}`;
     const cols = this.out.columns ?? 120;
     if ([...line].length > cols - 1) line = [...line].slice(0, cols - 2).join("") + "…";
     this.out.write(`\r\x1b[K${line}`);
