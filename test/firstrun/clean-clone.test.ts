@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, SpawnSyncReturns } from "child_process";
-import { existsSync, readFileSync, statSync, writeFileSync } from "fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
 import * as path from "path";
 import { ROOT, tempDir } from "../support/tools";
 
@@ -47,6 +47,10 @@ const planLine = (out: string, name: string) => out.split("\n").find((l) => l.tr
 const mtime = (f: string) => statSync(f).mtimeMs;
 
 test("a clean clone: npm ci, its command line, npm start planned, reused, resumed", { timeout: 45 * 60_000 }, async (t) => {
+  // The clone holds its own node_modules (about 500 MB): removed afterwards unless SEQLAB_KEEP_CLONE is set.
+  t.after(() => {
+    if (!process.env.SEQLAB_KEEP_CLONE) rmSync(path.dirname(clone), { recursive: true, force: true });
+  });
   ok(sh("git", ["clone", "--quiet", ROOT, clone], { cwd: path.dirname(clone) }), "git clone");
   const head = sh("git", ["rev-parse", "HEAD"]).stdout.trim();
   t.diagnostic(`clone of ${head} in ${clone}`);
