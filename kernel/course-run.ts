@@ -131,18 +131,18 @@ export async function runCourse(o: CourseOptions): Promise<number> {
 
   let stopping: string | undefined;
   let lastSigint = 0;
-  const hardStop = (why: string) => {
+  const hardStop = (why: string, status = 130) => {
     progress.close();
     for (const k of KernelClient.started) k.proc?.kill("SIGKILL");
     process.stderr.write(`\nseqlab course: ${why}; the notebooks done so far are kept: ${o.invokedAs} resumes at the first one not done\n`);
-    process.exit(130);
+    process.exit(status);
   };
   const onSignal = (signal: NodeJS.Signals) => {
     const now = Date.now();
     // A Ctrl-C reaches npm and this process both, and npm forwards it: one press, two signals.
     if (signal === "SIGINT" && now - lastSigint < 1000) return;
     lastSigint = now;
-    if (signal === "SIGTERM" || stopping) return hardStop(`stopped (${signal})`);
+    if (signal === "SIGTERM" || stopping) return hardStop(`stopped (${signal})`, signal === "SIGTERM" ? 143 : 130);
     stopping = signal;
     process.stderr.write(`\nseqlab course: stopping after the running cell (${signal}; press Ctrl-C again to stop at once)\n`);
     for (const k of KernelClient.started) k.interrupt().catch(() => {});
@@ -208,7 +208,7 @@ export async function runCourse(o: CourseOptions): Promise<number> {
   }
 
   const reused = plan.notebooks.filter((p) => p.cached).length;
-  say();
+  if (ran || failures.length || stoppedAt) say();
   say(`seqlab course: ${ran} executed, ${reused} reused from the cache, ${failures.length} failed in ${duration((Date.now() - started) / 1000)}`);
   if (stoppedAt) say(`stopped in ${stoppedAt}: ${o.invokedAs} resumes there (the notebooks done are cached)`);
   if (failures.length) {
