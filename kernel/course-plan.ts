@@ -78,7 +78,7 @@ export function formatPlan(plan: Plan, t: PlanText): string {
   }
   const width = Math.max(...plan.notebooks.map((p) => p.name.length), 8) + 2;
   for (const p of plan.notebooks) {
-    const what = p.cached ? (p.markdownChanged ? "cached (text changed: report rebuilt)" : "cached") : `~${duration(p.estimate.seconds).padEnd(9)} ${p.why}`;
+    const what = p.cached ? (p.markdownChanged ? "cached (text changed: report rebuilt)" : "cached") : `${`~${duration(p.estimate.seconds)}`.padEnd(13)} ${p.why}`;
     lines.push(`  ${p.name.padEnd(width)}${what}`);
   }
   const cached = n - toRun.length;

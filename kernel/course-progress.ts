@@ -39,9 +39,14 @@ export class CourseProgress {
     this.timer.unref();
   }
 
-  /** Actual / estimated time over the notebooks done in this run (1 before the first). */
+  /**
+   * Actual / estimated time over the notebooks done in this run, shrunk towards 1 by a minute of
+   * "as estimated": a short notebook is mostly kernel start-up, and its ratio says little about
+   * an hour of training.
+   */
   private pace(): number {
-    return this.doneEstimate > 0 ? Math.min(4, Math.max(0.25, this.doneActual / this.doneEstimate)) : 1;
+    const prior = 60;
+    return Math.min(3, Math.max(0.5, (this.doneActual + prior) / (this.doneEstimate + prior)));
   }
 
   private elapsed(): number {

@@ -145,7 +145,11 @@ export async function runCourse(o: CourseOptions): Promise<number> {
     if (signal === "SIGTERM" || stopping) return hardStop(`stopped (${signal})`, signal === "SIGTERM" ? 143 : 130);
     stopping = signal;
     process.stderr.write(`\nseqlab course: stopping after the running cell (${signal}; press Ctrl-C again to stop at once)\n`);
-    for (const k of KernelClient.started) k.interrupt().catch(() => {});
+    for (const k of KernelClient.started) {
+      k.interrupt().catch(() => {});
+      // A kernel killed by the signal itself (Ctrl-C while it was starting) answers nothing more.
+      k.proc?.once("exit", (_code, sig) => sig && hardStop(`its kernel was ended by ${sig}`));
+    }
     // A kernel that does not answer the interrupt does not hold the run: stop at once after 20 s.
     setTimeout(() => hardStop("the running cell did not stop within 20 s"), 20_000).unref();
   };
