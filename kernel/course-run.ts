@@ -130,6 +130,7 @@ export async function runCourse(o: CourseOptions): Promise<number> {
   );
 
   let stopping: string | undefined;
+  let stopTimer: NodeJS.Timeout | undefined;
   let lastSigint = 0;
   const hardStop = (why: string, status = 130) => {
     progress.close();
@@ -151,7 +152,7 @@ export async function runCourse(o: CourseOptions): Promise<number> {
       k.proc?.once("exit", (_code, sig) => sig && hardStop(`its kernel was ended by ${sig}`));
     }
     // A kernel that does not answer the interrupt does not hold the run: stop at once after 20 s.
-    setTimeout(() => hardStop("the running cell did not stop within 20 s"), 20_000).unref();
+    stopTimer = setTimeout(() => hardStop("the running cell did not stop within 20 s"), 20_000);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -206,6 +207,7 @@ export async function runCourse(o: CourseOptions): Promise<number> {
       }
     }
   } finally {
+    clearTimeout(stopTimer);
     progress.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
