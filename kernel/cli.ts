@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The seqlab command line: install | kernel | run | export.
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+// The seqlab command line: install | kernel | run | export | course.
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { existsSync } from "fs";
+import { absoluteDataEnv, typedPath } from "./typed-paths";
 
 /** Wrong arguments found inside a command: printed, exit status 2. */
 class UsageError extends Error {}
@@ -58,6 +59,10 @@ program
   })
   .action(async (files: string[], o: { out?: string; html?: string; timeout?: number }) => {
     const { runNotebook } = require("./runner") as typeof import("./runner");
+    // Paths as typed, before any kernel starts (a kernel's working folder is its notebook's).
+    absoluteDataEnv();
+    files = files.map((f) => typedPath(f));
+    o = { ...o, out: o.out && typedPath(o.out), html: o.html && typedPath(o.html) };
     for (const f of files) {
       if (!existsSync(f)) throw new UsageError(`no such notebook: ${f}`);
       if (!f.endsWith(".ipynb")) throw new UsageError(`expected a .ipynb notebook, got ${f}`);
@@ -81,10 +86,30 @@ program
   .argument("<notebook>", "the .ipynb file")
   .option("-o, --output <file>", "the HTML file (default: beside the notebook, .html)")
   .action((file: string, o: { output?: string }) => {
+    file = typedPath(file);
+    o = { output: o.output && typedPath(o.output) };
     if (!existsSync(file)) throw new UsageError(`no such notebook: ${file}`);
     if (!file.endsWith(".ipynb")) throw new UsageError(`expected a .ipynb notebook, got ${file}`);
     const { exportNotebook } = require("./export/html") as typeof import("./export/html");
     console.log(`exported ${file} -> ${exportNotebook(file, o.output)}`);
+  });
+
+program
+  .command("course")
+  .description("run the course (npm start): a plan, then every notebook not cached into a reports folder, executed and as HTML")
+  .argument("[notebooks...]", "the .ipynb files or folders to run, in order (default: this package's notebooks/)")
+  .option("--out <dir>", "the reports folder (default: reports/ in this package)")
+  .addOption(new Option("--quick", "quick mode: small models, seconds per notebook (as SEQLAB_QUICK=1)").conflicts("full"))
+  .option("--full", "full mode (the default): trains to the reference numbers; hours")
+  .option("--force", "execute every notebook, cached or not")
+  .option("--timeout <seconds>", "interrupt and fail a cell that runs longer", (v) => {
+    const n = Number(v);
+    if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number of seconds, got ${JSON.stringify(v)}`);
+    return n;
+  })
+  .action(async (args: string[], o: import("./course-run").CourseFlags) => {
+    const { courseCommand } = require("./course-run") as typeof import("./course-run");
+    process.exitCode = await courseCommand(args, o);
   });
 
 program.parseAsync(process.argv).catch((e) => {

@@ -44,6 +44,8 @@ export interface StartOptions {
 }
 
 export class KernelClient {
+  /** The kernels this process started whose process is still running (a course run stops them on Ctrl-C). */
+  static readonly started = new Set<KernelClient>();
   readonly session = randomBytes(8).toString("hex");
   readonly signer: Signer;
   private shell = new zmq.Dealer();
@@ -72,6 +74,8 @@ export class KernelClient {
     );
     const proc = spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "ignore", opts.stderr ?? "ignore"] });
     const client = new KernelClient(info, proc, dir);
+    KernelClient.started.add(client);
+    proc.once("exit", () => KernelClient.started.delete(client));
     await client.connect();
     return client;
   }

@@ -72,8 +72,17 @@ function sha256(bytes: Uint8Array): string {
 
 function where(dir: string): string {
   return process.env.SEQLAB_DATA && path.resolve(process.env.SEQLAB_DATA) === dir
-    ? `SEQLAB_DATA=${dir}`
+    ? `SEQLAB_DATA=${dir}${relativeData()}`
     : `${dir} (SEQLAB_DATA is ${process.env.SEQLAB_DATA ? `set to ${process.env.SEQLAB_DATA}` : "not set"})`;
+}
+
+let relativeExplained = false;
+/** Once, in the first error about it: a relative SEQLAB_DATA was read against this process's working folder. */
+function relativeData(): string {
+  const set = process.env.SEQLAB_DATA!;
+  if (path.isAbsolute(set) || relativeExplained) return "";
+  relativeExplained = true;
+  return ` (the relative path "${set}" read from ${process.cwd()}, the working folder, which for a kernel is its notebook's folder: set SEQLAB_DATA to an absolute path)`;
 }
 
 function verify(info: CorpusInfo, file: string, bytes: Uint8Array, detail: string): void {
