@@ -80,7 +80,12 @@ export class Executor {
         if (this.interrupts.interrupted(n)) throw new KeyboardInterrupt();
         return x;
       }
-      return Promise.race([x as Promise<unknown>, cell.stopped]);
+      // Work that stops by itself when interrupted (train()) settles normally; its cell still ends
+      // with the interrupt.
+      return Promise.race([x as Promise<unknown>, cell.stopped]).then((v) => {
+        if (this.interrupts.interrupted(n)) throw new KeyboardInterrupt();
+        return v;
+      });
     }
     // Code of an interrupted cell that awaits again after the interrupt was delivered (a loop that
     // caught it, a callback that outlived it) waits for ever: a promise that never settles, rather
@@ -120,7 +125,13 @@ export class Executor {
     const code = head + converted.output + "\n})(__seqlab__.exports, __seqlab__.require)";
     this.interrupts.phase = Phase.Run;
     try {
-      const run = await this.inMicrotask(() => vm.runInThisContext(code, { filename: file }));
+      const run = await this.inMicrotask(() => {
+        const ret = vm.runInThisContext(code, { filename: file });
+        // Handled from the start: a cell that loops over `await` keeps this microtask's caller
+        // from reaching settle() until it ends, and a rejection meanwhile would be "unhandled".
+        if (converted.hasToplevelAwait) (ret as Promise<unknown>).catch(noop);
+        return ret;
+      });
       if (!run) throw new KeyboardInterrupt(); // its first synchronous part was stopped
       if ("error" in run) throw run.error;
       if (converted.hasToplevelAwait) {

@@ -45,6 +45,8 @@ export class Kernel {
   private readonly history: History;
   private readonly streams: StreamCapture;
   private readonly timers: CellTimers;
+  /** The process's error handlers when the kernel started (its own among them). */
+  private ownErrorHandlers = new Set<Function>();
   private executionCount = 0;
   private queue: { msg: Message; seq: number }[] = [];
   private received = 0;
@@ -83,6 +85,7 @@ export class Kernel {
     });
     process.on("uncaughtException", (e) => this.reportStray(e, "uncaught exception"));
     process.on("unhandledRejection", (e) => this.reportStray(e, "unhandled promise rejection"));
+    this.ownErrorHandlers = new Set([...process.listeners("uncaughtException"), ...process.listeners("unhandledRejection")]);
     this.channels.onRequest = (channel, msg) => this.receive(channel, msg);
     this.publish("status", { execution_state: "starting" }, false, undefined);
   }
@@ -328,6 +331,7 @@ export class Kernel {
     if (cleared) log(`cleared ${cleared} pending timer(s) of the interrupted cell ${count}`);
     this.running = undefined;
     if (this.pendingInput) this.failInput(new KeyboardInterrupt());
+    this.keepErrorsHandled();
     if (error) {
       const repaired = restoreEngine(engine);
       if (repaired) log(`after ${interrupted ? "an interrupted" : "a failed"} cell, TensorFlow.js's engine was repaired: ${repaired}`);
@@ -345,6 +349,22 @@ export class Kernel {
       return;
     }
     this.reply("shell", msg, "execute_reply", { status: "ok", execution_count: count, user_expressions: userExpressions, payload: this.payload }, { status: "ok" });
+  }
+
+  /**
+   * Emscripten's Node glue (in tfjs-backend-wasm) adds process handlers that rethrow every uncaught
+   * exception and unhandled rejection: with them, one stray error from a timer ends the kernel.
+   * Such rethrowing handlers that a cell's imports added are removed (the kernel reports those
+   * errors under the running cell instead); handlers a cell adds for its own use are left alone.
+   */
+  private keepErrorsHandled() {
+    for (const event of ["uncaughtException", "unhandledRejection"] as const) {
+      for (const f of process.listeners(event as "uncaughtException") as Function[]) {
+        if (this.ownErrorHandlers.has(f) || !RETHROWS.test(String(f))) continue;
+        process.removeListener(event as "uncaughtException", f as (...a: any[]) => void);
+        log(`removed a process ${event} handler that rethrows (it would end the kernel on a stray error): ${String(f).slice(0, 80)}`);
+      }
+    }
   }
 
   /** An interrupt from the socket thread, for `cell` (0: no cell was running when it arrived). */
@@ -484,6 +504,9 @@ export class Kernel {
     process.exit(0);
   }
 }
+
+/** A handler whose whole body rethrows what it is given, as emscripten's do. */
+const RETHROWS = /^function\s*\((\w+)\)\s*\{\s*(if\s*\([^{}]*\)\s*\{\s*)?throw \1;?\s*\}?\s*\}$/;
 
 function defaultHistoryFile(): string {
   const base = process.env.XDG_DATA_HOME || path.join(os.homedir(), ".local", "share");

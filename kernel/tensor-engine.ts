@@ -59,13 +59,15 @@ export function restoreEngine(mark: EngineMark | undefined): string | undefined 
   if (s.gradientDepth > m.gradientDepth) {
     fixed.push(`gradient depth ${s.gradientDepth} → ${m.gradientDepth}`);
     s.gradientDepth = m.gradientDepth;
-    // The tape keeps (tf.keep) the tensors it saved for the backward pass; they go with it.
-    if (m.gradientDepth === 0 && s.activeTape) {
-      let saved = 0;
-      for (const node of s.activeTape) for (const t of node.saved ?? []) (t.dispose(), saved++);
-      s.activeTape = null;
-      fixed.push(`tape dropped with ${saved} saved tensors`);
-    }
+  }
+  // The tape keeps (tf.keep) the tensors it saved for the backward pass, and is dropped only at
+  // the end of that pass (after the depth above is back to 0): stopped in between, it is still
+  // there with its saved tensors.
+  if (m.gradientDepth === 0 && s.activeTape) {
+    let saved = 0;
+    for (const node of s.activeTape) for (const t of node.saved ?? []) (t.dispose(), saved++);
+    s.activeTape = null;
+    fixed.push(`tape dropped with ${saved} saved tensors`);
   }
   if (s.kernelDepth !== m.kernelDepth) {
     fixed.push(`kernel depth ${s.kernelDepth} → ${m.kernelDepth}`);
