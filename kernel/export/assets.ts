@@ -137,6 +137,8 @@ export const CHART_SCRIPT = `(function () {
         layout.font = layout.font && typeof layout.font === "object" ? layout.font : {};
         layout.font.family = layout.font.family || PLOTLY_FONT;
         plotlyFonts({ layout: layout, data: spec.data }, 0);
+        // pictures in a figure only from data: URLs (others would be fetched)
+        if (Array.isArray(layout.images)) layout.images = layout.images.filter(function (im) { return im && /^data:/i.test(String(im.source)); });
         var config = { displaylogo: false, responsive: true, showLink: false, sendData: false, showEditInChartStudio: false, showSendToCloud: false };
         var given = spec.config && typeof spec.config === "object" ? spec.config : {};
         PLOTLY_CONFIG.forEach(function (k) { if (k in given) config[k] = given[k]; });

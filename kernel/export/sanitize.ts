@@ -67,6 +67,13 @@ export function koreanFirstInStyle(style: string): string {
   return out;
 }
 
+/** Pictures and media only from data: URLs: sanitize-html lets relative URLs (no scheme) through,
+ * and a relative src would be fetched from beside the report (or from a <base>). */
+function embeddedOnly(tagName: string, attribs: sanitize.Attributes): sanitize.Tag {
+  for (const a of ["src", "poster"]) if (a in attribs && !/^\s*data:/i.test(attribs[a])) delete attribs[a];
+  return { tagName, attribs };
+}
+
 function koreanFont(tagName: string, attribs: sanitize.Attributes): sanitize.Tag {
   if (typeof attribs.style === "string") attribs.style = koreanFirstInStyle(attribs.style);
   if (tagName === "font" && typeof attribs.face === "string") attribs.face = withKoreanFirst(attribs.face);
@@ -185,6 +192,9 @@ const UNTRUSTED: sanitize.IOptions = {
   transformTags: {
     a: sanitize.simpleTransform("a", { rel: "nofollow noopener noreferrer" }),
     input: sanitize.simpleTransform("input", { disabled: "disabled" }),
+    img: embeddedOnly,
+    audio: embeddedOnly,
+    video: embeddedOnly,
     "*": koreanFont,
   },
 };
