@@ -94,13 +94,13 @@ program
   .argument("<notebook>", "the .ipynb file")
   .option("-o, --output <file>", "the HTML file (default: beside the notebook, .html); never a notebook")
   .option("--trusted", "keep the notebook's HTML as written instead of sanitizing it (its scripts still do not run)")
-  .action((file: string, o: { output?: string; trusted?: boolean }) => {
+  .action(async (file: string, o: { output?: string; trusted?: boolean }) => {
     if (!existsSync(file)) throw new UsageError(`no such notebook: ${file}`);
     if (!file.endsWith(".ipynb")) throw new UsageError(`expected a .ipynb notebook, got ${file}`);
     const { exportNotebook, htmlPathFor, reportTargetProblem } = require("./export/html") as typeof import("./export/html");
     const problem = reportTargetProblem(file, o.output ?? htmlPathFor(file));
     if (problem) throw new UsageError(`refusing to export ${file}: ${problem}`);
-    console.log(`exported ${file} -> ${exportNotebook(file, o.output, { trusted: o.trusted })}`);
+    console.log(`exported ${file} -> ${await exportNotebook(file, o.output, { trusted: o.trusted })}`);
   });
 
 program.parseAsync(process.argv).catch((e) => {

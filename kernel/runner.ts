@@ -104,7 +104,7 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
   if (opts.htmlDir) {
     const { exportNotebook } = require("./export/html") as typeof import("./export/html");
     const html = path.join(opts.htmlDir, path.basename(file).replace(/\.ipynb$/i, "") + ".html");
-    exportNotebook(out, html, { source: path.basename(file), failure });
+    await exportNotebook(out, html, { source: path.basename(file), failure });
     progress.write(`${path.basename(file)}: report ${html}\n`);
   }
   if (failure) throw new CellFailure(`${file}: cell ${failure.cell + 1} (code cell ${failure.codeCell}) failed: ${failure.message}${unsigned ? `; ${unsigned.message}` : ""}`);

@@ -138,13 +138,13 @@ export function reportTargetProblem(file: string, out: string): string | undefin
   return undefined;
 }
 
-/** Export a notebook file to an HTML file (with the Hangul it uses embedded); returns the HTML
+/** Export a notebook file to an HTML file (with the Hangul it uses embedded); resolves to the HTML
  * file's path. The file is replaced atomically: a failed or killed export leaves the old one. */
-export function exportNotebook(file: string, out = htmlPathFor(file), opts: ExportOptions = {}): string {
+export async function exportNotebook(file: string, out = htmlPathFor(file), opts: ExportOptions = {}): Promise<string> {
   const problem = reportTargetProblem(file, out);
   if (problem) throw new Error(problem);
   if (existsSync(out) && statSync(out).isDirectory()) throw new Error(`the report ${out} is a folder; give a file name ending in .html`);
-  const html = withKoreanFont(notebookToHtml(readNotebook(file), { source: path.basename(file), ...opts }));
+  const html = await withKoreanFont(notebookToHtml(readNotebook(file), { source: path.basename(file), ...opts }));
   writeFileAtomic(out, html, "report");
   return out;
 }
