@@ -7,6 +7,7 @@ import { createHash } from "crypto";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { Library } from "./common";
+import { koreanFirstInCss } from "./fonts";
 
 /** A package's folder; found by walking node_modules, since "exports" hides package.json. */
 export { packageDir };
@@ -70,7 +71,8 @@ export function libraryScripts(lib: Exclude<Library, "katex">): InlineScript[] {
 /** The script that draws the page's charts. */
 export const chartScript = (): InlineScript => inline(scriptBody(CHART_SCRIPT));
 
-/** KaTeX's stylesheet with only its woff2 fonts, inlined as data: URLs, so math renders offline. */
+/** KaTeX's stylesheet with only its woff2 fonts, inlined as data: URLs, so math renders offline,
+ * and the embedded Korean font first in its font lists (Korean in \text{...}). */
 export function katexCss(): string {
   return cached("katex.css", () => {
     const dist = path.join(packageDir("katex"), "dist");
@@ -79,7 +81,7 @@ export function katexCss(): string {
       (_, font: string) => `src:url(data:font/woff2;base64,${readFileSync(path.join(dist, font)).toString("base64")}) format("woff2")`,
     );
     if (/url\((?!data:)/.test(css)) throw new Error("katex.min.css refers to a file that was not inlined");
-    return css;
+    return koreanFirstInCss(css);
   });
 }
 

@@ -11,6 +11,7 @@
 // system-ui). The browser makes bold from it.
 import { readFileSync } from "fs";
 import * as path from "path";
+import postcss from "postcss";
 import subsetFont from "subset-font";
 import { packageDir } from "../../src/plot/fonts";
 
@@ -67,6 +68,67 @@ export async function koreanFontCss(text: string): Promise<string> {
     `@font-face { font-family: "${KOREAN_FAMILY}"; font-display: block; ` +
     `src: url(data:font/woff;base64,${woff.toString("base64")}) format("woff"); unicode-range: ${UNICODE_RANGE}; }`
   );
+}
+
+// ---- putting the family first in font lists that others wrote ----------------------------------
+
+/** The family put in front of every font list: the report's embedded Noto Sans KR (Hangul only). */
+const FRONT = `"${KOREAN_FAMILY}"`;
+
+/** A font list with the embedded Korean font first (unchanged when it is there already). */
+export function withKoreanFirst(families: string): string {
+  const list = families.trim();
+  if (!list || list.replace(/["']/g, "").split(",")[0].trim() === KOREAN_FAMILY) return list;
+  return `${FRONT}, ${list}`;
+}
+
+/** The family list at the end of a `font` shorthand ("bold 12px/1.2 monospace"), after the size. */
+const FONT_SHORTHAND =
+  /^(.*?(?:\d(?:px|pt|pc|em|rem|ex|ch|%|in|cm|mm|q|vw|vh)|\b(?:xx-small|x-small|small|medium|large|x-large|xx-large|xxx-large|smaller|larger))(?:\s*\/\s*\S+)?\s+)(\S.*)$/i;
+
+/** Put the Korean font first in every font-family and font declaration of a parsed stylesheet
+ * (not in @font-face rules, where font-family names the face); true when something changed. */
+function koreanFirstInRoot(root: postcss.Root): boolean {
+  let changed = false;
+  root.walkDecls((d) => {
+    if (d.parent?.type === "atrule" && (d.parent as postcss.AtRule).name.toLowerCase() === "font-face") return;
+    const prop = d.prop.toLowerCase();
+    if (prop === "font-family") {
+      d.value = withKoreanFirst(d.value);
+      changed = true;
+    } else if (prop === "font") {
+      const m = FONT_SHORTHAND.exec(d.value);
+      if (m) {
+        d.value = m[1] + withKoreanFirst(m[2]);
+        changed = true;
+      }
+    }
+  });
+  return changed;
+}
+
+/** An inline style with the embedded Korean font put first in its font-family (or font). */
+export function koreanFirstInStyle(style: string): string {
+  if (!/font/i.test(style)) return style;
+  let root: postcss.Root;
+  try {
+    root = postcss.parse(`x{${style}}`);
+  } catch {
+    return style; // not CSS: the sanitizer drops it, or (trusted) the browser ignores it
+  }
+  if (!koreanFirstInRoot(root)) return style;
+  let out = "";
+  root.walkDecls((d) => {
+    out += `${d.prop}:${d.value}${d.important ? " !important" : ""};`;
+  });
+  return out;
+}
+
+/** A stylesheet (KaTeX's) with the embedded Korean font first in its font lists: \text{망각} in a
+ * formula is set in KaTeX_Main otherwise, which has no Hangul. */
+export function koreanFirstInCss(css: string): string {
+  const root = postcss.parse(css);
+  return koreanFirstInRoot(root) ? root.toString() : css;
 }
 
 /** Add the font to a finished page: the rule in <head>. */

@@ -18,54 +18,8 @@
 // In both modes a font-family in an inline style gets the report's embedded Korean font first
 // (it covers Hangul only), so a table that asks for "monospace" does not draw its Korean tokens
 // as boxes on a machine without a Korean font.
-import postcss from "postcss";
 import sanitize from "sanitize-html";
-import { KOREAN_FAMILY } from "./fonts";
-
-/** The family put in front of every font list: the report's embedded Noto Sans KR (Hangul only). */
-const FRONT = `"${KOREAN_FAMILY}"`;
-
-/** A font list with the embedded Korean font first (unchanged when it is there already). */
-export function withKoreanFirst(families: string): string {
-  const list = families.trim();
-  if (!list || list.replace(/["']/g, "").split(",")[0].trim() === KOREAN_FAMILY) return list;
-  return `${FRONT}, ${list}`;
-}
-
-/** The family list at the end of a `font` shorthand ("bold 12px/1.2 monospace"), after the size. */
-const FONT_SHORTHAND =
-  /^(.*?(?:\d(?:px|pt|pc|em|rem|ex|ch|%|in|cm|mm|q|vw|vh)|\b(?:xx-small|x-small|small|medium|large|x-large|xx-large|xxx-large|smaller|larger))(?:\s*\/\s*\S+)?\s+)(\S.*)$/i;
-
-/** An inline style with the embedded Korean font put first in its font-family (or font). */
-export function koreanFirstInStyle(style: string): string {
-  if (!/font/i.test(style)) return style;
-  let root: postcss.Root;
-  try {
-    root = postcss.parse(`x{${style}}`);
-  } catch {
-    return style; // not CSS: the sanitizer drops it, or (trusted) the browser ignores it
-  }
-  let changed = false;
-  root.walkDecls((d) => {
-    const prop = d.prop.toLowerCase();
-    if (prop === "font-family") {
-      d.value = withKoreanFirst(d.value);
-      changed = true;
-    } else if (prop === "font") {
-      const m = FONT_SHORTHAND.exec(d.value);
-      if (m) {
-        d.value = m[1] + withKoreanFirst(m[2]);
-        changed = true;
-      }
-    }
-  });
-  if (!changed) return style;
-  let out = "";
-  root.walkDecls((d) => {
-    out += `${d.prop}:${d.value}${d.important ? " !important" : ""};`;
-  });
-  return out;
-}
+import { koreanFirstInStyle, withKoreanFirst } from "./fonts";
 
 /** Pictures and media only from data: URLs: sanitize-html lets relative URLs (no scheme) through,
  * and a relative src would be fetched from beside the report (or from a <base>). */

@@ -117,6 +117,7 @@ function saveError(e: unknown, abs: string, writingIn: string, previousIntact: b
     EPERM: "operation not permitted",
     EROFS: "the file system is read-only",
     ENOTDIR: "a part of the path is a file, not a folder",
+    EEXIST: "a part of the path is a file, not a folder",
   };
   return new Error(
     `saveCheckpoint: could not save the checkpoint ${abs} (writing in ${writingIn}): ${why[code] ?? code} (${(e as Error).message}); ` +

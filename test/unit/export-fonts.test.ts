@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { inflateSync } from "zlib";
-import { hangulIn, koreanFontCss, withKoreanFont } from "../../kernel/export/fonts";
-import { koreanFirstInStyle, sanitizeNotebookHtml } from "../../kernel/export/sanitize";
+import { hangulIn, koreanFirstInCss, koreanFirstInStyle, koreanFontCss, withKoreanFont } from "../../kernel/export/fonts";
+import { sanitizeNotebookHtml } from "../../kernel/export/sanitize";
 
 /** The code points a WOFF 1.0 font maps (its cmap: formats 4 and 12). */
 function woffCodePoints(woff: Buffer): Set<number> {
@@ -68,4 +68,12 @@ test("inline font lists get the Korean font first, in sanitized and trusted HTML
     assert.match(sanitizeNotebookHtml(`<table><tr>${vocab}</tr></table>`, trusted), /font-family:(&quot;|")seqlab-ko(&quot;|"), monospace/);
   }
   assert.match(sanitizeNotebookHtml('<font face="Batang">글</font>'), /face="(&quot;|")seqlab-ko(&quot;|"), Batang"/);
+});
+
+test("a stylesheet's font lists get the Korean font first, but not the names its @font-face rules declare", () => {
+  const css = '@font-face{font-family:KaTeX_Main;src:url(data:font/woff2;base64,AA==)}.katex{font:normal 1.21em KaTeX_Main,Times New Roman,serif}.katex .mathnormal{font-family:KaTeX_Math;font-style:italic}';
+  const out = koreanFirstInCss(css);
+  assert.match(out, /@font-face\{font-family:KaTeX_Main;/);
+  assert.match(out, /\.katex\{font:normal 1\.21em "seqlab-ko", KaTeX_Main,Times New Roman,serif\}/);
+  assert.match(out, /\.katex \.mathnormal\{font-family:"seqlab-ko", KaTeX_Math;/);
 });
