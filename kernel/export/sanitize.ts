@@ -12,13 +12,16 @@
 //
 // `seqlab export --trusted` keeps the HTML as written (its scripts still cannot run: the page's
 // Content-Security-Policy admits only seqlab's own scripts), minus what would leave the page
-// without any script: <meta http-equiv> (refresh), <base> and <link> (prefetches are not
-// covered by the CSP).
+// without any script: <meta> (http-equiv refresh), <base> and <link> (prefetches are not covered
+// by the CSP).
 //
 // In both modes a font-family in an inline style gets the report's embedded Korean font first
 // (it covers Hangul only), so a table that asks for "monospace" does not draw its Korean tokens
 // as boxes on a machine without a Korean font.
+import * as parse5 from "parse5";
+import type { DefaultTreeAdapterMap } from "parse5";
 import sanitize from "sanitize-html";
+import { escapeHtml } from "./common";
 import { koreanFirstInStyle, withKoreanFirst } from "./fonts";
 
 /** Pictures and media only from data: URLs: sanitize-html lets relative URLs (no scheme) through,
@@ -154,18 +157,88 @@ const UNTRUSTED: sanitize.IOptions = {
 };
 
 // ---- trusted: as written, minus what navigates or fetches without script -----------------------
+//
+// Parsed with parse5 (the WHATWG parsing algorithm, as the browser will parse it in the report's
+// <div>) rather than htmlparser2: the two disagree on foreign content, and <svg><style><meta
+// http-equiv=refresh> is text to htmlparser2 but a real <meta> to a browser. The result is parsed
+// again until a parse finds nothing to remove, so serializing cannot bring one back either.
 
-const TRUSTED: sanitize.IOptions = {
-  allowedTags: false,
-  allowedAttributes: false,
-  allowVulnerableTags: true,
-  // Keep entities as written (&lt; in text stays &lt;, not re-encoded differently).
-  parser: { decodeEntities: false },
-  exclusiveFilter: (frame) => frame.tag === "base" || frame.tag === "link" || (frame.tag === "meta" && Object.keys(frame.attribs).some((a) => a.toLowerCase() === "http-equiv")),
-  transformTags: { "*": koreanFont },
-};
+const NAVIGATING = new Set(["meta", "base", "link"]);
+type P5Node = DefaultTreeAdapterMap["node"];
+type P5Element = DefaultTreeAdapterMap["element"];
+type P5Parent = DefaultTreeAdapterMap["parentNode"];
 
-/** HTML from a notebook, made fit for a report (see the top of this file). */
+/** The context a report puts notebook HTML in. */
+const DIV = (parse5.parseFragment("<div></div>").childNodes[0] as P5Element);
+
+const isElement = (n: P5Node): n is P5Element => "tagName" in n;
+
+/** Every element of a parsed fragment, template contents included. */
+function* elements(parent: P5Parent): Generator<P5Element> {
+  for (const n of [...parent.childNodes]) {
+    if (!isElement(n)) continue;
+    yield n;
+    yield* elements(n);
+    if (n.tagName === "template") yield* elements((n as DefaultTreeAdapterMap["template"]).content);
+  }
+}
+
+function removeNode(n: P5Element): void {
+  const siblings = n.parentNode?.childNodes;
+  if (siblings) siblings.splice(siblings.indexOf(n), 1);
+}
+
+function trustedHtml(html: string): string {
+  let text = html;
+  for (let round = 0; round < 4; round++) {
+    const fragment = parse5.parseFragment(DIV, text, { scriptingEnabled: true });
+    let removed = 0;
+    for (const el of elements(fragment)) {
+      if (NAVIGATING.has(el.tagName)) {
+        removeNode(el);
+        removed++;
+        continue;
+      }
+      // <plaintext> has no end tag: everything after it, the rest of the report, would be its text
+      if (el.tagName === "plaintext") el.tagName = el.nodeName = "pre";
+      for (const a of el.attrs) {
+        if (a.name === "style") a.value = koreanFirstInStyle(a.value);
+        else if (a.name === "face" && el.tagName === "font") a.value = withKoreanFirst(a.value);
+      }
+    }
+    const out = parse5.serialize(fragment);
+    if (removed === 0) return out;
+    text = out;
+  }
+  return `<pre class="error">[HTML output not shown: it kept producing elements that would navigate the page]</pre>`;
+}
+
+// ---- what sanitized HTML must never contain, checked as a browser parses it ----------------------
+
+const NEVER = new Set(["script", "iframe", "frame", "frameset", "object", "embed", "meta", "base", "link", "style", "svg", "math", "template", "noscript", "plaintext", "xmp", "noembed", "noframes"]);
+const URL_ATTRIBUTES = new Set(["href", "src", "action", "formaction", "poster", "xlink:href", "background", "srcset"]);
+
+/** What in sanitized HTML would run, load or navigate once a browser parses it (undefined: none). */
+export function activeContent(html: string): string | undefined {
+  const fragment = parse5.parseFragment(DIV, html, { scriptingEnabled: true });
+  for (const el of elements(fragment)) {
+    if (NEVER.has(el.tagName)) return `a <${el.tagName}> element`;
+    for (const a of el.attrs) {
+      if (/^on/i.test(a.name)) return `an ${a.name} attribute`;
+      if (URL_ATTRIBUTES.has(a.name) && /^\s*(javascript|vbscript|data:text)/i.test(a.value.replace(/[\u0000-\u0020]/g, ""))) return `a ${a.name}="${a.value.slice(0, 30)}"`;
+      if ((a.name === "src" || a.name === "poster") && !/^\s*data:/i.test(a.value)) return `a ${a.name} that is not embedded`;
+    }
+  }
+  return undefined;
+}
+
+/** HTML from a notebook, made fit for a report (see the top of this file). Sanitized HTML is
+ * parsed once more as a browser would; should anything active be left (a disagreement between
+ * the sanitizer's parser and the browser's), the HTML is shown as text instead. */
 export function sanitizeNotebookHtml(html: string, trusted = false): string {
-  return sanitize(html, trusted ? TRUSTED : UNTRUSTED);
+  if (trusted) return trustedHtml(html);
+  const clean = sanitize(html, UNTRUSTED);
+  const active = activeContent(clean);
+  if (!active) return clean;
+  return `<pre class="error">[HTML not shown: after sanitizing it still had ${escapeHtml(active)}]\n${escapeHtml(html)}</pre>`;
 }

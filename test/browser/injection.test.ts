@@ -43,7 +43,12 @@ after(async () => {
   await browser?.close();
 });
 
+/** The report's last code cell: it must still be an element after every vector above it. */
+const lastCode = nb.cells.map((c: any, i: number) => (c.cell_type === "code" ? i : -1)).filter((i: number) => i >= 0).pop() + 1;
+
 interface Visit {
+  /** The id of the report's last code cell, as the page has it (the structure survived). */
+  lastCell: string | null;
   fired: number[];
   /** Requests that reached the network layer (Playwright's route sees them; a request the CSP
    * blocks is reported by the page as a request, but never gets there). */
@@ -59,7 +64,7 @@ interface Visit {
 async function visit(file: string, opts: { bypassCSP?: boolean; interact?: boolean } = {}): Promise<Visit> {
   const url = pathToFileURL(file).href;
   const context = await browser.newContext({ bypassCSP: opts.bypassCSP === true });
-  const seen: Visit = { fired: [], requests: [], attempted: [], navigations: [], popups: 0 };
+  const seen: Visit = { lastCell: null, fired: [], requests: [], attempted: [], navigations: [], popups: 0 };
   const outside = (u: string) => u !== url && !/^(data|blob|about):/.test(u);
   context.on("request", (r) => {
     if (outside(r.url())) seen.attempted.push(r.url());
@@ -81,6 +86,7 @@ async function visit(file: string, opts: { bypassCSP?: boolean; interact?: boole
   try {
     await page.goto(url, { waitUntil: "load" });
     await page.waitForFunction(() => [...document.querySelectorAll(".chart")].every((el: any) => el.dataset.state), null, { timeout: 60_000 });
+    seen.lastCell = await page.evaluate((id) => document.querySelector(`main > section#${id}.cell.code`)?.id ?? null, `cell-${lastCode}`);
     if (opts.interact) {
       await page.evaluate(() => {
         for (const a of document.querySelectorAll("a[href]")) if (/^\s*javascript:/i.test(a.getAttribute("href"))) a.click();
@@ -125,6 +131,7 @@ for (const mode of ["sanitized", "trusted"] as const) {
   test(`${mode} report: no vector runs script, loads anything or navigates, also when clicked`, async () => {
     const seen = await visit(reports[mode], { interact: true });
     assert.deepEqual(seen.fired, [], `vectors that ran: ${describeFired(seen.fired)}`);
+    assert.equal(seen.lastCell, `cell-${lastCode}`, "the report's structure survived (its last code cell is a cell of <main>)");
     assert.deepEqual(seen.requests, [], "network requests");
     if (mode === "sanitized") {
       // Nothing from the notebook's HTML even tries; what the CSP blocks comes from a chart
