@@ -161,7 +161,8 @@ const UNTRUSTED: sanitize.IOptions = {
 // Parsed with parse5 (the WHATWG parsing algorithm, as the browser will parse it in the report's
 // <div>) rather than htmlparser2: the two disagree on foreign content, and <svg><style><meta
 // http-equiv=refresh> is text to htmlparser2 but a real <meta> to a browser. The result is parsed
-// again until a parse finds nothing to remove, so serializing cannot bring one back either.
+// again until it is stable (nothing removed, serialized the same), so that what the browser
+// parses is what was checked.
 
 const NAVIGATING = new Set(["meta", "base", "link"]);
 type P5Node = DefaultTreeAdapterMap["node"];
@@ -207,7 +208,10 @@ function trustedHtml(html: string): string {
       }
     }
     const out = parse5.serialize(fragment);
-    if (removed === 0) return out;
+    // Done when a parse removes nothing and serializing gives the same text back: serializing
+    // can change what a later parse sees (<math><mtext><table><mglyph><style>: the style's
+    // content is text in the first parse and markup in the next).
+    if (removed === 0 && out === text) return out;
     text = out;
   }
   return `<pre class="error">[HTML output not shown: it kept producing elements that would navigate the page]</pre>`;
