@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The seqlab command line: install | kernel | run | export | course.
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { existsSync } from "fs";
+import { existsSync, statSync } from "fs";
 import { absoluteDataEnv, typedPath } from "./typed-paths";
 
 /** Wrong arguments found inside a command: printed, exit status 2. */
@@ -57,20 +57,33 @@ program
     if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number of seconds, got ${JSON.stringify(v)}`);
     return n;
   })
-  .action(async (files: string[], o: { out?: string; html?: string; timeout?: number }) => {
-    const { runNotebook } = require("./runner") as typeof import("./runner");
+  .option("--force", "run a notebook written for another kernel or language as TypeScript all the same")
+  .option("--trust", "sign the notebooks written, as `jupyter trust` does, so Jupyter opens them trusted")
+  .action(async (files: string[], o: { out?: string; html?: string; timeout?: number; force?: boolean; trust?: boolean }) => {
+    const { runNotebook, checkRunnable } = require("./runner") as typeof import("./runner");
+    const { readNotebook } = require("./notebook") as typeof import("./notebook");
     // Paths as typed, before any kernel starts (a kernel's working folder is its notebook's).
     absoluteDataEnv();
     files = files.map((f) => typedPath(f));
     o = { ...o, out: o.out && typedPath(o.out), html: o.html && typedPath(o.html) };
+    // Every notebook is checked before any runs: a refusal writes nothing.
     for (const f of files) {
       if (!existsSync(f)) throw new UsageError(`no such notebook: ${f}`);
       if (!f.endsWith(".ipynb")) throw new UsageError(`expected a .ipynb notebook, got ${f}`);
+      try {
+        const nb = readNotebook(f);
+        if (!o.force) checkRunnable(f, nb);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
+    for (const [flag, dir] of [["--out", o.out], ["--html", o.html]] as const) {
+      if (dir !== undefined && existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${flag} ${dir} is a file; expected a folder`);
     }
     let failed = 0;
     for (const f of files) {
       try {
-        const out = await runNotebook(f, { outDir: o.out, htmlDir: o.html, timeoutSec: o.timeout });
+        const out = await runNotebook(f, { outDir: o.out, htmlDir: o.html, timeoutSec: o.timeout, force: o.force, trust: o.trust });
         console.log(`ran ${f} -> ${out}`);
       } catch (e) {
         failed++;
@@ -84,14 +97,17 @@ program
   .command("export")
   .description("write a notebook as one self-contained HTML page that needs no network to view")
   .argument("<notebook>", "the .ipynb file")
-  .option("-o, --output <file>", "the HTML file (default: beside the notebook, .html)")
-  .action((file: string, o: { output?: string }) => {
+  .option("-o, --output <file>", "the HTML file (default: beside the notebook, .html); never a notebook")
+  .option("--trusted", "keep the notebook's HTML as written instead of sanitizing it (its scripts still do not run)")
+  .action(async (file: string, o: { output?: string; trusted?: boolean }) => {
     file = typedPath(file);
-    o = { output: o.output && typedPath(o.output) };
+    o = { ...o, output: o.output && typedPath(o.output) };
     if (!existsSync(file)) throw new UsageError(`no such notebook: ${file}`);
     if (!file.endsWith(".ipynb")) throw new UsageError(`expected a .ipynb notebook, got ${file}`);
-    const { exportNotebook } = require("./export/html") as typeof import("./export/html");
-    console.log(`exported ${file} -> ${exportNotebook(file, o.output)}`);
+    const { exportNotebook, htmlPathFor, reportTargetProblem } = require("./export/html") as typeof import("./export/html");
+    const problem = reportTargetProblem(file, o.output ?? htmlPathFor(file));
+    if (problem) throw new UsageError(`refusing to export ${file}: ${problem}`);
+    console.log(`exported ${file} -> ${await exportNotebook(file, o.output, { trusted: o.trusted })}`);
   });
 
 program

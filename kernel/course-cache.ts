@@ -5,7 +5,8 @@
 // written atomically after every notebook, so a stopped run resumes at the first notebook not
 // done. It also keeps this machine's last time per notebook and mode, for the next plan.
 import { createHash } from "crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
+import { existsSync, readdirSync, readFileSync } from "fs";
+import { writeFileAtomic } from "./atomic-write";
 import * as os from "os";
 import * as path from "path";
 import { backendOrder, TFJS_NODE_PACKAGES } from "../src/backend/select";
@@ -125,13 +126,5 @@ export function readState(reportsDir: string): CacheState {
 
 /** Write the state: to a temporary file, then renamed over the old one (never half written). */
 export function writeState(reportsDir: string, state: CacheState): void {
-  mkdirSync(reportsDir, { recursive: true });
-  const file = path.join(reportsDir, CACHE_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, JSON.stringify(state, null, 1) + "\n");
-    renameSync(tmp, file);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+  writeFileAtomic(path.join(reportsDir, CACHE_FILE), JSON.stringify(state, null, 1) + "\n", "course cache");
 }

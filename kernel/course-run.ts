@@ -4,7 +4,8 @@
 // One notebook's failure does not stop the others; the run ends non-zero naming each failed
 // notebook, cell and error. Ctrl-C interrupts the running cell, keeps what is done and says how
 // to resume; a second Ctrl-C stops at once.
-import { existsSync, readdirSync, statSync, writeFileSync, renameSync } from "fs";
+import { existsSync, readdirSync, statSync } from "fs";
+import { writeFileAtomic } from "./atomic-write";
 import * as path from "path";
 import { CacheState, expectedBackend, fileHash, libraryHash, Mode, readState, writeState } from "./course-cache";
 import { duration, readRecorded } from "./course-estimate";
@@ -50,15 +51,9 @@ export function commandFor(invokedAs: CourseOptions["invokedAs"], flags: string)
   return invokedAs === "npm start" ? `npm start -- ${flags}` : `seqlab course ${flags}`;
 }
 
-/** Write a notebook as JSON through a temporary file. */
-function writeNotebookAtomic(file: string, nb: unknown) {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(nb, null, 1) + "\n");
-  renameSync(tmp, file);
-}
 
 /** A cached notebook whose markdown changed: its outputs put into the new text, the report rebuilt. */
-function refreshText(p: PlannedNotebook, reportsDir: string) {
+async function refreshText(p: PlannedNotebook, reportsDir: string) {
   const executedFile = path.join(reportsDir, p.cached!.executed);
   const executed = readNotebook(executedFile);
   const outputs = executed.cells.filter((c) => c.cell_type === "code");
@@ -72,9 +67,9 @@ function refreshText(p: PlannedNotebook, reportsDir: string) {
   }
   nb.metadata.kernelspec = executed.metadata.kernelspec;
   nb.metadata.language_info = executed.metadata.language_info;
-  writeNotebookAtomic(executedFile, nb);
+  writeFileAtomic(executedFile, JSON.stringify(nb, null, 1) + "\n", "notebook");
   const { exportNotebook } = require("./export/html") as typeof import("./export/html");
-  exportNotebook(executedFile, path.join(reportsDir, p.cached!.report), { source: p.name });
+  await exportNotebook(executedFile, path.join(reportsDir, p.cached!.report), { source: p.name });
 }
 
 interface Failure {
@@ -169,7 +164,7 @@ export async function runCourse(o: CourseOptions): Promise<number> {
       }
       if (p.cached) {
         if (p.markdownChanged) {
-          refreshText(p, o.reportsDir);
+          await refreshText(p, o.reportsDir);
           state.notebooks[p.name] = { ...p.cached, source: fileHash(p.file) };
           writeState(o.reportsDir, state);
         }

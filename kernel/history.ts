@@ -3,8 +3,9 @@
 // a JSON-lines file that is bounded: past MAX_FILE_BYTES the oldest half is dropped. Start-up reads
 // only the file's last line (for the session number); the file is read, bounded, when a request
 // asks for earlier sessions.
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from "fs";
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from "fs";
 import * as path from "path";
+import { writeFileAtomic } from "./atomic-write";
 
 export interface Entry {
   session: number;
@@ -60,14 +61,11 @@ export class History {
     }
   }
 
-  /** Keep the newest half of the file (written aside, then renamed: never a half-written file). */
+  /** Keep the newest half of the file (written atomically: never a half-written file). */
   private compact() {
-    const file = this.file!;
-    const { text } = readTail(file, MAX_FILE_BYTES / 2);
+    const { text } = readTail(this.file!, MAX_FILE_BYTES / 2);
     const kept = text.slice(text.indexOf("\n") + 1);
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, kept);
-    renameSync(tmp, file);
+    writeFileAtomic(this.file!, kept, "history");
     this.fileBytes = Buffer.byteLength(kept);
   }
 

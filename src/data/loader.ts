@@ -99,8 +99,15 @@ export function readCachedCorpus(name: string, options: { dir?: string } = {}): 
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    // Say which path is wrong and how, not a bare EISDIR.
+    const why =
+      code === "EISDIR" ? `${file} is a folder, not the corpus file`
+      : code === "ENOTDIR" ? `${dir} (the corpus folder) or a folder above it is a file, not a folder`
+      : code === "EACCES" || code === "EPERM" ? `${file} cannot be read: permission denied`
+      : `${file} could not be read (${(e as Error).message})`;
+    throw new Error(`corpus "${name}": ${why}; expected ${info.file} in ${where(dir)}`, { cause: e });
   }
   verify(info, file, bytes, `the file is corrupt or a different version of corpus "${name}"; delete it to download it again, or point SEQLAB_DATA at a good copy`);
   return bytes;

@@ -103,6 +103,29 @@ function siblings(dir: string): { abs: string; parent: string; previous: string;
   return { abs, parent, previous: path.join(parent, `.${base}.previous`), tmpPrefix: `.${base}.tmp-` };
 }
 
+/** A file-system error (it has an errno code) while saving, as one that names the checkpoint and
+ * the folder written in and says whether the previous checkpoint survived; any other error (a
+ * test's simulated crash) passes through as it is. */
+function saveError(e: unknown, abs: string, writingIn: string, previousIntact: boolean): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (typeof code !== "string") return e;
+  const why: Record<string, string> = {
+    ENOSPC: "no space left on the device",
+    EDQUOT: "the disk quota is used up",
+    EFBIG: "a file would be larger than this process may write",
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    EROFS: "the file system is read-only",
+    ENOTDIR: "a part of the path is a file, not a folder",
+    EEXIST: "a part of the path is a file, not a folder",
+  };
+  return new Error(
+    `saveCheckpoint: could not save the checkpoint ${abs} (writing in ${writingIn}): ${why[code] ?? code} (${(e as Error).message}); ` +
+      (previousIntact ? `the previous checkpoint in ${abs} is intact` : "no checkpoint was saved"),
+    { cause: e },
+  );
+}
+
 function isCheckpointDir(dir: string): boolean {
   try {
     const j = JSON.parse(fs.readFileSync(path.join(dir, MODEL_FILE), "utf8"));
@@ -118,7 +141,9 @@ function isCheckpointDir(dir: string): boolean {
  */
 export async function saveCheckpoint(dir: string, state: CheckpointState, opts: SaveCheckpointOptions = {}): Promise<{ dir: string; step: number; bytes: number }> {
   const { abs, parent, previous, tmpPrefix } = siblings(dir);
-  if (fs.existsSync(abs) && !isCheckpointDir(abs) && fs.readdirSync(abs).length > 0) {
+  if (fs.existsSync(abs) && !fs.statSync(abs).isDirectory()) throw new Error(`saveCheckpoint: ${abs} is a file; a checkpoint is a folder (choose another name)`);
+  const hadCheckpoint = fs.existsSync(abs) && isCheckpointDir(abs);
+  if (fs.existsSync(abs) && !hadCheckpoint && fs.readdirSync(abs).length > 0) {
     throw new Error(`saveCheckpoint: ${abs} exists and is not a seqlab checkpoint; it is left alone (choose another folder)`);
   }
   const params = namedParams(state.params);
@@ -165,11 +190,15 @@ export async function saveCheckpoint(dir: string, state: CheckpointState, opts: 
     userDefinedMetadata: { seqlab: meta },
   };
 
-  fs.mkdirSync(parent, { recursive: true });
-  // Leftovers of earlier crashed writes.
-  for (const f of fs.readdirSync(parent)) if (f.startsWith(tmpPrefix)) fs.rmSync(path.join(parent, f), { recursive: true, force: true });
   const tmp = path.join(parent, `${tmpPrefix}${process.pid}-${Date.now().toString(36)}`);
-  fs.mkdirSync(tmp);
+  try {
+    fs.mkdirSync(parent, { recursive: true });
+    // Leftovers of earlier crashed writes.
+    for (const f of fs.readdirSync(parent)) if (f.startsWith(tmpPrefix)) fs.rmSync(path.join(parent, f), { recursive: true, force: true });
+    fs.mkdirSync(tmp);
+  } catch (e) {
+    throw saveError(e, abs, parent, hadCheckpoint);
+  }
   let movedAside = false;
   try {
     opts.onStage?.("weights.bin");
@@ -188,7 +217,7 @@ export async function saveCheckpoint(dir: string, state: CheckpointState, opts: 
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     if (movedAside && !fs.existsSync(abs)) fs.renameSync(previous, abs);
-    throw e;
+    throw saveError(e, abs, tmp, hadCheckpoint);
   }
   fs.rmSync(previous, { recursive: true, force: true });
   return { dir: abs, step, bytes: data.byteLength };
