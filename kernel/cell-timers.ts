@@ -1,14 +1,16 @@
 // Timers that cells set (directly, or through the library code they call). Two things differ from
 // plain Node:
-//  - The callback runs in a microtask right after its timer fires, not inside the timer: Node
-//    wraps a timer's callback in async-context bookkeeping that must not be cut short, so a
-//    callback stuck in a loop there could not be stopped; in a microtask an interrupt can stop it
-//    (interrupts.ts). Order and timing are unchanged (the microtask runs before the next timer).
+//  - The callback runs as a message on a port of our own, right after its timer fires, not
+//    inside Node's timer loop: an interrupt must sometimes stop a callback that never returns by
+//    terminating it (interrupts.ts), and a timer callback terminated inside Node's loop leaves
+//    Node's timer lists broken (later timers never fire); a port's message handler can be cut
+//    short (Node schedules the port's next message anyway). Order among timers is kept.
 //  - The timers a cell sets are remembered until they fire, so that when the cell is interrupted
 //    its pending timers go with it and nothing of it runs into a later cell.
 // The kernel's own modules import their timers from "timers", which stay Node's own.
 import * as timers from "timers";
 import { promisify } from "util";
+import { MessageChannel } from "worker_threads";
 
 type Handle = NodeJS.Timeout | NodeJS.Immediate;
 type Kind = "setTimeout" | "setInterval" | "setImmediate";
@@ -16,6 +18,10 @@ type Kind = "setTimeout" | "setInterval" | "setImmediate";
 export class CellTimers {
   /** Per cell, its timers that have not fired yet, with their kind (each kind has its own clear). */
   private readonly pending = new Map<number, Map<Handle, Kind>>();
+  /** Callbacks of timers that have fired, waiting for their turn on the port. */
+  private readonly due = new Map<number, () => void>();
+  private nextDue = 0;
+  private readonly channel = new MessageChannel();
 
   /**
    * @param cell the running cell's number, 0 between cells
@@ -24,6 +30,12 @@ export class CellTimers {
   constructor(private readonly cell: () => number, private readonly report: (e: unknown) => void) {}
 
   install() {
+    this.channel.port1.on("message", (key: number) => {
+      const run = this.due.get(key);
+      this.due.delete(key);
+      run?.();
+    });
+    this.channel.port1.unref();
     const g = globalThis as any;
     g.setTimeout = this.wrap("setTimeout", timers.setTimeout);
     g.setInterval = this.wrap("setInterval", timers.setInterval);
@@ -39,13 +51,15 @@ export class CellTimers {
       let handle: Handle;
       const fire = () => {
         if (kind !== "setInterval") self.forget(n, handle);
-        Promise.resolve().then(() => {
+        const key = self.nextDue++;
+        self.due.set(key, () => {
           try {
             callback.apply(handle, args);
           } catch (e) {
             self.report(e);
           }
         });
+        self.channel.port2.postMessage(key);
       };
       handle = kind === "setImmediate" ? original(fire) : original(fire, rest[0]);
       if (n !== 0) {

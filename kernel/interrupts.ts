@@ -8,13 +8,12 @@
 //  - when this thread does not take an interrupt in within a moment, it is stuck in JavaScript. The
 //    socket thread then has the inspector run `stopNow` in the middle of whatever runs, and when
 //    that is a cell's code (or a stray callback of an earlier cell's, between cells) it is stopped
-//    by V8's TerminateExecution, which unwinds it to the event loop. That is safe only in a
-//    microtask that Node runs from the event loop: inside a timer, immediate or nextTick callback
-//    Node restores its async-context stack in JavaScript after the callback returns, and cutting
-//    that short aborts the process. So the executor runs every piece of a cell's code in such a
-//    microtask (its first synchronous part included), cell timers run their callbacks in one
-//    (cell-timers.ts), and stopNow checks where it is before terminating.
-import { executionAsyncId } from "async_hooks";
+//    by V8's TerminateExecution, which unwinds it to the event loop, as Node does with a worker
+//    it terminates. Two things make that safe: the async-context stack that Node keeps in
+//    JavaScript (pushed before a callback, popped after it) is cleared first, as Node clears it
+//    after an uncaught exception; and nothing is stopped while one of Node's timer or immediate
+//    loops is on the stack (cut short, they lose timers). Cell code never runs inside those loops:
+//    the executor runs it in a microtask, and cell timers run their callbacks from a port.
 import * as inspector from "inspector";
 import { writeSync } from "fs";
 import { Phase, Slot } from "./shared-state";
@@ -151,10 +150,9 @@ export class Interrupts {
     const cellCode = phase === Phase.Run && n !== 0 && this.current?.n === n;
     const strayCode = phase === Phase.Idle && n === 0;
     if (!cellCode && !strayCode) return "not stopped: no cell code runs";
-    // 0 outside every callback Node tracks: a microtask run from the event loop. Anything else is
-    // a callback (timer, immediate, nextTick) whose async context Node restores in JavaScript after
-    // it returns; terminating it would skip that and abort the process.
-    if (executionAsyncId() !== 0) return "not stopped: inside a callback that cannot be terminated safely";
+    const loop = nodeLoopOnStack();
+    if (loop) return `not stopped: inside Node's ${loop}, which cannot be cut short`;
+    asyncWrap()?.clearAsyncIdStack();
     this.session ??= connect();
     this.session.post("Runtime.terminateExecution");
     return "terminated";
@@ -164,6 +162,39 @@ export class Interrupts {
     this.session?.disconnect();
     this.session = undefined;
   }
+}
+
+/** Node's loops whose state terminating would break (node:internal/timers). */
+const FRAGILE = /\b(processTimers|listOnTimeout|processImmediate) \(node:internal\/timers/;
+
+/** The name of such a loop when one is on the stack (in which case nothing may be terminated). */
+function nodeLoopOnStack(): string | undefined {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = Infinity;
+  const stack = new Error().stack ?? "";
+  Error.stackTraceLimit = limit;
+  return FRAGILE.exec(stack)?.[1];
+}
+
+/**
+ * Node's async_wrap binding: its clearAsyncIdStack() empties the async-context stack, which Node
+ * checks when a callback returns (a callback cut short leaves its context on it, and Node aborts).
+ * Reached through the deprecated process.binding: nothing public does this.
+ */
+let binding: { clearAsyncIdStack(): void } | null | undefined;
+function asyncWrap() {
+  if (binding === undefined) {
+    const quiet = process.noDeprecation;
+    try {
+      process.noDeprecation = true;
+      binding = (process as any).binding("async_wrap");
+    } catch {
+      binding = null;
+    } finally {
+      process.noDeprecation = quiet;
+    }
+  }
+  return binding;
 }
 
 function connect(): inspector.Session {

@@ -13,7 +13,7 @@ import { CellTimers } from "./cell-timers";
 import { Interrupts, KeyboardInterrupt } from "./interrupts";
 import { isComplete } from "./iscomplete";
 import { StreamCapture } from "./output";
-import { Phase } from "./shared-state";
+import { Phase, Slot } from "./shared-state";
 import { markEngine, restoreEngine } from "./tensor-engine";
 import { ErrorContent, formatError } from "./traceback";
 import { child, Message } from "./wire";
@@ -136,7 +136,7 @@ export class Kernel {
       return;
     }
     if (channel === "control") {
-      if (type === "execute_request" || type.startsWith("comm_")) return this.refuseOnControl(msg);
+      if (type.startsWith("comm_")) return log(`dropped ${type} on the control channel: comms belong on shell`);
       // Answered now, even while a cell runs; never stopped by an interrupt (Phase.Kernel).
       const phase = this.interrupts.phase;
       this.interrupts.phase = Phase.Kernel;
@@ -147,24 +147,6 @@ export class Kernel {
     }
     this.queue.push({ msg, seq: this.received++ });
     if (!this.busy) this.pump();
-  }
-
-  /**
-   * Code runs from the shell channel only: a cell sent on control would run beside the shell's
-   * cell, with its outputs mixed into that cell's and no way to interrupt either.
-   */
-  private refuseOnControl(msg: Message) {
-    const type = msg.header.msg_type;
-    log(`refused ${type} on the control channel`);
-    if (type !== "execute_request") return;
-    const error = {
-      ename: "ProtocolError",
-      evalue: "execute_request is not accepted on the control channel; send cells on the shell channel",
-      traceback: ["ProtocolError: execute_request is not accepted on the control channel; send cells on the shell channel"],
-    };
-    this.status("busy", msg);
-    this.reply("control", msg, "execute_reply", { status: "error", execution_count: this.executionCount, ...error }, { status: "error" });
-    this.status("idle", msg);
   }
 
   private async pump() {
@@ -286,6 +268,7 @@ export class Kernel {
     const stopOnError = c.stop_on_error !== false;
     if (store) {
       this.executionCount++;
+      Atomics.store(this.channels.state, Slot.ExecutionCount, this.executionCount);
       this.history.add(this.executionCount, code);
     }
     const count = this.executionCount;

@@ -14,9 +14,11 @@ export const enum Slot {
   Ack = 4,
   /** Library work of the running cell that stops by itself at its next step (train()): an interrupt waits for it. */
   Cooperating = 5,
+  /** The execution count, for replies the socket thread gives itself. Written by the main thread. */
+  ExecutionCount = 6,
 }
 
-export const SLOTS = 6;
+export const SLOTS = 7;
 
 export const enum Phase {
   /** No request is being handled: whatever JavaScript runs is a timer or callback of an earlier cell. */

@@ -115,6 +115,19 @@ async function main() {
         interrupts.request();
         continue;
       }
+      if (channel === "control" && msg.header.msg_type === "execute_request") {
+        // Refused here, at once: a cell sent on control would run beside the shell's cell, its
+        // outputs mixed into that cell's, and no interrupt could tell the two apart.
+        const evalue = "execute_request is not accepted on the control channel; send cells on the shell channel";
+        const error = { ename: "ProtocolError", evalue, traceback: [`ProtocolError: ${evalue}`] };
+        const status = (s: string) => send("iopub", child(msg, "status", { execution_state: s }, data.session), false);
+        status("busy");
+        const count = Atomics.load(state, Slot.ExecutionCount);
+        send("control", child(msg, "execute_reply", { status: "error", execution_count: count, ...error }, data.session, { identities: msg.identities, metadata: { status: "error" } }), false);
+        status("idle");
+        log("refused an execute_request on the control channel");
+        continue;
+      }
       try {
         port.postMessage({ op: "request", channel, msg } satisfies FromSockets);
       } catch (e) {
