@@ -52,7 +52,7 @@ import { fmt, loadavg, loadShakespeare, median } from "./support/common";
 import { tokenBatch } from "../src/backend/hot-loops";
 import { GPT } from "../src/models/gpt";
 import type { AdamW } from "../src/train/adamw";
-import { mulberry32 } from "../src/nn/init";
+import { mulberry32 } from "../src/data/random";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const REQUEST_TIMEOUT_MS = 30 * 60_000;

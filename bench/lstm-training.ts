@@ -54,7 +54,8 @@ import { useBackend } from "../src/backend";
 import { OPENBLAS_DIR, TorchServer, torchEnv, writeTokens } from "./support/torch-server";
 import { fmt, loadavg, loadShakespeare, median } from "./support/common";
 import { tokenBatch } from "../src/backend/hot-loops";
-import { Dense, Embedding, fusedLstm, lstmCell, lstmStep, mulberry32, type LstmParams } from "../src/nn";
+import { mulberry32 } from "../src/data/random";
+import { Dense, Embedding, fusedLstm, lstmCell, lstmStep, type LstmParams } from "../src/nn";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const REFERENCE_DIRS = "/usr/lib/x86_64-linux-gnu/blas:/usr/lib/x86_64-linux-gnu/lapack";

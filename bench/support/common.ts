@@ -1,7 +1,7 @@
 // What the training benchmarks share: the corpus as nanoGPT encodes it, and small statistics.
 import * as os from "os";
 import { loadCorpus } from "../../src/data/loader";
-import { mulberry32 } from "../../src/nn/init";
+import { mulberry32 } from "../../src/data/random";
 
 export interface Corpus {
   tokens: Int32Array;

@@ -17,10 +17,11 @@
 // (That recipe reached ~93% exact answers on unseen 2-digit sums in 20 epochs, about a minute on
 // wasm; without reversed sources and the context input, ~20%.)
 import * as tf from "@tensorflow/tfjs";
-import { subSeed } from "../nn";
+import { subSeed } from "../data/random";
 import { padSequences } from "../text/batching";
-import { crossEntropy } from "../train/metrics";
-import { checkShape, idsTensor, lengthsArray, toTensor, type TensorInput } from "./check";
+import { crossEntropy } from "../nn/losses";
+import { checkShape } from "../nn/shape";
+import { idsTensor, lengthsArray, toTensor, type TensorInput } from "./check";
 import { SequenceInput } from "./input";
 import { LanguageModel, type TokenVocab } from "./language-model";
 import { Recurrent, disposeState, type CellKind, type RecurrentState } from "./recurrent";

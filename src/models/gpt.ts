@@ -31,7 +31,9 @@ import * as tf from "@tensorflow/tfjs";
 import { performance } from "perf_hooks";
 import { tokenBatch } from "../backend/hot-loops";
 import { embeddingLookup } from "../nn/embedding";
-import { mulberry32, subSeed } from "../nn/init";
+import { crossEntropy } from "../nn/losses";
+import { mulberry32, subSeed } from "../data/random";
+import { normalVariable } from "../nn/init";
 import { AdamW, cosineLearningRate, type AdamWOptions, type LearningRateSchedule } from "../train/adamw";
 
 export interface GPTConfig {
@@ -94,25 +96,6 @@ interface Block {
   attn: { qkv: Linear; proj: Linear };
   ln2: LayerNormParams;
   mlp: { fc: Linear; proj: Linear };
-}
-
-/** N(0, std) values from a seed (Box–Muller on mulberry32). */
-function normalValues(size: number, std: number, seed: number): Float32Array {
-  const rand = mulberry32(seed);
-  const v = new Float32Array(size);
-  for (let i = 0; i < size; i += 2) {
-    const u = 1 - rand(); // (0, 1]
-    const r = Math.sqrt(-2 * Math.log(u)) * std;
-    const a = 2 * Math.PI * rand();
-    v[i] = r * Math.cos(a);
-    if (i + 1 < size) v[i + 1] = r * Math.sin(a);
-  }
-  return v;
-}
-
-function normalVariable(shape: number[], std: number, seed: number): tf.Variable {
-  const size = shape.reduce((p, d) => p * d, 1);
-  return tf.tidy(() => tf.variable(tf.tensor(normalValues(size, std, seed), shape)));
 }
 
 function constant(shape: number[], value: number): tf.Variable {
@@ -334,7 +317,7 @@ export class GPT {
    * [B, T] (int32). Targets < 0 are ignored (PyTorch's ignore_index = -1).
    */
   loss(idx: GPTInput, targets: GPTInput, opts: Omit<GPTForwardOptions, "returnAttention"> = {}): tf.Scalar {
-    return tf.tidy(() => gptCrossEntropy(this.forward(idx, opts), this.ids(targets)));
+    return tf.tidy(() => crossEntropy(this.forward(idx, opts), this.ids(targets)));
   }
 
   /**
@@ -547,21 +530,6 @@ export class GPT {
     if (!training || rate === 0) return x;
     return tf.dropout(x, rate, undefined, subSeed(this.config.seed, 1_000_000 + this.dropoutCalls++));
   }
-}
-
-/**
- * Mean cross-entropy of logits [..., V] against integer targets [...]; targets < 0 are ignored.
- * (oneHot of a negative id is a zero row, so ignored positions add nothing.)
- */
-export function gptCrossEntropy(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => {
-    const V = logits.shape[logits.rank - 1];
-    const flatT = tf.reshape(targets, [-1]);
-    const logp = tf.logSoftmax(tf.reshape(logits, [-1, V]));
-    const picked = tf.sum(tf.mul(tf.oneHot(tf.cast(flatT, "int32"), V), logp));
-    const count = tf.maximum(tf.sum(tf.cast(tf.greaterEqual(flatT, 0), "float32")), 1);
-    return tf.neg(tf.div(picked, count)) as tf.Scalar;
-  });
 }
 
 /**

@@ -5,4 +5,4 @@ export { LanguageModel, type LanguageModelOptions, type TokenBatch, type TokenVo
 export { OneToOne, OneToMany, ManyToOne, ManyToMany, type OneToOneOptions, type OneToManyOptions, type SequenceModelOptions, type SequenceBatch, type ShapeModelOptions } from "./shapes";
 export { EncoderDecoder, seq2seqBatch, type EncoderDecoderOptions, type Seq2SeqBatch, type Seq2SeqArrays, type Seq2SeqBatchOptions, type Seq2SeqVocab } from "./encoder-decoder";
 export { sampleToken, type GenerateOptions } from "./sampling";
-export { checkShape, shapeString, ShapeError, type TensorInput } from "./check";
+export { type TensorInput } from "./check";

@@ -2,7 +2,8 @@
 // vectors (d2l's RNN from scratch), or float features as they are.
 import * as tf from "@tensorflow/tfjs";
 import { Embedding } from "../nn";
-import { checkShape, toTensor, type TensorInput } from "./check";
+import { checkShape } from "../nn/shape";
+import { toTensor, type TensorInput } from "./check";
 
 export interface SequenceInputOptions {
   /** Inputs are token ids in [0, vocabSize), shaped [batch, steps]. */

@@ -6,9 +6,11 @@
 //   const loss = lm.loss(batch);                    // batch = {x, y, shape} from seqDataIterRandom
 //   lm.predict("time traveller ", 20, vocab, { greedy: true });
 import * as tf from "@tensorflow/tfjs";
-import { Dense, subSeed } from "../nn";
-import { crossEntropy } from "../train/metrics";
-import { checkShape, idsTensor, toTensor, type TensorInput } from "./check";
+import { subSeed } from "../data/random";
+import { Dense } from "../nn";
+import { crossEntropy } from "../nn/losses";
+import { checkShape } from "../nn/shape";
+import { idsTensor, toTensor, type TensorInput } from "./check";
 import { SequenceInput } from "./input";
 import { Recurrent, disposeState, type CellKind, type RecurrentState } from "./recurrent";
 import { generatorOf, sampleToken, type GenerateOptions } from "./sampling";

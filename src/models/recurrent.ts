@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { rnnCell, lstmCell, gruCell, fusedLstm, type Cell, type LstmState } from "../nn";
 import { timeSteps } from "../backend/hot-loops";
-import { checkShape } from "./check";
+import { checkShape } from "../nn/shape";
 
 export type CellKind = "rnn" | "lstm" | "gru";
 export const CELL_KINDS: readonly CellKind[] = ["rnn", "lstm", "gru"];

@@ -11,9 +11,11 @@
 // features [batch, steps, inputSize] (give inputSize). Plain JS data works too: nested arrays, or
 // flat typed arrays with the batch's `shape`.
 import * as tf from "@tensorflow/tfjs";
-import { Dense, subSeed } from "../nn";
-import { crossEntropy } from "../train/metrics";
-import { checkShape, idsTensor, lengthsArray, toTensor, type TensorInput } from "./check";
+import { subSeed } from "../data/random";
+import { Dense } from "../nn";
+import { crossEntropy } from "../nn/losses";
+import { checkShape } from "../nn/shape";
+import { idsTensor, lengthsArray, toTensor, type TensorInput } from "./check";
 import { SequenceInput, type SequenceInputOptions } from "./input";
 import { LanguageModel, type TokenBatch } from "./language-model";
 import { Recurrent, disposeState, type CellKind, type RecurrentState } from "./recurrent";

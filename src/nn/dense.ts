@@ -1,7 +1,8 @@
 // A fully connected layer, y = x W + b, applied to the last axis (so [B, T, D] -> [B, T, N] works:
 // an output layer over every time step is one matmul).
 import * as tf from "@tensorflow/tfjs";
-import { constantVariable, glorotVariable, subSeed } from "./init";
+import { subSeed } from "../data/random";
+import { constantVariable, glorotVariable } from "./init";
 
 export interface DenseOptions {
   seed?: number;

@@ -4,7 +4,8 @@
 // backend lacks. The gradient uses that kernel where the backend has it (cpu, tensorflow, wasm
 // after useBackend()/patchWasm()) and a JavaScript scatter-add otherwise: it trains everywhere.
 import * as tf from "@tensorflow/tfjs";
-import { subSeed, uniformVariable } from "./init";
+import { subSeed } from "../data/random";
+import { uniformVariable } from "./init";
 
 /** Σ of the rows of dy [N, D] into a [rows, D] matrix at row ids[n]. */
 export function scatterAddRows(dy: tf.Tensor2D, ids: Int32Array, rows: number): tf.Tensor2D {

@@ -6,4 +6,6 @@ export { unroll, type StepFn } from "./unroll";
 export { fusedLstm, type FusedLstmOutput } from "./fused-lstm";
 export { Embedding, embeddingLookup, scatterAddRows, type EmbeddingOptions } from "./embedding";
 export { Dense, type DenseOptions } from "./dense";
-export { mulberry32, subSeed, uniformValues, uniformVariable, glorotVariable, constantVariable } from "./init";
+export { uniformValues, normalValues, uniformVariable, normalVariable, glorotVariable, constantVariable } from "./init";
+export { checkShape, shapeString, ShapeError } from "./shape";
+export { crossEntropy, logSigmoid, type PerPosition } from "./losses";

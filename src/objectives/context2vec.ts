@@ -12,8 +12,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { Dense } from "../nn/dense";
 import { embeddingLookup } from "../nn/embedding";
-import { subSeed, uniformValues } from "../nn/init";
-import { NoiseSampler, RESERVED_IDS, gatherPositions, logSigmoid, reverseIndex, tokenIds, validLengths, type TokenIdsInput } from "./common";
+import { subSeed } from "../data/random";
+import { uniformValues } from "../nn/init";
+import { logSigmoid } from "../nn/losses";
+import { NoiseSampler, RESERVED_IDS, gatherPositions, reverseIndex, tokenIds, validLengths, type TokenIdsInput } from "./common";
 import { LstmStack } from "./lm";
 
 export interface Context2VecOptions {

@@ -16,8 +16,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { Dense } from "../nn/dense";
 import type { Embedding } from "../nn/embedding";
-import { subSeed } from "../nn/init";
-import { RESERVED_IDS, gatherPositions, maskedCrossEntropy, reverseIndex, tokenIds, validLengths, type TokenIdsInput } from "./common";
+import { subSeed } from "../data/random";
+import { crossEntropy } from "../nn/losses";
+import { RESERVED_IDS, gatherPositions, reverseIndex, tokenIds, validLengths, type TokenIdsInput } from "./common";
 import { LstmStack } from "./lm";
 
 export interface BiLMOptions {
@@ -90,8 +91,8 @@ export class BiLM {
       const states = (hs: tf.Tensor3D) => tf.slice(hs, [0, 1, 0], [B, T, this.opts.dim]) as tf.Tensor3D; // outputs 1..T
       const f = run(this.forwardLstm, fwdIn);
       const bw = run(this.backwardLstm, bwdIn);
-      const forwardLoss = maskedCrossEntropy(this.softmax.apply(predictions(f[f.length - 1])), fwdTargets, weights);
-      const backwardLoss = maskedCrossEntropy(this.softmax.apply(predictions(bw[bw.length - 1])), bwdTargets, weights);
+      const forwardLoss = crossEntropy(this.softmax.apply(predictions(f[f.length - 1])), fwdTargets, weights);
+      const backwardLoss = crossEntropy(this.softmax.apply(predictions(bw[bw.length - 1])), bwdTargets, weights);
       // Representations: token k's embedding twice, then per layer [forward state; backward state]
       // with the backward states put back in the input's order (the same reversal undoes itself).
       const emb = this.forwardLstm.embedding.apply(tf.tensor2d(t.ids, [B, T], "int32")) as tf.Tensor3D;
@@ -192,7 +193,7 @@ export class ScalarMixProbe {
 
   /** Mean cross-entropy over the positions with weight > 0 (labels and weights row-major [B·T]). */
   loss(batch: { layers: tf.Tensor[]; labels: Int32Array; weights: Float32Array }): tf.Scalar {
-    return tf.tidy(() => maskedCrossEntropy(this.logits(batch.layers), batch.labels, batch.weights));
+    return tf.tidy(() => crossEntropy(this.logits(batch.layers), batch.labels, batch.weights));
   }
 
   /** The most likely class at every position, row-major [B·T]. */

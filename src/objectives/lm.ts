@@ -17,8 +17,9 @@ import { Dense } from "../nn/dense";
 import { Embedding } from "../nn/embedding";
 import { fusedLstm } from "../nn/fused-lstm";
 import { lstmParams, type LstmParams, type LstmState } from "../nn/lstm";
-import { subSeed } from "../nn/init";
-import { RESERVED_IDS, idsTensor2d, maskedCrossEntropy, reverseSequences, tokenIds, validLengths, type TokenIds, type TokenIdsInput } from "./common";
+import { subSeed } from "../data/random";
+import { crossEntropy } from "../nn/losses";
+import { RESERVED_IDS, idsTensor2d, reverseSequences, tokenIds, validLengths, type TokenIds, type TokenIdsInput } from "./common";
 
 /** Inputs and next-token targets, row-major [B, T], with a weight per target (0 on padding). */
 export interface LmBatch {
@@ -151,7 +152,7 @@ export class LstmLM {
 
   /** Mean cross-entropy over the weighted targets of a forward or backward LM batch. */
   loss(batch: LmBatch): tf.Scalar {
-    return tf.tidy(() => maskedCrossEntropy(this.logits(idsTensor2d({ ids: batch.inputs, shape: batch.shape })), batch.targets, batch.weights));
+    return tf.tidy(() => crossEntropy(this.logits(idsTensor2d({ ids: batch.inputs, shape: batch.shape })), batch.targets, batch.weights));
   }
 
   variables(): tf.Variable[] {

@@ -16,8 +16,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { Dense } from "../nn/dense";
 import { fusedLstm } from "../nn/fused-lstm";
-import { subSeed } from "../nn/init";
-import { RESERVED_IDS, maskedCrossEntropy, type TokenIds } from "./common";
+import { subSeed } from "../data/random";
+import { crossEntropy } from "../nn/losses";
+import { RESERVED_IDS, type TokenIds } from "./common";
 import { LstmStack, cloneLstmStack, type LstmStackOptions } from "./lm";
 import { LstmSeq2Seq, pairBatch, type PairBatch } from "./seq2seq-pretrain";
 
@@ -129,7 +130,7 @@ export class SequenceClassifier {
 
   /** Mean cross-entropy against integer labels, with the dropout (for training). */
   loss(x: TokenIds, labels: ArrayLike<number>): tf.Scalar {
-    return tf.tidy(() => maskedCrossEntropy(this.logits(x, { training: true }), Int32Array.from(labels)));
+    return tf.tidy(() => crossEntropy(this.logits(x, { training: true }), Int32Array.from(labels)));
   }
 
   /** The share of rows whose highest logit is the label. */

@@ -15,9 +15,10 @@
 // initial state — is the one after the last real token; decoder rows are right-padded.
 import * as tf from "@tensorflow/tfjs";
 import { Dense } from "../nn/dense";
-import { subSeed } from "../nn/init";
+import { subSeed } from "../data/random";
 import type { LstmState } from "../nn/lstm";
-import { RESERVED_IDS, maskedCrossEntropy } from "./common";
+import { crossEntropy } from "../nn/losses";
+import { RESERVED_IDS } from "./common";
 import { LstmLM, LstmStack, cloneLstmStack, copyVariables, type LmBatch } from "./lm";
 
 /** Source ids (left-padded) and the decoder's inputs, targets and weights (right-padded). */
@@ -124,7 +125,7 @@ export class LstmSeq2Seq {
 
   /** Mean cross-entropy of the decoder's predictions. */
   loss(batch: PairBatch): tf.Scalar {
-    return tf.tidy(() => maskedCrossEntropy(this.logits(batch), batch.decoderTargets, batch.weights));
+    return tf.tidy(() => crossEntropy(this.logits(batch), batch.decoderTargets, batch.weights));
   }
 
   /**

@@ -19,8 +19,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { toRandom } from "../data/random";
 import { embeddingLookup } from "../nn/embedding";
-import { subSeed, uniformValues } from "../nn/init";
-import { NoiseSampler, RESERVED_IDS, logSigmoid, type SeedLike } from "./common";
+import { subSeed } from "../data/random";
+import { uniformValues } from "../nn/init";
+import { logSigmoid } from "../nn/losses";
+import { NoiseSampler, RESERVED_IDS, type SeedLike } from "./common";
 import { subwordBuckets, type SubwordOptions } from "./subwords";
 
 export interface SkipGramBatch {

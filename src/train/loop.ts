@@ -14,7 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { kernel } from "../display/bridge";
 import { SeededRandom } from "../data/random";
-import { subSeed } from "../nn/init";
+import { subSeed } from "../data/random";
 import { LiveLoss, type LiveLossOptions } from "../show/live";
 import { namedParams, saveCheckpoint, type ParamsLike } from "./checkpoint";
 import { globalNorm } from "./clip";

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "fs";
 import { packedFloats, scratchFloats, simdFits, simdGemm } from "../../src/backend/simd-gemm";
-import { mulberry32 } from "../../src/nn/init";
+import { mulberry32 } from "../../src/data/random";
 import { assemble, generatedPath, generatedSource } from "../support/wasm";
 
 test("gemm-wasm.ts holds exactly what gemm.wat assembles to (run `npm run wasm` after editing the .wat)", async () => {

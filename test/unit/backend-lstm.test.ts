@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "fs";
 import { lstmWasm } from "../../src/backend/lstm-kernels";
-import { mulberry32 } from "../../src/nn/init";
+import { mulberry32 } from "../../src/data/random";
 import { assemble, generatedPath, generatedSource } from "../support/wasm";
 
 test("lstm-wasm.ts holds exactly what lstm.wat assembles to (run `npm run wasm` after editing the .wat)", async () => {
