@@ -6,6 +6,15 @@ import { ShapeError } from "../nn/shape";
 /** What the models accept as token ids or features: a tensor, nested arrays, or flat data + shape. */
 export type TensorInput = tf.Tensor | number[] | number[][] | number[][][] | ArrayLike<number>;
 
+/** Inputs and next-token targets, each [batch, steps]: tensors, nested arrays, or flat + `shape`. */
+export interface TokenBatch {
+  x: TensorInput;
+  y: TensorInput;
+  shape?: readonly number[];
+  /** 1 where a target counts, 0 for padding (default: all count). */
+  mask?: TensorInput;
+}
+
 /**
  * A tensor of `value` (a tensor is returned as is; nested arrays are read as they nest; a flat
  * typed array needs `shape`). Create it inside tf.tidy: a new tensor is not disposed here.

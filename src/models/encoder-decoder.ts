@@ -162,12 +162,13 @@ export class EncoderDecoder {
     });
   }
 
-  /** Decode up to maxLen tokens per source row, from bosId, each row stopping at eosId (greedy by default). */
+  /** Decode up to maxLen tokens per source row, from bosId, each row stopping at eosId (greedy unless a temperature, topK or topP is given). */
   generate(src: TensorInput, opts: GenerateOptions & { bosId: number; eosId: number; maxLen: number; srcLens?: TensorInput; srcShape?: readonly number[] }): number[][] {
     const state = this.encode(src, opts, "encoderDecoder.generate");
     try {
       const context = this.context ? state.h : undefined;
-      return this.decoder.generateFrom(state, new Array(state.h.shape[0]).fill(opts.bosId), opts.maxLen, { greedy: opts.temperature === undefined, ...opts, context });
+      const sampling = opts.temperature !== undefined || opts.topK !== undefined || opts.topP !== undefined;
+      return this.decoder.generateFrom(state, new Array(state.h.shape[0]).fill(opts.bosId), opts.maxLen, { greedy: !sampling, ...opts, context });
     } finally {
       disposeState(state);
     }

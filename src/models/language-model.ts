@@ -10,7 +10,9 @@ import { subSeed } from "../data/random";
 import { Dense } from "../nn";
 import { crossEntropy } from "../nn/losses";
 import { checkShape } from "../nn/shape";
-import { idsTensor, toTensor, type TensorInput } from "./check";
+import { idsTensor, toTensor, type TensorInput, type TokenBatch } from "./check";
+
+export type { TokenBatch } from "./check";
 import { SequenceInput } from "./input";
 import { Recurrent, disposeState, type CellKind, type RecurrentState } from "./recurrent";
 import { generatorOf, sampleToken, type GenerateOptions } from "./sampling";
@@ -31,15 +33,6 @@ export interface LanguageModelOptions {
    * encoder–decoder's summary of the source, as d2l's Seq2SeqDecoder); then pass `context`.
    */
   contextSize?: number;
-}
-
-/** Inputs and next-token targets, each [batch, steps]: tensors, nested arrays, or flat + `shape`. */
-export interface TokenBatch {
-  x: TensorInput;
-  y: TensorInput;
-  shape?: readonly number[];
-  /** 1 where a target counts, 0 for padding (default: all count). */
-  mask?: TensorInput;
 }
 
 /** What predict() needs of a vocabulary (a seqlab Vocab has both). */

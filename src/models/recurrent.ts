@@ -3,8 +3,7 @@
 // sequence), and masking for padded batches (a row's state stops changing after its valid length,
 // so its final state is the state at its last real token).
 import * as tf from "@tensorflow/tfjs";
-import { rnnCell, lstmCell, gruCell, fusedLstm, type Cell, type LstmState } from "../nn";
-import { timeSteps } from "../backend/hot-loops";
+import { rnnCell, lstmCell, gruCell, fusedLstm, timeSteps, type Cell, type LstmState } from "../nn";
 import { checkShape } from "../nn/shape";
 
 export type CellKind = "rnn" | "lstm" | "gru";

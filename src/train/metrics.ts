@@ -1,6 +1,8 @@
-// Metrics for sequence models: perplexity (exp of the mean cross-entropy per token), accuracy, and
-// evaluate() for a validation set. (The loss itself, crossEntropy: src/nn/losses.ts.)
+// Metrics for sequence models: perplexity (exp of the mean cross-entropy per token), accuracy,
+// evaluate() for a validation set and nanoGPT's estimateLoss. (The loss itself, crossEntropy: src/nn/losses.ts.)
 import * as tf from "@tensorflow/tfjs";
+import { toRandom } from "../data/random";
+import { randomWindows, windowBatch, type Batch } from "../text/batching";
 import { checkShape } from "../nn/shape";
 
 /** exp(mean cross-entropy per token): 1 is perfect, the vocabulary size is a uniform guess. */
@@ -50,4 +52,25 @@ export async function evaluate<B>(batches: Iterable<B>, loss: (batch: B) => tf.T
   if (n === 0) throw new Error("evaluate: there were no batches");
   const mean = sum / n;
   return { loss: mean, perplexity: Math.exp(mean), batches: n };
+}
+
+/** A model whose loss reads a batch of token windows, and can leave dropout off (GPT). */
+export interface WindowModel {
+  loss(batch: Batch, opts: { training: boolean }): tf.Scalar;
+}
+
+/**
+ * nanoGPT's estimate_loss for one split: the mean loss over `batches` batches of `batchSize`
+ * random windows of T tokens of `tokens`, drawn from `seed` (default 0), without dropout. The same
+ * seed draws the same windows, so estimates at different steps compare like with like.
+ */
+export function estimateLoss(model: WindowModel, tokens: ArrayLike<number>, opts: { batches: number; batchSize: number; T: number; seed?: number }): number {
+  const random = toRandom(opts.seed ?? 0);
+  let sum = 0;
+  for (let i = 0; i < opts.batches; i++) {
+    const l = model.loss(windowBatch(tokens, randomWindows(random, opts.batchSize, tokens.length, opts.T), opts.T), { training: false });
+    sum += l.dataSync()[0];
+    l.dispose();
+  }
+  return sum / opts.batches;
 }
