@@ -16,4 +16,4 @@ export { attention, CausalBias, type AttentionMask, type AttentionParams, type A
 export { crossEntropy, logSigmoid, type PerPosition } from "./losses";
 export { uniformValues, normalValues, uniformVariable, normalVariable, glorotVariable, constantVariable } from "./init";
 export { checkShape, shapeString, ShapeError } from "./shape";
-export { Module, prefixed } from "./module";
+export { Module, prefixed, copyVariables } from "./module";

@@ -37,3 +37,16 @@ export abstract class Module {
 export function prefixed(prefix: string, vars: Record<string, tf.Variable>): Record<string, tf.Variable> {
   return Object.fromEntries(Object.entries(vars).map(([k, v]) => [`${prefix}${k}`, v]));
 }
+
+/**
+ * Copy `from`'s values into `to`, variable by variable (shapes must match); the variables stay
+ * separate (later training of one does not change the other).
+ */
+export function copyVariables(from: readonly tf.Tensor[], to: readonly tf.Variable[]): void {
+  if (from.length !== to.length) throw new RangeError(`copyVariables: ${from.length} sources for ${to.length} targets`);
+  from.forEach((f, i) => {
+    const t = to[i];
+    if (f.shape.join() !== t.shape.join()) throw new RangeError(`copyVariables: variable ${i}: shape [${f.shape}] into [${t.shape}]`);
+    t.assign(f);
+  });
+}
