@@ -85,6 +85,8 @@ export class GPT extends Module {
   readonly lnF: LayerNormParams;
   readonly lmHead: tf.Variable | null; // [C, V], null when tied to wte
   private readonly causal = new CausalBias();
+  // dropout masks: the k-th is seeded subSeed(dropoutSeed, 1e6 + k) (randomState, for checkpoints)
+  private dropoutSeed: number;
   private dropoutCalls = 0;
 
   constructor(config: GPTConfig) {
@@ -96,6 +98,7 @@ export class GPT extends Module {
     if (c.nEmbd % c.nHead !== 0) throw new RangeError(`GPT: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
     if (!(c.dropout >= 0 && c.dropout < 1)) throw new RangeError(`GPT: dropout must be in [0, 1), got ${c.dropout}`);
     this.config = c;
+    this.dropoutSeed = c.seed;
     const C = c.nEmbd;
     let k = 0;
     const seed = () => subSeed(c.seed, k++);
@@ -258,10 +261,11 @@ export class GPT extends Module {
   }
 
   randomState(): Record<string, number> {
-    return { dropoutCalls: this.dropoutCalls };
+    return { dropoutSeed: this.dropoutSeed, dropoutCalls: this.dropoutCalls };
   }
 
   setRandomState(state: Record<string, number>): void {
+    this.dropoutSeed = state.dropoutSeed ?? this.dropoutSeed;
     this.dropoutCalls = state.dropoutCalls ?? 0;
   }
 
@@ -288,6 +292,6 @@ export class GPT extends Module {
   private dropout(x: tf.Tensor, training: boolean): tf.Tensor {
     const rate = this.config.dropout;
     if (!training || rate === 0) return x;
-    return tf.dropout(x, rate, undefined, subSeed(this.config.seed, 1_000_000 + this.dropoutCalls++));
+    return tf.dropout(x, rate, undefined, subSeed(this.dropoutSeed, 1_000_000 + this.dropoutCalls++));
   }
 }
