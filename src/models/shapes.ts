@@ -46,9 +46,10 @@ export class OneToOne extends Module {
   readonly head: Dense;
   constructor(readonly opts: OneToOneOptions) {
     super();
-    const seed = opts.seed ?? 0;
-    this.rnn = new Recurrent({ cell: opts.cell, inputSize: opts.inputSize, hiddenSize: opts.hiddenSize, seed: subSeed(seed, 1) });
-    this.head = new Dense(opts.hiddenSize, opts.outputSize, { seed: subSeed(seed, 2) });
+    // the cell subSeed(seed, 1), the output layer subSeed(seed, 2), as the sequence models
+    const seed = (k: number) => subSeed(opts.seed ?? 0, k);
+    this.rnn = new Recurrent({ cell: opts.cell, inputSize: opts.inputSize, hiddenSize: opts.hiddenSize, seed: seed(1) });
+    this.head = new Dense(opts.hiddenSize, opts.outputSize, { seed: seed(2) });
   }
   /** features [batch, inputSize] → scores [batch, outputSize]. */
   apply(x: TensorInput, shape?: readonly number[]): tf.Tensor2D {

@@ -14,26 +14,25 @@ before(async () => {
   await useBackend({ backend: "wasm", quiet: true });
 });
 
-/** softmax(logits / τ) over the tokens top-k / top-p keep (by decreasing probability), renormalised. */
+/**
+ * The distribution a sample should follow, computed independently of the sampler: softmax(logits / τ),
+ * then (top-k) the k largest probabilities, then (top-p) the fewest largest whose normalised mass
+ * reaches p, renormalised.
+ */
 function expected(logits: ArrayLike<number>, opts: SampleOptions): number[] {
   const t = opts.temperature ?? 1;
-  const max = Math.max(...Array.from(logits));
-  const p = Array.from(logits, (l) => Math.exp((l - max) / t));
-  const total = p.reduce((a, b) => a + b, 0);
-  let order = p.map((_, i) => i).sort((a, b) => p[b] - p[a]);
-  if (opts.topK !== undefined) order = order.slice(0, opts.topK);
-  if (opts.topP !== undefined) {
-    const mass = order.reduce((s, i) => s + p[i], 0);
-    let acc = 0;
-    let n = 0;
-    while (n < order.length && acc < opts.topP * mass) acc += p[order[n++]];
-    order = order.slice(0, n);
-  }
-  const keep = new Set(order);
-  const kept = p.map((x, i) => (keep.has(i) ? x : 0));
-  const z = kept.reduce((a, b) => a + b, 0);
-  assert.ok(z > 0 && total > 0);
-  return kept.map((x) => x / z);
+  const e = Array.from(logits, (l) => Math.exp(l / t));
+  const z = e.reduce((a, b) => a + b, 0);
+  const ranked = e.map((x, i) => ({ i, p: x / z })).sort((a, b) => b.p - a.p);
+  const topK = ranked.slice(0, opts.topK ?? ranked.length);
+  const mass = topK.reduce((a, c) => a + c.p, 0);
+  const cumulative = topK.map((_, n) => topK.slice(0, n + 1).reduce((a, c) => a + c.p, 0) / mass);
+  const n = opts.topP === undefined ? topK.length : cumulative.findIndex((c) => c >= opts.topP! - 1e-12) + 1;
+  const chosen = topK.slice(0, n);
+  const total = chosen.reduce((a, c) => a + c.p, 0);
+  const out = new Array<number>(e.length).fill(0);
+  for (const c of chosen) out[c.i] = c.p / total;
+  return out;
 }
 
 /**
