@@ -87,6 +87,18 @@ test("the χ² bound tells the settings apart: draws at τ = 1 do not fit τ = 0
   assert.equal(top3.filter((c) => c > 0).length, 3);
 });
 
+test("a seed pins the draws: one uniform number per token, inverted through the cumulative distribution in token order", () => {
+  // Pinned so that the course's samples (notebooks 03-06, 11) cannot change silently: a sampler
+  // drawing from the same distribution in another order would pass the χ² tests but not this one.
+  const draws = (opts: SampleOptions) => {
+    const random = new SeededRandom(42);
+    return Array.from({ length: 16 }, () => sampleToken(LOGITS, opts, random));
+  };
+  assert.deepEqual(draws({}), [5, 3, 5, 5, 1, 3, 1, 5, 5, 3, 1, 6, 5, 1, 1, 3]);
+  assert.deepEqual(draws({ temperature: 0.5 }), [3, 1, 5, 5, 1, 3, 1, 5, 5, 1, 1, 5, 5, 1, 1, 1]);
+  assert.deepEqual(draws({ topK: 3 }), [3, 3, 5, 5, 1, 3, 1, 3, 5, 3, 1, 5, 5, 1, 1, 3]);
+});
+
 test("sampleToken: greedy and temperature 0 are argmax without a draw; bad options are refused", () => {
   const random = new SeededRandom(3);
   const before = random.next();
