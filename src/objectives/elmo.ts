@@ -140,8 +140,8 @@ export class ScalarMix extends Module {
   constructor(readonly numLayers: number) {
     super();
     if (!Number.isInteger(numLayers) || numLayers < 1) throw new RangeError(`ScalarMix: numLayers must be a positive integer, got ${numLayers}`);
-    this.w = tf.variable(tf.zeros([numLayers]));
-    this.gamma = tf.variable(tf.scalar(1));
+    this.w = tf.tidy(() => tf.variable(tf.zeros([numLayers]))); // (tidy: the initial values are not kept)
+    this.gamma = tf.tidy(() => tf.variable(tf.scalar(1)));
   }
 
   /** The mix of `layers` (all the same shape). */
