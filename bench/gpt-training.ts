@@ -13,8 +13,8 @@
 // windows at random offsets (seeded).
 //
 // Contenders:
-//   seqlab  await useBackend() (wasm here, unless tfjs-node is installed); src/models/gpt.ts's GPT and
-//           its trainStep (variableGrads on the backend, clipping and AdamW in JavaScript).
+//   seqlab  await useBackend() (wasm here, unless tfjs-node is installed); src/models/gpt.ts's GPT,
+//           src/train's trainStep and AdamW (variableGrads on the backend, clipping and AdamW in JavaScript).
 //   torch   bench/torch/gpt_training.py (Debian's python3-torch), the same model in ~60 lines of
 //           nn.Module (nanoGPT's model.py without flash attention), torch.optim.AdamW, clip_grad_norm_;
 //           1 thread (torch.set_num_threads(1), OMP/OPENBLAS/MKL_NUM_THREADS=1,
