@@ -27,7 +27,7 @@ import { Module, copyVariables, prefixed } from "../nn/module";
 import { padSequences } from "../text/batching";
 import { crossEntropy } from "../nn/losses";
 import { checkShape } from "../nn/shape";
-import { idsTensor, lengthsArray, toTensor, type TensorInput } from "./check";
+import { idsTensor, lengthsArray, toTensor, type TensorInput } from "./tensor-input";
 import type { SequenceInput } from "./input";
 import { LanguageModel, type TokenVocab } from "./language-model";
 import { disposeState, type CellKind, type RecurrentState } from "./recurrent";

@@ -24,7 +24,7 @@ import { layerNorm } from "../nn/layer-norm";
 import { linear } from "../nn/linear";
 import { crossEntropy } from "../nn/losses";
 import { Module } from "../nn/module";
-import type { TokenBatch } from "./check";
+import type { TokenBatch } from "./tensor-input";
 import { generatorOf, sampleToken, type GenerateOptions } from "./sampling";
 
 export type { AttentionMask } from "../nn/attention";

@@ -8,4 +8,4 @@ export { OneToOne, OneToMany, ManyToOne, ManyToMany, type OneToOneOptions, type 
 export { EncoderDecoder, seq2seqBatch, type EncoderDecoderOptions, type Seq2SeqBatch, type Seq2SeqArrays, type Seq2SeqBatchOptions, type Seq2SeqVocab } from "./encoder-decoder";
 export { GPT, type GPTConfig, type GPTForwardOptions, type GPTInput } from "./gpt";
 export { sampleToken, type SampleOptions, type GenerateOptions } from "./sampling";
-export { type TensorInput, type TokenBatch } from "./check";
+export { type TensorInput, type TokenBatch } from "./tensor-input";

@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Embedding } from "../nn";
 import { checkShape } from "../nn/shape";
-import { toTensor, type TensorInput } from "./check";
+import { toTensor, type TensorInput } from "./tensor-input";
 
 export interface SequenceInputOptions {
   /** Inputs are token ids in [0, vocabSize), shaped [batch, steps]. */

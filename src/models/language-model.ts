@@ -11,9 +11,9 @@ import { Dense } from "../nn";
 import { Module, prefixed } from "../nn/module";
 import { crossEntropy } from "../nn/losses";
 import { checkShape } from "../nn/shape";
-import { idsTensor, toTensor, type TensorInput, type TokenBatch } from "./check";
+import { idsTensor, toTensor, type TensorInput, type TokenBatch } from "./tensor-input";
 
-export type { TokenBatch } from "./check";
+export type { TokenBatch } from "./tensor-input";
 import type { SequenceInput } from "./input";
 import { disposeState, type CellKind, type Recurrent, type RecurrentState } from "./recurrent";
 import { generatorOf, sampleToken, type GenerateOptions } from "./sampling";

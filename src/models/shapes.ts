@@ -16,7 +16,7 @@ import { Dense } from "../nn";
 import { Module, prefixed } from "../nn/module";
 import { crossEntropy } from "../nn/losses";
 import { checkShape } from "../nn/shape";
-import { idsTensor, lengthsArray, toTensor, type TensorInput } from "./check";
+import { idsTensor, lengthsArray, toTensor, type TensorInput } from "./tensor-input";
 import type { SequenceInput, SequenceInputOptions } from "./input";
 import { LanguageModel, type TokenBatch } from "./language-model";
 import { Recurrent, disposeState, type CellKind, type RecurrentState } from "./recurrent";

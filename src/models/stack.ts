@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { subSeed } from "../data/random";
 import { Module, copyVariables, prefixed } from "../nn/module";
-import type { TensorInput } from "./check";
+import type { TensorInput } from "./tensor-input";
 import { SequenceInput, type SequenceInputOptions } from "./input";
 import { Recurrent, type CellKind, type RecurrentState } from "./recurrent";
 
