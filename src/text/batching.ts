@@ -1,7 +1,9 @@
 // Batches for sequence models, as plain Int32Arrays with their shapes (wrap them with
 // tf.tensor2d(b.x, b.shape, "int32")): d2l's random and sequential partitioning of a token stream,
-// padding/truncation of variable-length sequences, batches of similar length, and seeded
-// train/validation splits.
+// nanoGPT's random windows, padding/truncation of variable-length sequences, batches of similar
+// length, and seeded train/validation splits. A corpus stays an Int32Array in JavaScript and each
+// batch is built from it (one small upload of B·T ints), never sliced out of a corpus tensor: on
+// tfjs's wasm backend a slice copies the whole input.
 import { SeededRandom, toRandom } from "../data/random";
 
 /** Inputs and targets, row-major [batch, steps]; y is x shifted one token ahead. */
@@ -37,18 +39,43 @@ export function* seqDataIterRandom(corpus: ArrayLike<number>, batchSize: number,
   for (let i = 0; i < numSubseqs; i++) starts.push(offset + i * numSteps);
   rng.shuffle(starts);
   const numBatches = Math.floor(numSubseqs / batchSize);
-  for (let b = 0; b < numBatches; b++) {
-    const x = new Int32Array(batchSize * numSteps);
-    const y = new Int32Array(batchSize * numSteps);
-    for (let r = 0; r < batchSize; r++) {
-      const s = starts[b * batchSize + r];
-      for (let t = 0; t < numSteps; t++) {
-        x[r * numSteps + t] = corpus[s + t];
-        y[r * numSteps + t] = corpus[s + t + 1];
-      }
+  for (let b = 0; b < numBatches; b++) yield windowBatch(corpus, starts.slice(b * batchSize, (b + 1) * batchSize), numSteps);
+}
+
+/**
+ * The windows of a token stream that start at `starts`: row b is x = tokens[s .. s+length) and
+ * y = tokens[s+1 .. s+length] (the next token at every position).
+ */
+export function windowBatch(tokens: ArrayLike<number>, starts: readonly number[], length: number): Batch {
+  const B = starts.length;
+  const x = new Int32Array(B * length);
+  const y = new Int32Array(B * length);
+  starts.forEach((s, b) => {
+    if (!(Number.isInteger(s) && s >= 0 && s + length < tokens.length)) {
+      throw new RangeError(`windowBatch: start ${s} needs tokens[${s}..${s + length}] but there are ${tokens.length}`);
     }
-    yield { x, y, shape: [batchSize, numSteps] };
-  }
+    for (let t = 0; t < length; t++) {
+      x[b * length + t] = tokens[s + t];
+      y[b * length + t] = tokens[s + t + 1];
+    }
+  });
+  return { x, y, shape: [B, length] };
+}
+
+/** `count` random window starts s with tokens[s .. s+length] inside `n` tokens (nanoGPT's get_batch). */
+export function randomWindows(random: SeededRandom, count: number, n: number, length: number): number[] {
+  return Array.from({ length: count }, () => Math.floor(random.next() * (n - length - 1)));
+}
+
+/**
+ * nanoGPT's get_batch, endlessly: batches of `batchSize` windows of `length` tokens at random
+ * starts (drawn with replacement), from a seed or a generator. Stop it with train's `steps`.
+ */
+export function* randomWindowBatches(tokens: ArrayLike<number>, batchSize: number, length: number, options: PartitionOptions = {}): Generator<Batch> {
+  checkSizes(batchSize, length);
+  if (tokens.length < length + 2) throw new RangeError(`randomWindowBatches: ${tokens.length} tokens are too few for windows of ${length}`);
+  const rng = toRandom(options.seed);
+  for (;;) yield windowBatch(tokens, randomWindows(rng, batchSize, tokens.length, length), length);
 }
 
 /**

@@ -16,6 +16,9 @@ export { BPE, preTokenize, type BPETrainOptions, type BPEModel } from "./bpe";
 export {
   seqDataIterRandom,
   seqDataIterSequential,
+  windowBatch,
+  randomWindows,
+  randomWindowBatches,
   SeqDataLoader,
   padSequences,
   lengthBatches,

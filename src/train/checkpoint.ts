@@ -10,8 +10,9 @@
 // (between the two renames) when NAME itself is missing.
 //
 // Optimiser state: optimizer.getWeights()/setWeights() (Adam: the iteration count and every m and
-// v), plus Adam's running β₁ᵗ, β₂ᵗ saved exactly (setWeights would recompute them with pow(),
-// which can differ in the last bit), so a resumed run repeats an uninterrupted one exactly.
+// v; seqlab's AdamW: the same, from JavaScript), plus Adam's running β₁ᵗ, β₂ᵗ saved exactly
+// (setWeights would recompute them with pow(), which can differ in the last bit), and the model's
+// randomState() (its dropout counters), so a resumed run repeats an uninterrupted one exactly.
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
@@ -38,9 +39,23 @@ export function namedParams(p: ParamsLike): Record<string, tf.Variable> {
   return p as Record<string, tf.Variable>;
 }
 
+/** What a checkpoint needs of an optimiser: a tf.Optimizer has it, and so has seqlab's AdamW. */
+export type CheckpointOptimizer = Pick<tf.Optimizer, "getClassName" | "getConfig" | "getWeights" | "setWeights">;
+
+/** A model's counters that training's random draws depend on (src/nn/module.ts). */
+interface RandomStateful {
+  randomState(): Record<string, number>;
+  setRandomState(state: Record<string, number>): void;
+}
+
+function randomStateful(p: ParamsLike): RandomStateful | undefined {
+  const o = p as Partial<RandomStateful>;
+  return typeof o.randomState === "function" && typeof o.setRandomState === "function" ? (o as RandomStateful) : undefined;
+}
+
 export interface CheckpointState {
   params: ParamsLike;
-  optimizer?: tf.Optimizer;
+  optimizer?: CheckpointOptimizer;
   /** Steps done (default 0). */
   step?: number;
   /** Anything JSON can hold (a vocabulary, the options of the run, ...). */
@@ -69,6 +84,8 @@ export interface CheckpointMeta {
   savedAt: string;
   params: string[];
   optimizer: OptimizerMeta | null;
+  /** The model's randomState(), when it has one. */
+  randomState?: Record<string, number>;
   extra: unknown;
 }
 
@@ -182,6 +199,8 @@ export async function saveCheckpoint(dir: string, state: CheckpointState, opts: 
     tf.dispose(temporaries);
   }
   const meta: CheckpointMeta = { version: 1, step, savedAt: new Date().toISOString(), params: Object.keys(params), optimizer, extra: state.extra ?? null };
+  const randomState = randomStateful(state.params)?.randomState();
+  if (randomState && Object.keys(randomState).length) meta.randomState = randomState;
   const modelJson = {
     format: CHECKPOINT_FORMAT,
     generatedBy: `seqlab (TensorFlow.js ${tf.version.tfjs})`,
@@ -248,15 +267,15 @@ export function readCheckpoint(dir: string): { meta: CheckpointMeta; tensors: tf
   return { meta, tensors, folder };
 }
 
-export interface LoadCheckpointOptions {
+export interface LoadCheckpointOptions<O extends CheckpointOptimizer = tf.Optimizer> {
   /** The variables to restore (assigned in place); names and shapes must match the checkpoint. */
   params: ParamsLike;
   /** The optimiser to restore into (same class); without it, one is built from the saved class and config. */
-  optimizer?: tf.Optimizer;
+  optimizer?: O;
 }
 
 /** Restore params (in place) and the optimiser's state from a checkpoint; returns step and extra. */
-export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions): Promise<{ step: number; extra: unknown; optimizer: tf.Optimizer | undefined }> {
+export async function loadCheckpoint<O extends CheckpointOptimizer = tf.Optimizer>(dir: string, opts: LoadCheckpointOptions<O>): Promise<{ step: number; extra: unknown; optimizer: O | undefined }> {
   const { meta, tensors, folder } = readCheckpoint(dir);
   try {
     const params = namedParams(opts.params);
@@ -282,19 +301,20 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions): 
         const entry = tf.serialization.SerializationMap.getMap().classNameMap[om.className];
         if (!entry) throw new Error(`loadCheckpoint: unknown optimizer class ${om.className}`);
         const [cls, fromConfig] = entry;
-        optimizer = fromConfig(cls, om.config) as unknown as tf.Optimizer;
+        optimizer = fromConfig(cls, om.config) as unknown as O;
       } else if (optimizer.getClassName() !== om.className) {
         throw new Error(`loadCheckpoint: the checkpoint holds ${om.className} state, but the optimizer given is ${optimizer.getClassName()}`);
       }
       await restoreOptimizer(optimizer, om, tensors);
     }
+    if (meta.randomState) randomStateful(opts.params)?.setRandomState(meta.randomState);
     return { step: meta.step, extra: meta.extra, optimizer };
   } finally {
     tf.dispose(Object.values(tensors));
   }
 }
 
-async function restoreOptimizer(opt: tf.Optimizer, om: OptimizerMeta, tensors: tf.NamedTensorMap): Promise<void> {
+async function restoreOptimizer(opt: CheckpointOptimizer, om: OptimizerMeta, tensors: tf.NamedTensorMap): Promise<void> {
   const before = await opt.getWeights();
   tf.dispose(before.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor));
   const oldVariables = before.filter((w) => w.tensor instanceof tf.Variable).map((w) => w.tensor);

@@ -1,38 +1,9 @@
-// Losses and metrics for sequence models: cross-entropy over integer labels (optionally masked, for
-// padded batches), perplexity (exp of the mean cross-entropy per token), accuracy, and evaluate()
-// for a validation set.
+// Metrics for sequence models: perplexity (exp of the mean cross-entropy per token), accuracy,
+// evaluate() for a validation set and nanoGPT's estimateLoss. (The loss itself, crossEntropy: src/nn/losses.ts.)
 import * as tf from "@tensorflow/tfjs";
-import { checkShape } from "../models/check";
-
-function checkLabelRange(where: string, labels: tf.Tensor, classes: number): void {
-  const v = labels.dataSync();
-  for (let i = 0; i < v.length; i++) {
-    if (!(v[i] >= 0 && v[i] < classes && Number.isInteger(v[i]))) {
-      throw new RangeError(`${where}: label ${v[i]} is outside [0, ${classes})`);
-    }
-  }
-}
-
-/**
- * Mean cross-entropy −log softmax(logits)[label] over every position: logits [..., C], labels the
- * same shape without the last axis. With a mask (same shape as labels, 1 = counts, 0 = padding)
- * the mean runs over the masked-in positions only. Differentiable with respect to the logits.
- */
-export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor, mask?: tf.Tensor): tf.Scalar {
-  const C = logits.shape[logits.shape.length - 1];
-  const lead = logits.shape.slice(0, -1);
-  checkShape("crossEntropy", "labels", labels.shape, lead);
-  if (mask) checkShape("crossEntropy", "mask", mask.shape, lead);
-  checkLabelRange("crossEntropy", labels, C);
-  return tf.tidy(() => {
-    const logp = tf.logSoftmax(tf.reshape(logits, [-1, C]) as tf.Tensor2D);
-    const onehot = tf.oneHot(tf.reshape(tf.cast(labels, "int32"), [-1]) as tf.Tensor1D, C);
-    const nll = tf.neg(tf.sum(tf.mul(logp, onehot), 1));
-    if (!mask) return tf.mean(nll) as tf.Scalar;
-    const m = tf.reshape(tf.cast(mask, "float32"), [-1]);
-    return tf.div(tf.sum(tf.mul(nll, m)), tf.maximum(tf.sum(m), 1)) as tf.Scalar;
-  });
-}
+import { toRandom } from "../data/random";
+import { randomWindows, windowBatch, type Batch } from "../text/batching";
+import { checkShape } from "../nn/shape";
 
 /** exp(mean cross-entropy per token): 1 is perfect, the vocabulary size is a uniform guess. */
 export function perplexity(meanCrossEntropy: number): number {
@@ -81,4 +52,25 @@ export async function evaluate<B>(batches: Iterable<B>, loss: (batch: B) => tf.T
   if (n === 0) throw new Error("evaluate: there were no batches");
   const mean = sum / n;
   return { loss: mean, perplexity: Math.exp(mean), batches: n };
+}
+
+/** A model whose loss reads a batch of token windows, and can leave dropout off (GPT). */
+export interface WindowModel {
+  loss(batch: Batch, opts: { training: boolean }): tf.Scalar;
+}
+
+/**
+ * nanoGPT's estimate_loss for one split: the mean loss over `batches` batches of `batchSize`
+ * random windows of T tokens of `tokens`, drawn from `seed` (default 0), without dropout. The same
+ * seed draws the same windows, so estimates at different steps compare like with like.
+ */
+export function estimateLoss(model: WindowModel, tokens: ArrayLike<number>, opts: { batches: number; batchSize: number; T: number; seed?: number }): number {
+  const random = toRandom(opts.seed ?? 0);
+  let sum = 0;
+  for (let i = 0; i < opts.batches; i++) {
+    const l = model.loss(windowBatch(tokens, randomWindows(random, opts.batchSize, tokens.length, opts.T), opts.T), { training: false });
+    sum += l.dataSync()[0];
+    l.dispose();
+  }
+  return sum / opts.batches;
 }

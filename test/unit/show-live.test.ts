@@ -1,6 +1,6 @@
 // liveLoss: updates only record; renders are throttled by time and show the latest state; the
 // final update carries the PNG; without a kernel a text progress bar goes to the stream.
-import { test } from "node:test";
+import { mock, test } from "node:test";
 import assert from "node:assert/strict";
 import { BRIDGE } from "../../src/display/bridge";
 import { liveLoss } from "../../src/show/live";
@@ -34,6 +34,9 @@ test("many updates in a short time give few messages, the latest state, and a fi
   const sent = fakeKernel();
   try {
     let now = 0;
+    // The clock is fake, so the timer that shows the trailing state must be too (its delay is
+    // computed from the fake clock): node:test's mock timers, ticked by hand.
+    mock.timers.enable({ apis: ["setTimeout"] });
     const live = liveLoss({ total: 3000, interval: 500, clock: () => now });
     assert.equal(sent.length, 2, "a progress bar and a chart are shown at once");
     assert.ok(sent.every((m) => !m.update && m.id));
@@ -52,7 +55,9 @@ test("many updates in a short time give few messages, the latest state, and a fi
     assert.ok(charts.every((m) => !("image/png" in m.data)), "no PNG while live");
     assert.deepEqual(charts.map(lastStep), [1000, 2000], "each render shows the state at its time");
     // the trailing render shows the last state once updates pause (a timer armed for the rest of the interval)
-    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(live.renders, 2, "nothing more until the timer fires");
+    mock.timers.tick(500);
+    mock.timers.reset();
     assert.equal(live.renders, 3);
     const trailing = sent.filter((m) => m.id === chartId).pop()!;
     assert.equal(lastStep(trailing), 2999);
@@ -76,6 +81,7 @@ test("many updates in a short time give few messages, the latest state, and a fi
     assert.equal(sent.length, n);
     assert.equal(await live.finish(), chart);
   } finally {
+    mock.timers.reset();
     delete (globalThis as any)[BRIDGE];
   }
 });

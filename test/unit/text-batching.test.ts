@@ -1,9 +1,10 @@
-// Batching (d2l's random and sequential partitioning, padding, splits) and Korean word spacing labels.
+// Batching (d2l's random and sequential partitioning, nanoGPT's random windows, padding, splits) and
+// Korean word spacing labels.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { SeededRandom } from "../../src/data";
-import { applySpacing, lengthBatches, padSequences, seqDataIterRandom, seqDataIterSequential, SeqDataLoader, spacingLabels, trainValidSplit } from "../../src/text";
+import { applySpacing, lengthBatches, padSequences, randomWindowBatches, randomWindows, seqDataIterRandom, seqDataIterSequential, SeqDataLoader, spacingLabels, trainValidSplit, windowBatch } from "../../src/text";
 
 const range = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 const row = (a: Int32Array, r: number, steps: number) => Array.from(a.subarray(r * steps, (r + 1) * steps));
@@ -131,4 +132,26 @@ test("length batches: every index once, each batch a run of similar lengths, see
     }),
   );
   assert.throws(() => lengthBatches([1, 2], 0, new SeededRandom(0)), /size must be a positive integer/);
+});
+
+test("windowBatch builds inputs and next-token targets from a JS token array", () => {
+  const tokens = Int32Array.from([10, 11, 12, 13, 14, 15]);
+  const b = windowBatch(tokens, [0, 2], 3);
+  assert.deepEqual(b.shape, [2, 3]);
+  assert.deepEqual(Array.from(b.x), [10, 11, 12, 12, 13, 14]);
+  assert.deepEqual(Array.from(b.y), [11, 12, 13, 13, 14, 15]);
+  assert.throws(() => windowBatch(tokens, [3], 3), /needs tokens\[3..6\]/);
+});
+
+test("randomWindowBatches: nanoGPT's get_batch from a seed, windows inside the tokens, the same stream as randomWindows", () => {
+  const tokens = range(50);
+  const it = randomWindowBatches(tokens, 4, 8, { seed: 3 });
+  const random = new SeededRandom(3);
+  for (let k = 0; k < 20; k++) {
+    const b = it.next().value!;
+    const starts = randomWindows(random, 4, tokens.length, 8);
+    assert.deepEqual(b, windowBatch(tokens, starts, 8));
+    for (const s of starts) assert.ok(s >= 0 && s + 8 < 50);
+  }
+  assert.throws(() => randomWindowBatches(range(9), 1, 8).next(), /too few/);
 });

@@ -9,9 +9,9 @@ import { useBackend } from "../../src/backend";
 import { BRIDGE } from "../../src/display/bridge";
 import { LiveLoss } from "../../src/show/live";
 import { ManyToOne, LanguageModel } from "../../src/models";
-import { train, trainStep, clipByGlobalNorm, globalNorm, sgd, adam, crossEntropy, accuracy, perplexity, evaluate, NonFiniteLossError, TrainingError } from "../../src/train";
+import { train, trainStep, clipByGlobalNorm, globalNorm, sgd, adam, accuracy, perplexity, evaluate, NonFiniteLossError, TrainingError } from "../../src/train";
 import { seqDataIterRandom } from "../../src/text";
-import { mulberry32 } from "../../src/nn/init";
+import { mulberry32 } from "../../src/data/random";
 
 before(async () => {
   await useBackend({ backend: "cpu", quiet: true });
@@ -221,22 +221,14 @@ test("live: a LiveLoss passed in gets every step's loss and tokens; epochs and v
   lm.dispose();
 });
 
-test("metrics: cross-entropy (masked) against a manual computation, accuracy, perplexity", () => {
+test("metrics: accuracy (masked) and perplexity", () => {
   const logits = tf.tensor3d([[[2, 0, 0], [0, 1, 0]], [[0, 0, 3], [1, 1, 1]]]);
   const labels = tf.tensor2d([[0, 1], [1, 2]], undefined, "int32");
   const mask = tf.tensor2d([[1, 1], [1, 0]]);
-  const lse = (r: number[]) => Math.log(r.reduce((s, v) => s + Math.exp(v), 0));
-  const nll = [lse([2, 0, 0]) - 2, lse([0, 1, 0]) - 1, lse([0, 0, 3]) - 0, lse([1, 1, 1]) - 1];
-  const ce = crossEntropy(logits, labels);
-  const cem = crossEntropy(logits, labels, mask);
-  assert.ok(Math.abs(ce.dataSync()[0] - nll.reduce((a, b) => a + b) / 4) < 1e-5);
-  assert.ok(Math.abs(cem.dataSync()[0] - (nll[0] + nll[1] + nll[2]) / 3) < 1e-5);
   assert.equal(accuracy(logits, labels), 0.5);
   assert.ok(Math.abs(accuracy(logits, labels, mask) - 2 / 3) < 1e-6);
   assert.ok(Math.abs(perplexity(Math.log(28)) - 28) < 1e-12);
-  assert.throws(() => crossEntropy(logits, tf.tensor2d([[0, 3], [0, 0]], undefined, "int32")), /label 3 is outside \[0, 3\)/);
-  assert.throws(() => crossEntropy(logits, tf.tensor1d([0, 1], "int32")), { message: "crossEntropy: expected labels of shape [2, 2], got [2]" });
-  tf.dispose([logits, labels, mask, ce, cem]);
+  tf.dispose([logits, labels, mask]);
 });
 
 test("trainStep: one step for loops of your own", () => {
