@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The seqlab command line: install | kernel | run | export | course.
+// The seqlab command line: install | kernel | run | export | start.
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { existsSync, statSync } from "fs";
 import { absoluteDataEnv, typedPath } from "./typed-paths";
@@ -111,7 +111,7 @@ program
   });
 
 program
-  .command("course")
+  .command("start")
   .description("run the course (npm start): a plan, then every notebook not cached into a reports folder, executed and as HTML")
   .argument("[notebooks...]", "the .ipynb files or folders to run, in order (default: this package's notebooks/)")
   .option("--out <dir>", "the reports folder (default: reports/ in this package)")

@@ -68,7 +68,7 @@ export function formatPlan(plan: Plan, t: PlanText): string {
   const lines: string[] = [];
   const n = plan.notebooks.length;
   const toRun = plan.notebooks.filter((p) => !p.cached);
-  lines.push(`seqlab course: ${n} notebook${n === 1 ? "" : "s"} into ${t.reportsDir}`);
+  lines.push(`seqlab start: ${n} notebook${n === 1 ? "" : "s"} into ${t.reportsDir}`);
   if (plan.mode === "quick") {
     lines.push(`mode: quick (${t.modeFrom}): small models and few steps, seconds per notebook`);
     lines.push(`  full mode trains to the numbers in bench/reference/ (about ${duration(plan.otherModeTotal)} here): ${t.otherModeCommand}`);

@@ -1,4 +1,4 @@
-// `seqlab course` (what `npm start` runs): execute the course's notebooks into a reports folder,
+// `seqlab start` (what `npm start` runs): execute the course's notebooks into a reports folder,
 // with a plan first, progress while it runs, the execution cache (course-cache.ts) so that
 // unchanged notebooks are reused and a stopped run resumes, and at the end what to open next.
 // One notebook's failure does not stop the others; the run ends non-zero naming each failed
@@ -28,8 +28,8 @@ export interface CourseOptions {
   timeoutSec?: number;
   /** The folder the command was typed in: commands shown at the end are relative to it. */
   typedCwd: string;
-  /** How the user runs the course: "npm start" (npm start -- FLAGS) or "seqlab course". */
-  invokedAs: "npm start" | "seqlab course";
+  /** How the user runs the course: "npm start" (npm start -- FLAGS) or "seqlab start". */
+  invokedAs: "npm start" | "seqlab start";
   out?: NodeJS.WritableStream;
   progressOut?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
@@ -48,7 +48,7 @@ export function notebooksIn(dir: string): string[] {
 }
 
 export function commandFor(invokedAs: CourseOptions["invokedAs"], flags: string): string {
-  return invokedAs === "npm start" ? `npm start -- ${flags}` : `seqlab course ${flags}`;
+  return invokedAs === "npm start" ? `npm start -- ${flags}` : `seqlab start ${flags}`;
 }
 
 
@@ -130,7 +130,7 @@ export async function runCourse(o: CourseOptions): Promise<number> {
   const hardStop = (why: string, status = 130) => {
     progress.close();
     for (const k of KernelClient.started) k.proc?.kill("SIGKILL");
-    process.stderr.write(`\nseqlab course: ${why}; the notebooks done so far are kept: ${o.invokedAs} resumes at the first one not done\n`);
+    process.stderr.write(`\nseqlab start: ${why}; the notebooks done so far are kept: ${o.invokedAs} resumes at the first one not done\n`);
     process.exit(status);
   };
   const onSignal = (signal: NodeJS.Signals) => {
@@ -140,7 +140,7 @@ export async function runCourse(o: CourseOptions): Promise<number> {
     lastSigint = now;
     if (signal === "SIGTERM" || stopping) return hardStop(`stopped (${signal})`, signal === "SIGTERM" ? 143 : 130);
     stopping = signal;
-    process.stderr.write(`\nseqlab course: stopping after the running cell (${signal}; press Ctrl-C again to stop at once)\n`);
+    process.stderr.write(`\nseqlab start: stopping after the running cell (${signal}; press Ctrl-C again to stop at once)\n`);
     for (const k of KernelClient.started) {
       k.interrupt().catch(() => {});
       // A kernel killed by the signal itself (Ctrl-C while it was starting) answers nothing more.
@@ -210,7 +210,7 @@ export async function runCourse(o: CourseOptions): Promise<number> {
 
   const reused = plan.notebooks.filter((p) => p.cached).length;
   if (ran || failures.length || stoppedAt) say();
-  say(`seqlab course: ${ran} executed, ${reused} reused from the cache, ${failures.length} failed in ${duration((Date.now() - started) / 1000)}`);
+  say(`seqlab start: ${ran} executed, ${reused} reused from the cache, ${failures.length} failed in ${duration((Date.now() - started) / 1000)}`);
   if (stoppedAt) say(`stopped in ${stoppedAt}: ${o.invokedAs} resumes there (the notebooks done are cached)`);
   if (failures.length) {
     say(`${failures.length} notebook${failures.length === 1 ? "" : "s"} failed (each report shows the run up to its failure):`);
@@ -238,7 +238,7 @@ export interface CourseFlags {
   timeout?: number;
 }
 
-/** `seqlab course [notebooks...]`: paths as typed, the mode from the flags or SEQLAB_QUICK; the exit status. */
+/** `seqlab start [notebooks...]`: paths as typed, the mode from the flags or SEQLAB_QUICK; the exit status. */
 export async function courseCommand(args: string[], flags: CourseFlags): Promise<number> {
   absoluteDataEnv();
   const notebooks = (args.length ? args.map((a) => typedPath(a)) : [path.join(PACKAGE_ROOT, "notebooks")]).flatMap((p) => {
@@ -257,6 +257,6 @@ export async function courseCommand(args: string[], flags: CourseFlags): Promise
     force: !!flags.force,
     timeoutSec: flags.timeout,
     typedCwd: typedCwd(),
-    invokedAs: process.env.npm_lifecycle_event === "start" ? "npm start" : "seqlab course",
+    invokedAs: process.env.npm_lifecycle_event === "start" ? "npm start" : "seqlab start",
   });
 }

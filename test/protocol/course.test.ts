@@ -1,4 +1,4 @@
-// `seqlab course` (npm start) on small notebooks: failures do not stop the others and are named at
+// `seqlab start` (npm start) on small notebooks: failures do not stop the others and are named at
 // the end; the cache reuses what is unchanged (a markdown edit only rebuilds the report); Ctrl-C
 // stops after the running cell and the next run resumes; progress on a terminal redraws in place.
 import { test } from "node:test";
@@ -24,7 +24,7 @@ function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...e, ...extra };
 }
 
-const course = (cwd: string, args: string[], extra: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [CLI, "course", ...args], { cwd, env: env(extra), encoding: "utf8" });
+const course = (cwd: string, args: string[], extra: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [CLI, "start", ...args], { cwd, env: env(extra), encoding: "utf8" });
 const planLine = (out: string, name: string) => out.split("\n").find((l) => l.trim().startsWith(name)) ?? `(no plan line for ${name})`;
 
 test("a failing notebook does not stop the others; the run ends non-zero naming notebook, cell and error; only it runs again", () => {
@@ -51,11 +51,11 @@ test("the plan names the mode and how to choose the other; the key holds the mod
   write(dir, "a.ipynb", [code("console.log(process.env.SEQLAB_QUICK ?? 'full')")]);
   const quick = course(dir, ["a.ipynb", "--out", "r"], { SEQLAB_QUICK: "1" });
   assert.equal(quick.status, 0, quick.stderr);
-  assert.match(quick.stdout, /mode: quick \(SEQLAB_QUICK=1\)[^\n]*\n\s+full mode [^\n]*: seqlab course --full/);
+  assert.match(quick.stdout, /mode: quick \(SEQLAB_QUICK=1\)[^\n]*\n\s+full mode [^\n]*: seqlab start --full/);
   assert.match(quick.stdout, /^estimate: ~\d+ s for 1 notebook; from no recorded time/m);
   const full = course(dir, ["a.ipynb", "--out", "r", "--full"], { SEQLAB_QUICK: "1" });
   assert.equal(full.status, 0, full.stderr);
-  assert.match(full.stdout, /mode: full \(--full, over SEQLAB_QUICK=1\)[^\n]*\n\s+quick mode [^\n]*: seqlab course --quick, or SEQLAB_QUICK=1 seqlab course/);
+  assert.match(full.stdout, /mode: full \(--full, over SEQLAB_QUICK=1\)[^\n]*\n\s+quick mode [^\n]*: seqlab start --quick, or SEQLAB_QUICK=1 seqlab start/);
   assert.match(planLine(full.stdout, "a.ipynb"), /mode changed/);
   assert.match(readFileSync(path.join(dir, "r", "a.ipynb"), "utf8"), /"full\\n"/);
   // This machine's last run now gives the estimate.
@@ -94,7 +94,7 @@ test("Ctrl-C stops after the running cell, keeps what is done, and the next run 
   write(dir, "1-done.ipynb", [code("console.log('one')")]);
   write(dir, "2-slow.ipynb", [code("console.log('two')"), code("while (true) {}")]);
   // Its own process group, as a terminal's foreground job: Ctrl-C reaches the course and its kernel.
-  const child = spawn(process.execPath, [CLI, "course", ".", "--out", "r"], { cwd: dir, env: env(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, "start", ".", "--out", "r"], { cwd: dir, env: env(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   let sent = false;
   const status = await new Promise<number | null>((resolve) => {
@@ -111,8 +111,8 @@ test("Ctrl-C stops after the running cell, keeps what is done, and the next run 
   });
   assert.ok(sent, `the slow cell never started:\n${log}`);
   assert.equal(status, 130, log);
-  assert.match(log, /stopped in 2-slow\.ipynb: seqlab course resumes there/);
-  const again = spawnSync(process.execPath, [CLI, "course", "1-done.ipynb", "--out", "r"], { cwd: dir, env: env(), encoding: "utf8" });
+  assert.match(log, /stopped in 2-slow\.ipynb: seqlab start resumes there/);
+  const again = spawnSync(process.execPath, [CLI, "start", "1-done.ipynb", "--out", "r"], { cwd: dir, env: env(), encoding: "utf8" });
   assert.match(planLine(again.stdout, "1-done.ipynb"), /cached$/);
 });
 
