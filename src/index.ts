@@ -2,6 +2,7 @@
 export { display, clearOutput, page, toBundle, newDisplayId, DISPLAY, type DisplayOptions } from "./display/display";
 export { input } from "./display/input";
 export { Comm, openComm, registerCommTarget } from "./display/comm";
+export * from "./widgets";
 export type { MimeBundle } from "./display/bridge";
 export * from "./data";
 export * from "./text";
