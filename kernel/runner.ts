@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "fs";
 import * as path from "path";
 import { KernelClient } from "./client";
 import { OutputCollector, readNotebook, sourceText } from "./notebook";
+import { WidgetStateCollector } from "./widgetstate";
 
 export interface RunOptions {
   outDir?: string;
@@ -32,6 +33,9 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
     return "";
   };
   const displays = new Map<string, any[]>();
+  // Widgets' last state goes into the notebook's metadata, as JupyterLab saves it.
+  const widgets = new WidgetStateCollector();
+  kernel.onIopub = (m) => widgets.add(m);
   let failure: { cell: number; codeCell: number; message: string } | undefined;
   const started = Date.now();
   try {
@@ -67,6 +71,7 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
   } finally {
     await kernel.shutdown();
   }
+  widgets.save(nb.metadata);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(nb, null, 1) + "\n");
   if (opts.htmlDir) {
