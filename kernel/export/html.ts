@@ -11,6 +11,7 @@ import { renderMarkdown } from "./markdown";
 import { withKoreanFont } from "./fonts";
 import { renderOutput } from "./outputs";
 import { PAGE_CSS } from "./style";
+import { useWidgetState } from "./widgets";
 
 export interface ExportOptions {
   /** Shown above the notebook: usually the notebook's file name. */
@@ -27,6 +28,7 @@ const CSP =
 
 export function notebookToHtml(nb: Notebook, opts: ExportOptions = {}): string {
   const page = new Page();
+  useWidgetState(page, nb.metadata);
   const language = String(nb.metadata?.language_info?.name ?? nb.metadata?.kernelspec?.language ?? "typescript");
   const last = opts.failure ? Math.min(opts.failure.cell, nb.cells.length - 1) : nb.cells.length - 1;
   const cells = nb.cells.slice(0, last + 1).map((cell, i) => renderCell(cell, i, language, page, opts.failure?.cell === i));

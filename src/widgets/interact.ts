@@ -78,6 +78,9 @@ const round = (x: number, step: number) => {
   return Number(x.toFixed(digits));
 };
 
+// Controls interact makes show their name in full (the default width cuts "temperature" short).
+const style = { description_width: "initial" };
+
 /** A control for one abbreviation. */
 export function controlFor(name: string, a: unknown): ValueWidget<unknown> {
   if (a instanceof ValueWidget) return a;
@@ -86,16 +89,16 @@ export function controlFor(name: string, a: unknown): ValueWidget<unknown> {
     const whole = [min, max, step ?? 1].every(Number.isInteger);
     const s = step ?? (whole ? 1 : (max - min) / 100);
     const mid = min + Math.round((max - min) / 2 / s) * s;
-    return new Slider({ min, max, step: s, value: whole ? Math.round(mid) : round(mid, s), description: name });
+    return new Slider({ min, max, step: s, value: whole ? Math.round(mid) : round(mid, s), description: name, style });
   }
   if (Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === "string" || (Array.isArray(x) && x.length === 2 && typeof x[0] === "string"))) {
-    return new Dropdown({ options: a as any, description: name });
+    return new Dropdown({ options: a as any, description: name, style });
   }
-  if (typeof a === "boolean") return new Checkbox({ value: a, description: name });
-  if (typeof a === "string") return new Text({ value: a, description: name });
+  if (typeof a === "boolean") return new Checkbox({ value: a, description: name, style });
+  if (typeof a === "string") return new Text({ value: a, description: name, style });
   if (typeof a === "number" && Number.isFinite(a)) {
     const [min, max] = a > 0 ? [-a, 3 * a] : a < 0 ? [3 * a, -a] : [0, 1];
-    return new Slider({ min, max, value: a, kind: Number.isInteger(a) ? "int" : "float", step: Number.isInteger(a) ? 1 : Math.abs(a) / 10 || 0.1, description: name });
+    return new Slider({ min, max, value: a, kind: Number.isInteger(a) ? "int" : "float", step: Number.isInteger(a) ? 1 : Math.abs(a) / 10 || 0.1, description: name, style });
   }
   throw new TypeError(
     `interact: cannot make a control for ${JSON.stringify(name)} from ${show(a)}; expected [min, max] or [min, max, step], ` +
