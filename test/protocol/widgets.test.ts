@@ -245,7 +245,6 @@ describe("widgets: callbacks and output", () => {
         assert.doesNotMatch(o[0].text, /superseded/, "a superseded run's output is dropped");
         return Number(/step (\d+)/.exec(o[0].text)![1]);
       });
-    if (process.env.SEQLAB_DEBUG_WIDGETS) console.log("shown values", values, "runs started", await value("started"));
     assert.deepEqual(values, [...values].sort((a, b) => a - b), `the output never goes back to an older value: ${values}`);
     assert.equal(values.at(-1), 89);
   });

@@ -48,6 +48,7 @@ window.seqlab = {
     const future = this.kernel.requestExecute({ code });
     const views = [];
     const errors = [];
+    let result;
     future.onIOPub = (msg) => {
       const type = msg.header.msg_type;
       const data = msg.content.data;
@@ -61,11 +62,12 @@ window.seqlab = {
             await this.manager.display_view(await this.manager.create_view(model), host);
           })(),
         );
-      } else if (type === "error") errors.push(`${msg.content.ename}: ${msg.content.evalue}`);
+      } else if (type === "execute_result") result = data["text/plain"];
+      else if (type === "error") errors.push(`${msg.content.ename}: ${msg.content.evalue}`);
     };
     const reply = await future.done;
     await Promise.all(views);
-    return { status: reply.content.status, errors, error: reply.content.status === "ok" ? undefined : `${reply.content.ename}: ${reply.content.evalue}` };
+    return { status: reply.content.status, result, errors, error: reply.content.status === "ok" ? undefined : `${reply.content.ename}: ${reply.content.evalue}` };
   },
 
   async stop() {
