@@ -76,6 +76,8 @@ export class Dropdown<T> extends ValueWidget<T> {
 }
 
 /** A dropdown: `dropdown({ options: ["greedy", "top-k", "sample"], value: "sample", description: "decoding" })`. */
-export function dropdown<const T>(opts: DropdownOptions<T>): Dropdown<T> {
+export function dropdown<const T>(opts: ControlOptions & { options: readonly (readonly [string, T])[]; value?: T }): Dropdown<T>;
+export function dropdown<const T>(opts: ControlOptions & { options: readonly T[]; value?: T }): Dropdown<T>;
+export function dropdown<T>(opts: DropdownOptions<T>): Dropdown<T> {
   return new Dropdown<T>(opts);
 }
