@@ -5,7 +5,7 @@
 // output, never thrown into the kernel.
 //
 //   await interact(({ temperature, topK }) => sampleText(model, { temperature, topK }),
-//                  { temperature: [0.1, 2, 0.1], topK: [1, 40, 1] });
+//                  { temperature: [0.1, 2, 0.1], topK: [1, 40, 1] });     // the cell's last line: shown
 import { display } from "../display/display";
 import { Dropdown } from "./dropdown";
 import { Box } from "./boxes";
@@ -214,8 +214,10 @@ export class Interactive<S = Record<string, Abbreviation>> extends Box {
 }
 
 /**
- * Controls for `spec` and `fn` re-run with their values, shown at once (after the first run, so
- * that its output is in the notebook even without a widget front end). Await it.
+ * Controls for `spec` and `fn` re-run with their values. End a cell with `await interact(...)`
+ * (as with charts): it resolves after the first run, so the widget is shown with that run's
+ * output, which a notebook run without a widget front end keeps as text too. It does not show
+ * itself (Python's interact does): a cell's awaited result would then show it twice.
  */
 export async function interact<const S extends Record<string, Abbreviation>>(
   fn: (values: Values<S>, run: RunContext) => unknown,
@@ -224,11 +226,10 @@ export async function interact<const S extends Record<string, Abbreviation>>(
 ): Promise<Interactive<S>> {
   const w = new Interactive<S>(fn, spec, opts);
   await w.done;
-  display(w);
   return w;
 }
 
-/** The same as interact() without showing it: place it yourself (in a box, a tab) or end a cell with it. */
+/** interact() without waiting for the first run: place it yourself (in a box, a tab) or end a cell with it. */
 export function interactive<const S extends Record<string, Abbreviation>>(
   fn: (values: Values<S>, run: RunContext) => unknown,
   spec: S,

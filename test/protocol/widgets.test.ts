@@ -191,7 +191,8 @@ describe("widgets: callbacks and output", () => {
         '  if (t === 7) throw new Error("seven is not allowed");\n' +
         '  console.log(`${mode} at ${t}`);\n' +
         '  display({ "text/html": `<b>${t}</b>`, "text/plain": `t=${t}` });\n' +
-        '}, { t: [0, 9], mode: ["greedy", "sample"] });',
+        '}, { t: [0, 9], mode: ["greedy", "sample"] });\n' +
+        "w",
     );
     const out = openOf(r, "OutputModel")!.content.comm_id;
     // The first run finished inside the cell: its output is in the Output widget's state, and the
@@ -201,9 +202,9 @@ describe("widgets: callbacks and output", () => {
       { output_type: "stream", name: "stdout", text: "greedy at 5\n" },
       { output_type: "display_data", data: { "text/html": "<b>5</b>", "text/plain": "t=5" }, metadata: {} },
     ]);
-    const shown = r.outputs.find((m) => m.header.msg_type === "display_data" && m.content.data[VIEW]);
-    assert.ok(shown, "interact displays its widget");
-    assert.match(shown.content.data["text/plain"], /interact\(t=5, mode="greedy"\)\ngreedy at 5\nt=5/);
+    const shown = r.outputs.filter((m) => m.content.data?.[VIEW]);
+    assert.deepEqual(shown.map((m) => m.header.msg_type), ["execute_result"], "shown once, as the cell's result");
+    assert.match(shown[0].content.data["text/plain"], /interact\(t=5, mode="greedy"\)\ngreedy at 5\nt=5/);
     const t = openOf(r, "IntSliderModel", "t")!.content.comm_id;
     const before = all.length;
     await fromFrontend("comm_msg", { comm_id: t, data: { method: "update", state: { value: 7 }, buffer_paths: [] } });

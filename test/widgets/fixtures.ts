@@ -41,7 +41,8 @@ function gates(t: number, steps = 10, units = 4): string {
 /** Course knob, notebook 03/11: the sampling temperature drives the sampled text. */
 export const TEMPERATURE = `const knob = await interact(({ temperature }) => {
   console.log(\`T=\${temperature.toFixed(1)}: \${sample(temperature)}\`);
-}, { temperature: [0.1, 2, 0.1] });`;
+}, { temperature: [0.1, 2, 0.1] });
+knob`;
 
 /** Course knob, notebook 04: a play button and a slider, linked in the front end, scrub the time step. */
 export const SCRUBBER = `const player = play({ max: 9, interval: 150, description: "play" });
