@@ -183,14 +183,16 @@ export class Interactive<S = Record<string, Abbreviation>> extends Box {
     };
     const r = run.run(() => {
       const x = this.fn(values, context);
-      // A returned value is shown, as ipywidgets' interact does (a chart promise is awaited first).
+      // A returned value is shown, as ipywidgets' interact does (a chart promise is awaited
+      // first); a string as its text, not quoted (sampled text reads better so).
+      const show = (v: unknown) => v !== undefined && display(typeof v === "string" ? { "text/plain": v } : v);
       if (x && typeof (x as any).then === "function") {
         return Promise.resolve(x).then((v) => {
-          if (v !== undefined && run.current) display(v);
+          if (run.current) show(v);
           return v;
         });
       }
-      if (x !== undefined) display(x);
+      show(x);
       return x;
     });
     if (r && typeof (r as any).then === "function") (r as Promise<unknown>).then(finish);

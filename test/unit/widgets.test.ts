@@ -177,8 +177,8 @@ test("interact shows what the function returns; controls may be made in advance"
   const w = interactive(({ k, name }) => `${name}:${k}`, { k, name: text({ value: "x" }) });
   await w.done;
   assert.equal(w.controls.k, k);
-  assert.deepEqual(w.output.outputs, [{ output_type: "display_data", data: { "text/plain": "'x:2'" }, metadata: {} }]);
-  assert.match(w.textFallback(), /^interact\(k=2, name="x"\)\n'x:2'$/);
+  assert.deepEqual(w.output.outputs, [{ output_type: "display_data", data: { "text/plain": "x:2" }, metadata: {} }]);
+  assert.match(w.textFallback(), /^interact\(k=2, name="x"\)\nx:2$/);
 });
 
 test("widgetState: every open widget, in the saved-state format, bytes base64 under buffers", () => {
