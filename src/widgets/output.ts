@@ -21,8 +21,10 @@ export type OutputItem =
   | { output_type: "display_data"; data: Record<string, unknown>; metadata: Record<string, unknown> }
   | { output_type: "error"; ename: string; evalue: string; traceback: string[] };
 
-/** How long outputs gather before the front ends are sent the new list (ms). */
+/** How long outputs gather before the front ends are sent the new list (ms), at least... */
 const SYNC_DELAY_MS = 40;
+/** ...and at most, for a long list: every sync sends the whole list, so a big one is sent less often. */
+const MAX_SYNC_DELAY_MS = 1000;
 
 const plain = (v: unknown) => (Array.isArray(v) ? v.join("") : typeof v === "string" ? v : "");
 
@@ -35,6 +37,7 @@ export class Output extends Widget {
   /** The run whose output is shown; output of older runs (superseded) is dropped. */
   private generation = 0;
   private readonly sink: OutputSink;
+  private delay = SYNC_DELAY_MS;
 
   constructor(opts: BoxStyling = {}) {
     super({ model: { ...OUTPUT, name: "OutputModel" }, view: { ...OUTPUT, name: "OutputView" } }, { msg_id: "", outputs: [], ...styling(opts) });
@@ -139,7 +142,10 @@ export class Output extends Widget {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.set({ outputs: this.items.map((o) => ({ ...o })) });
+    const outputs = this.items.map((o) => ({ ...o }));
+    this.set({ outputs });
+    // About 1 ms per kB: a list of 100 kB waits 100 ms, so a chatty loop does not send O(n²) bytes.
+    this.delay = Math.min(MAX_SYNC_DELAY_MS, Math.max(SYNC_DELAY_MS, Math.round(JSON.stringify(outputs).length / 1000)));
   }
 
   textFallback(): string {
@@ -206,7 +212,7 @@ export class Output extends Widget {
 
   private schedule() {
     if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), SYNC_DELAY_MS);
+    this.timer = setTimeout(() => this.flush(), this.delay);
   }
 }
 
