@@ -2,9 +2,12 @@
 // reading comm messages on iopub and sending comm messages on shell as ipywidgets 8 does.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import { readFileSync, writeFileSync } from "fs";
+import * as path from "path";
 import { KernelClient, Reply } from "../../kernel/client";
 import { Message } from "../../kernel/wire";
-import { tempDir } from "../support/tools";
+import { CLI, tempDir } from "../support/tools";
 
 let k: KernelClient;
 const all: Message[] = [];
@@ -267,5 +270,30 @@ describe("widgets: callbacks and output", () => {
       { output_type: "stream", name: "stderr", text: "warn\n" },
     ]);
     assert.ok(!all.slice(before).some((m) => m.header.msg_type === "stream" || m.header.msg_type === "display_data"), "nothing reached the cell");
+  });
+});
+
+describe("widgets: a headless run", () => {
+  test("seqlab run saves every open widget's last state in the notebook's metadata, bytes base64", () => {
+    const dir = tempDir();
+    const file = path.join(dir, "w.ipynb");
+    const cell = (source: string) => ({ cell_type: "code", source, metadata: {}, outputs: [], execution_count: null });
+    writeFileSync(file, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [
+      cell('import { slider, image, toggle } from "seqlab";\nconst s = slider({ max: 9, value: 2, description: "n" });\nconst im = image({ value: new Uint8Array([1, 2, 3]) });\nconst gone = toggle();\ngone.close();\ns'),
+      cell("s.value = 7;"),
+    ] }));
+    const r = spawnSync(process.execPath, [CLI, "run", file], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const nb = JSON.parse(readFileSync(file, "utf8"));
+    const saved = nb.metadata.widgets["application/vnd.jupyter.widget-state+json"];
+    assert.deepEqual([saved.version_major, saved.version_minor], [2, 0]);
+    const models = Object.values<any>(saved.state);
+    assert.deepEqual(models.map((m) => m.model_name).sort(), ["ImageModel", "IntSliderModel"], "closed widgets are not saved");
+    const slider = models.find((m) => m.model_name === "IntSliderModel");
+    assert.equal(slider.model_module, "@jupyter-widgets/controls");
+    assert.equal(slider.state.value, 7, "the last state, after the second cell");
+    assert.deepEqual(models.find((m) => m.model_name === "ImageModel").buffers, [{ path: ["value"], data: "AQID", encoding: "base64" }]);
+    const view = nb.cells[0].outputs[0].data["application/vnd.jupyter.widget-view+json"];
+    assert.ok(saved.state[view.model_id], "the shown widget's state is saved");
   });
 });
