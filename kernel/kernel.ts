@@ -211,7 +211,8 @@ export class Kernel {
       case "comm_msg": {
         const comm = this.comms.get(c.comm_id);
         if (!comm) return log(`comm_msg for unknown comm ${c.comm_id}`);
-        return this.guarded(() => comm.handlers.onMsg?.(c.data, msg.buffers));
+        // The header lets a handler name this message as the parent of its answer (widgets' echo_update).
+        return this.guarded(() => comm.handlers.onMsg?.(c.data, msg.buffers, msg.header));
       }
       case "comm_close": {
         const comm = this.comms.get(c.comm_id);
@@ -447,12 +448,14 @@ export class Kernel {
         k.channels.send("stdin", child(parent, "input_request", { prompt, password }, k.session, { identities: parent.identities }));
         return new Promise((resolve, reject) => (k.pendingInput = { resolve, reject }));
       },
-      commOpen(id, target, data, metadata, handlers) {
+      commOpen(id, target, data, metadata, handlers, buffers = []) {
         k.comms.set(id, { target, handlers });
-        k.channels.send("iopub", child(k.parent, "comm_open", { comm_id: id, target_name: target, data }, k.session, { metadata }));
+        k.channels.send("iopub", child(k.parent, "comm_open", { comm_id: id, target_name: target, data }, k.session, { metadata, buffers: buffers.map((b) => Buffer.from(b)) }));
       },
-      commSend(id, data, metadata, buffers) {
-        k.channels.send("iopub", child(k.parent, "comm_msg", { comm_id: id, data }, k.session, { metadata, buffers: buffers.map((b) => Buffer.from(b)) }));
+      commSend(id, data, metadata, buffers, parent) {
+        // A given parent: the front end's own comm_msg (widgets' echo_update must name it).
+        const p = parent ? ({ header: parent } as unknown as Message) : k.parent;
+        k.channels.send("iopub", child(p, "comm_msg", { comm_id: id, data }, k.session, { metadata, buffers: buffers.map((b) => Buffer.from(b)) }));
       },
       commClose(id, data) {
         k.comms.delete(id);
@@ -460,6 +463,13 @@ export class Kernel {
       },
       registerCommTarget(target, onOpen) {
         k.commTargets.set(target, onOpen);
+      },
+      // For widget callbacks that fail after their cell: an error shown like a cell's.
+      formatError(e: unknown) {
+        return formatError(e, k.executor.cells);
+      },
+      error(content) {
+        k.publish("error", content);
       },
       get interrupted() {
         const cell = k.interrupts.running;

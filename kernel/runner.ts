@@ -8,6 +8,7 @@ import { KernelClient } from "./client";
 import { writeFileAtomic } from "./atomic-write";
 import { Notebook, OutputCollector, kernelMismatch, readNotebook, sourceText } from "./notebook";
 import { signNotebook } from "./trust";
+import { WidgetStateCollector } from "./widgetstate";
 
 export interface RunOptions {
   outDir?: string;
@@ -57,6 +58,9 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
     return "";
   };
   const displays = new Map<string, any[]>();
+  // Widgets' last state goes into the notebook's metadata, as JupyterLab saves it.
+  const widgets = new WidgetStateCollector();
+  kernel.onIopub = (m) => widgets.add(m);
   let failure: { cell: number; codeCell: number; message: string } | undefined;
   const started = Date.now();
   try {
@@ -92,6 +96,7 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
   } finally {
     await kernel.shutdown();
   }
+  widgets.save(nb.metadata);
   writeFileAtomic(out, JSON.stringify(nb, null, 1) + "\n", "notebook");
   let unsigned: Error | undefined;
   if (opts.trust) {

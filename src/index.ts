@@ -2,6 +2,7 @@
 export { display, clearOutput, page, toBundle, newDisplayId, DISPLAY, type DisplayOptions } from "./display/display";
 export { input } from "./display/input";
 export { Comm, openComm, registerCommTarget } from "./display/comm";
+export * from "./widgets";
 export type { MimeBundle } from "./display/bridge";
 export { lossChart, lineChart, scatter, bar, histogram, heatmap, embeddingPlot, lossChartSpec, lineChartSpec, scatterSpec, barSpec, histogramSpec, heatmapSpec, embeddingPlotSpec, type LossHistory, type LossPoint, type LossChartOptions, type LineChartOptions, type ScatterData, type ScatterOptions, type BarData, type BarOptions, type HistogramOptions, type HeatmapOptions, type EmbeddingPlotOptions } from "./plot/charts";
 export { Chart, renderChart, VEGALITE_MIME, VEGALITE_SCHEMA, type ChartOptions, type ChartPromise, type VegaLiteSpec } from "./plot/chart";

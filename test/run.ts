@@ -58,6 +58,11 @@ const suites: Suite[] = [
       return undefined;
     },
   },
+  {
+    // Widgets live in the ipywidgets 8 front end (a page bundled now from npm), and from saved state.
+    name: "widgets",
+    missing: () => (require("./widgets/support") as typeof import("./widgets/support")).widgetsMissing(),
+  },
 ];
 
 const dist = __dirname;

@@ -16,6 +16,7 @@ import { withKoreanFont } from "./fonts";
 import { renderOutput } from "./outputs";
 import { sanitizeNotebookHtml } from "./sanitize";
 import { PAGE_CSS } from "./style";
+import { useWidgetState } from "./widgets";
 
 export interface ExportOptions {
   /** Shown above the notebook: usually the notebook's file name. */
@@ -39,6 +40,7 @@ export function contentSecurityPolicy(scripts: string[]): string {
 
 export function notebookToHtml(nb: Notebook, opts: ExportOptions = {}): string {
   const page = new Page({ trusted: opts.trusted });
+  useWidgetState(page, nb.metadata);
   const language = String(nb.metadata?.language_info?.name ?? nb.metadata?.kernelspec?.language ?? "typescript");
   const last = opts.failure ? Math.min(opts.failure.cell, nb.cells.length - 1) : nb.cells.length - 1;
   const cells = nb.cells.slice(0, last + 1).map((cell, i) => renderCell(cell, i, language, page, opts.failure?.cell === i));

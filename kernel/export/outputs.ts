@@ -5,6 +5,7 @@
 import { Page, escapeHtml, imageDataUrl, joinText, scriptJson } from "./common";
 import { renderLatex, renderMarkdown } from "./markdown";
 import { sanitizeNotebookHtml } from "./sanitize";
+import { renderWidgetView } from "./widgets";
 
 /** ANSI-coloured text to escaped HTML. ansi_up is ESM-only: Node's require(esm) loads it (Node >= 20.19). */
 export function ansiToHtml(text: string): string {
@@ -72,6 +73,8 @@ function chart(kind: "vega-lite" | "vega" | "plotly"): Renderer {
 
 /** Mimetypes we render, richest first. */
 const renderers: [RegExp, Renderer][] = [
+  // A lambda, not the function itself: widgets.ts imports this module back.
+  [/^application\/vnd\.jupyter\.widget-view\+json$/, (v, b, m, page) => renderWidgetView(v, b, m, page)],
   [/^application\/vnd\.vegalite\.v[3-6]\+json$/, chart("vega-lite")],
   [/^application\/vnd\.vega\.v[4-6]\+json$/, chart("vega")],
   [/^application\/vnd\.plotly\.v1\+json$/, chart("plotly")],
