@@ -24,3 +24,4 @@ export * from "./nn";
 export * from "./models";
 export * from "./objectives";
 export * from "./train";
+export * from "./exercises";

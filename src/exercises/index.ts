@@ -1,0 +1,2 @@
+// Exercises: self-checks that answer "correct" or "not yet" with a hint.
+export { check, lang, inLang, type Bilingual, type CheckOptions, type CheckResult, type Expectation, type Lang } from "./check";
