@@ -43,6 +43,9 @@ export interface CheckResult {
  * Check an exercise: `attempt` computes the learner's answer, `expected` is the reference value
  * or a test. Never throws (an answer that throws is "not yet"); returns whether the answer is right.
  */
+export async function check<T>(name: string, attempt: () => T | Promise<T>, test: (got: T) => boolean | Bilingual, opts: CheckOptions): Promise<CheckResult>;
+/** The reference may be plain data for an answer that is a tensor (compared by its values). */
+export async function check<T>(name: string, attempt: () => T | Promise<T>, expected: unknown, opts: CheckOptions): Promise<CheckResult>;
 export async function check<T>(name: string, attempt: () => T | Promise<T>, expected: Expectation<T>, opts: CheckOptions): Promise<CheckResult> {
   const l = lang();
   const w = WORDS[l];
