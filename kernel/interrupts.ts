@@ -12,8 +12,9 @@
 //    it terminates. Two things make that safe: the async-context stack that Node keeps in
 //    JavaScript (pushed before a callback, popped after it) is cleared first, as Node clears it
 //    after an uncaught exception; and nothing is stopped while one of Node's timer or immediate
-//    loops is on the stack (cut short, they lose timers). Cell code never runs inside those loops:
-//    the executor runs it in a microtask, and cell timers run their callbacks from a port.
+//    loops is on the stack (cut short, they lose timers), or TensorFlow.js's bookkeeping of tensor
+//    data (see CRITICAL). Cell code never runs inside Node's loops: the executor runs it in a
+//    microtask, and cell timers run their callbacks from a port.
 import * as inspector from "inspector";
 import { writeSync } from "fs";
 import { Phase, Slot } from "./shared-state";
@@ -150,8 +151,8 @@ export class Interrupts {
     const cellCode = phase === Phase.Run && n !== 0 && this.current?.n === n;
     const strayCode = phase === Phase.Idle && n === 0;
     if (!cellCode && !strayCode) return "not stopped: no cell code runs";
-    const loop = nodeLoopOnStack();
-    if (loop) return `not stopped: inside Node's ${loop}, which cannot be cut short`;
+    const busy = criticalOnStack();
+    if (busy) return `not stopped now: inside ${busy}, which cannot be cut short (tried again in a moment)`;
     asyncWrap()?.clearAsyncIdStack();
     this.session ??= connect();
     this.session.post("Runtime.terminateExecution");
@@ -164,16 +165,28 @@ export class Interrupts {
   }
 }
 
-/** Node's loops whose state terminating would break (node:internal/timers). */
-const FRAGILE = /\b(processTimers|listOnTimeout|processImmediate) \(node:internal\/timers/;
+/**
+ * Code that must not be cut short, found by its frames on the stack: Node's timer and immediate
+ * loops (they lose timers), and TensorFlow.js's bookkeeping of tensors and their data (a variable
+ * cut off half way through `assign` points at freed data; the engine repair afterwards mends only
+ * scopes and the tape). These take microseconds; a loop that runs in them now runs out of them in
+ * a moment, when the socket thread asks again.
+ */
+const CRITICAL = new RegExp(
+  [
+    String.raw`(processTimers|listOnTimeout|processImmediate) \(node:internal\/timers`,
+    String.raw`at (Variable\.assign|Engine\.(disposeTensor|disposeVariables|incRef|makeVariable|makeTensorFromDataId|makeTensorFromTensorInfo|moveData|trackTensor|endScope|keep)|BackendWasm\.(disposeData|write|move|makeOutput)|DataStorage\.(set|delete)) `,
+  ].join("|"),
+);
 
-/** The name of such a loop when one is on the stack (in which case nothing may be terminated). */
-function nodeLoopOnStack(): string | undefined {
+/** What critical code is on the stack, if any (in which case nothing may be terminated now). */
+function criticalOnStack(): string | undefined {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = Infinity;
   const stack = new Error().stack ?? "";
   Error.stackTraceLimit = limit;
-  return FRAGILE.exec(stack)?.[1];
+  const m = CRITICAL.exec(stack);
+  return m ? (m[1] ? `Node's ${m[1]}` : `TensorFlow.js's ${m[2]}`) : undefined;
 }
 
 /**

@@ -346,7 +346,7 @@ export class Kernel {
       for (const f of process.listeners(event as "uncaughtException") as Function[]) {
         if (this.ownErrorHandlers.has(f) || !RETHROWS.test(String(f))) continue;
         process.removeListener(event as "uncaughtException", f as (...a: any[]) => void);
-        log(`removed a process ${event} handler that rethrows (it would end the kernel on a stray error): ${String(f).slice(0, 80)}`);
+        log(`removed a process ${event} handler that rethrows (it would end the kernel on a stray error): ${String(f).replace(/\s+/g, " ").slice(0, 80)}`);
       }
     }
   }
