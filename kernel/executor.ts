@@ -1,10 +1,12 @@
-// Runs TypeScript cells: tslab's converter type-checks each cell against the declarations of the
-// cells before it and compiles it to CommonJS; we run it in this process (so state persists and
-// `vm`'s breakOnSigint can stop a synchronous loop), with interruptible awaits and mapped errors.
+// Runs TypeScript cells: the converter (converter.ts) type-checks each cell against the
+// declarations of the cells before it and compiles it to CommonJS; we run it in this process (so
+// state persists and `vm`'s breakOnSigint can stop a synchronous loop), with interruptible awaits
+// and mapped errors.
 import Module from "module";
 import * as path from "path";
 import * as vm from "vm";
-import { PACKAGE_ROOT, lastMaps, saveCodeCache, setupTypeScript } from "./tsenv";
+import { Converter } from "./converter";
+import { PACKAGE_ROOT, saveCodeCache, setupTypeScript } from "./tsenv";
 import { CellRegistry, ErrorContent, formatDiagnostics, formatError } from "./traceback";
 
 export class KeyboardInterrupt extends Error {
@@ -18,21 +20,12 @@ export type Outcome =
   | { ok: true; hasValue: boolean; value?: unknown }
   | { ok: false; error: ErrorContent; interrupted: boolean };
 
-interface Converter {
-  convert(prevDecl: string, src: string): any;
-  inspect(prevDecl: string, src: string, position: number): any;
-  complete(prevDecl: string, src: string, position: number): { start: number; end: number; candidates: string[]; original?: any };
-  addModule(name: string, content: string, meta?: any): any[];
-  close(): void;
-}
-
 const WRAPPER_LINES = 1;
 
 export class Executor {
   readonly ts: typeof import("typescript");
   readonly cells = new CellRegistry();
-  private conv: Converter;
-  private prevDecl = "";
+  readonly conv: Converter;
   private readonly locals: Record<string, any>;
   private readonly sideOutputs = new Map<string, string>();
   private readonly sideModules = new Map<string, Module>();
@@ -40,16 +33,16 @@ export class Executor {
   /** An interrupt came while this cell was being compiled, before its code started. */
   private interruptPending = false;
   private interruptPromise!: Promise<never>;
-  private getCodeMetadata: (src: string) => { module?: string; mode?: string };
+  private getCodeMetadata: (src: string) => { module?: string; mode?: string; jsx?: boolean };
 
   constructor(readonly rootDir: string) {
     this.ts = setupTypeScript(rootDir) as any;
-    // Required only now: the converter must see the adapted typescript (tsenv.ts).
-    const { createConverter } = require("tslab/dist/converter");
+    // Required only now: tslab's metadata parser must get the compiler tsenv.ts loaded.
     this.getCodeMetadata = require("tslab/dist/metadata").getCodeMetadata;
-    this.conv = createConverter();
+    // The kernel's own package does not change during a session: its files are read once.
+    this.conv = new Converter(this.ts, rootDir, [PACKAGE_ROOT]);
     // After the first conversion the compiler's hot functions are compiled: cache them then.
-    this.conv.convert("", "0");
+    this.conv.convert("0");
     setImmediate(() => saveCodeCache());
     this.locals = {};
     this.renewInterrupt();
@@ -93,40 +86,35 @@ export class Executor {
     if (meta.mode === "browser") {
       return { ok: false, error: { ename: "Unsupported", evalue: "@browser cells are not supported by seqlab", traceback: ["@browser cells are not supported by seqlab"] }, interrupted: false };
     }
-    const converted = this.conv.convert(this.prevDecl, src);
-    for (const out of converted.sideOutputs ?? []) {
-      this.sideModules.delete(out.path);
-      this.sideOutputs.set(out.path, out.data);
-    }
+    const converted = this.conv.convert(src);
     if (converted.diagnostics.length > 0) {
       return { ok: false, error: formatDiagnostics(converted.diagnostics, src, label), interrupted: false };
     }
-    if (!converted.output) {
-      this.prevDecl = converted.declOutput || "";
-      return { ok: true, hasValue: false };
+    for (const out of converted.sideOutputs) {
+      this.sideModules.delete(out.path);
+      this.sideOutputs.set(out.path, out.data);
     }
-    this.cells.add(file, label, src, lastMaps, WRAPPER_LINES);
+    this.cells.add(file, label, src, { cjs: converted.map }, WRAPPER_LINES);
     // A SIGINT that arrived while the cell compiled is still queued (signals are events, and
     // compiling never yields); vm's breakOnSigint would not see it. Let it be handled first: a
     // signal is read in the event loop's poll phase, which comes between two immediates.
     await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
     if (this.interruptPending) return this.failure(new KeyboardInterrupt());
-    const head = converted.hasToplevelAwait ? "(async function(exports, require) {\n" : "(function(exports, require) {\n";
-    const code = head + converted.output + "\n})(__seqlab__.exports, __seqlab__.require)";
+    let ret: { value: unknown } | undefined;
     try {
-      const ret = vm.runInThisContext(code, { filename: file, breakOnSigint: true });
-      if (converted.hasToplevelAwait) await Promise.race([ret, this.interruptPromise]);
+      ret = vm.runInThisContext(this.wrap(converted.output, converted.hasTopLevelAwait), { filename: file, breakOnSigint: true });
+      if (converted.hasTopLevelAwait) ret = await Promise.race([ret, this.interruptPromise]);
     } catch (e) {
       return this.failure(e);
     }
-    this.prevDecl = converted.declOutput || "";
-    const name = converted.lastExpressionVar;
-    if (name && name in this.locals) {
-      const value = this.locals[name];
-      delete this.locals[name];
-      return { ok: true, hasValue: value !== undefined, value };
-    }
-    return { ok: true, hasValue: false };
+    this.conv.commit(converted);
+    if (!converted.hasValue || !ret) return { ok: true, hasValue: false };
+    return { ok: true, hasValue: ret.value !== undefined, value: ret.value };
+  }
+
+  /** The compiled cell as a function of the cells' exports object; it returns { value } of its last expression. */
+  private wrap(output: string, async: boolean): string {
+    return (async ? "(async function(exports, require) {\n" : "(function(exports, require) {\n") + output + "\n})(__seqlab__.exports, __seqlab__.require)";
   }
 
   private failure(e: unknown): Outcome {
@@ -140,32 +128,26 @@ export class Executor {
 
   /** Evaluate an expression against the current state without recording it (user_expressions). */
   evaluate(expr: string): { ok: true; value: unknown } | { ok: false; error: ErrorContent } {
-    const converted = this.conv.convert(this.prevDecl, `(${expr})`);
+    const converted = this.conv.convert(`(${expr})`);
     if (converted.diagnostics.length) return { ok: false, error: formatDiagnostics(converted.diagnostics, expr, "expression") };
+    if (converted.hasTopLevelAwait) return { ok: false, error: { ename: "SyntaxError", evalue: "await is not allowed in user_expressions", traceback: ["await is not allowed in user_expressions"] } };
     try {
-      vm.runInThisContext("(function(exports, require) {\n" + converted.output + "\n})(__seqlab__.exports, __seqlab__.require)", {
-        filename: "expression",
-      });
-      const name = converted.lastExpressionVar;
-      const value = name ? this.locals[name] : undefined;
-      if (name) delete this.locals[name];
-      return { ok: true, value };
+      const ret = vm.runInThisContext(this.wrap(converted.output, false), { filename: "expression" }) as { value: unknown } | undefined;
+      return { ok: true, value: ret?.value };
     } catch (e) {
       return { ok: false, error: formatError(e, this.cells) };
     }
   }
 
   complete(src: string, pos: number) {
-    return this.conv.complete(this.prevDecl, src, pos);
+    return this.conv.complete(src, pos);
   }
 
   inspect(src: string, pos: number) {
-    return this.conv.inspect(this.prevDecl, src, pos);
+    return this.conv.inspect(src, pos);
   }
 
-  close() {
-    this.conv.close();
-  }
+  close() {}
 
   /** `require` for cells: `seqlab` is this kernel's package; local .ts files come from the converter. */
   private wrapRequire(req: NodeJS.Require, dirname: string): NodeJS.Require {
