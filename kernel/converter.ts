@@ -61,6 +61,7 @@ export interface ConverterStats {
   parsedFiles: number;
   /** Characters of text those parses covered. */
   parsedChars: number;
+  /** Programs made: at start, when a cell imports a module for the first time, every 64 declaring cells, ... (programFor()). */
   programs: number;
   /** Declaration files kept (one per cell that ran and declared something). */
   declarationFiles: number;
@@ -72,6 +73,10 @@ export interface ConverterStats {
 export const CELL_PREFIX = "export {};\n";
 /** Diagnostics that mean "top-level await": allowed here (the cell runs in an async function). */
 const TOP_LEVEL_AWAIT = new Set([1378 /* await */, 1432 /* for await */]);
+/** Declaration files are added to the programs this many at a time (commit()). */
+const DECLARATION_SLOTS = 64;
+/** Cells checked against one base program before it is made again (programFor()). */
+const MAX_CHECKED = 100;
 const NO_CANCEL = { isCancellationRequested: () => false, throwIfCancellationRequested: () => {} };
 
 interface FileEntry {
@@ -83,24 +88,33 @@ interface FileEntry {
 export class Converter {
   private readonly options: TS.CompilerOptions;
   private readonly host: TS.CompilerHost;
-  private readonly cellFile: string;
   private cell: TS.SourceFile | undefined;
+  /** Cells get a new file name each (`__cell_<n>__.ts`): the base program's checker keys its diagnostics by name. */
+  private cells = 0;
   /** The current cell's top-level names (those its `export { ... }` suffix lists). */
   private names: TS.__String[] = [];
   /** In-memory files: declaration files and `%module` cells, by full name. */
   private readonly virtual = new Map<string, { text: string; sf?: TS.SourceFile }>();
-  private readonly declarationFiles: string[] = [];
+  /** Names of the declaration files, committed ones first, then empty slots for the next ones (see commit()). */
+  private readonly declarationSlots: string[] = [];
+  private committed = 0;
   private readonly scope: CellScope;
   private readonly files = new Map<string, FileEntry>();
   /** Local source files (a cell's imports) already compiled for the executor, as compiled. */
   private readonly emittedSides = new Map<string, TS.SourceFile>();
-  private program: TS.Program | undefined;
+  /** The program cells are checked against, until something it holds changes (programFor()). */
+  private base: TS.Program | undefined;
+  /** The base program no longer matches the files (a new declaration file it cannot use as it is, a changed local file). */
+  private stale = true;
+  /** Declarations committed when the base program was made (its later slots hold empty files). */
+  private committedAtBuild = 0;
+  /** Cells checked against the base program since it was made. */
+  private checkedAgainstBase = 0;
+  private readonly slotIndex = new Map<string, number>();
   private readonly moduleCache: TS.ModuleResolutionCache;
   private readonly typeRefCache: TS.TypeReferenceDirectiveResolutionCache;
   private readonly resolved = new Map<string, TS.ResolvedModuleWithFailedLookupLocations>();
   private readonly resolvedTypeRefs = new Map<string, TS.ResolvedTypeReferenceDirectiveWithFailedLookupLocations>();
-  /** A resolution failed: forget what the caches know before the next program (the file may exist by then). */
-  private failedResolution = false;
   private readonly parseOptions: TS.CreateSourceFileOptions;
   private readonly fixedRoots: string[];
   readonly stats: ConverterStats = { parsedFiles: 0, parsedChars: 0, programs: 0, declarationFiles: 0, scopeDepth: 0 };
@@ -112,7 +126,6 @@ export class Converter {
   ) {
     const t = ts as any;
     this.dir = toSlashes(dir);
-    this.cellFile = `${this.dir}/__cell__.ts`;
     this.options = {
       // CommonJS straight away: the executor runs cells with require(). Top-level await is a
       // diagnostic under CommonJS, which says exactly where a cell awaits at its top level.
@@ -156,7 +169,7 @@ export class Converter {
   /** Check and compile a cell. Nothing is kept until commit() is called (after the cell ran). */
   convert(src: string): Conversion {
     const cell = this.parseCell(src, true);
-    const program = this.createProgram([...this.declarationFiles, this.cellFile]);
+    const program = this.programFor(cell);
     const checker = program.getTypeChecker();
     const sides = this.localDependencies(program, cell);
     const { diagnostics, hasTopLevelAwait } = this.diagnose(program, [cell, ...sides]);
@@ -172,22 +185,39 @@ export class Converter {
     });
     // Something to keep: names the suffix exports, or the cell's own `export`s.
     const declares = this.names.length > 0 || ((cell as any).symbol?.exports?.size ?? 0) > 0;
-    const declarations = declares ? { text: out.dts ?? "", meanings: this.meanings(checker, cell, this.names) } : undefined;
+    const declarations = declares ? { text: withoutNodeReference(out.dts ?? ""), meanings: this.meanings(checker, cell, this.names) } : undefined;
     return { diagnostics: [], output: out.js, map: out.map, hasTopLevelAwait, hasValue, sideOutputs, declarations };
   }
 
-  /** Keep a cell's declarations for the cells after it (call once the cell has run without error). */
+  /**
+   * Keep a cell's declarations for the cells after it (call once the cell has run without error).
+   *
+   * The file fills a slot: programs have 64 declaration files at a time, empty until committed,
+   * so that a program has the same files from one declaring cell to the next. The base program
+   * (programFor()) uses a new declaration file without being made again when the file imports
+   * only modules the program has; otherwise the next cell gets a new program.
+   */
   commit(c: Conversion) {
     if (!c.declarations) return;
-    const k = this.declarationFiles.length + 1;
-    const fileName = `${this.dir}/__decl_${k}__.d.ts`;
+    if (this.committed === this.declarationSlots.length) this.addSlots(DECLARATION_SLOTS);
+    const fileName = this.declarationSlots[this.committed++];
     const sf = this.parse(fileName, c.declarations.text);
     (this.ts as any).bindSourceFile(sf, this.options);
     this.virtual.set(fileName, { text: c.declarations.text, sf });
-    this.declarationFiles.push(fileName);
     this.scope.add(sf, this.exportedNames(sf, c.declarations.meanings));
-    this.stats.declarationFiles = this.declarationFiles.length;
+    if (!this.stale && !this.attach(sf)) this.stale = true;
+    this.stats.declarationFiles = this.committed;
     this.stats.scopeDepth = this.scope.depth;
+  }
+
+  private addSlots(n: number) {
+    for (let i = 0; i < n; i++) {
+      const fileName = `${this.dir}/__decl_${this.declarationSlots.length + 1}__.d.ts`;
+      this.virtual.set(fileName, { text: CELL_PREFIX });
+      this.slotIndex.set(fileName, this.declarationSlots.length);
+      this.declarationSlots.push(fileName);
+    }
+    this.stale = true;
   }
 
   // ---- completion and inspection ------------------------------------------------------------
@@ -195,7 +225,7 @@ export class Converter {
   complete(src: string, position: number): Completion {
     const ts = this.ts;
     const cell = this.parseCell(src, false);
-    const program = this.createProgram([...this.declarationFiles, this.cellFile]);
+    const program = this.programFor(cell);
     const pos = position + CELL_PREFIX.length;
     const info: TS.CompletionInfo | undefined = (ts as any).Completions.getCompletionsAtPositionForTslab(
       {}, program, () => {}, cell, pos, {}, undefined, ts.CompletionTriggerKind.Invoked, NO_CANCEL,
@@ -212,7 +242,7 @@ export class Converter {
 
   inspect(src: string, position: number): TS.QuickInfo | undefined {
     const cell = this.parseCell(src, false);
-    const program = this.createProgram([...this.declarationFiles, this.cellFile]);
+    const program = this.programFor(cell);
     const info = (this.ts as any).getQuickInfoAtPosition(cell, program.getTypeChecker(), NO_CANCEL, position + CELL_PREFIX.length) as TS.QuickInfo | undefined;
     if (info?.textSpan) info.textSpan.start -= CELL_PREFIX.length;
     return info;
@@ -225,21 +255,72 @@ export class Converter {
     if (!/^\w+$/.test(name)) throw new Error("invalid module name: " + JSON.stringify(name));
     const fileName = `${this.dir}/${name}.ts${meta?.jsx ? "x" : ""}`;
     this.virtual.set(fileName, { text: CELL_PREFIX + content });
-    const program = this.createProgram([fileName]);
+    // The base program may hold an older version of the module.
+    this.stale = true;
+    this.stats.programs++;
+    const program = this.ts.createProgram({ rootNames: [fileName], options: this.options, host: this.host, oldProgram: this.base });
     return this.diagnose(program, [program.getSourceFile(fileName)!]).diagnostics;
   }
 
   // ---- programs ----------------------------------------------------------------------------
 
-  private createProgram(rootNames: string[]): TS.Program {
-    if (this.failedResolution) {
-      this.failedResolution = false;
-      this.moduleCache.clear();
-      this.typeRefCache.clear();
+  /**
+   * The program to check a cell with. A TypeScript program and its checker are immutable, and
+   * making a new one per cell (as a language service does per edit) costs more than checking the
+   * cell: its files are walked again (700 with seqlab's and tfjs's declarations) and the new
+   * checker merges the standard library's globals again. So one base program serves many cells:
+   * a cell is checked by the base program's checker without being one of its files, as long as
+   * everything it imports is in the program already. The base program is made again when that
+   * fails (the first import of a module), when a declaration file needs it (commit()), when a
+   * local file it holds changed on disk, and after MAX_CHECKED cells (the checker keeps what it
+   * learned about every cell it checked).
+   */
+  private programFor(cell: TS.SourceFile): TS.Program {
+    const base = this.base;
+    if (base && !this.stale && this.checkedAgainstBase < MAX_CHECKED && !this.localFileChanged(base) && this.attach(cell)) {
+      this.checkedAgainstBase++;
+      return base;
     }
     this.stats.programs++;
-    this.program = this.ts.createProgram({ rootNames, options: this.options, host: this.host, oldProgram: this.program });
-    return this.program;
+    this.base = this.ts.createProgram({ rootNames: [...this.declarationSlots, cell.fileName], options: this.options, host: this.host, oldProgram: base });
+    this.stale = false;
+    this.committedAtBuild = this.committed;
+    this.checkedAgainstBase = 0;
+    return this.base;
+  }
+
+  /**
+   * Prepare a file that is not one of the base program's to be checked by its checker: resolve
+   * its imports as the program would and record them on it. False when the program cannot do
+   * without being made again: the file imports a module the program does not have (or a
+   * declaration file committed after it was made), augments a module or references files.
+   */
+  private attach(sf: TS.SourceFile): boolean {
+    const ts = this.ts as any;
+    const base = this.base!;
+    const names = moduleNames(this.ts, sf);
+    if (!names) return false;
+    const resolutions: [string, TS.ResolvedModuleWithFailedLookupLocations][] = [];
+    for (const name of names) {
+      const r = this.resolveModule(name, sf.fileName, undefined, undefined, this.options);
+      const m = r.resolvedModule;
+      // Programs do not load JavaScript from packages (its imports are `any`).
+      const loaded = m && !(m.isExternalLibraryImport && /\.[cm]?jsx?$/.test(m.resolvedFileName));
+      if (loaded && (!base.getSourceFile(m.resolvedFileName) || (this.slotIndex.get(m.resolvedFileName) ?? -1) >= this.committedAtBuild)) return false;
+      resolutions.push([name, r]);
+    }
+    const file = sf as any;
+    file.path = file.resolvedPath = file.originalFileName = sf.fileName;
+    for (const [name, r] of resolutions) ts.setResolvedModule(sf, name, r, undefined);
+    return true;
+  }
+
+  /** Whether a local file (not a package's, not the standard library's) of the program changed on disk. */
+  private localFileChanged(program: TS.Program): boolean {
+    for (const [fileName, e] of this.files) {
+      if (e.mtime !== undefined && program.getSourceFile(fileName) === e.sf && this.ts.sys.getModifiedTime?.(fileName)?.getTime() !== e.mtime) return true;
+    }
+    return false;
   }
 
   /**
@@ -249,11 +330,12 @@ export class Converter {
    */
   private parseCell(src: string, declaring: boolean): TS.SourceFile {
     const ts = this.ts as any;
-    let sf = this.parse(this.cellFile, CELL_PREFIX + src);
+    const fileName = `${this.dir}/__cell_${++this.cells}__.ts`;
+    let sf = this.parse(fileName, CELL_PREFIX + src);
     ts.bindSourceFile(sf, this.options);
     const names = declaring ? this.cellNames(sf) : [];
     if (names.length) {
-      sf = this.parse(this.cellFile, `${CELL_PREFIX}${src}\nexport { ${names.map((n) => ts.unescapeLeadingUnderscores(n)).join(", ")} };`);
+      sf = this.parse(fileName, `${CELL_PREFIX}${src}\nexport { ${names.map((n) => ts.unescapeLeadingUnderscores(n)).join(", ")} };`);
       ts.bindSourceFile(sf, this.options);
     }
     // After binding: the binder resets a file's parent.
@@ -407,8 +489,8 @@ export class Converter {
       getCanonicalFileName: (f) => f,
       useCaseSensitiveFileNames: () => true,
       getNewLine: () => "\n",
-      fileExists: (f) => f === this.cellFile || this.virtual.has(f) || sys.fileExists(f),
-      readFile: (f) => (f === this.cellFile ? this.cell?.text : this.virtual.get(f)?.text ?? sys.readFile(f)),
+      fileExists: (f) => f === this.cell?.fileName || this.virtual.has(f) || sys.fileExists(f),
+      readFile: (f) => (f === this.cell?.fileName ? this.cell.text : this.virtual.get(f)?.text ?? sys.readFile(f)),
       directoryExists: (d) => sys.directoryExists(d),
       getDirectories: (d) => sys.getDirectories(d),
       realpath: sys.realpath && ((p) => sys.realpath!(p)),
@@ -430,7 +512,7 @@ export class Converter {
    * standard library) and their modification time did.
    */
   private sourceFile(fileName: string, options: TS.ScriptTarget | TS.CreateSourceFileOptions): TS.SourceFile | undefined {
-    if (fileName === this.cellFile) return this.cell;
+    if (fileName === this.cell?.fileName) return this.cell;
     const v = this.virtual.get(fileName);
     if (v) return (v.sf ??= this.parse(fileName, v.text, options));
     const fixed = this.isFixed(fileName);
@@ -448,27 +530,68 @@ export class Converter {
     return fileName.includes("/node_modules/") || this.fixedRoots.some((r) => fileName.startsWith(r));
   }
 
+  /**
+   * Module resolution, cached: a resolution that succeeded is kept for the session; one that
+   * failed is kept when a library asked (an @types/node `import "fs"` fails every time and finds
+   * the ambient `declare module "fs"` instead), but asked again when a cell or a local file
+   * asked, without TypeScript's cache, so that a module installed or written meanwhile is found.
+   */
   private resolveModule(name: string, containingFile: string, mode: TS.ResolutionMode, redirected: TS.ResolvedProjectReference | undefined, options: TS.CompilerOptions) {
     const key = `${path.dirname(containingFile)}\0${mode}\0${name}`;
     let r = this.resolved.get(key);
-    if (!r) {
-      r = this.ts.resolveModuleName(name, containingFile, options, this.host, this.moduleCache, redirected, mode);
-      if (r.resolvedModule) this.resolved.set(key, r);
-      else this.failedResolution = true;
-    }
+    if (r) return r;
+    const fresh = !this.isFixed(containingFile);
+    r = this.ts.resolveModuleName(name, containingFile, options, this.host, fresh ? undefined : this.moduleCache, redirected, mode);
+    if (r.resolvedModule || !fresh) this.resolved.set(key, r);
     return r;
   }
 
   private resolveTypeRef(name: string, containingFile: string, mode: TS.ResolutionMode, redirected: TS.ResolvedProjectReference | undefined, options: TS.CompilerOptions) {
     const key = `${path.dirname(containingFile)}\0${mode}\0${name}`;
     let r = this.resolvedTypeRefs.get(key);
-    if (!r) {
-      r = this.ts.resolveTypeReferenceDirective(name, containingFile, options, this.host, redirected, this.typeRefCache, mode);
-      if (r.resolvedTypeReferenceDirective?.resolvedFileName) this.resolvedTypeRefs.set(key, r);
-      else this.failedResolution = true;
-    }
+    if (r) return r;
+    const fresh = !this.isFixed(containingFile);
+    r = this.ts.resolveTypeReferenceDirective(name, containingFile, options, this.host, redirected, fresh ? undefined : this.typeRefCache, mode);
+    if (r.resolvedTypeReferenceDirective?.resolvedFileName || !fresh) this.resolvedTypeRefs.set(key, r);
     return r;
   }
+}
+
+/**
+ * The .d.ts of a cell that mentions Node's types (Buffer, NodeJS.Timeout) starts with a reference
+ * to them; every program has them already (`types: ["node"]`), and a declaration file with a
+ * reference would change the programs' structure (commit()).
+ */
+function withoutNodeReference(dts: string): string {
+  return dts.replace(/^\/\/\/ <reference types="node" \/>\n/gm, "");
+}
+
+/**
+ * The module names a file imports (statements, `import()` calls, `import("x")` types); undefined
+ * when it also references files or types, or augments a module or the globals: only a new
+ * program takes those in.
+ */
+function moduleNames(ts: typeof TS, sf: TS.SourceFile): string[] | undefined {
+  if (sf.referencedFiles.length || sf.typeReferenceDirectives.length || sf.libReferenceDirectives.length) return undefined;
+  const names: string[] = [];
+  for (const st of sf.statements) {
+    if ((ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteralLike(st.moduleSpecifier)) {
+      names.push(st.moduleSpecifier.text);
+    } else if (ts.isImportEqualsDeclaration(st) && ts.isExternalModuleReference(st.moduleReference) && ts.isStringLiteralLike(st.moduleReference.expression)) {
+      names.push(st.moduleReference.expression.text);
+    } else if (ts.isModuleDeclaration(st) && (ts.isStringLiteral(st.name) || st.flags & ts.NodeFlags.GlobalAugmentation)) {
+      return undefined;
+    }
+  }
+  if (/\bimport\s*\(/.test(sf.text)) {
+    const visit = (n: TS.Node): void => {
+      if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument) && ts.isStringLiteral(n.argument.literal)) names.push(n.argument.literal.text);
+      else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments.length && ts.isStringLiteralLike(n.arguments[0])) names.push(n.arguments[0].text);
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+  return names;
 }
 
 function toSlashes(p: string): string {
