@@ -168,8 +168,13 @@ export class Converter {
 
   /** Check and compile a cell. Nothing is kept until commit() is called (after the cell ran). */
   convert(src: string): Conversion {
+    const ts = this.ts;
     const cell = this.parseCell(src, true);
     const program = this.programFor(cell);
+    // A cell that augments the globals or a module became one of the base program's files (it
+    // could not be checked otherwise): the next cell gets a program without it (after commit(),
+    // with its declaration file).
+    if (!moduleNames(this.ts, cell)) this.stale = true;
     const checker = program.getTypeChecker();
     const sides = this.localDependencies(program, cell);
     const { diagnostics, hasTopLevelAwait } = this.diagnose(program, [cell, ...sides]);
@@ -184,7 +189,7 @@ export class Converter {
       afterDeclarations: [widenLiterals(this.ts) as TS.TransformerFactory<TS.SourceFile | TS.Bundle>],
     });
     // Something to keep: names the suffix exports, or the cell's own `export`s.
-    const declares = this.names.length > 0 || ((cell as any).symbol?.exports?.size ?? 0) > 0;
+    const declares = this.names.length > 0 || ((cell as any).symbol?.exports?.size ?? 0) > 0 || cell.statements.some((st) => ts.isModuleDeclaration(st) && (ts.isStringLiteral(st.name) || st.flags & ts.NodeFlags.GlobalAugmentation));
     const declarations = declares ? { text: withoutNodeReference(out.dts ?? ""), meanings: this.meanings(checker, cell, this.names) } : undefined;
     return { diagnostics: [], output: out.js, map: out.map, hasTopLevelAwait, hasValue, sideOutputs, declarations };
   }
@@ -345,11 +350,15 @@ export class Converter {
     return sf;
   }
 
-  /** The cell's top-level names that it does not export itself (those its .d.ts has to declare). */
+  /**
+   * The cell's top-level names that it does not export itself (those its .d.ts has to declare).
+   * Not the compiler's own names (`declare global` is a local "__global"): a user's `__x` is
+   * stored as "___x", so only internal names start with exactly two underscores.
+   */
   private cellNames(sf: TS.SourceFile): TS.__String[] {
     const names: TS.__String[] = [];
     (sf as any).locals?.forEach((s: TS.Symbol, name: TS.__String) => {
-      if (!(s as any).exportSymbol) names.push(name);
+      if (!(s as any).exportSymbol && !/^__[^_]/.test(name as string)) names.push(name);
     });
     return names;
   }
@@ -450,7 +459,7 @@ export class Converter {
     return { path: sf.fileName.replace(/\.(tsx?|jsx?)$/, ".js"), data: out.js };
   }
 
-  /** Local source files (.ts, .js; not declarations, not packages) the cell imports, directly or not. */
+  /** Local source files (.ts, .js; not declarations, JSON or packages) the cell imports, directly or not. */
   private localDependencies(program: TS.Program, cell: TS.SourceFile): TS.SourceFile[] {
     const found: TS.SourceFile[] = [];
     const seen = new Set<TS.SourceFile>([cell]);
@@ -458,7 +467,8 @@ export class Converter {
       (sf as any).resolvedModules?.forEach((r: TS.ResolvedModuleWithFailedLookupLocations) => {
         const m = r.resolvedModule;
         const dep = m && !m.isExternalLibraryImport ? program.getSourceFile(m.resolvedFileName) : undefined;
-        if (!dep || seen.has(dep) || dep.isDeclarationFile) return;
+        // JSON files are left to Node's require, as are packages.
+        if (!dep || seen.has(dep) || dep.isDeclarationFile || !/\.[cm]?[tj]sx?$/.test(dep.fileName)) return;
         seen.add(dep);
         found.push(dep);
         visit(dep);
