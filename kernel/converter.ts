@@ -63,8 +63,9 @@ export interface ConverterStats {
   parsedChars: number;
   /** Programs made: at start, when a cell imports a module for the first time, every 64 declaring cells, ... (programFor()). */
   programs: number;
-  /** Declaration files kept (one per cell that ran and declared something). */
+  /** Declaration files kept (one per cell that ran and declared something), and their characters. */
   declarationFiles: number;
+  declarationChars: number;
   /** How many layers a lookup of a global name passes through (scope.ts). */
   scopeDepth: number;
 }
@@ -117,7 +118,7 @@ export class Converter {
   private readonly resolvedTypeRefs = new Map<string, TS.ResolvedTypeReferenceDirectiveWithFailedLookupLocations>();
   private readonly parseOptions: TS.CreateSourceFileOptions;
   private readonly fixedRoots: string[];
-  readonly stats: ConverterStats = { parsedFiles: 0, parsedChars: 0, programs: 0, declarationFiles: 0, scopeDepth: 0 };
+  readonly stats: ConverterStats = { parsedFiles: 0, parsedChars: 0, programs: 0, declarationFiles: 0, declarationChars: 0, scopeDepth: 0 };
 
   constructor(
     private readonly ts: typeof TS,
@@ -212,6 +213,7 @@ export class Converter {
     this.scope.add(sf, this.exportedNames(sf, c.declarations.meanings));
     if (!this.stale && !this.attach(sf)) this.stale = true;
     this.stats.declarationFiles = this.committed;
+    this.stats.declarationChars += c.declarations.text.length;
     this.stats.scopeDepth = this.scope.depth;
   }
 
