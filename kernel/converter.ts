@@ -72,7 +72,10 @@ export interface ConverterStats {
 
 /** Every cell is a module (its names are not globals, top-level await is allowed): this line comes first. */
 export const CELL_PREFIX = "export {};\n";
-/** Diagnostics that mean "top-level await": allowed here (the cell runs in an async function). */
+/**
+ * Diagnostics that say "top-level await is not allowed under CommonJS": allowed here, the cell
+ * runs in an async function. Not every top-level await gets one (topLevelAwait()).
+ */
 const TOP_LEVEL_AWAIT = new Set([1378 /* await */, 1432 /* for await */]);
 /** Declaration files are added to the programs this many at a time (commit()). */
 const DECLARATION_SLOTS = 64;
@@ -178,7 +181,8 @@ export class Converter {
     if (!moduleNames(this.ts, cell)) this.stale = true;
     const checker = program.getTypeChecker();
     const sides = this.localDependencies(program, cell);
-    const { diagnostics, hasTopLevelAwait } = this.diagnose(program, [cell, ...sides]);
+    const { diagnostics } = this.diagnose(program, [cell, ...sides]);
+    const hasTopLevelAwait = topLevelAwait(ts, cell);
     const none: Conversion = { diagnostics, output: "", hasTopLevelAwait, hasValue: false, sideOutputs: [] };
     if (diagnostics.length) return none;
 
@@ -402,17 +406,13 @@ export class Converter {
 
   // ---- diagnostics ---------------------------------------------------------------------------
 
-  private diagnose(program: TS.Program, files: TS.SourceFile[]): { diagnostics: Diagnostic[]; hasTopLevelAwait: boolean } {
+  private diagnose(program: TS.Program, files: TS.SourceFile[]): { diagnostics: Diagnostic[] } {
     const all: TS.Diagnostic[] = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
     for (const sf of files) all.push(...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf));
-    let hasTopLevelAwait = false;
     const diagnostics: Diagnostic[] = [];
     for (const d of (this.ts as any).sortAndDeduplicateDiagnostics(all) as TS.Diagnostic[]) {
       if (!d.file || d.start === undefined) continue;
-      if (d.file === this.cell && TOP_LEVEL_AWAIT.has(d.code)) {
-        hasTopLevelAwait = true;
-        continue;
-      }
+      if (d.file === this.cell && TOP_LEVEL_AWAIT.has(d.code)) continue;
       let fileName: string | undefined;
       if (d.file !== this.cell) {
         const rel = path.relative(this.dir, d.file.fileName);
@@ -423,7 +423,7 @@ export class Converter {
       const end = this.position(d.file, d.start + (d.length ?? 0));
       this.flatten(d.messageText, d.category, d.code, start, end, fileName, diagnostics);
     }
-    return { diagnostics, hasTopLevelAwait };
+    return { diagnostics };
   }
 
   /** A message chain becomes one diagnostic per message, at the same place (as tslab did). */
@@ -576,6 +576,21 @@ export class Converter {
  */
 function withoutNodeReference(dts: string): string {
   return dts.replace(/^\/\/\/ <reference types="node" \/>\n/gm, "");
+}
+
+/**
+ * Whether a cell awaits at its top level (`await`, `for await`, anywhere but inside a function or
+ * class body): then it runs in an async function. Found in the syntax tree, as TypeScript decides
+ * it (isInTopLevelContext): the checker does not report every such await under CommonJS, since
+ * TypeScript parses a statement like `await (await p).f()` again as if in an async function, and
+ * the awaits in it then look like an async function's (tslab missed these, and `for await`).
+ */
+function topLevelAwait(ts: typeof TS, sf: TS.SourceFile): boolean {
+  if (!/\bawait\b/.test(sf.text)) return false;
+  const isTop = (ts as any).isInTopLevelContext as (n: TS.Node) => boolean;
+  const visit = (n: TS.Node): boolean =>
+    ((ts.isAwaitExpression(n) || (ts.isForOfStatement(n) && !!n.awaitModifier)) && isTop(n)) || !!ts.forEachChild(n, visit);
+  return visit(sf);
 }
 
 /**
