@@ -5,18 +5,18 @@
 // Built on tslab's TypeScript build (@tslab/typescript-for-tslab, loaded by tsenv.ts); it replaces
 // tslab's converter, which kept all earlier declarations in one file whose text it parsed, bound
 // and printed again at every cell (twice per declaring cell), so that a cell's cost grew with the
-// session. Here every cell costs about the same, however many ran before it:
+// session. Here a cell costs about the same however many ran before it:
 //  - a cell that ran leaves an immutable declaration file, `__decl_<k>__.d.ts` (its emitted .d.ts),
-//    parsed and bound once; every later program reuses that SourceFile, as it reuses the standard
-//    library's (TypeScript reuses SourceFiles across programs when the host hands back the same
-//    object);
-//  - name lookup goes from the cell into those files through a CellScope (scope.ts): shadowing
-//    like nested blocks, a constant number of lookups per name;
+//    parsed and bound once and kept by every later program (TypeScript reuses a SourceFile when
+//    the host hands back the same object);
+//  - a new cell is checked by a long-lived program's checker without becoming one of its files
+//    (programFor()): no program and no checker are made per cell, as long as the cell imports
+//    nothing new;
+//  - names are looked up from the cell into the declaration files through a CellScope
+//    (scope.ts): shadowing like nested blocks, a few map lookups per name;
 //  - the cell's top-level names (which it exports so that the .d.ts declares them) come from
 //    binding the cell's own SourceFile, not from a second program;
-//  - one program per cell, one emit, straight to CommonJS with one source map.
-// A program is still made per cell (a TypeScript program and its checker are immutable), but it
-// only re-reads what changed: the cell, and local files whose modification time changed.
+//  - one emit per cell, straight to CommonJS with one source map.
 import * as path from "path";
 import type * as TS from "typescript";
 import { CellScope, ScopeName } from "./scope";
@@ -175,10 +175,11 @@ export class Converter {
     const ts = this.ts;
     const cell = this.parseCell(src, true);
     const program = this.programFor(cell);
-    // A cell that augments the globals or a module became one of the base program's files (it
-    // could not be checked otherwise): the next cell gets a program without it (after commit(),
-    // with its declaration file).
-    if (!moduleNames(this.ts, cell)) this.stale = true;
+    // A cell that augments the globals or a module is checked as one of a new program's files
+    // (programFor()); the next cell must not see what it declared unless it ran (then its
+    // declaration file has it), so it gets a new program.
+    const augments = !moduleNames(ts, cell);
+    if (augments) this.stale = true;
     const checker = program.getTypeChecker();
     const sides = this.localDependencies(program, cell);
     const { diagnostics } = this.diagnose(program, [cell, ...sides]);
@@ -194,7 +195,7 @@ export class Converter {
       afterDeclarations: [widenLiterals(this.ts) as TS.TransformerFactory<TS.SourceFile | TS.Bundle>],
     });
     // Something to keep: names the suffix exports, or the cell's own `export`s.
-    const declares = this.names.length > 0 || ((cell as any).symbol?.exports?.size ?? 0) > 0 || cell.statements.some((st) => ts.isModuleDeclaration(st) && (ts.isStringLiteral(st.name) || st.flags & ts.NodeFlags.GlobalAugmentation));
+    const declares = this.names.length > 0 || ((cell as any).symbol?.exports?.size ?? 0) > 0 || augments;
     const declarations = declares ? { text: withoutNodeReference(out.dts ?? ""), meanings: this.meanings(checker, cell, this.names) } : undefined;
     return { diagnostics: [], output: out.js, map: out.map, hasTopLevelAwait, hasValue, sideOutputs, declarations };
   }
