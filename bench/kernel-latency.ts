@@ -137,7 +137,8 @@ function measureJupyter(o: Options, progress: (s: string) => void): Record<Name,
     cells: CELLS,
   };
   progress("through jupyter_client (bench/jupyter/kernel_latency.py)");
-  const r = spawnSync(o.python, [DRIVER], {
+  // -Xfrozen_modules=off: the ipykernel package imports its debugger, which otherwise warns at once.
+  const r = spawnSync(o.python, ["-Xfrozen_modules=off", DRIVER], {
     input: JSON.stringify(plan),
     encoding: "utf8",
     env: { ...kernelEnv(), JUPYTER_PATH: path.join(prefix, "share", "jupyter"), ...(o.verbose ? { KERNEL_LATENCY_VERBOSE: "1" } : {}) },
