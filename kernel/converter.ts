@@ -166,6 +166,8 @@ export class Converter {
     this.moduleCache = ts.createModuleResolutionCache(this.dir, (f) => f, this.options);
     this.typeRefCache = ts.createTypeReferenceDirectiveResolutionCache(this.dir, (f) => f, this.options, this.moduleCache.getPackageJsonInfoCache());
     this.host = this.createHost();
+    // The first block of declaration slots is in the first program already (commit()).
+    this.addSlots(DECLARATION_SLOTS);
   }
 
   // ---- cells ------------------------------------------------------------------------------
