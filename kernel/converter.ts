@@ -93,7 +93,7 @@ export class Converter {
   private readonly options: TS.CompilerOptions;
   private readonly host: TS.CompilerHost;
   private cell: TS.SourceFile | undefined;
-  /** Cells get a new file name each (`__cell_<n>__.ts`): the base program's checker keys its diagnostics by name. */
+  /** Cells get a new file name each (`__cell_<n>__.ts`): the base program caches diagnostics by file. */
   private cells = 0;
   /** The current cell's top-level names (those its `export { ... }` suffix lists). */
   private names: TS.__String[] = [];
@@ -131,8 +131,9 @@ export class Converter {
     const t = ts as any;
     this.dir = toSlashes(dir);
     this.options = {
-      // CommonJS straight away: the executor runs cells with require(). Top-level await is a
-      // diagnostic under CommonJS, which says exactly where a cell awaits at its top level.
+      // CommonJS straight away (one emit, one source map): the executor runs cells with
+      // require(). Top-level await is then a diagnostic, dropped (TOP_LEVEL_AWAIT); the cell runs
+      // in an async function when topLevelAwait() finds one.
       module: ts.ModuleKind.CommonJS,
       moduleResolution: ts.ModuleResolutionKind.Node10,
       esModuleInterop: true,
