@@ -92,6 +92,7 @@ describe("later cells see earlier ones", () => {
 describe("cost over a long session", () => {
   test("400 declaring cells: the converter's work per cell stays flat", async () => {
     const stats = (): ConverterStats => ({ ...ex.conv.stats });
+    const depth = ex.conv.stats.scopeDepth;
     const deltas: { parsedChars: number; parsedFiles: number; programs: number }[] = [];
     for (let i = 0; i < 400; i++) {
       const s0 = stats();
@@ -111,8 +112,9 @@ describe("cost over a long session", () => {
     assert.equal(median(300, 400), 3);
     // A new program every 64 declaring cells (the declaration slots) and every 100 cells.
     assert.ok(sum(0, 400, "programs") <= 12, `${sum(0, 400, "programs")} programs for 400 cells`);
-    // A name lookup passes one layer of names, not one per earlier cell.
-    assert.equal(ex.conv.stats.scopeDepth, 2, "layers: the shadowing tests above left a class's type under a value");
+    // A name lookup passes a layer of names or two (a class's type under a value, from the tests
+    // above), not one per earlier cell.
+    assert.equal(ex.conv.stats.scopeDepth, Math.max(depth, 1));
     assert.equal(await run("f399(1) + f10(1)"), 399 + 1 + 10 + 1);
   });
 });
