@@ -152,7 +152,9 @@ describe("interrupts between cells", () => {
       // The first cell may or may not have been stopped: the interrupt raced its end.
       assert.ok(a.reply.content.status === "ok" || a.reply.content.ename === "KeyboardInterrupt");
       const b = await k.execute(`${i} + 100`, { timeoutMs: CELL_TIMEOUT_MS });
-      assert.equal(result(b), String(i + 100), `the cell after interrupt ${i} lost its result`);
+      const why = `the cell after interrupt ${i} lost its result (first: ${a.reply.content.status} ${a.reply.content.ename ?? ""}; ` +
+        `next: ${b.reply.content.status} ${b.reply.content.ename ?? ""} ${b.reply.content.evalue ?? ""})`;
+      assert.equal(result(b), String(i + 100), why);
     }
   });
 });
