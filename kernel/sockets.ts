@@ -128,6 +128,10 @@ async function main() {
         log("refused an execute_request on the control channel");
         continue;
       }
+      // A SIGINT that came before this cell (its notice waiting in this loop's queue with the
+      // request, or behind it) is taken in first, while the earlier state is still in place: so it
+      // is not attributed to the cell it preceded.
+      if (msg.header.msg_type === "execute_request") await new Promise((r) => setImmediate(r));
       try {
         port.postMessage({ op: "request", channel, msg } satisfies FromSockets);
       } catch (e) {
