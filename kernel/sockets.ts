@@ -159,6 +159,8 @@ const WATCH_ROUNDS = 40;
 class InterruptSender {
   private seq = 0;
   private session: inspector.Session | undefined;
+  /** A stopNow request is on its way to the main thread, or running there. */
+  private stopping = false;
 
   constructor(private readonly state: Int32Array, private readonly port: NonNullable<typeof parentPort>) {}
 
@@ -204,12 +206,18 @@ class InterruptSender {
   }
 
   private stopMain(cell: number, seq: number, round: number) {
+    // One at a time: a second request that reaches the main thread while V8 is still unwinding the
+    // first ends the first one's termination early (the inspector cancels it when that nested call
+    // returns), and the code runs on.
+    if (this.stopping) return;
     try {
       if (!this.session) {
         this.session = new inspector.Session();
         this.session.connectToMainThread();
       }
+      this.stopping = true;
       this.session.post("Runtime.evaluate", { expression: `__seqlab_stopNow__(${cell})` }, (err, res: any) => {
+        this.stopping = false;
         const how = err ? err.message : String(res?.result?.value ?? res?.exceptionDetails?.text ?? "");
         // Stopped inside a message event of the main thread's port, the port stops reading its
         // queue (the interrupt message waits there) until a new message arrives: send one.

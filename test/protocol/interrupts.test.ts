@@ -93,6 +93,18 @@ describe("code that never yields, wherever it runs", () => {
     });
   }
 
+  test("SIGINT and interrupt_request at once (a course run's Ctrl-C does both) stop the cell, ten times over", async () => {
+    for (let i = 0; i < 10; i++) {
+      const { done, shown } = run(`display({ "text/plain": "both ${i}" });\nfor (;;) {}`, `both ${i}`);
+      await shown;
+      k.proc!.kill("SIGINT");
+      if (i % 2) await sleep(Math.floor(Math.random() * 40));
+      await interrupt("message");
+      assert.equal((await done).reply.content.ename, "KeyboardInterrupt", `round ${i}`);
+    }
+    assert.equal(result(await k.execute("kept")), "'kept'");
+  });
+
   test("a timer of a finished cell that hangs the kernel is stopped by an interrupt between cells", async () => {
     let seen!: () => void;
     const looping = new Promise<void>((r) => (seen = r));
