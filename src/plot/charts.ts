@@ -286,7 +286,9 @@ export function barSpec(data: BarData, opts: BarOptions = {}): SpecAndText {
   const longest = Math.max(0, ...kept.map((d) => textWidth(d.label, 11)));
   const horizontal = opts.horizontal ?? (longest > 90 || kept.length > 24);
   const band = (opts.width ?? 400) / Math.max(1, kept.length);
-  const cat = { field: "label", type: "nominal", sort: { field: "order" }, title: opts.xTitle ?? null, axis: horizontal ? {} : { labelAngle: longest > band - 6 ? -45 : 0 } };
+  // Layers union their domains, which vega-lite sorts only by min, max or count (not the default sum).
+  const layered = !!(opts.ticks || opts.showValues);
+  const cat = { field: "label", type: "nominal", sort: { field: "order", ...(layered ? { op: "min" } : {}) }, title: opts.xTitle ?? null, axis: horizontal ? {} : { labelAngle: longest > band - 6 ? -45 : 0 } };
   const val = { field: "value", type: "quantitative", title: opts.yTitle ?? "" };
   const tickTitle = opts.tickTitle ?? "reference";
   const tooltip = [{ field: "label" }, { field: "value", format: ".4g" }, ...(ticks ? [{ field: "tick", title: tickTitle, format: ".4g" }] : [])];
