@@ -204,6 +204,9 @@ export function structureProblems(nb: Notebook, file: string, courseFiles: reado
 
   // Cells.
   nb.cells.forEach((c, i) => {
+    // nbgrader reads the markers in every cell: in prose they would start a region to clear.
+    if (c.cell_type !== "code" && !nbgrader(c).solution && /(BEGIN|END) (SOLUTION|HIDDEN TESTS)/.test(sourceText(c)))
+      problems.push(`${name}: cell ${i + 1} (${c.cell_type}) writes a solution or hidden-test marker; nbgrader would take it for a region (describe the markers without their words)`);
     if (c.cell_type !== "code") return;
     const ls = sourceText(c).replace(/\n$/, "").split("\n");
     if (ls.length > MAX_CELL_LINES) problems.push(`${name}: cell ${i + 1} has ${ls.length} lines (at most ${MAX_CELL_LINES}); move plumbing into the library or split the cell`);
