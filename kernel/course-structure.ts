@@ -195,8 +195,9 @@ export function structureProblems(nb: Notebook, file: string, courseFiles: reado
     const text = md(nb.cells[refs]);
     const cited = KNOWN_REFERENCES.filter((r) => r.pattern.test(text));
     if (!cited.length) problems.push(`${name}: the references cite none of the course's works (${KNOWN_REFERENCES.map((r) => r.name).join("; ")})`);
-    for (const line of text.split("\n")) {
-      if (/d2l/i.test(line) && !/\b\d+(\.\d+)+\b|chapter \d+|§\s*\d+/i.test(line)) problems.push(`${name}: the d2l.ai reference "${line.trim().slice(0, 60)}" has no section number (e.g. §9.5)`);
+    // Each item (a bullet with its continuation lines, or a paragraph) that names d2l gives a section.
+    for (const item of text.split(/\n(?=[ \t]*[-*] )|\n\s*\n/)) {
+      if (/d2l/i.test(item) && !/\b\d+(\.\d+)+\b|chapter \d+|§\s*\d+/i.test(item)) problems.push(`${name}: the d2l.ai reference "${item.trim().slice(0, 60)}" has no section number (e.g. §9.5)`);
     }
     const codeAfter = nb.cells.slice(refs + 1).some((c) => c.cell_type === "code");
     if (codeAfter) problems.push(`${name}: code cells after "## References"; the references end the notebook`);

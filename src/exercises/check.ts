@@ -4,7 +4,7 @@
 // edition, `throw new Error("your code here")`) is "not yet" too and nothing else in the notebook
 // fails. Messages follow the learner's language (SEQLAB_LANG=ko: Korean); a hint may be given in
 // both languages, so that the two editions' code cells stay identical.
-import { display } from "../display/display";
+import { DISPLAY, display } from "../display/display";
 
 export type Lang = "en" | "ko";
 export type Bilingual = string | { en: string; ko: string };
@@ -61,7 +61,10 @@ export async function check<T>(name: string, attempt: () => T | Promise<T>, expe
   const message = ok ? `✓ ${name}: ${w.right}` : `✗ ${name}: ${w.notYet}${verdict ? ` (${verdict})` : ""}. ${w.hint}: ${inLang(opts.hint, l)}`;
   const color = ok ? "#1a7f37" : "#b35900";
   display({ "text/plain": message, "text/html": `<div style="color:${color};font-weight:600">${escapeHtml(message)}</div>` });
-  return { ok, message };
+  const result = { ok, message };
+  // Shown already: as a cell's last value (`await check(...)`) it adds no Out[n] (an empty bundle).
+  Object.defineProperty(result, DISPLAY, { value: () => ({}), enumerable: false });
+  return result;
 }
 
 /** true, or why not (empty when no more can be said without giving the answer away). */

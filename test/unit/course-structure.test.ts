@@ -87,6 +87,7 @@ test("each departure from the conventions is reported", () => {
     ["references first", (nb) => nb.cells.splice(11, 0, nb.cells.splice(12, 1)[0]), /"## References" \(cell 12\) comes before "## Summary" \(cell 13\)/],
     ["uncited", (nb) => (nb.cells[12].source = "## References\n\n- A blog post."), /cite none of the course's works/],
     ["d2l without a section", (nb) => (nb.cells[12].source = REFERENCES.replace("§9.5, §9.7", "")), /d2l\.ai reference .* has no section number/],
+    ["d2l without a section, a section in the next item", (nb) => (nb.cells[12].source = REFERENCES.replace("d2l.ai §9.5, §9.7 (RNNs from scratch, BPTT).", "d2l.ai,\n  the book.\n- Gers et al. (2000), §3.")), /d2l\.ai reference "- d2l\.ai,\n  the book\." has no section number/],
     ["a marker in prose", (nb) => (nb.cells[2].source += "\n\nPut your answer after `// ### BEGIN SOLUTION`."), /cell 3 \(markdown\) writes a solution or hidden-test marker/],
     ["a long line", (nb) => (nb.cells[1].source = `const x = "${"가".repeat(95)}";`), /cell 2, line 1 has 108 characters \(at most 100\)/],
     ["a long cell", (nb) => (nb.cells[1].source = Array.from({ length: 31 }, (_, i) => `const v${i} = ${i};`).join("\n")), /cell 2 has 31 lines \(at most 30\)/],

@@ -46,3 +46,10 @@ test("a test function decides, and may give a more precise hint; Korean when SEQ
     delete process.env.SEQLAB_LANG;
   }
 });
+
+test("a check's result shows nothing more as a cell's value (its message was displayed once)", async () => {
+  const { toBundle } = await import("../../src/display/display");
+  const r = await check("sum", () => 5, 5, { hint });
+  assert.deepEqual(toBundle(r).data, {});
+  assert.deepEqual({ ...r }, { ok: true, message: "✓ sum: correct" });
+});
