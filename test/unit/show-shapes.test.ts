@@ -6,6 +6,7 @@ import { toBundle } from "../../src/display/display";
 import { showShapes, shapeText } from "../../src/show/shapes";
 
 test("showShapes lists each tensor's shape by name, in order, in HTML and text", () => {
+  delete process.env.SEQLAB_LANG; // English
   const x = tf.zeros([2, 5, 3]);
   const h = tf.zeros([2, 4]);
   const view = showShapes([["x_1…x_T", x], ["h_T <last>", h]], { caption: "many-to-one" });
@@ -19,4 +20,15 @@ test("showShapes lists each tensor's shape by name, in order, in HTML and text",
   assert.match(html, /<caption[^>]*>many-to-one<\/caption>/);
   assert.equal(shapeText({ shape: [] }), "[]");
   assert.equal(toBundle(showShapes({ y: { shape: [7] } })).data["text/plain"], "tensor  shape\n------  -----\ny       [7]");
+});
+
+test("showShapes' header follows the language setting (SEQLAB_LANG=ko: Korean)", () => {
+  const before = process.env.SEQLAB_LANG;
+  process.env.SEQLAB_LANG = "ko";
+  try {
+    assert.match(String(toBundle(showShapes({ y: { shape: [7] } })).data["text/plain"]), /^텐서\s+모양\n/);
+  } finally {
+    if (before === undefined) delete process.env.SEQLAB_LANG;
+    else process.env.SEQLAB_LANG = before;
+  }
 });
