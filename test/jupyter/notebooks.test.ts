@@ -21,10 +21,10 @@ const notebooks = readdirSync(path.join(ROOT, "notebooks")).filter((f) => f.ends
 const env = { ...kernelspecEnv(), SEQLAB_QUICK: "1", SEQLAB_LANG: "en" };
 
 /** Execute a notebook with nbclient into `outDir`; returns the executed notebook. */
-function nbclient(file: string, outDir: string, allowErrors: boolean): Notebook {
+function nbclient(file: string, outDir: string, allowErrors: boolean, extraEnv: NodeJS.ProcessEnv = {}): Notebook {
   const args = ["nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=900", "--output-dir", outDir, file];
   if (allowErrors) args.splice(4, 0, "--allow-errors");
-  const r = spawnSync("jupyter", args, { env, encoding: "utf8", maxBuffer: 64 << 20 });
+  const r = spawnSync("jupyter", args, { env: { ...env, ...extraEnv }, encoding: "utf8", maxBuffer: 64 << 20 });
   assert.equal(r.status, 0, `nbconvert --execute ${path.basename(file)} failed:\n${r.stderr.slice(-4000)}`);
   return JSON.parse(readFileSync(path.join(outDir, path.basename(file)), "utf8"));
 }
@@ -87,3 +87,18 @@ for (const nb of notebooks) {
     });
   });
 }
+
+// Autograding as nbgrader does it (a grade cell passes when it raises nothing): with
+// SEQLAB_GRADING=1 each unanswered self-check of the student edition raises; nothing else does.
+test("graded (SEQLAB_GRADING=1), every self-check of an unanswered student edition fails, and only those", () => {
+  const nb = "00-kernel-tour.ipynb";
+  const dir = tempDir();
+  const made = spawnSync(process.execPath, [CLI, "assignment", path.join(ROOT, "notebooks", nb), "--out", path.join(dir, "student")], { encoding: "utf8" });
+  assert.equal(made.status, 0, made.stderr);
+  const executed = nbclient(path.join(dir, "student", nb), path.join(dir, "graded"), true, { SEQLAB_GRADING: "1" });
+  const graded = executed.cells.filter(isGradeCell);
+  assert.ok(graded.length >= 3);
+  for (const c of graded) assert.match(errorsOf(c)[0]?.evalue ?? "", /✗ Exercise \d+\.\d+: not yet/);
+  const others = executed.cells.filter((c) => !isGradeCell(c)).flatMap(errorsOf);
+  assert.deepEqual(others.map((e) => e.evalue), []);
+});
