@@ -291,7 +291,8 @@ export class Kernel {
       if (!outcome.ok) (error = outcome.error), (interrupted = outcome.interrupted);
       else if (outcome.hasValue && !silent) {
         const { data, metadata } = toBundle(outcome.value);
-        this.publish("execute_result", { execution_count: count, data, metadata });
+        // An empty bundle: the value has nothing (more) to show, e.g. a self-check's result.
+        if (Object.keys(data).length) this.publish("execute_result", { execution_count: count, data, metadata });
       }
     } catch (e) {
       error = formatError(e, this.executor.cells);
