@@ -58,3 +58,12 @@ export function textTable(header: string[], rows: (string | number)[][], right: 
   const line = (r: (string | number)[]) => r.map((v, j) => pad(String(v), j)).join("  ").trimEnd();
   return [line(header), w.map((n) => "-".repeat(n)).join("  "), ...rows.map(line)].join("\n");
 }
+
+/**
+ * A table for a notebook cell: HTML (cells escaped) with an aligned plain-text twin. Rows may hold
+ * strings or numbers; `right` columns are right-aligned (numbers).
+ */
+export function showTable(header: string[], rows: (string | number)[][], opts: { right?: number[]; caption?: string } = {}): HtmlView {
+  const text = textTable(header, rows, opts.right);
+  return new HtmlView(table(header, rows, opts), opts.caption ? `${opts.caption}\n${text}` : text);
+}

@@ -23,6 +23,7 @@ export {
   padSequences,
   lengthBatches,
   trainValidSplit,
+  chunkRanges,
   type Batch,
   type Padded,
   type PadOptions,

@@ -3,5 +3,5 @@ export { train, trainStep, TrainHistory, TrainingError, NonFiniteLossError, type
 export { sgd, adam, makeOptimizer, type OptimizerName } from "./optimizers";
 export { AdamW, cosineLearningRate, type AdamWOptions, type LearningRateSchedule } from "./adamw";
 export { globalNorm, clipByGlobalNorm } from "./clip";
-export { accuracy, perplexity, evaluate, estimateLoss, type Evaluation, type WindowModel } from "./metrics";
+export { accuracy, perplexity, evaluate, estimateLoss, tagScores, type Evaluation, type WindowModel, type TagScores } from "./metrics";
 export { saveCheckpoint, loadCheckpoint, readCheckpoint, namedParams, CHECKPOINT_FORMAT, type CheckpointState, type CheckpointMeta, type CheckpointOptimizer, type CheckpointStage, type SaveCheckpointOptions, type LoadCheckpointOptions, type ParamsLike } from "./checkpoint";

@@ -6,6 +6,7 @@ import { toBundle } from "../../src/display/display";
 import { installTensorDisplay, showTensor } from "../../src/show/tensor";
 import { showModel } from "../../src/show/model";
 import { showVocab, visibleToken } from "../../src/show/vocab";
+import { showTable } from "../../src/show/html";
 import { decodePng, inkPixels, pngSize } from "../../src/plot/png";
 
 before(async () => {
@@ -114,4 +115,17 @@ test("showVocab summarises any {size, entries} (a Map works), most frequent firs
   assert.match(arr, /2 types, 10 tokens/);
   assert.equal(visibleToken("a b\tc"), "a␣b⇥c");
   assert.throws(() => showVocab({ size: 1, entries: 5 as any }), /entries/);
+});
+
+test("showTable: an escaped HTML table and an aligned plain-text twin", () => {
+  const { data } = toBundle(showTable(["word", "count"], [["<b>", 12], ["사랑", 3]], { right: [1], caption: "counts" }));
+  const html = data["text/html"] as string;
+  assert.ok(html.includes("&lt;b&gt;") && !html.includes("<b>"), "cells are escaped");
+  assert.equal((html.match(/<tr>/g) ?? []).length, 3);
+  assert.match(html, /<caption[^>]*>counts<\/caption>/);
+  const text = (data["text/plain"] as string).split("\n");
+  assert.equal(text[0], "counts");
+  assert.equal(text[1], "word  count");
+  assert.equal(text[3], "<b>      12", "numbers right-aligned under their header");
+  assert.equal(text[4], "사랑        3");
 });

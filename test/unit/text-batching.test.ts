@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { SeededRandom } from "../../src/data";
-import { applySpacing, lengthBatches, padSequences, randomWindowBatches, randomWindows, seqDataIterRandom, seqDataIterSequential, SeqDataLoader, spacingLabels, trainValidSplit, windowBatch } from "../../src/text";
+import { applySpacing, chunkRanges, lengthBatches, padSequences, randomWindowBatches, randomWindows, seqDataIterRandom, seqDataIterSequential, SeqDataLoader, spacingLabels, trainValidSplit, windowBatch } from "../../src/text";
 
 const range = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 const row = (a: Int32Array, r: number, steps: number) => Array.from(a.subarray(r * steps, (r + 1) * steps));
@@ -154,4 +154,17 @@ test("randomWindowBatches: nanoGPT's get_batch from a seed, windows inside the t
     for (const s of starts) assert.ok(s >= 0 && s + 8 < 50);
   }
   assert.throws(() => randomWindowBatches(range(9), 1, 8).next(), /too few/);
+});
+
+test("chunkRanges: consecutive [start, end) batches covering 0 … n−1 once, the last one shorter", () => {
+  assert.deepEqual(chunkRanges(5, 2), [[0, 2], [2, 4], [4, 5]]);
+  assert.deepEqual(chunkRanges(4, 2), [[0, 2], [2, 4]]);
+  assert.deepEqual(chunkRanges(0, 3), []);
+  fc.assert(fc.property(fc.nat(200), fc.integer({ min: 1, max: 50 }), (n, size) => {
+    const r = chunkRanges(n, size);
+    const covered = r.flatMap(([a, b]) => Array.from({ length: b - a }, (_, i) => a + i));
+    return covered.length === n && covered.every((x, i) => x === i) && r.every(([a, b], i) => b - a === (i < r.length - 1 ? size : b - a) && b > a);
+  }));
+  assert.throws(() => chunkRanges(3, 0), /size/);
+  assert.throws(() => chunkRanges(-1, 2), /n must/);
 });
