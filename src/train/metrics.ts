@@ -28,7 +28,7 @@ export function accuracy(logits: tf.Tensor, labels: tf.Tensor, mask?: tf.Tensor)
 
 /** Scores of a binary tagger (e.g. "is a space after this syllable?"), over the positions that count. */
 export interface TagScores {
-  /** Share of counted positions where the prediction equals the label. */
+  /** Share of counted positions where the prediction equals the label (any number of classes). */
   accuracy: number;
   /** The accuracy of always predicting "not positive" (the share of labels that are not `positive`). */
   baseline: number;
@@ -52,7 +52,7 @@ export function tagScores(pred: ArrayLike<number>, labels: ArrayLike<number>, ma
     if (mask && !mask[i]) continue;
     const p = pred[i] === positive, y = labels[i] === positive;
     n++;
-    if (p === y) right++;
+    if (pred[i] === labels[i]) right++; // exact: with more than two classes, 0 ≠ 2 though neither is positive
     if (!y) negatives++;
     if (p && y) tp++;
     else if (p) fp++;

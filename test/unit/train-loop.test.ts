@@ -265,4 +265,9 @@ test("tagScores: accuracy, the never-positive baseline, precision and recall ove
   assert.equal(tagScores(pred, labels).n, 7);
   assert.deepEqual(tagScores([0, 0], [0, 0]), { accuracy: 1, baseline: 1, precision: 0, recall: 0, n: 2 });
   assert.throws(() => tagScores([1], [1, 0]), /predictions/);
+  // more than two classes: accuracy is exact agreement (2 for a 0 is wrong, though neither is positive)
+  const three = tagScores([0, 2, 1, 2], [0, 0, 1, 2]);
+  assert.equal(three.accuracy, 3 / 4);
+  assert.equal(three.baseline, 3 / 4);
+  assert.equal(three.recall, 1);
 });
