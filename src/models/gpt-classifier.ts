@@ -95,9 +95,10 @@ export class GPTClassifier extends Module {
 
   /**
    * A classifier on a copy of a pretrained GPT (the pretrained model is left as it is). `config`
-   * overrides the copy's settings that do not change its weights' shapes (e.g. `dropout`).
+   * overrides the copy's settings that do not change its weights' shapes: `dropout`, and `seed`
+   * (for a copy, only the seed of its dropout masks: the weights are copied).
    */
-  static fromPretrained(pretrained: GPT, opts: GPTClassifierOptions & { config?: Partial<Pick<GPTConfig, "dropout">> }): GPTClassifier {
+  static fromPretrained(pretrained: GPT, opts: GPTClassifierOptions & { config?: Partial<Pick<GPTConfig, "dropout" | "seed">> }): GPTClassifier {
     const copy = new GPT({ ...pretrained.config, ...opts.config });
     copyVariables(pretrained.variables(), copy.variables());
     return new GPTClassifier(copy, opts);
