@@ -3,6 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { existsSync, statSync } from "fs";
 import { absoluteDataEnv, typedPath } from "./typed-paths";
+import * as path from "path";
 
 /** A positive number of seconds (--timeout). */
 function seconds(v: string): number {
@@ -24,7 +25,7 @@ const program = new Command("seqlab")
 
 program
   .command("install")
-  .description("install the Jupyter kernelspec 'seqlab' (display name \"TypeScript (seqlab)\")")
+  .description("install the Jupyter kernelspecs 'seqlab' (\"TypeScript (seqlab)\") and 'seqlab-ko' (the same kernel with SEQLAB_LANG=ko, for notebooks/ko/)")
   .option("--user", "for the current user (the default)")
   .option("--sys-prefix", "into the Python environment's prefix (sys.prefix)")
   .option("--prefix <dir>", "into DIR/share/jupyter/kernels")
@@ -32,14 +33,14 @@ program
     const chosen = [o.user, o.sysPrefix, o.prefix !== undefined].filter(Boolean).length;
     if (chosen > 1) throw new UsageError("choose one of --user, --sys-prefix and --prefix DIR");
     const { install } = require("./install") as typeof import("./install");
-    const dir = install(o.prefix !== undefined ? { kind: "prefix", dir: o.prefix } : o.sysPrefix ? { kind: "sys-prefix" } : { kind: "user" });
+    const dirs = install(o.prefix !== undefined ? { kind: "prefix", dir: o.prefix } : o.sysPrefix ? { kind: "sys-prefix" } : { kind: "user" });
     const { snapshotUsable } = require("./snapshotblob") as typeof import("./snapshotblob");
     const how = snapshotUsable()
       ? "starts from the start-up snapshot"
       : process.env.NODE_OPTIONS
         ? "NODE_OPTIONS is set: a kernel started with it skips the start-up snapshot"
         : "starts without a start-up snapshot; build one with node dist/kernel/snapshotblob.js";
-    console.log(`installed kernelspec seqlab in ${dir} (${how})`);
+    console.log(`installed kernelspecs seqlab and seqlab-ko (SEQLAB_LANG=ko) in ${path.dirname(dirs[0])} (${how})`);
   });
 
 program

@@ -1,5 +1,7 @@
-// `seqlab install`: write the kernelspec that starts this package's kernel, whatever folder the
-// notebook is in (absolute paths to node and to our entry point; no lookup near the notebook).
+// `seqlab install`: write the kernelspecs that start this package's kernel, whatever folder the
+// notebook is in (absolute paths to node and to our entry point; no lookup near the notebook):
+// `seqlab` (messages in the language of the environment, English by default) and `seqlab-ko`
+// (the same kernel with SEQLAB_LANG=ko, named by the Korean edition's notebooks in notebooks/ko/).
 import { execFileSync } from "child_process";
 import { mkdirSync, writeFileSync } from "fs";
 import * as os from "os";
@@ -26,27 +28,39 @@ function pythonPrefix(): string {
   throw new Error("--sys-prefix needs a python3 on PATH (to find sys.prefix); use --user or --prefix DIR instead");
 }
 
-export function kernelDir(where: Where): string {
+/** The kernelspecs: one per language of the course's editions. */
+export const KERNELSPECS = {
+  seqlab: { display_name: "TypeScript (seqlab)", env: undefined as Record<string, string> | undefined },
+  "seqlab-ko": { display_name: "TypeScript (seqlab, 한국어)", env: { SEQLAB_LANG: "ko" } as Record<string, string> | undefined },
+};
+export type KernelName = keyof typeof KERNELSPECS;
+
+export function kernelDir(where: Where, name: KernelName = "seqlab"): string {
   const base =
     where.kind === "user" ? userDataDir()
     : where.kind === "sys-prefix" ? path.join(pythonPrefix(), "share", "jupyter")
     : path.join(path.resolve(where.dir), "share", "jupyter");
-  return path.join(base, "kernels", "seqlab");
+  return path.join(base, "kernels", name);
 }
 
-export function kernelSpec() {
+export function kernelSpec(name: KernelName = "seqlab") {
+  const { display_name, env } = KERNELSPECS[name];
   return {
     argv: [...kernelCommand(), "kernel", "-f", "{connection_file}"],
-    display_name: "TypeScript (seqlab)",
+    display_name,
     language: "typescript",
     interrupt_mode: "signal",
+    ...(env ? { env } : {}),
     metadata: { debugger: false },
   };
 }
 
-export function install(where: Where): string {
-  const dir = kernelDir(where);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, "kernel.json"), JSON.stringify(kernelSpec(), null, 2) + "\n");
-  return dir;
+/** Write both kernelspecs; returns their folders (seqlab's first). */
+export function install(where: Where): string[] {
+  return (Object.keys(KERNELSPECS) as KernelName[]).map((name) => {
+    const dir = kernelDir(where, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, "kernel.json"), JSON.stringify(kernelSpec(name), null, 2) + "\n");
+    return dir;
+  });
 }

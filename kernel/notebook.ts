@@ -1,6 +1,7 @@
 // nbformat 4: reading notebooks (checked, with errors that name the file and the cell), and
 // turning kernel messages into cell outputs. (Writing them: atomic-write.ts.)
 import { readFileSync } from "fs";
+import * as path from "path";
 import { Message } from "./wire";
 
 export interface Cell {
@@ -86,6 +87,24 @@ function checkCell(file: string, cell: unknown, i: number): void {
 
 /** What `seqlab run` executes: notebooks for this kernel (kernelspec seqlab, language TypeScript). */
 export const EXPECTED_KERNEL = { name: "seqlab", language: "typescript" };
+/** The Korean edition's kernelspec: the same kernel with SEQLAB_LANG=ko (see install.ts). */
+export const KOREAN_KERNEL = "seqlab-ko";
+/** The kernelspec metadata a notebook of each language carries. */
+export const KERNELSPEC_METADATA = {
+  en: { name: "seqlab", display_name: "TypeScript (seqlab)", language: "typescript" },
+  ko: { name: KOREAN_KERNEL, display_name: "TypeScript (seqlab, 한국어)", language: "typescript" },
+} as const;
+export type Language = keyof typeof KERNELSPEC_METADATA;
+
+/** The language a notebook's kernelspec asks for: "ko" for seqlab-ko, else undefined (the environment's). */
+export function kernelLanguage(nb: Notebook): Language | undefined {
+  return isObject(nb.metadata?.kernelspec) && nb.metadata.kernelspec.name === KOREAN_KERNEL ? "ko" : undefined;
+}
+
+/** The edition a course notebook belongs to: Korean when its kernelspec is seqlab-ko or it lies in a folder named ko. */
+export function editionOf(file: string, nb: Notebook): Language {
+  return kernelLanguage(nb) ?? (path.basename(path.dirname(path.resolve(file))) === "ko" ? "ko" : "en");
+}
 
 /** Why `seqlab run` should not execute this notebook (its kernelspec or language is another
  * kernel's), or undefined when it should. A notebook that names neither is run. */
@@ -93,11 +112,11 @@ export function kernelMismatch(nb: Notebook): string | undefined {
   const spec = isObject(nb.metadata?.kernelspec) ? nb.metadata.kernelspec : {};
   const name = typeof spec.name === "string" ? spec.name : undefined;
   const languages = [spec.language, isObject(nb.metadata?.language_info) ? nb.metadata.language_info.name : undefined].filter((l): l is string => typeof l === "string" && l !== "");
-  const wrongName = name !== undefined && name !== EXPECTED_KERNEL.name;
+  const wrongName = name !== undefined && name !== EXPECTED_KERNEL.name && name !== KOREAN_KERNEL;
   const wrongLanguage = languages.find((l) => l.toLowerCase() !== EXPECTED_KERNEL.language);
   if (!wrongName && wrongLanguage === undefined) return undefined;
   const has = `kernel ${JSON.stringify(name ?? spec.display_name ?? "(none)")}, language ${JSON.stringify(wrongLanguage ?? languages[0] ?? "(none)")}`;
-  return `it is written for ${has}; seqlab runs notebooks for kernel "${EXPECTED_KERNEL.name}", language "TypeScript"`;
+  return `it is written for ${has}; seqlab runs notebooks for kernel "${EXPECTED_KERNEL.name}" (or "${KOREAN_KERNEL}"), language "TypeScript"`;
 }
 
 export const sourceText = (c: Cell) => (Array.isArray(c.source) ? c.source.join("") : c.source);

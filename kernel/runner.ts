@@ -6,7 +6,7 @@
 import * as path from "path";
 import { KernelClient } from "./client";
 import { writeFileAtomic } from "./atomic-write";
-import { Notebook, OutputCollector, kernelMismatch, readNotebook, sourceText } from "./notebook";
+import { KERNELSPEC_METADATA, Language, Notebook, OutputCollector, kernelLanguage, kernelMismatch, readNotebook, sourceText } from "./notebook";
 import { signNotebook } from "./trust";
 import { WidgetStateCollector } from "./widgetstate";
 
@@ -21,6 +21,9 @@ export interface RunOptions {
   trust?: boolean;
   /** Progress lines go here (stderr by default). */
   progress?: NodeJS.WritableStream;
+  /** The learner's language for the kernel (SEQLAB_LANG). Default: "ko" for a notebook whose
+   * kernelspec is seqlab-ko (as Jupyter starts that kernelspec), else the environment's. */
+  lang?: Language;
 }
 
 export class CellFailure extends Error {}
@@ -49,7 +52,9 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
   const code = nb.cells.filter((c) => c.cell_type === "code");
   let kernel: KernelClient;
   try {
-    kernel = await KernelClient.start({ cwd: path.dirname(path.resolve(file)), stderr: "inherit" });
+    const lang = opts.lang ?? kernelLanguage(nb);
+    const env = lang ? { ...process.env, SEQLAB_LANG: lang } : process.env;
+    kernel = await KernelClient.start({ cwd: path.dirname(path.resolve(file)), stderr: "inherit", env });
   } catch (e) {
     throw new Error(`${file}: the kernel did not start: ${(e as Error).message}`);
   }
@@ -65,7 +70,7 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
   const started = Date.now();
   try {
     const info = await kernel.request("kernel_info_request", {});
-    nb.metadata.kernelspec = { name: "seqlab", display_name: "TypeScript (seqlab)", language: "typescript" };
+    nb.metadata.kernelspec = { ...KERNELSPEC_METADATA[(opts.lang ?? kernelLanguage(nb)) === "ko" ? "ko" : "en"] };
     nb.metadata.language_info = info.reply.content.language_info;
     let n = 0;
     for (const [index, cell] of nb.cells.entries()) {
