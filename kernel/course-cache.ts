@@ -4,6 +4,9 @@
 // hash of the built library (dist/src). The state lives in the reports folder as .cache.json,
 // written atomically after every notebook, so a stopped run resumes at the first notebook not
 // done. It also keeps this machine's last time per notebook and mode, for the next plan.
+// Entries are keyed by the notebook's place in the course: "NAME.ipynb" for the English edition,
+// "ko/NAME.ipynb" for the Korean one (same file name, other language: never the same entry); their
+// executed copies and reports lie in the reports folder's en/ and ko/.
 import { createHash } from "crypto";
 import { existsSync, readdirSync, readFileSync } from "fs";
 import { writeFileAtomic } from "./atomic-write";
@@ -32,10 +35,13 @@ export interface Entry {
   report: string;
   seconds: number;
   finished: string;
+  /** The report's course links as written (JSON): other neighbours, the report is written again. */
+  nav?: string;
 }
 
 export interface CacheState {
-  format: 1;
+  /** 2: entries keyed by edition (en/ko), files in the reports folder's en/ and ko/. */
+  format: 2;
   /** The machine the timings were measured on; timings from another are not used. */
   machine: string;
   notebooks: Record<string, Entry>;
@@ -108,7 +114,7 @@ export function staleness(entry: Entry | undefined, parts: KeyParts, reportsDir:
 export const fileHash = (file: string) => sha(readFileSync(file)).slice(0, 16);
 
 export function emptyState(): CacheState {
-  return { format: 1, machine: machineId(), notebooks: {}, timings: { quick: {}, full: {} } };
+  return { format: 2, machine: machineId(), notebooks: {}, timings: { quick: {}, full: {} } };
 }
 
 /** The state in `reportsDir`, or an empty one (also when the file is unreadable or from another format). */
@@ -120,7 +126,7 @@ export function readState(reportsDir: string): CacheState {
   } catch {
     return emptyState();
   }
-  if (s?.format !== 1 || typeof s.notebooks !== "object" || typeof s.timings !== "object") return emptyState();
+  if (s?.format !== 2 || typeof s.notebooks !== "object" || typeof s.timings !== "object") return emptyState();
   // Timings measured on another machine (a copied reports folder) say nothing about this one.
   if (s.machine !== machineId()) s = { ...s, machine: machineId(), timings: { quick: {}, full: {} } };
   return s as CacheState;

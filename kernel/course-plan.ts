@@ -5,11 +5,13 @@ import * as os from "os";
 import * as path from "path";
 import { CacheState, Entry, fileHash, KeyParts, keyParts, Mode, staleness } from "./course-cache";
 import { duration, estimate, Estimate, Recorded } from "./course-estimate";
-import { Notebook, readNotebook } from "./notebook";
+import { editionOf, Language, Notebook, readNotebook } from "./notebook";
 
 export interface PlannedNotebook {
   file: string;
+  /** Its place in the course, the cache's key: "NAME.ipynb" (English) or "ko/NAME.ipynb". */
   name: string;
+  edition: Language;
   nb: Notebook;
   parts: KeyParts;
   /** Reused from the cache (undefined: executed, for `why`). */
@@ -40,18 +42,26 @@ export interface PlanInput {
   common: Omit<KeyParts, "code" | "mode">;
 }
 
+/** A notebook's key in the course: its file name, under "ko/" for the Korean edition. */
+export const courseKey = (file: string, edition: Language) => (edition === "en" ? "" : `${edition}/`) + path.basename(file);
+
 export function makePlan(o: PlanInput): Plan {
   const other: Mode = o.mode === "quick" ? "full" : "quick";
   let otherModeTotal = 0;
+  // The Korean edition runs the English edition's code: the times recorded for it hold for both.
+  const guess = (name: string, base: string, mode: Mode) =>
+    estimate(name in o.state.timings[mode] ? name : base, mode, o.state.timings[mode], o.recorded, undefined, o.probe);
   const notebooks = o.files.map((file): PlannedNotebook => {
     const nb = readNotebook(file);
-    const name = path.basename(file);
+    const edition = editionOf(file, nb);
+    const name = courseKey(file, edition);
+    const base = path.basename(file);
     const parts = keyParts(nb, { ...o.common, mode: o.mode });
     const entry = o.state.notebooks[name];
     const why = o.force ? "--force" : staleness(entry, parts, o.reportsDir, nb);
-    otherModeTotal += estimate(name, other, o.state.timings[other], o.recorded, undefined, o.probe).seconds;
-    if (why) return { file, name, nb, parts, why, markdownChanged: false, estimate: estimate(name, o.mode, o.state.timings[o.mode], o.recorded, undefined, o.probe) };
-    return { file, name, nb, parts, cached: entry, markdownChanged: entry!.source !== fileHash(file), estimate: { seconds: 0, from: "last run" } };
+    otherModeTotal += guess(name, base, other).seconds;
+    if (why) return { file, name, edition, nb, parts, why, markdownChanged: false, estimate: guess(name, base, o.mode) };
+    return { file, name, edition, nb, parts, cached: entry, markdownChanged: entry!.source !== fileHash(file), estimate: { seconds: 0, from: "last run" } };
   });
   return { notebooks, mode: o.mode, total: notebooks.reduce((s, n) => s + n.estimate.seconds, 0), otherModeTotal };
 }

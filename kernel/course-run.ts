@@ -4,13 +4,17 @@
 // One notebook's failure does not stop the others; the run ends non-zero naming each failed
 // notebook, cell and error. Ctrl-C interrupts the running cell, keeps what is done and says how
 // to resume; a second Ctrl-C stops at once.
-import { existsSync, readdirSync, statSync } from "fs";
+import { existsSync, mkdirSync, readdirSync, statSync } from "fs";
 import { writeFileAtomic } from "./atomic-write";
 import * as path from "path";
 import { CacheState, expectedBackend, fileHash, libraryHash, Mode, readState, writeState } from "./course-cache";
 import { duration, readRecorded, speedScale } from "./course-estimate";
 import { probeSeconds } from "./machine-speed";
 import { formatPlan, makePlan, PlannedNotebook } from "./course-plan";
+import { KOREAN_DIR } from "./course-editions";
+import { readOpening } from "./course-structure";
+import { SITE_INDEX, writeSite } from "./course-site";
+import type { CourseNav } from "./export/html";
 import { CourseProgress } from "./course-progress";
 import { KernelClient } from "./client";
 import { readNotebook } from "./notebook";
@@ -35,9 +39,9 @@ export interface CourseOptions {
   progressOut?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
 
-/** The page to open after a run. One place to change: reports/index.html once the course site exists. */
+/** The page to open after a run: the course site's front page (course-site.ts). */
 export function courseHome(reportsDir: string): string {
-  return reportsDir;
+  return path.join(reportsDir, SITE_INDEX);
 }
 
 /** The notebooks of a folder, in name order. */
@@ -48,29 +52,62 @@ export function notebooksIn(dir: string): string[] {
     .map((f) => path.join(dir, f));
 }
 
+/** A course folder's notebooks: its own (the English edition), then those of its ko/ folder (the Korean edition) when it has one. */
+export function courseIn(dir: string): string[] {
+  const ko = path.join(dir, KOREAN_DIR);
+  return [...notebooksIn(dir), ...(existsSync(ko) && statSync(ko).isDirectory() ? notebooksIn(ko) : [])];
+}
+
+/** Where a notebook's executed copy and report go: the reports folder's en/ or ko/. */
+const editionDir = (reportsDir: string, p: PlannedNotebook) => path.join(reportsDir, p.edition);
+const reportName = (p: PlannedNotebook) => path.basename(p.file).replace(/\.ipynb$/i, "") + ".html";
+
+/** Each notebook's links in the site: the index, its neighbours in its edition, itself in the other edition. */
+export function courseNavs(plan: PlannedNotebook[]): Map<string, CourseNav> {
+  const navs = new Map<string, CourseNav>();
+  const title = (p: PlannedNotebook) => readOpening(p.nb).title ?? path.basename(p.file, ".ipynb");
+  for (const edition of ["en", "ko"] as const) {
+    const list = plan.filter((p) => p.edition === edition);
+    list.forEach((p, i) => {
+      const other = plan.find((q) => q.edition !== edition && path.basename(q.file) === path.basename(p.file));
+      navs.set(p.name, {
+        lang: edition,
+        index: `../${SITE_INDEX}#${edition}`,
+        prev: i > 0 ? { href: reportName(list[i - 1]), title: title(list[i - 1]) } : undefined,
+        next: i < list.length - 1 ? { href: reportName(list[i + 1]), title: title(list[i + 1]) } : undefined,
+        other: other ? { href: `../${other.edition}/${reportName(other)}`, lang: other.edition } : undefined,
+      });
+    });
+  }
+  return navs;
+}
+
 export function commandFor(invokedAs: CourseOptions["invokedAs"], flags: string): string {
   return invokedAs === "npm start" ? `npm start -- ${flags}` : `seqlab start ${flags}`;
 }
 
 
-/** A cached notebook whose markdown changed: its outputs put into the new text, the report rebuilt. */
-async function refreshText(p: PlannedNotebook, reportsDir: string) {
+/** A cached notebook whose markdown or course links changed: its outputs put into the current
+ * text, the report written again (no kernel). */
+async function refreshText(p: PlannedNotebook, reportsDir: string, nav: CourseNav | undefined) {
   const executedFile = path.join(reportsDir, p.cached!.executed);
-  const executed = readNotebook(executedFile);
-  const outputs = executed.cells.filter((c) => c.cell_type === "code");
-  let k = 0;
-  const nb = structuredClone(p.nb);
-  for (const cell of nb.cells) {
-    if (cell.cell_type !== "code") continue;
-    cell.outputs = outputs[k]?.outputs ?? [];
-    cell.execution_count = outputs[k]?.execution_count ?? null;
-    k++;
+  if (p.markdownChanged) {
+    const executed = readNotebook(executedFile);
+    const outputs = executed.cells.filter((c) => c.cell_type === "code");
+    let k = 0;
+    const nb = structuredClone(p.nb);
+    for (const cell of nb.cells) {
+      if (cell.cell_type !== "code") continue;
+      cell.outputs = outputs[k]?.outputs ?? [];
+      cell.execution_count = outputs[k]?.execution_count ?? null;
+      k++;
+    }
+    nb.metadata.kernelspec = executed.metadata.kernelspec;
+    nb.metadata.language_info = executed.metadata.language_info;
+    writeFileAtomic(executedFile, JSON.stringify(nb, null, 1) + "\n", "notebook");
   }
-  nb.metadata.kernelspec = executed.metadata.kernelspec;
-  nb.metadata.language_info = executed.metadata.language_info;
-  writeFileAtomic(executedFile, JSON.stringify(nb, null, 1) + "\n", "notebook");
   const { exportNotebook } = require("./export/html") as typeof import("./export/html");
-  await exportNotebook(executedFile, path.join(reportsDir, p.cached!.report), { source: p.name });
+  await exportNotebook(executedFile, path.join(reportsDir, p.cached!.report), { source: path.basename(p.file), nav });
 }
 
 interface Failure {
@@ -85,12 +122,6 @@ export async function runCourse(o: CourseOptions): Promise<number> {
   for (const f of o.notebooks) {
     if (!existsSync(f) || !statSync(f).isFile()) throw new Error(`no such notebook: ${f}`);
     if (!f.endsWith(".ipynb")) throw new Error(`expected a .ipynb notebook, got ${f}`);
-  }
-  const names = new Map<string, string>();
-  for (const f of o.notebooks) {
-    const other = names.get(path.basename(f));
-    if (other && other !== f) throw new Error(`two notebooks named ${path.basename(f)} (${other} and ${f}) would write the same report`);
-    names.set(path.basename(f), f);
   }
 
   const state: CacheState = readState(o.reportsDir);
@@ -107,6 +138,14 @@ export async function runCourse(o: CourseOptions): Promise<number> {
     probe,
     common: { backend: expectedBackend(), version, library: libraryHash() },
   });
+  const names = new Map<string, string>();
+  for (const p of plan.notebooks) {
+    const other = names.get(p.name);
+    if (other && other !== p.file) throw new Error(`two notebooks of the ${p.edition === "ko" ? "Korean" : "English"} edition named ${path.basename(p.file)} (${other} and ${p.file}) would write the same report`);
+    names.set(p.name, p.file);
+  }
+  const navs = courseNavs(plan.notebooks);
+  const navKey = (p: PlannedNotebook) => JSON.stringify(navs.get(p.name) ?? null);
   say(
     formatPlan(plan, {
       reportsDir: o.reportsDir,
@@ -174,9 +213,9 @@ export async function runCourse(o: CourseOptions): Promise<number> {
         break;
       }
       if (p.cached) {
-        if (p.markdownChanged) {
-          await refreshText(p, o.reportsDir);
-          state.notebooks[p.name] = { ...p.cached, source: fileHash(p.file) };
+        if (p.markdownChanged || p.cached.nav !== navKey(p)) {
+          await refreshText(p, o.reportsDir, navs.get(p.name));
+          state.notebooks[p.name] = { ...p.cached, source: fileHash(p.file), nav: navKey(p) };
           writeState(o.reportsDir, state);
         }
         continue;
@@ -184,16 +223,19 @@ export async function runCourse(o: CourseOptions): Promise<number> {
       progress.start(i);
       const t0 = Date.now();
       try {
-        const executed = await runNotebook(p.file, { outDir: o.reportsDir, htmlDir: o.reportsDir, timeoutSec: o.timeoutSec, progress: progress.runnerStream() });
+        const dir = editionDir(o.reportsDir, p);
+        mkdirSync(dir, { recursive: true });
+        const executed = await runNotebook(p.file, { outDir: dir, htmlDir: dir, timeoutSec: o.timeoutSec, progress: progress.runnerStream(), lang: p.edition, nav: navs.get(p.name) });
         const seconds = (Date.now() - t0) / 1000;
         ran++;
         state.notebooks[p.name] = {
           parts: p.parts,
           source: fileHash(p.file),
           executed: path.relative(o.reportsDir, executed),
-          report: p.name.replace(/\.ipynb$/i, "") + ".html",
+          report: path.join(p.edition, reportName(p)),
           seconds,
           finished: new Date().toISOString(),
+          nav: navKey(p),
         };
         state.timings[o.mode][p.name] = seconds;
         state.probes = { ...state.probes, [o.mode]: probe };
@@ -221,6 +263,9 @@ export async function runCourse(o: CourseOptions): Promise<number> {
     process.off("SIGTERM", onSignal);
   }
 
+  // The front page: every notebook of both editions, linking each report written.
+  await writeSite(o.reportsDir, plan.notebooks, { mode: o.mode, recorded });
+
   const reused = plan.notebooks.filter((p) => p.cached).length;
   if (ran || failures.length || stoppedAt) say();
   say(`seqlab start: ${ran} executed, ${reused} reused from the cache, ${failures.length} failed in ${duration((Date.now() - started) / 1000)}`);
@@ -234,9 +279,11 @@ export async function runCourse(o: CourseOptions): Promise<number> {
     const r = path.relative(o.typedCwd, p);
     return r.startsWith("..") || path.isAbsolute(r) ? p : r || ".";
   };
-  const notebookDirs = [...new Set(o.notebooks.map((f) => path.dirname(f)))];
+  // A folder inside another one listed (notebooks/ko inside notebooks/) is opened with it.
+  const allDirs = [...new Set(o.notebooks.map((f) => path.dirname(f)))];
+  const notebookDirs = allDirs.filter((d) => !allDirs.some((e) => e !== d && !path.relative(e, d).startsWith("..")));
   say();
-  say(`Open the reports: ${courseHome(o.reportsDir)}`);
+  say(`Open the course: ${courseHome(o.reportsDir)}`);
   say("Use the notebooks in JupyterLab with this kernel:");
   say("  npx seqlab install --user");
   say(`  jupyter lab ${notebookDirs.length === 1 ? rel(notebookDirs[0]) + path.sep : notebookDirs.map(rel).join(" ")}`);
@@ -256,7 +303,7 @@ export async function courseCommand(args: string[], flags: CourseFlags): Promise
   absoluteDataEnv();
   const notebooks = (args.length ? args.map((a) => typedPath(a)) : [path.join(PACKAGE_ROOT, "notebooks")]).flatMap((p) => {
     if (!existsSync(p)) throw new Error(`no such notebook or folder: ${p}`);
-    return statSync(p).isDirectory() ? notebooksIn(p) : [p];
+    return statSync(p).isDirectory() ? courseIn(p) : [p];
   });
   if (!notebooks.length) throw new Error(`no notebooks in ${args.join(" ") || path.join(PACKAGE_ROOT, "notebooks")}`);
   const envQuick = process.env.SEQLAB_QUICK === "1";

@@ -24,6 +24,8 @@ export interface RunOptions {
   /** The learner's language for the kernel (SEQLAB_LANG). Default: "ko" for a notebook whose
    * kernelspec is seqlab-ko (as Jupyter starts that kernelspec), else the environment's. */
   lang?: Language;
+  /** The report's links in a course site (seqlab start). */
+  nav?: import("./export/html").CourseNav;
 }
 
 export class CellFailure extends Error {}
@@ -115,7 +117,7 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
   if (opts.htmlDir) {
     const { exportNotebook } = require("./export/html") as typeof import("./export/html");
     const html = path.join(opts.htmlDir, path.basename(file).replace(/\.ipynb$/i, "") + ".html");
-    await exportNotebook(out, html, { source: path.basename(file), failure });
+    await exportNotebook(out, html, { source: path.basename(file), failure, nav: opts.nav });
     progress.write(`${path.basename(file)}: report ${html}\n`);
   }
   if (failure) throw new CellFailure(`${file}: cell ${failure.cell + 1} (code cell ${failure.codeCell}) failed: ${failure.message}${unsigned ? `; ${unsigned.message}` : ""}`);

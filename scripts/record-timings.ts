@@ -30,6 +30,8 @@ if (rec.cores !== os.availableParallelism()) {
 }
 const day = new Date().toISOString().slice(0, 10);
 for (const [name, seconds] of Object.entries(times)) {
+  // The Korean edition (keys "ko/NAME") runs the same code: its times are the English notebook's.
+  if (name.includes("/")) continue;
   const entry = (rec.notebooks[name] ??= { quick: seconds, full: seconds });
   entry[mode] = Math.round(seconds);
   entry.source = `${mode}: seqlab start ${day}, probe ${probe.toFixed(3)} s${note ? `, ${note}` : ""}` + (entry.source ? `; before: ${entry.source}` : "");

@@ -27,6 +27,36 @@ export interface ExportOptions {
   /** Keep the notebook's HTML (markdown, HTML outputs, raw text/html cells) as written instead of
    * sanitizing it; its scripts still do not run (the CSP admits only seqlab's). */
   trusted?: boolean;
+  /** Links of a course site: the index, the previous and next notebook, the other edition. */
+  nav?: CourseNav;
+}
+
+/** A report's place in the course site (hrefs relative to the report). */
+export interface CourseNav {
+  lang: "en" | "ko";
+  index: string;
+  prev?: { href: string; title: string };
+  next?: { href: string; title: string };
+  /** The same notebook in the other edition. */
+  other?: { href: string; lang: "en" | "ko" };
+}
+
+const NAV_WORDS = {
+  en: { index: "Course index", prev: "Previous", next: "Next", nav: "Course", other: "English" },
+  ko: { index: "강좌 목차", prev: "이전", next: "다음", nav: "강좌", other: "한국어" },
+};
+
+/** The course links above and below a report: plain links (no script), escaped. */
+export function courseNavHtml(nav: CourseNav, where: "top" | "bottom"): string {
+  const w = NAV_WORDS[nav.lang];
+  const a = (href: string, text: string, rel: string, extra = "") => `<a href="${escapeHtml(href)}" rel="${rel}"${extra}>${text}</a>`;
+  const parts = [
+    a(nav.index, escapeHtml(w.index), "index", ' class="nav-index"'),
+    nav.prev ? a(nav.prev.href, `← ${escapeHtml(w.prev)}: ${escapeHtml(nav.prev.title)}`, "prev", ' class="nav-prev"') : "",
+    nav.next ? a(nav.next.href, `${escapeHtml(w.next)}: ${escapeHtml(nav.next.title)} →`, "next", ' class="nav-next"') : "",
+    nav.other ? a(nav.other.href, escapeHtml(NAV_WORDS[nav.other.lang].other), "alternate", ` class="nav-lang" hreflang="${nav.other.lang}" lang="${nav.other.lang}"`) : "",
+  ].filter(Boolean);
+  return `<nav class="course-nav course-nav-${where}" aria-label="${escapeHtml(w.nav)}">${parts.join("\n")}</nav>\n`;
 }
 
 /** The page's policy: `scripts` are the hashes of the only scripts that may run. Inline styles
@@ -66,7 +96,7 @@ export function notebookToHtml(nb: Notebook, opts: ExportOptions = {}): string {
   ];
 
   return `<!DOCTYPE html>
-<html lang="${hangul ? "ko" : "en"}">
+<html lang="${opts.nav?.lang ?? (hangul ? "ko" : "en")}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -78,7 +108,7 @@ ${styles.map((s) => `<style>${s}</style>`).join("\n")}
 <body>
 <div class="layout${page.toc.length ? "" : " no-toc"}">
 ${tocHtml(page.toc)}<main>
-${meta ? `<div class="report-meta">${meta}</div>\n` : ""}${banner}${cells.join("")}${tail}</main>
+${opts.nav ? courseNavHtml(opts.nav, "top") : ""}${meta ? `<div class="report-meta">${meta}</div>\n` : ""}${banner}${cells.join("")}${tail}${opts.nav ? courseNavHtml(opts.nav, "bottom") : ""}</main>
 </div>
 ${scripts.map((s) => s.html).join("")}</body>
 </html>

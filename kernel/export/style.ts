@@ -17,6 +17,10 @@ html { -webkit-text-size-adjust: 100%; }
 body { margin: 0; color: var(--text); background: #fff; font: 16px/1.7 var(--sans); }
 :lang(ko) { word-break: keep-all; overflow-wrap: break-word; }
 a { color: var(--accent); text-decoration: none; }
+nav.course-nav { display: flex; flex-wrap: wrap; gap: 0.5rem 1.25rem; margin: 0.75rem 0 1rem; font-size: 0.9rem; }
+nav.course-nav .nav-next { margin-left: auto; }
+nav.course-nav-bottom { border-top: 1px solid var(--border); padding-top: 0.75rem; margin-top: 2rem; }
+@media print { nav.course-nav { display: none; } }
 a:hover { text-decoration: underline; }
 .layout { display: grid; grid-template-columns: 17rem minmax(0, 1fr); }
 .layout.no-toc { grid-template-columns: minmax(0, 1fr); }
