@@ -15,9 +15,14 @@ const MIRROR = process.env.SEQLAB_DATA!;
 const clone = path.join(tempDir("seqlab-firstrun-"), "seqlab");
 const reports = path.join(clone, "reports");
 const quick = "SEQLAB_QUICK";
-// The course as this commit has it (notebooks are added and renumbered): how many, and the last.
-const course = readdirSync(path.join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort();
+// The course as this commit has it (notebooks are added and renumbered; the Korean edition in
+// notebooks/ko/ runs after the English one): each notebook's place ("NAME" or "ko/NAME"), how many, the last.
+const ipynbs = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".ipynb")).sort() : []);
+const english = ipynbs(path.join(ROOT, "notebooks"));
+const course = [...english, ...ipynbs(path.join(ROOT, "notebooks", "ko")).map((f) => `ko/${f}`)];
 const last = course[course.length - 1];
+/** A notebook's executed copy or report in the site: reports/en/NAME or reports/ko/NAME. */
+const inSite = (place: string, ext = ".ipynb") => path.join(reports, place.startsWith("ko/") ? "" : "en", place.replace(/\.ipynb$/, ext));
 const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** A user's shell: no npm variables from the `npm test` running this, no CI-only settings. */
@@ -98,6 +103,8 @@ test("a clean clone: npm ci, its command line, npm start planned, reused, resume
     const prefix = tempDir();
     ok(sh("npx", ["seqlab", "install", "--prefix", prefix]), "npx seqlab install --prefix");
     assert.ok(existsSync(path.join(prefix, "share", "jupyter", "kernels", "seqlab", "kernel.json")));
+    const ko = JSON.parse(readFileSync(path.join(prefix, "share", "jupyter", "kernels", "seqlab-ko", "kernel.json"), "utf8"));
+    assert.deepEqual(ko.env, { SEQLAB_LANG: "ko" });
   });
 
   let first = 0;
@@ -113,20 +120,28 @@ test("a clean clone: npm ci, its command line, npm start planned, reused, resume
     assert.match(r.stdout, /npm start -- --full/);
     assert.ok(first <= 2 * estimate && first >= estimate / 2, `the estimate ${estimate} s is not within a factor of 2 of the measured ${first.toFixed(1)} s`);
     const lines = r.stdout.trimEnd().split("\n");
-    assert.match(lines.at(-4)!, new RegExp(`^Open the reports: ${reports}`));
+    assert.match(lines.at(-4)!, new RegExp(`^Open the course: ${escaped(path.join(reports, "index.html"))}$`));
     assert.deepEqual(lines.slice(-3), ["Use the notebooks in JupyterLab with this kernel:", "  npx seqlab install --user", "  jupyter lab notebooks/"]);
     assert.match(r.stderr, new RegExp(`\\[${course.length}/${course.length}\\] ${escaped(last)}: done in`));
-    for (const f of ["00-kernel-tour.ipynb", "00-kernel-tour.html", last.replace(/\.ipynb$/, ".html"), ".cache.json"]) assert.ok(existsSync(path.join(reports, f)), `reports/${f}`);
+    for (const f of [inSite("00-kernel-tour.ipynb"), inSite("00-kernel-tour.ipynb", ".html"), inSite(last, ".html"), path.join(reports, ".cache.json"), path.join(reports, "index.html")])
+      assert.ok(existsSync(f), path.relative(clone, f));
+    // The front page links every report of both editions.
+    const index = readFileSync(path.join(reports, "index.html"), "utf8");
+    for (const place of course) {
+      const href = path.relative(reports, inSite(place, ".html")).split(path.sep).join("/");
+      assert.ok(index.includes(`href="${href}"`), `index.html links ${href}`);
+    }
+    t.diagnostic(`the course: ${english.length} English and ${course.length - english.length} Korean notebooks`);
   });
 
   await t.test("a second npm start reuses every notebook and takes at most a fifth of the first", () => {
-    const before = mtime(path.join(reports, "04-lstm-gates.ipynb"));
+    const before = mtime(inSite("04-lstm-gates.ipynb"));
     const r = sh("npm", ["start"], { env: shellEnv({ SEQLAB_DATA: relativeData(), [quick]: "1" }) });
     ok(r, "second npm start");
     t.diagnostic(`second quick npm start: ${r.seconds.toFixed(1)} s (first ${first.toFixed(1)} s, ratio ${(r.seconds / first).toFixed(3)})`);
     assert.match(r.stdout, new RegExp(`0 executed, ${course.length} reused from the cache, 0 failed`));
     assert.match(planLine(r.stdout, "04-lstm-gates.ipynb"), /^\s+04-lstm-gates\.ipynb\s+cached$/);
-    assert.equal(mtime(path.join(reports, "04-lstm-gates.ipynb")), before, "the executed copy was not rewritten");
+    assert.equal(mtime(inSite("04-lstm-gates.ipynb")), before, "the executed copy was not rewritten");
     assert.ok(r.seconds <= first / 5, `second run ${r.seconds.toFixed(1)} s > a fifth of the first (${first.toFixed(1)} s)`);
   });
 
@@ -136,13 +151,13 @@ test("a clean clone: npm ci, its command line, npm start planned, reused, resume
     const cell = nb.cells.find((c: any) => c.cell_type === "code");
     cell.source = [...(Array.isArray(cell.source) ? cell.source : [cell.source]), '\nconsole.log("edited by the first-run test");'];
     writeFileSync(file, JSON.stringify(nb, null, 1) + "\n");
-    const others = ["00-plots-and-display.ipynb", last].map((f) => [f, mtime(path.join(reports, f))] as const);
+    const others = ["00-plots-and-display.ipynb", last].map((f) => [f, mtime(inSite(f))] as const);
     const r = sh("npm", ["start"], { env: shellEnv({ SEQLAB_DATA: relativeData(), [quick]: "1" }) });
     ok(r, "npm start after the edit");
     assert.match(planLine(r.stdout, "00-kernel-tour.ipynb"), /code changed/);
     assert.match(r.stdout, new RegExp(`1 executed, ${course.length - 1} reused from the cache, 0 failed`));
-    assert.match(readFileSync(path.join(reports, "00-kernel-tour.ipynb"), "utf8"), /edited by the first-run test/);
-    for (const [f, m] of others) assert.equal(mtime(path.join(reports, f)), m, `${f} was not executed again`);
+    assert.match(readFileSync(inSite("00-kernel-tour.ipynb"), "utf8"), /edited by the first-run test/);
+    for (const [f, m] of others) assert.equal(mtime(inSite(f)), m, `${f} was not executed again`);
   });
 
   await t.test("a run killed in its third notebook resumes there", async () => {
@@ -172,6 +187,6 @@ test("a clean clone: npm ci, its command line, npm start planned, reused, resume
     assert.match(planLine(r.stdout, "01-recurrence-and-unrolling.ipynb"), /cached/);
     assert.match(planLine(r.stdout, "00-plots-and-display.ipynb"), /~.*not run before/);
     assert.match(r.stdout, /1 executed, 2 reused from the cache, 0 failed/);
-    assert.ok(existsSync(path.join(clone, "killed", "00-plots-and-display.html")));
+    assert.ok(existsSync(path.join(clone, "killed", "en", "00-plots-and-display.html")));
   });
 });

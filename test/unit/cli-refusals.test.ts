@@ -35,7 +35,7 @@ test("run refuses a notebook for another kernel, naming its kernel and language 
     assert.equal(r.status, 2, `${name}: ${r.stderr}`);
     assert.match(r.stderr, new RegExp(`refusing to run ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}`));
     assert.match(r.stderr, has);
-    assert.match(r.stderr, /seqlab runs notebooks for kernel "seqlab", language "TypeScript"/);
+    assert.match(r.stderr, /seqlab runs notebooks for kernel "seqlab" \(or "seqlab-ko"\), language "TypeScript"/);
     assert.match(r.stderr, /--force/);
     assert.deepEqual(readFileSync(file), before, `${name} is unchanged`);
   }
