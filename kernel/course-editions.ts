@@ -129,7 +129,8 @@ export interface GlossaryEntry {
 }
 
 /** Where a term comes from: the lecture slides, d2l's Korean edition or common Korean ML usage. */
-export const isSlides = (e: GlossaryEntry) => /slides|슬라이드/i.test(e.source);
+/** Tagged as the slides': the source starts with them ("the slides, d2l …" too; not a note that mentions them). */
+export const isSlides = (e: GlossaryEntry) => /^(강의 슬라이드|the slides)/i.test(e.source);
 const KNOWN_SOURCE = /slides|슬라이드|d2l|common|일반/i;
 
 const cellsOf = (row: string) =>
@@ -154,6 +155,13 @@ export function readGlossary(text: string): GlossaryEntry[] {
 }
 
 const squash = (s: string) => s.replace(/\s+/g, " ");
+
+/** The forms a glossary entry names: "a / b" is two, a parenthesised gloss is not part of a form. */
+export const termForms = (ko: string) =>
+  ko
+    .split(/\s+\/\s+/)
+    .map((f) => squash(f.replace(/\s*\([^)]*\)/g, "")).trim())
+    .filter(Boolean);
 
 /** The markdown of a notebook, its whitespace squashed (a term may be wrapped across lines). */
 export const markdownText = (nb: Notebook) => squash(nb.cells.filter((c) => c.cell_type === "markdown").map(sourceText).join("\n"));
@@ -188,7 +196,10 @@ export function glossaryProblems(entries: GlossaryEntry[], course: readonly stri
       problems.push(`glossary line ${e.line}: "${e.ko}" is introduced in ko/${e.notebook}, which does not exist yet`);
       continue;
     }
-    if (!markdownText(nb).includes(squash(e.ko))) problems.push(`glossary line ${e.line}: the slides' term "${e.ko}" does not appear in ko/${e.notebook}, which the glossary says introduces it`);
+    // "접힌 모습 / 펼친 모습": each of the forms; "장단기 메모리 (LSTM)": without the gloss.
+    const text = markdownText(nb);
+    for (const form of termForms(e.ko))
+      if (!text.includes(form)) problems.push(`glossary line ${e.line}: the slides' term "${form}" does not appear in ko/${e.notebook}, which the glossary says introduces it`);
   }
   return problems;
 }

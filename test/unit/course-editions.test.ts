@@ -114,6 +114,7 @@ test("the glossary: every slides term listed as the slides', and in the Korean n
     ["a notebook not in the course", GLOSSARY_TEXT.replace("| `07.ipynb` | d2l", "| `99-nothing.ipynb` | d2l"), new Map([["07.ipynb", full]]), /introduced in "99-nothing\.ipynb", which is not a notebook of the course/],
     ["two Korean terms for one idea", GLOSSARY_TEXT + "\n| 은닉 스테이트 | hidden state | `07.ipynb` | 일반 용법 |", new Map([["07.ipynb", full]]), /the English term "hidden state" is listed already/],
     ["not translated yet", GLOSSARY_TEXT, new Map(), /"펼침" is introduced in ko\/07\.ipynb, which does not exist yet/],
+    ["one of two forms missing", GLOSSARY_TEXT + "\n| 펼침 / 접힘 (folding) | unrolled / rolled up | `07.ipynb` | the slides |", new Map([["07.ipynb", full]]), /the slides' term "접힘" does not appear in ko\/07\.ipynb/],
   ];
   for (const [what, text, korean, want] of cases) {
     const problems = glossaryProblems(readGlossary(text), ["07.ipynb"], korean);
