@@ -7,10 +7,11 @@
 //    exercise's function outside its self-check (the stub's "your code here"), nowhere else.
 // Each edition runs once. `seqlab run` executes the teacher's editions in the browser suite (which
 // checks the reports, and the self-checks there too), so it is not run a second time here.
+// The Korean edition's notebooks run too, teacher's edition only, with their kernelspec seqlab-ko.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
-import { readFileSync, readdirSync } from "fs";
+import { existsSync, readFileSync, readdirSync } from "fs";
 import * as path from "path";
 import { isGradeCell, isSolutionCell } from "../../kernel/assignment";
 import { Cell, Notebook, sourceText } from "../../kernel/notebook";
@@ -85,6 +86,22 @@ for (const nb of notebooks) {
         assert.ok(caller && /your code here/.test(e.evalue), `${where}: ${e.ename}: ${e.evalue} (only a cell that calls an exercise's function may fail, with the stub's "your code here")`);
       }
     });
+  });
+}
+
+// The Korean edition (notebooks/ko/) under nbclient: Jupyter starts the kernelspec its notebooks
+// name, seqlab-ko (SEQLAB_LANG=ko over this suite's SEQLAB_LANG=en), so the same code says every
+// self-check in Korean. Only the teacher's edition: the student edition is the English one's code.
+const korean = existsSync(path.join(ROOT, "notebooks", "ko")) ? readdirSync(path.join(ROOT, "notebooks", "ko")).filter((f) => f.endsWith(".ipynb")).sort() : [];
+for (const nb of korean) {
+  test(`ko/${nb}: the Korean edition runs under nbclient with its kernelspec seqlab-ko, no error, every self-check passing in Korean`, () => {
+    const executed = nbclient(path.join(ROOT, "notebooks", "ko", nb), tempDir(), false);
+    assert.equal(executed.metadata.kernelspec?.name, "seqlab-ko", "the Korean edition names the kernelspec seqlab-ko (node dist/scripts/ko-edition.js)");
+    const errors = executed.cells.flatMap((c, i) => errorsOf(c).map((e) => `cell ${i + 1}: ${e.ename}: ${e.evalue}`));
+    assert.deepEqual(errors, []);
+    for (const [c, i] of executed.cells.map((c, i) => [c, i] as const).filter(([c]) => isGradeCell(c))) {
+      assert.match(shown(c), /✓ Exercise \d+\.\d+: 맞았습니다/, `cell ${i + 1}: ${JSON.stringify(shown(c))}`);
+    }
   });
 }
 

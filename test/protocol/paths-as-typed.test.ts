@@ -63,8 +63,8 @@ test("npm start typed in another folder: its notebooks, --out and SEQLAB_DATA ar
   });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, new RegExp(`1 notebook into ${t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/reports`));
-  assert.match(stdoutOf(path.join(t, "reports", "demo.ipynb")), /names: \d{4,}/);
-  assert.ok(existsSync(path.join(t, "reports", "demo.html")));
+  assert.match(stdoutOf(path.join(t, "reports", "en", "demo.ipynb")), /names: \d{4,}/);
+  assert.ok(existsSync(path.join(t, "reports", "en", "demo.html")));
   assert.ok(existsSync(path.join(t, "reports", ".cache.json")));
   assert.match(r.stdout, /jupyter lab nb\/\n/, "the command to type is relative to where npm start was typed");
 });
