@@ -84,7 +84,8 @@ function judge<T>(got: T, expected: Expectation<T>, tolerance: number, l: Lang):
 
 /** Tensors become nested arrays; everything else as it is. */
 function plain(v: unknown): unknown {
-  if (v && typeof v === "object" && typeof (v as any).arraySync === "function" && "shape" in (v as any)) return (v as any).arraySync();
+  const t = v as { arraySync?: unknown; shape?: unknown } | null;
+  if (t && typeof t === "object" && typeof t.arraySync === "function" && "shape" in t) return (t.arraySync as () => unknown)();
   return v;
 }
 
@@ -106,7 +107,7 @@ function equal(a: unknown, b: unknown, tol: number): boolean {
   if (a && b && typeof a === "object" && typeof b === "object") {
     const ka = Object.keys(a).sort();
     const kb = Object.keys(b).sort();
-    return equal(ka, kb, 0) && ka.every((k) => equal((a as any)[k], (b as any)[k], tol));
+    return equal(ka, kb, 0) && ka.every((k) => equal((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], tol));
   }
   return Object.is(a, b);
 }

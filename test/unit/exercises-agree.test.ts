@@ -40,7 +40,6 @@ test("a wrong gradient behind a right value throws (Σ f ⊙ R, not Σ f)", () =
     const y = tf.softmax(x);
     save([y]);
     return { value: y, gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) => tf.mul(dy, s) }; // drops the −s·Σ(dy·s) term
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   }) as any) as (x: tf.Tensor) => tf.Tensor;
   assert.throws(() => agree("softmax", wrongGrad, (x) => tf.softmax(x), [x], { quiet: true }), /gradients/);
   // values alone cannot tell

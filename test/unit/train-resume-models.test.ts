@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
 import type { SeededRandom } from "../../src/data";
 import { GPT, LanguageModel } from "../../src/models";
