@@ -430,9 +430,12 @@ async function trainIn<B>(opts: TrainOptions<B>, cell: CellHandle | undefined): 
       } catch (e) {
         await finish("failed", "");
         if (e instanceof NonFinite) {
-          const message =
+          const message = tr(
             `train: the ${e.what} became ${e.value} at step ${k} (epoch ${epoch}); stopped before that step's update, so the ` +
-            `parameters are those of step ${step}. Try a lower learning rate${opts.clipNorm === undefined ? " or clipNorm" : ""}.`;
+              `parameters are those of step ${step}. Try a lower learning rate${opts.clipNorm === undefined ? " or clipNorm" : ""}.`,
+            `train: 스텝 ${k} (에폭 ${epoch})에서 ${e.what === "loss" ? "손실" : "기울기 노름"}이 ${e.value}이 되었습니다; 그 스텝의 ` +
+              `갱신 전에 멈췄으므로 매개변수는 스텝 ${step}의 것입니다. 학습률을 낮춰 보세요${opts.clipNorm === undefined ? " (또는 clipNorm)" : ""}.`,
+          );
           history.message = message;
           throw new NonFiniteLossError(message, k, history, e.value);
         }

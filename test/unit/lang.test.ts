@@ -13,7 +13,7 @@ import { showTensor } from "../../src/show/tensor";
 import { showVocab } from "../../src/show/vocab";
 import { LiveLoss } from "../../src/show/live";
 import { Vocab } from "../../src/text/vocab";
-import { TrainHistory } from "../../src/train/loop";
+import { NonFiniteLossError, train, TrainHistory } from "../../src/train/loop";
 import { inLang, lang, tr } from "../../src/lang";
 
 const HANGUL = /[\uac00-\ud7a3]/;
@@ -113,4 +113,24 @@ test("with SEQLAB_LANG=ko the same calls give Korean text twins", () => {
   assert.match(ko.progress, /^1\/4 \(25%\) · 0:00에 끝남 · 손실 2\.5$/);
   // every twin says something in Korean beyond the numbers and names
   for (const [k, v] of Object.entries(ko)) assert.match(v, HANGUL, k);
+});
+
+test("a diverged run's message (a learner prints it in notebook 03) is Korean with SEQLAB_LANG=ko", async () => {
+  const w = tf.variable(tf.tensor1d([0.5, -0.5]));
+  const before = process.env.SEQLAB_LANG;
+  process.env.SEQLAB_LANG = "ko";
+  try {
+    await assert.rejects(
+      train({ params: [w], loss: (_b, { step }) => tf.mul(tf.sum(tf.square(w)), step === 2 ? NaN : 1), batches: [0, 1, 2], optimizer: "sgd", quiet: true }),
+      (e: unknown) => {
+        assert.ok(e instanceof NonFiniteLossError);
+        assert.match(e.message, /^train: 스텝 2 \(에폭 0\)에서 손실이 NaN이 되었습니다; .*매개변수는 스텝 1의 것입니다/);
+        return true;
+      },
+    );
+  } finally {
+    if (before === undefined) delete process.env.SEQLAB_LANG;
+    else process.env.SEQLAB_LANG = before;
+    w.dispose();
+  }
 });
