@@ -472,6 +472,6 @@ async function trainIn<B>(opts: TrainOptions<B>, cell: CellHandle | undefined): 
       await opts.onEpoch?.(er, history);
     }
   }
-  await finish("completed", `completed ${step - startStep} steps (to step ${step})`);
+  await finish("completed", tr(`completed ${step - startStep} steps (to step ${step})`, `${step - startStep} 스텝 완료 (스텝 ${step}까지)`));
   return history;
 }

@@ -115,6 +115,24 @@ test("with SEQLAB_LANG=ko the same calls give Korean text twins", () => {
   for (const [k, v] of Object.entries(ko)) assert.match(v, HANGUL, k);
 });
 
+test("a finished run's history says how it ended in the learner's language", async () => {
+  const w = tf.variable(tf.scalar(1));
+  const run = (l: string | undefined) => {
+    if (l === undefined) delete process.env.SEQLAB_LANG;
+    else process.env.SEQLAB_LANG = l;
+    return train({ params: [w], loss: () => tf.mul(w, 0), batches: [0, 1], optimizer: "sgd", quiet: true });
+  };
+  const before = process.env.SEQLAB_LANG;
+  try {
+    assert.equal(String(await run(undefined)), "TrainHistory: 2 steps, 1 epochs, loss 0.00 → 0.00; completed 2 steps (to step 2)");
+    assert.equal(String(await run("ko")), "TrainHistory (학습 기록): 스텝 2개, 에폭 1개, 손실 0.00 → 0.00; 2 스텝 완료 (스텝 2까지)");
+  } finally {
+    if (before === undefined) delete process.env.SEQLAB_LANG;
+    else process.env.SEQLAB_LANG = before;
+    w.dispose();
+  }
+});
+
 test("a diverged run's message (a learner prints it in notebook 03) is Korean with SEQLAB_LANG=ko", async () => {
   const w = tf.variable(tf.tensor1d([0.5, -0.5]));
   const before = process.env.SEQLAB_LANG;
