@@ -52,6 +52,9 @@ function parseDuration(s: string): number {
   return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
 }
 
+/** npm start of the whole course (both editions): its time grows with the course and the machine's load. */
+const COURSE_TIMEOUT = 40 * 60_000;
+
 const planLine = (out: string, name: string) => out.split("\n").find((l) => l.trim().startsWith(name)) ?? `(no plan line for ${name})`;
 const mtime = (f: string) => statSync(f).mtimeMs;
 
@@ -109,7 +112,7 @@ test("a clean clone: npm ci, its command line, npm start planned, reused, resume
 
   let first = 0;
   await t.test("SEQLAB_DATA=<relative> SEQLAB_QUICK=1 npm start: a plan, every notebook, what to open next", () => {
-    const r = sh("npm", ["start"], { env: shellEnv({ SEQLAB_DATA: relativeData(), [quick]: "1" }) });
+    const r = sh("npm", ["start"], { env: shellEnv({ SEQLAB_DATA: relativeData(), [quick]: "1" }), timeoutMs: COURSE_TIMEOUT });
     ok(r, "npm start");
     first = r.seconds;
     const est = r.stdout.match(/^estimate: ~(.+?) for (\d+) notebooks/m);
@@ -136,7 +139,7 @@ test("a clean clone: npm ci, its command line, npm start planned, reused, resume
 
   await t.test("a second npm start reuses every notebook and takes at most a fifth of the first", () => {
     const before = mtime(inSite("04-lstm-gates.ipynb"));
-    const r = sh("npm", ["start"], { env: shellEnv({ SEQLAB_DATA: relativeData(), [quick]: "1" }) });
+    const r = sh("npm", ["start"], { env: shellEnv({ SEQLAB_DATA: relativeData(), [quick]: "1" }), timeoutMs: COURSE_TIMEOUT });
     ok(r, "second npm start");
     t.diagnostic(`second quick npm start: ${r.seconds.toFixed(1)} s (first ${first.toFixed(1)} s, ratio ${(r.seconds / first).toFixed(3)})`);
     assert.match(r.stdout, new RegExp(`0 executed, ${course.length} reused from the cache, 0 failed`));
@@ -152,7 +155,7 @@ test("a clean clone: npm ci, its command line, npm start planned, reused, resume
     cell.source = [...(Array.isArray(cell.source) ? cell.source : [cell.source]), '\nconsole.log("edited by the first-run test");'];
     writeFileSync(file, JSON.stringify(nb, null, 1) + "\n");
     const others = ["00-plots-and-display.ipynb", last].map((f) => [f, mtime(inSite(f))] as const);
-    const r = sh("npm", ["start"], { env: shellEnv({ SEQLAB_DATA: relativeData(), [quick]: "1" }) });
+    const r = sh("npm", ["start"], { env: shellEnv({ SEQLAB_DATA: relativeData(), [quick]: "1" }), timeoutMs: COURSE_TIMEOUT });
     ok(r, "npm start after the edit");
     assert.match(planLine(r.stdout, "00-kernel-tour.ipynb"), /code changed/);
     assert.match(r.stdout, new RegExp(`1 executed, ${course.length - 1} reused from the cache, 0 failed`));
