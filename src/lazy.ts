@@ -1,0 +1,99 @@
+// TensorFlow.js is loaded when seqlab first uses it, not when a notebook imports seqlab.
+//
+// Why: `import ... from "seqlab"` is in nearly every notebook's first cell, also in those that only
+// display things (00-kernel-tour). Loading @tensorflow/tfjs (core, layers, converter, data, the cpu
+// and webgl backends) costs about 45 MB of a kernel's memory and 0.6 s, so a class of idle kernels
+// paid for it whether or not a tensor was ever made.
+//
+// How, without changing a line of the library or its types: the library's modules keep
+// `import * as tf from "@tensorflow/tfjs"` (and the index its `export * as tf`), which TypeScript
+// compiles to `require("@tensorflow/tfjs")` run at import. Those requires, and only those made by
+// this package's own compiled modules, are answered with a stand-in that loads the real module on
+// the first access to any of its members and from then on forwards everything to it. Code that
+// uses `tf.something` inside functions (nearly all of it) therefore loads tfjs when it first runs.
+// A cell's own `import * as tf from "@tensorflow/tfjs"` gets the real module, the same instance.
+import Module from "module";
+import * as path from "path";
+
+/** Packages whose require() from seqlab's own modules is deferred to first use. */
+const DEFERRED = new Set(["@tensorflow/tfjs"]);
+/** The compiled library (dist/src): the only requirers that get a stand-in. */
+const OWN = __dirname + path.sep;
+
+const standIns = new Map<string, object>();
+
+/** A stand-in for module `id`: loads it on first use, then behaves as it (members, keys, `in`). */
+function standIn(id: string, parent: NodeModule): object {
+  let real: any;
+  // The target mirrors the real module's members once it is loaded, so that the Proxy's invariants
+  // (non-configurable properties must exist on the target) hold for Object.keys and descriptors.
+  const target: Record<PropertyKey, unknown> = Object.create(null);
+  const load = () => {
+    if (real) return real;
+    real = originalLoad(id, parent, false);
+    for (const key of Reflect.ownKeys(real)) {
+      Object.defineProperty(target, key, { enumerable: Object.getOwnPropertyDescriptor(real, key)?.enumerable ?? true, configurable: false, get: () => real[key] });
+    }
+    return real;
+  };
+  return new Proxy(target, {
+    get(_t, key) {
+      // TypeScript's __importStar asks this first: answering it keeps the import from loading.
+      if (key === "__esModule") return true;
+      return load()[key];
+    },
+    set(_t, key, value) {
+      load()[key] = value;
+      return true;
+    },
+    has(_t, key) {
+      return key in load();
+    },
+    ownKeys(t) {
+      load();
+      return Reflect.ownKeys(t);
+    },
+    getOwnPropertyDescriptor(t, key) {
+      load();
+      return Reflect.getOwnPropertyDescriptor(t, key);
+    },
+    getPrototypeOf() {
+      return Object.getPrototypeOf(load());
+    },
+  });
+}
+
+/** Whether @tensorflow/tfjs itself has been loaded in this process (tests and memory reports ask). */
+export function tfjsLoaded(): boolean {
+  try {
+    return require.cache[require.resolve("@tensorflow/tfjs")] !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+type Load = (request: string, parent: NodeModule | undefined, isMain: boolean) => any;
+const M = Module as unknown as { _load: Load & { __seqlabOriginal?: Load } };
+/** Node's own loader (also when this file is loaded twice, e.g. from two copies of the package). */
+const originalLoad: Load = M._load.__seqlabOriginal ?? M._load.bind(Module);
+if (!M._load.__seqlabOriginal) {
+  const original = M._load;
+  const deferred = function (this: unknown, request: string, parent: NodeModule | undefined, isMain: boolean) {
+    if (DEFERRED.has(request) && parent?.filename?.startsWith(OWN) && !require.cache[safeResolve(request, parent)]) {
+      let s = standIns.get(request);
+      if (!s) standIns.set(request, (s = standIn(request, parent)));
+      return s;
+    }
+    return original.call(this, request, parent, isMain);
+  };
+  (deferred as any).__seqlabOriginal = originalLoad;
+  M._load = deferred;
+}
+
+function safeResolve(request: string, parent: NodeModule): string {
+  try {
+    return (Module as any)._resolveFilename(request, parent, false);
+  } catch {
+    return request;
+  }
+}
