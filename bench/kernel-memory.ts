@@ -47,7 +47,8 @@ async function lifeOfAKernel(label: string, argv: string[] | undefined, steps: [
   const row = async (what: string, ms?: number) => {
     const m = smaps(pid);
     const r = await k.execute(HEAP);
-    const heap = JSON.parse(JSON.parse(r.outputs.find((o) => o.header.msg_type === "execute_result")!.content.data["text/plain"].replace(/^'|'$/g, '"')));
+    // The result is the JSON text as a string value, shown in single quotes.
+    const heap = JSON.parse(r.outputs.find((o) => o.header.msg_type === "execute_result")!.content.data["text/plain"].slice(1, -1));
     console.log(`  ${what.padEnd(44)} RSS ${m.rss.toFixed(0).padStart(4)} MB  PSS ${m.pss.toFixed(0).padStart(4)} MB  JS heap ${String(heap.heapUsed).padStart(3)}/${String(heap.heapTotal).padStart(3)} MB  external ${String(heap.external).padStart(3)} MB${ms === undefined ? "" : `  (${(ms / 1000).toFixed(1)} s)`}`);
   };
   console.log(`${label}:`);

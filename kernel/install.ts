@@ -4,7 +4,7 @@ import { execFileSync } from "child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { kernelspecLauncher } from "./snapshotblob";
+import { KERNEL_NODE_FLAGS, kernelspecLauncher } from "./snapshotblob";
 
 export type Where = { kind: "user" } | { kind: "sys-prefix" } | { kind: "prefix"; dir: string };
 
@@ -42,7 +42,7 @@ export function kernelDir(where: Where): string {
  */
 export function kernelSpec(dir: string) {
   const cli = path.join(__dirname, "cli.js");
-  const command = process.platform === "win32" ? [process.execPath, cli] : ["/bin/sh", path.join(dir, "kernel.sh"), process.execPath, cli];
+  const command = process.platform === "win32" ? [process.execPath, ...KERNEL_NODE_FLAGS, cli] : ["/bin/sh", path.join(dir, "kernel.sh"), process.execPath, cli];
   return {
     argv: [...command, "kernel", "-f", "{connection_file}"],
     display_name: "TypeScript (seqlab)",

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
+import { KERNEL_NODE_FLAGS } from "../../kernel/snapshotblob";
 import { CLI, tempDir } from "../support/tools";
 
 const seqlab = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
@@ -43,7 +44,7 @@ test("install --prefix writes a kernelspec that starts this package's kernel by 
   // this node wherever and whenever it was built (kernel/snapshotblob.ts); this node and this
   // package's cli.js, by absolute paths.
   const launcher = path.join(dir, "kernel.sh");
-  const command = process.platform === "win32" ? [process.execPath, CLI] : ["/bin/sh", launcher, process.execPath, CLI];
+  const command = process.platform === "win32" ? [process.execPath, ...KERNEL_NODE_FLAGS, CLI] : ["/bin/sh", launcher, process.execPath, CLI];
   assert.deepEqual(spec.argv.slice(0, command.length), command);
   assert.deepEqual(spec.argv.slice(command.length), ["kernel", "-f", "{connection_file}"]);
   if (process.platform !== "win32") {

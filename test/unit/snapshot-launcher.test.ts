@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "fs";
 import * as path from "path";
-import { identity, kernelspecLauncher, userSnapshotDir } from "../../kernel/snapshotblob";
+import { identity, KERNEL_NODE_FLAGS, kernelspecLauncher, userSnapshotDir } from "../../kernel/snapshotblob";
 import { tempDir } from "../support/tools";
 
 const posix = process.platform !== "win32";
@@ -41,7 +41,7 @@ test("no snapshot for this node: the kernel starts without one and is told to bu
   const { run } = setUp();
   const r = run({});
   assert.equal(r.blob, undefined);
-  assert.equal(r.args, "/pkg/cli.js kernel -f conn.json");
+  assert.equal(r.args, `${KERNEL_NODE_FLAGS.join(" ")} /pkg/cli.js kernel -f conn.json`);
   assert.equal(r.missing, "1");
 });
 
