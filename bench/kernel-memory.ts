@@ -15,7 +15,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { KernelClient } from "../kernel/client";
-import { kernelCommand, usableSnapshot } from "../kernel/snapshotblob";
+import { KERNEL_NODE_FLAGS, kernelCommand, usableSnapshot } from "../kernel/snapshotblob";
 import { corpusMirror } from "../test/support/prereq";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -105,8 +105,12 @@ export async function main(args: string[] = []): Promise<void> {
   ];
   const with03: [string, string[]][] = [["every cell of 03-char-rnn (quick mode, another kernel)", cells03]];
   console.log("");
-  await lifeOfAKernel("A kernel without the start-up snapshot (as on the hub: SEQLAB_SNAPSHOT=off)", [process.execPath, CLI, "kernel", "-f", "{connection_file}"], steps);
-  await lifeOfAKernel("The same, 03-char-rnn", [process.execPath, CLI, "kernel", "-f", "{connection_file}"], with03);
+  const plain = [process.execPath, CLI, "kernel", "-f", "{connection_file}"];
+  const hub = [process.execPath, ...KERNEL_NODE_FLAGS, CLI, "kernel", "-f", "{connection_file}"];
+  await lifeOfAKernel(`A kernel without the start-up snapshot, with ${KERNEL_NODE_FLAGS.join(" ")} (the launcher's choice; a hub's kernels: SEQLAB_SNAPSHOT=off)`, hub, steps);
+  await lifeOfAKernel("The same, 03-char-rnn", hub, with03);
+  await lifeOfAKernel("A kernel without the snapshot, with V8's defaults", plain, steps);
+  await lifeOfAKernel("The same, 03-char-rnn", plain, with03);
   if (flags.length) {
     await lifeOfAKernel(`A kernel started with ${flags.join(" ")} (no snapshot)`, [process.execPath, ...flags, CLI, "kernel", "-f", "{connection_file}"], steps);
     await lifeOfAKernel("The same, 03-char-rnn", [process.execPath, ...flags, CLI, "kernel", "-f", "{connection_file}"], with03);

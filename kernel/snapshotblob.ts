@@ -63,14 +63,17 @@ export function identity(file: string): string {
 }
 
 /**
- * Node flags for a kernel started without the snapshot: a young generation of 2 MB semi-spaces
- * instead of V8's 16 MB. A kernel's garbage is mostly short-lived compiler and tensor bookkeeping;
- * the larger young generation only holds more of it: measured with bench/kernel-memory, 11-23 MB
- * less for an idle kernel and about 45 MB less after notebook 03, at no measurable cost in time on
- * this (noisy) machine. Not for a kernel from the snapshot: it loads only under the V8 flags it was
- * built with.
+ * Node flags for a kernel started without the snapshot (a classroom server starts them so, where
+ * memory per kernel decides how many students fit):
+ * - a young generation of 2 MB semi-spaces instead of V8's 16 MB: a kernel's garbage is mostly
+ *   short-lived compiler and tensor bookkeeping, and the larger young generation only holds more
+ *   of it (bench/kernel-memory: 11-23 MB less for an idle kernel, about 45 MB less after notebook 03);
+ * - one V8 background thread instead of four: each thread's malloc arena stays resident (about
+ *   12-20 MB less for an idle kernel); on a server shared by a class the cores are busy anyway.
+ * Neither cost measurable time on this (noisy, shared) machine. Not for a kernel from the
+ * snapshot: it loads only under the V8 flags it was built with.
  */
-export const KERNEL_NODE_FLAGS = ["--max-semi-space-size=2"];
+export const KERNEL_NODE_FLAGS = ["--max-semi-space-size=2", "--v8-pool-size=1"];
 
 /** The command that starts a kernel with this node: from the snapshot when there is one. */
 export function kernelCommand(node = process.execPath): string[] {
