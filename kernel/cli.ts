@@ -30,8 +30,9 @@ program
     console.log(`installed kernelspec seqlab in ${dir}`);
     const snap = require("./snapshotblob") as typeof import("./snapshotblob");
     if (process.platform === "win32") return;
-    if (snap.usableSnapshot()) {
-      console.log(`start-up snapshot: ${snap.usableSnapshot()} fits this node (${process.version})`);
+    const fits = snap.usableSnapshot();
+    if (fits) {
+      console.log(`start-up snapshot: ${fits} fits this node (${process.version})`);
     } else if (o.snapshot && !process.env.NODE_OPTIONS) {
       // Built here, for the node that will run the kernels, not by an install script (npm 12 blocks those).
       console.log(`building the start-up snapshot for node ${process.version} (10-60 s; --no-snapshot skips it)...`);

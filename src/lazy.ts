@@ -63,15 +63,6 @@ function standIn(id: string, parent: NodeModule): object {
   });
 }
 
-/** Whether @tensorflow/tfjs itself has been loaded in this process (tests and memory reports ask). */
-export function tfjsLoaded(): boolean {
-  try {
-    return require.cache[require.resolve("@tensorflow/tfjs")] !== undefined;
-  } catch {
-    return false;
-  }
-}
-
 type Load = (request: string, parent: NodeModule | undefined, isMain: boolean) => any;
 const M = Module as unknown as { _load: Load & { __seqlabOriginal?: Load } };
 /** Node's own loader (also when this file is loaded twice, e.g. from two copies of the package). */
