@@ -1,12 +1,14 @@
-// Runs TypeScript cells: tslab's converter type-checks each cell against the declarations of the
-// cells before it and compiles it to CommonJS; we run it in this process (so state persists and
-// `vm`'s breakOnSigint can stop a synchronous loop), with interruptible awaits and mapped errors.
+// Runs TypeScript cells: the converter (converter.ts) type-checks each cell against the
+// declarations of the cells before it and compiles it to CommonJS; we run it in this process (so
+// state persists and `vm`'s breakOnSigint can stop a synchronous loop), with interruptible awaits
+// and mapped errors.
 import Module from "module";
 import * as path from "path";
 import * as vm from "vm";
+import { Converter } from "./converter";
 import { Cell, Interrupts, KeyboardInterrupt } from "./interrupts";
 import { Phase } from "./shared-state";
-import { PACKAGE_ROOT, lastMaps, saveCodeCache, setCellNumber, setupTypeScript } from "./tsenv";
+import { PACKAGE_ROOT, saveCodeCache, setupTypeScript } from "./tsenv";
 import { CellRegistry, ErrorContent, formatDiagnostics, formatError } from "./traceback";
 // Node's own timers: the globals are the cells' (cell-timers.ts), cleared when a cell is interrupted.
 import { setImmediate, setTimeout } from "timers";
@@ -16,14 +18,6 @@ export { KeyboardInterrupt };
 export type Outcome =
   | { ok: true; hasValue: boolean; value?: unknown }
   | { ok: false; error: ErrorContent; interrupted: boolean };
-
-interface Converter {
-  convert(prevDecl: string, src: string): any;
-  inspect(prevDecl: string, src: string, position: number): any;
-  complete(prevDecl: string, src: string, position: number): { start: number; end: number; candidates: string[]; original?: any };
-  addModule(name: string, content: string, meta?: any): any[];
-  close(): void;
-}
 
 const WRAPPER_LINES = 1;
 /** How long an interrupted async cell may take to run its own finally blocks. */
@@ -37,21 +31,20 @@ const NEVER = new Promise<never>(() => {});
 export class Executor {
   readonly ts: typeof import("typescript");
   readonly cells = new CellRegistry();
-  private conv: Converter;
-  private prevDecl = "";
+  readonly conv: Converter;
   private readonly locals: Record<string, any>;
   private readonly sideOutputs = new Map<string, string>();
   private readonly sideModules = new Map<string, Module>();
-  private getCodeMetadata: (src: string) => { module?: string; mode?: string };
+  private getCodeMetadata: (src: string) => { module?: string; mode?: string; jsx?: boolean };
 
   constructor(readonly rootDir: string, private readonly interrupts: Interrupts) {
     this.ts = setupTypeScript(rootDir) as any;
-    // Required only now: the converter must see the adapted typescript (tsenv.ts).
-    const { createConverter } = require("tslab/dist/converter");
+    // Required only now: tslab's metadata parser must get the compiler tsenv.ts loaded.
     this.getCodeMetadata = require("tslab/dist/metadata").getCodeMetadata;
-    this.conv = createConverter();
+    // The kernel's own package does not change during a session: its files are read once.
+    this.conv = new Converter(this.ts, rootDir, [PACKAGE_ROOT]);
     // After the first conversion the compiler's hot functions are compiled: cache them then.
-    this.conv.convert("", "0");
+    this.conv.convert("0");
     setImmediate(() => saveCodeCache());
     this.locals = {};
     const g = globalThis as any;
@@ -95,7 +88,6 @@ export class Executor {
   }
 
   async execute(src: string, label: string, file: string, cell: Cell): Promise<Outcome> {
-    setCellNumber(cell.n);
     const meta = this.getCodeMetadata(src);
     if (meta.module) {
       const diags = this.conv.addModule(meta.module, src, meta);
@@ -105,37 +97,34 @@ export class Executor {
     if (meta.mode === "browser") {
       return { ok: false, error: { ename: "Unsupported", evalue: "@browser cells are not supported by seqlab", traceback: ["@browser cells are not supported by seqlab"] }, interrupted: false };
     }
-    const converted = this.conv.convert(this.prevDecl, src);
-    for (const out of converted.sideOutputs ?? []) {
-      this.sideModules.delete(out.path);
-      this.sideOutputs.set(out.path, out.data);
-    }
+    const converted = this.conv.convert(src, cell.n);
     if (converted.diagnostics.length > 0) {
       return { ok: false, error: formatDiagnostics(converted.diagnostics, src, label), interrupted: false };
     }
-    if (!converted.output) {
-      this.prevDecl = converted.declOutput || "";
-      return { ok: true, hasValue: false };
+    for (const out of converted.sideOutputs) {
+      this.sideModules.delete(out.path);
+      this.sideOutputs.set(out.path, out.data);
     }
-    this.cells.add(file, label, src, lastMaps, WRAPPER_LINES);
+    this.cells.add(file, label, src, { cjs: converted.map }, WRAPPER_LINES);
     // Compiling is never stopped from outside (the compiler's state would be torn); an interrupt
     // that came meanwhile is in shared memory already, and stops the cell before its code runs.
     if (this.interrupts.interrupted(cell.n)) return this.failure(new KeyboardInterrupt(), cell);
-    const head = converted.hasToplevelAwait ? "(async function(exports, require) {\n" : "(function(exports, require) {\n";
-    const code = head + converted.output + "\n})(__seqlab__.exports, __seqlab__.require)";
+    const code = this.wrap(converted.output, converted.hasTopLevelAwait);
+    let ret: { value: unknown } | undefined;
     this.interrupts.phase = Phase.Run;
     try {
       const run = await this.inMicrotask(() => {
-        const ret = vm.runInThisContext(code, { filename: file });
+        const r = vm.runInThisContext(code, { filename: file });
         // Handled from the start: a cell that loops over `await` keeps this microtask's caller
         // from reaching settle() until it ends, and a rejection meanwhile would be "unhandled".
-        if (converted.hasToplevelAwait) (ret as Promise<unknown>).catch(noop);
-        return ret;
+        if (converted.hasTopLevelAwait) (r as Promise<unknown>).catch(noop);
+        return r;
       });
       if (!run) throw new KeyboardInterrupt(); // its first synchronous part was stopped
       if ("error" in run) throw run.error;
-      if (converted.hasToplevelAwait) {
-        await this.settle(run.value as Promise<unknown>, cell);
+      ret = run.value as { value: unknown } | undefined;
+      if (converted.hasTopLevelAwait) {
+        ret = (await this.settle(run.value as Promise<{ value: unknown } | undefined>, cell));
         await this.drainMicrotasks();
       }
     } catch (e) {
@@ -143,14 +132,14 @@ export class Executor {
     } finally {
       this.interrupts.phase = Phase.Kernel;
     }
-    this.prevDecl = converted.declOutput || "";
-    const name = converted.lastExpressionVar;
-    if (name && name in this.locals) {
-      const value = this.locals[name];
-      delete this.locals[name];
-      return { ok: true, hasValue: value !== undefined, value };
-    }
-    return { ok: true, hasValue: false };
+    this.conv.commit(converted);
+    if (!converted.hasValue || !ret) return { ok: true, hasValue: false };
+    return { ok: true, hasValue: ret.value !== undefined, value: ret.value };
+  }
+
+  /** The compiled cell as a function of the cells' exports object; it returns { value } of its last expression. */
+  private wrap(output: string, async: boolean): string {
+    return (async ? "(async function(exports, require) {\n" : "(function(exports, require) {\n") + output + "\n})(__seqlab__.exports, __seqlab__.require)";
   }
 
   /**
@@ -181,9 +170,9 @@ export class Executor {
   }
 
   /** Wait for an async cell; once it is interrupted, give its own finally blocks a moment to run. */
-  private async settle(ret: Promise<unknown>, cell: Cell) {
+  private async settle<T>(ret: Promise<T>, cell: Cell): Promise<T> {
     try {
-      await Promise.race([ret, cell.stopped]);
+      return await Promise.race([ret, cell.stopped]);
     } catch (e) {
       if (cell.interrupted) {
         await Promise.race([ret.then(noop, noop), new Promise((r) => setTimeout(r, FINALLY_GRACE_MS).unref())]);
@@ -200,35 +189,31 @@ export class Executor {
 
   /** Evaluate an expression against the current state without recording it (user_expressions). */
   async evaluate(expr: string): Promise<{ ok: true; value: unknown } | { ok: false; error: ErrorContent }> {
-    const converted = this.conv.convert(this.prevDecl, `(${expr})`);
+    const converted = this.conv.convert(`(${expr})`);
     if (converted.diagnostics.length) return { ok: false, error: formatDiagnostics(converted.diagnostics, expr, "expression") };
-    const code = "(function(exports, require) {\n" + converted.output + "\n})(__seqlab__.exports, __seqlab__.require)";
+    if (converted.hasTopLevelAwait) return { ok: false, error: { ename: "SyntaxError", evalue: "await is not allowed in user_expressions", traceback: ["await is not allowed in user_expressions"] } };
+    const code = this.wrap(converted.output, false);
     const phase = this.interrupts.phase;
     this.interrupts.phase = Phase.Run;
     try {
-      const run = await this.inMicrotask(() => vm.runInThisContext(code, { filename: "expression" }));
+      const run = await this.inMicrotask(() => vm.runInThisContext(code, { filename: "expression" }) as { value: unknown } | undefined);
       if (!run) return { ok: false, error: formatError(new KeyboardInterrupt(), this.cells) };
       if ("error" in run) return { ok: false, error: formatError(run.error, this.cells) };
-      const name = converted.lastExpressionVar;
-      const value = name ? this.locals[name] : undefined;
-      if (name) delete this.locals[name];
-      return { ok: true, value };
+      return { ok: true, value: run.value?.value };
     } finally {
       this.interrupts.phase = phase;
     }
   }
 
   complete(src: string, pos: number) {
-    return this.conv.complete(this.prevDecl, src, pos);
+    return this.conv.complete(src, pos);
   }
 
   inspect(src: string, pos: number) {
-    return this.conv.inspect(this.prevDecl, src, pos);
+    return this.conv.inspect(src, pos);
   }
 
-  close() {
-    this.conv.close();
-  }
+  close() {}
 
   /** `require` for cells: `seqlab` is this kernel's package; local .ts files come from the converter. */
   private wrapRequire(req: NodeJS.Require, dirname: string): NodeJS.Require {

@@ -12,9 +12,11 @@
 //    it terminates. Two things make that safe: the async-context stack that Node keeps in
 //    JavaScript (pushed before a callback, popped after it) is cleared first, as Node clears it
 //    after an uncaught exception; and nothing is stopped while one of Node's timer or immediate
-//    loops is on the stack (cut short, they lose timers). Cell code never runs inside those loops:
-//    the executor runs it in a microtask, and cell timers run their callbacks from a port.
+//    loops is on the stack (cut short, they lose timers), or TensorFlow.js's bookkeeping of tensor
+//    data (see CRITICAL). Cell code never runs inside Node's loops: the executor runs it in a
+//    microtask, and cell timers run their callbacks from a port.
 import * as inspector from "inspector";
+import * as path from "path";
 import { writeSync } from "fs";
 import { Phase, Slot } from "./shared-state";
 // Node's own timers: the globals are the cells' (cell-timers.ts), cleared when a cell is interrupted.
@@ -150,12 +152,20 @@ export class Interrupts {
     const cellCode = phase === Phase.Run && n !== 0 && this.current?.n === n;
     const strayCode = phase === Phase.Idle && n === 0;
     if (!cellCode && !strayCode) return "not stopped: no cell code runs";
-    const loop = nodeLoopOnStack();
-    if (loop) return `not stopped: inside Node's ${loop}, which cannot be cut short`;
+    const stack = stackFiles();
+    // Nothing below this function but the inspector's call: the thread is idle after all.
+    if (stack.length === 0) return "not stopped: nothing runs";
+    // The kernel's own code (finishing an interrupted cell, say) is never cut short, unless a
+    // cell's code called it (display() from a loop): then the cell's code is what runs.
+    const cellOnStack = stack.some((f) => CELL_FILE.test(f));
+    if (!cellOnStack && stack.some((f) => f.startsWith(KERNEL_DIR))) return "not stopped: the kernel's own code runs";
+    const busy = criticalOnStack();
+    if (busy) return `not stopped now: inside ${busy}, which cannot be cut short (tried again in a moment)`;
     asyncWrap()?.clearAsyncIdStack();
     this.session ??= connect();
-    this.session.post("Runtime.terminateExecution");
-    return "terminated";
+    let refused: string | undefined;
+    this.session.post("Runtime.terminateExecution", (err) => (refused = err?.message));
+    return refused ? `not stopped: ${refused}` : "terminated";
   }
 
   close() {
@@ -164,16 +174,49 @@ export class Interrupts {
   }
 }
 
-/** Node's loops whose state terminating would break (node:internal/timers). */
-const FRAGILE = /\b(processTimers|listOnTimeout|processImmediate) \(node:internal\/timers/;
+/** Where the kernel's own modules are (this file's folder, built). */
+const KERNEL_DIR = __dirname + path.sep;
+/** The file names the executor gives cells and user expressions (vm's filename). */
+const CELL_FILE = /^(cell\[[^\]]+\]|expression)$/;
 
-/** The name of such a loop when one is on the stack (in which case nothing may be terminated). */
-function nodeLoopOnStack(): string | undefined {
+/** The files of the functions on the stack below stopNow and the inspector's call of it. */
+function stackFiles(): string[] {
+  const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = Infinity;
+  Error.prepareStackTrace = (_e, sites) => sites;
+  try {
+    const sites = new Error().stack as unknown as NodeJS.CallSite[];
+    // [stackFiles, stopNow, the arrow in the constructor, the evaluated expression, ...below]
+    return sites.slice(4).map((s) => s.getFileName() ?? "");
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
+ * Code that must not be cut short, found by its frames on the stack: Node's timer and immediate
+ * loops (they lose timers), and TensorFlow.js's bookkeeping of tensors and their data (a variable
+ * cut off half way through `assign` points at freed data; the engine repair afterwards mends only
+ * scopes and the tape). These take microseconds; a loop that runs in them now runs out of them in
+ * a moment, when the socket thread asks again.
+ */
+const CRITICAL = new RegExp(
+  [
+    String.raw`(processTimers|listOnTimeout|processImmediate) \(node:internal\/timers`,
+    String.raw`at (Variable\.assign|Engine\.(disposeTensor|disposeVariables|incRef|makeVariable|makeTensorFromDataId|makeTensorFromTensorInfo|moveData|trackTensor|endScope|keep)|BackendWasm\.(disposeData|write|move|makeOutput)|DataStorage\.(set|delete)) `,
+  ].join("|"),
+);
+
+/** What critical code is on the stack, if any (in which case nothing may be terminated now). */
+function criticalOnStack(): string | undefined {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = Infinity;
   const stack = new Error().stack ?? "";
   Error.stackTraceLimit = limit;
-  return FRAGILE.exec(stack)?.[1];
+  const m = CRITICAL.exec(stack);
+  return m ? (m[1] ? `Node's ${m[1]}` : `TensorFlow.js's ${m[2]}`) : undefined;
 }
 
 /**

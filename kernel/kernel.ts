@@ -317,8 +317,12 @@ export class Kernel {
     if (this.pendingInput) this.failInput(new KeyboardInterrupt());
     this.keepErrorsHandled();
     if (error) {
-      const repaired = restoreEngine(engine);
-      if (repaired) log(`after ${interrupted ? "an interrupted" : "a failed"} cell, TensorFlow.js's engine was repaired: ${repaired}`);
+      try {
+        const repaired = restoreEngine(engine);
+        if (repaired) log(`after ${interrupted ? "an interrupted" : "a failed"} cell, TensorFlow.js's engine was repaired: ${repaired}`);
+      } catch (e) {
+        log(`after ${interrupted ? "an interrupted" : "a failed"} cell, TensorFlow.js's engine could not be repaired: ${(e as Error).stack}`);
+      }
     }
     this.streams.flush();
     if (error) {
@@ -346,7 +350,7 @@ export class Kernel {
       for (const f of process.listeners(event as "uncaughtException") as Function[]) {
         if (this.ownErrorHandlers.has(f) || !RETHROWS.test(String(f))) continue;
         process.removeListener(event as "uncaughtException", f as (...a: any[]) => void);
-        log(`removed a process ${event} handler that rethrows (it would end the kernel on a stray error): ${String(f).slice(0, 80)}`);
+        log(`removed a process ${event} handler that rethrows (it would end the kernel on a stray error): ${String(f).replace(/\s+/g, " ").slice(0, 80)}`);
       }
     }
   }

@@ -119,7 +119,7 @@ test("Ctrl-C stops after the running cell, keeps what is done, and the next run 
 test("on a terminal the progress line redraws in place; in a log it is plain lines", { skip: spawnSync("script", ["--version"]).status === 0 ? false : "no script(1) to give the run a terminal" }, () => {
   const dir = tempDir();
   write(dir, "a.ipynb", [code("console.log(1)"), code("console.log(2)")]);
-  const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} course a.ipynb --out r`;
+  const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} start a.ipynb --out r`;
   const tty = spawnSync("script", ["-qec", cmd, "/dev/null"], { cwd: dir, env: env({ COLUMNS: "200" }), encoding: "utf8" });
   assert.equal(tty.status, 0, tty.stdout);
   assert.match(tty.stdout, /\r\x1b\[K[█░]{20} +\d+% \[1\/1\] a\.ipynb( \[\d\/2\] cell \d)? · \d+:\d\d elapsed/);
