@@ -34,15 +34,24 @@ export interface CopyResult {
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
-/** The course's notebooks, as paths inside the notebooks folder: NN-*.ipynb, then ko/NN-*.ipynb when present. */
+/**
+ * The course's notebooks, as paths inside the notebooks folder (forward slashes), found
+ * recursively: the folder's own NN-*.ipynb in name order, then each subfolder's in name order
+ * (`ko/`, the Korean edition, and any other edition or part added later). Hidden files and
+ * folders (`.ipynb_checkpoints`) and files other than notebooks (timings.json) are left out.
+ */
 export function courseNotebooks(source = COURSE_NOTEBOOKS): string[] {
-  const list = (rel: string) =>
-    readdirSync(path.join(source, rel))
-      .filter((f) => f.endsWith(".ipynb") && !f.startsWith("."))
-      .sort()
-      .map((f) => (rel ? `${rel}/${f}` : f));
-  const ko = path.join(source, "ko");
-  return [...list(""), ...(existsSync(ko) && statSync(ko).isDirectory() ? list("ko") : [])];
+  const walk = (rel: string): string[] => {
+    const entries = readdirSync(path.join(source, ...rel.split("/").filter(Boolean)), { withFileTypes: true })
+      .filter((e) => !e.name.startsWith("."))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const inside = (name: string) => (rel ? `${rel}/${name}` : name);
+    return [
+      ...entries.filter((e) => e.isFile() && e.name.endsWith(".ipynb")).map((e) => inside(e.name)),
+      ...entries.filter((e) => e.isDirectory()).flatMap((e) => walk(inside(e.name))),
+    ];
+  };
+  return walk("");
 }
 
 function readManifest(dir: string): Manifest {

@@ -10,6 +10,7 @@ import { spawnSync } from "child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "fs";
 import * as path from "path";
 import { KernelClient } from "../../kernel/client";
+import { courseNotebooks } from "../../kernel/course-copy";
 import { identity } from "../../kernel/snapshotblob";
 import { python, ROOT, tempDir } from "../support/tools";
 
@@ -101,8 +102,11 @@ test("npm pack → npm install -g into an empty folder → seqlab install --user
 
   await t.test("seqlab course: the notebooks in ~/seqlab-course", () => {
     const r = sh(seqlabBin, ["course"], { cwd: home });
-    assert.match(r.stdout, new RegExp(`^seqlab course: ${path.join(home, "seqlab-course")}: 13 copied`, "m"));
-    assert.ok(existsSync(path.join(home, "seqlab-course", "00-kernel-tour.ipynb")));
+    // Every notebook the installed package holds, in every folder of notebooks/ (ko/ when present).
+    const expected = courseNotebooks(path.join(pkg, "notebooks"));
+    assert.deepEqual(expected, courseNotebooks(path.join(ROOT, "notebooks")), "the package's notebooks are not the repository's");
+    assert.match(r.stdout, new RegExp(`^seqlab course: ${path.join(home, "seqlab-course")}: ${expected.length} copied, 0 updated`, "m"));
+    for (const f of expected) assert.ok(existsSync(path.join(home, "seqlab-course", f)), `${f} was not copied`);
   });
 
   await t.test("00-kernel-tour under nbclient with the installed kernelspec: every cell, no error", () => {

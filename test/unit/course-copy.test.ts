@@ -39,6 +39,25 @@ test("without ko/ only the English notebooks", () => {
   assert.deepEqual(courseNotebooks(course(false)), ["00-a.ipynb", "01-b.ipynb"]);
 });
 
+test("every folder inside, at any depth, in name order after the folder's own notebooks; hidden ones and other files left out", () => {
+  const src = course(true);
+  mkdirSync(path.join(src, "ko", "extra"), { recursive: true });
+  writeFileSync(path.join(src, "ko", "extra", "01-x.ipynb"), nb("x"));
+  writeFileSync(path.join(src, "ko", "extra", "data.csv"), "a,b\n");
+  mkdirSync(path.join(src, "appendix"));
+  writeFileSync(path.join(src, "appendix", "99-z.ipynb"), nb("z"));
+  mkdirSync(path.join(src, ".ipynb_checkpoints"));
+  writeFileSync(path.join(src, ".ipynb_checkpoints", "00-a-checkpoint.ipynb"), nb("old"));
+  writeFileSync(path.join(src, "ko", ".hidden.ipynb"), nb("h"));
+  const expected = ["00-a.ipynb", "01-b.ipynb", "appendix/99-z.ipynb", "ko/00-a.ipynb", "ko/extra/01-x.ipynb"];
+  assert.deepEqual(courseNotebooks(src), expected);
+  const dir = path.join(tempDir(), "mine");
+  assert.deepEqual(copyCourse(dir, src).copied, expected);
+  assert.equal(readFileSync(path.join(dir, "ko", "extra", "01-x.ipynb"), "utf8"), nb("x"));
+  assert.ok(!existsSync(path.join(dir, ".ipynb_checkpoints")));
+  assert.deepEqual(copyCourse(dir, src).unchanged, expected);
+});
+
 test("a second run changes nothing; a new course version replaces copies nobody touched", () => {
   const src = course();
   const dir = tempDir();
