@@ -109,6 +109,11 @@ for (const s of suites) {
 }
 for (const s of skipped) console.log(`SKIPPED suite ${s}`);
 const ci = process.env.CI === "true" || process.env.CI === "1";
+if (!files.length) {
+  // `node --test` with no files would run every test file it finds under the current folder.
+  console.log(`no test files to run${wanted.length ? ` for ${wanted.join(", ")}` : ""}${skipped.length ? ` (skipped: ${skipped.map((s) => s.split(":")[0]).join(", ")})` : ""}`);
+  process.exit(ci && skipped.length ? 1 : wanted.some((w) => !suites.some((s) => s.name === w)) ? 2 : 0);
+}
 const r = spawnSync(process.execPath, ["--test", ...passthrough, ...files], { stdio: "inherit" });
 if (skipped.length) console.log(`skipped ${skipped.length} suite(s): ${skipped.map((s) => s.split(":")[0]).join(", ")}${ci ? " (a failure under CI)" : ""}`);
 process.exit(r.status !== 0 ? r.status ?? 1 : ci && skipped.length ? 1 : 0);
