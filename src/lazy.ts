@@ -2,8 +2,9 @@
 //
 // Why: `import ... from "seqlab"` is in nearly every notebook's first cell, also in those that only
 // display things (00-kernel-tour). Loading @tensorflow/tfjs (core, layers, converter, data, the cpu
-// and webgl backends) costs about 45 MB of a kernel's memory and 0.6 s, so a class of idle kernels
-// paid for it whether or not a tensor was ever made.
+// and webgl backends) costs about 30 MB and 0.1-0.2 s in plain node (`require` of the library: 52 MB
+// and 150 ms RSS with the stand-in, 83 MB and 270-330 ms without), so a class of idle kernels paid
+// for it whether or not a tensor was ever made.
 //
 // How, without changing a line of the library or its types: the library's modules keep
 // `import * as tf from "@tensorflow/tfjs"` (and the index its `export * as tf`), which TypeScript
