@@ -25,17 +25,18 @@ const standIns = new Map<string, object>();
 
 /** A stand-in for module `id`: loads it on first use, then behaves as it (members, keys, `in`). */
 function standIn(id: string, parent: NodeModule): object {
-  let real: any;
+  let real: Record<PropertyKey, unknown> | undefined;
   // The target mirrors the real module's members once it is loaded, so that the Proxy's invariants
   // (non-configurable properties must exist on the target) hold for Object.keys and descriptors.
   const target: Record<PropertyKey, unknown> = Object.create(null);
-  const load = () => {
+  const load = (): Record<PropertyKey, unknown> => {
     if (real) return real;
-    real = originalLoad(id, parent, false);
-    for (const key of Reflect.ownKeys(real)) {
-      Object.defineProperty(target, key, { enumerable: Object.getOwnPropertyDescriptor(real, key)?.enumerable ?? true, configurable: false, get: () => real[key] });
+    const loaded = originalLoad(id, parent, false) as Record<PropertyKey, unknown>;
+    real = loaded;
+    for (const key of Reflect.ownKeys(loaded)) {
+      Object.defineProperty(target, key, { enumerable: Object.getOwnPropertyDescriptor(loaded, key)?.enumerable ?? true, configurable: false, get: () => loaded[key] });
     }
-    return real;
+    return loaded;
   };
   return new Proxy(target, {
     get(_t, key) {
@@ -64,7 +65,7 @@ function standIn(id: string, parent: NodeModule): object {
   });
 }
 
-type Load = (request: string, parent: NodeModule | undefined, isMain: boolean) => any;
+type Load = (request: string, parent: NodeModule | undefined, isMain: boolean) => unknown;
 const M = Module as unknown as { _load: Load & { __seqlabOriginal?: Load } };
 /** Node's own loader (also when this file is loaded twice, e.g. from two copies of the package). */
 const originalLoad: Load = M._load.__seqlabOriginal ?? M._load.bind(Module);
@@ -78,13 +79,12 @@ if (!M._load.__seqlabOriginal) {
     }
     return original.call(this, request, parent, isMain);
   };
-  (deferred as any).__seqlabOriginal = originalLoad;
-  M._load = deferred;
+  M._load = Object.assign(deferred, { __seqlabOriginal: originalLoad });
 }
 
 function safeResolve(request: string, parent: NodeModule): string {
   try {
-    return (Module as any)._resolveFilename(request, parent, false);
+    return (Module as unknown as { _resolveFilename(r: string, p: NodeModule, isMain: boolean): string })._resolveFilename(request, parent, false);
   } catch {
     return request;
   }
