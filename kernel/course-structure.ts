@@ -65,7 +65,7 @@ export interface Exercise {
   check?: number;
 }
 
-const heading = (src: string, level: number, words: RegExp) => new RegExp(`^${"#".repeat(level)} [^\\n]*${words.source}`, "m").test(src);
+const heading = (src: string, level: number, words: RegExp) => new RegExp(`^${"#".repeat(level)} [^\\n]*(?:${words.source})`, "m").test(src);
 const md = (c: Cell) => (c.cell_type === "markdown" ? sourceText(c) : "");
 
 /** The notebook's number from its file name ("01-recurrence….ipynb" → 1), or undefined. */

@@ -1,5 +1,6 @@
 // Copy this machine's last `seqlab start` times into notebooks/timings.json, with the machine's
-// probe at the time (npm start scales recorded times by the probe where it runs):
+// probe (npm start scales recorded times by the probe where it runs). The load changes during a
+// run, so each notebook's time is first brought to the run's median probe: t · median / its probe.
 //   node dist/scripts/record-timings.js [REPORTS_DIR] [--mode quick|full] [--note "what the load was"]
 // Run it after a run of the whole course in that mode on a 2-core machine, none of it cached.
 import { readFileSync, writeFileSync } from "fs";
@@ -18,8 +19,9 @@ const reports = path.resolve(args[0] ?? "reports");
 const file = path.resolve(__dirname, "..", "..", "notebooks", "timings.json");
 const state = readState(reports);
 const times = state.timings[mode];
-const probe = state.probes?.[mode];
-if (!Object.keys(times).length || !probe) {
+const probes = state.probes?.[mode] ?? {};
+const measured = Object.keys(times).filter((n) => probes[n] > 0);
+if (!measured.length) {
   console.error(`no ${mode}-mode times with a probe in ${reports}/.cache.json: run the course there first (npm start${mode === "quick" ? " -- --quick" : ""})`);
   process.exit(1);
 }
@@ -28,12 +30,16 @@ if (rec.cores !== os.availableParallelism()) {
   console.error(`timings.json holds times for ${rec.cores} cores; this machine has ${os.availableParallelism()}`);
   process.exit(1);
 }
+const sorted = measured.map((n) => probes[n]).sort((a, b) => a - b);
+const probe = sorted[Math.floor(sorted.length / 2)];
 const day = new Date().toISOString().slice(0, 10);
-for (const [name, seconds] of Object.entries(times)) {
+for (const name of measured) {
+  const seconds = (times[name] * probe) / probes[name];
   const entry = (rec.notebooks[name] ??= { quick: seconds, full: seconds });
   entry[mode] = Math.round(seconds);
-  entry.source = `${mode}: seqlab start ${day}, probe ${probe.toFixed(3)} s${note ? `, ${note}` : ""}` + (entry.source ? `; before: ${entry.source}` : "");
-  console.log(`${name.padEnd(44)} ${mode} ${Math.round(seconds)} s`);
+  const was = typeof entry.source === "string" ? entry.source.replace(/^(quick|full): seqlab start [^;]*(; before: )?/, "") : "";
+  entry.source = `${mode}: seqlab start ${day}, ${times[name].toFixed(1)} s at probe ${probes[name].toFixed(3)} s${note ? `, ${note}` : ""}` + (was ? `; before: ${was}` : "");
+  console.log(`${name.padEnd(44)} ${mode} ${Math.round(seconds)} s (measured ${times[name].toFixed(1)} s at probe ${probes[name].toFixed(3)} s)`);
 }
 rec.probe = probe;
 // The file's layout: one line per notebook.

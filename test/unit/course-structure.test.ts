@@ -83,6 +83,8 @@ test("each departure from the conventions is reported", () => {
     ["no summary", (nb) => nb.cells.splice(11, 1), /no "## Summary" markdown cell/],
     ["a summary table", (nb) => (nb.cells[11].source = SUMMARY + "\n\n| a | b |\n|---|---|\n| 1 | 2 |"), /summary \(cell 12\) is a table/],
     ["a one-line summary", (nb) => (nb.cells[11].source = "## Summary\n\nRNNs recur."), /has 11 characters of prose/],
+    // The word in a sentence (요약 in Korean prose) does not make a cell the summary; only a heading does.
+    ["the word in prose", (nb) => ((nb.cells[2].source += "\n\n이 절을 요약하면 두 배입니다."), nb.cells.splice(11, 1)), /no "## Summary" markdown cell/],
     ["no references", (nb) => nb.cells.splice(12, 1), /no "## References" markdown cell/],
     ["references first", (nb) => nb.cells.splice(11, 0, nb.cells.splice(12, 1)[0]), /"## References" \(cell 12\) comes before "## Summary" \(cell 13\)/],
     ["uncited", (nb) => (nb.cells[12].source = "## References\n\n- A blog post."), /cite none of the course's works/],
