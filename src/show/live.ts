@@ -8,15 +8,25 @@
 //   await live.finish();            // the final picture (PNG), kept in the saved notebook
 //
 // update() only records the state. At most once per `interval` (500 ms) the latest state is
-// shown: the progress bar (HTML + text) and the chart as a vega-lite spec (no PNG: rendering a
-// picture costs ~100 ms), both replaced in place by display id. A trailing timer shows the last
-// state when updates pause. finish() sends the final chart with its PNG. Without a kernel
-// (a terminal), a text progress bar goes to stderr instead.
+// shown: the progress bar (HTML + text) and the chart, both replaced in place by display id. A
+// trailing timer shows the last state when updates pause. finish() sends the final chart with its
+// PNG. Without a kernel (a terminal), a text progress bar goes to stderr instead.
+//
+// Every chart update is one bundle: the vega-lite spec (JupyterLab and VS Code draw it, live) and
+// the latest PNG (the classic notebook and nbconvert have no vega renderer and show the picture;
+// without one they would show only the text line until training ends). An update replaces the whole
+// bundle, so each one carries the latest PNG, even when that picture is a few seconds older than
+// the spec. PNGs are rendered at a low rate, at most one per `pictureInterval` (3 s) and no more
+// often than 20 times their own rendering time, in a worker thread (plot/offthread.ts): vega and
+// resvg take 100-300 ms of CPU per picture, which on the training thread would slow training by
+// several percent. If the worker cannot run, pictures are drawn on this thread instead, at most
+// 1/40 of the time.
 import { kernel } from "../display/bridge";
 import { display, newDisplayId } from "../display/display";
-import { Chart, renderChart, specBundle } from "../plot/chart";
+import { Chart, renderChart, specBundle, VegaLiteSpec } from "../plot/chart";
 import { LossChartOptions, lossChartSpec } from "../plot/charts";
 import { fmt } from "../plot/data";
+import { renderOffThread } from "../plot/offthread";
 import { esc } from "../plot/render";
 
 export interface LiveLossOptions extends LossChartOptions {
@@ -24,6 +34,9 @@ export interface LiveLossOptions extends LossChartOptions {
   total: number;
   /** Least time between two renders, ms (default 500). */
   interval?: number;
+  /** Least time between two PNG pictures of the live chart, ms (default 3000; 0: as often as the
+   * rendering-time limit allows). Infinity: no picture until finish(). */
+  pictureInterval?: number;
   /** Where the text progress bar goes when no kernel is present (default process.stderr). */
   stream?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Clock in ms (default performance.now), replaceable in tests. */
@@ -55,8 +68,10 @@ export class LiveLoss {
   readonly trainY: number[] = [];
   readonly valX: number[] = [];
   readonly valY: number[] = [];
-  /** Renders sent so far (progress and chart updates), for inspection. */
+  /** Renders sent so far (progress and chart updates at `interval`), for inspection. */
   renders = 0;
+  /** Live PNG pictures rendered so far, and what each cost (ms, in the worker or on this thread). */
+  readonly pictures: { at: number; ms: number; thread: "worker" | "main" }[] = [];
   private readonly interval: number;
   private readonly clock: () => number;
   private readonly started: number;
@@ -73,12 +88,21 @@ export class LiveLoss {
   private readonly chartId = newDisplayId();
   private readonly progressId = newDisplayId();
   private lastTextDecile = -1;
+  private readonly pictureInterval: number;
+  private png: { data: string; width: number; height: number } | undefined;
+  private drawingNow: Promise<void> | undefined;
+  private lastPictureAt = -Infinity;
+  private pictureGap: number;
+  private offThread = true;
+  private canDraw = true;
 
   constructor(readonly opts: LiveLossOptions) {
     if (!(opts.total > 0)) throw new RangeError("liveLoss: `total` (the number of steps) must be positive");
     this.interval = opts.interval ?? 500;
     this.clock = opts.clock ?? (() => performance.now());
     this.started = this.last = this.clock();
+    this.pictureInterval = opts.pictureInterval ?? 3000;
+    this.pictureGap = this.pictureInterval;
     this.notebook = !!kernel();
     if (this.notebook) {
       display(this.progressBundle(false), { displayId: this.progressId });
@@ -162,6 +186,18 @@ export class LiveLoss {
     return lossChartSpec({ train: { x: this.trainX, y: this.trainY }, val: { x: this.valX, y: this.valY } }, this.opts);
   }
 
+  /** The live chart's bundle: spec, text and the latest picture (if one has been drawn yet). */
+  private chartBundle(spec: VegaLiteSpec, text: string): { data: Record<string, unknown>; metadata: Record<string, unknown> } {
+    const b = specBundle(spec, text);
+    if (!this.png) return b;
+    return { data: { ...b.data, "image/png": this.png.data }, metadata: { "image/png": { width: this.png.width, height: this.png.height } } };
+  }
+
+  private sendChart(spec: VegaLiteSpec, text: string): void {
+    const b = this.chartBundle(spec, text);
+    display(b.data, { displayId: this.chartId, update: true, metadata: b.metadata });
+  }
+
   private render(now: number): void {
     this.last = now;
     this.dirty = false;
@@ -169,8 +205,46 @@ export class LiveLoss {
     if (this.notebook) {
       display(this.progressBundle(false, now), { displayId: this.progressId, update: true });
       const { spec, text } = this.spec();
-      display(specBundle(spec, text).data, { displayId: this.chartId, update: true });
+      this.sendChart(spec, text);
+      this.draw(now, spec);
     } else this.terminal(false, now);
+  }
+
+  /** The live picture being rendered, if any (resolves once it has been sent; never rejects). */
+  get drawing(): Promise<void> | undefined {
+    return this.drawingNow;
+  }
+
+  /** Start a PNG of `spec` if none is being drawn and the last one is old enough. */
+  private draw(now: number, spec: VegaLiteSpec): void {
+    if (this.drawingNow || this.finished || !this.canDraw || !this.trainY.length || !Number.isFinite(this.pictureInterval)) return;
+    if (now - this.lastPictureAt < this.pictureGap) return;
+    this.lastPictureAt = now;
+    const thread = this.offThread ? "worker" : "main";
+    const t0 = performance.now();
+    const picture: Promise<{ png: Buffer; width: number; height: number; ms: number }> = this.offThread
+      ? renderOffThread(spec)
+      : renderChart("lossChart", spec, "").then((c) => ({ png: c.png, width: c.width, height: c.height, ms: performance.now() - t0 }));
+    this.drawingNow = picture.then(
+      (p) => {
+        this.drawingNow = undefined;
+        this.pictures.push({ at: now, ms: p.ms, thread });
+        // A busy worker still competes for the CPU on a small machine: keep it under 5% of a core.
+        // The first picture runs cold (JIT, font tables) and says little about the next ones.
+        if (this.pictures.length > 1) this.pictureGap = Math.max(this.pictureInterval, (thread === "worker" ? 20 : 40) * p.ms);
+        if (this.finished) return;
+        this.png = { data: p.png.toString("base64"), width: p.width, height: p.height };
+        const { spec: latest, text } = this.spec();
+        this.sendChart(latest, text);
+      },
+      () => {
+        this.drawingNow = undefined;
+        // No worker here (or it died): draw on this thread, less often. If that fails too, stop
+        // trying; finish() renders the final chart and reports its error.
+        if (thread === "worker") this.offThread = false, (this.lastPictureAt = -Infinity);
+        else this.canDraw = false;
+      },
+    );
   }
 
   private terminal(final: boolean, now = this.clock()): void {

@@ -1,11 +1,15 @@
-// liveLoss: updates only record; renders are throttled by time and show the latest state; the
-// final update carries the PNG; without a kernel a text progress bar goes to the stream.
+// liveLoss: updates only record; renders are throttled by time and show the latest state; chart
+// updates carry a PNG rendered in a worker thread at a low rate (the classic notebook and nbconvert
+// show it); the final update carries the final PNG; without a kernel a text progress bar goes to
+// the stream.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BRIDGE } from "../../src/display/bridge";
 import { liveLoss } from "../../src/show/live";
-import { pngSize } from "../../src/plot/png";
-import { VEGALITE_MIME } from "../../src/plot/chart";
+import { decodePng, pngSize } from "../../src/plot/png";
+import { renderChart, VEGALITE_MIME } from "../../src/plot/chart";
+import { lossChartSpec } from "../../src/plot/charts";
+import { renderOffThread, stopChartWorker } from "../../src/plot/offthread";
 
 interface Sent {
   data: Record<string, any>;
@@ -49,13 +53,24 @@ test("many updates in a short time give few messages, the latest state, and a fi
     const updates = sent.slice(2);
     assert.ok(updates.every((m) => m.update));
     const charts = updates.filter((m) => m.id === chartId);
-    assert.ok(charts.every((m) => !("image/png" in m.data)), "no PNG while live");
+    assert.ok(charts.every((m) => !("image/png" in m.data)), "no PNG until the first picture has been rendered (in the worker)");
     assert.deepEqual(charts.map(lastStep), [1000, 2000], "each render shows the state at its time");
+    // the first render started a picture; when it arrives, the chart is sent again with it
+    assert.ok(live.drawing, "a picture is being rendered");
+    await live.drawing;
+    assert.equal(live.pictures.length, 1);
+    assert.equal(live.pictures[0].thread, "worker");
+    const withPicture = sent[sent.length - 1];
+    assert.equal(withPicture.id, chartId);
+    assert.deepEqual(Object.keys(withPicture.data).sort(), [VEGALITE_MIME, "image/png", "text/plain"], "one bundle: spec, picture, text");
+    assert.equal(lastStep(withPicture), 2999, "with the latest spec");
     // the trailing render shows the last state once updates pause (a timer armed for the rest of the interval)
     await new Promise((r) => setTimeout(r, 800));
     assert.equal(live.renders, 3);
     const trailing = sent.filter((m) => m.id === chartId).pop()!;
     assert.equal(lastStep(trailing), 2999);
+    assert.equal(trailing.data["image/png"], withPicture.data["image/png"], "every later update carries the latest picture");
+    assert.equal(live.pictures.length, 1, "no second picture within pictureInterval");
     assert.match(sent.filter((m) => m.id === progressId).pop()!.data["text/plain"], /3000\/3000 \(100%\)/);
     const chart = await live.finish();
     const fin = sent[sent.length - 1];
@@ -78,6 +93,61 @@ test("many updates in a short time give few messages, the latest state, and a fi
   } finally {
     delete (globalThis as any)[BRIDGE];
   }
+});
+
+test("live chart updates carry a PNG, rendered in the worker at the throttled rate, each one the latest", async () => {
+  const sent = fakeKernel();
+  try {
+    let now = 0;
+    const interval = 500, pictureInterval = 2000, stepMs = 10;
+    const live = liveLoss({ total: 2400, interval, pictureInterval, clock: () => now });
+    const chartId = sent[1].id;
+    const arrivals: number[] = []; // sent-message index at which each new picture first appeared
+    let lastPng: string | undefined;
+    for (let step = 0; step < 2400; step++) {
+      now = step * stepMs; // 24 s of (fake) training
+      live.update({ step, loss: 3 / (1 + step / 100), valLoss: step % 400 === 399 ? 2 : undefined });
+      // while a picture renders the (fake) clock stands still, so the test does not race the worker
+      if (live.drawing) await live.drawing;
+      const last = sent[sent.length - 1];
+      if (last.id === chartId && last.data["image/png"] && last.data["image/png"] !== lastPng) (lastPng = last.data["image/png"]), arrivals.push(sent.length - 1);
+    }
+    const pics = live.pictures;
+    assert.ok(pics.length >= 3, `${pics.length} pictures in 24 s`);
+    assert.ok(pics.every((p) => p.thread === "worker"), "rendered off the training thread");
+    assert.equal(pics[0].at, interval, "the first picture starts at the first render");
+    for (let i = 1; i < pics.length; i++) {
+      // at most one per pictureInterval, and no more often than 20x its rendering time (the first, cold one excepted)
+      const gap = i === 1 ? pictureInterval : Math.max(pictureInterval, 20 * pics[i - 1].ms);
+      const d = pics[i].at - pics[i - 1].at;
+      assert.ok(d >= gap, `picture ${i} came ${d} ms after the previous (least ${gap})`);
+      assert.ok(d <= gap + interval + stepMs, `picture ${i} came ${d} ms after the previous: the next render after ${gap} ms should start it`);
+    }
+    assert.equal(arrivals.length, pics.length, "each picture is sent once it is rendered");
+    const charts = sent.filter((m) => m.id === chartId && m.update);
+    const first = charts.findIndex((m) => m.data["image/png"]);
+    assert.ok(charts.slice(first).every((m) => m.data["image/png"]), "after the first picture, every chart update carries one");
+    for (const m of charts.slice(first)) {
+      const png = Buffer.from(m.data["image/png"], "base64");
+      assert.deepEqual(pngSize(png), { width: 2 * m.metadata["image/png"].width, height: 2 * m.metadata["image/png"].height });
+      assert.deepEqual(Object.keys(m.data).sort(), [VEGALITE_MIME, "image/png", "text/plain"]);
+    }
+    // the pictures show training going on: later pictures differ from earlier ones
+    assert.equal(new Set(charts.slice(first).map((m) => m.data["image/png"])).size, pics.length);
+    await live.finish();
+  } finally {
+    delete (globalThis as any)[BRIDGE];
+  }
+});
+
+test("the chart worker draws the same picture as the training thread would", async () => {
+  const { spec, text } = lossChartSpec({ train: Array.from({ length: 200 }, (_, i) => 3 / (1 + i / 20)) }, { metric: "perplexity" });
+  const [off, here] = await Promise.all([renderOffThread(spec), renderChart("lossChart", spec, text)]);
+  assert.deepEqual([off.width, off.height], [here.width, here.height]);
+  const a = decodePng(off.png), b = decodePng(here.png);
+  assert.ok(Buffer.from(a.rgba).equals(Buffer.from(b.rgba)), "pixel for pixel (same code, same fonts)");
+  assert.ok(off.ms > 0);
+  await stopChartWorker();
 });
 
 test("perplexity mode shows exp(loss) in the progress line and the chart", async () => {

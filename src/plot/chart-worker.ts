@@ -1,0 +1,37 @@
+// The worker thread behind renderOffThread (offthread.ts): vega-lite spec → SVG → PNG, the same
+// code and fonts as renderChart, so a live chart's picture costs the training thread nothing but
+// the message that carries it.
+import { parentPort } from "worker_threads";
+import { performance } from "perf_hooks";
+import { specToSvg } from "./chart";
+import { loadVega } from "./load";
+import { svgToPng } from "./render";
+
+export interface ChartJob {
+  id: number;
+  spec: Record<string, unknown>;
+  scale: number;
+}
+
+export type ChartJobResult =
+  | { id: number; ok: true; png: Uint8Array; width: number; height: number; ms: number }
+  | { id: number; ok: false; error: string };
+
+parentPort?.on("message", async (job: ChartJob) => {
+  let reply: ChartJobResult;
+  try {
+    // `ms` is what one picture costs from now on, not the one-time import of vega
+    await loadVega();
+    const t0 = performance.now();
+    const r = svgToPng(await specToSvg(job.spec), { scale: job.scale });
+    // A copy in a plain ArrayBuffer (resvg's may belong to native code), moved, not copied again, to
+    // the training thread.
+    const png = new Uint8Array(r.png);
+    reply = { id: job.id, ok: true, png, width: r.width, height: r.height, ms: performance.now() - t0 };
+    parentPort!.postMessage(reply, [png.buffer]);
+    return;
+  } catch (e) {
+    reply = { id: job.id, ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+  parentPort!.postMessage(reply);
+});
