@@ -56,7 +56,8 @@ program
     if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number of seconds, got ${JSON.stringify(v)}`);
     return n;
   })
-  .action(async (files: string[], o: { out?: string; html?: string; timeout?: number }) => {
+  .option("--record <dir>", "also write each notebook's output messages with their times (DIR/NAME.messages.jsonl), to replay the run")
+  .action(async (files: string[], o: { out?: string; html?: string; timeout?: number; record?: string }) => {
     const { runNotebook } = require("./runner") as typeof import("./runner");
     for (const f of files) {
       if (!existsSync(f)) throw new UsageError(`no such notebook: ${f}`);
@@ -65,7 +66,7 @@ program
     let failed = 0;
     for (const f of files) {
       try {
-        const out = await runNotebook(f, { outDir: o.out, htmlDir: o.html, timeoutSec: o.timeout });
+        const out = await runNotebook(f, { outDir: o.out, htmlDir: o.html, timeoutSec: o.timeout, recordDir: o.record });
         console.log(`ran ${f} -> ${out}`);
       } catch (e) {
         failed++;

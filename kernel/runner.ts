@@ -6,12 +6,15 @@ import { mkdirSync, writeFileSync } from "fs";
 import * as path from "path";
 import { KernelClient } from "./client";
 import { OutputCollector, readNotebook, sourceText } from "./notebook";
+import type { Message } from "./wire";
 
 export interface RunOptions {
   outDir?: string;
   /** Also write an HTML report (seqlab export) of the executed notebook into this folder. */
   htmlDir?: string;
   timeoutSec?: number;
+  /** Also write every output message (iopub) with its time into DIR/NAME.messages.jsonl, to replay the run. */
+  recordDir?: string;
   /** Progress lines go here (stderr by default). */
   progress?: NodeJS.WritableStream;
 }
@@ -34,6 +37,8 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
   const displays = new Map<string, any[]>();
   let failure: { cell: number; codeCell: number; message: string } | undefined;
   const started = Date.now();
+  const recorded: string[] = [];
+  const t0 = performance.now();
   try {
     const info = await kernel.request("kernel_info_request", {});
     nb.metadata.kernelspec = { name: "seqlab", display_name: "TypeScript (seqlab)", language: "typescript" };
@@ -53,7 +58,11 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
           kernel.interrupt().catch(() => {});
         }, opts.timeoutSec * 1000);
       }
-      const { reply } = await kernel.execute(sourceText(cell), { onOutput: (m) => collector.add(m) });
+      const onOutput = (m: Message) => {
+        if (opts.recordDir) recorded.push(JSON.stringify({ t: Math.round(performance.now() - t0), cell: index, msg_type: m.header.msg_type, content: m.content }));
+        collector.add(m);
+      };
+      const { reply } = await kernel.execute(sourceText(cell), { onOutput });
       clearTimeout(timer);
       cell.outputs = collector.final();
       cell.execution_count = reply.content.execution_count ?? null;
@@ -69,6 +78,10 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
   }
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(nb, null, 1) + "\n");
+  if (opts.recordDir) {
+    mkdirSync(opts.recordDir, { recursive: true });
+    writeFileSync(path.join(opts.recordDir, path.basename(file).replace(/\.ipynb$/i, "") + ".messages.jsonl"), recorded.map((l) => l + "\n").join(""));
+  }
   if (opts.htmlDir) {
     const { exportNotebook } = require("./export/html") as typeof import("./export/html");
     const html = path.join(opts.htmlDir, path.basename(file).replace(/\.ipynb$/i, "") + ".html");
