@@ -16,8 +16,8 @@
 // the latest PNG (the classic notebook and nbconvert have no vega renderer and show the picture;
 // without one they would show only the text line until training ends). An update replaces the whole
 // bundle, so each one carries the latest PNG, even when that picture is a few seconds older than
-// the spec. PNGs are rendered at a low rate, at most one per `pictureInterval` (3 s) and no more
-// often than 20 times their own rendering time, in a worker thread (plot/offthread.ts): vega and
+// the spec. PNGs are rendered at a low rate, at most one per `pictureInterval` (3 s, the first
+// one too) and no more often than 20 times their own rendering time, in a worker thread (plot/offthread.ts): vega and
 // resvg take 100-300 ms of CPU per picture, which on the training thread would slow training by
 // several percent. If the worker cannot run, pictures are drawn on this thread instead, at most
 // 1/40 of the time.
@@ -103,6 +103,8 @@ export class LiveLoss {
     this.started = this.last = this.clock();
     this.pictureInterval = opts.pictureInterval ?? 3000;
     this.pictureGap = this.pictureInterval;
+    // the first picture after one interval too: a run that ends sooner shows its final chart instead
+    this.lastPictureAt = this.started;
     this.notebook = !!kernel();
     if (this.notebook) {
       display(this.progressBundle(false), { displayId: this.progressId });

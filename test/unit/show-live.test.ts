@@ -38,7 +38,7 @@ test("many updates in a short time give few messages, the latest state, and a fi
   const sent = fakeKernel();
   try {
     let now = 0;
-    const live = liveLoss({ total: 3000, interval: 500, clock: () => now });
+    const live = liveLoss({ total: 3000, interval: 500, pictureInterval: 1000, clock: () => now });
     assert.equal(sent.length, 2, "a progress bar and a chart are shown at once");
     assert.ok(sent.every((m) => !m.update && m.id));
     const [progressId, chartId] = sent.map((m) => m.id);
@@ -55,7 +55,7 @@ test("many updates in a short time give few messages, the latest state, and a fi
     const charts = updates.filter((m) => m.id === chartId);
     assert.ok(charts.every((m) => !("image/png" in m.data)), "no PNG until the first picture has been rendered (in the worker)");
     assert.deepEqual(charts.map(lastStep), [1000, 2000], "each render shows the state at its time");
-    // the first render started a picture; when it arrives, the chart is sent again with it
+    // the render at 1000 ms (one pictureInterval in) started a picture; when it arrives, the chart is sent again with it
     assert.ok(live.drawing, "a picture is being rendered");
     await live.drawing;
     assert.equal(live.pictures.length, 1);
@@ -115,7 +115,7 @@ test("live chart updates carry a PNG, rendered in the worker at the throttled ra
     const pics = live.pictures;
     assert.ok(pics.length >= 3, `${pics.length} pictures in 24 s`);
     assert.ok(pics.every((p) => p.thread === "worker"), "rendered off the training thread");
-    assert.equal(pics[0].at, interval, "the first picture starts at the first render");
+    assert.equal(pics[0].at, pictureInterval, "the first picture starts at the first render one pictureInterval in");
     for (let i = 1; i < pics.length; i++) {
       // at most one per pictureInterval, and no more often than 20x its rendering time (the first, cold one excepted)
       const gap = i === 1 ? pictureInterval : Math.max(pictureInterval, 20 * pics[i - 1].ms);
