@@ -1,6 +1,6 @@
 // live-feedback: what liveLoss (loss chart + progress bar, updated in place) costs a training loop.
 //
-//   npm run bench -- live-feedback [--steps 3000] [--reps 7] [--size 48] [--interval 500]
+//   npm run bench -- live-feedback [--steps 20000] [--reps 5] [--size 48] [--interval 500] [--picture 3000]
 //
 // A training-like loop of N short steps (tfjs cpu: a [size × size] matmul, a mean-squared-error
 // loss read back with dataSync, then an `await setImmediate` yield as a trainer gives the event
@@ -11,9 +11,16 @@
 // render), which is reported on its own. `in-update` is the share of the loop spent inside
 // update() (throttled renders included), a drift-free view of the same cost; `paired` the median of
 // each repetition's with/without ratio. Last line: `live-feedback: ... ratio=<with ÷ without>`.
+//
+// Chart updates carry a PNG (for the classic notebook and nbconvert), rendered in a worker thread
+// at most every `--picture` ms (liveLoss's pictureInterval, the first one too): runs are long enough
+// by default (20,000 steps, several seconds) for a few pictures each, and `pictures/run` and
+// `png-messages/run` report how many were made and sent.
 import * as tf from "@tensorflow/tfjs";
 import { performance } from "perf_hooks";
 import { BRIDGE } from "../src/display/bridge";
+import { lossChartSpec } from "../src/plot/charts";
+import { renderOffThread } from "../src/plot/offthread";
 import { liveLoss } from "../src/show/live";
 
 interface Options {
@@ -21,14 +28,15 @@ interface Options {
   reps: number;
   size: number;
   interval: number;
+  picture: number;
 }
 
 function parse(args: string[]): Options {
-  const o: Options = { steps: 3000, reps: 7, size: 48, interval: 500 };
+  const o: Options = { steps: 20000, reps: 5, size: 48, interval: 500, picture: 3000 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const key = a.replace(/^--/, "") as keyof Options;
-    if (!a.startsWith("--") || !(key in o)) throw new Error(`live-feedback: unknown option ${a} (use --steps, --reps, --size, --interval)`);
+    if (!a.startsWith("--") || !(key in o)) throw new Error(`live-feedback: unknown option ${a} (use --steps, --reps, --size, --interval, --picture)`);
     const v = Number(args[++i]);
     if (!(v >= 0)) throw new Error(`live-feedback: ${a} needs a number`);
     o[key] = v;
@@ -56,20 +64,21 @@ export async function main(args: string[]): Promise<void> {
       return tf.losses.meanSquaredError(target, y).dataSync()[0];
     });
 
-  let messages = 0, bytes = 0;
+  let messages = 0, bytes = 0, pngMessages = 0;
   const previous = (globalThis as any)[BRIDGE];
   (globalThis as any)[BRIDGE] = {
-    display(msg: unknown) {
+    display(msg: { data: Record<string, unknown> }) {
       messages++;
+      if ("image/png" in msg.data) pngMessages++;
       bytes += JSON.stringify(msg).length;
     },
     clearOutput() {},
   };
 
-  async function run(live: boolean, steps: number): Promise<{ loop: number; inside: number; finish: number; messages: number }> {
-    const m0 = messages;
+  async function run(live: boolean, steps: number): Promise<{ loop: number; inside: number; finish: number; messages: number; pngs: number; pictures: number; pictureMs: number }> {
+    const m0 = messages, p0 = pngMessages;
     const t0 = performance.now();
-    const l = live ? liveLoss({ total: steps, interval: o.interval, metric: "perplexity" }) : undefined;
+    const l = live ? liveLoss({ total: steps, interval: o.interval, pictureInterval: o.picture, metric: "perplexity" }) : undefined;
     let inside = 0; // time spent in update() itself, renders included (trailing-timer renders are not)
     for (let s = 0; s < steps; s++) {
       const loss = step();
@@ -81,35 +90,41 @@ export async function main(args: string[]): Promise<void> {
       await tick();
     }
     const loop = performance.now() - t0;
+    const pngs = pngMessages - p0; // before finish(): the live ones only
     let finish = 0;
     if (l) {
       const t1 = performance.now();
       await l.finish();
       finish = performance.now() - t1;
     }
-    return { loop, inside, finish, messages: messages - m0 };
+    const pictures = l ? l.pictures.length : 0;
+    return { loop, inside, finish, messages: messages - m0, pngs, pictures, pictureMs: pictures ? median(l!.pictures.map((p) => p.ms)) : 0 };
   }
 
   try {
-    // warm-up: JIT, tfjs kernels, vega import and first render
+    // warm-up: JIT, tfjs kernels, vega import and first render; the chart worker's start (once per
+    // process, on its own thread: vega's import there) is timed and reported on its own
     await run(false, 200);
     await run(true, 200);
-    const without: number[] = [], withLive: number[] = [], finish: number[] = [], msgs: number[] = [], inside: number[] = [];
+    const w0 = performance.now();
+    await renderOffThread(lossChartSpec({ train: [3, 2, 1] }).spec);
+    console.log(`chart worker started and drew its first picture in ${(performance.now() - w0).toFixed(0)} ms`);
+    const without: number[] = [], withLive: number[] = [], finish: number[] = [], msgs: number[] = [], inside: number[] = [], pngs: number[] = [], pictures: number[] = [], pictureMs: number[] = [];
     for (let r = 0; r < o.reps; r++) {
       const order = r % 2 ? [true, false] : [false, true];
       for (const live of order) {
         const res = await run(live, o.steps);
-        if (live) withLive.push(res.loop), finish.push(res.finish), msgs.push(res.messages), inside.push(res.inside / res.loop);
+        if (live) withLive.push(res.loop), finish.push(res.finish), msgs.push(res.messages), inside.push(res.inside / res.loop), pngs.push(res.pngs), pictures.push(res.pictures), pictureMs.push(res.pictureMs);
         else without.push(res.loop);
       }
-      console.log(`rep ${r + 1}: without ${without[r].toFixed(0)} ms, with ${withLive[r].toFixed(0)} ms (${msgs[r]} messages), finish ${finish[r].toFixed(0)} ms`);
+      console.log(`rep ${r + 1}: without ${without[r].toFixed(0)} ms, with ${withLive[r].toFixed(0)} ms (${msgs[r]} messages, ${pngs[r]} with a PNG; ${pictures[r]} pictures, ${pictureMs[r].toFixed(0)} ms each in the worker), finish ${finish[r].toFixed(0)} ms`);
     }
     const a = median(without), b = median(withLive);
     const paired = median(withLive.map((v, i) => v / without[i])); // neighbours in time: less drift
     console.log(
       `live-feedback: steps=${o.steps} reps=${o.reps} size=${o.size} interval=${o.interval}ms ` +
         `without=${a.toFixed(1)}ms with=${b.toFixed(1)}ms (${((1000 * a) / o.steps).toFixed(1)} vs ${((1000 * b) / o.steps).toFixed(1)} µs/step) ` +
-        `messages/run=${median(msgs)} bytes/run=${Math.round(bytes / Math.max(1, msgs.reduce((s, v) => s + v, 0)) * median(msgs))} ` +
+        `messages/run=${median(msgs)} png-messages/run=${median(pngs)} pictures/run=${median(pictures)} picture-ms=${median(pictureMs).toFixed(0)} bytes/run=${Math.round(bytes / Math.max(1, msgs.reduce((s, v) => s + v, 0)) * median(msgs))} ` +
         `finish=${median(finish).toFixed(0)}ms in-update=${(100 * median(inside)).toFixed(2)}% paired=${paired.toFixed(3)} ratio=${(b / a).toFixed(3)}`,
     );
   } finally {
