@@ -101,7 +101,11 @@ export class PlotlyFigure {
     parts.push(
       `<script type="text/javascript" data-seqlab-plotly="plot">(function () {` +
         `var id = ${JSON.stringify(this.id)}, fig = ${scriptJson({ data: this.figure.data, layout, config: { responsive: true, ...(this.figure.config ?? {}) } })}, t0 = Date.now();` +
-        `function draw() { var el = document.getElementById(id); if (!el) return;` +
+        // The same saved output shown twice on a page (two views of a notebook) repeats the id:
+        // look in this script's own output first (JupyterLab runs it in place), then the page.
+        ` var scope = document.currentScript && document.currentScript.parentNode;` +
+        ` function find() { var el = scope && scope.querySelector ? scope.querySelector('[id="' + id + '"]') : null; return el || document.getElementById(id); }` +
+        ` function draw() { var el = find(); if (!el) return;` +
         ` var fb = el.querySelector(".seqlab-plotly-fallback"); if (fb) el.removeChild(fb);` +
         ` el.style.width = ${JSON.stringify(w)}; el.style.height = ${JSON.stringify(h)};` +
         ` if (window.Plotly) { window.Plotly.newPlot(el, fig.data, fig.layout, fig.config); return; }` +
