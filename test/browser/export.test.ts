@@ -10,7 +10,8 @@ import * as path from "path";
 import { pathToFileURL } from "url";
 import { chromium, type Browser } from "playwright-core";
 import { packageDir } from "../../kernel/export/assets";
-import { CLI, ROOT, tempDir } from "../support/tools";
+import { executedCourse } from "../support/course";
+import { CLI, ROOT } from "../support/tools";
 import { chartNotebook, writeNotebook } from "./fixtures";
 
 // The page's globals, for the functions evaluated inside it (this project has no DOM types).
@@ -18,17 +19,14 @@ declare const document: any;
 
 const ARTIFACTS = path.join(ROOT, "test-artifacts");
 const course = readdirSync(path.join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort();
-const work = tempDir("seqlab-export-");
-let run: ReturnType<typeof spawnSync>;
+let work = "";
+let run: { status: number | null; stderr: string };
 let browser: Browser;
 
 before(async () => {
-  const notebooks = course.map((f) => path.join(ROOT, "notebooks", f));
-  run = spawnSync(process.execPath, [CLI, "run", ...notebooks, "--out", work, "--html", work], {
-    env: { ...process.env, SEQLAB_QUICK: "1" },
-    encoding: "utf8",
-    timeout: 35 * 60_000,
-  });
+  // `seqlab run --html` over the course, once per test run (shared with the lab suite)
+  const executed = await executedCourse();
+  (work = executed.dir), (run = executed);
   const charts = writeNotebook(work, "synthetic-charts.ipynb", chartNotebook());
   const exported = spawnSync(process.execPath, [CLI, "export", charts], { encoding: "utf8" });
   assert.equal(exported.status, 0, exported.stderr);
