@@ -94,8 +94,3 @@ export async function stopChartWorker(): Promise<void> {
   worker = undefined;
   if (w) await w.terminate();
 }
-
-/** Whether a chart worker is running (for tests). */
-export function chartWorkerRunning(): boolean {
-  return worker !== undefined;
-}
