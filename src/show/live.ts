@@ -16,11 +16,12 @@
 // the latest PNG (the classic notebook and nbconvert have no vega renderer and show the picture;
 // without one they would show only the text line until training ends). An update replaces the whole
 // bundle, so each one carries the latest PNG, even when that picture is a few seconds older than
-// the spec. PNGs are rendered at a low rate, at most one per `pictureInterval` (3 s, the first
-// one too) and no more often than 20 times their own rendering time, in a worker thread (plot/offthread.ts): vega and
+// the spec. PNGs are rendered at a low rate, in a worker thread (plot/offthread.ts): vega and
 // resvg take 100-300 ms of CPU per picture, which on the training thread would slow training by
-// several percent. If the worker cannot run, pictures are drawn on this thread instead, at most
-// 1/40 of the time.
+// several percent. At most one per `pictureInterval` (5 s, the first one too), and no more often
+// than 30 times its own rendering time: where the worker has no core of its own (a busy machine)
+// it takes at most ~3% of the training thread's. If the worker cannot run, pictures are drawn on
+// this thread instead, at most 1/40 of the time.
 import { kernel } from "../display/bridge";
 import { display, newDisplayId } from "../display/display";
 import { Chart, renderChart, specBundle, VegaLiteSpec } from "../plot/chart";
@@ -34,7 +35,7 @@ export interface LiveLossOptions extends LossChartOptions {
   total: number;
   /** Least time between two renders, ms (default 500). */
   interval?: number;
-  /** Least time between two PNG pictures of the live chart, ms (default 3000; 0: as often as the
+  /** Least time between two PNG pictures of the live chart, ms (default 5000; 0: as often as the
    * rendering-time limit allows). Infinity: no picture until finish(). */
   pictureInterval?: number;
   /** Where the text progress bar goes when no kernel is present (default process.stderr). */
@@ -101,7 +102,7 @@ export class LiveLoss {
     this.interval = opts.interval ?? 500;
     this.clock = opts.clock ?? (() => performance.now());
     this.started = this.last = this.clock();
-    this.pictureInterval = opts.pictureInterval ?? 3000;
+    this.pictureInterval = opts.pictureInterval ?? 5000;
     this.pictureGap = this.pictureInterval;
     // the first picture after one interval too: a run that ends sooner shows its final chart instead
     this.lastPictureAt = this.started;
@@ -231,9 +232,9 @@ export class LiveLoss {
       (p) => {
         this.drawingNow = undefined;
         this.pictures.push({ at: now, ms: p.ms, thread });
-        // A busy worker still competes for the CPU on a small machine: keep it under 5% of a core.
+        // A busy worker still competes for the CPU on a small machine: keep it near 3% of a core.
         // The first picture runs cold (JIT, font tables) and says little about the next ones.
-        if (this.pictures.length > 1) this.pictureGap = Math.max(this.pictureInterval, (thread === "worker" ? 20 : 40) * p.ms);
+        if (this.pictures.length > 1) this.pictureGap = Math.max(this.pictureInterval, (thread === "worker" ? 30 : 40) * p.ms);
         if (this.finished) return;
         this.png = { data: p.png.toString("base64"), width: p.width, height: p.height };
         const { spec: latest, text } = this.spec();
