@@ -89,9 +89,10 @@ export class PlotlyFigure {
     const layout = this.figure.layout ?? {};
     const w = typeof layout.width === "number" ? `${layout.width}px` : "100%";
     const h = typeof layout.height === "number" ? `${layout.height}px` : "450px";
+    const title = typeof layout.title === "string" ? layout.title : typeof layout.title?.text === "string" ? layout.title.text : "";
     const fallback =
       `<div class="seqlab-plotly-fallback" style="padding:6px 10px;border:1px dashed #bbb;border-radius:4px;color:#555;font-size:13px">` +
-      `${esc(this.text)}: drawn by a script, which runs only in a trusted notebook; trust the notebook to see the figure (JupyterLab: File › Trust Notebook, or <code>jupyter trust</code> the file).</div>`;
+      `Plotly figure${title ? ` “${esc(title)}”` : ""}: trust this notebook to draw it (JupyterLab: File › Trust Notebook).</div>`;
     const parts = [`<div class="seqlab-plotly" id="${this.id}">${fallback}</div>`];
     if (this.carriesLibrary) {
       // String concatenation keeps "</script>" inside the library (if any) from ending the element.
