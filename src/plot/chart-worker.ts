@@ -1,6 +1,8 @@
 // The worker thread behind renderOffThread (offthread.ts): vega-lite spec → SVG → PNG, the same
 // code and fonts as renderChart, so a live chart's picture costs the training thread nothing but
 // the message that carries it.
+import { readlinkSync } from "fs";
+import { setPriority } from "os";
 import { parentPort } from "worker_threads";
 import { performance } from "perf_hooks";
 import { specToSvg } from "./chart";
@@ -16,6 +18,17 @@ export interface ChartJob {
 export type ChartJobResult =
   | { id: number; ok: true; png: Uint8Array; width: number; height: number; ms: number }
   | { id: number; ok: false; error: string };
+
+// Live pictures are a courtesy; the training thread comes first. On Linux the nice value belongs to
+// each thread, so this lowers only the worker's: on a busy machine it then takes CPU time that no
+// one else wants (its pictures come later, and liveLoss spaces them by their rendering time), on a
+// quiet one it runs on an idle core as before.
+try {
+  const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+  if (tid > 0) setPriority(tid, 19);
+} catch {
+  // no /proc (not Linux) or not allowed: render at the process's priority
+}
 
 parentPort?.on("message", async (job: ChartJob) => {
   let reply: ChartJobResult;
