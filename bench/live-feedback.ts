@@ -123,7 +123,7 @@ export async function main(args: string[]): Promise<void> {
       finish = performance.now() - t1;
     }
     const pictures = l ? l.pictures.length : 0;
-    return { loop, inside, finish, messages: messages - m0, pngs, pictures, pictureMs: pictures ? median(l!.pictures.map((p) => p.ms)) : 0, cpu, procCpu };
+    return { loop, inside, finish, messages: messages - m0, pngs, pictures, pictureMs: pictures ? median(l!.pictures.map((p) => p.cost)) : 0, cpu, procCpu };
   }
 
   try {
@@ -144,14 +144,14 @@ export async function main(args: string[]): Promise<void> {
         if (live) withLive.push(res.loop), finish.push(res.finish), msgs.push(res.messages), inside.push(res.inside / res.loop), pngs.push(res.pngs), pictures.push(res.pictures), pictureMs.push(res.pictureMs), cpuWith.push(res.cpu), procWith.push(res.procCpu);
         else without.push(res.loop), cpuWithout.push(res.cpu), procWithout.push(res.procCpu);
       }
-      console.log(`rep ${r + 1}: without ${without[r].toFixed(0)} ms (cpu ${cpuWithout[r].toFixed(0)}), with ${withLive[r].toFixed(0)} ms (cpu ${cpuWith[r].toFixed(0)}, process ${procWith[r].toFixed(0)} vs ${procWithout[r].toFixed(0)}) (${msgs[r]} messages, ${pngs[r]} with a PNG; ${pictures[r]} pictures, ${pictureMs[r].toFixed(0)} ms each in the worker), finish ${finish[r].toFixed(0)} ms`);
+      console.log(`rep ${r + 1}: without ${without[r].toFixed(0)} ms (cpu ${cpuWithout[r].toFixed(0)}), with ${withLive[r].toFixed(0)} ms (cpu ${cpuWith[r].toFixed(0)}, process ${procWith[r].toFixed(0)} vs ${procWithout[r].toFixed(0)}) (${msgs[r]} messages, ${pngs[r]} with a PNG; ${pictures[r]} pictures, ${pictureMs[r].toFixed(0)} ms CPU each in the worker), finish ${finish[r].toFixed(0)} ms`);
     }
     const a = median(without), b = median(withLive);
     const paired = median(withLive.map((v, i) => v / without[i])); // neighbours in time: less drift
     console.log(
       `live-feedback: steps=${o.steps} reps=${o.reps} size=${o.size} interval=${o.interval}ms ` +
         `without=${a.toFixed(1)}ms with=${b.toFixed(1)}ms (${((1000 * a) / o.steps).toFixed(1)} vs ${((1000 * b) / o.steps).toFixed(1)} µs/step) ` +
-        `messages/run=${median(msgs)} png-messages/run=${median(pngs)} pictures/run=${median(pictures)} picture-ms=${median(pictureMs).toFixed(0)} bytes/run=${Math.round(bytes / Math.max(1, msgs.reduce((s, v) => s + v, 0)) * median(msgs))} ` +
+        `messages/run=${median(msgs)} png-messages/run=${median(pngs)} pictures/run=${median(pictures)} picture-cpu-ms=${median(pictureMs).toFixed(0)} bytes/run=${Math.round(bytes / Math.max(1, msgs.reduce((s, v) => s + v, 0)) * median(msgs))} ` +
         `finish=${median(finish).toFixed(0)}ms in-update=${(100 * median(inside)).toFixed(2)}% ` +
         `cpu=${median(cpuWithout).toFixed(0)}->${median(cpuWith).toFixed(0)}ms (x${(median(cpuWith) / median(cpuWithout)).toFixed(3)}) ` +
         `proc-cpu=${median(procWithout).toFixed(0)}->${median(procWith).toFixed(0)}ms load=${load0}->${loadavg().map((x) => x.toFixed(2)).join(" ")} ` +

@@ -18,8 +18,10 @@ export interface OffThreadPicture {
   /** 1x size (the PNG is `scale` times larger). */
   width: number;
   height: number;
-  /** Time the worker spent on it, ms. */
+  /** Time the worker spent on it, ms (wall clock; at low priority on a busy machine mostly waiting). */
   ms: number;
+  /** CPU time the worker's thread spent on it, ms (NaN where the system does not say). */
+  cpuMs: number;
 }
 
 const IDLE_MS = 20_000;
@@ -41,7 +43,7 @@ function start(): Worker {
     const p = pending.get(r.id);
     if (!p) return;
     pending.delete(r.id);
-    if (r.ok) p.resolve({ png: Buffer.from(r.png.buffer, r.png.byteOffset, r.png.byteLength), width: r.width, height: r.height, ms: r.ms });
+    if (r.ok) p.resolve({ png: Buffer.from(r.png.buffer, r.png.byteOffset, r.png.byteLength), width: r.width, height: r.height, ms: r.ms, cpuMs: r.cpuMs });
     else p.reject(new Error(`chart worker: ${r.error}`));
     if (!pending.size) w.unref(), armIdle();
   });

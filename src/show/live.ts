@@ -73,8 +73,9 @@ export class LiveLoss {
   readonly valY: number[] = [];
   /** Renders sent so far (progress and chart updates at `interval`), for inspection. */
   renders = 0;
-  /** Live PNG pictures rendered so far, and what each cost (ms, in the worker or on this thread). */
-  readonly pictures: { at: number; ms: number; thread: "worker" | "main" }[] = [];
+  /** Live PNG pictures rendered so far: when each was started (clock), its wall time and the CPU
+   * time that spaces the next one (`cost`, ms), and where it was drawn. */
+  readonly pictures: { at: number; ms: number; cost: number; thread: "worker" | "main" }[] = [];
   private readonly interval: number;
   private readonly clock: () => number;
   private readonly started: number;
@@ -229,16 +230,20 @@ export class LiveLoss {
     const t0 = performance.now();
     // At 1x (the final chart is 2x): a preview that is replaced in seconds, for ~40% less rendering
     // and a third of the bytes in every update.
-    const picture: Promise<{ png: Buffer; width: number; height: number; ms: number }> = this.offThread
+    const picture: Promise<{ png: Buffer; width: number; height: number; ms: number; cpuMs: number }> = this.offThread
       ? renderOffThread(spec, LIVE_SCALE)
-      : specToSvg(spec).then((svg) => ({ ...svgToPng(svg, { scale: LIVE_SCALE }), ms: performance.now() - t0 }));
+      : specToSvg(spec).then((svg) => ({ ...svgToPng(svg, { scale: LIVE_SCALE }), ms: performance.now() - t0, cpuMs: NaN }));
     this.drawingNow = picture.then(
       (p) => {
         this.drawingNow = undefined;
-        this.pictures.push({ at: now, ms: p.ms, thread });
-        // A busy worker still competes for the CPU on a small machine: keep it near 3% of a core.
-        // The first picture runs cold (JIT, font tables) and says little about the next ones.
-        if (this.pictures.length > 1) this.pictureGap = Math.max(this.pictureInterval, (thread === "worker" ? 30 : 40) * p.ms);
+        // What a picture costs others is the CPU it took (the worker runs at low priority, so on a
+        // busy machine its wall time is mostly waiting); on this thread, its whole time.
+        const cost = thread === "worker" && Number.isFinite(p.cpuMs) ? p.cpuMs : p.ms;
+        this.pictures.push({ at: now, ms: p.ms, cost, thread });
+        // Keep pictures near 3% of a core in the worker (on a small machine it may share the
+        // training thread's), 2.5% of this thread. The first picture runs cold (JIT, font tables)
+        // and says little about the next ones.
+        if (this.pictures.length > 1) this.pictureGap = Math.max(this.pictureInterval, (thread === "worker" ? 30 : 40) * cost);
         if (this.finished) return;
         this.png = { data: p.png.toString("base64"), width: p.width, height: p.height };
         const { spec: latest, text } = this.spec();

@@ -115,10 +115,11 @@ test("live chart updates carry a PNG, rendered in the worker at the throttled ra
     const pics = live.pictures;
     assert.ok(pics.length >= 3, `${pics.length} pictures in 24 s`);
     assert.ok(pics.every((p) => p.thread === "worker"), "rendered off the training thread");
+    assert.ok(pics.every((p) => p.cost >= 0 && p.cost <= p.ms + 20), "spaced by the worker's CPU time, which its wall time bounds (10 ms ticks)");
     assert.equal(pics[0].at, pictureInterval, "the first picture starts at the first render one pictureInterval in");
     for (let i = 1; i < pics.length; i++) {
       // at most one per pictureInterval, and no more often than 30x its rendering time (the first, cold one excepted)
-      const gap = i === 1 ? pictureInterval : Math.max(pictureInterval, 30 * pics[i - 1].ms);
+      const gap = i === 1 ? pictureInterval : Math.max(pictureInterval, 30 * pics[i - 1].cost);
       const d = pics[i].at - pics[i - 1].at;
       assert.ok(d >= gap, `picture ${i} came ${d} ms after the previous (least ${gap})`);
       assert.ok(d <= gap + interval + stepMs, `picture ${i} came ${d} ms after the previous: the next render after ${gap} ms should start it`);
@@ -147,6 +148,7 @@ test("the chart worker draws the same picture as the training thread would", asy
   const a = decodePng(off.png), b = decodePng(here.png);
   assert.ok(Buffer.from(a.rgba).equals(Buffer.from(b.rgba)), "pixel for pixel (same code, same fonts)");
   assert.ok(off.ms > 0);
+  assert.ok(off.cpuMs >= 0 && off.cpuMs <= off.ms + 20, `the worker's CPU time for it (${off.cpuMs} ms of ${off.ms.toFixed(0)} ms)`);
   await stopChartWorker();
 });
 
