@@ -188,3 +188,32 @@ test("without a kernel, a text progress bar goes to the stream (a line per tenth
   await live2.finish();
   assert.ok(tty[0].startsWith("\r[") && tty[tty.length - 1].endsWith("\n"));
 });
+
+test("when the chart's spec takes time (a long history), the chart is updated less often than the progress bar", async () => {
+  const sent = fakeKernel();
+  const charts = require("../../src/plot/charts") as typeof import("../../src/plot/charts");
+  const original = charts.lossChartSpec;
+  let now = 0;
+  // each spec costs 40 ms of (fake) time: the chart may then take only 1/50 of the time, one per 2 s
+  (charts as any).lossChartSpec = (...a: Parameters<typeof original>) => ((now += 40), original(...a));
+  try {
+    const live = liveLoss({ total: 20_000, interval: 500, pictureInterval: Infinity, clock: () => now });
+    const [progressId, chartId] = sent.map((m) => m.id);
+    const chartTimes: number[] = [];
+    for (let step = 0; step < 20_000; step++) {
+      now += 1; // 20 s of training
+      const n = sent.length;
+      live.update({ step, loss: 1 / (1 + step) });
+      if (sent.slice(n).some((m) => m.id === chartId)) chartTimes.push(now);
+    }
+    const progress = sent.filter((m) => m.id === progressId && m.update).length;
+    assert.ok(progress >= 35, `${progress} progress updates`);
+    assert.ok(chartTimes.length >= 5 && chartTimes.length <= progress / 3, `${chartTimes.length} chart updates for ${progress} progress updates`);
+    for (let i = 1; i < chartTimes.length; i++) assert.ok(chartTimes[i] - chartTimes[i - 1] >= 2000, `chart updates ${chartTimes[i] - chartTimes[i - 1]} ms apart`);
+    assert.ok(lastStep(sent.filter((m) => m.id === chartId).pop()!) >= 17_000, "the chart still follows training");
+    await live.finish();
+  } finally {
+    (charts as any).lossChartSpec = original;
+    delete (globalThis as any)[BRIDGE];
+  }
+});
