@@ -99,6 +99,7 @@ export class LiveLoss {
   private lastPictureAt = -Infinity;
   private pictureGap: number;
   private lastChartAt = -Infinity;
+  private lastChart: { spec: VegaLiteSpec; text: string } | undefined;
   private chartGap = 0;
   private offThread = true;
   private canDraw = true;
@@ -136,13 +137,21 @@ export class LiveLoss {
     this.dirty = true;
     const now = this.clock();
     if (now - this.last >= this.interval) this.render(now);
-    else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        if (this.dirty && !this.finished) this.render(this.clock());
-      }, Math.max(0, this.interval - (now - this.last)));
-      this.timer.unref?.();
-    }
+    else this.trailing(this.interval - (now - this.last));
+  }
+
+  /**
+   * Show the latest state after `delay` ms, as updates may stop. If nothing was rendered meanwhile
+   * they did stop, and the chart is shown whatever its cost; otherwise it is an ordinary render.
+   */
+  private trailing(delay: number): void {
+    if (this.timer) return;
+    const renders = this.renders;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.dirty && !this.finished) this.render(this.clock(), this.renders === renders);
+    }, Math.max(0, delay));
+    this.timer.unref?.();
   }
 
   /** Steps done, elapsed ms, tokens per second and ms left. */
@@ -203,17 +212,23 @@ export class LiveLoss {
   }
 
   private sendChart(spec: VegaLiteSpec, text: string): void {
+    this.lastChart = { spec, text };
     const b = this.chartBundle(spec, text);
     display(b.data, { displayId: this.chartId, update: true, metadata: b.metadata });
   }
 
-  private render(now: number): void {
+  private render(now: number, stopped = false): void {
     this.last = now;
     this.dirty = false;
     this.renders++;
     if (this.notebook) {
       display(this.progressBundle(false, now), { displayId: this.progressId, update: true });
-      if (now - this.lastChartAt < this.chartGap) return;
+      if (!stopped && now - this.lastChartAt < this.chartGap) {
+        // held back (see below): a later render shows it, or the trailing one if updates stop
+        this.dirty = true;
+        this.trailing(this.chartGap - (now - this.lastChartAt));
+        return;
+      }
       const c0 = this.clock();
       const { spec, text } = this.spec();
       this.sendChart(spec, text);
@@ -256,8 +271,8 @@ export class LiveLoss {
         if (this.pictures.length > 1) this.pictureGap = Math.max(this.pictureInterval, (thread === "worker" ? 30 : 40) * cost);
         if (this.finished) return;
         this.png = { data: p.png.toString("base64"), width: p.width, height: p.height };
-        const { spec: latest, text } = this.spec();
-        this.sendChart(latest, text);
+        // with the spec last sent (building a new one costs time on a long run; the next update has it)
+        this.sendChart(this.lastChart!.spec, this.lastChart!.text);
       },
       () => {
         this.drawingNow = undefined;

