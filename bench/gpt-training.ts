@@ -13,8 +13,8 @@
 // windows at random offsets (seeded).
 //
 // Contenders:
-//   seqlab  await useBackend() (wasm here, unless tfjs-node is installed); src/models/gpt.ts's GPT and
-//           its trainStep (variableGrads on the backend, clipping and AdamW in JavaScript).
+//   seqlab  await useBackend() (wasm here, unless tfjs-node is installed); src/models/gpt.ts's GPT,
+//           src/train's trainStep and AdamW (variableGrads on the backend, clipping and AdamW in JavaScript).
 //   torch   bench/torch/gpt_training.py (Debian's python3-torch), the same model in ~60 lines of
 //           nn.Module (nanoGPT's model.py without flash attention), torch.optim.AdamW, clip_grad_norm_;
 //           1 thread (torch.set_num_threads(1), OMP/OPENBLAS/MKL_NUM_THREADS=1,
@@ -49,10 +49,12 @@ import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../src/backend";
 import { OPENBLAS_DIR, TorchServer, torchEnv, writeTokens } from "./support/torch-server";
 import { fmt, loadavg, loadShakespeare, median } from "./support/common";
-import { tokenBatch } from "../src/backend/hot-loops";
 import { GPT } from "../src/models/gpt";
-import type { AdamW } from "../src/train/adamw";
-import { mulberry32 } from "../src/nn/init";
+import { AdamW, cosineLearningRate } from "../src/train/adamw";
+import { trainStep } from "../src/train/loop";
+import { estimateLoss } from "../src/train/metrics";
+import { randomWindows, windowBatch } from "../src/text/batching";
+import { SeededRandom } from "../src/data/random";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const REQUEST_TIMEOUT_MS = 30 * 60_000;
@@ -139,21 +141,17 @@ async function startTorch(python: string, args: string[]): Promise<TorchServer> 
 class SeqlabTrainer {
   readonly model: GPT;
   readonly opt: AdamW;
-  private readonly rand = mulberry32(SEED + 1);
+  private readonly rand = new SeededRandom(SEED + 1);
   constructor(private readonly tokens: Int32Array, V: number) {
     this.model = new GPT({ vocabSize: V, blockSize: BENCH.blockSize, nLayer: BENCH.nLayer, nHead: BENCH.nHead, nEmbd: BENCH.nEmbd, bias: BENCH.bias, seed: SEED });
-    this.opt = this.model.adamW({ learningRate: BENCH.lr, beta2: BENCH.beta2, weightDecay: BENCH.weightDecay });
+    this.opt = new AdamW(this.model.variables(), { learningRate: BENCH.lr, beta2: BENCH.beta2, weightDecay: BENCH.weightDecay });
   }
   train(n: number): { ms: number; loss: number } {
     const t0 = performance.now();
     let loss = NaN;
     for (let s = 0; s < n; s++) {
-      const { inputs, targets } = tokenBatch(this.tokens, GPT.randomWindows(this.rand, BENCH.batch, this.tokens.length, BENCH.blockSize), BENCH.blockSize);
-      try {
-        loss = this.model.trainStep(this.opt, inputs, targets, { gradClip: BENCH.gradClip });
-      } finally {
-        tf.dispose([inputs, targets]);
-      }
+      const batch = windowBatch(this.tokens, randomWindows(this.rand, BENCH.batch, this.tokens.length, BENCH.blockSize), BENCH.blockSize);
+      loss = trainStep(batch, { params: this.model, loss: (b) => this.model.loss(b), optimizer: this.opt, clipNorm: BENCH.gradClip }).loss;
     }
     return { ms: performance.now() - t0, loss };
   }
@@ -265,13 +263,13 @@ async function reference(o: Options): Promise<void> {
   console.log(choice.message);
   const { nLayer, nHead, nEmbd, blockSize: T, batch: B } = NANO;
   const model = new GPT({ vocabSize: V, blockSize: T, nLayer, nHead, nEmbd, bias: NANO.bias, seed: NANO.seed });
-  const opt = model.adamW({ learningRate: NANO.lr, beta2: NANO.beta2, weightDecay: NANO.weightDecay });
+  const opt = new AdamW(model.variables(), { learningRate: NANO.lr, beta2: NANO.beta2, weightDecay: NANO.weightDecay });
   const schedule = { learningRate: NANO.lr, minLr: NANO.minLr, warmupIters: NANO.warmupIters, decayIters: o.iters };
   console.log(`model: ${nLayer} layers, ${nHead} heads, embedding ${nEmbd}, block ${T}, batch ${B}, no biases, ${model.parameterCount()} parameters (${(model.parameterCount({ nonEmbedding: true }) / 1e6).toFixed(2)}M non-embedding); ${o.iters} iterations, eval every ${o.evalInterval} on ${o.evalIters} batches`);
-  const rand = mulberry32(NANO.seed);
+  const rand = new SeededRandom(NANO.seed);
   const evalAt = (it: number, batches: number) => ({
-    train: model.estimateLoss(train, { batches, batchSize: B, seed: 10_000 + it }),
-    val: model.estimateLoss(val, { batches, batchSize: B, seed: 20_000 + it }),
+    train: estimateLoss(model, train, { batches, batchSize: B, T, seed: 10_000 + it }),
+    val: estimateLoss(model, val, { batches, batchSize: B, T, seed: 20_000 + it }),
   });
   let last = { train: NaN, val: NaN };
   let trainLoss = NaN;
@@ -283,14 +281,10 @@ async function reference(o: Options): Promise<void> {
       stepMs = 0;
     }
     if (it === o.iters) break;
-    opt.learningRate = GPT.cosineLearningRate(it, schedule);
+    opt.learningRate = cosineLearningRate(it, schedule);
     const s0 = performance.now();
-    const { inputs, targets } = tokenBatch(train, GPT.randomWindows(rand, B, train.length, T), T);
-    try {
-      trainLoss = model.trainStep(opt, inputs, targets, { gradClip: NANO.gradClip });
-    } finally {
-      tf.dispose([inputs, targets]);
-    }
+    const batch = windowBatch(train, randomWindows(rand, B, train.length, T), T);
+    trainLoss = trainStep(batch, { params: model, loss: (b) => model.loss(b), optimizer: opt, clipNorm: NANO.gradClip }).loss;
     stepMs += performance.now() - s0;
   }
   const final = evalAt(999_999, o.finalEvalIters);

@@ -1,15 +1,20 @@
-// kernel-latency: start-up time and execute round trip of three Jupyter kernels, measured in the
-// same run with the same client (kernel/client.ts): seqlab (this package), tslab and ipykernel.
+// kernel-latency: what a learner's cells cost in seqlab against ipykernel, measured in the same
+// run, through Debian's jupyter_client (the client JupyterLab's server and nbclient use; a Python
+// driver, bench/jupyter/kernel_latency.py) and through seqlab's own client (kernel/client.ts).
 //
-//   npm run bench -- kernel-latency [--starts N] [--iters N] [--warmup N] [--python PATH] [--verbose]
+//   npm run bench -- kernel-latency [--starts N] [--iters N] [--declaring N] [--warmup N]
+//                                   [--python PATH] [--client jupyter|own|both] [--verbose]
 //
-// start-up:   from just before KernelClient.start() (which picks ports, writes the connection file,
-//             spawns the kernel and waits for a kernel_info round trip with its iopub status) until
-//             the first execute of `1+1` has its execute_reply and its idle status. Median of N starts.
-// round trip: from sending an execute_request for `1+1` until both its execute_reply and its idle
-//             status have arrived, on a warmed-up kernel. Median and p90 of N executions.
-// Kernels are measured interleaved (round-robin, the order rotated each round) so that the drift of a
-// noisy machine affects all of them alike. The last line of output is a one-line summary.
+// Workloads, each cell different from the last (a kernel that caches a repeated cell is not
+// measured on what a notebook does):
+//   start-up   a fresh kernel until the result of its first cell (`1+1`);
+//   plain      `N + 1` with N the iteration;
+//   declaring  a `const` and a function with new names each time, timed over a session of
+//              --declaring cells (400): the median of all of them, and the 10th against the
+//              400th (medians of cells 6-15 and 391-400).
+// A cell's time: from sending its execute_request until its execute_reply and its idle status
+// have both arrived. Kernels run interleaved, the order rotated every round. The last line of the
+// output is a summary ending in ratio= (the declaring cell, seqlab / ipykernel, jupyter_client).
 import { spawnSync } from "child_process";
 import { existsSync, readdirSync, readFileSync } from "fs";
 import * as os from "os";
@@ -17,43 +22,49 @@ import * as path from "path";
 import { performance } from "perf_hooks";
 import { KernelClient } from "../kernel/client";
 import { kernelCommand, snapshotUsable } from "../kernel/snapshotblob";
+import { tempDir } from "../test/support/tools";
 
-type Name = "seqlab" | "tslab" | "ipykernel";
-
-interface Kernel {
-  name: Name;
-  argv: string[];
-  code: string;
-  /** Why this kernel cannot be run at all, before any attempt; undefined if it looks runnable. */
-  missing?: string;
-  /** The first failure; once set, the kernel is measured no further (samples taken before it are kept). */
-  failure?: string;
-  startup: number[]; // ms, start() + first execute
-  ready: number[]; // ms, start() alone (kernel answering kernel_info, iopub connected)
-  shutdown: number[]; // ms, shutdown_request until the process is gone
-  killed: number; // shutdowns that ended with SIGKILL
-  stops: number;
-  unanswered: number; // shutdown_requests whose reply and idle status never both arrived
-  rtt: number[];
-  kinfo: number[]; // kernel_info round trips: the protocol path without executing anything
-}
+type Name = "seqlab" | "ipykernel";
+type Client = "jupyter" | "own";
 
 interface Options {
   starts: number;
   iters: number;
+  declaring: number;
   warmup: number;
   python: string;
+  clients: Client[];
   verbose: boolean;
 }
 
+/** Samples in ms, per kernel. */
+interface Samples {
+  startup: number[];
+  plain: number[];
+  declaring: number[];
+}
+
 const ROOT = path.resolve(__dirname, "..", "..");
-const FIRST_CELL_TIMEOUT_MS = 60_000;
-const CELL_TIMEOUT_MS = 15_000;
-const SHUTDOWN_TIMEOUT_MS = 5_000;
-const KINFO_ITERS = 40;
+const DRIVER = path.join(ROOT, "bench", "jupyter", "kernel_latency.py");
+const CELL_TIMEOUT_MS = 60_000;
+
+/** The same work in both languages. */
+const CELLS: Record<Name, { first: string; plain: string; declaring: string }> = {
+  seqlab: { first: "1+1", plain: "{i} + 1", declaring: "const c{i} = {i};\nfunction f{i}(x: number) { return x + c{i}; }" },
+  ipykernel: { first: "1+1", plain: "{i} + 1", declaring: "c{i} = {i}\ndef f{i}(x):\n    return x + c{i}" },
+};
+
+/**
+ * The 10th and the 400th declaring cell: medians of a window of 10 cells around each. The 10th
+ * runs before the JIT has compiled much of the compiler, so the 100th (cells 91-100) is shown
+ * too: growth from there is the converter's, not warm-up.
+ */
+const EARLY: [number, number] = [5, 15];
+const MID: [number, number] = [90, 100];
+const lateWindow = (n: number): [number, number] => [n - 10, n];
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { starts: 5, iters: 100, warmup: 10, python: "/usr/bin/python3", verbose: false };
+  const o: Options = { starts: 5, iters: 100, declaring: 400, warmup: 10, python: "/usr/bin/python3", clients: ["jupyter", "own"], verbose: false };
   const count = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`kernel-latency: ${flag} expects an integer >= ${min}, got ${JSON.stringify(v)}`);
@@ -68,6 +79,9 @@ function parseArgs(args: string[]): Options {
       case "--iters":
         o.iters = count(a, args[++i], 1);
         break;
+      case "--declaring":
+        o.declaring = count(a, args[++i], 20);
+        break;
       case "--warmup":
         o.warmup = count(a, args[++i], 0);
         break;
@@ -75,55 +89,70 @@ function parseArgs(args: string[]): Options {
         if (args[i + 1] === undefined) throw new Error("kernel-latency: --python expects a path");
         o.python = args[++i];
         break;
+      case "--client": {
+        const v = args[++i];
+        if (v !== "jupyter" && v !== "own" && v !== "both") throw new Error(`kernel-latency: --client expects jupyter, own or both, got ${JSON.stringify(v)}`);
+        o.clients = v === "both" ? ["jupyter", "own"] : [v];
+        break;
+      }
       case "--verbose":
         o.verbose = true;
         break;
       default:
-        throw new Error(`kernel-latency: unknown argument ${JSON.stringify(a)}; accepted: --starts N --iters N --warmup N --python PATH --verbose`);
+        throw new Error(`kernel-latency: unknown argument ${JSON.stringify(a)}; accepted: --starts N --iters N --declaring N --warmup N --python PATH --client jupyter|own|both --verbose`);
     }
   }
   return o;
 }
 
-function kernels(o: Options): Kernel[] {
-  const blank = { startup: [], ready: [], shutdown: [], killed: 0, stops: 0, unanswered: 0, rtt: [], kinfo: [] };
-  const tslabBin = path.join(ROOT, "node_modules", "tslab", "bin", "tslab");
-  let pyMissing: string | undefined;
-  if (!existsSync(o.python)) pyMissing = `${o.python} does not exist`;
-  else {
-    const r = spawnSync(o.python, ["-c", "import ipykernel, ipykernel_launcher"], { encoding: "utf8" });
-    if (r.status !== 0) pyMissing = `${o.python} cannot import ipykernel: ${(r.stderr || r.error?.message || "").trim().split("\n").pop()}`;
-  }
-  return [
-    {
-      name: "seqlab",
-      // What `seqlab install` writes: from the start-up snapshot when one was built for this node.
-      argv: [...kernelCommand(), "kernel", "-f", "{connection_file}"],
-      code: "1+1",
-      missing: undefined, // this benchmark is itself compiled with the kernel
-      ...structuredClone(blank),
-    },
-    {
-      name: "tslab",
-      argv: [process.execPath, tslabBin, "kernel", "--config-path", "{connection_file}"],
-      code: "1+1",
-      missing: existsSync(tslabBin) ? undefined : `${tslabBin} not found (tslab is not installed)`,
-      ...structuredClone(blank),
-    },
-    {
-      name: "ipykernel",
-      argv: [o.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-      code: "1+1",
-      missing: pyMissing,
-      ...structuredClone(blank),
-    },
-  ];
+/** Why the Python side cannot run, or undefined. */
+function pythonMissing(py: string): string | undefined {
+  if (!existsSync(py)) return `${py} does not exist`;
+  const r = spawnSync(py, ["-c", "import jupyter_client, ipykernel"], { encoding: "utf8" });
+  if (r.status !== 0) return `${py} cannot import jupyter_client and ipykernel (apt-get install jupyter-client python3-ipykernel): ${(r.stderr || "").trim().split("\n").pop()}`;
+  return undefined;
 }
 
-// --- child-process bookkeeping ------------------------------------------------------------------
-// KernelClient.start() does not hand back the process when the kernel never answers, so a kernel
-// that hangs at start-up would outlive the benchmark. We find such leftovers among our own
-// children (by parent pid, Linux /proc) and end them by pid.
+/** Kernel processes get their own history and IPython folders, not the user's. */
+function kernelEnv(): NodeJS.ProcessEnv {
+  const home = tempDir("seqlab-latency-home-");
+  return { ...process.env, XDG_DATA_HOME: path.join(home, "data"), IPYTHONDIR: path.join(home, "ipython") };
+}
+
+// --- through jupyter_client ----------------------------------------------------------------------
+
+function measureJupyter(o: Options, progress: (s: string) => void): Record<Name, Samples> {
+  // The kernelspec `seqlab install` writes, in a prefix of its own: what a user's Jupyter starts.
+  const prefix = tempDir("seqlab-latency-ks-");
+  const inst = spawnSync(process.execPath, [path.join(ROOT, "dist", "kernel", "cli.js"), "install", "--prefix", prefix], { encoding: "utf8" });
+  if (inst.status !== 0) throw new Error(`seqlab install --prefix failed: ${inst.stderr}`);
+  const plan = {
+    cwd: ROOT,
+    starts: o.starts,
+    iters: o.iters,
+    warmup: o.warmup,
+    declaring: o.declaring,
+    // python3: ipykernel's kernelspec (Debian's, or the one jupyter_client makes for the ipykernel it can import).
+    kernels: [{ name: "seqlab", spec: "seqlab" }, { name: "ipykernel", spec: "python3" }],
+    cells: CELLS,
+  };
+  progress("through jupyter_client (bench/jupyter/kernel_latency.py)");
+  // -Xfrozen_modules=off: the ipykernel package imports its debugger, which otherwise warns at once.
+  const r = spawnSync(o.python, ["-Xfrozen_modules=off", DRIVER], {
+    input: JSON.stringify(plan),
+    encoding: "utf8",
+    env: { ...kernelEnv(), JUPYTER_PATH: path.join(prefix, "share", "jupyter"), ...(o.verbose ? { KERNEL_LATENCY_VERBOSE: "1" } : {}) },
+    stdio: ["pipe", "pipe", "inherit"],
+    maxBuffer: 64 * 2 ** 20,
+  });
+  if (r.status !== 0) throw new Error(`the jupyter_client driver failed (status ${r.status ?? r.signal})`);
+  return JSON.parse(r.stdout);
+}
+
+// --- through seqlab's own client -------------------------------------------------------------------
+// KernelClient.start() does not hand back the process when a kernel never answers, so a kernel
+// that hangs at start-up would outlive the benchmark: such leftovers are found among our own
+// children (Linux /proc) and ended by pid.
 
 function ownChildren(): Set<number> {
   const pids = new Set<number>();
@@ -132,8 +161,7 @@ function ownChildren(): Set<number> {
     if (!/^\d+$/.test(d)) continue;
     try {
       const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === process.pid) pids.add(Number(d));
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid) pids.add(Number(d));
     } catch {
       // the process ended meanwhile
     }
@@ -141,204 +169,127 @@ function ownChildren(): Set<number> {
   return pids;
 }
 
-function killNewChildren(before: Set<number>) {
-  for (const pid of ownChildren()) {
-    if (before.has(pid)) continue;
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-}
-
-// --- measuring ----------------------------------------------------------------------------------
-
-let phase = "";
-
-function fail(k: Kernel, what: string, e: unknown) {
-  if (k.failure) return;
-  const done = `${k.startup.length} start(s), ${k.rtt.length} timed execute(s), ${k.kinfo.length} timed kernel_info(s)`;
-  k.failure = `${what} during ${phase}, after ${done}: ${e instanceof Error ? e.message : String(e)}`;
-}
-
-/** Starts the kernel; on failure records it and makes sure no process is left behind. */
-async function start(k: Kernel, o: Options): Promise<KernelClient | undefined> {
+async function startOwn(name: Name, o: Options, env: NodeJS.ProcessEnv): Promise<KernelClient> {
+  const argv = name === "seqlab" ? [...kernelCommand(), "kernel", "-f", "{connection_file}"] : [o.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"];
   const before = ownChildren();
   try {
-    return await KernelClient.start({ argv: k.argv, cwd: ROOT, stderr: o.verbose ? "inherit" : "ignore" });
+    return await KernelClient.start({ argv, cwd: ROOT, env, stderr: o.verbose ? "inherit" : "ignore" });
   } catch (e) {
-    fail(k, "start-up", e);
-    killNewChildren(before);
-    return undefined;
+    for (const pid of ownChildren()) if (!before.has(pid)) process.kill(pid, "SIGKILL");
+    throw new Error(`${name} did not start: ${(e as Error).message}`);
   }
 }
 
-/** Executes the trivial cell and checks that it computed 2. Returns the elapsed ms, or undefined on failure. */
-async function execute(k: Kernel, c: KernelClient, timeoutMs: number, code = k.code): Promise<number | undefined> {
+async function runOwn(name: Name, c: KernelClient, code: string, expect?: string): Promise<number> {
   const t0 = performance.now();
-  let r: Awaited<ReturnType<KernelClient["execute"]>>;
-  try {
-    r = await c.execute(code, { timeoutMs });
-  } catch (e) {
-    fail(k, `execute ${JSON.stringify(code)}`, e);
-    return undefined;
-  }
+  const r = await c.execute(code, { timeoutMs: CELL_TIMEOUT_MS });
   const ms = performance.now() - t0;
-  if (r.reply.content.status !== "ok") {
-    fail(k, `execute ${JSON.stringify(code)}`, `reply status ${r.reply.content.status} ${r.reply.content.ename ?? ""} ${r.reply.content.evalue ?? ""}`);
-    return undefined;
-  }
-  // ipykernel and seqlab send an execute_result; tslab prints the value as a stdout stream instead.
-  const shown = r.outputs
-    .map((m) => (m.header.msg_type === "execute_result" ? m.content?.data?.["text/plain"] : m.header.msg_type === "stream" ? m.content?.text : undefined))
-    .filter((t): t is string => typeof t === "string")
-    .join("")
-    .trim();
-  if (shown !== "2") {
-    fail(k, `execute ${JSON.stringify(code)}`, `expected the result 2, got ${JSON.stringify(shown)} (outputs: ${r.outputs.map((m) => m.header.msg_type).join(", ")})`);
-    return undefined;
-  }
+  if (r.reply.content.status !== "ok") throw new Error(`${name}: ${JSON.stringify(code)}: ${r.reply.content.ename}: ${r.reply.content.evalue}`);
+  const shown = r.outputs.find((m) => m.header.msg_type === "execute_result")?.content?.data?.["text/plain"];
+  if (expect !== undefined && shown !== expect) throw new Error(`${name}: ${JSON.stringify(code)} gave ${JSON.stringify(shown)}, expected ${expect}`);
   return ms;
 }
 
-/** One kernel_info round trip (reply and idle status). Returns the elapsed ms, or undefined on failure. */
-async function kernelInfo(k: Kernel, c: KernelClient): Promise<number | undefined> {
-  const t0 = performance.now();
-  try {
-    await c.request("kernel_info_request", {}, "shell", CELL_TIMEOUT_MS);
-  } catch (e) {
-    fail(k, "kernel_info_request", e);
-    return undefined;
-  }
-  return performance.now() - t0;
-}
-
-/**
- * Shuts the kernel down: shutdown_request on control, then wait for the process to exit (not for the
- * reply and idle status that KernelClient.shutdown() waits for, which a kernel may never send).
- * Records the time until the process is gone and whether the reply and idle status came.
- */
-async function stop(k: Kernel, c: KernelClient) {
-  const proc = c.proc!;
-  k.stops++;
-  const t0 = performance.now();
-  const exited = proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => proc.once("exit", () => r()));
-  let answered = false;
-  c.request("shutdown_request", { restart: false }, "control", SHUTDOWN_TIMEOUT_MS).then(
-    () => (answered = true),
-    () => {},
-  );
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, SHUTDOWN_TIMEOUT_MS)))]);
-  clearTimeout(timer);
-  if (proc.exitCode !== null || proc.signalCode !== null) k.shutdown.push(performance.now() - t0);
-  // give a reply/idle that is still in flight a moment to arrive before the sockets close
-  if (!answered) await new Promise((r) => setTimeout(r, 200));
-  if (!answered) k.unanswered++;
-  await c.close(); // SIGKILLs a kernel that has not exited within 3 s
-  if (proc.signalCode === "SIGKILL") k.killed++;
-}
-
-const live = (ks: Kernel[]) => ks.filter((k) => !k.missing && !k.failure);
 const rotate = <T>(xs: T[], r: number): T[] => xs.map((_, i) => xs[(i + r) % xs.length]);
+const NAMES: Name[] = ["seqlab", "ipykernel"];
 
-async function measureStartups(ks: Kernel[], o: Options, progress: (s: string) => void) {
-  phase = "the start-up phase";
-  for (let round = 0; round < o.starts; round++) {
-    for (const k of rotate(live(ks), round)) {
+async function measureOwn(o: Options, progress: (s: string) => void): Promise<Record<Name, Samples>> {
+  const env = kernelEnv();
+  const out: Record<Name, Samples> = { seqlab: { startup: [], plain: [], declaring: [] }, ipykernel: { startup: [], plain: [], declaring: [] } };
+  for (let r = 0; r < o.starts; r++) {
+    for (const name of rotate(NAMES, r)) {
       const t0 = performance.now();
-      const c = await start(k, o);
-      if (!c) continue;
-      const ready = performance.now() - t0;
-      const first = await execute(k, c, FIRST_CELL_TIMEOUT_MS);
-      if (first !== undefined) {
-        k.ready.push(ready);
-        k.startup.push(performance.now() - t0);
-      }
-      await stop(k, c);
-    }
-    progress(`start-up round ${round + 1}/${o.starts}`);
-  }
-}
-
-/** The first cell of a course notebook: seqlab (and tfjs) imported. Result 2, like `1+1`. */
-const IMPORT_CELL = 'import { display, CharTokenizer } from "seqlab";\nnew CharTokenizer().tokenize("ab").length';
-
-/** seqlab only (informational): start-up until a first cell that imports seqlab has run. */
-async function measureImportStartups(ks: Kernel[], o: Options, progress: (s: string) => void): Promise<number[]> {
-  phase = "the import start-up phase";
-  const k = live(ks).find((x) => x.name === "seqlab");
-  const times: number[] = [];
-  if (!k) return times;
-  for (let round = 0; round < o.starts; round++) {
-    const t0 = performance.now();
-    const c = await start(k, o);
-    if (!c) break;
-    const first = await execute(k, c, FIRST_CELL_TIMEOUT_MS, IMPORT_CELL); // a failure is seqlab's, reported
-    if (first !== undefined) times.push(performance.now() - t0);
-    await stop(k, c);
-    progress(`import start-up ${round + 1}/${o.starts}`);
-  }
-  return times;
-}
-
-/**
- * One long-lived kernel each: warm-up, then execute round trips, then (a separate phase, so that a
- * kernel that loses messages under it does not spoil the execute numbers) kernel_info round trips.
- */
-async function measureRoundTrips(ks: Kernel[], o: Options, progress: (s: string) => void) {
-  const clients = new Map<Kernel, KernelClient>();
-  const running = () => live(ks).filter((k) => clients.has(k));
-  try {
-    phase = "the round-trip phase (start)";
-    for (const k of live(ks)) {
-      const c = await start(k, o);
-      if (!c) continue;
-      clients.set(k, c);
-      await execute(k, c, FIRST_CELL_TIMEOUT_MS);
-    }
-    phase = "the warm-up";
-    for (let i = 0; i < o.warmup; i++) for (const k of running()) await execute(k, clients.get(k)!, CELL_TIMEOUT_MS);
-    phase = "the execute round trips";
-    for (let round = 0; round < o.iters; round++) {
-      for (const k of rotate(running(), round)) {
-        const ms = await execute(k, clients.get(k)!, CELL_TIMEOUT_MS);
-        if (ms !== undefined) k.rtt.push(ms);
-      }
-      if ((round + 1) % 25 === 0 || round + 1 === o.iters) progress(`execute round trips ${round + 1}/${o.iters}`);
-    }
-    phase = "the kernel_info round trips";
-    const kinfoIters = Math.min(o.iters, KINFO_ITERS);
-    for (let round = 0; round < kinfoIters; round++) {
-      for (const k of rotate(running(), round)) {
-        const ms = await kernelInfo(k, clients.get(k)!);
-        if (ms !== undefined) k.kinfo.push(ms);
+      const c = await startOwn(name, o, env);
+      try {
+        await runOwn(name, c, CELLS[name].first, "2");
+        out[name].startup.push(performance.now() - t0);
+      } finally {
+        await c.shutdown();
       }
     }
-    progress(`kernel_info round trips ${kinfoIters}/${kinfoIters}`);
-  } finally {
-    for (const [k, c] of clients) await stop(k, c);
   }
+  progress(`  own client: ${o.starts} start-up rounds`);
+  const session = async (work: (clients: Map<Name, KernelClient>) => Promise<void>) => {
+    const clients = new Map<Name, KernelClient>();
+    try {
+      for (const name of NAMES) clients.set(name, await startOwn(name, o, env));
+      await work(clients);
+    } finally {
+      for (const c of clients.values()) await c.shutdown();
+    }
+  };
+  await session(async (clients) => {
+    for (let i = 0; i < o.warmup + o.iters; i++) {
+      for (const name of rotate(NAMES, i)) {
+        const ms = await runOwn(name, clients.get(name)!, CELLS[name].plain.replaceAll("{i}", String(i)), String(i + 1));
+        if (i >= o.warmup) out[name].plain.push(ms);
+      }
+    }
+  });
+  progress(`  own client: ${o.iters} plain cells`);
+  await session(async (clients) => {
+    for (let i = 0; i < o.declaring; i++) {
+      for (const name of rotate(NAMES, i)) out[name].declaring.push(await runOwn(name, clients.get(name)!, CELLS[name].declaring.replaceAll("{i}", String(i))));
+      if ((i + 1) % 100 === 0) progress(`  own client: ${i + 1}/${o.declaring} declaring cells`);
+    }
+  });
+  return out;
 }
 
 // --- reporting ----------------------------------------------------------------------------------
 
-function quantile(xs: number[], q: number): number {
+function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  if (q === 0.5) {
-    const m = s.length >> 1;
-    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-  }
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]; // nearest rank
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
-const median = (xs: number[]) => quantile(xs, 0.5);
 const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : "NA");
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")).join("\n");
+}
+
+interface Summary {
+  startup: Record<Name, number>;
+  plain: Record<Name, number>;
+  declaring: Record<Name, number>;
+  early: Record<Name, number>;
+  mid: Record<Name, number>;
+  late: Record<Name, number>;
+}
+
+function summarize(s: Record<Name, Samples>, o: Options): Summary {
+  const per = (f: (x: Samples) => number) => ({ seqlab: f(s.seqlab), ipykernel: f(s.ipykernel) });
+  const [lf, lt] = lateWindow(o.declaring);
+  return {
+    startup: per((x) => median(x.startup)),
+    plain: per((x) => median(x.plain)),
+    declaring: per((x) => median(x.declaring)),
+    early: per((x) => median(x.declaring.slice(...EARLY))),
+    mid: per((x) => median(x.declaring.slice(...MID))),
+    late: per((x) => median(x.declaring.slice(lf, lt))),
+  };
+}
+
+function report(title: string, m: Summary, o: Options): string[] {
+  const ratio = (r: Record<Name, number>) => r.seqlab / r.ipykernel;
+  const target = (ok: boolean) => (ok ? "met" : "NOT met");
+  const rows = [
+    ["", "seqlab ms", "ipykernel ms", "seqlab/ipykernel", "target"],
+    ["start-up to the first result", fmt(m.startup.seqlab, 0), fmt(m.startup.ipykernel, 0), fmt(ratio(m.startup), 2), `< 1500 ms: ${target(m.startup.seqlab < 1500)}`],
+    ["plain cell `N + 1`", fmt(m.plain.seqlab, 2), fmt(m.plain.ipykernel, 2), fmt(ratio(m.plain), 2), `<= 1.0x: ${target(ratio(m.plain) <= 1)}`],
+    [`declaring cell (all ${o.declaring})`, fmt(m.declaring.seqlab, 2), fmt(m.declaring.ipykernel, 2), fmt(ratio(m.declaring), 2), `<= 1.5x: ${target(ratio(m.declaring) <= 1.5)}`],
+    [`  the 10th (cells ${EARLY[0] + 1}-${EARLY[1]})`, fmt(m.early.seqlab, 2), fmt(m.early.ipykernel, 2), fmt(ratio(m.early), 2), ""],
+    [`  the ${o.declaring}th (cells ${lateWindow(o.declaring)[0] + 1}-${o.declaring})`, fmt(m.late.seqlab, 2), fmt(m.late.ipykernel, 2), fmt(ratio(m.late), 2), ""],
+    [`  ${o.declaring}th / 10th`, fmt(m.late.seqlab / m.early.seqlab, 2), fmt(m.late.ipykernel / m.early.ipykernel, 2), "", `seqlab <= 1.2: ${target(m.late.seqlab / m.early.seqlab <= 1.2)}`],
+  ];
+  if (o.declaring >= 200) {
+    rows.splice(5, 0, [`  the 100th (cells ${MID[0] + 1}-${MID[1]})`, fmt(m.mid.seqlab, 2), fmt(m.mid.ipykernel, 2), fmt(ratio(m.mid), 2), ""]);
+    rows.push([`  ${o.declaring}th / 100th`, fmt(m.late.seqlab / m.mid.seqlab, 2), fmt(m.late.ipykernel / m.mid.ipykernel, 2), "", "(warm: informational)"]);
+  }
+  return [title, table(rows)];
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -350,92 +301,37 @@ export async function main(args: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const ks = kernels(o);
+  const missing = pythonMissing(o.python);
+  if (missing) {
+    console.error(`kernel-latency: ${missing}: ipykernel, the peer every number is compared with, cannot run`);
+    process.exitCode = 1;
+    return;
+  }
   const cpu = os.cpus();
-  console.log(
-    `kernel-latency on ${cpu.length} vCPU (${cpu[0]?.model.trim() ?? "unknown CPU"}), node ${process.version}, ${os.platform()} ${os.release()}`,
-  );
-  console.log(`${o.starts} starts per kernel; ${o.warmup} warm-up + ${o.iters} timed executions of 1+1, then ${Math.min(o.iters, KINFO_ITERS)} timed kernel_info requests, per kernel; kernels interleaved round-robin`);
-  for (const k of ks) if (k.missing) console.log(`${k.name}: cannot be run: ${k.missing}`);
+  console.log(`kernel-latency on ${cpu.length} vCPU (${cpu[0]?.model.trim() ?? "unknown CPU"}), node ${process.version}, ${os.platform()} ${os.release()}`);
+  console.log(`seqlab ${snapshotUsable() ? "from its start-up snapshot" : "without a start-up snapshot (build one: node dist/kernel/snapshotblob.js)"}; ${o.starts} starts, ${o.warmup} + ${o.iters} plain cells, ${o.declaring} declaring cells per kernel and client; kernels interleaved`);
   const t0 = performance.now();
   const progress = (s: string) => process.stderr.write(`  [${((performance.now() - t0) / 1000).toFixed(1)} s] ${s}\n`);
-
   const load = () => os.loadavg().map((x) => x.toFixed(2)).join(" ");
   const loadBefore = load();
-  await measureStartups(ks, o, progress);
-  const importStartups = await measureImportStartups(ks, o, progress);
-  await measureRoundTrips(ks, o, progress);
-  const loadAfter = load();
-
-  console.log("");
-  const rows = [["kernel", "start-up med", "min", "max", "n", "(ready med)", "rtt med", "p90", "min", "max", "n", "kernel_info med", "shutdown med"]];
-  for (const k of ks) {
-    rows.push([
-      k.name,
-      fmt(median(k.startup), 0),
-      fmt(Math.min(...k.startup), 0),
-      fmt(Math.max(...k.startup), 0),
-      String(k.startup.length),
-      fmt(median(k.ready), 0),
-      fmt(median(k.rtt), 2),
-      fmt(quantile(k.rtt, 0.9), 2),
-      fmt(Math.min(...k.rtt), 2),
-      fmt(Math.max(...k.rtt), 2),
-      String(k.rtt.length),
-      fmt(median(k.kinfo), 2),
-      fmt(median(k.shutdown), 0),
-    ]);
-  }
-  console.log(table(rows));
-  console.log("all times in ms; start-up = spawn + kernel_info handshake + first 1+1 executed; ready = spawn + handshake only;");
-  console.log("rtt = execute_request of 1+1 until execute_reply and idle; kernel_info = the same for kernel_info_request (no code run);");
-  console.log("shutdown = shutdown_request until the kernel process has exited");
-  if (importStartups.length) {
-    console.log(`seqlab start-up to a first cell that imports seqlab (${JSON.stringify(IMPORT_CELL.split("\n")[0])}): med ${fmt(median(importStartups), 0)} ms, min ${fmt(Math.min(...importStartups), 0)}, n ${importStartups.length}`);
-  }
-  console.log(`load average (1/5/15 min) before: ${loadBefore}, after: ${loadAfter} on ${cpu.length} vCPU; well above ${cpu.length} means other work competed`);
-  for (const k of ks) {
-    if (k.unanswered) console.log(`note: ${k.name}: ${k.unanswered} of ${k.stops} shutdown_request(s) got no shutdown_reply plus idle status before the kernel exited (KernelClient.shutdown() would wait 5 s for them)`);
-    if (k.killed) console.log(`note: ${k.name}: ${k.killed} of ${k.stops} shutdown(s) needed SIGKILL`);
+  const results = new Map<Client, Summary>();
+  for (const client of o.clients) {
+    const samples = client === "jupyter" ? measureJupyter(o, progress) : await measureOwn(o, progress);
+    results.set(client, summarize(samples, o));
   }
   console.log("");
-
-  for (const k of ks) {
-    if (k.missing) console.log(`${k.name} COULD NOT BE RUN: ${k.missing}`);
-    else if (k.failure) console.log(`${k.name} FAILED: ${k.failure}${k.rtt.length || k.startup.length ? " (the samples taken before are reported)" : ""}`);
-  }
-
-  const by = Object.fromEntries(ks.map((k) => [k.name, k])) as Record<Name, Kernel>;
-  // Samples taken before a failure still count; NA only where there are none.
-  const rtt = (n: Name) => median(by[n].rtt);
-  const up = (n: Name) => median(by[n].startup);
-  const ratio = rtt("seqlab") / rtt("ipykernel");
-  if (Number.isFinite(rtt("seqlab")) && Number.isFinite(rtt("ipykernel"))) {
-    console.log(`target: seqlab round trip <= ipykernel's: ${ratio <= 1 ? "met" : "NOT met"} (${fmt(rtt("seqlab"), 2)} vs ${fmt(rtt("ipykernel"), 2)} ms)`);
-  }
-  if (Number.isFinite(up("seqlab"))) {
-    const how = snapshotUsable() ? "from the start-up snapshot" : "without a start-up snapshot (build one: node dist/kernel/snapshotblob.js)";
-    console.log(`target: seqlab start-up < 1500 ms: ${up("seqlab") < 1500 ? "met" : "NOT met"} (${fmt(up("seqlab"), 0)} ms, ${how})`);
-  }
-
-  let exit = 0;
-  if (!Number.isFinite(rtt("ipykernel"))) {
-    console.error("kernel-latency: ipykernel was not measured, so the ratio seqlab/ipykernel cannot be computed");
-    exit = 1;
-  }
-  if (!Number.isFinite(rtt("seqlab")) || !Number.isFinite(up("seqlab"))) {
-    console.error("kernel-latency: the seqlab kernel was not measured");
-    exit = 1;
-  }
-  for (const n of ["seqlab", "ipykernel"] as const) {
-    if (by[n].failure) {
-      console.error(`kernel-latency: ${n} failed during the run (see above)`);
-      exit = 1;
-    }
-  }
+  const titles: Record<Client, string> = {
+    jupyter: "through Debian's jupyter_client (medians):",
+    own: "through seqlab's own client, kernel/client.ts (medians):",
+  };
+  for (const [client, m] of results) console.log([...report(titles[client], m, o), ""].join("\n"));
+  console.log(`load average (1/5/15 min) before: ${loadBefore}, after: ${load()} on ${cpu.length} vCPU; well above ${cpu.length} means other work competed`);
+  const j = results.get("jupyter") ?? results.get("own")!;
+  const via = results.has("jupyter") ? "jupyter_client" : "own client";
   console.log(
-    `kernel-latency: seqlab_rtt_ms=${fmt(rtt("seqlab"), 2)} ipykernel_rtt_ms=${fmt(rtt("ipykernel"), 2)} tslab_rtt_ms=${fmt(rtt("tslab"), 2)} ` +
-      `seqlab_startup_ms=${fmt(up("seqlab"), 0)} tslab_startup_ms=${fmt(up("tslab"), 0)} ipykernel_startup_ms=${fmt(up("ipykernel"), 0)} ratio=${fmt(ratio, 3)}`,
+    `kernel-latency (${via}): seqlab_startup_ms=${fmt(j.startup.seqlab, 0)} ipykernel_startup_ms=${fmt(j.startup.ipykernel, 0)} ` +
+      `seqlab_plain_ms=${fmt(j.plain.seqlab, 2)} ipykernel_plain_ms=${fmt(j.plain.ipykernel, 2)} plain_ratio=${fmt(j.plain.seqlab / j.plain.ipykernel, 3)} ` +
+      `seqlab_400th_over_10th=${fmt(j.late.seqlab / j.early.seqlab, 3)} seqlab_declaring_ms=${fmt(j.declaring.seqlab, 2)} ipykernel_declaring_ms=${fmt(j.declaring.ipykernel, 2)} ` +
+      `ratio=${fmt(j.declaring.seqlab / j.declaring.ipykernel, 3)}`,
   );
-  if (exit) process.exitCode = exit;
 }

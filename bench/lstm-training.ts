@@ -52,9 +52,9 @@ import { performance } from "perf_hooks";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../src/backend";
 import { OPENBLAS_DIR, TorchServer, torchEnv, writeTokens } from "./support/torch-server";
-import { fmt, loadavg, loadShakespeare, median } from "./support/common";
-import { tokenBatch } from "../src/backend/hot-loops";
-import { Dense, Embedding, fusedLstm, lstmCell, lstmStep, mulberry32, type LstmParams } from "../src/nn";
+import { fmt, loadavg, loadShakespeare, median, tensorBatch } from "./support/common";
+import { mulberry32 } from "../src/data/random";
+import { Dense, Embedding, fusedLstm, lstmCell, lstmStep, type LstmParams } from "../src/nn";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const REFERENCE_DIRS = "/usr/lib/x86_64-linux-gnu/blas:/usr/lib/x86_64-linux-gnu/lapack";
@@ -142,7 +142,7 @@ class SeqlabModel implements Trainer {
     return [...this.emb.variables(), ...this.cell.variables(), ...this.out.variables()];
   }
   private step(): number {
-    const { inputs, targets } = tokenBatch(this.tokens, batchStarts(this.rand, this.tokens.length), T);
+    const { inputs, targets } = tensorBatch(this.tokens, batchStarts(this.rand, this.tokens.length), T);
     try {
       const loss = this.opt.minimize(
         () =>
@@ -205,7 +205,7 @@ class LayersModel {
     const t0 = performance.now();
     let loss = NaN;
     for (let s = 0; s < n; s++) {
-      const { inputs, targets } = tokenBatch(this.tokens, batchStarts(this.rand, this.tokens.length), T);
+      const { inputs, targets } = tensorBatch(this.tokens, batchStarts(this.rand, this.tokens.length), T);
       const y = tf.tidy(() => tf.oneHot(targets as tf.Tensor2D, this.V));
       try {
         const r = await this.model.trainOnBatch(inputs, y);

@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// The seqlab command line: install | kernel | run | export.
-import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { existsSync } from "fs";
+// The seqlab command line: install | kernel | run | export | start.
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { existsSync, statSync } from "fs";
+import { absoluteDataEnv, typedPath } from "./typed-paths";
+
+/** A positive number of seconds (--timeout). */
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number of seconds, got ${JSON.stringify(v)}`);
+  return n;
+}
 
 /** Wrong arguments found inside a command: printed, exit status 2. */
 class UsageError extends Error {}
@@ -51,22 +59,35 @@ program
   .argument("<notebooks...>", "the .ipynb files to run, in order")
   .option("--out <dir>", "write executed notebooks into DIR (default: in place)")
   .option("--html <dir>", "also write a self-contained HTML report per notebook into DIR")
-  .option("--timeout <seconds>", "interrupt and fail a cell that runs longer", (v) => {
-    const n = Number(v);
-    if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number of seconds, got ${JSON.stringify(v)}`);
-    return n;
-  })
+  .option("--timeout <seconds>", "interrupt and fail a cell that runs longer", seconds)
+  .option("--force", "run a notebook written for another kernel or language as TypeScript all the same")
+  .option("--trust", "sign the notebooks written, as `jupyter trust` does, so Jupyter opens them trusted")
   .option("--record <dir>", "also write each notebook's output messages with their times (DIR/NAME.messages.jsonl), to replay the run")
-  .action(async (files: string[], o: { out?: string; html?: string; timeout?: number; record?: string }) => {
-    const { runNotebook } = require("./runner") as typeof import("./runner");
+  .action(async (files: string[], o: { out?: string; html?: string; timeout?: number; force?: boolean; trust?: boolean; record?: string }) => {
+    const { runNotebook, checkRunnable } = require("./runner") as typeof import("./runner");
+    const { readNotebook } = require("./notebook") as typeof import("./notebook");
+    // Paths as typed, before any kernel starts (a kernel's working folder is its notebook's).
+    absoluteDataEnv();
+    files = files.map((f) => typedPath(f));
+    o = { ...o, out: o.out && typedPath(o.out), html: o.html && typedPath(o.html), record: o.record && typedPath(o.record) };
+    // Every notebook is checked before any runs: a refusal writes nothing.
     for (const f of files) {
       if (!existsSync(f)) throw new UsageError(`no such notebook: ${f}`);
       if (!f.endsWith(".ipynb")) throw new UsageError(`expected a .ipynb notebook, got ${f}`);
+      try {
+        const nb = readNotebook(f);
+        if (!o.force) checkRunnable(f, nb);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
+    for (const [flag, dir] of [["--out", o.out], ["--html", o.html], ["--record", o.record]] as const) {
+      if (dir !== undefined && existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${flag} ${dir} is a file; expected a folder`);
     }
     let failed = 0;
     for (const f of files) {
       try {
-        const out = await runNotebook(f, { outDir: o.out, htmlDir: o.html, timeoutSec: o.timeout, recordDir: o.record });
+        const out = await runNotebook(f, { outDir: o.out, htmlDir: o.html, timeoutSec: o.timeout, force: o.force, trust: o.trust, recordDir: o.record });
         console.log(`ran ${f} -> ${out}`);
       } catch (e) {
         failed++;
@@ -80,12 +101,31 @@ program
   .command("export")
   .description("write a notebook as one self-contained HTML page that needs no network to view")
   .argument("<notebook>", "the .ipynb file")
-  .option("-o, --output <file>", "the HTML file (default: beside the notebook, .html)")
-  .action((file: string, o: { output?: string }) => {
+  .option("-o, --output <file>", "the HTML file (default: beside the notebook, .html); never a notebook")
+  .option("--trusted", "keep the notebook's HTML as written instead of sanitizing it (its scripts still do not run)")
+  .action(async (file: string, o: { output?: string; trusted?: boolean }) => {
+    file = typedPath(file);
+    o = { ...o, output: o.output && typedPath(o.output) };
     if (!existsSync(file)) throw new UsageError(`no such notebook: ${file}`);
     if (!file.endsWith(".ipynb")) throw new UsageError(`expected a .ipynb notebook, got ${file}`);
-    const { exportNotebook } = require("./export/html") as typeof import("./export/html");
-    console.log(`exported ${file} -> ${exportNotebook(file, o.output)}`);
+    const { exportNotebook, htmlPathFor, reportTargetProblem } = require("./export/html") as typeof import("./export/html");
+    const problem = reportTargetProblem(file, o.output ?? htmlPathFor(file));
+    if (problem) throw new UsageError(`refusing to export ${file}: ${problem}`);
+    console.log(`exported ${file} -> ${await exportNotebook(file, o.output, { trusted: o.trusted })}`);
+  });
+
+program
+  .command("start")
+  .description("run the course (npm start): a plan, then every notebook not cached into a reports folder, executed and as HTML")
+  .argument("[notebooks...]", "the .ipynb files or folders to run, in order (default: this package's notebooks/)")
+  .option("--out <dir>", "the reports folder (default: reports/ in this package)")
+  .addOption(new Option("--quick", "quick mode: small models, seconds per notebook (as SEQLAB_QUICK=1)").conflicts("full"))
+  .option("--full", "full mode (the default): trains to the reference numbers; hours")
+  .option("--force", "execute every notebook, cached or not")
+  .option("--timeout <seconds>", "interrupt and fail a cell that runs longer", seconds)
+  .action(async (args: string[], o: import("./course-run").CourseFlags) => {
+    const { courseCommand } = require("./course-run") as typeof import("./course-run");
+    process.exitCode = await courseCommand(args, o);
   });
 
 program.parseAsync(process.argv).catch((e) => {

@@ -11,7 +11,8 @@ import { ConnectionInfo, endpoint } from "./connection";
 import { kernelCommand } from "./snapshotblob";
 import { child, decode, encode, Message, newHeader, Signer } from "./wire";
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 now (the OS picks it). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once("error", reject);
@@ -44,6 +45,8 @@ export interface StartOptions {
 }
 
 export class KernelClient {
+  /** The kernels this process started whose process is still running (a course run stops them on Ctrl-C). */
+  static readonly started = new Set<KernelClient>();
   readonly session = randomBytes(8).toString("hex");
   readonly signer: Signer;
   private shell = new zmq.Dealer();
@@ -72,6 +75,8 @@ export class KernelClient {
     );
     const proc = spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "ignore", opts.stderr ?? "ignore"] });
     const client = new KernelClient(info, proc, dir);
+    KernelClient.started.add(client);
+    proc.once("exit", () => KernelClient.started.delete(client));
     await client.connect();
     return client;
   }

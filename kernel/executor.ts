@@ -1,58 +1,52 @@
-// Runs TypeScript cells: tslab's converter type-checks each cell against the declarations of the
-// cells before it and compiles it to CommonJS; we run it in this process (so state persists and
-// `vm`'s breakOnSigint can stop a synchronous loop), with interruptible awaits and mapped errors.
+// Runs TypeScript cells: the converter (converter.ts) type-checks each cell against the
+// declarations of the cells before it and compiles it to CommonJS; we run it in this process (so
+// state persists and `vm`'s breakOnSigint can stop a synchronous loop), with interruptible awaits
+// and mapped errors.
 import Module from "module";
 import * as path from "path";
 import * as vm from "vm";
-import { PACKAGE_ROOT, lastMaps, saveCodeCache, setupTypeScript } from "./tsenv";
+import { Converter } from "./converter";
+import { Cell, Interrupts, KeyboardInterrupt } from "./interrupts";
+import { Phase } from "./shared-state";
+import { PACKAGE_ROOT, saveCodeCache, setupTypeScript } from "./tsenv";
 import { CellRegistry, ErrorContent, formatDiagnostics, formatError } from "./traceback";
+// Node's own timers: the globals are the cells' (cell-timers.ts), cleared when a cell is interrupted.
+import { setImmediate, setTimeout } from "timers";
 
-export class KeyboardInterrupt extends Error {
-  constructor() {
-    super("execution interrupted; variables defined before this cell are kept");
-    this.name = "KeyboardInterrupt";
-  }
-}
+export { KeyboardInterrupt };
 
 export type Outcome =
   | { ok: true; hasValue: boolean; value?: unknown }
   | { ok: false; error: ErrorContent; interrupted: boolean };
 
-interface Converter {
-  convert(prevDecl: string, src: string): any;
-  inspect(prevDecl: string, src: string, position: number): any;
-  complete(prevDecl: string, src: string, position: number): { start: number; end: number; candidates: string[]; original?: any };
-  addModule(name: string, content: string, meta?: any): any[];
-  close(): void;
-}
-
 const WRAPPER_LINES = 1;
+/** How long an interrupted async cell may take to run its own finally blocks. */
+const FINALLY_GRACE_MS = 200;
+const noop = () => {};
+
+/** What an interrupted cell's code awaits after its interrupt was delivered. */
+const NEVER = new Promise<never>(() => {});
+
 
 export class Executor {
   readonly ts: typeof import("typescript");
   readonly cells = new CellRegistry();
-  private conv: Converter;
-  private prevDecl = "";
+  readonly conv: Converter;
   private readonly locals: Record<string, any>;
   private readonly sideOutputs = new Map<string, string>();
   private readonly sideModules = new Map<string, Module>();
-  private rejectInterrupt!: (e: Error) => void;
-  /** An interrupt came while this cell was being compiled, before its code started. */
-  private interruptPending = false;
-  private interruptPromise!: Promise<never>;
-  private getCodeMetadata: (src: string) => { module?: string; mode?: string };
+  private getCodeMetadata: (src: string) => { module?: string; mode?: string; jsx?: boolean };
 
-  constructor(readonly rootDir: string) {
+  constructor(readonly rootDir: string, private readonly interrupts: Interrupts) {
     this.ts = setupTypeScript(rootDir) as any;
-    // Required only now: the converter must see the adapted typescript (tsenv.ts).
-    const { createConverter } = require("tslab/dist/converter");
+    // Required only now: tslab's metadata parser must get the compiler tsenv.ts loaded.
     this.getCodeMetadata = require("tslab/dist/metadata").getCodeMetadata;
-    this.conv = createConverter();
+    // The kernel's own package does not change during a session: its files are read once.
+    this.conv = new Converter(this.ts, rootDir, [PACKAGE_ROOT]);
     // After the first conversion the compiler's hot functions are compiled: cache them then.
-    this.conv.convert("", "0");
+    this.conv.convert("0");
     setImmediate(() => saveCodeCache());
     this.locals = {};
-    this.renewInterrupt();
     const g = globalThis as any;
     g.__seqlab__ = {
       exports: this.locals,
@@ -63,27 +57,37 @@ export class Executor {
         return target;
       },
       require: this.wrapRequire(Module.createRequire(path.join(rootDir, "src.js")), rootDir),
-      guard: (x: unknown) =>
-        x !== null && (typeof x === "object" || typeof x === "function") && typeof (x as any).then === "function"
-          ? Promise.race([x as Promise<unknown>, this.interruptPromise])
-          : x,
+      guard: (x: unknown, n: number) => this.guard(x, n),
     };
   }
 
-  private renewInterrupt() {
-    this.interruptPromise = new Promise<never>((_, reject) => (this.rejectInterrupt = reject));
-    this.interruptPromise.catch(() => {});
+  /**
+   * Every `await x` in the code of cell n is `await guard(x, n)` (tsenv.ts): while cell n runs, x
+   * races the cell's interrupt, which rejects every await pending when it comes.
+   */
+  private guard(x: unknown, n: number): unknown {
+    const cell = this.interrupts.running;
+    const thenable = x !== null && (typeof x === "object" || typeof x === "function") && typeof (x as any).then === "function";
+    if (cell && cell.n === n && !cell.done) {
+      if (!thenable) {
+        if (this.interrupts.interrupted(n)) throw new KeyboardInterrupt();
+        return x;
+      }
+      // Work that stops by itself when interrupted (train()) settles normally; its cell still ends
+      // with the interrupt.
+      return Promise.race([x as Promise<unknown>, cell.stopped]).then((v) => {
+        if (this.interrupts.interrupted(n)) throw new KeyboardInterrupt();
+        return v;
+      });
+    }
+    // Code of an interrupted cell that awaits again after the interrupt was delivered (a loop that
+    // caught it, a callback that outlived it) waits for ever: a promise that never settles, rather
+    // than one more rejection it could catch and loop on.
+    if (this.interrupts.interrupted(n)) return NEVER;
+    return x;
   }
 
-  /** Stop whatever awaits in cell code now; a synchronous loop is stopped by SIGINT itself. */
-  interrupt() {
-    this.interruptPending = true;
-    this.rejectInterrupt(new KeyboardInterrupt());
-    this.renewInterrupt();
-  }
-
-  async execute(src: string, label: string, file: string): Promise<Outcome> {
-    this.interruptPending = false;
+  async execute(src: string, label: string, file: string, cell: Cell): Promise<Outcome> {
     const meta = this.getCodeMetadata(src);
     if (meta.module) {
       const diags = this.conv.addModule(meta.module, src, meta);
@@ -93,79 +97,123 @@ export class Executor {
     if (meta.mode === "browser") {
       return { ok: false, error: { ename: "Unsupported", evalue: "@browser cells are not supported by seqlab", traceback: ["@browser cells are not supported by seqlab"] }, interrupted: false };
     }
-    const converted = this.conv.convert(this.prevDecl, src);
-    for (const out of converted.sideOutputs ?? []) {
-      this.sideModules.delete(out.path);
-      this.sideOutputs.set(out.path, out.data);
-    }
+    const converted = this.conv.convert(src, cell.n);
     if (converted.diagnostics.length > 0) {
       return { ok: false, error: formatDiagnostics(converted.diagnostics, src, label), interrupted: false };
     }
-    if (!converted.output) {
-      this.prevDecl = converted.declOutput || "";
-      return { ok: true, hasValue: false };
+    for (const out of converted.sideOutputs) {
+      this.sideModules.delete(out.path);
+      this.sideOutputs.set(out.path, out.data);
     }
-    this.cells.add(file, label, src, lastMaps, WRAPPER_LINES);
-    // A SIGINT that arrived while the cell compiled is still queued (signals are events, and
-    // compiling never yields); vm's breakOnSigint would not see it. Let it be handled first: a
-    // signal is read in the event loop's poll phase, which comes between two immediates.
-    await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
-    if (this.interruptPending) return this.failure(new KeyboardInterrupt());
-    const head = converted.hasToplevelAwait ? "(async function(exports, require) {\n" : "(function(exports, require) {\n";
-    const code = head + converted.output + "\n})(__seqlab__.exports, __seqlab__.require)";
+    this.cells.add(file, label, src, { cjs: converted.map }, WRAPPER_LINES);
+    // Compiling is never stopped from outside (the compiler's state would be torn); an interrupt
+    // that came meanwhile is in shared memory already, and stops the cell before its code runs.
+    if (this.interrupts.interrupted(cell.n)) return this.failure(new KeyboardInterrupt(), cell);
+    const code = this.wrap(converted.output, converted.hasTopLevelAwait);
+    let ret: { value: unknown } | undefined;
+    this.interrupts.phase = Phase.Run;
     try {
-      const ret = vm.runInThisContext(code, { filename: file, breakOnSigint: true });
-      if (converted.hasToplevelAwait) await Promise.race([ret, this.interruptPromise]);
+      const run = await this.inMicrotask(() => {
+        const r = vm.runInThisContext(code, { filename: file });
+        // Handled from the start: a cell that loops over `await` keeps this microtask's caller
+        // from reaching settle() until it ends, and a rejection meanwhile would be "unhandled".
+        if (converted.hasTopLevelAwait) (r as Promise<unknown>).catch(noop);
+        return r;
+      });
+      if (!run) throw new KeyboardInterrupt(); // its first synchronous part was stopped
+      if ("error" in run) throw run.error;
+      ret = run.value as { value: unknown } | undefined;
+      if (converted.hasTopLevelAwait) {
+        ret = (await this.settle(run.value as Promise<{ value: unknown } | undefined>, cell));
+        await this.drainMicrotasks();
+      }
     } catch (e) {
-      return this.failure(e);
+      return this.failure(e, cell);
+    } finally {
+      this.interrupts.phase = Phase.Kernel;
     }
-    this.prevDecl = converted.declOutput || "";
-    const name = converted.lastExpressionVar;
-    if (name && name in this.locals) {
-      const value = this.locals[name];
-      delete this.locals[name];
-      return { ok: true, hasValue: value !== undefined, value };
-    }
-    return { ok: true, hasValue: false };
+    this.conv.commit(converted);
+    if (!converted.hasValue || !ret) return { ok: true, hasValue: false };
+    return { ok: true, hasValue: ret.value !== undefined, value: ret.value };
   }
 
-  private failure(e: unknown): Outcome {
-    const interrupted =
-      e instanceof KeyboardInterrupt || (e instanceof Error && /Script execution was interrupted by `SIGINT`/.test(e.message));
-    const err = interrupted && !(e instanceof KeyboardInterrupt) ? new KeyboardInterrupt() : e;
-    const error = formatError(err, this.cells);
-    if (err !== e) error.traceback.push(...formatError(e, this.cells).traceback.slice(1));
-    return { ok: false, error, interrupted };
+  /** The compiled cell as a function of the cells' exports object; it returns { value } of its last expression. */
+  private wrap(output: string, async: boolean): string {
+    return (async ? "(async function(exports, require) {\n" : "(function(exports, require) {\n") + output + "\n})(__seqlab__.exports, __seqlab__.require)";
+  }
+
+  /**
+   * Run a piece of a cell's code in a microtask of its own, and come back from a new macrotask.
+   * An interrupt stops code that does not yield by terminating it (interrupts.ts), which is safe
+   * only in a microtask run from the event loop, and which makes V8 drop the whole microtask
+   * queue: so the code runs in a microtask, and the kernel's own next step is never in that queue
+   * behind it (it would be dropped with it, and the kernel would wait for ever): the kernel awaits
+   * a promise still pending, which queues nothing, until an immediate after every microtask the
+   * code queued has run. Returns the code's value or exception; undefined when it was stopped.
+   */
+  private async inMicrotask<T>(run: () => T): Promise<{ value: T } | { error: unknown } | undefined> {
+    let out: { value: T } | { error: unknown } | undefined;
+    Promise.resolve().then(() => {
+      try {
+        out = { value: run() };
+      } catch (error) {
+        out = { error };
+      }
+    });
+    await this.drainMicrotasks();
+    return out;
+  }
+
+  /** Wait until the microtasks queued so far (and those they queue) have run; see inMicrotask. */
+  private async drainMicrotasks() {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /** Wait for an async cell; once it is interrupted, give its own finally blocks a moment to run. */
+  private async settle<T>(ret: Promise<T>, cell: Cell): Promise<T> {
+    try {
+      return await Promise.race([ret, cell.stopped]);
+    } catch (e) {
+      if (cell.interrupted) {
+        await Promise.race([ret.then(noop, noop), new Promise((r) => setTimeout(r, FINALLY_GRACE_MS).unref())]);
+      }
+      throw e;
+    }
+  }
+
+  private failure(e: unknown, cell: Cell): Outcome {
+    const interrupted = e instanceof KeyboardInterrupt;
+    if (interrupted) this.interrupts.stop(cell);
+    return { ok: false, error: formatError(e, this.cells), interrupted };
   }
 
   /** Evaluate an expression against the current state without recording it (user_expressions). */
-  evaluate(expr: string): { ok: true; value: unknown } | { ok: false; error: ErrorContent } {
-    const converted = this.conv.convert(this.prevDecl, `(${expr})`);
+  async evaluate(expr: string): Promise<{ ok: true; value: unknown } | { ok: false; error: ErrorContent }> {
+    const converted = this.conv.convert(`(${expr})`);
     if (converted.diagnostics.length) return { ok: false, error: formatDiagnostics(converted.diagnostics, expr, "expression") };
+    if (converted.hasTopLevelAwait) return { ok: false, error: { ename: "SyntaxError", evalue: "await is not allowed in user_expressions", traceback: ["await is not allowed in user_expressions"] } };
+    const code = this.wrap(converted.output, false);
+    const phase = this.interrupts.phase;
+    this.interrupts.phase = Phase.Run;
     try {
-      vm.runInThisContext("(function(exports, require) {\n" + converted.output + "\n})(__seqlab__.exports, __seqlab__.require)", {
-        filename: "expression",
-      });
-      const name = converted.lastExpressionVar;
-      const value = name ? this.locals[name] : undefined;
-      if (name) delete this.locals[name];
-      return { ok: true, value };
-    } catch (e) {
-      return { ok: false, error: formatError(e, this.cells) };
+      const run = await this.inMicrotask(() => vm.runInThisContext(code, { filename: "expression" }) as { value: unknown } | undefined);
+      if (!run) return { ok: false, error: formatError(new KeyboardInterrupt(), this.cells) };
+      if ("error" in run) return { ok: false, error: formatError(run.error, this.cells) };
+      return { ok: true, value: run.value?.value };
+    } finally {
+      this.interrupts.phase = phase;
     }
   }
 
   complete(src: string, pos: number) {
-    return this.conv.complete(this.prevDecl, src, pos);
+    return this.conv.complete(src, pos);
   }
 
   inspect(src: string, pos: number) {
-    return this.conv.inspect(this.prevDecl, src, pos);
+    return this.conv.inspect(src, pos);
   }
 
-  close() {
-    this.conv.close();
-  }
+  close() {}
 
   /** `require` for cells: `seqlab` is this kernel's package; local .ts files come from the converter. */
   private wrapRequire(req: NodeJS.Require, dirname: string): NodeJS.Require {

@@ -1,20 +1,26 @@
 // The kernel: Jupyter requests in, replies and outputs out. Shell requests run one at a time in
-// arrival order; control requests are answered at once; interrupts come from the socket thread
-// as SIGINT (see sockets.ts), so they stop synchronous and asynchronous cells alike.
+// arrival order; control requests are answered at once; interrupts come from the socket thread,
+// which sees them first and stops a cell that does not yield (interrupts.ts, sockets.ts).
 import { randomUUID } from "crypto";
 import { writeSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Channels } from "./channels";
 import { ConnectionInfo } from "./connection";
-import { Executor, KeyboardInterrupt } from "./executor";
+import { Executor } from "./executor";
 import { History } from "./history";
+import { CellTimers } from "./cell-timers";
+import { Interrupts, KeyboardInterrupt } from "./interrupts";
 import { isComplete } from "./iscomplete";
 import { StreamCapture } from "./output";
+import { Phase, Slot } from "./shared-state";
+import { markEngine, restoreEngine } from "./tensor-engine";
 import { ErrorContent, formatError } from "./traceback";
 import { child, Message } from "./wire";
 import { BRIDGE, CommHandlers, DisplayMessage, KernelBridge } from "../src/display/bridge";
 import { toBundle } from "../src/display/display";
+// Node's own timers: the globals are the cells' (cell-timers.ts), cleared when a cell is interrupted.
+import { setImmediate } from "timers";
 
 const VERSION: string = require("../../package.json").version;
 
@@ -34,9 +40,13 @@ export interface KernelOptions {
 export class Kernel {
   private readonly session = randomUUID();
   private readonly channels: Channels;
+  private readonly interrupts: Interrupts;
   private readonly executor: Executor;
   private readonly history: History;
   private readonly streams: StreamCapture;
+  private readonly timers: CellTimers;
+  /** The process's error handlers when the kernel started (its own among them). */
+  private ownErrorHandlers = new Set<Function>();
   private executionCount = 0;
   private queue: { msg: Message; seq: number }[] = [];
   private received = 0;
@@ -44,8 +54,8 @@ export class Kernel {
   private busy = false;
   /** The request whose outputs are being produced (the running cell, else the last one). */
   private parent: Message | undefined;
+  /** The running cell's request. */
   private running: Message | undefined;
-  private interruptRequested = false;
   /** Pager payloads of the running cell (page() in the library). */
   private payload: unknown[] = [];
   private pendingInput: { resolve: (s: string) => void; reject: (e: Error) => void } | undefined;
@@ -54,18 +64,28 @@ export class Kernel {
 
   constructor(connection: ConnectionInfo, opts: KernelOptions = {}) {
     this.channels = new Channels(connection, this.session);
-    this.executor = new Executor(process.cwd());
+    this.interrupts = new Interrupts(this.channels.state, log);
+    this.executor = new Executor(process.cwd(), this.interrupts);
     this.history = new History(opts.historyFile ?? defaultHistoryFile());
     this.streams = new StreamCapture((name, text) => this.publish("stream", { name, text }, false));
+    this.timers = new CellTimers(() => this.interrupts.running?.n ?? 0, (e) => this.reportStray(e, "uncaught exception"));
   }
 
   async start() {
     await this.channels.ready;
     this.streams.install();
+    this.timers.install();
     (globalThis as any)[BRIDGE] = this.bridge();
-    process.on("SIGINT", () => this.interrupt());
+    this.channels.onInterrupt = (cell, seq) => this.interrupted(cell, seq);
+    // The socket thread sees SIGINT and says so (as an interrupt message); where it cannot watch
+    // signals, this handler stands in for it (it runs only once this thread is free). Either way a
+    // handler must exist: without one SIGINT would end the process.
+    process.on("SIGINT", () => {
+      if (!this.channels.watchesSigint) this.interrupted(this.interrupts.running?.n ?? 0, 0);
+    });
     process.on("uncaughtException", (e) => this.reportStray(e, "uncaught exception"));
     process.on("unhandledRejection", (e) => this.reportStray(e, "unhandled promise rejection"));
+    this.ownErrorHandlers = new Set([...process.listeners("uncaughtException"), ...process.listeners("unhandledRejection")]);
     this.channels.onRequest = (channel, msg) => this.receive(channel, msg);
     this.publish("status", { execution_state: "starting" }, false, undefined);
   }
@@ -116,8 +136,13 @@ export class Kernel {
       return;
     }
     if (channel === "control") {
-      // Answered now, even while a cell runs.
-      this.handle(channel, msg).catch((e) => log(`control ${type} failed: ${e.stack}`));
+      if (type.startsWith("comm_")) return log(`dropped ${type} on the control channel: comms belong on shell`);
+      // Answered now, even while a cell runs; never stopped by an interrupt (Phase.Kernel).
+      const phase = this.interrupts.phase;
+      this.interrupts.phase = Phase.Kernel;
+      this.handle(channel, msg)
+        .catch((e) => log(`control ${type} failed: ${e.stack}`))
+        .finally(() => (this.interrupts.phase = phase));
       return;
     }
     this.queue.push({ msg, seq: this.received++ });
@@ -126,6 +151,7 @@ export class Kernel {
 
   private async pump() {
     this.busy = true;
+    this.interrupts.phase = Phase.Kernel;
     while (this.queue.length) {
       const { msg, seq } = this.queue.shift()!;
       try {
@@ -136,6 +162,7 @@ export class Kernel {
       }
     }
     this.busy = false;
+    this.interrupts.phase = Phase.Idle;
   }
 
   private abort(msg: Message) {
@@ -160,7 +187,12 @@ export class Kernel {
       case "kernel_info_request":
         return r("kernel_info_reply", this.kernelInfo());
       case "execute_request":
-        return this.execute(msg);
+        // Awaited, not returned: returning a promise from an async function queues a microtask
+        // (its adoption) right behind the microtasks the cell's code has just queued; if the
+        // cell's code is then stopped by terminating it, V8 drops the whole microtask queue, and
+        // the kernel with it would wait for ever. An await of a pending promise queues nothing.
+        await this.execute(msg);
+        return;
       case "complete_request":
         return r("complete_reply", this.complete(String(c.code ?? ""), Number(c.cursor_pos ?? 0)));
       case "inspect_request":
@@ -179,7 +211,8 @@ export class Kernel {
       case "comm_msg": {
         const comm = this.comms.get(c.comm_id);
         if (!comm) return log(`comm_msg for unknown comm ${c.comm_id}`);
-        return this.guarded(() => comm.handlers.onMsg?.(c.data, msg.buffers));
+        // The header lets a handler name this message as the parent of its answer (widgets' echo_update).
+        return this.guarded(() => comm.handlers.onMsg?.(c.data, msg.buffers, msg.header));
       }
       case "comm_close": {
         const comm = this.comms.get(c.comm_id);
@@ -236,21 +269,26 @@ export class Kernel {
     const stopOnError = c.stop_on_error !== false;
     if (store) {
       this.executionCount++;
+      Atomics.store(this.channels.state, Slot.ExecutionCount, this.executionCount);
       this.history.add(this.executionCount, code);
     }
     const count = this.executionCount;
     this.parent = msg;
     this.running = msg;
-    this.interruptRequested = false;
     this.payload = [];
+    // The cell runs, for interrupts, from before its execute_input: a front end that has seen that
+    // and then interrupts means this cell.
+    const cell = this.interrupts.start();
     if (!silent) this.publish("execute_input", { code, execution_count: count });
 
     const label = store ? `Cell In[${count}]` : "Cell";
     const file = store ? `cell[${count}]` : `cell[${randomUUID().slice(0, 8)}]`;
+    const engine = markEngine();
     let error: ErrorContent | undefined;
+    let interrupted = false;
     try {
-      const outcome = await this.executor.execute(code, label, file);
-      if (!outcome.ok) error = outcome.error;
+      const outcome = await this.executor.execute(code, label, file, cell);
+      if (!outcome.ok) (error = outcome.error), (interrupted = outcome.interrupted);
       else if (outcome.hasValue && !silent) {
         const { data, metadata } = toBundle(outcome.value);
         this.publish("execute_result", { execution_count: count, data, metadata });
@@ -258,8 +296,34 @@ export class Kernel {
     } catch (e) {
       error = formatError(e, this.executor.cells);
     }
+    const userExpressions: Record<string, unknown> = {};
+    if (!error) {
+      for (const [name, expr] of Object.entries((c.user_expressions ?? {}) as Record<string, string>)) {
+        // After an interrupt, the expressions left are not run (one of them may be what hung).
+        if (this.interrupts.interrupted(cell.n)) {
+          userExpressions[name] = { status: "error", ...formatError(new KeyboardInterrupt(), this.executor.cells) };
+          continue;
+        }
+        const v = await this.executor.evaluate(String(expr));
+        if (!v.ok && v.error.ename === "KeyboardInterrupt") this.interrupts.stop(cell);
+        userExpressions[name] = v.ok ? { status: "ok", ...toBundle(v.value) } : { status: "error", ...v.error };
+      }
+    }
+    // From here on an interrupt is for no cell, and is forgotten.
+    this.interrupts.end(cell);
+    const cleared = this.timers.ended(cell.n, cell.interrupted);
+    if (cleared) log(`cleared ${cleared} pending timer(s) of the interrupted cell ${count}`);
     this.running = undefined;
-    this.channels.interruptSeen();
+    if (this.pendingInput) this.failInput(new KeyboardInterrupt());
+    this.keepErrorsHandled();
+    if (error) {
+      try {
+        const repaired = restoreEngine(engine);
+        if (repaired) log(`after ${interrupted ? "an interrupted" : "a failed"} cell, TensorFlow.js's engine was repaired: ${repaired}`);
+      } catch (e) {
+        log(`after ${interrupted ? "an interrupted" : "a failed"} cell, TensorFlow.js's engine could not be repaired: ${(e as Error).stack}`);
+      }
+    }
     this.streams.flush();
     if (error) {
       if (stopOnError) {
@@ -272,23 +336,35 @@ export class Kernel {
       this.reply("shell", msg, "execute_reply", { status: "error", execution_count: count, ...error }, { status: "error" });
       return;
     }
-    const userExpressions: Record<string, unknown> = {};
-    for (const [name, expr] of Object.entries((c.user_expressions ?? {}) as Record<string, string>)) {
-      const v = this.executor.evaluate(String(expr));
-      userExpressions[name] = v.ok ? { status: "ok", ...toBundle(v.value) } : { status: "error", ...v.error };
-    }
     this.reply("shell", msg, "execute_reply", { status: "ok", execution_count: count, user_expressions: userExpressions, payload: this.payload }, { status: "ok" });
   }
 
-  private interrupt() {
-    this.channels.interruptSeen();
-    if (!this.running) return;
-    this.interruptRequested = true;
-    this.executor.interrupt();
-    if (this.pendingInput) {
-      this.pendingInput.reject(new KeyboardInterrupt());
-      this.pendingInput = undefined;
+  /**
+   * Emscripten's Node glue (in tfjs-backend-wasm) adds process handlers that rethrow every uncaught
+   * exception and unhandled rejection: with them, one stray error from a timer ends the kernel.
+   * Such rethrowing handlers that a cell's imports added are removed (the kernel reports those
+   * errors under the running cell instead); handlers a cell adds for its own use are left alone.
+   */
+  private keepErrorsHandled() {
+    for (const event of ["uncaughtException", "unhandledRejection"] as const) {
+      for (const f of process.listeners(event as "uncaughtException") as Function[]) {
+        if (this.ownErrorHandlers.has(f) || !RETHROWS.test(String(f))) continue;
+        process.removeListener(event as "uncaughtException", f as (...a: any[]) => void);
+        log(`removed a process ${event} handler that rethrows (it would end the kernel on a stray error): ${String(f).replace(/\s+/g, " ").slice(0, 80)}`);
+      }
     }
+  }
+
+  /** An interrupt from the socket thread, for `cell` (0: no cell was running when it arrived). */
+  private interrupted(cell: number, seq: number) {
+    this.interrupts.received(cell, seq);
+    if (this.interrupts.running?.interrupted && this.pendingInput) this.failInput(new KeyboardInterrupt());
+  }
+
+  private failInput(e: Error) {
+    const p = this.pendingInput!;
+    this.pendingInput = undefined;
+    p.reject(e);
   }
 
   // ---- complete, inspect, history -----------------------------------------------------------
@@ -376,12 +452,14 @@ export class Kernel {
         k.channels.send("stdin", child(parent, "input_request", { prompt, password }, k.session, { identities: parent.identities }));
         return new Promise((resolve, reject) => (k.pendingInput = { resolve, reject }));
       },
-      commOpen(id, target, data, metadata, handlers) {
+      commOpen(id, target, data, metadata, handlers, buffers = []) {
         k.comms.set(id, { target, handlers });
-        k.channels.send("iopub", child(k.parent, "comm_open", { comm_id: id, target_name: target, data }, k.session, { metadata }));
+        k.channels.send("iopub", child(k.parent, "comm_open", { comm_id: id, target_name: target, data }, k.session, { metadata, buffers: buffers.map((b) => Buffer.from(b)) }));
       },
-      commSend(id, data, metadata, buffers) {
-        k.channels.send("iopub", child(k.parent, "comm_msg", { comm_id: id, data }, k.session, { metadata, buffers: buffers.map((b) => Buffer.from(b)) }));
+      commSend(id, data, metadata, buffers, parent) {
+        // A given parent: the front end's own comm_msg (widgets' echo_update must name it).
+        const p = parent ? ({ header: parent } as unknown as Message) : k.parent;
+        k.channels.send("iopub", child(p, "comm_msg", { comm_id: id, data }, k.session, { metadata, buffers: buffers.map((b) => Buffer.from(b)) }));
       },
       commClose(id, data) {
         k.comms.delete(id);
@@ -390,19 +468,42 @@ export class Kernel {
       registerCommTarget(target, onOpen) {
         k.commTargets.set(target, onOpen);
       },
+      // For widget callbacks that fail after their cell: an error shown like a cell's.
+      formatError(e: unknown) {
+        return formatError(e, k.executor.cells);
+      },
+      error(content) {
+        k.publish("error", content);
+      },
       get interrupted() {
-        return k.interruptRequested;
+        const cell = k.interrupts.running;
+        return !!cell && k.interrupts.interrupted(cell.n);
+      },
+      cell() {
+        const cell = k.interrupts.running;
+        if (!cell) return undefined;
+        const interrupts = k.interrupts;
+        return {
+          get interrupted() {
+            return interrupts.interrupted(cell.n);
+          },
+          track: <T>(work: Promise<T>) => cell.track(work),
+        };
       },
     };
   }
 
   private async shutdown() {
     this.streams.flush();
+    this.interrupts.close();
     await this.channels.close();
     this.executor.close();
     process.exit(0);
   }
 }
+
+/** A handler whose whole body rethrows what it is given, as emscripten's do. */
+const RETHROWS = /^function\s*\((\w+)\)\s*\{\s*(if\s*\([^{}]*\)\s*\{\s*)?throw \1;?\s*\}?\s*\}$/;
 
 function defaultHistoryFile(): string {
   const base = process.env.XDG_DATA_HOME || path.join(os.homedir(), ".local", "share");

@@ -1,4 +1,5 @@
-// nbformat 4: reading notebooks and turning kernel messages into cell outputs.
+// nbformat 4: reading notebooks (checked, with errors that name the file and the cell), and
+// turning kernel messages into cell outputs. (Writing them: atomic-write.ts.)
 import { readFileSync } from "fs";
 import { Message } from "./wire";
 
@@ -18,15 +19,85 @@ export interface Notebook {
   cells: Cell[];
 }
 
+const CELL_TYPES = ["code", "markdown", "raw"];
+const OUTPUT_TYPES = ["stream", "display_data", "execute_result", "error"];
+const isObject = (v: unknown): v is Record<string, any> => typeof v === "object" && v !== null && !Array.isArray(v);
+const describe = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "string" ? `the string ${JSON.stringify(v.slice(0, 40))}` : typeof v);
+
+/** Line and column (from 1) of a character offset, for a JSON error. */
+function lineColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split("\n");
+  return `line ${before.length}, column ${before[before.length - 1].length + 1}`;
+}
+
+/** Read a notebook file, checking that it is nbformat 4 with well-formed cells and outputs; an
+ * error names the file and, for a bad cell or output, its place (cell n counts from 1). */
 export function readNotebook(file: string): Notebook {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new Error(`${file}: no such notebook`);
+    if (code === "EISDIR") throw new Error(`${file} is a folder, not a notebook (.ipynb file)`);
+    if (code === "EACCES" || code === "EPERM") throw new Error(`${file} cannot be read: permission denied`);
+    throw new Error(`${file} could not be read: ${(e as Error).message}`);
+  }
   let nb: any;
   try {
-    nb = JSON.parse(readFileSync(file, "utf8"));
+    nb = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${file} is not a readable notebook: ${(e as Error).message}`);
+    const msg = (e as Error).message;
+    const at = /position (\d+)/.exec(msg);
+    throw new Error(`${file} is not a readable notebook: invalid JSON${at ? ` at ${lineColumn(text, Number(at[1]))}` : ""} (${msg})`);
   }
-  if (nb?.nbformat !== 4 || !Array.isArray(nb.cells)) throw new Error(`${file} is not an nbformat 4 notebook`);
-  return nb;
+  if (!isObject(nb) || nb.nbformat !== 4 || !Array.isArray(nb.cells)) {
+    const got = !isObject(nb) ? `it holds ${describe(nb)}` : nb.nbformat !== 4 ? `its nbformat is ${JSON.stringify(nb.nbformat ?? null)}` : `its "cells" is ${describe(nb.cells)}`;
+    throw new Error(`${file} is not an nbformat 4 notebook: ${got}; expected an object with "nbformat": 4 and a list of "cells"`);
+  }
+  if (nb.metadata === undefined) nb.metadata = {};
+  if (!isObject(nb.metadata)) throw new Error(`${file}: the notebook's "metadata" is ${describe(nb.metadata)}; expected an object`);
+  nb.cells.forEach((cell: unknown, i: number) => checkCell(file, cell, i));
+  return nb as Notebook;
+}
+
+function checkCell(file: string, cell: unknown, i: number): void {
+  const where = `${file}: cell ${i + 1} (cells[${i}])`;
+  if (!isObject(cell)) throw new Error(`${where} is ${describe(cell)}; expected an object with "cell_type" and "source"`);
+  if (!CELL_TYPES.includes(cell.cell_type)) throw new Error(`${where} has cell_type ${JSON.stringify(cell.cell_type ?? null)}; expected "code", "markdown" or "raw"`);
+  const src = cell.source;
+  if (!(typeof src === "string" || (Array.isArray(src) && src.every((l) => typeof l === "string")))) {
+    throw new Error(`${where} has a source that is ${describe(src)}; expected a string or a list of strings`);
+  }
+  if (cell.metadata === undefined) cell.metadata = {};
+  if (!isObject(cell.metadata)) throw new Error(`${where} has metadata that is ${describe(cell.metadata)}; expected an object`);
+  if (cell.attachments !== undefined && !isObject(cell.attachments)) throw new Error(`${where} has attachments that are ${describe(cell.attachments)}; expected an object`);
+  if (cell.cell_type !== "code") return;
+  if (cell.outputs === undefined) cell.outputs = [];
+  if (!Array.isArray(cell.outputs)) throw new Error(`${where} has outputs that are ${describe(cell.outputs)}; expected a list`);
+  cell.outputs.forEach((o: unknown, j: number) => {
+    const at = `${where}, output ${j + 1}`;
+    if (!isObject(o)) throw new Error(`${at} is ${describe(o)}; expected an object with "output_type"`);
+    if (!OUTPUT_TYPES.includes(o.output_type)) throw new Error(`${at} has output_type ${JSON.stringify(o.output_type ?? null)}; expected one of ${OUTPUT_TYPES.join(", ")}`);
+    if (o.data !== undefined && !isObject(o.data)) throw new Error(`${at} has data that is ${describe(o.data)}; expected an object of mimetype to value`);
+    if (o.metadata !== undefined && !isObject(o.metadata)) throw new Error(`${at} has metadata that is ${describe(o.metadata)}; expected an object`);
+  });
+}
+
+/** What `seqlab run` executes: notebooks for this kernel (kernelspec seqlab, language TypeScript). */
+export const EXPECTED_KERNEL = { name: "seqlab", language: "typescript" };
+
+/** Why `seqlab run` should not execute this notebook (its kernelspec or language is another
+ * kernel's), or undefined when it should. A notebook that names neither is run. */
+export function kernelMismatch(nb: Notebook): string | undefined {
+  const spec = isObject(nb.metadata?.kernelspec) ? nb.metadata.kernelspec : {};
+  const name = typeof spec.name === "string" ? spec.name : undefined;
+  const languages = [spec.language, isObject(nb.metadata?.language_info) ? nb.metadata.language_info.name : undefined].filter((l): l is string => typeof l === "string" && l !== "");
+  const wrongName = name !== undefined && name !== EXPECTED_KERNEL.name;
+  const wrongLanguage = languages.find((l) => l.toLowerCase() !== EXPECTED_KERNEL.language);
+  if (!wrongName && wrongLanguage === undefined) return undefined;
+  const has = `kernel ${JSON.stringify(name ?? spec.display_name ?? "(none)")}, language ${JSON.stringify(wrongLanguage ?? languages[0] ?? "(none)")}`;
+  return `it is written for ${has}; seqlab runs notebooks for kernel "${EXPECTED_KERNEL.name}", language "TypeScript"`;
 }
 
 export const sourceText = (c: Cell) => (Array.isArray(c.source) ? c.source.join("") : c.source);

@@ -1,5 +1,9 @@
 // stdout and stderr of cells as Jupyter stream messages: coalesced (10,000 console.log calls
 // make a handful of messages), in order with every other output, never lost.
+
+// Node's own timers: the globals are the cells' (cell-timers.ts), cleared when a cell is interrupted.
+import { clearTimeout, setTimeout } from "timers";
+
 const MAX_AGE_MS = 100;
 const MAX_BYTES = 64 * 1024;
 

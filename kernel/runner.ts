@@ -1,11 +1,14 @@
 // `seqlab run`: execute notebooks headlessly on our own protocol layer and write them back,
 // executed (valid nbformat 4), and with htmlDir an HTML report beside them (also when a cell
 // failed: the report shows the notebook up to the failure). Fails naming the notebook, the cell
-// and the error.
-import { mkdirSync, writeFileSync } from "fs";
+// and the error. A notebook written for another kernel is refused unless forced (running Python
+// as TypeScript would replace its outputs with type errors); the notebook is replaced atomically.
 import * as path from "path";
 import { KernelClient } from "./client";
-import { OutputCollector, readNotebook, sourceText } from "./notebook";
+import { writeFileAtomic } from "./atomic-write";
+import { Notebook, OutputCollector, kernelMismatch, readNotebook, sourceText } from "./notebook";
+import { signNotebook } from "./trust";
+import { WidgetStateCollector } from "./widgetstate";
 import type { Message } from "./wire";
 
 export interface RunOptions {
@@ -15,26 +18,52 @@ export interface RunOptions {
   timeoutSec?: number;
   /** Also write every output message (iopub) with its time into DIR/NAME.messages.jsonl, to replay the run. */
   recordDir?: string;
+  /** Run a notebook written for another kernel or language all the same. */
+  force?: boolean;
+  /** Sign the written notebook with Jupyter's notary (as `jupyter trust` does). */
+  trust?: boolean;
   /** Progress lines go here (stderr by default). */
   progress?: NodeJS.WritableStream;
 }
 
 export class CellFailure extends Error {}
 
+/** The notebook is not for this kernel (and the run was not forced). */
+export class RefusedNotebook extends Error {}
+
+/** Throws RefusedNotebook when `seqlab run` should not execute this notebook. */
+export function checkRunnable(file: string, nb: Notebook): void {
+  const why = kernelMismatch(nb);
+  if (why) {
+    throw new RefusedNotebook(
+      `refusing to run ${file}: ${why}. Run it with its own kernel, or pass --force to run it as TypeScript anyway (its outputs and kernelspec would be replaced)`,
+    );
+  }
+}
+
 const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
 
 export async function runNotebook(file: string, opts: RunOptions = {}): Promise<string> {
   const nb = readNotebook(file);
+  if (!opts.force) checkRunnable(file, nb);
   const out = opts.outDir ? path.join(opts.outDir, path.basename(file)) : file;
   const progress = opts.progress ?? process.stderr;
   const tty = (progress as any).isTTY === true;
   const code = nb.cells.filter((c) => c.cell_type === "code");
-  const kernel = await KernelClient.start({ cwd: path.dirname(path.resolve(file)), stderr: "inherit" });
+  let kernel: KernelClient;
+  try {
+    kernel = await KernelClient.start({ cwd: path.dirname(path.resolve(file)), stderr: "inherit" });
+  } catch (e) {
+    throw new Error(`${file}: the kernel did not start: ${(e as Error).message}`);
+  }
   kernel.onInput = (prompt) => {
     progress.write(`\n${path.basename(file)}: input(${JSON.stringify(prompt)}) answered with an empty line (headless run)\n`);
     return "";
   };
   const displays = new Map<string, any[]>();
+  // Widgets' last state goes into the notebook's metadata, as JupyterLab saves it.
+  const widgets = new WidgetStateCollector();
+  kernel.onIopub = (m) => widgets.add(m);
   let failure: { cell: number; codeCell: number; message: string } | undefined;
   const started = Date.now();
   const recorded: string[] = [];
@@ -76,19 +105,29 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
   } finally {
     await kernel.shutdown();
   }
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(nb, null, 1) + "\n");
+  widgets.save(nb.metadata);
+  writeFileAtomic(out, JSON.stringify(nb, null, 1) + "\n", "notebook");
   if (opts.recordDir) {
-    mkdirSync(opts.recordDir, { recursive: true });
-    writeFileSync(path.join(opts.recordDir, path.basename(file).replace(/\.ipynb$/i, "") + ".messages.jsonl"), recorded.map((l) => l + "\n").join(""));
+    const log = path.join(opts.recordDir, path.basename(file).replace(/\.ipynb$/i, "") + ".messages.jsonl");
+    writeFileAtomic(log, recorded.map((l) => l + "\n").join(""), "message record");
+  }
+  let unsigned: Error | undefined;
+  if (opts.trust) {
+    try {
+      const signer = signNotebook(out);
+      progress.write(`${path.basename(file)}: signed ${out} (${signer.label})\n`);
+    } catch (e) {
+      unsigned = e as Error;
+    }
   }
   if (opts.htmlDir) {
     const { exportNotebook } = require("./export/html") as typeof import("./export/html");
     const html = path.join(opts.htmlDir, path.basename(file).replace(/\.ipynb$/i, "") + ".html");
-    exportNotebook(out, html, { source: path.basename(file), failure });
+    await exportNotebook(out, html, { source: path.basename(file), failure });
     progress.write(`${path.basename(file)}: report ${html}\n`);
   }
-  if (failure) throw new CellFailure(`${file}: cell ${failure.cell + 1} (code cell ${failure.codeCell}) failed: ${failure.message}`);
+  if (failure) throw new CellFailure(`${file}: cell ${failure.cell + 1} (code cell ${failure.codeCell}) failed: ${failure.message}${unsigned ? `; ${unsigned.message}` : ""}`);
+  if (unsigned) throw unsigned;
   return out;
 }
 

@@ -26,11 +26,11 @@
   const JSDOC = /^[ \t]*\/\*\*[\s\S]*?\*\/[ \t]*\r?\n/gm;
 
   interface Config {
-    /** typescript.js of @tslab/typescript-for-tslab: the compiler tslab's converter uses. */
+    /** typescript.js of @tslab/typescript-for-tslab: the compiler the kernel's converter (converter.ts) uses. */
     tsPath: string;
     /** Where @types/node is (the kernel's node_modules/@types). */
     typeRoots: string[];
-    /** tslab's target and lib for this Node (getTranspileTargets in tslab's converter.js). */
+    /** The converter's target and lib (its compiler options in converter.ts). */
     target: number;
     lib: string[];
     /** Modules a first cell usually imports (seqlab itself), whose declarations are saved too. */
@@ -109,12 +109,12 @@
   compiled.call(mod.exports, mod.exports, require, mod, config.tsPath, path.dirname(config.tsPath));
   const ts: TS = mod.exports;
 
-  // The declarations every kernel reads before its first cell: the program tslab's converter
-  // builds, with an empty cell. Only what parsing and binding depend on has to match tslab's
-  // options (target, lib, module detection); kernel tests check that the kernel parses none of them.
+  // The declarations every kernel reads before its first cell: the program the converter
+  // (converter.ts) builds, with an empty cell. Only what parsing and binding depend on has to match
+  // its options (target, lib, module detection); kernel tests check that the kernel parses none of them.
   const root = path.join(path.dirname(config.typeRoots[0]), "__seqlab_snapshot__.ts");
   const compilerOptions = {
-    module: ts.ModuleKind.ESNext,
+    module: ts.ModuleKind.CommonJS,
     moduleResolution: ts.ModuleResolutionKind.Node10,
     esModuleInterop: true,
     target: config.target,

@@ -63,8 +63,8 @@ export function buildSnapshot(): string {
   const tsPath = require.resolve("@tslab/typescript-for-tslab", { paths: [require.resolve("tslab")] });
   const typesNode = path.dirname(require.resolve("@types/node/package.json"));
   const major = Number(process.versions.node.split(".")[0]);
-  // tslab's getTranspileTargets (converter.js): es2022 from Node 18 on.
-  if (major < 18) return "start-up snapshot: skipped (tslab targets es2022 only from Node 18)";
+  // The converter's target (converter.ts) is es2022, which Node has from 18 on.
+  if (major < 18) return "start-up snapshot: skipped (cells are compiled for es2022, Node 18 and later)";
   const config = { tsPath, typeRoots: [path.dirname(typesNode)], target: 9 /* ES2022 */, lib: ["lib.es2022.d.ts"], imports: [SEQLAB_TYPES] };
   mkdirSync(DIR, { recursive: true });
   const tmp = `${BLOB}.${process.pid}.tmp`;

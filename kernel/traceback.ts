@@ -1,7 +1,6 @@
 // Errors as a learner should see them: the error's name and message, the stack in the cells'
 // own line numbers (through the source maps of each compiled cell), and the offending line.
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
-import type { CellMaps } from "./tsenv";
 
 const RED = "\x1b[31m", CYAN = "\x1b[36m", GREEN = "\x1b[32m", BOLD = "\x1b[1m", RESET = "\x1b[0m";
 
@@ -9,6 +8,12 @@ export interface ErrorContent {
   ename: string;
   evalue: string;
   traceback: string[];
+}
+
+/** Source maps of a compiled cell; with two compile steps, esm maps the cell to the first step's output. */
+export interface CellMaps {
+  esm?: any;
+  cjs?: any;
 }
 
 export interface CellRecord {

@@ -117,3 +117,29 @@ export function child<C>(
     buffers: opts.buffers ?? [],
   };
 }
+
+/**
+ * Signatures of the messages received so far: a message sent again (a replay) is refused, as
+ * jupyter_client's Session refuses a duplicate signature. Bounded like Session's digest history:
+ * past `limit` entries the oldest tenth is forgotten.
+ */
+export class Replays {
+  private readonly seen = new Set<string>();
+  constructor(private readonly limit = 1 << 16) {}
+
+  /** Throws a WireError when these frames' signature has been seen before. */
+  check(frames: Buffer[], signer: Signer) {
+    if (!signer.enabled) return;
+    const delim = frames.findIndex((f) => f.length === DELIMITER.length && f.toString() === DELIMITER);
+    const signature = frames[delim + 1]?.toString("utf8") ?? "";
+    if (this.seen.has(signature)) throw new WireError("duplicate signature: a message already received was sent again");
+    this.seen.add(signature);
+    if (this.seen.size > this.limit) {
+      let drop = Math.ceil(this.limit / 10);
+      for (const s of this.seen) {
+        if (drop-- <= 0) break;
+        this.seen.delete(s);
+      }
+    }
+  }
+}

@@ -62,9 +62,33 @@ const suites: Suite[] = [
       return undefined;
     },
   },
+  {
+    // A clean clone, npm ci twice and the whole course in quick mode: about 5 minutes.
+    name: "firstrun",
+    missing: () => {
+      // git is used when the checkout is a git work tree (a clone of HEAD), else the files are copied.
+      if (spawnSync("npm", ["--version"], { encoding: "utf8" }).status !== 0) return "no npm on PATH";
+      const data = process.env.SEQLAB_DATA;
+      if (!data || !existsSync(path.join(data, "timemachine.txt"))) return "no offline corpus mirror (set SEQLAB_DATA to a folder holding the corpora, e.g. ../shared/corpora)";
+      const ping = spawnSync("npm", ["ping"], { encoding: "utf8", timeout: 30_000 });
+      if (ping.status !== 0) return `the npm registry does not answer (npm ping: ${(ping.stderr || ping.error?.message || "").trim().split("\n").pop()})`;
+      return undefined;
+    },
+  },
+  {
+    // Widgets live in the ipywidgets 8 front end (a page bundled now from npm), and from saved state.
+    name: "widgets",
+    missing: () => (require("./widgets/support") as typeof import("./widgets/support")).widgetsMissing(),
+  },
 ];
 
 const dist = __dirname;
+// Tests read corpora from the offline mirror beside the repository when no cache is set.
+const mirror = path.resolve(dist, "..", "..", "..", "shared", "corpora");
+if (!process.env.SEQLAB_DATA && existsSync(mirror)) {
+  process.env.SEQLAB_DATA = mirror;
+  console.log(`SEQLAB_DATA=${mirror} (the offline corpus mirror)`);
+}
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const passthrough = process.argv.slice(2).filter((a) => a.startsWith("-"));
 const files: string[] = [];
@@ -82,12 +106,6 @@ for (const s of suites) {
 }
 for (const s of skipped) console.log(`SKIPPED suite ${s}`);
 const ci = process.env.CI === "true" || process.env.CI === "1";
-// Tests read corpora from the offline mirror beside the repository when no cache is set.
-const mirror = path.resolve(dist, "..", "..", "..", "shared", "corpora");
-if (!process.env.SEQLAB_DATA && existsSync(mirror)) {
-  process.env.SEQLAB_DATA = mirror;
-  console.log(`SEQLAB_DATA=${mirror} (the offline corpus mirror)`);
-}
 // One folder for the whole run: suites that need the course executed share one execution
 // (test/support/course.ts).
 const runDir = mkdtempSync(path.join(os.tmpdir(), "seqlab-test-run-"));

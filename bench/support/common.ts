@@ -1,7 +1,10 @@
-// What the training benchmarks share: the corpus as nanoGPT encodes it, and small statistics.
+// What the training benchmarks share: the corpus as nanoGPT encodes it, batches as tensors, and
+// small statistics.
 import * as os from "os";
+import * as tf from "@tensorflow/tfjs";
 import { loadCorpus } from "../../src/data/loader";
-import { mulberry32 } from "../../src/nn/init";
+import { mulberry32 } from "../../src/data/random";
+import { windowBatch } from "../../src/text/batching";
 
 export interface Corpus {
   tokens: Int32Array;
@@ -37,3 +40,9 @@ export const median = (xs: number[]): number => {
 };
 export const loadavg = (): string => os.loadavg().map((v) => v.toFixed(2)).join(" ");
 export const fmt = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : "NA");
+
+/** The windows of `tokens` at `starts` as int32 tensors [B, T]: inputs and next-token targets. */
+export function tensorBatch(tokens: ArrayLike<number>, starts: readonly number[], T: number): { inputs: tf.Tensor2D; targets: tf.Tensor2D } {
+  const b = windowBatch(tokens, starts, T);
+  return { inputs: tf.tensor2d(b.x, b.shape, "int32"), targets: tf.tensor2d(b.y, b.shape, "int32") };
+}

@@ -1,16 +1,22 @@
-// A notebook as one self-contained HTML page: nothing is loaded from the network (a
-// Content-Security-Policy says so to the browser too); chart libraries are inlined once, and
-// only on pages that have a chart of their kind.
-import { mkdirSync, writeFileSync } from "fs";
+// A notebook as one self-contained HTML page: nothing is loaded from the network and only the
+// page's own scripts run. Its Content-Security-Policy says so to the browser: no source for
+// anything but inline styles and data: images, fonts and media; scripts only by the sha256 of
+// each script seqlab put there (no 'unsafe-inline', no 'unsafe-eval', so neither an injected
+// <script> nor an onerror= attribute nor a javascript: URL runs); no <base>, no form submission.
+// Chart libraries are inlined once, and only on pages that have a chart of their kind.
+import { existsSync, readFileSync, statSync } from "fs";
 import * as path from "path";
+import { writeFileAtomic } from "../atomic-write";
 import { Cell, Notebook, readNotebook, sourceText } from "../notebook";
-import { CHART_SCRIPT, highlightCss, katexCss, libraryScripts } from "./assets";
+import { InlineScript, chartScript, highlightCss, katexCss, libraryScripts } from "./assets";
 import { Page, TocEntry, escapeHtml } from "./common";
 import { highlight } from "./highlight";
 import { renderMarkdown } from "./markdown";
 import { withKoreanFont } from "./fonts";
 import { renderOutput } from "./outputs";
+import { sanitizeNotebookHtml } from "./sanitize";
 import { PAGE_CSS } from "./style";
+import { useWidgetState } from "./widgets";
 
 export interface ExportOptions {
   /** Shown above the notebook: usually the notebook's file name. */
@@ -18,15 +24,23 @@ export interface ExportOptions {
   /** A run stopped at this cell (an index into cells) for this reason (the error, or a timeout);
    * later cells are left out. */
   failure?: { cell: number; message: string };
+  /** Keep the notebook's HTML (markdown, HTML outputs, raw text/html cells) as written instead of
+   * sanitizing it; its scripts still do not run (the CSP admits only seqlab's). */
+  trusted?: boolean;
 }
 
-// Inline scripts and styles only; 'unsafe-eval' because vega compiles its expressions.
-const CSP =
-  "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; " +
-  "img-src data: blob:; font-src data:; media-src data:";
+/** The page's policy: `scripts` are the hashes of the only scripts that may run. Inline styles
+ * stay allowed (KaTeX's layout, plotly and vega set them); they cannot run code or load anything. */
+export function contentSecurityPolicy(scripts: string[]): string {
+  return (
+    `default-src 'none'; script-src ${scripts.length ? scripts.join(" ") : "'none'"}; style-src 'unsafe-inline'; ` +
+    "img-src data: blob:; font-src data:; media-src data:; base-uri 'none'; form-action 'none'"
+  );
+}
 
 export function notebookToHtml(nb: Notebook, opts: ExportOptions = {}): string {
-  const page = new Page();
+  const page = new Page({ trusted: opts.trusted });
+  useWidgetState(page, nb.metadata);
   const language = String(nb.metadata?.language_info?.name ?? nb.metadata?.kernelspec?.language ?? "typescript");
   const last = opts.failure ? Math.min(opts.failure.cell, nb.cells.length - 1) : nb.cells.length - 1;
   const cells = nb.cells.slice(0, last + 1).map((cell, i) => renderCell(cell, i, language, page, opts.failure?.cell === i));
@@ -45,17 +59,18 @@ export function notebookToHtml(nb: Notebook, opts: ExportOptions = {}): string {
   const hangul = /[\u3131-\u318e\uac00-\ud7a3]/.test(nb.cells.map(sourceText).join(""));
 
   const styles = [highlightCss(), page.needs.has("katex") ? katexCss() : "", PAGE_CSS].filter(Boolean);
-  const scripts =
-    (page.needs.has("vega") ? libraryScripts("vega") : "") +
-    (page.needs.has("plotly") ? libraryScripts("plotly") : "") +
-    (page.needs.has("vega") || page.needs.has("plotly") ? `<script>${CHART_SCRIPT}</script>\n` : "");
+  const scripts: InlineScript[] = [
+    ...(page.needs.has("vega") ? libraryScripts("vega") : []),
+    ...(page.needs.has("plotly") ? libraryScripts("plotly") : []),
+    ...(page.needs.has("vega") || page.needs.has("plotly") ? [chartScript()] : []),
+  ];
 
   return `<!DOCTYPE html>
 <html lang="${hangul ? "ko" : "en"}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(scripts.map((s) => s.hash))}">
 <meta name="generator" content="seqlab export">
 <title>${escapeHtml(title)}</title>
 ${styles.map((s) => `<style>${s}</style>`).join("\n")}
@@ -65,7 +80,7 @@ ${styles.map((s) => `<style>${s}</style>`).join("\n")}
 ${tocHtml(page.toc)}<main>
 ${meta ? `<div class="report-meta">${meta}</div>\n` : ""}${banner}${cells.join("")}${tail}</main>
 </div>
-${scripts}</body>
+${scripts.map((s) => s.html).join("")}</body>
 </html>
 `;
 }
@@ -77,8 +92,10 @@ function renderCell(cell: Cell, i: number, language: string, page: Page, failed:
     return `<section class="cell markdown" id="${id}">\n${renderMarkdown(src, page, { toc: true, attachments: (cell as any).attachments })}</section>\n`;
   }
   if (cell.cell_type === "raw") {
-    const format = String(cell.metadata?.format ?? cell.metadata?.raw_mimetype ?? "");
-    return format === "text/html" ? `<section class="cell raw" id="${id}">${src}</section>\n` : "";
+    // Raw cells are for other converters; like nbconvert's HTML export, a report leaves them out.
+    // A trusted export keeps those marked text/html (as written, under the page's CSP).
+    const format = String(cell.metadata?.format ?? cell.metadata?.raw_mimetype ?? "").toLowerCase();
+    return page.trusted && format === "text/html" ? `<section class="cell raw" id="${id}">${sanitizeNotebookHtml(src, true)}</section>\n` : "";
   }
   const count = cell.execution_count != null ? String(Number(cell.execution_count)) : "&nbsp;";
   const outputs = (cell.outputs ?? []).map((o) => renderOutput(o, page)).join("");
@@ -99,10 +116,38 @@ function tocHtml(toc: TocEntry[]): string {
 /** The default report path: beside the notebook, .html instead of .ipynb. */
 export const htmlPathFor = (notebook: string) => notebook.replace(/\.ipynb$/i, "") + ".html";
 
-/** Export a notebook file to an HTML file (with the Hangul it uses embedded); returns the HTML file's path. */
-export function exportNotebook(file: string, out = htmlPathFor(file), opts: ExportOptions = {}): string {
-  const html = withKoreanFont(notebookToHtml(readNotebook(file), { source: path.basename(file), ...opts }));
-  mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-  writeFileSync(out, html);
+/** Why a report may not be written to `out` (from the notebook `file`), or undefined when it may:
+ * never over the notebook itself (by any path to it) and never over any notebook. */
+export function reportTargetProblem(file: string, out: string): string | undefined {
+  if (/\.ipynb$/i.test(out)) return `the report ${out} would be written over a notebook (.ipynb); give the report an .html name`;
+  const same = (a: string, b: string) => {
+    try {
+      const sa = statSync(a), sb = statSync(b);
+      return sa.dev === sb.dev && sa.ino === sb.ino;
+    } catch {
+      return path.resolve(a) === path.resolve(b);
+    }
+  };
+  if (same(file, out)) return `the report ${out} is the notebook ${file} itself; give the report another name`;
+  if (existsSync(out) && statSync(out).isFile()) {
+    // an existing notebook under another name is a notebook all the same
+    try {
+      const text = readFileSync(out, "utf8");
+      if (text.trimStart().startsWith("{") && typeof JSON.parse(text)?.nbformat === "number") return `${out} holds a notebook (nbformat JSON); a report is not written over it`;
+    } catch {
+      // not JSON: an earlier report or another file, which a report may replace
+    }
+  }
+  return undefined;
+}
+
+/** Export a notebook file to an HTML file (with the Hangul it uses embedded); resolves to the HTML
+ * file's path. The file is replaced atomically: a failed or killed export leaves the old one. */
+export async function exportNotebook(file: string, out = htmlPathFor(file), opts: ExportOptions = {}): Promise<string> {
+  const problem = reportTargetProblem(file, out);
+  if (problem) throw new Error(problem);
+  if (existsSync(out) && statSync(out).isDirectory()) throw new Error(`the report ${out} is a folder; give a file name ending in .html`);
+  const html = await withKoreanFont(notebookToHtml(readNotebook(file), { source: path.basename(file), ...opts }));
+  writeFileAtomic(out, html, "report");
   return out;
 }

@@ -1,10 +1,13 @@
 // Markdown cells (and text/markdown, text/latex outputs) to HTML: markdown-it, with $...$ and
 // $$...$$ parsed as math before emphasis can touch them and rendered by KaTeX at export time,
-// headings given anchors for the table of contents, fenced code highlighted.
+// headings given anchors for the table of contents, fenced code highlighted. The HTML that comes
+// out is sanitized (sanitize.ts) with the formulas held aside, so KaTeX's markup (MathML, inline
+// styles) is not subject to the notebook's allow-list; it is put back after.
 import katex from "katex";
 import MarkdownIt from "markdown-it";
-import { Page } from "./common";
+import { Page, escapeHtml, imageDataUrl } from "./common";
 import { highlight } from "./highlight";
+import { sanitizeNotebookHtml } from "./sanitize";
 
 /** Cell attachments, as nbformat stores them: name -> mimetype -> base64. */
 export type Attachments = Record<string, Record<string, string | string[]>>;
@@ -14,6 +17,14 @@ interface Env {
   /** Give headings anchors and list them in the page's table of contents. */
   toc?: boolean;
   attachments?: Attachments;
+  /** KaTeX's HTML for each formula, by the number in its placeholder. */
+  math: string[];
+}
+
+/** A formula's place in the markdown's HTML: a word that sanitizing leaves alone. */
+function mathSlot(env: Env, html: string): string {
+  env.math.push(html);
+  return `${env.page.mathKey}x${env.math.length - 1}x`;
 }
 
 export function renderTex(tex: string, displayMode: boolean, page: Page): string {
@@ -107,27 +118,39 @@ const md = new MarkdownIt({ html: true, linkify: false, highlight: (code, lang) 
 md.inline.ruler.after("escape", "math_inline", mathInline);
 md.block.ruler.before("paragraph", "math_block", mathBlock, { alt: ["paragraph", "reference", "blockquote", "list"] });
 md.core.ruler.push("heading_anchors", headingAnchors);
-md.renderer.rules.math_inline = (tokens, i, _o, env: Env) => renderTex(tokens[i].content, false, env.page);
-md.renderer.rules.math_display = (tokens, i, _o, env: Env) => renderTex(tokens[i].content, true, env.page);
-md.renderer.rules.math_block = (tokens, i, _o, env: Env) => `<div class="math-block">${renderTex(tokens[i].content, true, env.page)}</div>\n`;
+md.renderer.rules.math_inline = (tokens, i, _o, env: Env) => mathSlot(env, renderTex(tokens[i].content, false, env.page));
+md.renderer.rules.math_display = (tokens, i, _o, env: Env) => mathSlot(env, renderTex(tokens[i].content, true, env.page));
+md.renderer.rules.math_block = (tokens, i, _o, env: Env) => `<div class="math-block">${mathSlot(env, renderTex(tokens[i].content, true, env.page))}</div>\n`;
 const defaultImage = md.renderer.rules.image!;
 md.renderer.rules.image = (tokens, i, options, env: Env, self) => {
   const src = tokens[i].attrGet("src") ?? "";
   if (src.startsWith("attachment:")) {
-    const bundle = env.attachments?.[decodeURIComponent(src.slice("attachment:".length))];
-    const mime = bundle && Object.keys(bundle).find((m) => m.startsWith("image/"));
+    const name = safeDecode(src.slice("attachment:".length));
+    const bundle = env.attachments?.[name];
+    const mime = bundle && typeof bundle === "object" ? Object.keys(bundle).find((m) => m.startsWith("image/")) : undefined;
     if (mime) {
-      const data = ([] as string[]).concat(bundle[mime]).join("");
-      const base64 = mime === "image/svg+xml" ? Buffer.from(data).toString("base64") : data.replace(/\s/g, "");
-      tokens[i].attrSet("src", `data:${mime};base64,${base64}`);
+      const data = ([] as unknown[]).concat(bundle![mime]).map(String).join("");
+      const url = imageDataUrl(mime, mime === "image/svg+xml" ? Buffer.from(data).toString("base64") : data);
+      if (url instanceof Error) return `<span class="image-error">[attachment ${escapeHtml(JSON.stringify(name))} not shown: ${escapeHtml(url.message)}]</span>`;
+      tokens[i].attrSet("src", url);
     }
   }
   return defaultImage(tokens, i, options, env, self);
 };
 
+const safeDecode = (s: string) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
+/** Markdown to HTML, sanitized unless the page is trusted, with its formulas typeset by KaTeX. */
 export function renderMarkdown(src: string, page: Page, opts: { toc?: boolean; attachments?: Attachments } = {}): string {
-  const env: Env = { page, ...opts };
-  return md.render(src, env);
+  const env: Env = { page, ...opts, math: [] };
+  const html = sanitizeNotebookHtml(md.render(src, env), page.trusted);
+  return env.math.length ? html.replace(new RegExp(`${page.mathKey}x(\\d+)x`, "g"), (_, n: string) => env.math[Number(n)] ?? "") : html;
 }
 
 /** text/latex output: a single $...$, $$...$$, \[...\] or \(...\) is rendered as math; text with

@@ -1,8 +1,11 @@
 // A code cell's outputs to HTML. Text from outputs (streams, text/plain, errors, JSON) is always
 // escaped; ANSI colours become spans (ansi_up). A display bundle shows its richest mimetype we
 // support; charts keep a static fallback (PNG, SVG or text) for when their script cannot draw.
-import { Page, escapeHtml, joinText, scriptJson } from "./common";
+// HTML outputs are sanitized unless the page is trusted (sanitize.ts); image data must be base64.
+import { Page, escapeHtml, imageDataUrl, joinText, scriptJson } from "./common";
 import { renderLatex, renderMarkdown } from "./markdown";
+import { sanitizeNotebookHtml } from "./sanitize";
+import { renderWidgetView } from "./widgets";
 
 /** ANSI-coloured text to escaped HTML. ansi_up is ESM-only: Node's require(esm) loads it (Node >= 20.19). */
 export function ansiToHtml(text: string): string {
@@ -33,14 +36,16 @@ const pre = (cls: string, html: string) => `<pre class="${cls}">${html}</pre>`;
 function image(mime: string): Renderer {
   return (value, _b, metadata) => {
     const raw = text(value);
-    const base64 = mime === "image/svg+xml" ? Buffer.from(raw).toString("base64") : raw.replace(/\s/g, "");
+    // SVG is text in a notebook; as a data: URL in an <img> its scripts never run and it loads nothing.
+    const url = imageDataUrl(mime, mime === "image/svg+xml" ? Buffer.from(raw).toString("base64") : raw);
+    if (url instanceof Error) return pre("error image-error", escapeHtml(`[${mime} output not shown: ${url.message}]`));
     const m = metadata?.[mime] ?? {};
     const size = ["width", "height"]
       .filter((k) => Number(m[k]) > 0)
       .map((k) => ` ${k}="${Number(m[k])}"`)
       .join("");
     const cls = m.unconfined ? ` class="unconfined"` : "";
-    return `<img src="data:${mime};base64,${base64}"${size}${cls} alt="">`;
+    return `<img src="${url}"${size}${cls} alt="">`;
   };
 }
 
@@ -68,10 +73,13 @@ function chart(kind: "vega-lite" | "vega" | "plotly"): Renderer {
 
 /** Mimetypes we render, richest first. */
 const renderers: [RegExp, Renderer][] = [
+  // A lambda, not the function itself: widgets.ts imports this module back.
+  [/^application\/vnd\.jupyter\.widget-view\+json$/, (v, b, m, page) => renderWidgetView(v, b, m, page)],
   [/^application\/vnd\.vegalite\.v[3-6]\+json$/, chart("vega-lite")],
   [/^application\/vnd\.vega\.v[4-6]\+json$/, chart("vega")],
   [/^application\/vnd\.plotly\.v1\+json$/, chart("plotly")],
-  [/^text\/html$/, (v) => text(v)], // the notebook author's own HTML, as Jupyter shows it
+  // the notebook author's HTML: as JupyterLab shows an untrusted notebook's, or as written when trusted
+  [/^text\/html$/, (v, _b, _m, page) => sanitizeNotebookHtml(text(v), page.trusted)],
   [/^text\/markdown$/, (v, _b, _m, page) => renderMarkdown(text(v), page)],
   [/^text\/latex$/, (v, _b, _m, page) => renderLatex(text(v), page)],
   [/^image\/svg\+xml$/, image("image/svg+xml")],

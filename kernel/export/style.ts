@@ -10,6 +10,9 @@ export const PAGE_CSS = `
 * { box-sizing: border-box; }
 /* Charts drawn in the page (vega) name fonts the reader may lack: fall back to the embedded Hangul. */
 .chart svg text { font-family: "seqlab-ko", "DejaVu Sans", "Noto Sans KR", "Noto Sans Korean", sans-serif; }
+/* KaTeX's MathML copy (for screen readers, clipped out of sight) and vega's tooltip name fonts too. */
+.katex .katex-mathml math { font-family: "seqlab-ko", math; }
+html #vg-tooltip-element { font-family: "seqlab-ko", sans-serif; }
 html { -webkit-text-size-adjust: 100%; }
 body { margin: 0; color: var(--text); background: #fff; font: 16px/1.7 var(--sans); }
 :lang(ko) { word-break: keep-all; overflow-wrap: break-word; }

@@ -1,3 +1,3 @@
+// Choosing the tfjs backend, and seqlab's faster wasm kernels.
 export { useBackend, backendOrder, BACKENDS, TFJS_NODE_PACKAGES, type BackendName, type BackendChoice, type UseBackendOptions } from "./select";
 export { patchWasm, unpatchWasm, wasmPatched, WASM_PATCHED_KERNELS } from "./wasm-kernels";
-export { timeSteps, stackSteps, tokenBatch } from "./hot-loops";

@@ -38,4 +38,4 @@ export {
   type LongRangeOptions,
   type LongRangeTask,
 } from "./synthetic";
-export { SeededRandom, toRandom } from "./random";
+export { SeededRandom, toRandom, mulberry32, subSeed } from "./random";

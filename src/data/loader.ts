@@ -72,8 +72,17 @@ function sha256(bytes: Uint8Array): string {
 
 function where(dir: string): string {
   return process.env.SEQLAB_DATA && path.resolve(process.env.SEQLAB_DATA) === dir
-    ? `SEQLAB_DATA=${dir}`
+    ? `SEQLAB_DATA=${dir}${relativeData()}`
     : `${dir} (SEQLAB_DATA is ${process.env.SEQLAB_DATA ? `set to ${process.env.SEQLAB_DATA}` : "not set"})`;
+}
+
+let relativeExplained = false;
+/** Once, in the first error about it: a relative SEQLAB_DATA was read against this process's working folder. */
+function relativeData(): string {
+  const set = process.env.SEQLAB_DATA!;
+  if (path.isAbsolute(set) || relativeExplained) return "";
+  relativeExplained = true;
+  return ` (the relative path "${set}" read from ${process.cwd()}, the working folder, which for a kernel is its notebook's folder: set SEQLAB_DATA to an absolute path)`;
 }
 
 function verify(info: CorpusInfo, file: string, bytes: Uint8Array, detail: string): void {
@@ -90,8 +99,15 @@ export function readCachedCorpus(name: string, options: { dir?: string } = {}): 
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    // Say which path is wrong and how, not a bare EISDIR.
+    const why =
+      code === "EISDIR" ? `${file} is a folder, not the corpus file`
+      : code === "ENOTDIR" ? `${dir} (the corpus folder) or a folder above it is a file, not a folder`
+      : code === "EACCES" || code === "EPERM" ? `${file} cannot be read: permission denied`
+      : `${file} could not be read (${(e as Error).message})`;
+    throw new Error(`corpus "${name}": ${why}; expected ${info.file} in ${where(dir)}`, { cause: e });
   }
   verify(info, file, bytes, `the file is corrupt or a different version of corpus "${name}"; delete it to download it again, or point SEQLAB_DATA at a good copy`);
   return bytes;

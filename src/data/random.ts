@@ -1,6 +1,7 @@
-// A small seeded random number generator (mulberry32), so that data sets, shuffles and batches are
-// reproducible from a seed. Not cryptographic; not Python's Mersenne Twister, so the same seed
-// gives different numbers than d2l's `random` does (the algorithms that use it are the same).
+// seqlab's one seeded random number generator (mulberry32), so that data sets, shuffles, batches,
+// initial parameters and samples are reproducible from a seed on every backend. Not
+// cryptographic; not Python's Mersenne Twister, so the same seed gives different numbers than
+// d2l's `random` does (the algorithms that use it are the same).
 
 /** Hash a string seed (FNV-1a) into 32 bits. */
 function hashSeed(seed: number | string): number {
@@ -24,6 +25,13 @@ export class SeededRandom {
 
   constructor(seed: number | string = 0) {
     this.state = hashSeed(seed);
+  }
+
+  /** A generator whose 32-bit state is `bits` as given (no hashing): mulberry32(bits)'s stream. */
+  static fromBits(bits: number): SeededRandom {
+    const r = new SeededRandom(0);
+    r.state = bits >>> 0;
+    return r;
   }
 
   /** A float in [0, 1). */
@@ -67,4 +75,18 @@ export class SeededRandom {
 /** A generator from a seed, or the generator itself when one is given. */
 export function toRandom(r: SeededRandom | number | string | undefined): SeededRandom {
   return r instanceof SeededRandom ? r : new SeededRandom(r ?? 0);
+}
+
+/**
+ * mulberry32 as a function: uniform numbers in [0, 1) from a 32-bit seed (`seed >>> 0`). For a seed
+ * in 0..2³²−1 it is the stream of `new SeededRandom(seed).next()`.
+ */
+export function mulberry32(seed: number): () => number {
+  const r = SeededRandom.fromBits(seed);
+  return () => r.next();
+}
+
+/** A seed for the k-th part of something seeded with `seed` (distinct streams). */
+export function subSeed(seed: number, k: number): number {
+  return (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(k + 1, 0x85ebca77)) >>> 0;
 }

@@ -1,13 +1,17 @@
 // Comms: a two-way channel between library code in the kernel and code in the front end.
 import { randomUUID } from "crypto";
-import { CommHandlers, kernel, KernelBridge } from "./bridge";
+import { CommHandlers, kernel, KernelBridge, MessageHeader } from "./bridge";
 
 export class Comm {
   private closed = false;
   constructor(readonly id: string, readonly target: string, private readonly k: KernelBridge, readonly handlers: CommHandlers) {}
-  send(data: unknown, opts: { metadata?: Record<string, unknown>; buffers?: Uint8Array[] } = {}) {
+  get isClosed(): boolean {
+    return this.closed;
+  }
+  /** `parent`: the front end's message this one answers (by default the running or last cell). */
+  send(data: unknown, opts: { metadata?: Record<string, unknown>; buffers?: Uint8Array[]; parent?: MessageHeader } = {}) {
     if (this.closed) throw new Error(`comm ${this.id} (${this.target}) is closed`);
-    this.k.commSend(this.id, data, opts.metadata ?? {}, opts.buffers ?? []);
+    this.k.commSend(this.id, data, opts.metadata ?? {}, opts.buffers ?? [], opts.parent);
   }
   close(data: unknown = {}) {
     if (this.closed) return;
@@ -22,11 +26,10 @@ function need(): KernelBridge {
   return k;
 }
 
-/** Open a comm to the front end's `target`. */
-export function openComm(target: string, data: unknown = {}, handlers: CommHandlers = {}, metadata: Record<string, unknown> = {}): Comm {
+/** Open a comm to the front end's `target`; `buffers` travel as binary frames of the comm_open. */
+export function openComm(target: string, data: unknown = {}, handlers: CommHandlers = {}, metadata: Record<string, unknown> = {}, buffers: Uint8Array[] = [], id: string = randomUUID()): Comm {
   const k = need();
-  const id = randomUUID();
-  k.commOpen(id, target, data, metadata, handlers);
+  k.commOpen(id, target, data, metadata, handlers, buffers);
   return new Comm(id, target, k, handlers);
 }
 

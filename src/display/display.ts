@@ -3,6 +3,7 @@
 import { inspect } from "util";
 import { randomUUID } from "crypto";
 import { DisplayMessage, kernel, MimeBundle } from "./bridge";
+import { currentSink } from "./capture";
 
 export const DISPLAY = Symbol.for("Jupyter.display");
 
@@ -64,6 +65,9 @@ export function display(value: unknown, opts: DisplayOptions = {}): void {
     metadata: { ...bundle.metadata, ...opts.metadata },
     transient: opts.displayId ? { display_id: opts.displayId } : {},
   };
+  // Inside an Output widget's capture the output goes to the widget, not the cell.
+  const sink = currentSink();
+  if (sink) return sink.display(msg, !!opts.update);
   const k = kernel();
   if (k) k.display(msg, !!opts.update);
   else process.stdout.write(String(msg.data["text/plain"] ?? Object.keys(msg.data).join(", ")) + "\n");
@@ -76,6 +80,8 @@ export function newDisplayId(): string {
 
 /** Clear the cell's output; with `wait`, only when the next output arrives (no flicker). */
 export function clearOutput(opts: { wait?: boolean } = {}): void {
+  const sink = currentSink();
+  if (sink) return sink.clear(!!opts.wait);
   const k = kernel();
   if (k) k.clearOutput(!!opts.wait);
 }

@@ -16,21 +16,33 @@
 //
 // (That recipe reached ~93% exact answers on unseen 2-digit sums in 20 epochs, about a minute on
 // wasm; without reversed sources and the context input, ~20%.)
+//
+// Pre-trained (Ramachandran, Liu & Le 2017; src/objectives/seq2seq-pretrain.ts): fromLanguageModels
+// makes the encoder a source language model's stack and the decoder a target language model
+// (shared, or copied). A sequence autoencoder (Dai & Le 2015) is an encoder–decoder over one
+// vocabulary with one embedding (shareEmbedding).
 import * as tf from "@tensorflow/tfjs";
-import { subSeed } from "../nn";
+import { subSeed } from "../data/random";
+import { Module, copyVariables, prefixed } from "../nn/module";
 import { padSequences } from "../text/batching";
-import { crossEntropy } from "../train/metrics";
-import { checkShape, idsTensor, lengthsArray, toTensor, type TensorInput } from "./check";
-import { SequenceInput } from "./input";
+import { crossEntropy } from "../nn/losses";
+import { checkShape } from "../nn/shape";
+import { idsTensor, lengthsArray, toTensor, type TensorInput } from "./tensor-input";
+import type { SequenceInput } from "./input";
 import { LanguageModel, type TokenVocab } from "./language-model";
-import { Recurrent, disposeState, type CellKind, type RecurrentState } from "./recurrent";
+import { disposeState, type CellKind, type RecurrentState } from "./recurrent";
 import type { GenerateOptions } from "./sampling";
+import { RecurrentStack } from "./stack";
 
 export interface EncoderDecoderOptions {
   srcVocabSize: number;
   tgtVocabSize: number;
   /** Embedding size of source and target tokens (0 or omitted: one-hot). */
   embedDim?: number;
+  /** Initial embedding values uniform in ±embedScale (default 0.05). */
+  embedScale?: number;
+  /** One embedding for source and target tokens (needs one vocabulary; default false). */
+  shareEmbedding?: boolean;
   hiddenSize: number;
   /** "lstm" (default), "gru" or "rnn", for both encoder and decoder. */
   cell?: CellKind;
@@ -112,29 +124,61 @@ export function seq2seqBatch(pairs: readonly { source: string; target: string }[
   return { src: src.data, srcLens, tgtIn: tgtIn.data, tgtOut: tgtOut.data, tgtMask, srcShape: [B, S], tgtShape: [B, T] };
 }
 
-export class EncoderDecoder {
-  readonly srcInput: SequenceInput;
-  readonly encoder: Recurrent;
+export class EncoderDecoder extends Module {
+  readonly encoder: RecurrentStack;
   readonly decoder: LanguageModel;
   readonly context: boolean;
-  constructor(readonly opts: EncoderDecoderOptions) {
+
+  /** `parts`: an encoder and a decoder to use (see fromLanguageModels) instead of new ones. */
+  constructor(readonly opts: EncoderDecoderOptions, parts?: { encoder: RecurrentStack; decoder: LanguageModel }) {
+    super();
     this.context = opts.context ?? true;
+    if (parts) {
+      if (this.context && parts.decoder.contextSize !== parts.encoder.hiddenSize) throw new RangeError("EncoderDecoder: a decoder without a context input needs context: false");
+      this.encoder = parts.encoder;
+      this.decoder = parts.decoder;
+      return;
+    }
+    if (opts.shareEmbedding && opts.srcVocabSize !== opts.tgtVocabSize) throw new RangeError("EncoderDecoder: shareEmbedding needs one vocabulary");
     const seed = opts.seed ?? 0;
-    this.srcInput = new SequenceInput("encoderDecoder", { vocabSize: opts.srcVocabSize, embedDim: opts.embedDim }, subSeed(seed, 0));
-    this.encoder = new Recurrent({ cell: opts.cell, inputSize: this.srcInput.size, hiddenSize: opts.hiddenSize, seed: subSeed(seed, 1), fused: opts.fused });
-    this.decoder = new LanguageModel(
-      { vocabSize: opts.tgtVocabSize, embedDim: opts.embedDim, hiddenSize: opts.hiddenSize, cell: opts.cell, seed: subSeed(seed, 2), fused: opts.fused, contextSize: this.context ? opts.hiddenSize : 0 },
-      "encoderDecoder.decoder",
-    );
+    // the encoder's input layer subSeed(seed, 0) and recurrent layer subSeed(seed, 1); the decoder subSeed(seed, 2)
+    const layer = { embedDim: opts.embedDim, embedScale: opts.embedScale, hiddenSize: opts.hiddenSize, cell: opts.cell, fused: opts.fused };
+    this.encoder = new RecurrentStack({ ...layer, vocabSize: opts.srcVocabSize, seed }, undefined, "encoderDecoder");
+    const dec = { ...layer, vocabSize: opts.tgtVocabSize, seed: subSeed(seed, 2), contextSize: this.context ? opts.hiddenSize : 0 };
+    const decStack = opts.shareEmbedding ? new RecurrentStack({ ...dec, extraInputSize: dec.contextSize }, this.encoder.input, "encoderDecoder.decoder") : undefined;
+    this.decoder = new LanguageModel(dec, "encoderDecoder.decoder", decStack);
+  }
+
+  /**
+   * Ramachandran et al.: the encoder from the source language model (its input and recurrent
+   * layers), the decoder the target language model — the same variables with `share`, else copies.
+   * The decoder reads no context (the source reaches it through its initial state).
+   */
+  static fromLanguageModels(source: LanguageModel, target: LanguageModel, opts: { share?: boolean } = {}): EncoderDecoder {
+    if (source.hiddenSize !== target.hiddenSize) throw new RangeError("EncoderDecoder.fromLanguageModels: the two models need one hidden size");
+    if (target.contextSize) throw new RangeError("EncoderDecoder.fromLanguageModels: the target model reads a context");
+    const encoder = opts.share ? source.stack : source.stack.clone();
+    let decoder = target;
+    if (!opts.share) {
+      decoder = new LanguageModel({ vocabSize: target.vocabSize, hiddenSize: target.hiddenSize }, target.name, target.stack.clone());
+      copyVariables(target.head.variables(), decoder.head.variables());
+    }
+    const kind = encoder.layers[0].kind;
+    return new EncoderDecoder({ srcVocabSize: source.vocabSize, tgtVocabSize: target.vocabSize, hiddenSize: target.hiddenSize, cell: kind, context: false }, { encoder, decoder });
+  }
+
+  get srcInput(): SequenceInput {
+    return this.encoder.input;
   }
 
   /** src [batch, srcSteps] → the encoder's final state (at each row's srcLens when given). */
   encode(src: TensorInput, opts: { srcLens?: TensorInput; srcShape?: readonly number[] } = {}, where = "encoderDecoder.encode"): RecurrentState {
     return tf.tidy(() => {
-      const x = this.srcInput.tensor(where, src, opts.srcShape);
-      const [B, S] = x.shape;
+      const { ids, xs } = this.encoder.embed(where, src, opts.srcShape);
+      const [B, S] = ids.shape;
       const lens = lengthsArray(where, opts.srcLens, B, S);
-      return this.encoder.run(this.srcInput.apply(where, x), undefined, lens && lens.some((n) => n !== S) ? lens : undefined).state;
+      const { states } = this.encoder.runLayers(xs, undefined, lens && lens.some((n) => n !== S) ? lens : undefined);
+      return states[states.length - 1];
     });
   }
 
@@ -161,12 +205,13 @@ export class EncoderDecoder {
     });
   }
 
-  /** Decode up to maxLen tokens per source row, from bosId, each row stopping at eosId (greedy by default). */
+  /** Decode up to maxLen tokens per source row, from bosId, each row stopping at eosId (greedy unless a temperature, topK or topP is given). */
   generate(src: TensorInput, opts: GenerateOptions & { bosId: number; eosId: number; maxLen: number; srcLens?: TensorInput; srcShape?: readonly number[] }): number[][] {
     const state = this.encode(src, opts, "encoderDecoder.generate");
     try {
       const context = this.context ? state.h : undefined;
-      return this.decoder.generateFrom(state, new Array(state.h.shape[0]).fill(opts.bosId), opts.maxLen, { greedy: opts.temperature === undefined, ...opts, context });
+      const sampling = opts.temperature !== undefined || opts.topK !== undefined || opts.topP !== undefined;
+      return this.decoder.generateFrom(state, new Array(state.h.shape[0]).fill(opts.bosId), opts.maxLen, { greedy: !sampling, ...opts, context });
     } finally {
       disposeState(state);
     }
@@ -180,18 +225,16 @@ export class EncoderDecoder {
     return out.map((ids) => tv.decode(ids).join(opts.join ?? ""));
   }
 
+  /** encoder/…, then decoder/… (a shared embedding once, under encoder/). */
   namedVariables(): Record<string, tf.Variable> {
-    const dec = Object.fromEntries(Object.entries(this.decoder.namedVariables()).map(([k, v]) => [`decoder/${k}`, v]));
-    return { ...this.srcInput.namedVariables("encoder/embedding"), ...this.encoder.namedVariables(`encoder/${this.encoder.kind}`), ...dec };
-  }
-
-  variables(): tf.Variable[] {
-    return Object.values(this.namedVariables());
+    const enc = prefixed("encoder/", this.encoder.namedVariables());
+    const seen = new Set(Object.values(enc));
+    const dec = Object.entries(prefixed("decoder/", this.decoder.namedVariables())).filter(([, v]) => !seen.has(v));
+    return { ...enc, ...Object.fromEntries(dec) };
   }
 
   dispose(): void {
-    this.srcInput.dispose();
-    this.encoder.dispose();
-    this.decoder.dispose();
+    this.decoder.resetState();
+    super.dispose();
   }
 }

@@ -2,13 +2,16 @@
 // vectors (d2l's RNN from scratch), or float features as they are.
 import * as tf from "@tensorflow/tfjs";
 import { Embedding } from "../nn";
-import { checkShape, toTensor, type TensorInput } from "./check";
+import { checkShape } from "../nn/shape";
+import { toTensor, type TensorInput } from "./tensor-input";
 
 export interface SequenceInputOptions {
   /** Inputs are token ids in [0, vocabSize), shaped [batch, steps]. */
   vocabSize?: number;
   /** Embedding size for token ids; 0 or omitted: one-hot vectors of size vocabSize. */
   embedDim?: number;
+  /** The embedding's initial values are uniform in ±embedScale (default 0.05, as tf.layers.embedding). */
+  embedScale?: number;
   /** Inputs are float features [batch, steps, inputSize] instead of ids. */
   inputSize?: number;
 }
@@ -37,7 +40,7 @@ export class SequenceInput {
       if (!(Number.isInteger(embedDim) && embedDim > 0)) throw new RangeError(`${where}: embedDim must be a positive integer, got ${embedDim}`);
       this.kind = "embedding";
       this.size = embedDim;
-      this.embedding = new Embedding(vocabSize!, embedDim, { seed });
+      this.embedding = new Embedding(vocabSize!, embedDim, { seed, scale: opts.embedScale });
     } else {
       this.kind = "onehot";
       this.size = vocabSize!;

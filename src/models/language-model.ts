@@ -6,18 +6,26 @@
 //   const loss = lm.loss(batch);                    // batch = {x, y, shape} from seqDataIterRandom
 //   lm.predict("time traveller ", 20, vocab, { greedy: true });
 import * as tf from "@tensorflow/tfjs";
-import { Dense, subSeed } from "../nn";
-import { crossEntropy } from "../train/metrics";
-import { checkShape, idsTensor, toTensor, type TensorInput } from "./check";
-import { SequenceInput } from "./input";
-import { Recurrent, disposeState, type CellKind, type RecurrentState } from "./recurrent";
+import { subSeed } from "../data/random";
+import { Dense } from "../nn";
+import { Module, prefixed } from "../nn/module";
+import { crossEntropy } from "../nn/losses";
+import { checkShape } from "../nn/shape";
+import { idsTensor, toTensor, type TensorInput, type TokenBatch } from "./tensor-input";
+
+export type { TokenBatch } from "./tensor-input";
+import type { SequenceInput } from "./input";
+import { disposeState, type CellKind, type Recurrent, type RecurrentState } from "./recurrent";
 import { generatorOf, sampleToken, type GenerateOptions } from "./sampling";
+import { RecurrentStack } from "./stack";
 
 export interface LanguageModelOptions {
   vocabSize: number;
   hiddenSize: number;
   /** Embedding size; 0 or omitted: one-hot inputs (d2l's RNN from scratch). */
   embedDim?: number;
+  /** Initial embedding values uniform in ±embedScale (default 0.05). */
+  embedScale?: number;
   /** "lstm" (default), "gru" or "rnn". */
   cell?: CellKind;
   /** Seed of the initial parameters (default 0). */
@@ -31,39 +39,43 @@ export interface LanguageModelOptions {
   contextSize?: number;
 }
 
-/** Inputs and next-token targets, each [batch, steps]: tensors, nested arrays, or flat + `shape`. */
-export interface TokenBatch {
-  x: TensorInput;
-  y: TensorInput;
-  shape?: readonly number[];
-  /** 1 where a target counts, 0 for padding (default: all count). */
-  mask?: TensorInput;
-}
-
 /** What predict() needs of a vocabulary (a seqlab Vocab has both). */
 export interface TokenVocab {
   encode(tokens: Iterable<string>): ArrayLike<number>;
   decode(ids: ArrayLike<number>): string[];
 }
 
-export class LanguageModel {
-  readonly input: SequenceInput;
-  readonly rnn: Recurrent;
+export class LanguageModel extends Module {
+  /** The input layer and the recurrent layer: what a pretrained LM hands on (to a classifier, or an encoder–decoder). */
+  readonly stack: RecurrentStack;
   readonly head: Dense;
   readonly vocabSize: number;
   readonly hiddenSize: number;
   readonly contextSize: number;
   readonly name: string;
 
-  constructor(opts: LanguageModelOptions, name = "languageModel") {
+  /** `stack`: use this one (e.g. a pretrained model's, shared or cloned) instead of making one. */
+  constructor(opts: LanguageModelOptions, name = "languageModel", stack?: RecurrentStack) {
+    super();
     this.name = name;
     const seed = opts.seed ?? 0;
-    this.input = new SequenceInput(name, { vocabSize: opts.vocabSize, embedDim: opts.embedDim }, subSeed(seed, 0));
     this.vocabSize = opts.vocabSize;
     this.hiddenSize = opts.hiddenSize;
     this.contextSize = opts.contextSize ?? 0;
-    this.rnn = new Recurrent({ cell: opts.cell, inputSize: this.input.size + this.contextSize, hiddenSize: opts.hiddenSize, seed: subSeed(seed, 1), fused: opts.fused });
+    // the input layer subSeed(seed, 0), the recurrent layer subSeed(seed, 1), the softmax layer subSeed(seed, 2)
+    this.stack =
+      stack ??
+      new RecurrentStack({ vocabSize: opts.vocabSize, embedDim: opts.embedDim, embedScale: opts.embedScale, hiddenSize: opts.hiddenSize, cell: opts.cell, seed, fused: opts.fused, extraInputSize: this.contextSize }, undefined, name);
+    if (this.stack.layers.length !== 1) throw new RangeError(`${name}: a language model runs one recurrent layer, the stack has ${this.stack.layers.length}`);
     this.head = new Dense(opts.hiddenSize, opts.vocabSize, { seed: subSeed(seed, 2) });
+  }
+
+  get input(): SequenceInput {
+    return this.stack.input;
+  }
+
+  get rnn(): Recurrent {
+    return this.stack.layers[0];
   }
 
   /** The all-zeros state for a batch. */
@@ -223,17 +235,11 @@ export class LanguageModel {
   }
 
   namedVariables(): Record<string, tf.Variable> {
-    return { ...this.input.namedVariables("embedding"), ...this.rnn.namedVariables(this.rnn.kind), "dense/W": this.head.W, ...(this.head.b ? { "dense/b": this.head.b } : {}) };
-  }
-
-  variables(): tf.Variable[] {
-    return Object.values(this.namedVariables());
+    return { ...this.stack.namedVariables(), ...prefixed("dense/", this.head.namedVariables()) };
   }
 
   dispose(): void {
     this.resetState();
-    this.input.dispose();
-    this.rnn.dispose();
-    this.head.dispose();
+    super.dispose();
   }
 }

@@ -3,9 +3,9 @@
 // sequence), and masking for padded batches (a row's state stops changing after its valid length,
 // so its final state is the state at its last real token).
 import * as tf from "@tensorflow/tfjs";
-import { rnnCell, lstmCell, gruCell, fusedLstm, type Cell, type LstmState } from "../nn";
-import { timeSteps } from "../backend/hot-loops";
-import { checkShape } from "./check";
+import { rnnCell, lstmCell, gruCell, fusedLstm, timeSteps, type Cell, type LstmState } from "../nn";
+import { Module } from "../nn/module";
+import { checkShape } from "../nn/shape";
 
 export type CellKind = "rnn" | "lstm" | "gru";
 export const CELL_KINDS: readonly CellKind[] = ["rnn", "lstm", "gru"];
@@ -30,7 +30,7 @@ function checkSize(where: string, name: string, n: unknown): void {
   if (!(Number.isInteger(n) && (n as number) > 0)) throw new RangeError(`${where}: ${name} must be a positive integer, got ${n}`);
 }
 
-export class Recurrent {
+export class Recurrent extends Module {
   readonly kind: CellKind;
   readonly inputSize: number;
   readonly hiddenSize: number;
@@ -39,6 +39,7 @@ export class Recurrent {
   readonly cell: Cell<any, any, any>;
 
   constructor(opts: RecurrentOptions) {
+    super();
     const kind = opts.cell ?? "lstm";
     if (!CELL_KINDS.includes(kind)) throw new RangeError(`unknown cell "${kind}": use one of ${CELL_KINDS.join(", ")}`);
     checkSize("Recurrent", "inputSize", opts.inputSize);
@@ -111,17 +112,9 @@ export class Recurrent {
     });
   }
 
-  /** The cell's parameters by name (prefix/Wx, prefix/Wh, prefix/b). */
-  namedVariables(prefix: string): Record<string, tf.Variable> {
-    return Object.fromEntries(Object.entries(this.cell.params as Record<string, tf.Variable>).map(([k, v]) => [`${prefix}/${k}`, v]));
-  }
-
-  variables(): tf.Variable[] {
-    return this.cell.variables();
-  }
-
-  dispose(): void {
-    this.cell.dispose();
+  /** The cell's parameters by name (Wx, Wh, b). */
+  namedVariables(): Record<string, tf.Variable> {
+    return { ...(this.cell.params as Record<string, tf.Variable>) };
   }
 }
 

@@ -11,13 +11,17 @@
 // features [batch, steps, inputSize] (give inputSize). Plain JS data works too: nested arrays, or
 // flat typed arrays with the batch's `shape`.
 import * as tf from "@tensorflow/tfjs";
-import { Dense, subSeed } from "../nn";
-import { crossEntropy } from "../train/metrics";
-import { checkShape, idsTensor, lengthsArray, toTensor, type TensorInput } from "./check";
-import { SequenceInput, type SequenceInputOptions } from "./input";
+import { subSeed } from "../data/random";
+import { Dense } from "../nn";
+import { Module, prefixed } from "../nn/module";
+import { crossEntropy } from "../nn/losses";
+import { checkShape } from "../nn/shape";
+import { idsTensor, lengthsArray, toTensor, type TensorInput } from "./tensor-input";
+import type { SequenceInput, SequenceInputOptions } from "./input";
 import { LanguageModel, type TokenBatch } from "./language-model";
 import { Recurrent, disposeState, type CellKind, type RecurrentState } from "./recurrent";
 import type { GenerateOptions } from "./sampling";
+import { RecurrentStack } from "./stack";
 
 export interface ShapeModelOptions {
   hiddenSize: number;
@@ -29,10 +33,6 @@ export interface ShapeModelOptions {
   fused?: boolean;
 }
 
-function denseVariables(prefix: string, d: Dense): Record<string, tf.Variable> {
-  return { [`${prefix}/W`]: d.W, ...(d.b ? { [`${prefix}/b`]: d.b } : {}) };
-}
-
 // ---- one-to-one ---------------------------------------------------------------------------------
 
 export interface OneToOneOptions extends ShapeModelOptions {
@@ -41,13 +41,15 @@ export interface OneToOneOptions extends ShapeModelOptions {
 }
 
 /** One input, one output: a single cell step from the zero state (an RNN with T = 1 is an MLP). */
-export class OneToOne {
+export class OneToOne extends Module {
   readonly rnn: Recurrent;
   readonly head: Dense;
   constructor(readonly opts: OneToOneOptions) {
-    const seed = opts.seed ?? 0;
-    this.rnn = new Recurrent({ cell: opts.cell, inputSize: opts.inputSize, hiddenSize: opts.hiddenSize, seed: subSeed(seed, 1) });
-    this.head = new Dense(opts.hiddenSize, opts.outputSize, { seed: subSeed(seed, 2) });
+    super();
+    // the cell subSeed(seed, 1), the output layer subSeed(seed, 2), as the sequence models
+    const seed = (k: number) => subSeed(opts.seed ?? 0, k);
+    this.rnn = new Recurrent({ cell: opts.cell, inputSize: opts.inputSize, hiddenSize: opts.hiddenSize, seed: seed(1) });
+    this.head = new Dense(opts.hiddenSize, opts.outputSize, { seed: seed(2) });
   }
   /** features [batch, inputSize] → scores [batch, outputSize]. */
   apply(x: TensorInput, shape?: readonly number[]): tf.Tensor2D {
@@ -68,14 +70,7 @@ export class OneToOne {
     });
   }
   namedVariables(): Record<string, tf.Variable> {
-    return { ...this.rnn.namedVariables(this.rnn.kind), ...denseVariables("dense", this.head) };
-  }
-  variables(): tf.Variable[] {
-    return Object.values(this.namedVariables());
-  }
-  dispose(): void {
-    this.rnn.dispose();
-    this.head.dispose();
+    return { ...prefixed(`${this.rnn.kind}/`, this.rnn.namedVariables()), ...prefixed("dense/", this.head.namedVariables()) };
   }
 }
 
@@ -95,10 +90,11 @@ export interface OneToManyOptions extends ShapeModelOptions {
  * h₀ = tanh(x W + b) (c₀ = 0 for an LSTM), then a language model writes the tokens. Trained with
  * teacher forcing (the true previous token as input); generate() feeds back its own tokens.
  */
-export class OneToMany {
+export class OneToMany extends Module {
   readonly init: Dense;
   readonly decoder: LanguageModel;
   constructor(readonly opts: OneToManyOptions) {
+    super();
     const seed = opts.seed ?? 0;
     this.init = new Dense(opts.inputSize, opts.hiddenSize, { seed: subSeed(seed, 3) });
     this.decoder = new LanguageModel({ vocabSize: opts.vocabSize, hiddenSize: opts.hiddenSize, embedDim: opts.embedDim, cell: opts.cell, seed: subSeed(seed, 4), fused: opts.fused }, "oneToMany");
@@ -142,15 +138,11 @@ export class OneToMany {
     }
   }
   namedVariables(): Record<string, tf.Variable> {
-    const dec = Object.fromEntries(Object.entries(this.decoder.namedVariables()).map(([k, v]) => [`decoder/${k}`, v]));
-    return { ...denseVariables("init", this.init), ...dec };
-  }
-  variables(): tf.Variable[] {
-    return Object.values(this.namedVariables());
+    return { ...prefixed("init/", this.init.namedVariables()), ...prefixed("decoder/", this.decoder.namedVariables()) };
   }
   dispose(): void {
-    this.init.dispose();
-    this.decoder.dispose();
+    this.decoder.resetState();
+    super.dispose();
   }
 }
 
@@ -173,15 +165,20 @@ export interface SequenceBatch {
   mask?: TensorInput;
 }
 
-abstract class SequenceModel {
-  readonly input: SequenceInput;
-  readonly rnn: Recurrent;
+abstract class SequenceModel extends Module {
+  readonly stack: RecurrentStack;
   readonly head: Dense;
   constructor(readonly where: string, readonly opts: SequenceModelOptions) {
+    super();
     const seed = opts.seed ?? 0;
-    this.input = new SequenceInput(where, opts, subSeed(seed, 0));
-    this.rnn = new Recurrent({ cell: opts.cell, inputSize: this.input.size, hiddenSize: opts.hiddenSize, seed: subSeed(seed, 1), fused: opts.fused });
+    this.stack = new RecurrentStack(opts, undefined, where); // the input layer subSeed(seed, 0), the recurrent layer subSeed(seed, 1)
     this.head = new Dense(opts.hiddenSize, opts.outputSize, { seed: subSeed(seed, 2) });
+  }
+  get input(): SequenceInput {
+    return this.stack.input;
+  }
+  get rnn(): Recurrent {
+    return this.stack.layers[0];
   }
   /** hs [B, T, H] and the final state (frozen after each row's valid length). */
   protected encode(method: string, x: TensorInput, opts: { validLens?: TensorInput; shape?: readonly number[] }) {
@@ -192,15 +189,7 @@ abstract class SequenceModel {
     return this.rnn.run(this.input.apply(where, t), undefined, lens && lens.some((n) => n !== T) ? lens : undefined);
   }
   namedVariables(): Record<string, tf.Variable> {
-    return { ...this.input.namedVariables("embedding"), ...this.rnn.namedVariables(this.rnn.kind), ...denseVariables("dense", this.head) };
-  }
-  variables(): tf.Variable[] {
-    return Object.values(this.namedVariables());
-  }
-  dispose(): void {
-    this.input.dispose();
-    this.rnn.dispose();
-    this.head.dispose();
+    return { ...this.stack.namedVariables(), ...prefixed("dense/", this.head.namedVariables()) };
   }
 }
 

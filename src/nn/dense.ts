@@ -1,7 +1,9 @@
 // A fully connected layer, y = x W + b, applied to the last axis (so [B, T, D] -> [B, T, N] works:
 // an output layer over every time step is one matmul).
 import * as tf from "@tensorflow/tfjs";
-import { constantVariable, glorotVariable, subSeed } from "./init";
+import { subSeed } from "../data/random";
+import { constantVariable, glorotVariable } from "./init";
+import { Module } from "./module";
 
 export interface DenseOptions {
   seed?: number;
@@ -9,10 +11,11 @@ export interface DenseOptions {
   bias?: boolean;
 }
 
-export class Dense {
+export class Dense extends Module {
   readonly W: tf.Variable; // [inputSize, outputSize]
   readonly b: tf.Variable | null; // [outputSize]
   constructor(readonly inputSize: number, readonly outputSize: number, opts: DenseOptions = {}) {
+    super();
     this.W = glorotVariable(inputSize, outputSize, subSeed(opts.seed ?? 0, 0));
     this.b = opts.bias === false ? null : constantVariable([outputSize]);
   }
@@ -24,11 +27,7 @@ export class Dense {
       return tf.reshape(y, [...lead, this.outputSize]);
     });
   }
-  variables(): tf.Variable[] {
-    return this.b ? [this.W, this.b] : [this.W];
-  }
-  dispose(): void {
-    this.W.dispose();
-    this.b?.dispose();
+  namedVariables(): Record<string, tf.Variable> {
+    return this.b ? { W: this.W, b: this.b } : { W: this.W };
   }
 }

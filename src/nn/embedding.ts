@@ -4,7 +4,9 @@
 // backend lacks. The gradient uses that kernel where the backend has it (cpu, tensorflow, wasm
 // after useBackend()/patchWasm()) and a JavaScript scatter-add otherwise: it trains everywhere.
 import * as tf from "@tensorflow/tfjs";
-import { subSeed, uniformVariable } from "./init";
+import { subSeed } from "../data/random";
+import { uniformVariable } from "./init";
+import { Module } from "./module";
 
 /** Σ of the rows of dy [N, D] into a [rows, D] matrix at row ids[n]. */
 export function scatterAddRows(dy: tf.Tensor2D, ids: Int32Array, rows: number): tf.Tensor2D {
@@ -45,18 +47,16 @@ export interface EmbeddingOptions {
 }
 
 /** An embedding layer: apply(ids int32 [...]) -> float32 [..., dim]. */
-export class Embedding {
+export class Embedding extends Module {
   readonly table: tf.Variable; // [vocab, dim]
   constructor(readonly vocabSize: number, readonly dim: number, opts: EmbeddingOptions = {}) {
+    super();
     this.table = uniformVariable([vocabSize, dim], opts.scale ?? 0.05, subSeed(opts.seed ?? 0, 0));
   }
   apply(ids: tf.Tensor): tf.Tensor {
     return embeddingLookup(this.table as tf.Tensor2D, ids);
   }
-  variables(): tf.Variable[] {
-    return [this.table];
-  }
-  dispose(): void {
-    this.table.dispose();
+  namedVariables(): Record<string, tf.Variable> {
+    return { table: this.table };
   }
 }

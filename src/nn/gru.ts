@@ -11,7 +11,8 @@
 // [z | r | g]: the layout of tf.layers.gru's kernel, recurrentKernel and bias, so no reordering.
 import * as tf from "@tensorflow/tfjs";
 import { makeCell, type Cell, type CellOptions } from "./cell";
-import { constantVariable, glorotVariable, subSeed, uniformVariable } from "./init";
+import { subSeed } from "../data/random";
+import { constantVariable, glorotVariable, uniformVariable } from "./init";
 
 export interface GruParams {
   Wx: tf.Variable; // [D, 3H]

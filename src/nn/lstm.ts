@@ -11,7 +11,8 @@
 // lstmParamsFromKeras converts.
 import * as tf from "@tensorflow/tfjs";
 import { makeCell, type Cell, type CellOptions } from "./cell";
-import { glorotVariable, subSeed, uniformVariable } from "./init";
+import { subSeed } from "../data/random";
+import { glorotVariable, uniformVariable } from "./init";
 
 /** Column blocks of W_x, W_h and b, in order. */
 export const LSTM_GATES = ["f", "i", "o", "g"] as const;

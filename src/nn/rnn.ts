@@ -2,7 +2,8 @@
 // W_x [D, H] and W_h [H, H] are the two blocks of W in h_t = tanh(W [h_{t-1}, x_t] + b).
 import * as tf from "@tensorflow/tfjs";
 import { makeCell, type Cell, type CellOptions } from "./cell";
-import { constantVariable, glorotVariable, subSeed, uniformVariable } from "./init";
+import { subSeed } from "../data/random";
+import { constantVariable, glorotVariable, uniformVariable } from "./init";
 
 export interface RnnParams {
   Wx: tf.Variable; // [D, H]

@@ -1,5 +1,5 @@
 // What the pretraining objectives share: token-id batches (an Int32Array with its shape, as
-// src/text's batching makes them), masked cross-entropy, reversing sequences inside their valid
+// src/text's batching makes them), reversing sequences inside their valid
 // length, gathering rows with a gradient on every backend, and the seeded unigram^0.75 noise
 // distribution of negative sampling.
 //
@@ -101,21 +101,6 @@ export function gatherPositions(x: tf.Tensor, index: Int32Array): tf.Tensor {
 }
 
 /**
- * Weighted mean cross-entropy of logits [..., V] against integer targets [...]: Σ w·(-log p) / Σ w.
- * Weights default to 1 for targets >= 0 and 0 for targets < 0 (ignored).
- */
-export function maskedCrossEntropy(logits: tf.Tensor, targets: Int32Array | tf.Tensor, weights?: Float32Array | tf.Tensor): tf.Scalar {
-  return tf.tidy(() => {
-    const V = logits.shape[logits.rank - 1];
-    const t = targets instanceof tf.Tensor ? tf.cast(tf.reshape(targets, [-1]), "int32") : tf.tensor1d(targets, "int32");
-    const w = weights === undefined ? tf.cast(tf.greaterEqual(t, 0), "float32") : weights instanceof tf.Tensor ? tf.reshape(weights, [-1]) : tf.tensor1d(weights);
-    const logp = tf.logSoftmax(tf.reshape(logits, [-1, V]));
-    const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(t, V), logp), 1)); // [N]; a target < 0 is a zero row
-    return tf.div(tf.sum(tf.mul(nll, w)), tf.maximum(tf.sum(w), 1e-9)) as tf.Scalar;
-  });
-}
-
-/**
  * Counts of every id in a corpus (or in sentences), for a noise distribution; reserved ids
  * (below `reservedBelow`, default 5) are not counted.
  */
@@ -182,9 +167,4 @@ export class NoiseSampler {
     for (let i = 0; i < n; i++) out[i] = this.draw();
     return out;
   }
-}
-
-/** log σ(x), computed stably as -softplus(-x). */
-export function logSigmoid(x: tf.Tensor): tf.Tensor {
-  return tf.neg(tf.softplus(tf.neg(x)));
 }

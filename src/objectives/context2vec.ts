@@ -10,11 +10,14 @@
 //   loss = -log σ(t_{x_i}·c_i) - Σ_k log σ(-t_{n_k}·c_i),   n_k ~ count^0.75 (NoiseSampler)
 // Cloze filling ("the cat ___ on the mat"): rank every word w by t_w·c at the blank.
 import * as tf from "@tensorflow/tfjs";
+import { RecurrentStack } from "../models/stack";
 import { Dense } from "../nn/dense";
+import { Module, prefixed } from "../nn/module";
 import { embeddingLookup } from "../nn/embedding";
-import { subSeed, uniformValues } from "../nn/init";
-import { NoiseSampler, RESERVED_IDS, gatherPositions, logSigmoid, reverseIndex, tokenIds, validLengths, type TokenIdsInput } from "./common";
-import { LstmStack } from "./lm";
+import { subSeed } from "../data/random";
+import { uniformValues } from "../nn/init";
+import { logSigmoid } from "../nn/losses";
+import { NoiseSampler, RESERVED_IDS, gatherPositions, reverseIndex, tokenIds, validLengths, type TokenIdsInput } from "./common";
 
 export interface Context2VecOptions {
   vocabSize: number;
@@ -36,9 +39,9 @@ export interface Context2VecOptions {
   reservedBelow?: number;
 }
 
-export class Context2Vec {
-  readonly left: LstmStack;
-  readonly right: LstmStack; // shares the left one's word embedding
+export class Context2Vec extends Module {
+  readonly left: RecurrentStack;
+  readonly right: RecurrentStack; // shares the left one's word embedding
   readonly mlp1: Dense;
   readonly mlp2: Dense;
   readonly targets: tf.Variable; // [V, dim] target word embeddings
@@ -46,12 +49,14 @@ export class Context2Vec {
   private readonly ids: { pad: number; bos: number; eos: number; reserved: number };
 
   constructor(readonly opts: Context2VecOptions) {
+    super();
     const seed = opts.seed ?? 0;
     const E = opts.embedDim ?? 32;
     const H = opts.hiddenSize ?? 32;
     this.dim = opts.dim ?? 32;
-    this.left = new LstmStack({ vocabSize: opts.vocabSize, embedDim: E, hiddenSize: H, seed: subSeed(seed, 0) });
-    this.right = new LstmStack({ vocabSize: opts.vocabSize, embedDim: E, hiddenSize: H, seed: subSeed(seed, 1) }, this.left.embedding);
+    const stack = { vocabSize: opts.vocabSize, embedDim: E, embedScale: 0.1, hiddenSize: H };
+    this.left = new RecurrentStack({ ...stack, seed: subSeed(seed, 0) }, undefined, "context2vec");
+    this.right = new RecurrentStack({ ...stack, seed: subSeed(seed, 1) }, this.left.input, "context2vec");
     this.mlp1 = new Dense(2 * H, opts.mlpSize ?? 2 * H, { seed: subSeed(seed, 2) });
     this.mlp2 = new Dense(opts.mlpSize ?? 2 * H, this.dim, { seed: subSeed(seed, 3) });
     this.targets = tf.tidy(() => tf.variable(tf.tensor2d(uniformValues(opts.vocabSize * this.dim, 1 / Math.sqrt(this.dim), subSeed(seed, 4)), [opts.vocabSize, this.dim])));
@@ -132,12 +137,9 @@ export class Context2Vec {
     return ranked.slice(0, k);
   }
 
-  variables(): tf.Variable[] {
-    const rightOwn = this.right.variables().filter((v) => v !== this.left.embedding.table);
-    return [...this.left.variables(), ...rightOwn, ...this.mlp1.variables(), ...this.mlp2.variables(), this.targets];
-  }
-
-  dispose(): void {
-    this.variables().forEach((v) => v.dispose());
+  /** left/…, right/… (the shared embedding once, under left/), mlp1/…, mlp2/…, targets. */
+  namedVariables(): Record<string, tf.Variable> {
+    const right = Object.entries(this.right.namedVariables()).filter(([name]) => name !== "embedding/table");
+    return { ...prefixed("left/", this.left.namedVariables()), ...prefixed("right/", Object.fromEntries(right)), ...prefixed("mlp1/", this.mlp1.namedVariables()), ...prefixed("mlp2/", this.mlp2.namedVariables()), targets: this.targets };
   }
 }

@@ -14,11 +14,13 @@
 // Scalar mix, for a downstream task:  ELMo_k = γ Σ_j s_j h_{k,j},  s = softmax(w),
 // with w (L+1 numbers, 0 at first: an even mix) and γ (1 at first) learned by the task.
 import * as tf from "@tensorflow/tfjs";
+import { subSeed } from "../data/random";
+import type { SequenceInput } from "../models/input";
+import { RecurrentStack } from "../models/stack";
 import { Dense } from "../nn/dense";
-import type { Embedding } from "../nn/embedding";
-import { subSeed } from "../nn/init";
-import { RESERVED_IDS, gatherPositions, maskedCrossEntropy, reverseIndex, tokenIds, validLengths, type TokenIdsInput } from "./common";
-import { LstmStack } from "./lm";
+import { Module, prefixed } from "../nn/module";
+import { crossEntropy } from "../nn/losses";
+import { RESERVED_IDS, gatherPositions, reverseIndex, tokenIds, validLengths, type TokenIdsInput } from "./common";
 
 export interface BiLMOptions {
   vocabSize: number;
@@ -41,20 +43,21 @@ export interface BiLMPass {
   layers: tf.Tensor3D[];
 }
 
-export class BiLM {
-  readonly forwardLstm: LstmStack; // owns the shared token embedding
-  readonly backwardLstm: LstmStack; // shares the forward one's embedding
+export class BiLM extends Module {
+  readonly forwardLstm: RecurrentStack; // owns the shared token embedding
+  readonly backwardLstm: RecurrentStack; // shares the forward one's embedding
   readonly softmax: Dense; // shared by both directions
   readonly numLayers: number;
   private readonly ids: { pad: number; bos: number; eos: number };
 
   constructor(readonly opts: BiLMOptions) {
+    super();
     const seed = opts.seed ?? 0;
     this.numLayers = opts.numLayers ?? 2;
-    const stack = (k: number, embedding?: Embedding) =>
-      new LstmStack({ vocabSize: opts.vocabSize, embedDim: opts.dim, hiddenSize: opts.dim, numLayers: this.numLayers, seed: subSeed(seed, k) }, embedding);
+    const stack = (k: number, input?: SequenceInput) =>
+      new RecurrentStack({ vocabSize: opts.vocabSize, embedDim: opts.dim, embedScale: 0.1, hiddenSize: opts.dim, numLayers: this.numLayers, seed: subSeed(seed, k) }, input, "biLM");
     this.forwardLstm = stack(0);
-    this.backwardLstm = stack(1, this.forwardLstm.embedding);
+    this.backwardLstm = stack(1, this.forwardLstm.input);
     this.softmax = new Dense(opts.dim, opts.vocabSize, { seed: subSeed(seed, 2) });
     this.ids = { pad: opts.padId ?? RESERVED_IDS.pad, bos: opts.bosId ?? RESERVED_IDS.bos, eos: opts.eosId ?? RESERVED_IDS.eos };
   }
@@ -85,16 +88,16 @@ export class BiLM {
     const fwdTargets = t.ids;
     const bwdTargets = Int32Array.from(rev, (i) => t.ids[i]);
     return tf.tidy(() => {
-      const run = (stack: LstmStack, input: Int32Array) => stack.run(tf.tensor2d(input, [B, T + 1], "int32")).outputs;
+      const run = (stack: RecurrentStack, input: Int32Array) => stack.run(tf.tensor2d(input, [B, T + 1], "int32")).outputs;
       const predictions = (hs: tf.Tensor3D) => tf.slice(hs, [0, 0, 0], [B, T, this.opts.dim]) as tf.Tensor3D; // outputs 0..T-1
       const states = (hs: tf.Tensor3D) => tf.slice(hs, [0, 1, 0], [B, T, this.opts.dim]) as tf.Tensor3D; // outputs 1..T
       const f = run(this.forwardLstm, fwdIn);
       const bw = run(this.backwardLstm, bwdIn);
-      const forwardLoss = maskedCrossEntropy(this.softmax.apply(predictions(f[f.length - 1])), fwdTargets, weights);
-      const backwardLoss = maskedCrossEntropy(this.softmax.apply(predictions(bw[bw.length - 1])), bwdTargets, weights);
+      const forwardLoss = crossEntropy(this.softmax.apply(predictions(f[f.length - 1])), fwdTargets, weights);
+      const backwardLoss = crossEntropy(this.softmax.apply(predictions(bw[bw.length - 1])), bwdTargets, weights);
       // Representations: token k's embedding twice, then per layer [forward state; backward state]
       // with the backward states put back in the input's order (the same reversal undoes itself).
-      const emb = this.forwardLstm.embedding.apply(tf.tensor2d(t.ids, [B, T], "int32")) as tf.Tensor3D;
+      const emb = this.forwardLstm.input.apply("biLM.run", tf.tensor2d(t.ids, [B, T], "int32"));
       const layers: tf.Tensor3D[] = [tf.concat([emb, emb], 2)];
       for (let l = 0; l < this.numLayers; l++) {
         layers.push(tf.concat([states(f[l]), gatherPositions(states(bw[l]), rev) as tf.Tensor3D], 2));
@@ -123,24 +126,22 @@ export class BiLM {
     return new ScalarMixProbe({ numLayers: this.numLayers + 1, dim: 2 * this.opts.dim, numClasses, seed });
   }
 
-  variables(): tf.Variable[] {
-    const bwd = this.backwardLstm.variables().filter((v) => v !== this.forwardLstm.embedding.table);
-    return [...this.forwardLstm.variables(), ...bwd, ...this.softmax.variables()];
-  }
-
-  dispose(): void {
-    this.variables().forEach((v) => v.dispose());
+  /** forward/…, backward/… (the shared embedding once, under forward/), softmax/…. */
+  namedVariables(): Record<string, tf.Variable> {
+    const backward = Object.entries(this.backwardLstm.namedVariables()).filter(([name]) => name !== "embedding/table");
+    return { ...prefixed("forward/", this.forwardLstm.namedVariables()), ...prefixed("backward/", Object.fromEntries(backward)), ...prefixed("softmax/", this.softmax.namedVariables()) };
   }
 }
 
 /** ELMo's task-specific combination of the biLM's layers: γ Σ_j softmax(w)_j h_j. */
-export class ScalarMix {
+export class ScalarMix extends Module {
   readonly w: tf.Variable; // [numLayers] (L+1 for a biLM of L layers)
   readonly gamma: tf.Variable; // scalar
   constructor(readonly numLayers: number) {
+    super();
     if (!Number.isInteger(numLayers) || numLayers < 1) throw new RangeError(`ScalarMix: numLayers must be a positive integer, got ${numLayers}`);
-    this.w = tf.variable(tf.zeros([numLayers]));
-    this.gamma = tf.variable(tf.scalar(1));
+    this.w = tf.tidy(() => tf.variable(tf.zeros([numLayers]))); // (tidy: the initial values are not kept)
+    this.gamma = tf.tidy(() => tf.variable(tf.scalar(1)));
   }
 
   /** The mix of `layers` (all the same shape). */
@@ -158,13 +159,8 @@ export class ScalarMix {
     return tf.tidy(() => Array.from(tf.softmax(this.w).dataSync()));
   }
 
-  variables(): tf.Variable[] {
-    return [this.w, this.gamma];
-  }
-
-  dispose(): void {
-    this.w.dispose();
-    this.gamma.dispose();
+  namedVariables(): Record<string, tf.Variable> {
+    return { w: this.w, gamma: this.gamma };
   }
 }
 
@@ -177,10 +173,11 @@ export class ScalarMix {
  * Only the mix (w, γ) and W, b are trained; the layers come in as plain tensors (e.g. from
  * BiLM.layers, computed once), so no gradient reaches the biLM.
  */
-export class ScalarMixProbe {
+export class ScalarMixProbe extends Module {
   readonly mix: ScalarMix;
   readonly out: Dense;
   constructor(readonly opts: { numLayers: number; dim: number; numClasses: number; seed?: number }) {
+    super();
     this.mix = new ScalarMix(opts.numLayers);
     this.out = new Dense(opts.dim, opts.numClasses, { seed: subSeed(opts.seed ?? 0, 0) });
   }
@@ -192,7 +189,7 @@ export class ScalarMixProbe {
 
   /** Mean cross-entropy over the positions with weight > 0 (labels and weights row-major [B·T]). */
   loss(batch: { layers: tf.Tensor[]; labels: Int32Array; weights: Float32Array }): tf.Scalar {
-    return tf.tidy(() => maskedCrossEntropy(this.logits(batch.layers), batch.labels, batch.weights));
+    return tf.tidy(() => crossEntropy(this.logits(batch.layers), batch.labels, batch.weights));
   }
 
   /** The most likely class at every position, row-major [B·T]. */
@@ -200,12 +197,7 @@ export class ScalarMixProbe {
     return tf.tidy(() => Int32Array.from(tf.argMax(this.logits(layers), -1).dataSync()));
   }
 
-  variables(): tf.Variable[] {
-    return [...this.mix.variables(), ...this.out.variables()];
-  }
-
-  dispose(): void {
-    this.mix.dispose();
-    this.out.dispose();
+  namedVariables(): Record<string, tf.Variable> {
+    return { ...prefixed("mix/", this.mix.namedVariables()), ...prefixed("dense/", this.out.namedVariables()) };
   }
 }

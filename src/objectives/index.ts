@@ -1,5 +1,5 @@
-// Pretraining objectives: each turns token ids into model inputs, targets and a loss that any
-// training loop can minimise (tf.variableGrads or optimizer.minimize on `() => loss`).
+// Pretraining objectives: each turns token ids into model inputs, targets and a loss that src/train's
+// train() minimises, on src/models' models (or their own small ones, on the same layers).
 export * from "./common";
 export * from "./lm";
 export * from "./elmo";

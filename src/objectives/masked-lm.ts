@@ -14,7 +14,8 @@
 // with `mask: paddingMask(batch)` (every position sees every non-padding position).
 import * as tf from "@tensorflow/tfjs";
 import { toRandom } from "../data/random";
-import { RESERVED_IDS, maskedCrossEntropy, tokenIds, type SeedLike, type TokenIdsInput } from "./common";
+import { crossEntropy } from "../nn/losses";
+import { RESERVED_IDS, tokenIds, type SeedLike, type TokenIdsInput } from "./common";
 
 /** What happened at each position. */
 export const MASK_ACTION = { none: 0, mask: 1, random: 2, keep: 3 } as const;
@@ -84,7 +85,7 @@ export function maskTokens(x: TokenIdsInput, opts: MaskTokensOptions): MaskedLmB
 
 /** The masked-LM loss: mean cross-entropy of logits [B, T, V] on the chosen positions only. */
 export function maskedLmLoss(logits: tf.Tensor, batch: MaskedLmBatch): tf.Scalar {
-  return maskedCrossEntropy(logits, batch.targets, batch.weights);
+  return crossEntropy(logits, batch.targets, batch.weights);
 }
 
 /**

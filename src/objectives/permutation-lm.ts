@@ -26,7 +26,8 @@
 // The model is src/models/gpt.ts's GPT (its embed, block and head), or anything shaped alike.
 import * as tf from "@tensorflow/tfjs";
 import { toRandom } from "../data/random";
-import { RESERVED_IDS, maskedCrossEntropy, tokenIds, validLengths, type SeedLike, type TokenIdsInput } from "./common";
+import { crossEntropy } from "../nn/losses";
+import { RESERVED_IDS, tokenIds, validLengths, type SeedLike, type TokenIdsInput } from "./common";
 
 /** A random permutation of 0..n-1: the order in which positions are predicted. */
 export function sampleOrder(n: number, seed?: SeedLike): Int32Array {
@@ -146,7 +147,7 @@ export function permutationLmLogits(model: TwoStreamTransformer, batch: Permutat
 
 /** The permutation-LM loss: mean cross-entropy of the query stream at the predicted positions. */
 export function permutationLmLoss(model: TwoStreamTransformer, batch: PermutationLmBatch, opts: { maskId?: number; training?: boolean } = {}): tf.Scalar {
-  return tf.tidy(() => maskedCrossEntropy(permutationLmLogits(model, batch, opts), batch.targets, batch.weights));
+  return tf.tidy(() => crossEntropy(permutationLmLogits(model, batch, opts), batch.targets, batch.weights));
 }
 
 /**

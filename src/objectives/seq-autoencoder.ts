@@ -1,10 +1,11 @@
 // Semi-supervised sequence learning (Dai & Le, 2015): pretrain an LSTM without labels, then use its
 // weights to initialise a classifier LSTM and fine-tune on the labelled data.
 //
-//   SA-LSTM  a sequence autoencoder: the encoder LSTM reads x_1..x_n, the decoder LSTM starts from
-//            its final state and reproduces x_1..x_n <eos> (teacher forcing, <bos> first);
-//   LM-LSTM  a language model (./lm.ts's LstmLM) trained on the same text;
-// then SequenceClassifier.fromPretrained(encoder) copies (or shares) the embedding and LSTM weights
+//   SA-LSTM  a sequence autoencoder (src/models' EncoderDecoder over one vocabulary, one embedding):
+//            the encoder LSTM reads x_1..x_n, the decoder LSTM starts from its final state and
+//            reproduces x_1..x_n <eos> (teacher forcing, <bos> first);
+//   LM-LSTM  a language model (src/models' LanguageModel) trained on the same text;
+// then SequenceClassifier.fromPretrained(stack) copies (or shares) the embedding and LSTM weights
 // into a classifier that reads a sequence and predicts its label from the hidden state after its
 // last token (or the mean over its tokens).
 //
@@ -14,16 +15,31 @@
 // layout for the autoencoder's encoder, made the LSTM read <pad> before the sentence: the state
 // then depended on how long the batch's longest row was.)
 import * as tf from "@tensorflow/tfjs";
+import { subSeed } from "../data/random";
+import { EncoderDecoder } from "../models/encoder-decoder";
+import { RecurrentStack } from "../models/stack";
 import { Dense } from "../nn/dense";
-import { fusedLstm } from "../nn/fused-lstm";
-import { subSeed } from "../nn/init";
-import { RESERVED_IDS, maskedCrossEntropy, type TokenIds } from "./common";
-import { LstmStack, cloneLstmStack, type LstmStackOptions } from "./lm";
-import { LstmSeq2Seq, pairBatch, type PairBatch } from "./seq2seq-pretrain";
+import { crossEntropy } from "../nn/losses";
+import { Module, prefixed } from "../nn/module";
+import { RESERVED_IDS, type TokenIds } from "./common";
+import { pairBatch, type PairBatch } from "./seq2seq-pretrain";
 
-/** Dai & Le's sequence autoencoder: an LstmSeq2Seq over one vocabulary, embedding shared. */
-export function sequenceAutoencoder(opts: LstmStackOptions): LstmSeq2Seq {
-  return LstmSeq2Seq.create({ sourceVocabSize: opts.vocabSize, embedDim: opts.embedDim, hiddenSize: opts.hiddenSize, numLayers: opts.numLayers, shareEmbedding: true, seed: opts.seed });
+/** The sizes of a token stack: an embedding and LSTM layers. */
+export interface StackOptions {
+  vocabSize: number;
+  embedDim: number;
+  hiddenSize: number;
+  /** LSTM layers (default 1). */
+  numLayers?: number;
+  seed?: number;
+}
+
+/**
+ * Dai & Le's sequence autoencoder: an EncoderDecoder over one vocabulary with one embedding, the
+ * decoder reading no context (the sentence reaches it only through the encoder's final state).
+ */
+export function sequenceAutoencoder(opts: Omit<StackOptions, "numLayers">): EncoderDecoder {
+  return new EncoderDecoder({ srcVocabSize: opts.vocabSize, tgtVocabSize: opts.vocabSize, embedDim: opts.embedDim, hiddenSize: opts.hiddenSize, shareEmbedding: true, context: false, seed: opts.seed });
 }
 
 /** Autoencoder batch: each sequence is its own target (source left-padded to `length`). */
@@ -36,7 +52,7 @@ export function autoencoderBatch(seqs: readonly ArrayLike<number>[], length: num
  * the front), the layout of an encoder whose final state must be the last token's.
  */
 export function classifierInputs(seqs: readonly ArrayLike<number>[], length: number, padId: number = RESERVED_IDS.pad, side: "right" | "left" = "right"): TokenIds {
-  if (side === "left") return { ids: pairBatch(seqs.map((s) => ({ source: s, target: [] })), { sourceLength: length, targetLength: 1, padId }).source, shape: [seqs.length, length] };
+  if (side === "left") return { ids: pairBatch(seqs.map((s) => ({ source: s, target: [] })), { sourceLength: length, targetLength: 1, padId }).src, shape: [seqs.length, length] };
   const ids = new Int32Array(seqs.length * length).fill(padId);
   seqs.forEach((s, b) => {
     for (let t = 0; t < Math.min(s.length, length); t++) ids[b * length + t] = s[t];
@@ -67,13 +83,15 @@ export interface ClassifierOptions {
 }
 
 /** An LSTM that reads a sequence and classifies it from the top layer's hidden state after its last token (or its mean output). */
-export class SequenceClassifier {
+export class SequenceClassifier extends Module {
   readonly out: Dense;
   readonly pool: SequencePooling;
   readonly padId: number;
   readonly dropout: Required<ClassifierDropout>;
   private dropSeed: number;
-  constructor(readonly encoder: LstmStack, readonly numClasses: number, seed = 0, opts: ClassifierOptions = {}) {
+  constructor(readonly encoder: RecurrentStack, readonly numClasses: number, seed = 0, opts: ClassifierOptions = {}) {
+    super();
+    if (encoder.input.kind !== "embedding") throw new RangeError("SequenceClassifier: the encoder must read token ids through an embedding");
     this.out = new Dense(encoder.hiddenSize, numClasses, { seed: subSeed(seed, 7) });
     this.pool = opts.pool ?? "last";
     this.padId = opts.padId ?? RESERVED_IDS.pad;
@@ -84,17 +102,21 @@ export class SequenceClassifier {
     this.dropSeed = subSeed(seed, 8); // dropout masks: seeded, a new one every training call
   }
 
-  /** A classifier with fresh, seeded weights (the baseline without pretraining). */
-  static create(opts: LstmStackOptions & ClassifierOptions & { numClasses: number }): SequenceClassifier {
-    return new SequenceClassifier(new LstmStack(opts), opts.numClasses, opts.seed, opts);
+  /**
+   * A classifier with fresh, seeded weights (the baseline without pretraining): the stack's seeds
+   * are subSeed(seed, 0) for the embedding (uniform ±0.1) and subSeed(seed, l + 1) for layer l.
+   */
+  static create(opts: StackOptions & ClassifierOptions & { numClasses: number }): SequenceClassifier {
+    const stack = new RecurrentStack({ vocabSize: opts.vocabSize, embedDim: opts.embedDim, embedScale: 0.1, hiddenSize: opts.hiddenSize, numLayers: opts.numLayers, seed: opts.seed }, undefined, "sequenceClassifier");
+    return new SequenceClassifier(stack, opts.numClasses, opts.seed, opts);
   }
 
   /**
-   * A classifier whose embedding and LSTM start from a pretrained encoder: the autoencoder's
-   * `encoder` or a language model's `stack`. Copied by default; `share: true` uses the same variables.
+   * A classifier whose embedding and LSTM start from a pretrained stack: a language model's `stack`
+   * or an autoencoder's `encoder`. Copied by default; `share: true` uses the same variables.
    */
-  static fromPretrained(encoder: LstmStack, numClasses: number, opts: ClassifierOptions & { share?: boolean; seed?: number } = {}): SequenceClassifier {
-    return new SequenceClassifier(opts.share ? encoder : cloneLstmStack(encoder), numClasses, opts.seed, opts);
+  static fromPretrained(encoder: RecurrentStack, numClasses: number, opts: ClassifierOptions & { share?: boolean; seed?: number } = {}): SequenceClassifier {
+    return new SequenceClassifier(opts.share ? encoder : encoder.clone(), numClasses, opts.seed, opts);
   }
 
   /**
@@ -106,8 +128,8 @@ export class SequenceClassifier {
     const drop = (t: tf.Tensor, rate: number, noiseShape?: number[]) => (opts.training && rate > 0 ? tf.dropout(t, rate, noiseShape, this.dropSeed++) : t);
     return tf.tidy(() => {
       const ids = tf.tensor2d(x.ids, x.shape, "int32");
-      let h = drop(this.encoder.embedding.apply(ids), this.dropout.embedding, [B, 1, this.encoder.opts.embedDim]) as tf.Tensor3D;
-      for (const p of this.encoder.layers) h = fusedLstm(p, h).hs;
+      let h = drop(this.encoder.input.apply("sequenceClassifier.logits", ids), this.dropout.embedding, [B, 1, this.encoder.input.size]) as tf.Tensor3D;
+      for (const layer of this.encoder.layers) h = layer.run(h).hs;
       h = drop(h, this.dropout.hidden) as tf.Tensor3D;
       let features: tf.Tensor2D;
       if (this.pool === "last") {
@@ -129,7 +151,7 @@ export class SequenceClassifier {
 
   /** Mean cross-entropy against integer labels, with the dropout (for training). */
   loss(x: TokenIds, labels: ArrayLike<number>): tf.Scalar {
-    return tf.tidy(() => maskedCrossEntropy(this.logits(x, { training: true }), Int32Array.from(labels)));
+    return tf.tidy(() => crossEntropy(this.logits(x, { training: true }), Int32Array.from(labels)));
   }
 
   /** The share of rows whose highest logit is the label. */
@@ -140,11 +162,16 @@ export class SequenceClassifier {
     return labels.length ? ok / labels.length : 0;
   }
 
-  variables(): tf.Variable[] {
-    return [...this.encoder.variables(), ...this.out.variables()];
+  namedVariables(): Record<string, tf.Variable> {
+    return { ...prefixed("encoder/", this.encoder.namedVariables()), ...prefixed("dense/", this.out.namedVariables()) };
   }
 
-  dispose(): void {
-    this.variables().forEach((v) => v.dispose());
+  /** The dropout seed of the next training call. */
+  randomState(): Record<string, number> {
+    return { dropSeed: this.dropSeed };
+  }
+
+  setRandomState(state: Record<string, number>): void {
+    if (state.dropSeed !== undefined) this.dropSeed = state.dropSeed;
   }
 }

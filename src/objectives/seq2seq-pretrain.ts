@@ -5,31 +5,30 @@
 //   encoder  (embedding + LSTM)             <- the source LM's embedding + LSTM
 //   decoder  (embedding + LSTM + softmax)   <- the target LM's embedding + LSTM + softmax
 //
-// The paper keeps training the LM objectives during fine-tuning, so the encoder and decoder do
-// not forget their language ("the LM losses as a regulariser"): build the model with
-// `{ share: true }` (the seq2seq model then uses the LMs' own variables) and add the LM losses with
-// `lmWeight` in seq2seqFineTuneLoss. With `share: false` the weights are copied and the LMs stay
-// as they were.
+// That is src/models' EncoderDecoder.fromLanguageModels. The paper keeps training the LM
+// objectives during fine-tuning, so the encoder and decoder do not forget their language ("the LM
+// losses as a regulariser"): build the model with `{ share: true }` (the seq2seq model then uses
+// the LMs' own variables) and add the LM losses with `lmWeight` in seq2seqFineTuneLoss. With
+// `share: false` the weights are copied and the LMs stay as they were.
 //
 // Sources are read left-padded (padding first), so the encoder's final state — the decoder's
 // initial state — is the one after the last real token; decoder rows are right-padded.
 import * as tf from "@tensorflow/tfjs";
-import { Dense } from "../nn/dense";
-import { subSeed } from "../nn/init";
-import type { LstmState } from "../nn/lstm";
-import { RESERVED_IDS, maskedCrossEntropy } from "./common";
-import { LstmLM, LstmStack, cloneLstmStack, copyVariables, type LmBatch } from "./lm";
+import type { EncoderDecoder, Seq2SeqBatch } from "../models/encoder-decoder";
+import type { LanguageModel } from "../models/language-model";
+import { RESERVED_IDS } from "./common";
+import type { LmBatch } from "./lm";
 
-/** Source ids (left-padded) and the decoder's inputs, targets and weights (right-padded). */
-export interface PairBatch {
-  source: Int32Array;
-  sourceShape: [number, number];
+/** Source ids (left-padded) and the decoder's inputs, targets and mask (right-padded): an EncoderDecoder batch. */
+export interface PairBatch extends Seq2SeqBatch {
+  src: Int32Array;
+  srcShape: [number, number];
   /** <bos> y_1 .. y_m */
-  decoderInputs: Int32Array;
+  tgtIn: Int32Array;
   /** y_1 .. y_m <eos> */
-  decoderTargets: Int32Array;
-  weights: Float32Array;
-  targetShape: [number, number];
+  tgtOut: Int32Array;
+  tgtMask: Float32Array;
+  tgtShape: [number, number];
 }
 
 export interface PairBatchOptions {
@@ -63,106 +62,7 @@ export function pairBatch(pairs: readonly { source: ArrayLike<number>; target: A
       weights[b * T + t] = 1;
     }
   });
-  return { source, sourceShape: [B, S], decoderInputs, decoderTargets, weights, targetShape: [B, T] };
-}
-
-export interface LstmSeq2SeqOptions {
-  sourceVocabSize: number;
-  /** Default: the source's (one vocabulary). */
-  targetVocabSize?: number;
-  embedDim: number;
-  hiddenSize: number;
-  numLayers?: number;
-  /** One embedding for encoder and decoder (needs one vocabulary; default false). */
-  shareEmbedding?: boolean;
-  seed?: number;
-}
-
-/** An LSTM encoder–decoder: the decoder starts from the encoder's final states. */
-export class LstmSeq2Seq {
-  constructor(readonly encoder: LstmStack, readonly decoder: LstmStack, readonly out: Dense) {
-    if (encoder.layers.length !== decoder.layers.length || encoder.hiddenSize !== decoder.hiddenSize) {
-      throw new RangeError("LstmSeq2Seq: encoder and decoder need the same number of layers and the same hidden size");
-    }
-  }
-
-  /** A new model with seeded weights. */
-  static create(opts: LstmSeq2SeqOptions): LstmSeq2Seq {
-    const seed = opts.seed ?? 0;
-    const base = { embedDim: opts.embedDim, hiddenSize: opts.hiddenSize, numLayers: opts.numLayers };
-    const encoder = new LstmStack({ ...base, vocabSize: opts.sourceVocabSize, seed: subSeed(seed, 0) });
-    const targetVocab = opts.targetVocabSize ?? opts.sourceVocabSize;
-    if (opts.shareEmbedding && targetVocab !== opts.sourceVocabSize) throw new RangeError("LstmSeq2Seq: shareEmbedding needs one vocabulary");
-    const decoder = new LstmStack({ ...base, vocabSize: targetVocab, seed: subSeed(seed, 1) }, opts.shareEmbedding ? encoder.embedding : undefined);
-    return new LstmSeq2Seq(encoder, decoder, new Dense(opts.hiddenSize, targetVocab, { seed: subSeed(seed, 2) }));
-  }
-
-  /**
-   * Ramachandran et al.: the encoder from the source LM, the decoder and its softmax from the target
-   * LM — the same variables with `share`, else copies.
-   */
-  static fromLanguageModels(sourceLm: LstmLM, targetLm: LstmLM, opts: { share?: boolean } = {}): LstmSeq2Seq {
-    if (opts.share) return new LstmSeq2Seq(sourceLm.stack, targetLm.stack, targetLm.out);
-    const out = new Dense(targetLm.out.inputSize, targetLm.out.outputSize);
-    copyVariables(targetLm.out.variables(), out.variables());
-    return new LstmSeq2Seq(cloneLstmStack(sourceLm.stack), cloneLstmStack(targetLm.stack), out);
-  }
-
-  /** The encoder's final state per layer for left-padded sources [B, S]. */
-  encode(source: Int32Array, shape: [number, number]): LstmState[] {
-    return this.encoder.run(tf.tensor2d(source, shape, "int32")).states;
-  }
-
-  /** Decoder logits [B, T, V] (teacher forcing). */
-  logits(batch: PairBatch): tf.Tensor3D {
-    return tf.tidy(() => {
-      const states = this.encode(batch.source, batch.sourceShape);
-      const { outputs } = this.decoder.run(tf.tensor2d(batch.decoderInputs, batch.targetShape, "int32"), states);
-      return this.out.apply(outputs[outputs.length - 1]) as tf.Tensor3D;
-    });
-  }
-
-  /** Mean cross-entropy of the decoder's predictions. */
-  loss(batch: PairBatch): tf.Scalar {
-    return tf.tidy(() => maskedCrossEntropy(this.logits(batch), batch.decoderTargets, batch.weights));
-  }
-
-  /**
-   * Greedy decoding of one source, at most maxLength tokens, stopping at <eos>. Pass the training
-   * batches' `sourceLength` to left-pad (or cut) the source the same way.
-   */
-  translate(source: ArrayLike<number>, maxLength: number, opts: { sourceLength?: number; padId?: number; bosId?: number; eosId?: number } = {}): number[] {
-    const bos = opts.bosId ?? RESERVED_IDS.bos;
-    const eos = opts.eosId ?? RESERVED_IDS.eos;
-    const S = opts.sourceLength ?? source.length;
-    const src = pairBatch([{ source, target: [] }], { sourceLength: S, targetLength: 1, padId: opts.padId }).source;
-    let states = this.encode(src, [1, S]);
-    let token = bos;
-    const out: number[] = [];
-    for (let i = 0; i < maxLength; i++) {
-      const step = tf.tidy(() => {
-        const r = this.decoder.run(tf.tensor2d([[token]], [1, 1], "int32"), states);
-        return { logits: this.out.apply(r.outputs[r.outputs.length - 1]), states: r.states as unknown as tf.TensorContainer };
-      }) as unknown as { logits: tf.Tensor; states: LstmState[] };
-      tf.dispose(states.flatMap((s) => [s.h, s.c]));
-      states = step.states;
-      token = tf.tidy(() => tf.argMax(tf.reshape(step.logits, [-1])).dataSync()[0]);
-      step.logits.dispose();
-      if (token === eos) break;
-      out.push(token);
-    }
-    tf.dispose(states.flatMap((s) => [s.h, s.c]));
-    return out;
-  }
-
-  /** The variables, each once (shared embeddings counted once). */
-  variables(): tf.Variable[] {
-    return [...new Set([...this.encoder.variables(), ...this.decoder.variables(), ...this.out.variables()])];
-  }
-
-  dispose(): void {
-    this.variables().forEach((v) => v.dispose());
-  }
+  return { src: source, srcShape: [B, S], tgtIn: decoderInputs, tgtOut: decoderTargets, tgtMask: weights, tgtShape: [B, T] };
 }
 
 /**
@@ -170,9 +70,9 @@ export class LstmSeq2Seq {
  * and decoder good language models (pass the LMs the model shares its weights with).
  */
 export function seq2seqFineTuneLoss(
-  model: LstmSeq2Seq,
+  model: EncoderDecoder,
   batch: PairBatch,
-  opts: { lmWeight?: number; sourceLm?: LstmLM; sourceBatch?: LmBatch; targetLm?: LstmLM; targetBatch?: LmBatch } = {},
+  opts: { lmWeight?: number; sourceLm?: LanguageModel; sourceBatch?: LmBatch; targetLm?: LanguageModel; targetBatch?: LmBatch } = {},
 ): tf.Scalar {
   return tf.tidy(() => {
     let loss = model.loss(batch);

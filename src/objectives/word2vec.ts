@@ -19,8 +19,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { toRandom } from "../data/random";
 import { embeddingLookup } from "../nn/embedding";
-import { subSeed, uniformValues } from "../nn/init";
-import { NoiseSampler, RESERVED_IDS, logSigmoid, type SeedLike } from "./common";
+import { Module } from "../nn/module";
+import { subSeed } from "../data/random";
+import { uniformValues } from "../nn/init";
+import { logSigmoid } from "../nn/losses";
+import { NoiseSampler, RESERVED_IDS, type SeedLike } from "./common";
 import { subwordBuckets, type SubwordOptions } from "./subwords";
 
 export interface SkipGramBatch {
@@ -164,7 +167,7 @@ export interface Neighbour {
   similarity: number;
 }
 
-export class Word2Vec {
+export class Word2Vec extends Module {
   /** Input vectors: V word rows, then (with subwords) one row per n-gram bucket. */
   readonly input: tf.Variable;
   /** Output (context) vectors [V, D], zeros at first. */
@@ -178,6 +181,7 @@ export class Word2Vec {
   private readonly rows: { start: Int32Array; rows: Int32Array } | null;
 
   constructor(opts: Word2VecOptions) {
+    super();
     const { vocabSize: V, dim: D } = opts;
     this.vocabSize = V;
     this.dim = D;
@@ -318,13 +322,8 @@ export class Word2Vec {
     return this.nearest(q, k, { exclude: [a, b, c] });
   }
 
-  variables(): tf.Variable[] {
-    return [this.input, this.output];
-  }
-
-  dispose(): void {
-    this.input.dispose();
-    this.output.dispose();
+  namedVariables(): Record<string, tf.Variable> {
+    return { input: this.input, output: this.output };
   }
 
   private requireWords(): readonly string[] {

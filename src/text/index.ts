@@ -16,7 +16,11 @@ export { BPE, preTokenize, type BPETrainOptions, type BPEModel } from "./bpe";
 export {
   seqDataIterRandom,
   seqDataIterSequential,
+  windowBatch,
+  randomWindows,
+  randomWindowBatches,
   SeqDataLoader,
+  WindowSplit,
   padSequences,
   lengthBatches,
   trainValidSplit,
@@ -26,5 +30,6 @@ export {
   type PartitionOptions,
   type SeqDataLoaderOptions,
   type SplitOptions,
+  type WindowSplitOptions,
 } from "./batching";
 export { spacingLabels, applySpacing, type SpacingExample } from "./spacing";

@@ -6,6 +6,8 @@
 // then decayed along a cosine to minLr at decayIters.
 import * as tf from "@tensorflow/tfjs";
 
+type NamedTensor = { name: string; tensor: tf.Tensor };
+
 export interface AdamWOptions {
   learningRate?: number;
   beta1?: number;
@@ -53,12 +55,32 @@ export class AdamW {
    * (torch.nn.utils.clip_grad_norm_). Returns the global norm ‖g‖ before clipping.
    */
   update(grads: readonly tf.Tensor[], opts: { clipNorm?: number } = {}): number {
+    const gs = this.read(grads);
+    const norm = AdamW.globalNorm(gs);
+    this.apply(gs, AdamW.clipScale(norm, opts.clipNorm));
+    return norm;
+  }
+
+  /** The gradients' values, checked against the variables (train's loop reads them once per step). */
+  read(grads: readonly tf.Tensor[]): Float32Array[] {
     if (grads.length !== this.variables.length) throw new RangeError(`AdamW: ${grads.length} gradients for ${this.variables.length} variables`);
-    const gs = grads.map((g) => g.dataSync() as Float32Array);
+    return grads.map((g) => g.dataSync() as Float32Array);
+  }
+
+  /** ‖g‖ over all the gradients, summed in float64. */
+  static globalNorm(gs: readonly Float32Array[]): number {
     let sq = 0;
     for (const g of gs) for (let k = 0; k < g.length; k++) sq += g[k] * g[k];
-    const norm = Math.sqrt(sq);
-    const scale = opts.clipNorm !== undefined && opts.clipNorm > 0 ? Math.min(1, opts.clipNorm / (norm + 1e-6)) : 1;
+    return Math.sqrt(sq);
+  }
+
+  /** torch's clip_grad_norm_ factor: min(1, clipNorm / (norm + 1e-6)); 1 without clipNorm. */
+  static clipScale(norm: number, clipNorm?: number): number {
+    return clipNorm !== undefined && clipNorm > 0 ? Math.min(1, clipNorm / (norm + 1e-6)) : 1;
+  }
+
+  /** The update itself, from gradient values (as read) scaled by `scale`. */
+  apply(gs: readonly Float32Array[], scale = 1): void {
     this.step++;
     const lr = this.learningRate;
     const { beta1: b1, beta2: b2, epsilon: eps } = this;
@@ -78,7 +100,44 @@ export class AdamW {
       p.assign(t);
       t.dispose();
     });
-    return norm;
+  }
+
+  // ---- state, for checkpoints (the methods of tf.Optimizer that src/train/checkpoint.ts uses)
+
+  getClassName(): string {
+    return "AdamW";
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay };
+  }
+
+  /** The update count and every moment, as new tensors (the caller disposes them). */
+  async getWeights(): Promise<NamedTensor[]> {
+    return [
+      { name: "step", tensor: tf.scalar(this.step, "int32") },
+      ...this.variables.flatMap((_, i) => [
+        { name: `m/${i}`, tensor: tf.tensor(this.m[i], this.variables[i].shape) },
+        { name: `v/${i}`, tensor: tf.tensor(this.v[i], this.variables[i].shape) },
+      ]),
+    ];
+  }
+
+  /** Restore what getWeights gave (by name; shapes must match the variables). */
+  async setWeights(weights: NamedTensor[]): Promise<void> {
+    const byName = new Map(weights.map((w) => [w.name, w.tensor]));
+    const get = (name: string, size: number) => {
+      const t = byName.get(name);
+      if (!t) throw new Error(`AdamW.setWeights: "${name}" is missing`);
+      if (t.size !== size) throw new Error(`AdamW.setWeights: "${name}" has ${t.size} values, the variable ${size}`);
+      return t.dataSync();
+    };
+    const step = get("step", 1)[0];
+    this.variables.forEach((v, i) => {
+      this.m[i].set(get(`m/${i}`, v.size));
+      this.v[i].set(get(`v/${i}`, v.size));
+    });
+    this.step = step;
   }
 
   dispose(): void {

@@ -10,8 +10,9 @@
 // (between the two renames) when NAME itself is missing.
 //
 // Optimiser state: optimizer.getWeights()/setWeights() (Adam: the iteration count and every m and
-// v), plus Adam's running β₁ᵗ, β₂ᵗ saved exactly (setWeights would recompute them with pow(),
-// which can differ in the last bit), so a resumed run repeats an uninterrupted one exactly.
+// v; seqlab's AdamW: the same, from JavaScript), plus Adam's running β₁ᵗ, β₂ᵗ saved exactly
+// (setWeights would recompute them with pow(), which can differ in the last bit), and the model's
+// randomState() (its dropout counters), so a resumed run repeats an uninterrupted one exactly.
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
@@ -38,9 +39,23 @@ export function namedParams(p: ParamsLike): Record<string, tf.Variable> {
   return p as Record<string, tf.Variable>;
 }
 
+/** What a checkpoint needs of an optimiser: a tf.Optimizer has it, and so has seqlab's AdamW. */
+export type CheckpointOptimizer = Pick<tf.Optimizer, "getClassName" | "getConfig" | "getWeights" | "setWeights">;
+
+/** A model's counters that training's random draws depend on (src/nn/module.ts). */
+interface RandomStateful {
+  randomState(): Record<string, number>;
+  setRandomState(state: Record<string, number>): void;
+}
+
+function randomStateful(p: ParamsLike): RandomStateful | undefined {
+  const o = p as Partial<RandomStateful>;
+  return typeof o.randomState === "function" && typeof o.setRandomState === "function" ? (o as RandomStateful) : undefined;
+}
+
 export interface CheckpointState {
   params: ParamsLike;
-  optimizer?: tf.Optimizer;
+  optimizer?: CheckpointOptimizer;
   /** Steps done (default 0). */
   step?: number;
   /** Anything JSON can hold (a vocabulary, the options of the run, ...). */
@@ -69,6 +84,8 @@ export interface CheckpointMeta {
   savedAt: string;
   params: string[];
   optimizer: OptimizerMeta | null;
+  /** The model's randomState(), when it has one. */
+  randomState?: Record<string, number>;
   extra: unknown;
 }
 
@@ -103,6 +120,29 @@ function siblings(dir: string): { abs: string; parent: string; previous: string;
   return { abs, parent, previous: path.join(parent, `.${base}.previous`), tmpPrefix: `.${base}.tmp-` };
 }
 
+/** A file-system error (it has an errno code) while saving, as one that names the checkpoint and
+ * the folder written in and says whether the previous checkpoint survived; any other error (a
+ * test's simulated crash) passes through as it is. */
+function saveError(e: unknown, abs: string, writingIn: string, previousIntact: boolean): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (typeof code !== "string") return e;
+  const why: Record<string, string> = {
+    ENOSPC: "no space left on the device",
+    EDQUOT: "the disk quota is used up",
+    EFBIG: "a file would be larger than this process may write",
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    EROFS: "the file system is read-only",
+    ENOTDIR: "a part of the path is a file, not a folder",
+    EEXIST: "a part of the path is a file, not a folder",
+  };
+  return new Error(
+    `saveCheckpoint: could not save the checkpoint ${abs} (writing in ${writingIn}): ${why[code] ?? code} (${(e as Error).message}); ` +
+      (previousIntact ? `the previous checkpoint in ${abs} is intact` : "no checkpoint was saved"),
+    { cause: e },
+  );
+}
+
 function isCheckpointDir(dir: string): boolean {
   try {
     const j = JSON.parse(fs.readFileSync(path.join(dir, MODEL_FILE), "utf8"));
@@ -118,7 +158,9 @@ function isCheckpointDir(dir: string): boolean {
  */
 export async function saveCheckpoint(dir: string, state: CheckpointState, opts: SaveCheckpointOptions = {}): Promise<{ dir: string; step: number; bytes: number }> {
   const { abs, parent, previous, tmpPrefix } = siblings(dir);
-  if (fs.existsSync(abs) && !isCheckpointDir(abs) && fs.readdirSync(abs).length > 0) {
+  if (fs.existsSync(abs) && !fs.statSync(abs).isDirectory()) throw new Error(`saveCheckpoint: ${abs} is a file; a checkpoint is a folder (choose another name)`);
+  const hadCheckpoint = fs.existsSync(abs) && isCheckpointDir(abs);
+  if (fs.existsSync(abs) && !hadCheckpoint && fs.readdirSync(abs).length > 0) {
     throw new Error(`saveCheckpoint: ${abs} exists and is not a seqlab checkpoint; it is left alone (choose another folder)`);
   }
   const params = namedParams(state.params);
@@ -157,6 +199,8 @@ export async function saveCheckpoint(dir: string, state: CheckpointState, opts: 
     tf.dispose(temporaries);
   }
   const meta: CheckpointMeta = { version: 1, step, savedAt: new Date().toISOString(), params: Object.keys(params), optimizer, extra: state.extra ?? null };
+  const randomState = randomStateful(state.params)?.randomState();
+  if (randomState && Object.keys(randomState).length) meta.randomState = randomState;
   const modelJson = {
     format: CHECKPOINT_FORMAT,
     generatedBy: `seqlab (TensorFlow.js ${tf.version.tfjs})`,
@@ -165,11 +209,15 @@ export async function saveCheckpoint(dir: string, state: CheckpointState, opts: 
     userDefinedMetadata: { seqlab: meta },
   };
 
-  fs.mkdirSync(parent, { recursive: true });
-  // Leftovers of earlier crashed writes.
-  for (const f of fs.readdirSync(parent)) if (f.startsWith(tmpPrefix)) fs.rmSync(path.join(parent, f), { recursive: true, force: true });
   const tmp = path.join(parent, `${tmpPrefix}${process.pid}-${Date.now().toString(36)}`);
-  fs.mkdirSync(tmp);
+  try {
+    fs.mkdirSync(parent, { recursive: true });
+    // Leftovers of earlier crashed writes.
+    for (const f of fs.readdirSync(parent)) if (f.startsWith(tmpPrefix)) fs.rmSync(path.join(parent, f), { recursive: true, force: true });
+    fs.mkdirSync(tmp);
+  } catch (e) {
+    throw saveError(e, abs, parent, hadCheckpoint);
+  }
   let movedAside = false;
   try {
     opts.onStage?.("weights.bin");
@@ -188,7 +236,7 @@ export async function saveCheckpoint(dir: string, state: CheckpointState, opts: 
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     if (movedAside && !fs.existsSync(abs)) fs.renameSync(previous, abs);
-    throw e;
+    throw saveError(e, abs, tmp, hadCheckpoint);
   }
   fs.rmSync(previous, { recursive: true, force: true });
   return { dir: abs, step, bytes: data.byteLength };
@@ -219,15 +267,15 @@ export function readCheckpoint(dir: string): { meta: CheckpointMeta; tensors: tf
   return { meta, tensors, folder };
 }
 
-export interface LoadCheckpointOptions {
+export interface LoadCheckpointOptions<O extends CheckpointOptimizer = tf.Optimizer> {
   /** The variables to restore (assigned in place); names and shapes must match the checkpoint. */
   params: ParamsLike;
   /** The optimiser to restore into (same class); without it, one is built from the saved class and config. */
-  optimizer?: tf.Optimizer;
+  optimizer?: O;
 }
 
 /** Restore params (in place) and the optimiser's state from a checkpoint; returns step and extra. */
-export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions): Promise<{ step: number; extra: unknown; optimizer: tf.Optimizer | undefined }> {
+export async function loadCheckpoint<O extends CheckpointOptimizer = tf.Optimizer>(dir: string, opts: LoadCheckpointOptions<O>): Promise<{ step: number; extra: unknown; optimizer: O | undefined }> {
   const { meta, tensors, folder } = readCheckpoint(dir);
   try {
     const params = namedParams(opts.params);
@@ -253,19 +301,20 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions): 
         const entry = tf.serialization.SerializationMap.getMap().classNameMap[om.className];
         if (!entry) throw new Error(`loadCheckpoint: unknown optimizer class ${om.className}`);
         const [cls, fromConfig] = entry;
-        optimizer = fromConfig(cls, om.config) as unknown as tf.Optimizer;
+        optimizer = fromConfig(cls, om.config) as unknown as O;
       } else if (optimizer.getClassName() !== om.className) {
         throw new Error(`loadCheckpoint: the checkpoint holds ${om.className} state, but the optimizer given is ${optimizer.getClassName()}`);
       }
       await restoreOptimizer(optimizer, om, tensors);
     }
+    if (meta.randomState) randomStateful(opts.params)?.setRandomState(meta.randomState);
     return { step: meta.step, extra: meta.extra, optimizer };
   } finally {
     tf.dispose(Object.values(tensors));
   }
 }
 
-async function restoreOptimizer(opt: tf.Optimizer, om: OptimizerMeta, tensors: tf.NamedTensorMap): Promise<void> {
+async function restoreOptimizer(opt: CheckpointOptimizer, om: OptimizerMeta, tensors: tf.NamedTensorMap): Promise<void> {
   const before = await opt.getWeights();
   tf.dispose(before.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor));
   const oldVariables = before.filter((w) => w.tensor instanceof tf.Variable).map((w) => w.tensor);

@@ -11,11 +11,23 @@
 //     optimizer: "sgd", learningRate: 1, clipNorm: 1,
 //     epochs: 10, seed: 0, live: true, metric: "perplexity",
 //   });
+//
+// nanoGPT's recipe is the same loop with seqlab's AdamW (src/train/adamw.ts), which clips as
+// torch.nn.utils.clip_grad_norm_ does, and its warm-up + cosine learning rate:
+//
+//   await train({ model: gpt, batches: randomWindowBatches(trainIds, 12, 64, { seed: 1337 }), steps: 2000,
+//     optimizer: new AdamW(gpt.variables(), { beta2: 0.99 }), clipNorm: 1,
+//     schedule: { learningRate: 1e-3, minLr: 1e-4, warmupIters: 100, decayIters: 2000 } });
+//
+// Rules every step keeps (on tfjs's wasm backend most of a step's cost is copying): the step runs
+// in tf.tidy (a step that throws otherwise leaks every tensor it made), and reads back once (the
+// loss and the gradient norm together).
 import * as tf from "@tensorflow/tfjs";
-import { kernel } from "../display/bridge";
+import { kernel, type CellHandle } from "../display/bridge";
 import { SeededRandom } from "../data/random";
-import { subSeed } from "../nn/init";
+import { subSeed } from "../data/random";
 import { LiveLoss, type LiveLossOptions } from "../show/live";
+import { AdamW, cosineLearningRate, type LearningRateSchedule } from "./adamw";
 import { namedParams, saveCheckpoint, type ParamsLike } from "./checkpoint";
 import { globalNorm } from "./clip";
 import { makeOptimizer, type OptimizerName } from "./optimizers";
@@ -76,7 +88,7 @@ export class TrainHistory {
   /** The last step done (the startStep when none ran). */
   lastStep = 0;
   /** The optimiser used (made by train when given by name): pass it on to continue, or to saveCheckpoint. */
-  optimizer: tf.Optimizer | undefined;
+  optimizer: Optimizer | undefined;
 
   /** Per-step losses, in order. */
   get losses(): number[] {
@@ -120,6 +132,16 @@ export interface Trainable<B> {
 
 export type Batches<B> = Iterable<B> | ((ctx: EpochContext) => Iterable<B>);
 
+/** A tf.Optimizer (tf.train.adam, tf.train.sgd, ...) or seqlab's AdamW (moments in JavaScript). */
+export type Optimizer = tf.Optimizer | AdamW;
+
+/** Set the learning rate of the next update. */
+function setLearningRate(optimizer: Optimizer, lr: number): void {
+  const o = optimizer as { setLearningRate?: (lr: number) => void; learningRate: number };
+  if (typeof o.setLearningRate === "function") o.setLearningRate(lr); // tf.train.sgd keeps it as a tensor
+  else o.learningRate = lr;
+}
+
 export interface TrainOptions<B> {
   /** The model: its variables (namedVariables() when it has them) and, unless `loss` is given, its loss(batch). */
   model?: Trainable<B> | ParamsLike;
@@ -127,9 +149,14 @@ export interface TrainOptions<B> {
   params?: ParamsLike;
   /** batch → scalar loss; runs inside tf.tidy and tf.variableGrads. Default: model.loss(batch). */
   loss?: (batch: B, ctx: StepContext) => tf.Tensor;
-  /** A tf.Optimizer, or "adam" (default) / "sgd" with `learningRate`. */
-  optimizer?: tf.Optimizer | OptimizerName;
+  /** A tf.Optimizer or an AdamW, or "adam" (default) / "sgd" with `learningRate`. */
+  optimizer?: Optimizer | OptimizerName;
   learningRate?: number;
+  /**
+   * The learning rate of each step, from its 0-based index (step number − 1): nanoGPT's warm-up and
+   * cosine decay (see cosineLearningRate), or any function.
+   */
+  schedule?: LearningRateSchedule | ((index: number) => number);
   /**
    * The batches: an iterable read once per epoch (an array, a SeqDataLoader), or a function of the
    * epoch that returns one; its `random` (seeded from `seed` and the epoch) makes the order repeatable.
@@ -141,7 +168,7 @@ export interface TrainOptions<B> {
   steps?: number;
   /** Steps already done (e.g. a checkpoint's step): that many batches are skipped, numbering continues. */
   startStep?: number;
-  /** Clip the gradients to this global norm. */
+  /** Clip the gradients to this global norm (an AdamW clips as torch.nn.utils.clip_grad_norm_ does). */
   clipNorm?: number;
   /** Seed of the batch order (default 0). The model's initial parameters come from its own seed. */
   seed?: number;
@@ -149,8 +176,8 @@ export interface TrainOptions<B> {
   onStep?: (record: StepRecord, history: TrainHistory) => void | Promise<void>;
   /** After each epoch, and its validation (awaited). */
   onEpoch?: (record: EpochRecord, history: TrainHistory) => void | Promise<void>;
-  /** Validation at the end of each epoch (and every validateEvery steps): a loss, or named numbers with `loss`. */
-  validate?: () => number | Record<string, number> | Promise<number | Record<string, number>>;
+  /** Validation at the end of each epoch (and every validateEvery steps), given the step: a loss, or named numbers with `loss`. */
+  validate?: (step: number) => number | Record<string, number> | Promise<number | Record<string, number>>;
   validateEvery?: number;
   /** Stops training between steps when aborted. */
   signal?: AbortSignal;
@@ -170,7 +197,7 @@ export interface StepOptions<B> {
   params: ParamsLike;
   /** batch → a scalar loss. */
   loss: (batch: B) => tf.Tensor;
-  optimizer: tf.Optimizer;
+  optimizer: Optimizer;
   clipNorm?: number;
 }
 
@@ -208,7 +235,22 @@ function disposeAbandonedTape(): void {
   state.activeTape = null;
 }
 
-function stepWith(vars: tf.Variable[], lossFn: () => tf.Tensor, optimizer: tf.Optimizer, clipNorm?: number): StepResult {
+/**
+ * One step, inside one scope of its own: every tensor it makes is freed at its end, also when the
+ * step is stopped half way by an interrupt (the kernel then ends the scopes left open, and the
+ * loss, gradients and read-back here are among the scope's tensors instead of left behind).
+ */
+function stepWith(vars: tf.Variable[], lossFn: () => tf.Tensor, optimizer: Optimizer, clipNorm?: number): StepResult {
+  const engine = tf.engine();
+  engine.startScope("train step");
+  try {
+    return stepIn(vars, lossFn, optimizer, clipNorm);
+  } finally {
+    engine.endScope();
+  }
+}
+
+function stepIn(vars: tf.Variable[], lossFn: () => tf.Tensor, optimizer: Optimizer, clipNorm?: number): StepResult {
   let vg: { value: tf.Scalar; grads: tf.NamedTensorMap };
   try {
     vg = tf.tidy(() => tf.variableGrads(lossFn as () => tf.Scalar, vars));
@@ -217,9 +259,24 @@ function stepWith(vars: tf.Variable[], lossFn: () => tf.Tensor, optimizer: tf.Op
     throw e;
   }
   const { value, grads } = vg;
-  const list = vars.map((v) => grads[v.name] ?? null);
   let read: tf.Tensor | undefined;
   try {
+    if (optimizer instanceof AdamW) {
+      // The gradients go to JavaScript anyway: the norm is taken there, in float64.
+      const gs = optimizer.read(optimizer.variables.map((v) => {
+        const g = grads[v.name];
+        if (!g) throw new Error(`train: AdamW's variable ${v.name} is not among the variables trained`);
+        return g;
+      }));
+      const loss = value.dataSync()[0];
+      if (!Number.isFinite(loss)) throw new NonFinite("loss", loss);
+      const gradNorm = AdamW.globalNorm(gs);
+      if (!Number.isFinite(gradNorm)) throw new NonFinite("gradient norm", gradNorm);
+      const scale = AdamW.clipScale(gradNorm, clipNorm);
+      optimizer.apply(gs, scale);
+      return { loss, gradNorm, clipped: scale < 1 };
+    }
+    const list = vars.map((v) => grads[v.name] ?? null);
     read = tf.tidy(() => tf.stack([tf.reshape(value, []), globalNorm(list.filter((g): g is tf.Tensor => g !== null))]));
     const [loss, gradNorm] = read.dataSync();
     if (!Number.isFinite(loss)) throw new NonFinite("loss", loss);
@@ -242,8 +299,9 @@ function shapeTokens(batch: unknown): number | undefined {
   return Array.isArray(s) && s.every((d) => typeof d === "number") ? s.reduce((p: number, d: number) => p * d, 1) : undefined;
 }
 
-function stopRequest(signal: AbortSignal | undefined): { reason: StopReason; why: string } | undefined {
-  if (kernel()?.interrupted) return { reason: "interrupted", why: "kernel interrupt" };
+function stopRequest(signal: AbortSignal | undefined, cell: CellHandle | undefined): { reason: StopReason; why: string } | undefined {
+  // The cell that started this run: an interrupt of a later cell is not this run's to obey.
+  if (cell ? cell.interrupted : kernel()?.interrupted) return { reason: "interrupted", why: "kernel interrupt" };
   if (signal?.aborted) {
     const r = signal.reason;
     return { reason: "aborted", why: `aborted${r instanceof Error ? `: ${r.message}` : r !== undefined ? `: ${String(r)}` : ""}` };
@@ -259,7 +317,14 @@ const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
  * NonFiniteLossError naming the step when the loss becomes NaN or infinite, and a TrainingError
  * naming the step when the loss function throws (tensors of the failed step are freed).
  */
-export async function train<B>(opts: TrainOptions<B>): Promise<TrainHistory> {
+export function train<B>(opts: TrainOptions<B>): Promise<TrainHistory> {
+  // Tracked by the cell: an interrupt lets the run stop at its next step, then ends the cell.
+  const cell = kernel()?.cell?.();
+  const run = trainIn(opts, cell);
+  return cell ? cell.track(run) : run;
+}
+
+async function trainIn<B>(opts: TrainOptions<B>, cell: CellHandle | undefined): Promise<TrainHistory> {
   const source = opts.params ?? opts.model;
   if (!source) throw new Error("train: pass `model` (with variables()) or `params`");
   const vars = Object.values(namedParams(source as ParamsLike));
@@ -267,7 +332,9 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainHistory> {
   const modelLoss = (opts.model as Trainable<B> | undefined)?.loss;
   const lossFn = opts.loss ?? (modelLoss ? (b: B) => modelLoss.call(opts.model, b) : undefined);
   if (!lossFn) throw new Error("train: pass `loss: (batch) => scalar`, or a `model` with a loss(batch) method");
-  const optimizer = makeOptimizer(opts.optimizer ?? "adam", opts.learningRate);
+  const optimizer = opts.optimizer instanceof AdamW ? opts.optimizer : makeOptimizer(opts.optimizer ?? "adam", opts.learningRate);
+  const schedule = opts.schedule;
+  const rateAt = schedule === undefined ? undefined : typeof schedule === "function" ? schedule : (i: number) => cosineLearningRate(i, schedule);
   const seed = opts.seed ?? 0;
   const startStep = opts.startStep ?? 0;
   const maxSteps = opts.steps ?? Infinity;
@@ -311,7 +378,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainHistory> {
   const saveNow = () => saveCheckpoint(opts.checkpoint!.dir, { params: source as ParamsLike, optimizer, step: history.lastStep, extra: opts.checkpoint!.extra?.() });
   const validateNow = async (): Promise<Record<string, number> | undefined> => {
     if (!opts.validate) return undefined;
-    const v = await opts.validate();
+    const v = await opts.validate(history.lastStep);
     return typeof v === "number" ? { loss: v } : v;
   };
 
@@ -333,7 +400,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainHistory> {
         nx = it.next();
         continue;
       }
-      const stop = stopRequest(opts.signal);
+      const stop = stopRequest(opts.signal, cell);
       if (stop) {
         const message = `training stopped after step ${step} (${stop.why}); the model holds the parameters of step ${step}`;
         await finish(stop.reason, message);
@@ -344,6 +411,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainHistory> {
       let r: StepResult;
       try {
         const ctx: StepContext = { step: k, epoch, firstOfEpoch: indexInEpoch === 0 };
+        if (rateAt) setLearningRate(optimizer, rateAt(k - 1));
         r = stepWith(vars, () => lossFn(batch, ctx), optimizer, opts.clipNorm);
       } catch (e) {
         await finish("failed", "");

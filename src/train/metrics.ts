@@ -1,38 +1,9 @@
-// Losses and metrics for sequence models: cross-entropy over integer labels (optionally masked, for
-// padded batches), perplexity (exp of the mean cross-entropy per token), accuracy, and evaluate()
-// for a validation set.
+// Metrics for sequence models: perplexity (exp of the mean cross-entropy per token), accuracy,
+// evaluate() for a validation set and nanoGPT's estimateLoss. (The loss itself, crossEntropy: src/nn/losses.ts.)
 import * as tf from "@tensorflow/tfjs";
-import { checkShape } from "../models/check";
-
-function checkLabelRange(where: string, labels: tf.Tensor, classes: number): void {
-  const v = labels.dataSync();
-  for (let i = 0; i < v.length; i++) {
-    if (!(v[i] >= 0 && v[i] < classes && Number.isInteger(v[i]))) {
-      throw new RangeError(`${where}: label ${v[i]} is outside [0, ${classes})`);
-    }
-  }
-}
-
-/**
- * Mean cross-entropy −log softmax(logits)[label] over every position: logits [..., C], labels the
- * same shape without the last axis. With a mask (same shape as labels, 1 = counts, 0 = padding)
- * the mean runs over the masked-in positions only. Differentiable with respect to the logits.
- */
-export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor, mask?: tf.Tensor): tf.Scalar {
-  const C = logits.shape[logits.shape.length - 1];
-  const lead = logits.shape.slice(0, -1);
-  checkShape("crossEntropy", "labels", labels.shape, lead);
-  if (mask) checkShape("crossEntropy", "mask", mask.shape, lead);
-  checkLabelRange("crossEntropy", labels, C);
-  return tf.tidy(() => {
-    const logp = tf.logSoftmax(tf.reshape(logits, [-1, C]) as tf.Tensor2D);
-    const onehot = tf.oneHot(tf.reshape(tf.cast(labels, "int32"), [-1]) as tf.Tensor1D, C);
-    const nll = tf.neg(tf.sum(tf.mul(logp, onehot), 1));
-    if (!mask) return tf.mean(nll) as tf.Scalar;
-    const m = tf.reshape(tf.cast(mask, "float32"), [-1]);
-    return tf.div(tf.sum(tf.mul(nll, m)), tf.maximum(tf.sum(m), 1)) as tf.Scalar;
-  });
-}
+import { toRandom } from "../data/random";
+import { randomWindows, windowBatch, type Batch } from "../text/batching";
+import { checkShape } from "../nn/shape";
 
 /** exp(mean cross-entropy per token): 1 is perfect, the vocabulary size is a uniform guess. */
 export function perplexity(meanCrossEntropy: number): number {
@@ -63,22 +34,56 @@ export type Evaluation = {
   batches: number;
 };
 
+export interface EvaluateOptions<B> {
+  /**
+   * Each batch's weight in the mean (default 1). A loss that is a mean over a batch's rows, from
+   * batches of unequal size: `weight: (b) => b.shape[0]` gives the mean over all rows.
+   */
+  weight?: (batch: B) => number;
+}
+
 /**
- * The mean of `loss(batch)` over `batches`, without gradients (each batch in its own tf.tidy,
- * yielding to the event loop between batches). For `train`'s `validate`:
- * `validate: () => evaluate(validBatches, (b) => model.loss(b))`.
+ * The mean of `loss(batch)` over `batches`, summed in float64 (a float32 sum of many losses loses
+ * digits), without gradients (each batch in its own tf.tidy, yielding to the event loop between
+ * batches). For `train`'s `validate`: `validate: () => evaluate(validBatches, (b) => model.loss(b))`.
  */
-export async function evaluate<B>(batches: Iterable<B>, loss: (batch: B) => tf.Tensor): Promise<Evaluation> {
+export async function evaluate<B>(batches: Iterable<B>, loss: (batch: B) => tf.Tensor, opts: EvaluateOptions<B> = {}): Promise<Evaluation> {
   let sum = 0;
+  let total = 0;
   let n = 0;
   for (const b of batches) {
+    const w = opts.weight ? opts.weight(b) : 1;
+    if (!(Number.isFinite(w) && w >= 0)) throw new RangeError(`evaluate: a batch's weight must be a finite number ≥ 0, got ${w}`);
     const t = tf.tidy(() => loss(b));
-    sum += t.dataSync()[0];
+    sum += t.dataSync()[0] * w;
     t.dispose();
+    total += w;
     n++;
     await new Promise<void>((r) => setImmediate(r));
   }
   if (n === 0) throw new Error("evaluate: there were no batches");
-  const mean = sum / n;
+  if (total === 0) throw new Error("evaluate: every batch had weight 0");
+  const mean = sum / total;
   return { loss: mean, perplexity: Math.exp(mean), batches: n };
+}
+
+/** A model whose loss reads a batch of token windows, and can leave dropout off (GPT). */
+export interface WindowModel {
+  loss(batch: Batch, opts: { training: boolean }): tf.Scalar;
+}
+
+/**
+ * nanoGPT's estimate_loss for one split: the mean loss over `batches` batches of `batchSize`
+ * random windows of T tokens of `tokens`, drawn from `seed` (default 0), without dropout. The same
+ * seed draws the same windows, so estimates at different steps compare like with like.
+ */
+export function estimateLoss(model: WindowModel, tokens: ArrayLike<number>, opts: { batches: number; batchSize: number; T: number; seed?: number }): number {
+  const random = toRandom(opts.seed ?? 0);
+  let sum = 0;
+  for (let i = 0; i < opts.batches; i++) {
+    const l = model.loss(windowBatch(tokens, randomWindows(random, opts.batchSize, tokens.length, opts.T), opts.T), { training: false });
+    sum += l.dataSync()[0];
+    l.dispose();
+  }
+  return sum / opts.batches;
 }

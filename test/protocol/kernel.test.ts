@@ -264,7 +264,9 @@ describe("no output is lost", () => {
 
 describe("stop_on_error", () => {
   test("a failing cell aborts the cells queued behind it, and no later ones", async () => {
-    const a = k.execute("throw new Error('first')");
+    // The failing cell runs long enough for the two behind it to arrive while it runs (compiling
+    // it took that long once; now a cell can fail before the next request has crossed the socket).
+    const a = k.execute("const t0 = Date.now();\nwhile (Date.now() - t0 < 300) {}\nthrow new Error('first')");
     const b = k.execute("1");
     const c = k.execute("2", { content: { stop_on_error: false } });
     assert.equal((await a).reply.content.status, "error");

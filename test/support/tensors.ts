@@ -1,7 +1,7 @@
 // Helpers for tests that compare tensors.
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { mulberry32 } from "../../src/nn/init";
+import { mulberry32 } from "../../src/data/random";
 
 /** A seeded tensor of uniform values in [-scale, scale). */
 export function randomTensor(shape: number[], seed: number, scale = 1): tf.Tensor {

@@ -4,8 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "fs";
 import { packedFloats, scratchFloats, simdFits, simdGemm } from "../../src/backend/simd-gemm";
-import { mulberry32 } from "../../src/nn/init";
-import { assemble, generatedPath, generatedSource } from "../support/wasm";
+import { mulberry32 } from "../../src/data/random";
+import { assemble, generatedPath, generatedSource } from "../../scripts/wasm";
 
 test("gemm-wasm.ts holds exactly what gemm.wat assembles to (run `npm run wasm` after editing the .wat)", async () => {
   assert.equal(readFileSync(generatedPath("gemm"), "utf8"), generatedSource("gemm", await assemble("gemm")));

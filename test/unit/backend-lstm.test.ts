@@ -5,8 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "fs";
 import { lstmWasm } from "../../src/backend/lstm-kernels";
-import { mulberry32 } from "../../src/nn/init";
-import { assemble, generatedPath, generatedSource } from "../support/wasm";
+import { mulberry32 } from "../../src/data/random";
+import { assemble, generatedPath, generatedSource } from "../../scripts/wasm";
 
 test("lstm-wasm.ts holds exactly what lstm.wat assembles to (run `npm run wasm` after editing the .wat)", async () => {
   assert.equal(readFileSync(generatedPath("lstm"), "utf8"), generatedSource("lstm", await assemble("lstm")));

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend, patchWasm, unpatchWasm, wasmPatched } from "../../src/backend";
 import { embeddingLookup } from "../../src/nn";
-import { mulberry32 } from "../../src/nn/init";
+import { mulberry32 } from "../../src/data/random";
 
 before(async () => {
   await useBackend({ backend: "cpu", quiet: true }); // initialises cpu (the reference)

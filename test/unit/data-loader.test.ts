@@ -21,15 +21,12 @@ import {
   loadCorpusSync,
   parseCsv,
 } from "../../src/data";
+import { corpusMirror, noMirror, testNeeding } from "../support/prereq";
 
-// The mirror: SEQLAB_DATA when set (CI), else /work/shared/corpora when it exists (set for the
-// whole process, so loadCorpus's default folder is the mirror too).
-const DEFAULT_MIRROR = "/work/shared/corpora";
-if (!process.env.SEQLAB_DATA && fs.existsSync(DEFAULT_MIRROR)) process.env.SEQLAB_DATA = DEFAULT_MIRROR;
-const MIRROR = process.env.SEQLAB_DATA;
-const mirrorHas = (file: string) => !!MIRROR && fs.existsSync(path.join(MIRROR, file));
-const noMirror = (file: string) =>
-  mirrorHas(file) ? false : `no corpus mirror holding ${file}: set SEQLAB_DATA to the offline mirror (e.g. <clone>/../shared/corpora) to run this test`;
+// The mirror: SEQLAB_DATA when set (CI), else ../shared/corpora beside the repository when it exists
+// (set for the whole process, so loadCorpus's default folder is the mirror too).
+const MIRROR = corpusMirror();
+if (MIRROR) process.env.SEQLAB_DATA = MIRROR;
 
 const sha256 = (b: Uint8Array | string) => createHash("sha256").update(b).digest("hex");
 const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), "seqlab-data-"));
@@ -85,7 +82,7 @@ test("the cache folder is SEQLAB_DATA when set, else the user's cache folder", (
 
 for (const name of corpusNames()) {
   const info = CORPORA[name];
-  test(`the mirror's ${info.file} loads and verifies (SEQLAB_DATA)`, { skip: noMirror(info.file) }, async () => {
+  testNeeding(`the mirror's ${info.file} loads and verifies (SEQLAB_DATA)`, noMirror(info.file), async () => {
     const before = fs.readdirSync(MIRROR!).sort();
     const text = await loadCorpus(name, { fetch: offline }); // default folder: SEQLAB_DATA
     assert.equal(Buffer.byteLength(text), info.bytes);
@@ -98,7 +95,7 @@ for (const name of corpusNames()) {
 test("a corrupt file fails with a checksum error naming the file", async () => {
   const dir = tmpDir();
   const file = path.join(dir, "timemachine.txt");
-  if (mirrorHas("timemachine.txt")) {
+  if (!noMirror("timemachine.txt")) {
     const bytes = fs.readFileSync(path.join(MIRROR!, "timemachine.txt"));
     bytes[1000] ^= 0x20; // one byte altered
     fs.writeFileSync(file, bytes);
@@ -196,7 +193,7 @@ test("a simulated download lands atomically (temp file, verified, renamed) with 
   );
 });
 
-test("loadCorpus downloads a missing corpus into the cache once, then reads it from there", { skip: noMirror("timemachine.txt") }, async () => {
+testNeeding("loadCorpus downloads a missing corpus into the cache once, then reads it from there", noMirror("timemachine.txt"), async () => {
   const dir = tmpDir();
   const bytes = fs.readFileSync(path.join(MIRROR!, "timemachine.txt"));
   const log: string[] = [];
@@ -256,7 +253,7 @@ test("KoCoNovel is assembled from the repository's text.jsonl files in novel ord
   );
 });
 
-test("KoCoNovel assembled from fake upstream files reproduces the mirror's checksum, via the API or the novel list", { skip: noMirror("koconovel.jsonl") || noMirror("koconovel_novels.csv") }, async () => {
+testNeeding("KoCoNovel assembled from fake upstream files reproduces the mirror's checksum, via the API or the novel list", noMirror("koconovel.jsonl", "koconovel_novels.csv"), async () => {
   const mirror = fs.readFileSync(path.join(MIRROR!, "koconovel.jsonl"), "utf8");
   const docs = mirror.split("\n").filter(Boolean).map((l) => JSON.parse(l));
   const listCsv = fs.readFileSync(path.join(MIRROR!, "koconovel_novels.csv"), "utf8");

@@ -18,12 +18,9 @@ import {
   splitChatbotByLabel,
 } from "../../src/data";
 import { CharTokenizer, Vocab } from "../../src/text";
+import { corpusMirror, noMirror, testNeeding } from "../support/prereq";
 
-const MIRROR = process.env.SEQLAB_DATA || (fs.existsSync("/work/shared/corpora") ? "/work/shared/corpora" : undefined);
-const mirrored = (file: string): string | undefined => (MIRROR && fs.existsSync(path.join(MIRROR, file)) ? path.join(MIRROR, file) : undefined);
-const noMirror = (file: string) =>
-  mirrored(file) ? false : `no corpus mirror holding ${file}: set SEQLAB_DATA to the offline mirror (e.g. <clone>/../shared/corpora) to run this test`;
-const read = (file: string) => fs.readFileSync(mirrored(file)!, "utf8");
+const read = (file: string) => fs.readFileSync(path.join(corpusMirror()!, file), "utf8");
 
 test("CSV: quoted fields with commas, doubled quotes and line breaks; CRLF; BOM", () => {
   assert.deepEqual(parseCsv('Q,A,label\n"a, b","say ""hi""",0\r\n"two\nlines",,1'), [
@@ -62,7 +59,7 @@ test("chatbot CSV: rows of Q, A and label 0/1/2; bad labels and headers are erro
   assert.equal(pos[0].a, "부모님, 친구요");
 });
 
-test("the chatbot corpus: 11,823 pairs in three labels", { skip: noMirror("ChatbotData.csv") }, () => {
+testNeeding("the chatbot corpus: 11,823 pairs in three labels", noMirror("ChatbotData.csv"), () => {
   const pairs = parseChatbotCsv(read("ChatbotData.csv"));
   assert.equal(pairs.length, 11823);
   const groups = splitChatbotByLabel(pairs);
@@ -78,7 +75,7 @@ test("KoCoNovel JSONL and names: one record a line; bad lines are errors naming 
   assert.deepEqual(parseNames("emma\r\n olivia \n\nava"), ["emma", "olivia", "ava"]);
 });
 
-test("the KoCoNovel corpus: 50 novels, 873 documents, 706,230 characters", { skip: noMirror("koconovel.jsonl") }, () => {
+testNeeding("the KoCoNovel corpus: 50 novels, 873 documents, 706,230 characters", noMirror("koconovel.jsonl"), () => {
   const docs = parseKoCoNovel(read("koconovel.jsonl"));
   assert.equal(docs.length, 873);
   assert.equal(new Set(docs.map((d) => d.novel)).size, 50);
@@ -86,7 +83,7 @@ test("the KoCoNovel corpus: 50 novels, 873 documents, 706,230 characters", { ski
   assert.equal(docs[0].novel, "1_Ms._B_and_Love_Letters");
 });
 
-test("the names corpus: 32,033 names", { skip: noMirror("names.txt") }, () => {
+testNeeding("the names corpus: 32,033 names", noMirror("names.txt"), () => {
   const names = parseNames(read("names.txt"));
   assert.equal(names.length, 32033);
   assert.deepEqual([names[0], names[names.length - 1]], ["emma", "zzyzx"]);
@@ -104,7 +101,7 @@ test("d2l v1.0 Time Machine preprocessing: non-letters become one space, lower c
   );
 });
 
-test("d2l's Time Machine numbers: 173,428 characters and a 28-token char vocabulary (a-z, space, <unk>)", { skip: noMirror("timemachine.txt") }, () => {
+testNeeding("d2l's Time Machine numbers: 173,428 characters and a 28-token char vocabulary (a-z, space, <unk>)", noMirror("timemachine.txt"), () => {
   const text = preprocessTimeMachine(read("timemachine.txt"));
   assert.ok(text.startsWith("the time machine by h g wells i the time traveller for so it"));
   const tokens = new CharTokenizer().tokenize(text);
@@ -115,7 +112,7 @@ test("d2l's Time Machine numbers: 173,428 characters and a 28-token char vocabul
   assert.deepEqual(vocab.topK(3).map((e) => e.token), [" ", "e", "t"]);
 });
 
-test("Tiny Shakespeare has 1,115,394 characters and 65 symbols", { skip: noMirror("tinyshakespeare.txt") }, () => {
+testNeeding("Tiny Shakespeare has 1,115,394 characters and 65 symbols", noMirror("tinyshakespeare.txt"), () => {
   const chars = new CharTokenizer().tokenize(read("tinyshakespeare.txt"));
   assert.equal(chars.length, 1115394);
   assert.equal(new Vocab(chars, { reserved: [] }).size, 65 + 1);

@@ -1,12 +1,16 @@
 // The tiny GPT (src/models/gpt.ts): shapes, the causal mask (exactly), attention weights, weight
-// tying, seeded generation, and learning a repeated pattern.
+// tying, seeded generation, the whole model against plain tfjs autodiff, and learning a repeated
+// pattern with train() and AdamW. (Its ops: nn-transformer.test.ts; its sampling: models-sampling.test.ts.)
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
-import { GPT, gptCrossEntropy, sampleLogits } from "../../src/models/gpt";
+import { GPT } from "../../src/models/gpt";
 import { AdamW, cosineLearningRate } from "../../src/train/adamw";
-import { mulberry32 } from "../../src/nn/init";
+import { estimateLoss } from "../../src/train/metrics";
+import { train } from "../../src/train/loop";
+import { randomWindowBatches } from "../../src/text/batching";
+import { mulberry32 } from "../../src/data/random";
 
 before(async () => {
   await useBackend({ backend: "wasm", quiet: true });
@@ -91,14 +95,14 @@ test("parameter count: nanoGPT's formula; tying drops the output matrix; both tr
   const tied = new GPT(small);
   assert.equal(tied.parameterCount(), V * C + T * C + L * perLayer + 2 * C);
   assert.equal(tied.parameterCount({ nonEmbedding: true }), V * C + L * perLayer + 2 * C);
-  assert.ok(!("lm_head.W" in tied.params()));
+  assert.ok(!("lm_head.W" in tied.namedVariables()));
   const untied = new GPT({ ...small, tieWeights: false });
   assert.equal(untied.parameterCount(), tied.parameterCount() + C * V);
   for (const m of [tied, untied]) {
     const ids = tf.tensor2d(randomIds(2, 5, V, 4), undefined, "int32");
-    const { grads } = tf.variableGrads(() => m.loss(ids, ids), m.variables());
-    const names = Object.keys(m.params());
-    for (const [n, v] of Object.entries(m.params())) {
+    const { grads } = tf.variableGrads(() => m.loss({ x: ids, y: ids }), m.variables());
+    const names = Object.keys(m.namedVariables());
+    for (const [n, v] of Object.entries(m.namedVariables())) {
       assert.ok(grads[v.name], `no gradient for ${n}`);
     }
     assert.ok((tf.max(tf.abs(grads[m.wte.name])).dataSync()[0]) > 0);
@@ -127,28 +131,6 @@ test("same seed, same model and same samples; generation past blockSize crops th
   b.dispose();
 });
 
-test("sampleLogits: top-k and top-p keep only the most likely tokens; temperature 0 is argmax", () => {
-  const logits = [0.1, 2, -1, 1.5, 0.3];
-  const rand = mulberry32(5);
-  const seen = new Set<number>();
-  for (let i = 0; i < 300; i++) seen.add(sampleLogits(logits, { topK: 2 }, rand));
-  assert.deepEqual([...seen].sort(), [1, 3]);
-  for (let i = 0; i < 50; i++) assert.equal(sampleLogits(logits, { topP: 0.01 }, rand), 1);
-  const seenAll = new Set<number>();
-  for (let i = 0; i < 2000; i++) seenAll.add(sampleLogits(logits, { temperature: 3 }, rand));
-  assert.equal(seenAll.size, 5);
-  assert.equal(sampleLogits(logits, { temperature: 0 }, rand), 1);
-});
-
-test("gptCrossEntropy ignores targets < 0 and equals log V for uniform logits", () => {
-  const logits = tf.zeros([1, 3, 4]);
-  const l = gptCrossEntropy(logits, tf.tensor2d([[1, -1, 2]], undefined, "int32"));
-  assert.ok(Math.abs(l.dataSync()[0] - Math.log(4)) < 1e-6);
-  const peaked = tf.tensor3d([[[10, 0, 0, 0], [0, 0, 0, 0], [0, 0, 10, 0]]]);
-  const l2 = gptCrossEntropy(peaked, tf.tensor2d([[0, -1, 2]], undefined, "int32")).dataSync()[0];
-  assert.ok(l2 < 1e-3, `${l2}`);
-});
-
 test("learns a repeated pattern (abcabc…): loss near zero in a few hundred tiny steps, then continues it greedily", () => {
   tf.engine().startScope();
   const m = new GPT({ vocabSize: 5, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 32, seed: 1 });
@@ -167,7 +149,7 @@ test("learns a repeated pattern (abcabc…): loss near zero in a few hundred tin
       x.push(Array.from({ length: T }, (_, t) => pattern[(o + t) % 3]));
       y.push(Array.from({ length: T }, (_, t) => pattern[(o + t + 1) % 3]));
     }
-    const cost = opt.minimize(() => m.loss(x, y), true, m.variables())!;
+    const cost = opt.minimize(() => m.loss({ x, y }), true, m.variables())!;
     last = cost.dataSync()[0];
     cost.dispose();
   }
@@ -187,7 +169,7 @@ test("no tensor outlives its scope (attention included); dispose releases every 
   const withModel = tf.memory().numTensors;
   tf.tidy(() => {
     m.forward([[1, 2, 3, 4]], { returnAttention: true });
-    m.loss([[1, 2]], [[2, 3]]);
+    m.loss({ x: [[1, 2]], y: [[2, 3]] });
   });
   const r = m.forward([[1, 2, 3]], { returnAttention: true });
   tf.dispose([r.logits, ...r.attention]);
@@ -197,12 +179,12 @@ test("no tensor outlives its scope (attention included); dispose releases every 
   assert.equal(tf.memory().numTensors, before);
 });
 
-test("the fused ops (linear, LayerNorm, GELU, one-hot embedding) give the loss and gradients of plain tfjs autodiff", () => {
+test("the whole model (fused ops, one-hot embedding) gives the loss and gradients of plain tfjs autodiff", () => {
   const m = new GPT({ ...small, seed: 8 });
   const { nHead: H, nEmbd: C, vocabSize: V } = small;
   const ids = tf.tensor2d(randomIds(2, 7, V, 5), undefined, "int32");
   const tg = tf.tensor2d(randomIds(2, 7, V, 6), undefined, "int32");
-  const p = m.params();
+  const p = m.namedVariables();
   const [B, T] = ids.shape;
   const vars = m.variables();
   // the same model written with stock ops only: gather, moments, tanh, matMul + add, softmax cross-entropy
@@ -228,7 +210,7 @@ test("the fused ops (linear, LayerNorm, GELU, one-hot embedding) give the loss a
     const logits = tf.matMul(tf.reshape(ln(x, p["ln_f.g"], p["ln_f.b"]), [B * T, C]) as tf.Tensor2D, p.wte as tf.Tensor2D, false, true);
     return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.reshape(tg, [-1]) as tf.Tensor1D, V), logits) as tf.Scalar;
   };
-  const fused = tf.variableGrads(() => m.loss(ids, tg), vars);
+  const fused = tf.variableGrads(() => m.loss({ x: ids, y: tg }), vars);
   const plain = tf.variableGrads(plainLoss, vars);
   assert.ok(Math.abs(fused.value.dataSync()[0] - plain.value.dataSync()[0]) < 1e-5);
   for (const [name, v] of Object.entries(p)) {
@@ -269,23 +251,22 @@ test("AdamW matches torch.optim.AdamW's update; the learning rate follows nanoGP
   assert.equal(cosineLearningRate(5000, s), 1e-4);
 });
 
-test("trainStep lowers the loss of a repeated pattern and leaks no tensors", () => {
+test("train() with AdamW and nanoGPT's schedule lowers the loss of a repeated pattern and leaks no tensors", async () => {
   const m = new GPT({ ...small, seed: 2 });
-  const opt = m.adamW({ learningRate: 3e-3 });
   const tokens = Int32Array.from({ length: 400 }, (_, i) => [1, 2, 3, 4, 5, 6, 7][i % 7]);
-  const rand = mulberry32(1);
-  const first = m.estimateLoss(tokens, { batches: 2, batchSize: 4, T: 8, seed: 1 });
-  m.trainStep(opt, [[1, 2, 3]], [[2, 3, 4]]); // the optimiser's moments exist from here on
+  const estimate = () => estimateLoss(m, tokens, { batches: 2, batchSize: 4, T: 8, seed: 1 });
+  const first = estimate();
+  const opt = new AdamW(m.variables(), { learningRate: 3e-3 });
+  const run = (steps: number, startStep = 0) =>
+    train({ model: m, optimizer: opt, clipNorm: 1, batches: randomWindowBatches(tokens, 4, 8, { seed: 1 }), steps, startStep, quiet: true,
+      schedule: { learningRate: 3e-3, minLr: 3e-4, warmupIters: 3, decayIters: 31 } });
+  await run(1); // the optimiser's moments exist from here on
   const n0 = tf.memory().numTensors;
-  for (let i = 0; i < 30; i++) {
-    const starts = GPT.randomWindows(rand, 4, tokens.length, 8);
-    const x = starts.map((s) => Array.from(tokens.subarray(s, s + 8)));
-    const y = starts.map((s) => Array.from(tokens.subarray(s + 1, s + 9)));
-    m.trainStep(opt, x, y);
-  }
+  const h = await run(31, 1);
   assert.equal(tf.memory().numTensors, n0);
-  const last = m.estimateLoss(tokens, { batches: 2, batchSize: 4, T: 8, seed: 1 });
+  assert.equal(h.steps.length, 30);
+  assert.ok(opt.learningRate > 3e-4 && opt.learningRate < 3.1e-4, `the schedule's end: ${opt.learningRate}`);
+  const last = estimate();
   assert.ok(last < first - 0.8, `loss ${first} -> ${last}`);
-  opt.dispose();
   m.dispose();
 });

@@ -4,7 +4,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
-import { rnnCell, lstmCell, gruCell, rnnStep, lstmStep, gruStep, unroll, lstmToKerasOrder, lstmParamsFromKeras, type Cell, type LstmState } from "../../src/nn";
+import { rnnCell, lstmCell, gruCell, rnnStep, lstmStep, gruStep, unroll, timeSteps, stackSteps, lstmToKerasOrder, lstmParamsFromKeras, type Cell, type LstmState } from "../../src/nn";
 import { maxAbsDiff, randomTensor } from "../support/tensors";
 
 before(async () => {
@@ -175,4 +175,18 @@ test("initialisation is deterministic per seed and differs between seeds", () =>
   // forget-gate bias starts at 1, the rest at 0
   assert.deepEqual(Array.from(a.params.b.dataSync()), [...Array(H).fill(1), ...Array(3 * H).fill(0)]);
   [a, b, c].forEach((x) => x.dispose());
+});
+
+test("timeSteps and stackSteps invert each other, and the gradient flows even for T = 1", () => {
+  tf.tidy(() => {
+    for (const T of [1, 3]) {
+      const x = tf.randomNormal([2, T, 4], 0, 1, "float32", 1) as tf.Tensor3D;
+      const steps = timeSteps(x);
+      assert.equal(steps.length, T);
+      assert.deepEqual(steps[0].shape, [2, 4]);
+      assert.equal(tf.max(tf.abs(tf.sub(stackSteps(steps), x))).dataSync()[0], 0);
+      const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(timeSteps(v as tf.Tensor3D)[0], 2)))(x);
+      assert.equal(tf.sum(g).dataSync()[0], 2 * 2 * 4);
+    }
+  });
 });

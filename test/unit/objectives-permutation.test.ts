@@ -7,7 +7,7 @@ import { useBackend } from "../../src/backend";
 import { SeededRandom } from "../../src/data";
 import { sampleOrder, orderRanks, permutationMasks, permutationLmBatch, permutationLmLogits, permutationLmLoss, permutationLmLossByRank } from "../../src/objectives";
 import { GPT } from "../../src/models/gpt";
-import { mulberry32 } from "../../src/nn/init";
+import { mulberry32 } from "../../src/data/random";
 
 before(async () => {
   await useBackend({ backend: "wasm", quiet: true });

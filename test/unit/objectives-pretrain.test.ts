@@ -10,12 +10,11 @@ import {
   classifierInputs,
   sequenceAutoencoder,
   SequenceClassifier,
-  LstmLM,
-  LstmSeq2Seq,
   seq2seqFineTuneLoss,
   forwardLmBatch,
-  copyVariables,
 } from "../../src/objectives";
+import { EncoderDecoder, LanguageModel } from "../../src/models";
+import { copyVariables } from "../../src/nn";
 
 before(async () => {
   await useBackend({ backend: "wasm", quiet: true });
@@ -25,13 +24,13 @@ const values = (vs: tf.Variable[]) => vs.map((v) => Array.from(v.dataSync()));
 
 test("pair batches: sources left-padded (cut at the front), decoder rows <bos> y / y <eos>, weights on the real targets", () => {
   const b = pairBatch([{ source: [5, 6], target: [7] }, { source: [5, 6, 7, 8, 9], target: [8, 9, 10, 11] }], { sourceLength: 4, targetLength: 3 });
-  assert.deepEqual(Array.from(b.source), [0, 0, 5, 6, 6, 7, 8, 9]);
-  assert.deepEqual(Array.from(b.decoderInputs), [2, 7, 0, 2, 8, 9]);
-  assert.deepEqual(Array.from(b.decoderTargets), [7, 3, 0, 8, 9, 10]);
-  assert.deepEqual(Array.from(b.weights), [1, 1, 0, 1, 1, 1]);
+  assert.deepEqual(Array.from(b.src), [0, 0, 5, 6, 6, 7, 8, 9]);
+  assert.deepEqual(Array.from(b.tgtIn), [2, 7, 0, 2, 8, 9]);
+  assert.deepEqual(Array.from(b.tgtOut), [7, 3, 0, 8, 9, 10]);
+  assert.deepEqual(Array.from(b.tgtMask), [1, 1, 0, 1, 1, 1]);
   const ae = autoencoderBatch([[5, 6, 7]], 3);
-  assert.deepEqual(Array.from(ae.source), [5, 6, 7]);
-  assert.deepEqual(Array.from(ae.decoderTargets), [5, 6, 7, 3]);
+  assert.deepEqual(Array.from(ae.src), [5, 6, 7]);
+  assert.deepEqual(Array.from(ae.tgtOut), [5, 6, 7, 3]);
   assert.deepEqual(Array.from(classifierInputs([[5, 6], [7]], 3).ids), [5, 6, 0, 7, 0, 0]);
   assert.deepEqual(Array.from(classifierInputs([[5, 6, 7, 8]], 3).ids), [5, 6, 7]);
   assert.deepEqual(Array.from(classifierInputs([[5, 6], [7]], 3, 0, "left").ids), [0, 5, 6, 0, 0, 7]);
@@ -66,7 +65,8 @@ test("Dai & Le: the autoencoder learns to reproduce sequences; a classifier star
   const V = 12;
   const seqs = Array.from({ length: 12 }, (_, i) => [5 + (i % 7), 5 + ((i * 3) % 7), 5 + ((i * 5) % 7)]);
   const ae = sequenceAutoencoder({ vocabSize: V, embedDim: 16, hiddenSize: 24, seed: 1 });
-  assert.equal(ae.encoder.embedding, ae.decoder.embedding, "one vocabulary, one embedding");
+  assert.equal(ae.encoder.input, ae.decoder.input, "one vocabulary, one embedding");
+  assert.equal(Object.keys(ae.namedVariables()).length, ae.variables().length, "the shared embedding is named once");
   const batch = autoencoderBatch(seqs, 3);
   const opt = tf.train.adam(0.03);
   const l0 = tf.tidy(() => ae.loss(batch).dataSync()[0]);
@@ -98,7 +98,7 @@ test("Dai & Le: the autoencoder learns to reproduce sequences; a classifier star
 });
 
 test("LM pretraining for a classifier: the classifier's encoder starts as the LM's embedding and LSTM", () => {
-  const lm = new LstmLM({ vocabSize: 10, embedDim: 8, hiddenSize: 8, seed: 3 });
+  const lm = new LanguageModel({ vocabSize: 10, embedDim: 8, hiddenSize: 8, seed: 3 });
   const clf = SequenceClassifier.fromPretrained(lm.stack, 3);
   assert.deepEqual(values(clf.encoder.variables()), values(lm.stack.variables()));
   const scratch = SequenceClassifier.create({ vocabSize: 10, embedDim: 8, hiddenSize: 8, numClasses: 3, seed: 3 });
@@ -110,17 +110,16 @@ test("LM pretraining for a classifier: the classifier's encoder starts as the LM
 });
 
 test("pre-trained seq2seq: encoder from the source LM, decoder and softmax from the target LM; copies stay separate, shared ones do not", () => {
-  const src = new LstmLM({ vocabSize: 9, embedDim: 6, hiddenSize: 8, seed: 4 });
-  const tgt = new LstmLM({ vocabSize: 11, embedDim: 6, hiddenSize: 8, seed: 5 });
-  const copy = LstmSeq2Seq.fromLanguageModels(src, tgt);
+  const src = new LanguageModel({ vocabSize: 9, embedDim: 6, hiddenSize: 8, seed: 4 });
+  const tgt = new LanguageModel({ vocabSize: 11, embedDim: 6, hiddenSize: 8, seed: 5 });
+  const copy = EncoderDecoder.fromLanguageModels(src, tgt);
   assert.deepEqual(values(copy.encoder.variables()), values(src.stack.variables()));
-  assert.deepEqual(values(copy.decoder.variables()), values(tgt.stack.variables()));
-  assert.deepEqual(values(copy.out.variables()), values(tgt.out.variables()));
+  assert.deepEqual(values(copy.decoder.variables()), values(tgt.variables()));
   assert.ok(copy.variables().every((v) => !src.variables().includes(v) && !tgt.variables().includes(v)));
-  const shared = LstmSeq2Seq.fromLanguageModels(src, tgt, { share: true });
+  const shared = EncoderDecoder.fromLanguageModels(src, tgt, { share: true });
   assert.equal(shared.encoder, src.stack);
-  assert.equal(shared.decoder, tgt.stack);
-  assert.equal(shared.out, tgt.out);
+  assert.equal(shared.decoder, tgt);
+  assert.equal(shared.context, false);
 
   // fine-tuning loss = seq2seq loss + w · (source LM loss + target LM loss)
   const pairs = [{ source: [5, 6, 7], target: [8, 9] }, { source: [6, 7], target: [10] }];
@@ -141,10 +140,11 @@ test("pre-trained seq2seq: encoder from the source LM, decoder and softmax from 
   const before = values(src.variables());
   const opt = tf.train.adam(0.05);
   for (let i = 0; i < 60; i++) tf.dispose(opt.minimize(() => copy.loss(batch), true, copy.variables())!);
-  assert.deepEqual(copy.translate([5, 6, 7], 5, { sourceLength: 3 }), [8, 9]);
-  assert.deepEqual(copy.translate([6, 7], 5, { sourceLength: 3 }), [10]);
+  const translate = (source: number[]) => copy.generate(pairBatch([{ source, target: [] }], { sourceLength: 3, targetLength: 1 }).src, { srcShape: [1, 3], bosId: 2, eosId: 3, maxLen: 5 })[0];
+  assert.deepEqual(translate([5, 6, 7]), [8, 9]);
+  assert.deepEqual(translate([6, 7]), [10]);
   assert.deepEqual(values(src.variables()), before);
-  assert.throws(() => copyVariables([tf.zeros([2])], [tgt.out.b!]), /shape/);
+  assert.throws(() => copyVariables([tf.zeros([2])], [tgt.head.b!]), /shape/);
   copy.dispose();
   src.dispose();
   tgt.dispose();

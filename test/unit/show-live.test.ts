@@ -2,7 +2,7 @@
 // updates carry a PNG rendered in a worker thread at a low rate (the classic notebook and nbconvert
 // show it); the final update carries the final PNG; without a kernel a text progress bar goes to
 // the stream.
-import { test } from "node:test";
+import { mock, test } from "node:test";
 import assert from "node:assert/strict";
 import { BRIDGE } from "../../src/display/bridge";
 import { liveLoss } from "../../src/show/live";
@@ -38,6 +38,9 @@ test("many updates in a short time give few messages, the latest state, and a fi
   const sent = fakeKernel();
   try {
     let now = 0;
+    // The clock is fake, so the timer that shows the trailing state must be too (its delay is
+    // computed from the fake clock): node:test's mock timers, ticked by hand.
+    mock.timers.enable({ apis: ["setTimeout"] });
     const live = liveLoss({ total: 3000, interval: 500, pictureInterval: 1000, clock: () => now });
     assert.equal(sent.length, 2, "a progress bar and a chart are shown at once");
     assert.ok(sent.every((m) => !m.update && m.id));
@@ -65,10 +68,16 @@ test("many updates in a short time give few messages, the latest state, and a fi
     const withPicture = chartMessages[at];
     assert.deepEqual(Object.keys(withPicture.data).sort(), [VEGALITE_MIME, "image/png", "text/plain"], "one bundle: spec, picture, text");
     assert.deepEqual(withPicture.data[VEGALITE_MIME], chartMessages[at - 1].data[VEGALITE_MIME], "with the spec last sent (no new spec is built for it)");
-    // once updates pause, a timer shows the last state (the fake clock stands still, so the timer
-    // armed during the loop may first make an ordinary render whose chart waits, then the trailing one)
-    await new Promise((r) => setTimeout(r, 800));
-    assert.ok([3, 4].includes(live.renders as number), `${live.renders} renders`);
+    // once updates pause, a timer shows the last state. The timer armed at the first update (before
+    // the renders at 500 and 1000 ms) makes an ordinary render: the progress bar, while the chart,
+    // sent 500 ms ago, waits; a trailing timer then shows it, since nothing rendered meanwhile.
+    assert.equal(live.renders, 2, "nothing more until the timer fires");
+    mock.timers.tick(500);
+    assert.equal(live.renders, 3);
+    assert.equal(lastStep(sent.filter((m) => m.id === chartId).pop()!), 2000, "the chart was held back");
+    mock.timers.tick(500);
+    mock.timers.reset();
+    assert.equal(live.renders, 4);
     const trailing = sent.filter((m) => m.id === chartId).pop()!;
     assert.equal(lastStep(trailing), 2999);
     assert.equal(trailing.data["image/png"], withPicture.data["image/png"], "every later update carries the latest picture");
@@ -93,6 +102,7 @@ test("many updates in a short time give few messages, the latest state, and a fi
     assert.equal(sent.length, n);
     assert.equal(await live.finish(), chart);
   } finally {
+    mock.timers.reset();
     delete (globalThis as any)[BRIDGE];
   }
 });

@@ -100,6 +100,21 @@ test("BPE training merges the most frequent pair first, breaking ties by token o
   assert.deepEqual(BPE.train([...docs].reverse(), { vocabSize: 290 }).merges, BPE.train(docs, { vocabSize: 290 }).merges);
 });
 
+test("BPE applies merges in the order they were learned: where two merges compete, the earlier one wins", () => {
+  // "abc" can become ab|c or a|bc: the merge learned first decides, not the one listed last or the longest.
+  const model = (merges: [string, string][]) => BPE.fromJSON({ specials: [], byteFallback: false, alphabet: ["a", "b", "c"], merges });
+  assert.deepEqual(model([["a", "b"], ["b", "c"]]).tokenize("abc"), ["ab", "c"]);
+  assert.deepEqual(model([["b", "c"], ["a", "b"]]).tokenize("abc"), ["a", "bc"]);
+  // a later merge builds on an earlier one: ab + c → abc, but only when ab came first
+  assert.deepEqual(model([["a", "b"], ["b", "c"], ["ab", "c"]]).tokenize("abcabc"), ["abc", "abc"]);
+  assert.deepEqual(model([["b", "c"], ["a", "b"], ["ab", "c"]]).tokenize("abcabc"), ["a", "bc", "a", "bc"]);
+  // trained: "bc" (5 times) is merged before "ab" (then twice), so "abc" segments as a|bc
+  const trained = BPE.train(["bc", "bc", "bc", "bc", "abc", "ab", "ab"], { vocabSize: 1000, minFrequency: 2, specials: [], byteFallback: false });
+  assert.deepEqual(trained.merges.slice(0, 2), [["b", "c"], ["a", "b"]]);
+  assert.deepEqual(trained.tokenize("abc"), ["a", "bc"]);
+  assert.deepEqual(trained.tokenize("ab"), ["ab"]);
+});
+
 test("BPE stops at vocabSize or when no pair is frequent enough; too small a size is an error", () => {
   const small = BPE.train("abab abab", { vocabSize: 1000, specials: [] });
   assert.ok(small.size < 1000);

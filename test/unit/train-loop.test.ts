@@ -9,9 +9,9 @@ import { useBackend } from "../../src/backend";
 import { BRIDGE } from "../../src/display/bridge";
 import { LiveLoss } from "../../src/show/live";
 import { ManyToOne, LanguageModel } from "../../src/models";
-import { train, trainStep, clipByGlobalNorm, globalNorm, sgd, adam, crossEntropy, accuracy, perplexity, evaluate, NonFiniteLossError, TrainingError } from "../../src/train";
+import { train, trainStep, clipByGlobalNorm, globalNorm, sgd, adam, accuracy, perplexity, evaluate, NonFiniteLossError, TrainingError } from "../../src/train";
 import { seqDataIterRandom } from "../../src/text";
-import { mulberry32 } from "../../src/nn/init";
+import { mulberry32 } from "../../src/data/random";
 
 before(async () => {
   await useBackend({ backend: "cpu", quiet: true });
@@ -221,22 +221,14 @@ test("live: a LiveLoss passed in gets every step's loss and tokens; epochs and v
   lm.dispose();
 });
 
-test("metrics: cross-entropy (masked) against a manual computation, accuracy, perplexity", () => {
+test("metrics: accuracy (masked) and perplexity", () => {
   const logits = tf.tensor3d([[[2, 0, 0], [0, 1, 0]], [[0, 0, 3], [1, 1, 1]]]);
   const labels = tf.tensor2d([[0, 1], [1, 2]], undefined, "int32");
   const mask = tf.tensor2d([[1, 1], [1, 0]]);
-  const lse = (r: number[]) => Math.log(r.reduce((s, v) => s + Math.exp(v), 0));
-  const nll = [lse([2, 0, 0]) - 2, lse([0, 1, 0]) - 1, lse([0, 0, 3]) - 0, lse([1, 1, 1]) - 1];
-  const ce = crossEntropy(logits, labels);
-  const cem = crossEntropy(logits, labels, mask);
-  assert.ok(Math.abs(ce.dataSync()[0] - nll.reduce((a, b) => a + b) / 4) < 1e-5);
-  assert.ok(Math.abs(cem.dataSync()[0] - (nll[0] + nll[1] + nll[2]) / 3) < 1e-5);
   assert.equal(accuracy(logits, labels), 0.5);
   assert.ok(Math.abs(accuracy(logits, labels, mask) - 2 / 3) < 1e-6);
   assert.ok(Math.abs(perplexity(Math.log(28)) - 28) < 1e-12);
-  assert.throws(() => crossEntropy(logits, tf.tensor2d([[0, 3], [0, 0]], undefined, "int32")), /label 3 is outside \[0, 3\)/);
-  assert.throws(() => crossEntropy(logits, tf.tensor1d([0, 1], "int32")), { message: "crossEntropy: expected labels of shape [2, 2], got [2]" });
-  tf.dispose([logits, labels, mask, ce, cem]);
+  tf.dispose([logits, labels, mask]);
 });
 
 test("trainStep: one step for loops of your own", () => {
@@ -258,4 +250,45 @@ test("live: true makes its own LiveLoss sized from the batches, and finishes it"
   assert.match(out.join(""), /6\/6 \(100%\) · done in/);
   await assert.rejects(train({ params: [w], loss, batches: new Set([0, 1]), epochs: 2, live: true, quiet: true }), /live needs the number of steps/);
   w.dispose();
+});
+
+test("evaluate: the mean over batches, or weighted (rows of unequal batches); a zero total weight throws", async () => {
+  const losses = [1, 2, 4];
+  const batches = losses.map((l, i) => ({ l, rows: [1, 1, 2][i] }));
+  const plain = await evaluate(batches, (b) => tf.scalar(b.l));
+  assert.ok(Math.abs(plain.loss - 7 / 3) < 1e-6);
+  const weighted = await evaluate(batches, (b) => tf.scalar(b.l), { weight: (b) => b.rows });
+  assert.ok(Math.abs(weighted.loss - (1 + 2 + 8) / 4) < 1e-6, `weighted mean ${weighted.loss}`);
+  assert.ok(Math.abs(weighted.perplexity - Math.exp(11 / 4)) < 1e-4);
+  assert.equal(weighted.batches, 3);
+  await assert.rejects(evaluate(batches, (b) => tf.scalar(b.l), { weight: () => 0 }), /every batch had weight 0/);
+  await assert.rejects(evaluate(batches, (b) => tf.scalar(b.l), { weight: () => -1 }), /finite number ≥ 0/);
+});
+
+test("epochLogger appends one line per epoch to the file named (or SEQLAB_EPOCH_LOG), and nothing without one", async () => {
+  const { mkdtempSync, readFileSync, existsSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { epochLogger } = await import("../../src/train");
+  const dir = mkdtempSync(join(tmpdir(), "epochlog-"));
+  const file = join(dir, "epochs.log");
+  const log = epochLogger("03-char-rnn", file);
+  log({ epoch: 0, loss: Math.log(20), perplexity: 20, steps: 10, valLoss: Math.log(16.5) });
+  log({ epoch: 1, loss: Math.log(12), perplexity: 12, steps: 10 });
+  const lines = readFileSync(file, "utf8").trim().split("\n");
+  assert.equal(lines.length, 2);
+  assert.match(lines[0], /^\d{4}-\d\d-\d\dT\S+ 03-char-rnn epoch 1: train PPL 20\.000, validation PPL 16\.500$/);
+  assert.match(lines[1], /03-char-rnn epoch 2: train PPL 12\.000$/);
+  const saved = process.env.SEQLAB_EPOCH_LOG;
+  delete process.env.SEQLAB_EPOCH_LOG;
+  try {
+    epochLogger("x")({ epoch: 0, loss: 1, perplexity: Math.E, steps: 1 });
+    process.env.SEQLAB_EPOCH_LOG = join(dir, "from-env.log");
+    epochLogger("y")({ epoch: 0, loss: 1, perplexity: Math.E, steps: 1 });
+    assert.match(readFileSync(join(dir, "from-env.log"), "utf8"), / y epoch 1: train PPL 2\.718\n$/);
+    assert.ok(!existsSync(join(dir, "x")));
+  } finally {
+    if (saved === undefined) delete process.env.SEQLAB_EPOCH_LOG;
+    else process.env.SEQLAB_EPOCH_LOG = saved;
+  }
 });

@@ -1,54 +1,19 @@
-// Shape checks with errors that name the expected and the actual shape, and the conversions from
-// plain JavaScript data (number[][], Int32Array + shape) to tensors that the models accept.
+// The conversions from plain JavaScript data (number[][], Int32Array + shape) to tensors that the
+// models accept. (Shape checks: src/nn/shape.ts.)
 import * as tf from "@tensorflow/tfjs";
-
-/** "[3, 4, 5]" */
-export function shapeString(shape: readonly number[]): string {
-  return `[${shape.join(", ")}]`;
-}
-
-/**
- * Check `shape` against a pattern of sizes (numbers) and names (strings). A name binds to the size
- * first seen for it (in `bind`, shared between calls), so `["batch", "steps"]` then `["batch"]`
- * checks that two tensors agree on the batch. Throws e.g.
- * `manyToOne.apply: expected token ids of shape [batch, steps], got [3, 4, 5]`.
- */
-export function checkShape(
-  where: string,
-  what: string,
-  shape: readonly number[],
-  pattern: readonly (number | string)[],
-  bind: Record<string, number> = {},
-): void {
-  const expected = (): string =>
-    `[${pattern.map((p) => (typeof p === "number" ? String(p) : bind[p] !== undefined ? `${p}=${bind[p]}` : p)).join(", ")}]`;
-  const fail = (): never => {
-    throw new ShapeError(`${where}: expected ${what} of shape ${expected()}, got ${shapeString(shape)}`, [...shape]);
-  };
-  if (shape.length !== pattern.length) fail();
-  const fresh: Record<string, number> = {};
-  pattern.forEach((p, i) => {
-    if (typeof p === "number") {
-      if (shape[i] !== p) fail();
-    } else if (bind[p] !== undefined) {
-      if (shape[i] !== bind[p]) fail();
-    } else if (fresh[p] !== undefined) {
-      if (shape[i] !== fresh[p]) fail();
-    } else fresh[p] = shape[i];
-  });
-  Object.assign(bind, fresh);
-}
-
-/** A wrong shape passed to a model. */
-export class ShapeError extends Error {
-  constructor(message: string, readonly actual: number[]) {
-    super(message);
-    this.name = "ShapeError";
-  }
-}
+import { ShapeError } from "../nn/shape";
 
 /** What the models accept as token ids or features: a tensor, nested arrays, or flat data + shape. */
 export type TensorInput = tf.Tensor | number[] | number[][] | number[][][] | ArrayLike<number>;
+
+/** Inputs and next-token targets, each [batch, steps]: tensors, nested arrays, or flat + `shape`. */
+export interface TokenBatch {
+  x: TensorInput;
+  y: TensorInput;
+  shape?: readonly number[];
+  /** 1 where a target counts, 0 for padding (default: all count). */
+  mask?: TensorInput;
+}
 
 /**
  * A tensor of `value` (a tensor is returned as is; nested arrays are read as they nest; a flat

@@ -1,0 +1,11 @@
+// What `npm install` and `npm ci` run after compiling (the `prepare` script): the command line made
+// executable and the kernel's start-up snapshot built. npm makes a package's bin executable when
+// it links it, and `npm ci` links before `prepare` has compiled dist/kernel/cli.js, so without
+// this `npx seqlab` fails there with "Permission denied" (`npm install` happens to fix it later).
+import { chmodSync, statSync } from "fs";
+import * as path from "path";
+import { buildSnapshot } from "./snapshotblob";
+
+const cli = path.join(__dirname, "cli.js");
+if (process.platform !== "win32") chmodSync(cli, statSync(cli).mode | 0o111);
+console.log(buildSnapshot());

@@ -1,0 +1,10 @@
+// One tf.customGrad per layer op (linear, LayerNorm, GELU): the tape records one node instead of
+// five to ten, and each backward pass is written so that tfjs's wasm backend runs it fast.
+import * as tf from "@tensorflow/tfjs";
+
+type CustomGradResult = { value: tf.Tensor; gradFunc: (dy: any, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] };
+
+/** tf.customGrad typed by the caller's signature (tfjs types its inputs as one rest parameter). */
+export function fusedOp<F>(f: (...args: any[]) => CustomGradResult): F {
+  return tf.customGrad(f as Parameters<typeof tf.customGrad>[0]) as unknown as F;
+}

@@ -1,0 +1,235 @@
+// Interrupts against a real kernel process: wherever a cell is when the interrupt comes, it stops
+// with the interrupt error, the kernel keeps its state and stays usable, TensorFlow.js included,
+// and an interrupt that comes while no cell runs reaches no later cell.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { KernelClient, Reply } from "../../kernel/client";
+import { Message } from "../../kernel/wire";
+import { tempDir } from "../support/tools";
+
+let k: KernelClient;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const result = (r: Reply) => r.outputs.find((m) => m.header.msg_type === "execute_result")?.content.data["text/plain"];
+/** Every test cell must finish; a kernel that cannot be interrupted would hang the test instead. */
+const CELL_TIMEOUT_MS = 60_000;
+
+/** Interrupt the way a front end does: by message (JupyterLab, nbclient) or by SIGINT (a terminal, the classic notebook). */
+async function interrupt(how: "message" | "signal") {
+  if (how === "message") assert.equal((await k.interrupt()).reply.content.status, "ok");
+  else k.proc!.kill("SIGINT");
+}
+
+/** Run a cell; resolve `shown` when an output with this text appears (the cell has reached that point). */
+function run(code: string, marker?: string, content?: Record<string, unknown>) {
+  let reached!: () => void;
+  const shown = new Promise<void>((r) => (reached = r));
+  const done = k.execute(code, {
+    timeoutMs: CELL_TIMEOUT_MS,
+    content,
+    onOutput: (m) => {
+      const text = m.content?.text ?? m.content?.data?.["text/plain"] ?? "";
+      if (marker && String(text).includes(marker)) reached();
+    },
+  });
+  return { done, shown };
+}
+
+before(async () => {
+  k = await KernelClient.start({ cwd: tempDir("seqlab-nb-"), env: { ...process.env, XDG_DATA_HOME: tempDir() } });
+  const r = await k.execute('import { display } from "seqlab";\nlet kept = "kept";', { timeoutMs: CELL_TIMEOUT_MS });
+  assert.equal(r.reply.content.status, "ok");
+});
+after(async () => k.shutdown());
+
+describe("code that never yields, wherever it runs", () => {
+  for (const how of ["message", "signal"] as const) {
+    test(`a loop after awaits, by ${how}`, async () => {
+      const { done, shown } = run(
+        'await new Promise((r) => setTimeout(r, 5));\nawait null;\ndisplay({ "text/plain": "spinning" });\nlet spins = 0;\nfor (;;) spins++;',
+        "spinning",
+      );
+      await shown;
+      await interrupt(how);
+      const r = await done;
+      assert.equal(r.reply.content.ename, "KeyboardInterrupt");
+      assert.equal(result(await k.execute("kept")), "'kept'");
+    });
+
+    test(`an endless user expression, by ${how}`, async () => {
+      const { done, shown } = run('display({ "text/plain": "cell ran" });', "cell ran", {
+        user_expressions: { endless: "(() => { for (;;) {} })()", never: "1 + 1" },
+      });
+      await shown;
+      await sleep(100);
+      await interrupt(how);
+      const r = await done;
+      assert.equal(r.reply.content.status, "ok", "the cell itself ran to its end");
+      assert.equal(r.reply.content.user_expressions.endless.status, "error");
+      assert.equal(r.reply.content.user_expressions.endless.ename, "KeyboardInterrupt");
+      assert.equal(r.reply.content.user_expressions.never.ename, "KeyboardInterrupt", "expressions after an interrupt are not run");
+      assert.equal(result(await k.execute("kept")), "'kept'");
+    });
+
+    test(`a timer callback the cell started, by ${how}`, async () => {
+      const { done, shown } = run(
+        'setTimeout(() => { display({ "text/plain": "timer looping" }); for (;;) {} }, 5);\nawait new Promise((r) => setTimeout(r, 30_000));',
+        "timer looping",
+      );
+      await shown;
+      await interrupt(how);
+      assert.equal((await done).reply.content.ename, "KeyboardInterrupt");
+      assert.equal(result(await k.execute("kept")), "'kept'");
+    });
+
+    test(`a promise callback the cell started, by ${how}`, async () => {
+      const { done, shown } = run(
+        'Promise.resolve().then(() => { display({ "text/plain": "then looping" }); for (;;) {} });\nawait new Promise((r) => setTimeout(r, 30_000));',
+        "then looping",
+      );
+      await shown;
+      await interrupt(how);
+      assert.equal((await done).reply.content.ename, "KeyboardInterrupt");
+      assert.equal(result(await k.execute("kept")), "'kept'");
+    });
+  }
+
+  test("SIGINT and interrupt_request at once (a course run's Ctrl-C does both) stop the cell, ten times over", async () => {
+    for (let i = 0; i < 10; i++) {
+      const { done, shown } = run(`display({ "text/plain": "both ${i}" });\nfor (;;) {}`, `both ${i}`);
+      await shown;
+      k.proc!.kill("SIGINT");
+      if (i % 2) await sleep(Math.floor(Math.random() * 40));
+      await interrupt("message");
+      assert.equal((await done).reply.content.ename, "KeyboardInterrupt", `round ${i}`);
+    }
+    assert.equal(result(await k.execute("kept")), "'kept'");
+  });
+
+  test("a timer of a finished cell that hangs the kernel is stopped by an interrupt between cells", async () => {
+    let seen!: () => void;
+    const looping = new Promise<void>((r) => (seen = r));
+    k.onIopub = (m: Message) => m.content?.data?.["text/plain"] === "stray looping" && seen();
+    const r = await k.execute('setTimeout(() => { display({ "text/plain": "stray looping" }); for (;;) {} }, 20);', { timeoutMs: CELL_TIMEOUT_MS });
+    assert.equal(r.reply.content.status, "ok");
+    await looping;
+    k.onIopub = () => {};
+    await interrupt("message");
+    assert.equal(result(await k.execute("kept", { timeoutMs: CELL_TIMEOUT_MS })), "'kept'");
+  });
+
+  test("an await loop that catches the interrupt still ends, and does not run on", async () => {
+    await k.execute("let laps = 0;");
+    const { done, shown } = run(
+      'for (;;) { try { await new Promise((r) => setTimeout(r, 2)); } catch {} if (++laps === 3) display({ "text/plain": "lapping" }); }',
+      "lapping",
+    );
+    await shown;
+    await interrupt("message");
+    assert.equal((await done).reply.content.ename, "KeyboardInterrupt");
+    const l1 = Number(result(await k.execute("laps")));
+    await sleep(100);
+    const l2 = Number(result(await k.execute("laps")));
+    assert.equal(l1, l2, "the loop kept running after its cell ended");
+  });
+
+  test("input() waiting for an answer is interrupted", async () => {
+    k.onInput = () => new Promise(() => {}); // a front end whose user never answers
+    const { done } = run('import { input } from "seqlab";\nconst answer = await input("name? ");');
+    await sleep(300);
+    await interrupt("message");
+    assert.equal((await done).reply.content.ename, "KeyboardInterrupt");
+    k.onInput = () => "";
+  });
+});
+
+describe("interrupts between cells", () => {
+  test("50 interrupts while idle, each followed by a cell: every cell runs", async () => {
+    for (let i = 0; i < 50; i++) {
+      const how = i % 2 === 0 ? "message" : "signal";
+      await interrupt(how);
+      // A message is answered before the cell is sent (ordered). A signal carries no time: on a
+      // machine so busy that the kernel's threads wait tens of milliseconds for a core, a SIGINT
+      // and a request that arrive together cannot be told apart; a person's next cell comes later.
+      if (how === "signal") await sleep(100 + Math.floor(Math.random() * 100));
+      else if (i % 3 === 0) await sleep(Math.floor(Math.random() * 30));
+      const r = await k.execute(`${i} * 2`, { timeoutMs: CELL_TIMEOUT_MS });
+      assert.equal(r.reply.content.status, "ok", `cell ${i} after an idle interrupt by ${how}: ${r.reply.content.ename ?? ""}`);
+      assert.equal(result(r), String(i * 2));
+    }
+  });
+
+  test("an interrupt as a cell ends does not reach the next one", async () => {
+    for (let i = 0; i < 20; i++) {
+      const first = k.execute(`await new Promise((r) => setTimeout(r, ${i}));\n${i}`, { timeoutMs: CELL_TIMEOUT_MS });
+      await sleep(i);
+      const stop = interrupt(i % 2 ? "signal" : "message");
+      const a = await first;
+      await stop;
+      // The first cell may or may not have been stopped: the interrupt raced its end.
+      assert.ok(a.reply.content.status === "ok" || a.reply.content.ename === "KeyboardInterrupt");
+      const b = await k.execute(`${i} + 100`, { timeoutMs: CELL_TIMEOUT_MS });
+      const why = `the cell after interrupt ${i} lost its result (first: ${a.reply.content.status} ${a.reply.content.ename ?? ""}; ` +
+        `next: ${b.reply.content.status} ${b.reply.content.ename ?? ""} ${b.reply.content.evalue ?? ""})`;
+      assert.equal(result(b), String(i + 100), why);
+    }
+  });
+});
+
+describe("TensorFlow.js after interrupts", () => {
+  test("30 interrupts at random moments while training, then a step that lowers the loss, and no tensor left behind", async () => {
+    const setup = await k.execute(
+      [
+        'import * as tf from "@tensorflow/tfjs";',
+        'import { useBackend, train } from "seqlab";',
+        "await useBackend();",
+        "const w = tf.variable(tf.randomNormal([32, 16], 0, 0.1, \"float32\", 1));",
+        "const x = tf.randomNormal([128, 32], 0, 1, \"float32\", 2);",
+        "const y = tf.randomNormal([128, 16], 0, 1, \"float32\", 3);",
+        "const opt = tf.train.adam(0.01);",
+        "const lossOf = () => tf.losses.meanSquaredError(y, tf.matMul(x, w)) as tf.Scalar;",
+        "function step(): number { return tf.tidy(() => opt.minimize(lossOf, true)!.dataSync()[0]); }",
+        "step();",
+        "const baseline = tf.memory().numTensors;",
+        "const engineState = () => { const s = (tf.engine() as any).state; return { scopes: s.scopeStack.length, tape: s.activeTape === null, gradientDepth: s.gradientDepth, kernelDepth: s.kernelDepth }; };",
+      ].join("\n"),
+      { timeoutMs: CELL_TIMEOUT_MS },
+    );
+    assert.equal(setup.reply.content.status, "ok", setup.reply.content.evalue);
+    const loops = [
+      "for (let i = 0; i < 1e9; i++) step();",
+      "for (;;) { step(); await new Promise((r) => setTimeout(r, 0)); }",
+      "for (;;) { step(); await null; }",
+      "await train({ params: { w }, batches: [0], epochs: 1e9, loss: () => lossOf(), optimizer: opt, quiet: true });",
+    ];
+    const bad: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const code = loops[i % loops.length];
+      let started!: () => void;
+      const began = new Promise<void>((r) => (started = r));
+      const running = k.execute(code, { timeoutMs: CELL_TIMEOUT_MS, onOutput: (m) => m.header.msg_type === "execute_input" && started() });
+      await began;
+      // Anywhere: while compiling, in the first step, deep in training.
+      await sleep(Math.floor(Math.random() * 400));
+      await interrupt(Math.random() < 0.5 ? "message" : "signal");
+      const r = await running;
+      if (r.reply.content.ename !== "KeyboardInterrupt") bad.push(`${i} (${code}): ${r.reply.content.ename}: ${r.reply.content.evalue}`);
+    }
+    assert.deepEqual(bad, [], "every interrupted cell ends with the interrupt error, none with another");
+    // Trained near its minimum by now: pushed off it first, so that one step has somewhere to go.
+    const check = await k.execute(
+      [
+        'tf.tidy(() => w.assign(tf.add(w, tf.randomNormal(w.shape, 0, 0.3, "float32", 4))));',
+        "const before = tf.tidy(() => lossOf().dataSync()[0]);",
+        "step();",
+        "const now = tf.tidy(() => lossOf().dataSync()[0]);",
+        "JSON.stringify({ lower: now < before, tensors: tf.memory().numTensors - baseline, state: engineState() })",
+      ].join("\n"),
+      { timeoutMs: CELL_TIMEOUT_MS },
+    );
+    assert.equal(check.reply.content.status, "ok", check.reply.content.evalue);
+    const got = JSON.parse(result(check).slice(1, -1)); // a string result shows in quotes
+    assert.equal(got.lower, true, "a training step after the interrupts lowers the loss");
+    assert.equal(got.tensors, 0, "tensors left behind by interrupted steps");
+    assert.deepEqual(got.state, { scopes: 0, tape: true, gradientDepth: 0, kernelDepth: 0 });
+  });
+});
