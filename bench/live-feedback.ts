@@ -141,8 +141,21 @@ export async function main(args: string[]): Promise<void> {
       const order = r % 2 ? [true, false] : [false, true];
       for (const live of order) {
         const res = await run(live, o.steps);
-        if (live) withLive.push(res.loop), finish.push(res.finish), msgs.push(res.messages), inside.push(res.inside / res.loop), pngs.push(res.pngs), pictures.push(res.pictures), pictureMs.push(res.pictureMs), cpuWith.push(res.cpu), procWith.push(res.procCpu);
-        else without.push(res.loop), cpuWithout.push(res.cpu), procWithout.push(res.procCpu);
+        if (live) {
+          withLive.push(res.loop);
+          finish.push(res.finish);
+          msgs.push(res.messages);
+          inside.push(res.inside / res.loop);
+          pngs.push(res.pngs);
+          pictures.push(res.pictures);
+          pictureMs.push(res.pictureMs);
+          cpuWith.push(res.cpu);
+          procWith.push(res.procCpu);
+        } else {
+          without.push(res.loop);
+          cpuWithout.push(res.cpu);
+          procWithout.push(res.procCpu);
+        }
       }
       console.log(`rep ${r + 1}: without ${without[r].toFixed(0)} ms (cpu ${cpuWithout[r].toFixed(0)}), with ${withLive[r].toFixed(0)} ms (cpu ${cpuWith[r].toFixed(0)}, process ${procWith[r].toFixed(0)} vs ${procWithout[r].toFixed(0)}) (${msgs[r]} messages, ${pngs[r]} with a PNG; ${pictures[r]} pictures, ${pictureMs[r].toFixed(0)} ms CPU each in the worker), finish ${finish[r].toFixed(0)} ms`);
     }

@@ -45,7 +45,10 @@ function start(): Worker {
     pending.delete(r.id);
     if (r.ok) p.resolve({ png: Buffer.from(r.png.buffer, r.png.byteOffset, r.png.byteLength), width: r.width, height: r.height, ms: r.ms, cpuMs: r.cpuMs });
     else p.reject(new Error(`chart worker: ${r.error}`));
-    if (!pending.size) w.unref(), armIdle();
+    if (!pending.size) {
+      w.unref();
+      armIdle();
+    }
   });
   w.on("error", (e) => {
     if (worker === w) worker = undefined;
@@ -74,7 +77,10 @@ function armIdle(): void {
 /** Render a finished vega-lite spec to PNG in the chart worker. */
 export function renderOffThread(spec: VegaLiteSpec, scale = 2): Promise<OffThreadPicture> {
   return new Promise((resolve, reject) => {
-    if (idleTimer) clearTimeout(idleTimer), (idleTimer = undefined);
+    if (idleTimer) {
+      clearTimeout(idleTimer);
+      idleTimer = undefined;
+    }
     try {
       worker ??= start();
     } catch (e) {
@@ -91,7 +97,10 @@ export function renderOffThread(spec: VegaLiteSpec, scale = 2): Promise<OffThrea
 
 /** End the chart worker now (tests; a kernel shutting down). Pending pictures reject. */
 export async function stopChartWorker(): Promise<void> {
-  if (idleTimer) clearTimeout(idleTimer), (idleTimer = undefined);
+  if (idleTimer) {
+    clearTimeout(idleTimer);
+    idleTimer = undefined;
+  }
   const w = worker;
   worker = undefined;
   if (w) await w.terminate();

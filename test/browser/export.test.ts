@@ -26,7 +26,8 @@ let browser: Browser;
 before(async () => {
   // `seqlab run --html` over the course, once per test run (shared with the lab suite)
   const executed = await executedCourse();
-  (work = executed.dir), (run = executed);
+  work = executed.dir;
+  run = executed;
   const charts = writeNotebook(work, "synthetic-charts.ipynb", chartNotebook());
   const exported = spawnSync(process.execPath, [CLI, "export", charts], { encoding: "utf8" });
   assert.equal(exported.status, 0, exported.stderr);
@@ -47,6 +48,18 @@ test("seqlab run --html executes the course's notebooks and writes a report for 
   assert.ok(course.length > 0, "notebooks/ has notebooks");
   assert.equal(run.status, 0, `seqlab run failed:\n${run.stderr}`);
   for (const f of course) assert.ok(existsSync(path.join(work, f.replace(/\.ipynb$/, ".html"))), `report for ${f}`);
+});
+
+test("under seqlab run every self-check of the teacher's edition passes", () => {
+  const text = (v: unknown) => (Array.isArray(v) ? v.join("") : String(v ?? ""));
+  for (const f of course) {
+    const nb = JSON.parse(readFileSync(path.join(work, f), "utf8"));
+    nb.cells.forEach((c: any, i: number) => {
+      if (c.metadata?.nbgrader?.grade !== true) return;
+      const shown = (c.outputs ?? []).map((o: any) => text(o.data?.["text/plain"] ?? o.text)).join("\n");
+      assert.match(shown, /✓ Exercise \d+\.\d+: correct/, `${f}, cell ${i + 1}: ${JSON.stringify(shown)}`);
+    });
+  }
 });
 
 /** A fontconfig file with only DejaVu (from npm), so a report's Hangul can only come from the

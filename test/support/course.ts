@@ -30,7 +30,8 @@ const RESULT = "run-result.json";
 function runCourse(dir: string, notebooks: string[]): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, "run", ...notebooks.map((f) => path.join(ROOT, "notebooks", f)), "--out", dir, "--html", dir, "--record", dir], {
-      env: { ...process.env, SEQLAB_QUICK: "1" },
+      // the English edition's messages (SEQLAB_LANG=ko would give the Korean edition's)
+      env: { ...process.env, SEQLAB_QUICK: "1", SEQLAB_LANG: "en" },
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";

@@ -122,7 +122,10 @@ test("live chart updates carry a PNG, rendered in the worker at the throttled ra
       // while a picture renders the (fake) clock stands still, so the test does not race the worker
       if (live.drawing) await live.drawing;
       const last = sent[sent.length - 1];
-      if (last.id === chartId && last.data["image/png"] && last.data["image/png"] !== lastPng) (lastPng = last.data["image/png"]), arrivals.push(sent.length - 1);
+      if (last.id === chartId && last.data["image/png"] && last.data["image/png"] !== lastPng) {
+        lastPng = last.data["image/png"];
+        arrivals.push(sent.length - 1);
+      }
     }
     const pics = live.pictures;
     assert.ok(pics.length >= 3, `${pics.length} pictures in 24 s`);
