@@ -76,13 +76,14 @@ program
   .option("--timeout <seconds>", "interrupt and fail a cell that runs longer", seconds)
   .option("--force", "run a notebook written for another kernel or language as TypeScript all the same")
   .option("--trust", "sign the notebooks written, as `jupyter trust` does, so Jupyter opens them trusted")
-  .action(async (files: string[], o: { out?: string; html?: string; timeout?: number; force?: boolean; trust?: boolean }) => {
+  .option("--record <dir>", "also write each notebook's output messages with their times (DIR/NAME.messages.jsonl), to replay the run")
+  .action(async (files: string[], o: { out?: string; html?: string; timeout?: number; force?: boolean; trust?: boolean; record?: string }) => {
     const { runNotebook, checkRunnable } = require("./runner") as typeof import("./runner");
     const { readNotebook } = require("./notebook") as typeof import("./notebook");
     // Paths as typed, before any kernel starts (a kernel's working folder is its notebook's).
     absoluteDataEnv();
     files = files.map((f) => typedPath(f));
-    o = { ...o, out: o.out && typedPath(o.out), html: o.html && typedPath(o.html) };
+    o = { ...o, out: o.out && typedPath(o.out), html: o.html && typedPath(o.html), record: o.record && typedPath(o.record) };
     // Every notebook is checked before any runs: a refusal writes nothing.
     for (const f of files) {
       if (!existsSync(f)) throw new UsageError(`no such notebook: ${f}`);
@@ -94,13 +95,13 @@ program
         throw new UsageError((e as Error).message);
       }
     }
-    for (const [flag, dir] of [["--out", o.out], ["--html", o.html]] as const) {
+    for (const [flag, dir] of [["--out", o.out], ["--html", o.html], ["--record", o.record]] as const) {
       if (dir !== undefined && existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${flag} ${dir} is a file; expected a folder`);
     }
     let failed = 0;
     for (const f of files) {
       try {
-        const out = await runNotebook(f, { outDir: o.out, htmlDir: o.html, timeoutSec: o.timeout, force: o.force, trust: o.trust });
+        const out = await runNotebook(f, { outDir: o.out, htmlDir: o.html, timeoutSec: o.timeout, force: o.force, trust: o.trust, recordDir: o.record });
         console.log(`ran ${f} -> ${out}`);
       } catch (e) {
         failed++;

@@ -9,12 +9,16 @@ import { writeFileAtomic } from "./atomic-write";
 import { Notebook, OutputCollector, kernelMismatch, readNotebook, sourceText } from "./notebook";
 import { signNotebook } from "./trust";
 import { WidgetStateCollector } from "./widgetstate";
+import type { Message } from "./wire";
 
 export interface RunOptions {
   outDir?: string;
   /** Also write an HTML report (seqlab export) of the executed notebook into this folder. */
   htmlDir?: string;
   timeoutSec?: number;
+  /** Also write every output message (stream, display, update, result, error, clear) with the time the
+   * kernel sent it into DIR/NAME.messages.jsonl, to replay the run. */
+  recordDir?: string;
   /** Run a notebook written for another kernel or language all the same. */
   force?: boolean;
   /** Sign the written notebook with Jupyter's notary (as `jupyter trust` does). */
@@ -37,6 +41,9 @@ export function checkRunnable(file: string, nb: Notebook): void {
     );
   }
 }
+
+/** What `--record` keeps of a cell's iopub messages: those that make or change its outputs. */
+const OUTPUT_MESSAGES = new Set(["stream", "display_data", "update_display_data", "execute_result", "error", "clear_output"]);
 
 const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
 
@@ -63,6 +70,8 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
   kernel.onIopub = (m) => widgets.add(m);
   let failure: { cell: number; codeCell: number; message: string } | undefined;
   const started = Date.now();
+  const recorded: string[] = [];
+  const t0 = Date.now(); // --record's times count from here
   try {
     const info = await kernel.request("kernel_info_request", {});
     nb.metadata.kernelspec = { name: "seqlab", display_name: "TypeScript (seqlab)", language: "typescript" };
@@ -82,7 +91,17 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
           kernel.interrupt().catch(() => {});
         }, opts.timeoutSec * 1000);
       }
-      const { reply } = await kernel.execute(sourceText(cell), { onOutput: (m) => collector.add(m) });
+      const onOutput = (m: Message) => {
+        if (opts.recordDir && OUTPUT_MESSAGES.has(m.header.msg_type)) {
+          // When the kernel sent it (its header's date, same machine's clock), not when it arrived
+          // here: a busy machine can delay a message's reading, not its sending.
+          const sent = Date.parse(m.header.date);
+          const t = Number.isFinite(sent) ? sent - t0 : Date.now() - t0;
+          recorded.push(JSON.stringify({ t: Math.max(0, Math.round(t)), cell: index, msg_type: m.header.msg_type, content: m.content }));
+        }
+        collector.add(m);
+      };
+      const { reply } = await kernel.execute(sourceText(cell), { onOutput });
       clearTimeout(timer);
       cell.outputs = collector.final();
       cell.execution_count = reply.content.execution_count ?? null;
@@ -98,6 +117,10 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
   }
   widgets.save(nb.metadata);
   writeFileAtomic(out, JSON.stringify(nb, null, 1) + "\n", "notebook");
+  if (opts.recordDir) {
+    const log = path.join(opts.recordDir, path.basename(file).replace(/\.ipynb$/i, "") + ".messages.jsonl");
+    writeFileAtomic(log, recorded.map((l) => l + "\n").join(""), "message record");
+  }
   let unsigned: Error | undefined;
   if (opts.trust) {
     try {

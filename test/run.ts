@@ -2,7 +2,8 @@
 // the tests). A suite whose prerequisites are missing is skipped with the reason; under CI
 // (CI=true) a skipped suite fails the run.
 import { spawnSync } from "child_process";
-import { existsSync, readdirSync } from "fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "fs";
+import * as os from "os";
 import * as path from "path";
 import { snapshotUsable } from "../kernel/snapshotblob";
 import { python } from "./support/tools";
@@ -44,6 +45,22 @@ const suites: Suite[] = [
     missing: () => {
       const chromium = process.env.SEQLAB_CHROMIUM ?? "/usr/bin/chromium";
       if (!existsSync(chromium)) return `no Chromium at ${chromium} (apt-get install chromium, or set SEQLAB_CHROMIUM)`;
+      return undefined;
+    },
+  },
+  {
+    // the course's outputs in JupyterLab 4's renderers (npm packages bundled by esbuild at test time)
+    name: "lab",
+    missing: () => {
+      const chromium = process.env.SEQLAB_CHROMIUM ?? "/usr/bin/chromium";
+      if (!existsSync(chromium)) return `no Chromium at ${chromium} (apt-get install chromium, or set SEQLAB_CHROMIUM)`;
+      for (const p of ["esbuild", "@jupyterlab/outputarea", "@jupyterlab/rendermime", "@jupyterlab/vega5-extension", "@jupyterlab/theme-light-extension", "marked"]) {
+        try {
+          require.resolve(`${p}/package.json`);
+        } catch {
+          return `the dev dependency ${p} is not installed (npm install / npm ci installs it)`;
+        }
+      }
       return undefined;
     },
   },
@@ -116,6 +133,11 @@ if (!files.length) {
   console.log(`no test files to run${wanted.length ? ` for ${wanted.join(", ")}` : ""}${skipped.length ? ` (skipped: ${skipped.map((s) => s.split(":")[0]).join(", ")})` : ""}`);
   process.exit(ci && skipped.length ? 1 : wanted.some((w) => !suites.some((s) => s.name === w)) ? 2 : 0);
 }
-const r = spawnSync(process.execPath, ["--test", ...passthrough, ...files], { stdio: "inherit" });
+// One folder for the whole run: suites that need the course executed share one execution
+// (test/support/course.ts).
+const runDir = mkdtempSync(path.join(os.tmpdir(), "seqlab-test-run-"));
+const r = spawnSync(process.execPath, ["--test", ...passthrough, ...files], { stdio: "inherit", env: { ...process.env, SEQLAB_TEST_RUN_DIR: runDir } });
+if (!process.env.SEQLAB_KEEP_TEST_RUN) rmSync(runDir, { recursive: true, force: true });
+else console.log(`kept ${runDir} (SEQLAB_KEEP_TEST_RUN)`);
 if (skipped.length) console.log(`skipped ${skipped.length} suite(s): ${skipped.map((s) => s.split(":")[0]).join(", ")}${ci ? " (a failure under CI)" : ""}`);
 process.exit(r.status !== 0 ? r.status ?? 1 : ci && skipped.length ? 1 : 0);

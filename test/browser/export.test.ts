@@ -10,7 +10,8 @@ import * as path from "path";
 import { pathToFileURL } from "url";
 import { chromium, type Browser } from "playwright-core";
 import { packageDir } from "../../kernel/export/assets";
-import { CLI, ROOT, tempDir } from "../support/tools";
+import { executedCourse } from "../support/course";
+import { CLI, ROOT } from "../support/tools";
 import { chartNotebook, writeNotebook } from "./fixtures";
 
 // The page's globals, for the functions evaluated inside it (this project has no DOM types).
@@ -18,17 +19,15 @@ declare const document: any;
 
 const ARTIFACTS = path.join(ROOT, "test-artifacts");
 const course = readdirSync(path.join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort();
-const work = tempDir("seqlab-export-");
-let run: ReturnType<typeof spawnSync>;
+let work = "";
+let run: { status: number | null; stderr: string };
 let browser: Browser;
 
 before(async () => {
-  const notebooks = course.map((f) => path.join(ROOT, "notebooks", f));
-  run = spawnSync(process.execPath, [CLI, "run", ...notebooks, "--out", work, "--html", work], {
-    env: { ...process.env, SEQLAB_QUICK: "1", SEQLAB_LANG: "en" },
-    encoding: "utf8",
-    timeout: 35 * 60_000,
-  });
+  // `seqlab run --html` over the course, once per test run (shared with the lab suite)
+  const executed = await executedCourse();
+  work = executed.dir;
+  run = executed;
   const charts = writeNotebook(work, "synthetic-charts.ipynb", chartNotebook());
   const exported = spawnSync(process.execPath, [CLI, "export", charts], { encoding: "utf8" });
   assert.equal(exported.status, 0, exported.stderr);
@@ -114,9 +113,12 @@ async function hangulNotInEmbeddedFont(page: import("playwright-core").Page): Pr
 function expectations(ipynb: string) {
   const nb = JSON.parse(readFileSync(ipynb, "utf8"));
   const text = (s: unknown) => (Array.isArray(s) ? s.join("") : String(s ?? ""));
-  const charts = nb.cells
-    .flatMap((c: any) => c.outputs ?? [])
-    .filter((o: any) => Object.keys(o.data ?? {}).some((m) => /^application\/vnd\.(vegalite|vega|plotly)\.v\d+\+json$/.test(m))).length;
+  // The cells' outputs, and those that Output widgets hold in the saved widget state (the report
+  // draws each widget in its last state, charts included: notebook 04's knob).
+  const widgets = Object.values<any>(nb.metadata?.widgets?.["application/vnd.jupyter.widget-state+json"]?.state ?? {});
+  const charts = [...nb.cells.flatMap((c: any) => c.outputs ?? []), ...widgets.filter((w) => w.model_name === "OutputModel").flatMap((w) => w.state?.outputs ?? [])].filter(
+    (o: any) => Object.keys(o.data ?? {}).some((m) => /^application\/vnd\.(vegalite|vega|plotly)\.v\d+\+json$/.test(m)),
+  ).length;
   const math = nb.cells.some((c: any) => c.cell_type === "markdown" && /\$[^$\s][^$]*\$/.test(text(c.source)));
   return { charts, math };
 }
