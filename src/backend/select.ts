@@ -5,11 +5,17 @@
 //               binary, which fails offline).
 //   wasm        @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD, one thread in Node), with the kernels
 //               of ./wasm-kernels patched in: fast transposed/batched matmul, slices that do not copy
-//               the whole input, and UnsortedSegmentSum so that embeddings (tf.gather) train.
+//               the whole input, and UnsortedSegmentSum so that embeddings (tf.gather) train; its
+//               heap made shared (./shared-heap) so that seqlab's products, LSTM and attention
+//               kernels use every core (./threads: SEQLAB_THREADS, default the machine's cores), and
+//               fused multiply-adds where the engine has relaxed SIMD (./simd-gemm, SEQLAB_FMA=0: off).
 //   cpu         tfjs's plain JavaScript backend: always there, 40-50x slower than wasm for matmul.
 //
 // SEQLAB_BACKEND=tensorflow|wasm|cpu forces one (an error if it cannot be had).
 import * as tf from "@tensorflow/tfjs";
+import { shareWasmHeap } from "./shared-heap";
+import { fmaEnabled, isShared } from "./simd-gemm";
+import { threadCount } from "./threads";
 import { patchWasm } from "./wasm-kernels";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -27,9 +33,10 @@ export interface BackendChoice {
   patched: string[];
   /** The one-line report, also printed unless `quiet`. */
   message: string;
-  /** For wasm: SIMD in use, and the thread count. */
+  /** For wasm: SIMD in use, the threads seqlab's kernels use (1 unless its heap is shared), and fused multiply-adds. */
   simd?: boolean;
   threads?: number;
+  fma?: boolean;
 }
 
 export interface UseBackendOptions {
@@ -87,11 +94,13 @@ function loadTensorflow(): void {
   throw new Error(errors.length ? errors.join("; ") : `none of ${TFJS_NODE_PACKAGES.join(", ")} is installed`);
 }
 
-async function activate(name: BackendName, opts: UseBackendOptions): Promise<Pick<BackendChoice, "patched" | "simd" | "threads">> {
+async function activate(name: BackendName, opts: UseBackendOptions): Promise<Pick<BackendChoice, "patched" | "simd" | "threads" | "fma">> {
   if (name === "tensorflow") {
     loadTensorflow();
   } else if (name === "wasm") {
     require("@tensorflow/tfjs-backend-wasm");
+    // Before the backend starts: its heap shared, for seqlab's threads (not wanted with SEQLAB_THREADS=1).
+    if (!opts.noPatch && threadCount() > 1) shareWasmHeap();
   }
   let patched: string[] = [];
   if (name === "wasm" && !opts.noPatch) patched = patchWasm();
@@ -103,9 +112,10 @@ async function activate(name: BackendName, opts: UseBackendOptions): Promise<Pic
     (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   }
   if (name === "wasm") {
-    const wasm = require("@tensorflow/tfjs-backend-wasm") as { getThreadsCount(): number };
     const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
-    return { patched, simd, threads: wasm.getThreadsCount() };
+    const memory = (tf.backend() as unknown as { wasm?: { asm?: { memory?: WebAssembly.Memory } } }).wasm?.asm?.memory;
+    const ours = patched.length > 0 && simd;
+    return { patched, simd, threads: ours && memory && isShared(memory) ? threadCount() : 1, fma: ours && fmaEnabled() };
   }
   return { patched };
 }
@@ -132,7 +142,7 @@ export async function useBackend(opts: UseBackendOptions = {}): Promise<BackendC
       const reason = opts.backend ? `asked for "${name}"` : forced ? `SEQLAB_BACKEND=${name}` : skipped.length ? skipped.join("; ") : "the fastest available";
       const detail =
         name === "wasm"
-          ? ` (SIMD ${extra.simd ? "on" : "off"}, ${extra.threads} thread${extra.threads === 1 ? "" : "s"}${extra.patched.length ? `; patched ${extra.patched.join(", ")}` : ""})`
+          ? ` (SIMD ${extra.simd ? "on" : "off"}, ${extra.threads} thread${extra.threads === 1 ? "" : "s"}${extra.fma ? ", FMA" : ""}${extra.patched.length ? `; patched ${extra.patched.join(", ")}` : ""})`
           : "";
       const message = `seqlab: TensorFlow.js backend "${name}"${detail}; ${reason}`;
       current = { backend: name, reason, message, ...extra, patched: extra.patched };

@@ -25,12 +25,16 @@
 //   SeqlabLstmGrad  (./lstm-kernels.ts), which src/nn/fused-lstm.ts runs when they are registered.
 import * as tf from "@tensorflow/tfjs";
 import { f32, offsetOf, scratch, transposeInto, type Kernel, type KernelArgs, type WasmBackend, type WasmModule } from "./heap";
-import { LSTM_KERNELS, lstmBackward, lstmForward, lstmWasm } from "./lstm-kernels";
-import { packedFloats, scratchFloats, simdFits, simdGemm } from "./simd-gemm";
+import { ATTENTION_KERNELS, attentionBackward, attentionForward } from "./attention-kernels";
+import { lstmWasm } from "./elementwise";
+import { gemmScratchFloats, type GemmJob } from "./jobs";
+import { LSTM_KERNELS, lstmBackward, lstmForward } from "./lstm-kernels";
+import { packedFloats, simdFits, simdGemm } from "./simd-gemm";
+import { runJob, threadsFor } from "./threads";
 
 
 /** The kernels `patchWasm()` replaces or adds, in the order it installs them. */
-export const WASM_PATCHED_KERNELS = ["BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum", "Identity", "Exp", "GatherV2", LSTM_KERNELS.forward, LSTM_KERNELS.backward] as const;
+export const WASM_PATCHED_KERNELS = ["BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum", "Identity", "Exp", "GatherV2", LSTM_KERNELS.forward, LSTM_KERNELS.backward, ATTENTION_KERNELS.forward, ATTENTION_KERNELS.backward] as const;
 
 const originals = new Map<string, tf.KernelConfig | undefined>();
 let patched = false;
@@ -82,6 +86,8 @@ export function patchWasm(): string[] {
   install("GatherV2", (args) => gatherKernel(args, origGather));
   install(LSTM_KERNELS.forward, lstmForward);
   install(LSTM_KERNELS.backward, lstmBackward);
+  install(ATTENTION_KERNELS.forward, attentionForward);
+  install(ATTENTION_KERNELS.backward, attentionBackward);
   patched = true;
   return [...WASM_PATCHED_KERNELS];
 }
@@ -150,19 +156,26 @@ function simdTakes(be: WasmBackend, M: number, N: number): boolean {
  * The kernel reads op(A) either way round. A transposed B, or one whose N (a 65-character vocabulary)
  * is not a multiple of 8, is packed whole into 8-column panels straight from where it lies, zeros past
  * N (the output and bias then padded in scratch, the output's N columns copied back); any other B is
- * packed by the kernel itself, block by block, when A has rows enough to repay it.
+ * packed by the kernel itself, block by block, when A has rows enough to repay it. Large products are
+ * shared out among threads (threads.ts) by rows of the output, or by columns when it has few rows.
  */
 function simdProduct(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: number, K: number, N: number, tA: boolean, tB: boolean, biasOff: number): boolean {
   if (!simdTakes(be, M, N)) return false;
-  const gemm = simdGemm(be.wasm.asm?.memory)!;
+  const memory = be.wasm.asm!.memory!;
+  const gemm = simdGemm(memory)!;
   const N8 = pad8(N);
   const padded = N8 !== N;
   const packed = tB || padded;
+  const { nt, pool } = threadsFor(memory, M * K * N8);
+  const job: GemmJob = {
+    a: aOff, b: 0, c: 0, M, K, N: N8, sai: tA ? 1 : K, sak: tA ? M : 1, acc: 0, packed: packed ? 1 : 0, bias: 0,
+    ldb: N8, ldc: N8, scratch: 0, scratchFloats: 0, byCols: splitByColumns(M, N8, nt) ? 1 : 0,
+  };
+  job.scratchFloats = packed ? 0 : gemmScratchFloats(job, nt);
   const bP = packed ? scratch(be, packedFloats(K, N)) : 0;
   const cP = padded ? scratch(be, M * N8) : 0;
   const biasP = padded && biasOff ? scratch(be, N8) : 0;
-  const packFloats = packed ? 0 : scratchFloats(M, K, N);
-  const work = packFloats ? scratch(be, packFloats) : 0;
+  const work = job.scratchFloats ? scratch(be, job.scratchFloats * nt) : 0;
   try {
     if (bP) gemm.pack(bOff, bP, K, N, tB ? 1 : N, tB ? K : 1);
     if (biasP) {
@@ -170,7 +183,8 @@ function simdProduct(be: WasmBackend, aOff: number, bOff: number, outOff: number
       v.fill(0);
       v.set(f32(be, biasOff, N));
     }
-    gemm.mm(aOff, bP || bOff, cP || outOff, M, K, N8, tA ? 1 : K, tA ? M : 1, { bias: biasP || biasOff, packed, scratch: work || undefined });
+    Object.assign(job, { b: bP || bOff, c: cP || outOff, bias: biasP || biasOff, scratch: work });
+    runJob(memory, "gemm", job as unknown as Record<string, number>, nt, pool);
     if (cP) {
       const c = f32(be, cP, M * N8);
       const out = f32(be, outOff, M * N);
@@ -180,6 +194,15 @@ function simdProduct(be: WasmBackend, aOff: number, bOff: number, outOff: number
     for (const p of [bP, cP, biasP, work]) if (p) be.wasm._free(p);
   }
   return true;
+}
+
+/**
+ * Whether nt threads share a product out by columns: when C has few rows for its columns (a weight
+ * gradient, [in, out] summed over batch x time) and enough whole panels for every thread; by rows
+ * otherwise (each thread then packs all of B for itself, which a product with many rows repays).
+ */
+function splitByColumns(M: number, N: number, nt: number): boolean {
+  return nt > 1 && N >= 16 * nt && M <= 4 * N;
 }
 
 /**

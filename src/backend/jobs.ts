@@ -1,0 +1,348 @@
+// The work of seqlab's wasm kernels as jobs that any number of threads share: each thread runs the
+// same function with its index `tid` of `nt` and takes its share (rows, columns, hidden units or
+// attention heads), and `barrier()` waits for all of them where one step needs what every thread
+// wrote in the one before. With nt = 1 (one thread, or a memory that is not shared) a job is the
+// kernel as it ran before threads: lstm-kernels.ts and attention-kernels.ts always run these.
+//
+// Everything is addressed in bytes on one wasm memory (tfjs-backend-wasm's heap, shared by the
+// threads when threads.ts could make it so) and computed by gemm.wat (blockedMm) and lstm.wat
+// (ElementwiseExports). This module imports nothing of TensorFlow.js: worker threads load it.
+//
+// How the work is shared, and why there is little to synchronise:
+//   gemm      by rows of C (multiples of 4; A's rows differ, B is read by all), or by columns
+//             (multiples of 8 or 16: whole panels of B, and C's rows cut where cache lines allow)
+//             when C has few rows (weight gradients: [in, out] from K = batch·time).
+//   LSTM      by hidden units: thread p owns units u0..u1 of every gate (4 column ranges of W_x,
+//             W_h, Z), so each step's gate and cell update needs only its own columns; the next
+//             step's h_{t-1}·W_h needs all of h_{t-1}: one barrier per step. Backward: dZ_t for own
+//             units, a barrier, then dh_{t-1} for own units (= dZ_t · W_hᵀ[:, own]), which the
+//             next step reads only for the same units. The weight gradients after the loop by
+//             columns of dZ, dX by rows.
+//   attention by (batch, head) pairs: independent.
+import { blockedMm, packedFloats, scratchFloats, type GemmExports } from "./simd-gemm";
+import type { ElementwiseExports } from "./elementwise";
+
+export interface ThreadCtx {
+  memory: WebAssembly.Memory;
+  g: GemmExports;
+  k: ElementwiseExports;
+}
+
+/** Waits until every thread of the job has called it (nothing to do for one thread). */
+export type Barrier = () => void;
+
+/** [lo, hi) of the tid-th of nt shares of n items, cut at multiples of `unit` (the last takes the rest). */
+export function share(n: number, unit: number, tid: number, nt: number): [number, number] {
+  const units = Math.floor(n / unit);
+  const lo = Math.floor((units * tid) / nt) * unit;
+  const hi = tid === nt - 1 ? n : Math.floor((units * (tid + 1)) / nt) * unit;
+  return [lo, Math.max(lo, hi)];
+}
+
+// ---- a matrix product -------------------------------------------------------------------------
+
+export interface GemmJob {
+  a: number;
+  b: number;
+  c: number;
+  M: number;
+  K: number;
+  N: number;
+  sai: number;
+  sak: number;
+  /** 1: C += A·B. */
+  acc: number;
+  /** 1: B packed into panels (whole K). */
+  packed: number;
+  /** Byte address of bias[N], or 0. */
+  bias: number;
+  ldb: number;
+  ldc: number;
+  /** Per-thread packing space: thread t's at scratch + 4·t·scratchFloats (0: none). */
+  scratch: number;
+  scratchFloats: number;
+  /** 1: shared out by columns of C, 0: by rows. */
+  byCols: number;
+}
+
+/** The columns' cutting unit: 16 floats (a 64-byte line) when N allows, else 8 (a panel). */
+const colUnit = (N: number) => (N % 16 === 0 ? 16 : 8);
+
+/** This thread's share of a product (or nothing, when the share is empty). */
+function gemmShare(p: GemmJob, tid: number, nt: number): { r0: number; r1: number; j0: number; j1: number } {
+  if (p.byCols) {
+    const [j0, j1] = share(p.N, colUnit(p.N), tid, nt);
+    return { r0: 0, r1: p.M, j0, j1 };
+  }
+  const [r0, r1] = share(p.M, 4, tid, nt);
+  return { r0, r1, j0: 0, j1: p.N };
+}
+
+/** Scratch floats each thread needs for its share of this product (0 when none packs). */
+export function gemmScratchFloats(p: Pick<GemmJob, "M" | "K" | "N" | "byCols">, nt: number): number {
+  let most = 0;
+  for (let t = 0; t < nt; t++) {
+    const { r0, r1, j0, j1 } = gemmShare({ ...(p as GemmJob) }, t, nt);
+    if (r1 > r0 && j1 > j0) most = Math.max(most, scratchFloats(r1 - r0, p.K, j1 - j0));
+  }
+  return most;
+}
+
+export function gemmPart(ctx: ThreadCtx, p: GemmJob, tid: number, nt: number): void {
+  const { r0, r1, j0, j1 } = gemmShare(p, tid, nt);
+  if (r1 <= r0 || j1 <= j0) return;
+  const b = p.packed ? p.b + 32 * p.K * (j0 / 8) : p.b + 4 * j0;
+  blockedMm(ctx.g, ctx.memory, p.a + 4 * r0 * p.sai, b, p.c + 4 * (r0 * p.ldc + j0), r1 - r0, p.K, j1 - j0, p.sai, p.sak, {
+    bias: p.bias ? p.bias + 4 * j0 : 0,
+    accumulate: p.acc !== 0,
+    packed: p.packed !== 0,
+    scratch: p.scratch && p.scratchFloats ? p.scratch + 4 * tid * p.scratchFloats : undefined,
+    ldb: p.ldb,
+    ldc: p.ldc,
+  });
+}
+
+// ---- an LSTM layer through time (lstm-kernels.ts) ------------------------------------------------
+
+export interface LstmForwardJob {
+  x: number; // [T, B, D]
+  Wx: number; // [D, 4H]
+  Wh: number; // [H, 4H]
+  b: number; // [4H]
+  h0: number;
+  c0: number; // [B, H]
+  y: number; // [T+1, B, H]: h_1 .. h_T (c_T is copied after the job)
+  act: number; // [T, B, 4H]
+  c: number;
+  tc: number; // [T, B, H]
+  whP: number; // packedFloats(H, 4H): W_h packed, each thread its own panels
+  T: number;
+  B: number;
+  D: number;
+  H: number;
+  scratch: number;
+  scratchFloats: number;
+}
+
+export function lstmForwardScratchFloats(p: Pick<LstmForwardJob, "T" | "B" | "D" | "H">, nt: number): number {
+  let most = 0;
+  for (let t = 0; t < nt; t++) {
+    const [u0, u1] = share(p.H, 8, t, nt);
+    if (u1 > u0) most = Math.max(most, scratchFloats(p.T * p.B, p.D, u1 - u0));
+  }
+  return most;
+}
+
+export function lstmForwardPart(ctx: ThreadCtx, p: LstmForwardJob, tid: number, nt: number, barrier: Barrier): void {
+  const { g, k, memory } = ctx;
+  const { T, B, D, H } = p;
+  const G = 4 * H;
+  const BH = B * H;
+  const [u0, u1] = share(H, 8, tid, nt);
+  const U = u1 - u0;
+  const sc = p.scratchFloats ? p.scratch + 4 * tid * p.scratchFloats : undefined;
+  if (U > 0) {
+    for (let q = 0; q < 4; q++) {
+      const col = q * H + u0;
+      g.pack(p.Wh + 4 * col, p.whP + 32 * H * (col / 8), H, U, G, 1); // this thread's panels of W_h
+      // Z = X W_x + b, this thread's columns of all steps
+      blockedMm(g, memory, p.x, p.Wx + 4 * col, p.act + 4 * col, T * B, D, U, D, 1, { bias: p.b + 4 * col, scratch: sc, ldb: G, ldc: G });
+    }
+  }
+  for (let t = 0; t < T; t++) {
+    if (U > 0) {
+      const hPrev = t === 0 ? p.h0 : p.y + 4 * (t - 1) * BH;
+      const cPrev = t === 0 ? p.c0 : p.c + 4 * (t - 1) * BH;
+      const z = p.act + 4 * t * B * G;
+      for (let q = 0; q < 4; q++) {
+        const col = q * H + u0;
+        blockedMm(g, memory, hPrev, p.whP + 32 * H * (col / 8), z + 4 * col, B, H, U, H, 1, { accumulate: true, packed: true, ldc: G }); // z_t += h_{t-1} W_h
+      }
+      k.fwd(z + 4 * u0, cPrev + 4 * u0, p.c + 4 * (t * BH + u0), p.tc + 4 * (t * BH + u0), p.y + 4 * (t * BH + u0), B, H, U);
+    }
+    if (t < T - 1) barrier(); // the next step reads all of h_t
+  }
+}
+
+export interface LstmBackwardJob {
+  x: number;
+  Wx: number;
+  Wh: number;
+  h0: number;
+  c0: number;
+  y: number;
+  act: number;
+  c: number;
+  tc: number;
+  dy: number; // [T+1, B, H]
+  dx: number;
+  dWx: number;
+  dWh: number;
+  db: number;
+  dh0: number;
+  dc0: number; // the running dL/dc: dL/dc_T on entry (written by the caller), dL/dc_0 at the end
+  dz: number; // [T·B, 4H]
+  whT: number; // packedFloats(4H, H)
+  wxT: number; // packedFloats(4H, D)
+  dh: number; // 3·B·H floats: two dL/dh buffers in turn, then zeros (the caller zeroes them)
+  T: number;
+  B: number;
+  D: number;
+  H: number;
+  scratch: number;
+  scratchFloats: number;
+}
+
+export function lstmBackwardScratchFloats(p: Pick<LstmBackwardJob, "T" | "B" | "D" | "H">, nt: number): number {
+  const G = 4 * p.H;
+  const N = p.T * p.B;
+  let most = 0;
+  for (let t = 0; t < nt; t++) {
+    const [j0, j1] = share(G, colUnit(G), t, nt);
+    const n = j1 - j0;
+    if (n > 0) most = Math.max(most, scratchFloats(p.D, N, n), scratchFloats(p.H, N, n), scratchFloats(p.H, p.B, n));
+  }
+  return most;
+}
+
+export function lstmBackwardPart(ctx: ThreadCtx, p: LstmBackwardJob, tid: number, nt: number, barrier: Barrier): void {
+  const { g, k, memory } = ctx;
+  const { T, B, D, H } = p;
+  const G = 4 * H;
+  const BH = B * H;
+  const N = T * B;
+  const [u0, u1] = share(H, 8, tid, nt);
+  const U = u1 - u0;
+  // (W_hᵀ)[g, h] = W_h[h, g]: this thread's columns h of it, packed straight from W_h; W_xᵀ shared out by panels
+  if (U > 0) g.pack(p.Wh + 4 * u0 * G, p.whT + 32 * G * (u0 / 8), G, U, 1, G);
+  const [d0, d1] = share(D, 8, tid, nt);
+  if (d1 > d0) g.pack(p.Wx + 4 * d0 * G, p.wxT + 32 * G * (d0 / 8), G, d1 - d0, 1, G);
+  let dhNext = p.dh + 8 * BH; // zeros: nothing flows into h_T from later steps
+  for (let t = T - 1; t >= 0; t--) {
+    const cPrev = t === 0 ? p.c0 : p.c + 4 * (t - 1) * BH;
+    const dzt = p.dz + 4 * t * B * G;
+    if (U > 0) k.bwd(p.act + 4 * (t * B * G + u0), cPrev + 4 * u0, p.tc + 4 * (t * BH + u0), p.dy + 4 * (t * BH + u0), dhNext + 4 * u0, p.dc0 + 4 * u0, dzt + 4 * u0, B, H, U);
+    barrier(); // the product below reads all of dZ_t
+    const dhPrev = t === 0 ? p.dh0 : p.dh + 4 * (t % 2) * BH;
+    if (U > 0) blockedMm(g, memory, dzt, p.whT + 32 * G * (u0 / 8), dhPrev + 4 * u0, B, G, U, G, 1, { packed: true, ldc: H }); // dL/dh_{t-1} = dZ_t W_hᵀ
+    dhNext = dhPrev;
+  }
+  // The loop's barriers have made all of dZ and W_xᵀ visible. Weight gradients by columns:
+  const sc = p.scratchFloats ? p.scratch + 4 * tid * p.scratchFloats : undefined;
+  const [j0, j1] = share(G, colUnit(G), tid, nt);
+  const n = j1 - j0;
+  if (n > 0) {
+    const opts = { scratch: sc, ldb: G, ldc: G };
+    blockedMm(g, memory, p.x, p.dz + 4 * j0, p.dWx + 4 * j0, D, N, n, 1, D, opts); // dW_x = Xᵀ dZ
+    blockedMm(g, memory, p.h0, p.dz + 4 * j0, p.dWh + 4 * j0, H, B, n, 1, H, opts); // dW_h = h_0ᵀ dZ_1 + [h_1 .. h_{T-1}]ᵀ [dZ_2 .. dZ_T]
+    if (T > 1) blockedMm(g, memory, p.y, p.dz + 4 * (B * G + j0), p.dWh + 4 * j0, H, N - B, n, 1, H, { ...opts, accumulate: true });
+    k.colsum(p.dz + 4 * j0, p.db + 4 * j0, N, n, G);
+  }
+  const [r0, r1] = share(N, 4, tid, nt);
+  if (r1 > r0) blockedMm(g, memory, p.dz + 4 * r0 * G, p.wxT, p.dx + 4 * r0 * D, r1 - r0, G, D, G, 1, { packed: true }); // dX = dZ W_xᵀ
+}
+
+// ---- causal self-attention of one layer (attention-kernels.ts) -------------------------------------
+
+export interface AttentionJob {
+  qkv: number; // [B, T, 3C]: q | k | v, head h in columns h·hd .. of each
+  att: number; // [B, nHead, T, T]: softmax(scale · q kᵀ), causal (written forward, read backward)
+  y: number; // forward: [B, T, C], the heads side by side
+  dy: number; // backward: dL/dy [B, T, C]
+  dqkv: number; // backward: [B, T, 3C]
+  B: number;
+  T: number;
+  C: number;
+  nHead: number;
+  scale: number;
+  scratch: number;
+  scratchFloats: number;
+}
+
+/** Per-thread scratch of attention: a packed kᵀ or vᵀ, a T x T block, and packing space for the products with hd columns. */
+export function attentionScratchFloats(T: number, hd: number): number {
+  return packedFloats(hd, T) + T * T + scratchFloats(T, T, hd);
+}
+
+export function attentionForwardPart(ctx: ThreadCtx, p: AttentionJob, tid: number, nt: number): void {
+  const { g, k, memory } = ctx;
+  const { B, T, C, nHead } = p;
+  const hd = C / nHead;
+  const C3 = 3 * C;
+  const [p0, p1] = share(B * nHead, 1, tid, nt);
+  const kp = p.scratch + 4 * tid * p.scratchFloats;
+  const work = kp + 4 * (packedFloats(hd, T) + T * T);
+  for (let pr = p0; pr < p1; pr++) {
+    const bi = Math.floor(pr / nHead);
+    const h = pr - bi * nHead;
+    const q = p.qkv + 4 * (bi * T * C3 + h * hd);
+    const S = p.att + 4 * pr * T * T;
+    g.pack(q + 4 * C, kp, hd, T, 1, C3); // kᵀ[d, j] = k[j, d]
+    blockedMm(g, memory, q, kp, S, T, hd, T, C3, 1, { packed: true }); // S = q kᵀ
+    k.softmax(S, T, T, T, p.scale, 1, 0);
+    blockedMm(g, memory, S, q + 8 * C, p.y + 4 * (bi * T * C + h * hd), T, T, hd, T, 1, { ldb: C3, ldc: C, scratch: work }); // y = att · v
+  }
+}
+
+export function attentionBackwardPart(ctx: ThreadCtx, p: AttentionJob, tid: number, nt: number): void {
+  const { g, k, memory } = ctx;
+  const { B, T, C, nHead } = p;
+  const hd = C / nHead;
+  const C3 = 3 * C;
+  const [p0, p1] = share(B * nHead, 1, tid, nt);
+  const vp = p.scratch + 4 * tid * p.scratchFloats;
+  const dA = vp + 4 * packedFloats(hd, T);
+  const work = dA + 4 * T * T;
+  for (let pr = p0; pr < p1; pr++) {
+    const bi = Math.floor(pr / nHead);
+    const h = pr - bi * nHead;
+    const q = p.qkv + 4 * (bi * T * C3 + h * hd);
+    const kk = q + 4 * C;
+    const v = q + 8 * C;
+    const S = p.att + 4 * pr * T * T;
+    const dY = p.dy + 4 * (bi * T * C + h * hd);
+    const dq = p.dqkv + 4 * (bi * T * C3 + h * hd);
+    g.pack(v, vp, hd, T, 1, C3); // vᵀ
+    blockedMm(g, memory, dY, vp, dA, T, hd, T, C, 1, { packed: true }); // dAtt = dY vᵀ
+    blockedMm(g, memory, S, dY, dq + 8 * C, T, T, hd, 1, T, { ldb: C, ldc: C3, scratch: work }); // dV = attᵀ dY
+    k.softmax_grad(S, dA, T, T, T, p.scale); // dS, with the scale
+    blockedMm(g, memory, dA, kk, dq, T, T, hd, T, 1, { ldb: C3, ldc: C3, scratch: work }); // dQ = dS k
+    blockedMm(g, memory, dA, q, dq + 4 * C, T, T, hd, 1, T, { ldb: C3, ldc: C3, scratch: work }); // dK = dSᵀ q
+  }
+}
+
+// ---- what goes between threads -------------------------------------------------------------------
+
+export const JOBS = {
+  gemm: 1,
+  lstmForward: 2,
+  lstmBackward: 3,
+  attentionForward: 4,
+  attentionBackward: 5,
+} as const;
+export type JobName = keyof typeof JOBS;
+
+/** Each job's fields in the order they are written to the shared parameter block. */
+export const JOB_FIELDS: Record<JobName, readonly string[]> = {
+  gemm: ["a", "b", "c", "M", "K", "N", "sai", "sak", "acc", "packed", "bias", "ldb", "ldc", "scratch", "scratchFloats", "byCols"],
+  lstmForward: ["x", "Wx", "Wh", "b", "h0", "c0", "y", "act", "c", "tc", "whP", "T", "B", "D", "H", "scratch", "scratchFloats"],
+  lstmBackward: ["x", "Wx", "Wh", "h0", "c0", "y", "act", "c", "tc", "dy", "dx", "dWx", "dWh", "db", "dh0", "dc0", "dz", "whT", "wxT", "dh", "T", "B", "D", "H", "scratch", "scratchFloats"],
+  attentionForward: ["qkv", "att", "y", "dy", "dqkv", "B", "T", "C", "nHead", "scale", "scratch", "scratchFloats"],
+  attentionBackward: ["qkv", "att", "y", "dy", "dqkv", "B", "T", "C", "nHead", "scale", "scratch", "scratchFloats"],
+};
+
+/** Run a job's share for thread tid of nt. */
+export function runPart(ctx: ThreadCtx, job: JobName, p: Record<string, number>, tid: number, nt: number, barrier: Barrier): void {
+  switch (job) {
+    case "gemm":
+      return gemmPart(ctx, p as unknown as GemmJob, tid, nt);
+    case "lstmForward":
+      return lstmForwardPart(ctx, p as unknown as LstmForwardJob, tid, nt, barrier);
+    case "lstmBackward":
+      return lstmBackwardPart(ctx, p as unknown as LstmBackwardJob, tid, nt, barrier);
+    case "attentionForward":
+      return attentionForwardPart(ctx, p as unknown as AttentionJob, tid, nt);
+    case "attentionBackward":
+      return attentionBackwardPart(ctx, p as unknown as AttentionJob, tid, nt);
+  }
+}

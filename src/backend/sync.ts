@@ -1,0 +1,61 @@
+// The few words that seqlab's compute threads share besides the wasm heap (threads.ts, thread-worker.ts):
+// a control block on a SharedArrayBuffer, read and written with Atomics. A job is started by writing
+// its fields and bumping SEQ (the workers sleep in Atomics.wait on it), threads meet at barriers
+// (BAR_COUNT, BAR_GEN), and the main thread waits until BUSY (workers still in the job) is 0.
+//
+// Waiting spins for a few microseconds before sleeping in Atomics.wait: the threads of a job
+// usually arrive within that, and a futex wake-up costs tens of microseconds (50 µs for a round
+// trip to three workers on a loaded 2-vCPU machine), which an LSTM's 64 steps a pass would pay at
+// every step. Sleeps wake up now and then to notice ABORT, so nothing waits forever on a thread
+// that will not come (a main thread stopped by the kernel's interrupt in the middle of a job).
+
+/** Int32 slots of the control block. */
+export const SEQ = 0; // bumped to start a job
+export const KIND = 1; // the job (jobs.ts JOBS), or HEAP / QUIT
+export const NT = 2; // threads taking part, the main thread included
+export const BUSY = 3; // workers that have not finished the current job
+export const BAR_COUNT = 4;
+export const BAR_GEN = 5;
+export const ABORT = 6; // 1: leave the job at the next barrier
+export const ERROR = 7; // tid of a worker that failed (its message is on its port)
+export const READY = 8; // workers started
+
+export const HEAP = 100; // each worker writes its V8 heap in use to STATS[tid]
+export const QUIT = 101;
+
+/** Bytes of the control block: 64 Int32 slots, then PARAMS (64 doubles), then STATS (64 doubles). */
+export const CONTROL_BYTES = 256 + 512 + 512;
+export const PARAMS_OFFSET = 256;
+export const STATS_OFFSET = 768;
+export const MAX_THREADS = 64;
+
+/** Thrown inside a job when it is abandoned (another thread failed, or the main thread gave up on it). */
+export const ABORTED = new Error("seqlab: compute job abandoned");
+
+/** Busy-wait iterations before sleeping (a few microseconds). */
+const SPINS = 2000;
+/** A sleeping waiter checks ABORT this often (ms). */
+const NAP_MS = 50;
+
+/** Wait until ctl[i] is no longer v; throws ABORTED when ABORT is set meanwhile (and checkAbort). */
+export function waitChange(ctl: Int32Array, i: number, v: number, checkAbort: boolean): void {
+  for (let s = 0; s < SPINS; s++) if (Atomics.load(ctl, i) !== v) return;
+  while (Atomics.load(ctl, i) === v) {
+    if (checkAbort && Atomics.load(ctl, ABORT)) throw ABORTED;
+    Atomics.wait(ctl, i, v, NAP_MS);
+  }
+}
+
+/** All nt threads of the current job meet here. */
+export function barrier(ctl: Int32Array, nt: number): void {
+  if (nt <= 1) return;
+  const gen = Atomics.load(ctl, BAR_GEN);
+  if (Atomics.add(ctl, BAR_COUNT, 1) === nt - 1) {
+    Atomics.store(ctl, BAR_COUNT, 0); // before the new generation, so the next barrier counts from 0
+    Atomics.add(ctl, BAR_GEN, 1);
+    Atomics.notify(ctl, BAR_GEN);
+  } else {
+    waitChange(ctl, BAR_GEN, gen, true);
+  }
+  if (Atomics.load(ctl, ABORT)) throw ABORTED;
+}

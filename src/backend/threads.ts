@@ -1,0 +1,265 @@
+// Several cores for seqlab's wasm kernels. TensorFlow.js's wasm backend runs on one thread in Node
+// (its threaded build cannot start its workers there), and its memory is not shared. seqlab makes
+// it shared instead (shared-heap.ts: the same binary with its memory declared shared), so worker
+// threads can instantiate seqlab's own kernels on the very heap the tensors live on: no operand is
+// copied in or out, and a job's threads synchronise through a small control block (sync.ts).
+//
+// A pool of worker threads per shared memory is started the first time a job wants more than one
+// thread, and kept: each sleeps in Atomics.wait between jobs (no CPU), is unref'd (it never keeps
+// a process alive) and ends with the process, the kernel's included. The main thread takes part in
+// every job as thread 0 and blocks until the others are done, so a kernel that uses threads is as
+// synchronous as one that does not.
+//
+// How many threads: SEQLAB_THREADS, else the machine's cores (os.availableParallelism());
+// setThreadCount(n) changes it at run time (the benchmarks compare 1 thread with all cores in one
+// process). Jobs smaller than MIN_PARALLEL_WORK stay on one thread (starting the others costs tens
+// of microseconds).
+//
+// A main thread stopped by the kernel's interrupt in the middle of a job (TerminateExecution runs
+// no finally block) leaves the workers either computing into that job's output and scratch, which
+// are never freed then (the kernel never returned them), or waiting at its next barrier. The next
+// job first sets ABORT and waits for them to leave (quiesce).
+import * as os from "os";
+import * as path from "path";
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "worker_threads";
+import { elementwiseModule, lstmWasm } from "./elementwise";
+import { JOB_FIELDS, JOBS, runPart, type JobName, type ThreadCtx } from "./jobs";
+import { fmaEnabled, gemmExports, gemmModule, isShared } from "./simd-gemm";
+import { ABORT, ABORTED, BAR_COUNT, BAR_GEN, BUSY, CONTROL_BYTES, ERROR, HEAP, KIND, MAX_THREADS, NT, PARAMS_OFFSET, QUIT, READY, SEQ, STATS_OFFSET, barrier, waitChange } from "./sync";
+
+/**
+ * Multiply-adds below which a job stays on one thread. A job wakes the workers and waits for the
+ * slowest (tens of microseconds on a loaded machine); 2^20 multiply-adds take about 40 µs on one
+ * core at 50 GFLOP/s. (Measured: bench/README.md, "several cores".)
+ */
+export const MIN_PARALLEL_WORK = 1 << 20;
+
+/** The thread count from SEQLAB_THREADS (a positive integer), else the machine's cores. */
+export function defaultThreadCount(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.SEQLAB_THREADS?.trim();
+  if (v) {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`SEQLAB_THREADS=${v}: expected a whole number of threads, 1 or more`);
+    return Math.min(n, MAX_THREADS);
+  }
+  const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(cores, MAX_THREADS));
+}
+
+let wanted: number | undefined;
+
+/** Threads seqlab's kernels use (1: the main thread alone). */
+export function threadCount(): number {
+  return (wanted ??= defaultThreadCount());
+}
+
+/**
+ * Use n threads from now on (1..64). More than one needs the wasm backend's memory shared, which
+ * useBackend() arranges unless SEQLAB_THREADS=1 was set when it started the backend.
+ */
+export function setThreadCount(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setThreadCount: expected a whole number of threads, 1 or more, got ${n}`);
+  wanted = Math.min(n, MAX_THREADS);
+}
+
+const WORKER_FILE = path.join(__dirname, "thread-worker.js");
+/** How long a new worker may take to start before threads are given up on (a loaded machine: seconds). */
+const START_TIMEOUT_MS = 30_000;
+
+class Pool {
+  private readonly control = new SharedArrayBuffer(CONTROL_BYTES);
+  private readonly ctl = new Int32Array(this.control, 0, 64);
+  private readonly params = new Float64Array(this.control, PARAMS_OFFSET, 64);
+  private readonly stats = new Float64Array(this.control, STATS_OFFSET, 64);
+  private readonly workers: { worker: Worker; port: MessagePort }[] = [];
+  private readonly ctx: ThreadCtx;
+  /** The variant of gemm.wat every thread of this pool runs (a pool is replaced when setFma changes it). */
+  readonly fma: boolean;
+  closed = false;
+
+  constructor(readonly memory: WebAssembly.Memory) {
+    this.fma = fmaEnabled();
+    const g = gemmExports(memory, { fma: this.fma });
+    const k = lstmWasm(memory);
+    if (!g || !k) throw new Error("seqlab threads: the kernels cannot be instantiated on this memory");
+    this.ctx = { memory, g, k };
+  }
+
+  /** Threads available: the workers and the main thread. */
+  get size(): number {
+    return this.workers.length + 1;
+  }
+
+  /** Start workers until there are n threads (a few tens of milliseconds each). */
+  grow(n: number): void {
+    const target = Math.min(n, MAX_THREADS);
+    if (this.size >= target) return;
+    this.quiesce(); // no job may be running while workers join (they count in BUSY)
+    const before = this.workers.length;
+    const gemm = gemmModule(true, this.fma);
+    const elementwise = elementwiseModule(true);
+    while (this.size < target) {
+      const { port1, port2 } = new MessageChannel();
+      const worker = new Worker(WORKER_FILE, {
+        workerData: { memory: this.memory, control: this.control, tid: this.workers.length + 1, gemm, elementwise, port: port2 },
+        transferList: [port2],
+      });
+      worker.unref(); // never keeps the process (or the kernel) alive
+      worker.on("error", () => (this.closed = true)); // a worker that died: no more jobs for this pool
+      this.workers.push({ worker, port: port1 });
+    }
+    // Wait for them here (they start on their own threads; this one may block meanwhile).
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      const ready = Atomics.load(this.ctl, READY);
+      if (ready >= this.workers.length) break;
+      if (Date.now() > deadline) {
+        this.close();
+        throw new Error(`seqlab threads: ${this.workers.length - ready} of ${this.workers.length - before} new workers did not start within ${START_TIMEOUT_MS / 1000} s`);
+      }
+      Atomics.wait(this.ctl, READY, ready, 100);
+    }
+  }
+
+  /** Run a job on nt threads (this one as thread 0); returns when all are done. */
+  run(job: JobName, p: Record<string, number>, nt: number): void {
+    const n = Math.min(nt, this.size);
+    if (n <= 1) return runPart(this.ctx, job, p, 0, 1, () => {});
+    this.start(JOBS[job], n, () => JOB_FIELDS[job].forEach((f, i) => (this.params[i] = p[f])));
+    let failure: unknown;
+    try {
+      runPart(this.ctx, job, p, 0, n, () => barrier(this.ctl, n));
+    } catch (e) {
+      failure = e;
+      this.abort();
+    }
+    this.finish();
+    if (failure !== undefined && failure !== ABORTED) throw failure;
+  }
+
+  /** Each worker's V8 heap in use, bytes (for leak tests). */
+  workerHeaps(): number[] {
+    if (this.workers.length === 0) return [];
+    this.start(HEAP, this.size, () => {});
+    this.finish();
+    return Array.from(this.stats.subarray(1, this.size));
+  }
+
+  close(): void {
+    if (this.closed && this.workers.length === 0) return;
+    this.closed = true;
+    if (this.workers.length) {
+      try {
+        this.quiesce();
+        Atomics.store(this.ctl, KIND, QUIT);
+        Atomics.add(this.ctl, SEQ, 1);
+        Atomics.notify(this.ctl, SEQ);
+      } catch {
+        // terminate below regardless
+      }
+    }
+    for (const { worker, port } of this.workers.splice(0)) {
+      port.close();
+      void worker.terminate();
+    }
+  }
+
+  /** Write a job and wake the workers (every worker answers every job: BUSY counts them all). */
+  private start(kind: number, nt: number, write: () => void): void {
+    if (this.closed) throw new Error("seqlab threads: the pool was closed");
+    this.quiesce();
+    write();
+    Atomics.store(this.ctl, KIND, kind);
+    Atomics.store(this.ctl, NT, nt);
+    Atomics.store(this.ctl, BAR_COUNT, 0);
+    Atomics.store(this.ctl, BUSY, this.workers.length);
+    Atomics.add(this.ctl, SEQ, 1);
+    Atomics.notify(this.ctl, SEQ);
+  }
+
+  /** Wait for the workers to finish the current job; a worker's failure is thrown here. */
+  private finish(): void {
+    this.waitIdle();
+    const failed = Atomics.load(this.ctl, ERROR);
+    if (failed) {
+      Atomics.store(this.ctl, ERROR, 0);
+      const message = receiveMessageOnPort(this.workers[failed - 1].port)?.message;
+      throw new Error(`seqlab threads: ${message ?? `thread ${failed} failed`}`);
+    }
+  }
+
+  private waitIdle(): void {
+    for (let busy = Atomics.load(this.ctl, BUSY); busy !== 0; busy = Atomics.load(this.ctl, BUSY)) waitChange(this.ctl, BUSY, busy, false);
+  }
+
+  /** Tell the threads of a job to leave it at their next barrier. */
+  private abort(): void {
+    Atomics.store(this.ctl, ABORT, 1);
+    Atomics.add(this.ctl, BAR_GEN, 1);
+    Atomics.notify(this.ctl, BAR_GEN);
+  }
+
+  /** Make sure no job is running: one left behind by a main thread stopped half way is abandoned. */
+  private quiesce(): void {
+    if (Atomics.load(this.ctl, BUSY) !== 0) {
+      this.abort();
+      this.waitIdle();
+    }
+    Atomics.store(this.ctl, ABORT, 0);
+    Atomics.store(this.ctl, ERROR, 0);
+  }
+}
+
+const pools = new WeakMap<WebAssembly.Memory, Pool>();
+const open = new Set<Pool>();
+
+/**
+ * The threads for a job of `work` multiply-adds on `memory`: how many take part (1 when the memory is
+ * not shared, one thread is wanted, the job is small, or workers cannot be had) and the pool to run
+ * it on (undefined with 1).
+ */
+export function threadsFor(memory: WebAssembly.Memory, work: number): { nt: number; pool?: Pool } {
+  const want = threadCount();
+  if (want <= 1 || work < MIN_PARALLEL_WORK || !isShared(memory)) return { nt: 1 };
+  let pool = pools.get(memory);
+  if (pool && pool.fma !== fmaEnabled()) pool.close();
+  if (pool?.closed) {
+    open.delete(pool);
+    pool = undefined;
+  }
+  try {
+    if (!pool) {
+      pool = new Pool(memory);
+      pools.set(memory, pool);
+      open.add(pool);
+    }
+    pool.grow(want);
+  } catch {
+    pool?.close();
+    pools.delete(memory);
+    return { nt: 1 };
+  }
+  return { nt: Math.min(want, pool.size), pool };
+}
+
+/** Run `job` on the threads threadsFor(memory, work) gives (this thread alone when it gives one). */
+export function runJob(memory: WebAssembly.Memory, job: JobName, p: Record<string, number>, nt: number, pool?: Pool): void {
+  if (pool && nt > 1) return pool.run(job, p, nt);
+  const g = gemmExports(memory);
+  const k = lstmWasm(memory);
+  if (!g || !k) throw new Error("seqlab: the wasm kernels cannot run on this memory (no WebAssembly SIMD?)");
+  runPart({ memory, g, k }, job, p, 0, 1, () => {});
+}
+
+/** The worker threads running now (all pools), and each one's V8 heap in use (bytes). */
+export function workerStats(): { workers: number; heapBytes: number[] } {
+  const heapBytes: number[] = [];
+  for (const p of open) if (!p.closed) heapBytes.push(...p.workerHeaps());
+  return { workers: heapBytes.length, heapBytes };
+}
+
+/** Stop every worker thread (they stop with the process anyway; this is for tests and tidy exits). */
+export function shutdownThreads(): void {
+  for (const p of open) p.close();
+  open.clear();
+}
