@@ -18,15 +18,19 @@ export const BAR_COUNT = 4;
 export const BAR_GEN = 5;
 export const ABORT = 6; // 1: leave the job at the next barrier
 export const ERROR = 7; // tid of a worker that failed (its message is on its port)
-export const READY = 8; // workers started
+/** TOKEN + tid: the token of the worker that owns thread slot tid (a worker whose token is not there leaves). */
+export const TOKEN = 64;
+/** READY + tid: that worker's token once it has started. */
+export const READY = 128;
 
 export const HEAP = 100; // each worker writes its V8 heap in use to STATS[tid]
 export const QUIT = 101;
 
-/** Bytes of the control block: 64 Int32 slots, then PARAMS (64 doubles), then STATS (64 doubles). */
-export const CONTROL_BYTES = 256 + 512 + 512;
-export const PARAMS_OFFSET = 256;
-export const STATS_OFFSET = 768;
+/** Bytes of the control block: 256 Int32 slots, then PARAMS (64 doubles), then STATS (64 doubles). */
+export const CONTROL_BYTES = 1024 + 512 + 512;
+export const CONTROL_SLOTS = 256;
+export const PARAMS_OFFSET = 1024;
+export const STATS_OFFSET = 1536;
 export const MAX_THREADS = 64;
 
 /** Thrown inside a job when it is abandoned (another thread failed, or the main thread gave up on it). */

@@ -8,19 +8,22 @@ import { workerData, type MessagePort } from "worker_threads";
 import { JOB_FIELDS, JOBS, runPart, type JobName, type ThreadCtx } from "./jobs";
 import type { ElementwiseExports } from "./elementwise";
 import type { GemmExports } from "./simd-gemm";
-import { ABORT, ABORTED, BAR_GEN, BUSY, ERROR, HEAP, KIND, NT, PARAMS_OFFSET, QUIT, READY, SEQ, STATS_OFFSET, barrier, waitChange } from "./sync";
+import { ABORT, ABORTED, BAR_GEN, BUSY, CONTROL_SLOTS, ERROR, HEAP, KIND, NT, PARAMS_OFFSET, QUIT, READY, SEQ, STATS_OFFSET, TOKEN, barrier, waitChange } from "./sync";
 
 interface WorkerInit {
   memory: WebAssembly.Memory;
   control: SharedArrayBuffer;
   tid: number;
+  /** This worker's claim on slot tid (see below), and the job count when it was made. */
+  token: number;
+  seq: number;
   gemm: WebAssembly.Module;
   elementwise: WebAssembly.Module;
   port: MessagePort;
 }
 
 const init = workerData as WorkerInit;
-const ctl = new Int32Array(init.control, 0, 64);
+const ctl = new Int32Array(init.control, 0, CONTROL_SLOTS);
 const params = new Float64Array(init.control, PARAMS_OFFSET, 64);
 const stats = new Float64Array(init.control, STATS_OFFSET, 64);
 const { tid, memory } = init;
@@ -31,14 +34,19 @@ const ctx: ThreadCtx = {
 };
 const byKind = new Map<number, JobName>(Object.entries(JOBS).map(([name, kind]) => [kind, name as JobName]));
 
-let seen = Atomics.load(ctl, SEQ);
-Atomics.add(ctl, READY, 1);
-Atomics.notify(ctl, READY);
-for (;;) {
+// A main thread stopped by an interrupt while it started workers may have made one that it never
+// counted; it then gives the slot to a new worker with a new token, and this one leaves unseen.
+const owner = () => Atomics.load(ctl, TOKEN + tid) === init.token;
+let seen = init.seq; // no job starts before every counted worker is ready (threads.ts), so none is missed
+if (owner()) {
+  Atomics.store(ctl, READY + tid, init.token);
+  Atomics.notify(ctl, READY + tid);
+}
+while (owner()) {
   waitChange(ctl, SEQ, seen, false);
   seen = Atomics.load(ctl, SEQ);
   const kind = Atomics.load(ctl, KIND);
-  if (kind === QUIT) break;
+  if (kind === QUIT || !owner()) break;
   const nt = Atomics.load(ctl, NT);
   if (kind === HEAP) {
     stats[tid] = getHeapStatistics().used_heap_size;

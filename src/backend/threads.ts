@@ -25,7 +25,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "
 import { elementwiseModule, lstmWasm } from "./elementwise";
 import { JOB_FIELDS, JOBS, runPart, type JobName, type ThreadCtx } from "./jobs";
 import { fmaEnabled, gemmExports, gemmModule, isShared } from "./simd-gemm";
-import { ABORT, ABORTED, BAR_COUNT, BAR_GEN, BUSY, CONTROL_BYTES, ERROR, HEAP, KIND, MAX_THREADS, NT, PARAMS_OFFSET, QUIT, READY, SEQ, STATS_OFFSET, barrier, waitChange } from "./sync";
+import { ABORT, ABORTED, BAR_COUNT, BAR_GEN, BUSY, CONTROL_BYTES, CONTROL_SLOTS, ERROR, HEAP, KIND, MAX_THREADS, NT, PARAMS_OFFSET, QUIT, READY, SEQ, STATS_OFFSET, TOKEN, barrier, waitChange } from "./sync";
 
 /**
  * Multiply-adds below which a job stays on one thread. A job wakes the workers and waits for the
@@ -68,10 +68,11 @@ const START_TIMEOUT_MS = 30_000;
 
 class Pool {
   private readonly control = new SharedArrayBuffer(CONTROL_BYTES);
-  private readonly ctl = new Int32Array(this.control, 0, 64);
+  private readonly ctl = new Int32Array(this.control, 0, CONTROL_SLOTS);
   private readonly params = new Float64Array(this.control, PARAMS_OFFSET, 64);
   private readonly stats = new Float64Array(this.control, STATS_OFFSET, 64);
-  private readonly workers: { worker: Worker; port: MessagePort }[] = [];
+  private readonly workers: { worker: Worker; port: MessagePort; token: number }[] = [];
+  private tokens = 0;
   private readonly ctx: ThreadCtx;
   /** The variant of gemm.wat every thread of this pool runs (a pool is replaced when setFma changes it). */
   readonly fma: boolean;
@@ -90,35 +91,43 @@ class Pool {
     return this.workers.length + 1;
   }
 
-  /** Start workers until there are n threads (a few tens of milliseconds each). */
+  /**
+   * Start workers until there are n threads (a few tens of milliseconds each), and make sure every
+   * one has started before a job may count on it (a main thread stopped by an interrupt while it
+   * waited for them comes back here with some still starting).
+   */
   grow(n: number): void {
     const target = Math.min(n, MAX_THREADS);
-    if (this.size >= target) return;
-    this.quiesce(); // no job may be running while workers join (they count in BUSY)
-    const before = this.workers.length;
-    const gemm = gemmModule(true, this.fma);
-    const elementwise = elementwiseModule(true);
-    while (this.size < target) {
-      const { port1, port2 } = new MessageChannel();
-      const worker = new Worker(WORKER_FILE, {
-        workerData: { memory: this.memory, control: this.control, tid: this.workers.length + 1, gemm, elementwise, port: port2 },
-        transferList: [port2],
-      });
-      worker.unref(); // never keeps the process (or the kernel) alive
-      worker.on("error", () => (this.closed = true)); // a worker that died: no more jobs for this pool
-      this.workers.push({ worker, port: port1 });
+    if (this.size < target) {
+      this.quiesce(); // no job may be running while workers join (they count in BUSY)
+      const gemm = gemmModule(true, this.fma);
+      const elementwise = elementwiseModule(true);
+      while (this.size < target) {
+        const tid = this.workers.length + 1;
+        const token = ++this.tokens;
+        Atomics.store(this.ctl, TOKEN + tid, token); // a worker made for this slot before, and never counted, leaves
+        const { port1, port2 } = new MessageChannel();
+        const worker = new Worker(WORKER_FILE, {
+          workerData: { memory: this.memory, control: this.control, tid, token, seq: Atomics.load(this.ctl, SEQ), gemm, elementwise, port: port2 },
+          transferList: [port2],
+        });
+        worker.unref(); // never keeps the process (or the kernel) alive
+        worker.on("error", () => (this.closed = true)); // a worker that died: no more jobs for this pool
+        this.workers.push({ worker, port: port1, token });
+      }
     }
     // Wait for them here (they start on their own threads; this one may block meanwhile).
     const deadline = Date.now() + START_TIMEOUT_MS;
-    for (;;) {
-      const ready = Atomics.load(this.ctl, READY);
-      if (ready >= this.workers.length) break;
-      if (Date.now() > deadline) {
-        this.close();
-        throw new Error(`seqlab threads: ${this.workers.length - ready} of ${this.workers.length - before} new workers did not start within ${START_TIMEOUT_MS / 1000} s`);
+    this.workers.forEach(({ token }, i) => {
+      const slot = READY + i + 1;
+      for (let v = Atomics.load(this.ctl, slot); v !== token; v = Atomics.load(this.ctl, slot)) {
+        if (Date.now() > deadline) {
+          this.close();
+          throw new Error(`seqlab threads: worker ${i + 1} did not start within ${START_TIMEOUT_MS / 1000} s`);
+        }
+        Atomics.wait(this.ctl, slot, v, 100);
       }
-      Atomics.wait(this.ctl, READY, ready, 100);
-    }
+    });
   }
 
   /** Run a job on nt threads (this one as thread 0); returns when all are done. */
@@ -135,6 +144,11 @@ class Pool {
     }
     this.finish();
     if (failure !== undefined && failure !== ABORTED) throw failure;
+  }
+
+  /** Workers that have not finished the last job (more than 0 only between a job's start and end, or after a main thread was stopped in one). */
+  get busy(): number {
+    return Atomics.load(this.ctl, BUSY);
   }
 
   /** Each worker's V8 heap in use, bytes (for leak tests). */
@@ -256,6 +270,12 @@ export function workerStats(): { workers: number; heapBytes: number[] } {
   const heapBytes: number[] = [];
   for (const p of open) if (!p.closed) heapBytes.push(...p.workerHeaps());
   return { workers: heapBytes.length, heapBytes };
+}
+
+/** The pool on `memory`, for tests: its threads (workers and main) and the workers still in a job. */
+export function poolState(memory: WebAssembly.Memory): { threads: number; busy: number } | undefined {
+  const pool = pools.get(memory);
+  return pool && !pool.closed ? { threads: pool.size, busy: pool.busy } : undefined;
 }
 
 /** Stop every worker thread (they stop with the process anyway; this is for tests and tidy exits). */

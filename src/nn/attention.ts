@@ -118,7 +118,7 @@ function causalAttentionKernel(qkv: tf.Tensor, nHead: number): { y: tf.Tensor; a
     const q = args[0] as tf.Tensor;
     const save = args[1] as tf.GradSaveFunc;
     const [y, a] = tf.engine().runKernel(ATTENTION_KERNELS.forward, { qkv: q }, { nHead }) as tf.Tensor[];
-    att = a;
+    att = tf.keep(a); // survives the tidy that customGrad runs this function in (it returns only y)
     save([q, a]);
     return {
       value: y,
@@ -126,5 +126,8 @@ function causalAttentionKernel(qkv: tf.Tensor, nHead: number): { y: tf.Tensor; a
     };
   });
   const y = op(qkv);
+  // The weights belong to the caller's scope, as if made here (disposed with it unless returned).
+  att!.kept = false;
+  (tf.engine() as unknown as { track(t: tf.Tensor): tf.Tensor }).track(att!);
   return { y, att: att! };
 }
