@@ -12,12 +12,17 @@
 //   gemm      by rows of C (multiples of 4; A's rows differ, B is read by all), or by columns
 //             (multiples of 8 or 16: whole panels of B, and C's rows cut where cache lines allow)
 //             when C has few rows (weight gradients: [in, out] from K = batch·time).
-//   LSTM      by hidden units: thread p owns units u0..u1 of every gate (4 column ranges of W_x,
-//             W_h, Z), so each step's gate and cell update needs only its own columns; the next
-//             step's h_{t-1}·W_h needs all of h_{t-1}: one barrier per step. Backward: dZ_t for own
-//             units, a barrier, then dh_{t-1} for own units (= dZ_t · W_hᵀ[:, own]), which the
-//             next step reads only for the same units. The weight gradients after the loop by
-//             columns of dZ, dX by rows.
+//   LSTM      by sequences (rows of the batch) when every thread gets 8 or more: the recurrence of
+//             one sequence needs nothing of another's, so the 64 steps of a pass run without a
+//             barrier; only Z = X W_x + b before them (shared out by rows) and the packing of W_h
+//             are waited for, and in the backward pass dZ before the weight gradients. A thread that
+//             the machine holds up then delays the pass once, not every step. With more threads
+//             (few rows each: each would stream all of W_h for 4 rows), by hidden units: thread p
+//             owns units u0..u1 of every gate (4 column ranges of W_x, W_h, Z), each step's gate
+//             and cell update needs only its own columns, the next step's h_{t-1}·W_h all of h_{t-1}:
+//             one barrier per step. Backward likewise: dZ_t for own units (or rows), a barrier
+//             (units only), dh_{t-1} for own units (= dZ_t · W_hᵀ[:, own]) or rows. The weight
+//             gradients after the loop by columns of dZ, dX by rows.
 //   attention by (batch, head) pairs: independent.
 import { blockedMm, packedFloats, scratchFloats, type GemmExports } from "./simd-gemm";
 import type { ElementwiseExports } from "./elementwise";
@@ -120,20 +125,33 @@ export interface LstmForwardJob {
   B: number;
   D: number;
   H: number;
+  /** 1: threads share the batch's sequences out (lstmByRows), 0: the hidden units. */
+  byRows: number;
   scratch: number;
   scratchFloats: number;
 }
 
-export function lstmForwardScratchFloats(p: Pick<LstmForwardJob, "T" | "B" | "D" | "H">, nt: number): number {
+/** Whether nt threads share an LSTM pass out by sequences (8 or more each) rather than by hidden units. */
+export function lstmByRows(B: number, nt: number): boolean {
+  return nt > 1 && B >= 8 * nt;
+}
+
+export function lstmForwardScratchFloats(p: Pick<LstmForwardJob, "T" | "B" | "D" | "H" | "byRows">, nt: number): number {
   let most = 0;
   for (let t = 0; t < nt; t++) {
-    const [u0, u1] = share(p.H, 8, t, nt);
-    if (u1 > u0) most = Math.max(most, scratchFloats(p.T * p.B, p.D, u1 - u0));
+    if (p.byRows) {
+      const [r0, r1] = share(p.T * p.B, 4, t, nt);
+      if (r1 > r0) most = Math.max(most, scratchFloats(r1 - r0, p.D, 4 * p.H));
+    } else {
+      const [u0, u1] = share(p.H, 8, t, nt);
+      if (u1 > u0) most = Math.max(most, scratchFloats(p.T * p.B, p.D, u1 - u0));
+    }
   }
   return most;
 }
 
 export function lstmForwardPart(ctx: ThreadCtx, p: LstmForwardJob, tid: number, nt: number, barrier: Barrier): void {
+  if (p.byRows) return lstmForwardRows(ctx, p, tid, nt, barrier);
   const { g, k, memory } = ctx;
   const { T, B, D, H } = p;
   const G = 4 * H;
@@ -164,6 +182,32 @@ export function lstmForwardPart(ctx: ThreadCtx, p: LstmForwardJob, tid: number, 
   }
 }
 
+/** The forward pass shared out by sequences: rows b0..b1 of the batch at every step are this thread's. */
+function lstmForwardRows(ctx: ThreadCtx, p: LstmForwardJob, tid: number, nt: number, barrier: Barrier): void {
+  const { g, k, memory } = ctx;
+  const { T, B, D, H } = p;
+  const G = 4 * H;
+  const BH = B * H;
+  const sc = p.scratchFloats ? p.scratch + 4 * tid * p.scratchFloats : undefined;
+  // W_h packed, a share of its panels each; Z = X W_x + b, a share of its T·B rows each
+  const [j0, j1] = share(G, 8, tid, nt);
+  if (j1 > j0) g.pack(p.Wh + 4 * j0, p.whP + 32 * H * (j0 / 8), H, j1 - j0, G, 1);
+  const [r0, r1] = share(T * B, 4, tid, nt);
+  if (r1 > r0) blockedMm(g, memory, p.x + 4 * r0 * D, p.Wx, p.act + 4 * r0 * G, r1 - r0, D, G, D, 1, { bias: p.b, scratch: sc });
+  barrier(); // every step below reads all of W_h and its rows of Z, which other threads wrote
+  const [b0, b1] = share(B, 4, tid, nt);
+  const n = b1 - b0;
+  if (n <= 0) return;
+  for (let t = 0; t < T; t++) {
+    const hPrev = (t === 0 ? p.h0 : p.y + 4 * (t - 1) * BH) + 4 * b0 * H;
+    const cPrev = (t === 0 ? p.c0 : p.c + 4 * (t - 1) * BH) + 4 * b0 * H;
+    const z = p.act + 4 * (t * B + b0) * G;
+    blockedMm(g, memory, hPrev, p.whP, z, n, H, G, H, 1, { accumulate: true, packed: true }); // z_t += h_{t-1} W_h
+    const at = 4 * (t * BH + b0 * H);
+    k.fwd(z, cPrev, p.c + at, p.tc + at, p.y + at, n, H, H);
+  }
+}
+
 export interface LstmBackwardJob {
   x: number;
   Wx: number;
@@ -189,11 +233,12 @@ export interface LstmBackwardJob {
   B: number;
   D: number;
   H: number;
+  byRows: number;
   scratch: number;
   scratchFloats: number;
 }
 
-export function lstmBackwardScratchFloats(p: Pick<LstmBackwardJob, "T" | "B" | "D" | "H">, nt: number): number {
+export function lstmBackwardScratchFloats(p: Pick<LstmBackwardJob, "T" | "B" | "D" | "H" | "byRows">, nt: number): number {
   const G = 4 * p.H;
   const N = p.T * p.B;
   let most = 0;
@@ -217,6 +262,23 @@ export function lstmBackwardPart(ctx: ThreadCtx, p: LstmBackwardJob, tid: number
   if (U > 0) g.pack(p.Wh + 4 * u0 * G, p.whT + 32 * G * (u0 / 8), G, U, 1, G);
   const [d0, d1] = share(D, 8, tid, nt);
   if (d1 > d0) g.pack(p.Wx + 4 * d0 * G, p.wxT + 32 * G * (d0 / 8), G, d1 - d0, 1, G);
+  if (p.byRows) {
+    barrier(); // every thread's steps read all of W_hᵀ
+    const [b0, b1] = share(B, 4, tid, nt);
+    const n = b1 - b0;
+    let dhNext = p.dh + 8 * BH + 4 * b0 * H;
+    for (let t = T - 1; t >= 0 && n > 0; t--) {
+      const cPrev = (t === 0 ? p.c0 : p.c + 4 * (t - 1) * BH) + 4 * b0 * H;
+      const dzt = p.dz + 4 * (t * B + b0) * G;
+      const at = 4 * (t * BH + b0 * H);
+      k.bwd(p.act + 4 * (t * B + b0) * G, cPrev, p.tc + at, p.dy + at, dhNext, p.dc0 + 4 * b0 * H, dzt, n, H, H);
+      const dhPrev = (t === 0 ? p.dh0 : p.dh + 4 * (t % 2) * BH) + 4 * b0 * H;
+      blockedMm(g, memory, dzt, p.whT, dhPrev, n, G, H, G, 1, { packed: true }); // dL/dh_{t-1} = dZ_t W_hᵀ
+      dhNext = dhPrev;
+    }
+    barrier(); // the weight gradients read all of dZ
+    return lstmWeightGrads(ctx, p, tid, nt);
+  }
   let dhNext = p.dh + 8 * BH; // zeros: nothing flows into h_T from later steps
   for (let t = T - 1; t >= 0; t--) {
     const cPrev = t === 0 ? p.c0 : p.c + 4 * (t - 1) * BH;
@@ -227,7 +289,16 @@ export function lstmBackwardPart(ctx: ThreadCtx, p: LstmBackwardJob, tid: number
     if (U > 0) blockedMm(g, memory, dzt, p.whT + 32 * G * (u0 / 8), dhPrev + 4 * u0, B, G, U, G, 1, { packed: true, ldc: H }); // dL/dh_{t-1} = dZ_t W_hᵀ
     dhNext = dhPrev;
   }
-  // The loop's barriers have made all of dZ and W_xᵀ visible. Weight gradients by columns:
+  // The loop's barriers have made all of dZ and W_xᵀ visible.
+  lstmWeightGrads(ctx, p, tid, nt);
+}
+
+/** After the steps: dW_x, dW_h and db by columns of dZ, dX by rows. */
+function lstmWeightGrads(ctx: ThreadCtx, p: LstmBackwardJob, tid: number, nt: number): void {
+  const { g, k, memory } = ctx;
+  const { T, B, D, H } = p;
+  const G = 4 * H;
+  const N = T * B;
   const sc = p.scratchFloats ? p.scratch + 4 * tid * p.scratchFloats : undefined;
   const [j0, j1] = share(G, colUnit(G), tid, nt);
   const n = j1 - j0;
@@ -325,8 +396,8 @@ export type JobName = keyof typeof JOBS;
 /** Each job's fields in the order they are written to the shared parameter block. */
 export const JOB_FIELDS: Record<JobName, readonly string[]> = {
   gemm: ["a", "b", "c", "M", "K", "N", "sai", "sak", "acc", "packed", "bias", "ldb", "ldc", "scratch", "scratchFloats", "byCols"],
-  lstmForward: ["x", "Wx", "Wh", "b", "h0", "c0", "y", "act", "c", "tc", "whP", "T", "B", "D", "H", "scratch", "scratchFloats"],
-  lstmBackward: ["x", "Wx", "Wh", "h0", "c0", "y", "act", "c", "tc", "dy", "dx", "dWx", "dWh", "db", "dh0", "dc0", "dz", "whT", "wxT", "dh", "T", "B", "D", "H", "scratch", "scratchFloats"],
+  lstmForward: ["x", "Wx", "Wh", "b", "h0", "c0", "y", "act", "c", "tc", "whP", "T", "B", "D", "H", "byRows", "scratch", "scratchFloats"],
+  lstmBackward: ["x", "Wx", "Wh", "h0", "c0", "y", "act", "c", "tc", "dy", "dx", "dWx", "dWh", "db", "dh0", "dc0", "dz", "whT", "wxT", "dh", "T", "B", "D", "H", "byRows", "scratch", "scratchFloats"],
   attentionForward: ["qkv", "att", "y", "dy", "dqkv", "B", "T", "C", "nHead", "scale", "scratch", "scratchFloats"],
   attentionBackward: ["qkv", "att", "y", "dy", "dqkv", "B", "T", "C", "nHead", "scale", "scratch", "scratchFloats"],
 };

@@ -25,7 +25,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { lstmWasm } from "./elementwise";
 import { f32, offsetOf, scratch, type KernelArgs, type WasmBackend } from "./heap";
-import { lstmBackwardScratchFloats, lstmForwardScratchFloats, type LstmBackwardJob, type LstmForwardJob } from "./jobs";
+import { lstmBackwardScratchFloats, lstmByRows, lstmForwardScratchFloats, type LstmBackwardJob, type LstmForwardJob } from "./jobs";
 import { packedFloats, simdGemm } from "./simd-gemm";
 import { runJob, threadsFor } from "./threads";
 
@@ -68,12 +68,14 @@ function sizes(x: tf.TensorInfo, Wh: tf.TensorInfo) {
 }
 
 /**
- * Threads for an LSTM pass: its per-step product h·W_h decides (each step ends at a barrier, so a
- * step must be worth waking threads for); at most one per 8 hidden units (a thread owns whole panels).
+ * Threads for an LSTM pass: its per-step product h·W_h decides (shared out by hidden units each step
+ * ends at a barrier, so a step must be worth waking threads for); at most one per 8 hidden units
+ * (a thread owns whole panels). byRows: shared out by sequences instead (jobs.ts says when and why).
  */
 function lstmThreads(memory: WebAssembly.Memory, B: number, H: number) {
   const t = threadsFor(memory, B * H * 4 * H);
-  return { nt: Math.min(t.nt, H / 8), pool: t.pool };
+  const nt = Math.min(t.nt, H / 8);
+  return { nt, pool: t.pool, byRows: lstmByRows(B, nt) ? 1 : 0 };
 }
 
 export function lstmForward(args: KernelArgs): tf.TensorInfo[] {
@@ -81,18 +83,18 @@ export function lstmForward(args: KernelArgs): tf.TensorInfo[] {
   const { x, Wx, Wh, b, h0, c0 } = inputs as Record<string, tf.TensorInfo>;
   const { T, B, D, H, G, BH } = sizes(x, Wh);
   const memory = memoryOf(be);
-  const { nt, pool } = lstmThreads(memory, B, H);
+  const { nt, pool, byRows } = lstmThreads(memory, B, H);
   const y = be.makeOutput([T + 1, B, H], "float32");
   const act = be.makeOutput([T, B, G], "float32");
   const c = be.makeOutput([T, B, H], "float32");
   const tc = be.makeOutput([T, B, H], "float32");
-  const per = lstmForwardScratchFloats({ T, B, D, H }, nt);
+  const per = lstmForwardScratchFloats({ T, B, D, H, byRows }, nt);
   const whP = scratch(be, packedFloats(H, G)); // W_h packed once for its T products
   const work = scratch(be, per * nt);
   try {
     const [pX, pWx, pWh, pb, ph0, pc0] = [x, Wx, Wh, b, h0, c0].map((t) => offsetOf(be, t));
     const [pY, pA, pC, pT] = [y, act, c, tc].map((t) => offsetOf(be, t));
-    const job: LstmForwardJob = { x: pX, Wx: pWx, Wh: pWh, b: pb, h0: ph0, c0: pc0, y: pY, act: pA, c: pC, tc: pT, whP, T, B, D, H, scratch: work, scratchFloats: per };
+    const job: LstmForwardJob = { x: pX, Wx: pWx, Wh: pWh, b: pb, h0: ph0, c0: pc0, y: pY, act: pA, c: pC, tc: pT, whP, T, B, D, H, byRows, scratch: work, scratchFloats: per };
     runJob(memory, "lstmForward", job as unknown as Record<string, number>, nt, pool);
     const heap = be.wasm.HEAPU8.buffer;
     new Float32Array(heap, pY + 4 * T * BH, BH).set(new Float32Array(heap, pC + 4 * (T - 1) * BH, BH)); // c_T
@@ -108,7 +110,7 @@ export function lstmBackward(args: KernelArgs): tf.TensorInfo[] {
   const { x, Wx, Wh, h0, c0, y, act, c, tc, dy } = inputs as Record<string, tf.TensorInfo>;
   const { T, B, D, H, G, BH } = sizes(x, Wh);
   const memory = memoryOf(be);
-  const { nt, pool } = lstmThreads(memory, B, H);
+  const { nt, pool, byRows } = lstmThreads(memory, B, H);
   const dx = be.makeOutput([T, B, D], "float32");
   const dWx = be.makeOutput([D, G], "float32");
   const dWh = be.makeOutput([H, G], "float32");
@@ -116,7 +118,7 @@ export function lstmBackward(args: KernelArgs): tf.TensorInfo[] {
   const dh0 = be.makeOutput([B, H], "float32");
   const dc0 = be.makeOutput([B, H], "float32");
   const N = T * B;
-  const per = lstmBackwardScratchFloats({ T, B, D, H }, nt);
+  const per = lstmBackwardScratchFloats({ T, B, D, H, byRows }, nt);
   const dz = scratch(be, N * G);
   const whT = scratch(be, packedFloats(G, H)); // W_hᵀ and W_xᵀ packed straight from W_h and W_x
   const wxT = scratch(be, packedFloats(G, D));
@@ -130,7 +132,7 @@ export function lstmBackward(args: KernelArgs): tf.TensorInfo[] {
     f32(be, pdc0, BH).set(f32(be, pdy + 4 * T * BH, BH)); // the running dL/dc starts at dL/dc_T
     const job: LstmBackwardJob = {
       x: pX, Wx: pWx, Wh: pWh, h0: ph0, c0: pc0, y: pY, act: pA, c: pC, tc: pT, dy: pdy,
-      dx: pdx, dWx: pdWx, dWh: pdWh, db: pdb, dh0: pdh0, dc0: pdc0, dz, whT, wxT, dh, T, B, D, H, scratch: work, scratchFloats: per,
+      dx: pdx, dWx: pdWx, dWh: pdWh, db: pdb, dh0: pdh0, dc0: pdc0, dz, whT, wxT, dh, T, B, D, H, byRows, scratch: work, scratchFloats: per,
     };
     runJob(memory, "lstmBackward", job as unknown as Record<string, number>, nt, pool);
   } finally {

@@ -17,6 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import { fmaAvailable, setFma, setThreadCount, threadCount, useBackend, workerStats } from "../../src/backend";
 import { ATTENTION_KERNELS, attentionKernelsUsable } from "../../src/backend/attention-kernels";
 import { LSTM_KERNELS, lstmKernelsUsable } from "../../src/backend/lstm-kernels";
+import { lstmByRows } from "../../src/backend/jobs";
 import { MIN_PARALLEL_WORK, poolState, runJob, threadsFor } from "../../src/backend/threads";
 import { mulberry32 } from "../../src/data/random";
 import { GPT } from "../../src/models/gpt";
@@ -136,42 +137,47 @@ test("threaded and FMA _FusedMatMul (bias, transposes) equal the cpu backend", (
   }
 });
 
-test("the LSTM kernels on 3 threads: the same values and gradients as on 1 (bit for bit), and as the cpu backend's", () => {
-  const [B, T, D, H] = [16, 5, 16, 128]; // a step's h·W_h is 16·128·512 = 2^20 multiply-adds: threaded
-  tf.setBackend("wasm");
-  assert.ok(lstmKernelsUsable(B, D, H));
-  const p = tf.tidy(() => {
-    const q = lstmParams(D, H, 3);
-    return { Wx: tf.keep(q.Wx.clone()), Wh: tf.keep(q.Wh.clone()), b: tf.keep(randomTensor([4 * H], 4, 0.5)) };
-  });
-  const xs = randomValues(B * T * D, 5);
-  const R = randomValues(B * T * H, 6);
-  const run = () => {
-    const x = tf.tensor3d(xs, [B, T, D]);
-    const loss = (x3: tf.Tensor, Wx: tf.Tensor, Wh: tf.Tensor, b: tf.Tensor) => {
-      const out = fusedLstm({ Wx, Wh, b } as unknown as LstmParams, x3 as tf.Tensor3D);
-      return tf.sum(tf.mul(out.hs, tf.tensor3d(R, [B, T, H]))) as tf.Scalar;
+test("the LSTM kernels on 3 threads, by hidden units and by sequences: the same values and gradients as on 1 (bit for bit), and as the cpu backend's", () => {
+  // B 16: shared out by hidden units (a barrier per step); B 32: by sequences (8 or more rows a thread)
+  for (const [B, T, D, H] of [[16, 5, 16, 128], [32, 4, 16, 128]]) {
+    tf.setBackend("wasm");
+    assert.ok(lstmKernelsUsable(B, D, H));
+    assert.ok(B * H * 4 * H >= MIN_PARALLEL_WORK, "a step's h·W_h is large enough for threads");
+    assert.equal(lstmByRows(B, 3), B === 32);
+    const p = tf.tidy(() => {
+      const q = lstmParams(D, H, 3);
+      return { Wx: tf.keep(q.Wx.clone()), Wh: tf.keep(q.Wh.clone()), b: tf.keep(randomTensor([4 * H], 4, 0.5)) };
+    });
+    const xs = randomValues(B * T * D, 5);
+    const R = randomValues(B * T * H, 6);
+    const [h0, c0] = [randomValues(B * H, 7), randomValues(B * H, 8)];
+    const run = () => {
+      const x = tf.tensor3d(xs, [B, T, D]);
+      const loss = (x3: tf.Tensor, Wx: tf.Tensor, Wh: tf.Tensor, b: tf.Tensor, h: tf.Tensor, c: tf.Tensor) => {
+        const out = fusedLstm({ Wx, Wh, b } as unknown as LstmParams, x3 as tf.Tensor3D, { h: h as tf.Tensor2D, c: c as tf.Tensor2D });
+        return tf.addN([tf.sum(tf.mul(out.hs, tf.tensor3d(R, [B, T, H]))), tf.sum(out.c)]) as tf.Scalar;
+      };
+      const { value, grads } = tf.valueAndGrads(loss)([x, p.Wx, p.Wh, p.b, tf.tensor2d(h0, [B, H]), tf.tensor2d(c0, [B, H])]);
+      return [value, ...grads];
     };
-    const { value, grads } = tf.valueAndGrads(loss)([x, p.Wx, p.Wh, p.b]);
-    return [value, ...grads];
-  };
-  const ref = on("cpu", run);
-  eachSetting((threads, fma) => {
-    const got = on("wasm", run);
-    const d = maxDiff(got.slice(1), ref.slice(1));
-    assert.ok(d < 1e-4, `gradients, ${threads} thread(s)${fma ? ", FMA" : ""}: max |wasm - cpu| = ${d}`);
-    assert.ok(Math.abs(got[0][0] - ref[0][0]) < 1e-3 * Math.abs(ref[0][0]) + 1e-3, `loss ${got[0][0]} vs ${ref[0][0]}`);
-  });
-  const by = (threads: number) => {
-    setThreadCount(threads);
-    try {
-      return on("wasm", run);
-    } finally {
-      setThreadCount(3);
-    }
-  };
-  assert.equal(maxDiff(by(3), by(1)), 0, "3 threads compute what 1 does");
-  tf.dispose(Object.values(p));
+    const ref = on("cpu", run);
+    eachSetting((threads, fma) => {
+      const got = on("wasm", run);
+      const d = maxDiff(got.slice(1), ref.slice(1));
+      assert.ok(d < 1e-4, `B ${B}: gradients, ${threads} thread(s)${fma ? ", FMA" : ""}: max |wasm - cpu| = ${d}`);
+      assert.ok(Math.abs(got[0][0] - ref[0][0]) < 1e-3 * Math.abs(ref[0][0]) + 1e-3, `loss ${got[0][0]} vs ${ref[0][0]}`);
+    });
+    const by = (threads: number) => {
+      setThreadCount(threads);
+      try {
+        return on("wasm", run);
+      } finally {
+        setThreadCount(3);
+      }
+    };
+    assert.equal(maxDiff(by(3), by(1)), 0, `B ${B}: 3 threads compute what 1 does`);
+    tf.dispose(Object.values(p));
+  }
 });
 
 test("causal attention as one wasm kernel: values and gradients as attention.ts's tfjs ops on cpu, on 1 and 3 threads", () => {
