@@ -18,6 +18,12 @@ export interface ElementwiseExports {
   softmax(s: number, rows: number, cols: number, ld: number, scale: number, causal: number, row0: number): void;
   /** d ← scale · a ∘ (d − rowsum(a ∘ d)), row by row, in place. */
   softmax_grad(a: number, d: number, rows: number, cols: number, ld: number, scale: number): void;
+  /** GPT-2's GELU of n floats (n a multiple of 4), or with dy ≠ 0 dy times its derivative. */
+  gelu(x: number, dy: number, out: number, n: number): void;
+  /** LayerNorm of rows of C floats (C a multiple of 4): y, x̂ and rstd per row. */
+  layernorm(x: number, g: number, b: number, y: number, xhat: number, rstd: number, rows: number, C: number, eps: number): void;
+  /** Its gradient: dx, and dg, db added into (Σ over the rows). */
+  layernorm_grad(dy: number, xhat: number, rstd: number, g: number, dx: number, dg: number, db: number, rows: number, C: number): void;
 }
 
 const modules = new Map<boolean, WebAssembly.Module>();

@@ -24,6 +24,7 @@
 //             (units only), dh_{t-1} for own units (= dZ_t · W_hᵀ[:, own]) or rows. The weight
 //             gradients after the loop by columns of dZ, dX by rows.
 //   attention by (batch, head) pairs: independent.
+//   LayerNorm, GELU  by rows, by elements (LayerNorm's parameter gradients as per-thread partial sums).
 import { blockedMm, packedFloats, scratchFloats, type GemmExports } from "./simd-gemm";
 import type { ElementwiseExports } from "./elementwise";
 
@@ -382,6 +383,52 @@ export function attentionBackwardPart(ctx: ThreadCtx, p: AttentionJob, tid: numb
   }
 }
 
+// ---- LayerNorm and GELU (norm-kernels.ts) ---------------------------------------------------------
+
+export interface NormJob {
+  /** LayerNorm: x [rows, C]; its gradient: dy, xhat, rstd, and dg/db per thread at partials (2C floats each). */
+  x: number;
+  g: number;
+  b: number;
+  y: number;
+  xhat: number;
+  rstd: number;
+  dy: number;
+  dx: number;
+  partials: number;
+  rows: number;
+  C: number;
+  eps: number;
+}
+
+/** Rows shared out; each thread's rows of y, x̂ and rstd. */
+export function layerNormPart(ctx: ThreadCtx, p: NormJob, tid: number, nt: number): void {
+  const [r0, r1] = share(p.rows, 1, tid, nt);
+  if (r1 > r0) ctx.k.layernorm(p.x + 4 * r0 * p.C, p.g, p.b, p.y + 4 * r0 * p.C, p.xhat + 4 * r0 * p.C, p.rstd + 4 * r0, r1 - r0, p.C, p.eps);
+}
+
+/** Rows shared out; each thread sums its rows' dg and db into its own 2C partial floats (the caller adds them up). */
+export function layerNormGradPart(ctx: ThreadCtx, p: NormJob, tid: number, nt: number): void {
+  const [r0, r1] = share(p.rows, 1, tid, nt);
+  const dg = p.partials + 8 * tid * p.C;
+  new Float32Array(ctx.memory.buffer, dg, 2 * p.C).fill(0);
+  if (r1 > r0) ctx.k.layernorm_grad(p.dy + 4 * r0 * p.C, p.xhat + 4 * r0 * p.C, p.rstd + 4 * r0, p.g, p.dx + 4 * r0 * p.C, dg, dg + 4 * p.C, r1 - r0, p.C);
+}
+
+export interface GeluJob {
+  x: number;
+  /** 0 for the forward pass. */
+  dy: number;
+  out: number;
+  /** A multiple of 4. */
+  n: number;
+}
+
+export function geluPart(ctx: ThreadCtx, p: GeluJob, tid: number, nt: number): void {
+  const [e0, e1] = share(p.n, 4, tid, nt);
+  if (e1 > e0) ctx.k.gelu(p.x + 4 * e0, p.dy ? p.dy + 4 * e0 : 0, p.out + 4 * e0, e1 - e0);
+}
+
 // ---- what goes between threads -------------------------------------------------------------------
 
 export const JOBS = {
@@ -390,6 +437,9 @@ export const JOBS = {
   lstmBackward: 3,
   attentionForward: 4,
   attentionBackward: 5,
+  layerNorm: 6,
+  layerNormGrad: 7,
+  gelu: 8,
 } as const;
 export type JobName = keyof typeof JOBS;
 
@@ -400,6 +450,9 @@ export const JOB_FIELDS: Record<JobName, readonly string[]> = {
   lstmBackward: ["x", "Wx", "Wh", "h0", "c0", "y", "act", "c", "tc", "dy", "dx", "dWx", "dWh", "db", "dh0", "dc0", "dz", "whT", "wxT", "dh", "T", "B", "D", "H", "byRows", "scratch", "scratchFloats"],
   attentionForward: ["qkv", "att", "y", "dy", "dqkv", "B", "T", "C", "nHead", "scale", "scratch", "scratchFloats"],
   attentionBackward: ["qkv", "att", "y", "dy", "dqkv", "B", "T", "C", "nHead", "scale", "scratch", "scratchFloats"],
+  layerNorm: ["x", "g", "b", "y", "xhat", "rstd", "dy", "dx", "partials", "rows", "C", "eps"],
+  layerNormGrad: ["x", "g", "b", "y", "xhat", "rstd", "dy", "dx", "partials", "rows", "C", "eps"],
+  gelu: ["x", "dy", "out", "n"],
 };
 
 /** Run a job's share for thread tid of nt. */
@@ -415,5 +468,11 @@ export function runPart(ctx: ThreadCtx, job: JobName, p: Record<string, number>,
       return attentionForwardPart(ctx, p as unknown as AttentionJob, tid, nt);
     case "attentionBackward":
       return attentionBackwardPart(ctx, p as unknown as AttentionJob, tid, nt);
+    case "layerNorm":
+      return layerNormPart(ctx, p as unknown as NormJob, tid, nt);
+    case "layerNormGrad":
+      return layerNormGradPart(ctx, p as unknown as NormJob, tid, nt);
+    case "gelu":
+      return geluPart(ctx, p as unknown as GeluJob, tid, nt);
   }
 }

@@ -20,6 +20,7 @@
 ;;         Both take U units of each row (U = H, or a thread's share: the pointers then start at its first unit).
 ;;   colsum  out[j] = Σ_r x[r·ld + j] (the bias gradient), cols a multiple of 4.
 ;;   softmax, softmax_grad  attention's row softmax of scaled scores, causal or not, and its gradient.
+;;   gelu, layernorm, layernorm_grad  GPT's GELU (forward and gradient) and LayerNorm (src/backend/norm-kernels.ts).
 ;;   exp, sigmoid, tanh  element-wise over n floats (n a multiple of 4): exp is also the wasm backend's
 ;;         Exp kernel (src/backend/wasm-kernels.ts; softmax's), which finishes lanes outside [-87, 88].
 ;;
@@ -283,6 +284,130 @@
           (f32x4.mul (f32x4.mul (local.get $av) (local.get $sc))
             (f32x4.sub (v128.load (i32.add (local.get $pd) (i32.shl (local.get $j) (i32.const 2)))) (local.get $dot))))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $gloop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rloop))))
+
+  ;; GPT-2's GELU in its sigmoid form (src/nn/gelu.ts), over n floats (a multiple of 4):
+  ;;   dy = 0:  out = x·σ(u)                                        u = K(x + A x³), K = 2√(2/π), A = 0.044715
+  ;;   else:    out = dy · (σ(u) + x·σ(u)(1 − σ(u))·K(1 + 3A x²))  (the gradient; nothing else is saved for it)
+  ;; σ(u) = 1 / (1 + e^-u) with $map's exp, inline.
+  (func (export "gelu") (param $x i32) (param $dy i32) (param $out i32) (param $n i32)
+    (local $k i32) (local $xv v128) (local $x2 v128) (local $v v128) (local $e v128) (local $r v128) (local $p v128) (local $s v128)
+    (local.set $n (i32.shl (local.get $n) (i32.const 2)))
+    (block $end (loop $loop
+      (br_if $end (i32.ge_u (local.get $k) (local.get $n)))
+      (local.set $xv (v128.load (i32.add (local.get $x) (local.get $k))))
+      (local.set $x2 (f32x4.mul (local.get $xv) (local.get $xv)))
+      ;; v = -u = -K·x·(1 + A x²)
+      (local.set $v (f32x4.mul (f32x4.mul (local.get $xv) (v128.const f32x4 -1.5957691216057308 -1.5957691216057308 -1.5957691216057308 -1.5957691216057308))
+        (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $x2) (v128.const f32x4 0.044715 0.044715 0.044715 0.044715)))))
+      (local.set $v (f32x4.max (f32x4.min (local.get $v) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -87 -87 -87 -87)))
+      (local.set $e (f32x4.nearest (f32x4.mul (local.get $v) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
+      (local.set $r (f32x4.sub (local.get $v) (f32x4.mul (local.get $e) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
+      (local.set $r (f32x4.add (local.get $r) (f32x4.mul (local.get $e) (v128.const f32x4 2.12194440e-4 2.12194440e-4 2.12194440e-4 2.12194440e-4))))
+      (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+      (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+      (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+      (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+      (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+      (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+      (local.set $p (f32x4.add (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r)) (v128.const f32x4 1 1 1 1)))
+      (local.set $e (f32x4.mul (local.get $p)
+        (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $e)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+      (local.set $s (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e))))
+      (if (local.get $dy)
+        (then
+          (v128.store (i32.add (local.get $out) (local.get $k))
+            (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $k)))
+              (f32x4.add (local.get $s)
+                (f32x4.mul (f32x4.mul (local.get $xv) (f32x4.mul (local.get $s) (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $s))))
+                  (f32x4.add (v128.const f32x4 1.5957691216057308 1.5957691216057308 1.5957691216057308 1.5957691216057308)
+                    (f32x4.mul (local.get $x2) (v128.const f32x4 0.21406444881780073 0.21406444881780073 0.21406444881780073 0.21406444881780073))))))))  ;; 3AK
+        (else (v128.store (i32.add (local.get $out) (local.get $k)) (f32x4.mul (local.get $xv) (local.get $s)))))
+      (local.set $k (i32.add (local.get $k) (i32.const 16)))
+      (br $loop))))
+
+  ;; LayerNorm over rows of C floats (C a multiple of 4; src/nn/layer-norm.ts), as PyTorch's:
+  ;;   x̂ = (x − mean) · rstd,  rstd = 1/√(var + eps),  y = x̂ · g + b
+  ;; writing y, x̂ and rstd (one per row) for the gradient.
+  (func (export "layernorm") (param $x i32) (param $g i32) (param $b i32) (param $y i32) (param $xhat i32) (param $rstd i32) (param $rows i32) (param $C i32) (param $eps f32)
+    (local $r i32) (local $j i32) (local $c4 i32) (local $px i32) (local $po i32) (local $acc v128) (local $m v128) (local $d v128) (local $rs v128) (local $mean f32) (local $t f32)
+    (local.set $c4 (i32.shl (local.get $C) (i32.const 2)))
+    (block $rend (loop $rloop
+      (br_if $rend (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $px (i32.add (local.get $x) (i32.mul (local.get $r) (local.get $c4))))
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+      (local.set $j (i32.const 0))
+      (block $send (loop $sloop
+        (br_if $send (i32.ge_u (local.get $j) (local.get $c4)))
+        (local.set $acc (f32x4.add (local.get $acc) (v128.load (i32.add (local.get $px) (local.get $j)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $sloop)))
+      (local.set $mean (f32.div (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+        (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))) (f32.convert_i32_u (local.get $C))))
+      (local.set $m (f32x4.splat (local.get $mean)))
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+      (local.set $j (i32.const 0))
+      (block $vend (loop $vloop
+        (br_if $vend (i32.ge_u (local.get $j) (local.get $c4)))
+        (local.set $d (f32x4.sub (v128.load (i32.add (local.get $px) (local.get $j))) (local.get $m)))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $d) (local.get $d))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $vloop)))
+      (local.set $t (f32.div (f32.const 1) (f32.sqrt (f32.add (f32.div (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+        (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))) (f32.convert_i32_u (local.get $C))) (local.get $eps)))))
+      (f32.store (i32.add (local.get $rstd) (i32.shl (local.get $r) (i32.const 2))) (local.get $t))
+      (local.set $rs (f32x4.splat (local.get $t)))
+      (local.set $po (i32.mul (local.get $r) (local.get $c4)))
+      (local.set $j (i32.const 0))
+      (block $nend (loop $nloop
+        (br_if $nend (i32.ge_u (local.get $j) (local.get $c4)))
+        (local.set $d (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $px) (local.get $j))) (local.get $m)) (local.get $rs)))
+        (v128.store (i32.add (local.get $xhat) (i32.add (local.get $po) (local.get $j))) (local.get $d))
+        (v128.store (i32.add (local.get $y) (i32.add (local.get $po) (local.get $j)))
+          (f32x4.add (f32x4.mul (local.get $d) (v128.load (i32.add (local.get $g) (local.get $j)))) (v128.load (i32.add (local.get $b) (local.get $j)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $nloop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rloop))))
+
+  ;; Its gradient, row by row: with dx̂ = dy·g,
+  ;;   dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂))
+  ;; and the parameters' gradients added into dg += Σ_rows dy·x̂, db += Σ_rows dy (the caller zeroes them).
+  (func (export "layernorm_grad") (param $dy i32) (param $xhat i32) (param $rstd i32) (param $g i32) (param $dx i32) (param $dg i32) (param $db i32) (param $rows i32) (param $C i32)
+    (local $r i32) (local $j i32) (local $c4 i32) (local $po i32) (local $a1 v128) (local $a2 v128) (local $dh v128) (local $xv v128) (local $dv v128) (local $m1 v128) (local $m2 v128) (local $rs v128) (local $inv f32)
+    (local.set $c4 (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $inv (f32.div (f32.const 1) (f32.convert_i32_u (local.get $C))))
+    (block $rend (loop $rloop
+      (br_if $rend (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $po (i32.mul (local.get $r) (local.get $c4)))
+      (local.set $a1 (v128.const i32x4 0 0 0 0))
+      (local.set $a2 (v128.const i32x4 0 0 0 0))
+      (local.set $j (i32.const 0))
+      (block $send (loop $sloop
+        (br_if $send (i32.ge_u (local.get $j) (local.get $c4)))
+        (local.set $dh (f32x4.mul (v128.load (i32.add (local.get $dy) (i32.add (local.get $po) (local.get $j)))) (v128.load (i32.add (local.get $g) (local.get $j)))))
+        (local.set $a1 (f32x4.add (local.get $a1) (local.get $dh)))
+        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $dh) (v128.load (i32.add (local.get $xhat) (i32.add (local.get $po) (local.get $j)))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $sloop)))
+      (local.set $m1 (f32x4.splat (f32.mul (local.get $inv) (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a1)) (f32x4.extract_lane 1 (local.get $a1)))
+        (f32.add (f32x4.extract_lane 2 (local.get $a1)) (f32x4.extract_lane 3 (local.get $a1)))))))
+      (local.set $m2 (f32x4.splat (f32.mul (local.get $inv) (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a2)) (f32x4.extract_lane 1 (local.get $a2)))
+        (f32.add (f32x4.extract_lane 2 (local.get $a2)) (f32x4.extract_lane 3 (local.get $a2)))))))
+      (local.set $rs (v128.load32_splat (i32.add (local.get $rstd) (i32.shl (local.get $r) (i32.const 2)))))
+      (local.set $j (i32.const 0))
+      (block $gend (loop $gloop
+        (br_if $gend (i32.ge_u (local.get $j) (local.get $c4)))
+        (local.set $dv (v128.load (i32.add (local.get $dy) (i32.add (local.get $po) (local.get $j)))))
+        (local.set $xv (v128.load (i32.add (local.get $xhat) (i32.add (local.get $po) (local.get $j)))))
+        (local.set $dh (f32x4.mul (local.get $dv) (v128.load (i32.add (local.get $g) (local.get $j)))))
+        (v128.store (i32.add (local.get $dx) (i32.add (local.get $po) (local.get $j)))
+          (f32x4.mul (local.get $rs) (f32x4.sub (f32x4.sub (local.get $dh) (local.get $m1)) (f32x4.mul (local.get $xv) (local.get $m2)))))
+        (v128.store (i32.add (local.get $dg) (local.get $j)) (f32x4.add (v128.load (i32.add (local.get $dg) (local.get $j))) (f32x4.mul (local.get $dv) (local.get $xv))))
+        (v128.store (i32.add (local.get $db) (local.get $j)) (f32x4.add (v128.load (i32.add (local.get $db) (local.get $j))) (local.get $dv)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $gloop)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rloop))))

@@ -21,20 +21,28 @@
 //                   of the LSTM's step for 2,048 rows of 64). Other axes: the original.
 //   Exp             the original called the C library's exp per element (≈ 26 ns; softmax's two exps
 //                   were 7 ms of an LSTM step); this one is lstm.wat's SIMD exp, 1 ulp.
+//   Sum             over the leading axes (a bias gradient: Σ over B·T rows of dy) the original
+//                   transposed first; this one adds rows in SIMD lanes (lstm.wat's colsum). Other
+//                   reductions: the original.
 //   SeqlabLstm,     not tfjs kernels at all: a whole LSTM layer forward and backward through time
 //   SeqlabLstmGrad  (./lstm-kernels.ts), which src/nn/fused-lstm.ts runs when they are registered.
+//   SeqlabAttention(Grad)  causal self-attention of a layer (./attention-kernels.ts, src/nn/attention.ts).
+//   SeqlabLayerNorm(Grad), SeqlabGelu(Grad)  GPT's LayerNorm and GELU (./norm-kernels.ts, src/nn).
+// The products, the LSTM, attention and these share their work among threads where the heap is
+// shared (./threads.ts).
 import * as tf from "@tensorflow/tfjs";
 import { f32, offsetOf, scratch, transposeInto, type Kernel, type KernelArgs, type WasmBackend, type WasmModule } from "./heap";
 import { ATTENTION_KERNELS, attentionBackward, attentionForward } from "./attention-kernels";
 import { lstmWasm } from "./elementwise";
 import { gemmScratchFloats, type GemmJob } from "./jobs";
 import { LSTM_KERNELS, lstmBackward, lstmForward } from "./lstm-kernels";
+import { NORM_KERNELS, geluGradKernel, geluKernel, layerNormGradKernel, layerNormKernel } from "./norm-kernels";
 import { packedFloats, simdFits, simdGemm } from "./simd-gemm";
 import { runJob, threadsFor } from "./threads";
 
 
 /** The kernels `patchWasm()` replaces or adds, in the order it installs them. */
-export const WASM_PATCHED_KERNELS = ["BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum", "Identity", "Exp", "GatherV2", LSTM_KERNELS.forward, LSTM_KERNELS.backward, ATTENTION_KERNELS.forward, ATTENTION_KERNELS.backward] as const;
+export const WASM_PATCHED_KERNELS = ["BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum", "Identity", "Exp", "GatherV2", "Sum", LSTM_KERNELS.forward, LSTM_KERNELS.backward, ATTENTION_KERNELS.forward, ATTENTION_KERNELS.backward, NORM_KERNELS.layerNorm, NORM_KERNELS.layerNormGrad, NORM_KERNELS.gelu, NORM_KERNELS.geluGrad] as const;
 
 const originals = new Map<string, tf.KernelConfig | undefined>();
 let patched = false;
@@ -84,10 +92,16 @@ export function patchWasm(): string[] {
   install("Exp", (args) => expKernel(args, origExp));
   const origGather = need("GatherV2");
   install("GatherV2", (args) => gatherKernel(args, origGather));
+  const origSum = need("Sum");
+  install("Sum", (args) => sumKernel(args, origSum));
   install(LSTM_KERNELS.forward, lstmForward);
   install(LSTM_KERNELS.backward, lstmBackward);
   install(ATTENTION_KERNELS.forward, attentionForward);
   install(ATTENTION_KERNELS.backward, attentionBackward);
+  install(NORM_KERNELS.layerNorm, layerNormKernel);
+  install(NORM_KERNELS.layerNormGrad, layerNormGradKernel);
+  install(NORM_KERNELS.gelu, geluKernel);
+  install(NORM_KERNELS.geluGrad, geluGradKernel);
   patched = true;
   return [...WASM_PATCHED_KERNELS];
 }
@@ -516,5 +530,23 @@ function gatherKernel(args: KernelArgs, original: Kernel): tf.TensorInfo {
     }
     dst.set(src.subarray(r * row, (r + 1) * row), i * row);
   }
+  return out;
+}
+
+/** tf.sum over leading axes of float32 (rows of C values, C a multiple of 4): column sums; anything else to the original. */
+function sumKernel(args: KernelArgs, original: Kernel): tf.TensorInfo {
+  const { inputs, backend: be, attrs } = args;
+  const x = inputs.x as tf.TensorInfo;
+  const rank = x.shape.length;
+  const memory = be.wasm.asm?.memory;
+  const k = memory && x.dtype === "float32" ? lstmWasm(memory) : undefined;
+  const axes = k && rank >= 2 ? tf.util.parseAxisParam(attrs?.axis as number | number[], x.shape).sort((a, b) => a - b) : [];
+  const lead = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+  const inner = x.shape.slice(axes.length);
+  const C = inner.reduce((p, d) => p * d, 1);
+  if (!k || !lead || C % 4 !== 0 || C === 0) return original(args) as tf.TensorInfo;
+  const rows = x.shape.slice(0, axes.length).reduce((p, d) => p * d, 1);
+  const out = be.makeOutput(attrs?.keepDims ? [...axes.map(() => 1), ...inner] : inner, "float32");
+  k.colsum(offsetOf(be, x), offsetOf(be, out), rows, C, C);
   return out;
 }

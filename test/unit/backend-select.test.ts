@@ -57,8 +57,11 @@ test("SEQLAB_BACKEND=wasm selects wasm with its kernels patched", () => {
   const r = choose({ SEQLAB_BACKEND: "wasm", SEQLAB_THREADS: "1" });
   assert.equal(r.ok, true, r.error);
   assert.equal(r.choice!.backend, "wasm");
-  assert.deepEqual(r.choice!.patched, ["BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum", "Identity", "Exp", "GatherV2", "SeqlabLstm", "SeqlabLstmGrad", "SeqlabAttention", "SeqlabAttentionGrad"]);
-  assert.match(r.choice!.message, /^seqlab: TensorFlow.js backend "wasm" \(SIMD (on|off), 1 thread(, FMA)?; patched BatchMatMul, .*UnsortedSegmentSum, Identity, Exp, GatherV2, SeqlabLstm, SeqlabLstmGrad, SeqlabAttention, SeqlabAttentionGrad\); SEQLAB_BACKEND=wasm$/);
+  assert.deepEqual(r.choice!.patched, [
+    "BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum", "Identity", "Exp", "GatherV2", "Sum",
+    "SeqlabLstm", "SeqlabLstmGrad", "SeqlabAttention", "SeqlabAttentionGrad", "SeqlabLayerNorm", "SeqlabLayerNormGrad", "SeqlabGelu", "SeqlabGeluGrad",
+  ]);
+  assert.match(r.choice!.message, /^seqlab: TensorFlow.js backend "wasm" \(SIMD (on|off), 1 thread(, FMA)?; patched BatchMatMul, .*UnsortedSegmentSum, Identity, Exp, GatherV2, Sum, SeqlabLstm, .*, SeqlabGeluGrad\); SEQLAB_BACKEND=wasm$/);
 });
 
 test("SEQLAB_THREADS sets the threads (the wasm heap then shared); a bad value fails clearly", () => {

@@ -16,12 +16,13 @@ import * as vm from "vm";
 import * as tf from "@tensorflow/tfjs";
 import { fmaAvailable, setFma, setThreadCount, threadCount, useBackend, workerStats } from "../../src/backend";
 import { ATTENTION_KERNELS, attentionKernelsUsable } from "../../src/backend/attention-kernels";
+import { NORM_KERNELS } from "../../src/backend/norm-kernels";
 import { LSTM_KERNELS, lstmKernelsUsable } from "../../src/backend/lstm-kernels";
 import { lstmByRows } from "../../src/backend/jobs";
 import { MIN_PARALLEL_WORK, poolState, runJob, threadsFor } from "../../src/backend/threads";
 import { mulberry32 } from "../../src/data/random";
 import { GPT } from "../../src/models/gpt";
-import { attention, fusedLstm, lstmParams, type LstmParams } from "../../src/nn";
+import { attention, fusedLstm, gelu, layerNorm, lstmParams, type LstmParams } from "../../src/nn";
 import { AdamW } from "../../src/train/adamw";
 import { markEngine, restoreEngine } from "../../kernel/tensor-engine";
 import { maxAbsDiff, randomTensor } from "../support/tensors";
@@ -213,14 +214,45 @@ test("causal attention as one wasm kernel: values and gradients as attention.ts'
   }
 });
 
-test("GPT's attention runs the attention kernels (no softmax or 4-D product of the tfjs path)", async () => {
+test("LayerNorm, GELU and Sum over leading axes as wasm kernels: values and gradients as the cpu backend's tfjs ops, on 1 and 3 threads", () => {
+  // [300, 128]: LayerNorm rows shared out; GELU over 300·128 (threaded) and 7·9 = 63 values (three
+  // of them past the SIMD lanes, finished in JavaScript); C = 6 takes the tfjs ops on wasm too.
+  for (const [rows, C] of [[300, 128], [7, 9], [5, 6]]) {
+    const [xv, gv, bv, rv] = [randomValues(rows * C, 31), randomValues(C, 32), randomValues(C, 33), randomValues(rows * C, 34)];
+    const run = () => {
+      const loss = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const y = gelu(layerNorm({ g, b }, tf.mul(x, 3)));
+        return tf.sum(tf.mul(y, tf.tensor2d(rv, [rows, C]))) as tf.Scalar;
+      };
+      const x = tf.tensor2d(xv, [rows, C]);
+      const { value, grads } = tf.valueAndGrads(loss)([x, tf.tensor1d(gv), tf.tensor1d(bv)]);
+      return [value, gelu(x), layerNorm({ g: tf.tensor1d(gv), b: tf.tensor1d(bv) }, x), tf.sum(tf.reshape(x, [rows, 1, C]), [0, 1]), ...grads];
+    };
+    const ref = on("cpu", run);
+    const names = ["loss", "gelu", "layerNorm", "sum over rows", "d/dx", "d/dg", "d/db"];
+    eachSetting((threads, fma) => {
+      const got = on("wasm", run);
+      ref.forEach((r, i) => {
+        // float32 rounding relative to each output's largest entry (sums over 300 rows or 38,400 terms)
+        const scale = r.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+        const d = maxDiff([got[i]], [r]);
+        assert.ok(d <= 4e-6 * scale + 1e-6, `[${rows}, ${C}] ${names[i]}, ${threads} thread(s)${fma ? ", FMA" : ""}: max |wasm - cpu| = ${d} (largest ${scale})`);
+      });
+    });
+  }
+  tf.setBackend("wasm");
+});
+
+test("GPT runs the attention, LayerNorm and GELU kernels (no softmax, sigmoid, concat or mean of the tfjs ops)", async () => {
   tf.setBackend("wasm");
   const gpt = new GPT({ vocabSize: 16, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 32, seed: 1 });
   const ids = { ids: Int32Array.from({ length: 2 * 16 }, (_, i) => i % 16), shape: [2, 16] };
   const info = await tf.profile(() => tf.tidy(() => tf.variableGrads(() => gpt.loss({ x: ids.ids, y: ids.ids, shape: ids.shape }), gpt.variables()).value));
   const names = new Set(info.kernelNames);
-  assert.ok(names.has(ATTENTION_KERNELS.forward) && names.has(ATTENTION_KERNELS.backward), [...names].join(", "));
-  assert.ok(!names.has("Softmax"), "no tfjs softmax");
+  for (const k of [ATTENTION_KERNELS.forward, ATTENTION_KERNELS.backward, NORM_KERNELS.layerNorm, NORM_KERNELS.layerNormGrad, NORM_KERNELS.gelu, NORM_KERNELS.geluGrad]) {
+    assert.ok(names.has(k), `${k} ran (kernels: ${[...names].join(", ")})`);
+  }
+  for (const k of ["Softmax", "Sigmoid", "Concat", "Square"]) assert.ok(!names.has(k), `no ${k} of the tfjs ops (kernels: ${[...names].join(", ")})`);
   gpt.dispose();
 });
 
