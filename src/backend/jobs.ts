@@ -1,8 +1,12 @@
 // The work of seqlab's wasm kernels as jobs that any number of threads share: each thread runs the
-// same function with its index `tid` of `nt` and takes its share (rows, columns, hidden units or
-// attention heads), and `barrier()` waits for all of them where one step needs what every thread
-// wrote in the one before. With nt = 1 (one thread, or a memory that is not shared) a job is the
-// kernel as it ran before threads: lstm-kernels.ts and attention-kernels.ts always run these.
+// same function with its index `tid` of `nt`. Independent work (blocks of rows or columns of a
+// product, attention's (batch, head) pairs, rows of LayerNorm) is cut into chunks, a few per
+// thread, that the threads claim one at a time from a shared counter (`sync.claim`): a thread that
+// the machine holds up (other programs, a loaded laptop) takes fewer chunks instead of holding the
+// others up at the end. Work that depends on itself step by step (an LSTM's recurrence) is shared
+// out in fixed parts, and `sync.barrier()` waits for all threads where one step needs what every
+// thread wrote in the one before. With nt = 1 (one thread, or a memory that is not shared) a job is
+// the kernel as it ran before threads: the kernels always run these.
 //
 // Everything is addressed in bytes on one wasm memory (tfjs-backend-wasm's heap, shared by the
 // threads when threads.ts could make it so) and computed by gemm.wat (blockedMm) and lstm.wat
@@ -34,8 +38,24 @@ export interface ThreadCtx {
   k: ElementwiseExports;
 }
 
-/** Waits until every thread of the job has called it (nothing to do for one thread). */
-export type Barrier = () => void;
+/** How the threads of a job meet: barrier() waits for all of them; claim(i) takes the next chunk of counter i (0..3) from 0 on. */
+export interface Sync {
+  barrier(): void;
+  claim(counter: number): number;
+}
+
+/** The Sync of a job on one thread. */
+export function soloSync(): Sync {
+  const next = [0, 0, 0, 0];
+  return { barrier: () => {}, claim: (i) => next[i]++ };
+}
+
+/** Chunks of `unit`-multiples covering n items, about `perThread` for each of nt threads, each at least `least` items. */
+export function chunking(n: number, unit: number, nt: number, least: number, perThread = 4): { size: number; count: number } {
+  const want = Math.ceil(n / (nt * perThread));
+  const size = Math.max(unit, Math.ceil(Math.max(least, want) / unit) * unit);
+  return { size, count: Math.ceil(n / size) };
+}
 
 /** [lo, hi) of the tid-th of nt shares of n items, cut at multiples of `unit` (the last takes the rest). */
 export function share(n: number, unit: number, tid: number, nt: number): [number, number] {
@@ -74,38 +94,50 @@ export interface GemmJob {
 /** The columns' cutting unit: 16 floats (a 64-byte line) when N allows, else 8 (a panel). */
 const colUnit = (N: number) => (N % 16 === 0 ? 16 : 8);
 
-/** This thread's share of a product (or nothing, when the share is empty). */
-function gemmShare(p: GemmJob, tid: number, nt: number): { r0: number; r1: number; j0: number; j1: number } {
-  if (p.byCols) {
-    const [j0, j1] = share(p.N, colUnit(p.N), tid, nt);
-    return { r0: 0, r1: p.M, j0, j1 };
-  }
-  const [r0, r1] = share(p.M, 4, tid, nt);
-  return { r0, r1, j0: 0, j1: p.N };
+/**
+ * How a product is cut: blocks of rows of C (multiples of 4, at least 64: each packs its own blocks
+ * of B, which 64 rows repay), or of columns (whole panels, at least 32 columns).
+ */
+function gemmChunks(p: Pick<GemmJob, "M" | "N" | "byCols">, nt: number): { size: number; count: number } {
+  return p.byCols ? chunking(p.N, colUnit(p.N), nt, 32) : chunking(p.M, 4, nt, 64);
 }
 
-/** Scratch floats each thread needs for its share of this product (0 when none packs). */
+/** Scratch floats each thread needs for any chunk of this product (0 when none packs). */
 export function gemmScratchFloats(p: Pick<GemmJob, "M" | "K" | "N" | "byCols">, nt: number): number {
+  const { size, count } = gemmChunks(p, nt);
   let most = 0;
-  for (let t = 0; t < nt; t++) {
-    const { r0, r1, j0, j1 } = gemmShare({ ...(p as GemmJob) }, t, nt);
-    if (r1 > r0 && j1 > j0) most = Math.max(most, scratchFloats(r1 - r0, p.K, j1 - j0));
+  for (const c of [0, count - 1]) {
+    const lo = c * size;
+    const n = Math.min(size, (p.byCols ? p.N : p.M) - lo);
+    if (n > 0) most = Math.max(most, p.byCols ? scratchFloats(p.M, p.K, n) : scratchFloats(n, p.K, p.N));
   }
   return most;
 }
 
-export function gemmPart(ctx: ThreadCtx, p: GemmJob, tid: number, nt: number): void {
-  const { r0, r1, j0, j1 } = gemmShare(p, tid, nt);
-  if (r1 <= r0 || j1 <= j0) return;
-  const b = p.packed ? p.b + 32 * p.K * (j0 / 8) : p.b + 4 * j0;
-  blockedMm(ctx.g, ctx.memory, p.a + 4 * r0 * p.sai, b, p.c + 4 * (r0 * p.ldc + j0), r1 - r0, p.K, j1 - j0, p.sai, p.sak, {
-    bias: p.bias ? p.bias + 4 * j0 : 0,
+export function gemmPart(ctx: ThreadCtx, p: GemmJob, tid: number, nt: number, sync: Sync): void {
+  const { size, count } = gemmChunks(p, nt);
+  const opts = {
+    bias: 0,
     accumulate: p.acc !== 0,
     packed: p.packed !== 0,
     scratch: p.scratch && p.scratchFloats ? p.scratch + 4 * tid * p.scratchFloats : undefined,
     ldb: p.ldb,
     ldc: p.ldc,
-  });
+  };
+  for (let ch = sync.claim(0); ch < count; ch = sync.claim(0)) {
+    if (p.byCols) {
+      const j0 = ch * size;
+      const n = Math.min(size, p.N - j0);
+      const b = p.packed ? p.b + 32 * p.K * (j0 / 8) : p.b + 4 * j0;
+      opts.bias = p.bias ? p.bias + 4 * j0 : 0;
+      blockedMm(ctx.g, ctx.memory, p.a, b, p.c + 4 * j0, p.M, p.K, n, p.sai, p.sak, opts);
+    } else {
+      const r0 = ch * size;
+      const m = Math.min(size, p.M - r0);
+      opts.bias = p.bias;
+      blockedMm(ctx.g, ctx.memory, p.a + 4 * r0 * p.sai, p.b, p.c + 4 * r0 * p.ldc, m, p.K, p.N, p.sai, p.sak, opts);
+    }
+  }
 }
 
 // ---- an LSTM layer through time (lstm-kernels.ts) ------------------------------------------------
@@ -141,8 +173,8 @@ export function lstmForwardScratchFloats(p: Pick<LstmForwardJob, "T" | "B" | "D"
   let most = 0;
   for (let t = 0; t < nt; t++) {
     if (p.byRows) {
-      const [r0, r1] = share(p.T * p.B, 4, t, nt);
-      if (r1 > r0) most = Math.max(most, scratchFloats(r1 - r0, p.D, 4 * p.H));
+      const zc = chunking(p.T * p.B, 4, nt, 64);
+      most = Math.max(most, scratchFloats(Math.min(zc.size, p.T * p.B), p.D, 4 * p.H), scratchFloats(p.T * p.B - (zc.count - 1) * zc.size, p.D, 4 * p.H));
     } else {
       const [u0, u1] = share(p.H, 8, t, nt);
       if (u1 > u0) most = Math.max(most, scratchFloats(p.T * p.B, p.D, u1 - u0));
@@ -151,8 +183,8 @@ export function lstmForwardScratchFloats(p: Pick<LstmForwardJob, "T" | "B" | "D"
   return most;
 }
 
-export function lstmForwardPart(ctx: ThreadCtx, p: LstmForwardJob, tid: number, nt: number, barrier: Barrier): void {
-  if (p.byRows) return lstmForwardRows(ctx, p, tid, nt, barrier);
+export function lstmForwardPart(ctx: ThreadCtx, p: LstmForwardJob, tid: number, nt: number, sync: Sync): void {
+  if (p.byRows) return lstmForwardRows(ctx, p, tid, nt, sync);
   const { g, k, memory } = ctx;
   const { T, B, D, H } = p;
   const G = 4 * H;
@@ -179,23 +211,26 @@ export function lstmForwardPart(ctx: ThreadCtx, p: LstmForwardJob, tid: number, 
       }
       k.fwd(z + 4 * u0, cPrev + 4 * u0, p.c + 4 * (t * BH + u0), p.tc + 4 * (t * BH + u0), p.y + 4 * (t * BH + u0), B, H, U);
     }
-    if (t < T - 1) barrier(); // the next step reads all of h_t
+    if (t < T - 1) sync.barrier(); // the next step reads all of h_t
   }
 }
 
 /** The forward pass shared out by sequences: rows b0..b1 of the batch at every step are this thread's. */
-function lstmForwardRows(ctx: ThreadCtx, p: LstmForwardJob, tid: number, nt: number, barrier: Barrier): void {
+function lstmForwardRows(ctx: ThreadCtx, p: LstmForwardJob, tid: number, nt: number, sync: Sync): void {
   const { g, k, memory } = ctx;
   const { T, B, D, H } = p;
   const G = 4 * H;
   const BH = B * H;
   const sc = p.scratchFloats ? p.scratch + 4 * tid * p.scratchFloats : undefined;
-  // W_h packed, a share of its panels each; Z = X W_x + b, a share of its T·B rows each
+  // W_h packed, a share of its panels each; Z = X W_x + b by chunks of its T·B rows
   const [j0, j1] = share(G, 8, tid, nt);
   if (j1 > j0) g.pack(p.Wh + 4 * j0, p.whP + 32 * H * (j0 / 8), H, j1 - j0, G, 1);
-  const [r0, r1] = share(T * B, 4, tid, nt);
-  if (r1 > r0) blockedMm(g, memory, p.x + 4 * r0 * D, p.Wx, p.act + 4 * r0 * G, r1 - r0, D, G, D, 1, { bias: p.b, scratch: sc });
-  barrier(); // every step below reads all of W_h and its rows of Z, which other threads wrote
+  const zc = chunking(T * B, 4, nt, 64);
+  for (let ch = sync.claim(0); ch < zc.count; ch = sync.claim(0)) {
+    const r0 = ch * zc.size;
+    blockedMm(g, memory, p.x + 4 * r0 * D, p.Wx, p.act + 4 * r0 * G, Math.min(zc.size, T * B - r0), D, G, D, 1, { bias: p.b, scratch: sc });
+  }
+  sync.barrier(); // every step below reads all of W_h and its rows of Z, which other threads wrote
   const [b0, b1] = share(B, 4, tid, nt);
   const n = b1 - b0;
   if (n <= 0) return;
@@ -240,18 +275,16 @@ export interface LstmBackwardJob {
 }
 
 export function lstmBackwardScratchFloats(p: Pick<LstmBackwardJob, "T" | "B" | "D" | "H" | "byRows">, nt: number): number {
-  const G = 4 * p.H;
   const N = p.T * p.B;
+  const { cols } = lstmGradChunks(p.T, p.B, p.H, nt);
   let most = 0;
-  for (let t = 0; t < nt; t++) {
-    const [j0, j1] = share(G, colUnit(G), t, nt);
-    const n = j1 - j0;
+  for (const n of [Math.min(cols.size, 4 * p.H), 4 * p.H - (cols.count - 1) * cols.size]) {
     if (n > 0) most = Math.max(most, scratchFloats(p.D, N, n), scratchFloats(p.H, N, n), scratchFloats(p.H, p.B, n));
   }
   return most;
 }
 
-export function lstmBackwardPart(ctx: ThreadCtx, p: LstmBackwardJob, tid: number, nt: number, barrier: Barrier): void {
+export function lstmBackwardPart(ctx: ThreadCtx, p: LstmBackwardJob, tid: number, nt: number, sync: Sync): void {
   const { g, k, memory } = ctx;
   const { T, B, D, H } = p;
   const G = 4 * H;
@@ -264,7 +297,7 @@ export function lstmBackwardPart(ctx: ThreadCtx, p: LstmBackwardJob, tid: number
   const [d0, d1] = share(D, 8, tid, nt);
   if (d1 > d0) g.pack(p.Wx + 4 * d0 * G, p.wxT + 32 * G * (d0 / 8), G, d1 - d0, 1, G);
   if (p.byRows) {
-    barrier(); // every thread's steps read all of W_hᵀ
+    sync.barrier(); // every thread's steps read all of W_hᵀ
     const [b0, b1] = share(B, 4, tid, nt);
     const n = b1 - b0;
     let dhNext = p.dh + 8 * BH + 4 * b0 * H;
@@ -277,41 +310,50 @@ export function lstmBackwardPart(ctx: ThreadCtx, p: LstmBackwardJob, tid: number
       blockedMm(g, memory, dzt, p.whT, dhPrev, n, G, H, G, 1, { packed: true }); // dL/dh_{t-1} = dZ_t W_hᵀ
       dhNext = dhPrev;
     }
-    barrier(); // the weight gradients read all of dZ
-    return lstmWeightGrads(ctx, p, tid, nt);
+    sync.barrier(); // the weight gradients read all of dZ
+    return lstmWeightGrads(ctx, p, tid, nt, sync);
   }
   let dhNext = p.dh + 8 * BH; // zeros: nothing flows into h_T from later steps
   for (let t = T - 1; t >= 0; t--) {
     const cPrev = t === 0 ? p.c0 : p.c + 4 * (t - 1) * BH;
     const dzt = p.dz + 4 * t * B * G;
     if (U > 0) k.bwd(p.act + 4 * (t * B * G + u0), cPrev + 4 * u0, p.tc + 4 * (t * BH + u0), p.dy + 4 * (t * BH + u0), dhNext + 4 * u0, p.dc0 + 4 * u0, dzt + 4 * u0, B, H, U);
-    barrier(); // the product below reads all of dZ_t
+    sync.barrier(); // the product below reads all of dZ_t
     const dhPrev = t === 0 ? p.dh0 : p.dh + 4 * (t % 2) * BH;
     if (U > 0) blockedMm(g, memory, dzt, p.whT + 32 * G * (u0 / 8), dhPrev + 4 * u0, B, G, U, G, 1, { packed: true, ldc: H }); // dL/dh_{t-1} = dZ_t W_hᵀ
     dhNext = dhPrev;
   }
   // The loop's barriers have made all of dZ and W_xᵀ visible.
-  lstmWeightGrads(ctx, p, tid, nt);
+  lstmWeightGrads(ctx, p, tid, nt, sync);
 }
 
-/** After the steps: dW_x, dW_h and db by columns of dZ, dX by rows. */
-function lstmWeightGrads(ctx: ThreadCtx, p: LstmBackwardJob, tid: number, nt: number): void {
+/** The weight gradients' chunks: columns of dZ (at least 32), and rows of dX (at least 64). */
+function lstmGradChunks(T: number, B: number, H: number, nt: number) {
+  const G = 4 * H;
+  return { cols: chunking(G, colUnit(G), nt, 32), rows: chunking(T * B, 4, nt, 64) };
+}
+
+/** After the steps: dW_x, dW_h and db by chunks of columns of dZ, then dX by chunks of rows. */
+function lstmWeightGrads(ctx: ThreadCtx, p: LstmBackwardJob, tid: number, nt: number, sync: Sync): void {
   const { g, k, memory } = ctx;
   const { T, B, D, H } = p;
   const G = 4 * H;
   const N = T * B;
   const sc = p.scratchFloats ? p.scratch + 4 * tid * p.scratchFloats : undefined;
-  const [j0, j1] = share(G, colUnit(G), tid, nt);
-  const n = j1 - j0;
-  if (n > 0) {
-    const opts = { scratch: sc, ldb: G, ldc: G };
+  const { cols, rows } = lstmGradChunks(T, B, H, nt);
+  const opts = { scratch: sc, ldb: G, ldc: G };
+  for (let ch = sync.claim(1); ch < cols.count; ch = sync.claim(1)) {
+    const j0 = ch * cols.size;
+    const n = Math.min(cols.size, G - j0);
     blockedMm(g, memory, p.x, p.dz + 4 * j0, p.dWx + 4 * j0, D, N, n, 1, D, opts); // dW_x = Xᵀ dZ
     blockedMm(g, memory, p.h0, p.dz + 4 * j0, p.dWh + 4 * j0, H, B, n, 1, H, opts); // dW_h = h_0ᵀ dZ_1 + [h_1 .. h_{T-1}]ᵀ [dZ_2 .. dZ_T]
     if (T > 1) blockedMm(g, memory, p.y, p.dz + 4 * (B * G + j0), p.dWh + 4 * j0, H, N - B, n, 1, H, { ...opts, accumulate: true });
     k.colsum(p.dz + 4 * j0, p.db + 4 * j0, N, n, G);
   }
-  const [r0, r1] = share(N, 4, tid, nt);
-  if (r1 > r0) blockedMm(g, memory, p.dz + 4 * r0 * G, p.wxT, p.dx + 4 * r0 * D, r1 - r0, G, D, G, 1, { packed: true }); // dX = dZ W_xᵀ
+  for (let ch = sync.claim(2); ch < rows.count; ch = sync.claim(2)) {
+    const r0 = ch * rows.size;
+    blockedMm(g, memory, p.dz + 4 * r0 * G, p.wxT, p.dx + 4 * r0 * D, Math.min(rows.size, N - r0), G, D, G, 1, { packed: true }); // dX = dZ W_xᵀ
+  }
 }
 
 // ---- causal self-attention of one layer (attention-kernels.ts) -------------------------------------
@@ -336,15 +378,14 @@ export function attentionScratchFloats(T: number, hd: number): number {
   return packedFloats(hd, T) + T * T + scratchFloats(T, T, hd);
 }
 
-export function attentionForwardPart(ctx: ThreadCtx, p: AttentionJob, tid: number, nt: number): void {
+export function attentionForwardPart(ctx: ThreadCtx, p: AttentionJob, tid: number, nt: number, sync: Sync): void {
   const { g, k, memory } = ctx;
   const { B, T, C, nHead } = p;
   const hd = C / nHead;
   const C3 = 3 * C;
-  const [p0, p1] = share(B * nHead, 1, tid, nt);
   const kp = p.scratch + 4 * tid * p.scratchFloats;
   const work = kp + 4 * (packedFloats(hd, T) + T * T);
-  for (let pr = p0; pr < p1; pr++) {
+  for (let pr = sync.claim(0); pr < B * nHead; pr = sync.claim(0)) {
     const bi = Math.floor(pr / nHead);
     const h = pr - bi * nHead;
     const q = p.qkv + 4 * (bi * T * C3 + h * hd);
@@ -356,16 +397,15 @@ export function attentionForwardPart(ctx: ThreadCtx, p: AttentionJob, tid: numbe
   }
 }
 
-export function attentionBackwardPart(ctx: ThreadCtx, p: AttentionJob, tid: number, nt: number): void {
+export function attentionBackwardPart(ctx: ThreadCtx, p: AttentionJob, tid: number, nt: number, sync: Sync): void {
   const { g, k, memory } = ctx;
   const { B, T, C, nHead } = p;
   const hd = C / nHead;
   const C3 = 3 * C;
-  const [p0, p1] = share(B * nHead, 1, tid, nt);
   const vp = p.scratch + 4 * tid * p.scratchFloats;
   const dA = vp + 4 * packedFloats(hd, T);
   const work = dA + 4 * T * T;
-  for (let pr = p0; pr < p1; pr++) {
+  for (let pr = sync.claim(0); pr < B * nHead; pr = sync.claim(0)) {
     const bi = Math.floor(pr / nHead);
     const h = pr - bi * nHead;
     const q = p.qkv + 4 * (bi * T * C3 + h * hd);
@@ -401,18 +441,24 @@ export interface NormJob {
   eps: number;
 }
 
-/** Rows shared out; each thread's rows of y, x̂ and rstd. */
-export function layerNormPart(ctx: ThreadCtx, p: NormJob, tid: number, nt: number): void {
-  const [r0, r1] = share(p.rows, 1, tid, nt);
-  if (r1 > r0) ctx.k.layernorm(p.x + 4 * r0 * p.C, p.g, p.b, p.y + 4 * r0 * p.C, p.xhat + 4 * r0 * p.C, p.rstd + 4 * r0, r1 - r0, p.C, p.eps);
+/** Chunks of rows; each thread's rows of y, x̂ and rstd. */
+export function layerNormPart(ctx: ThreadCtx, p: NormJob, tid: number, nt: number, sync: Sync): void {
+  const { size, count } = chunking(p.rows, 1, nt, 16);
+  for (let ch = sync.claim(0); ch < count; ch = sync.claim(0)) {
+    const r0 = ch * size;
+    ctx.k.layernorm(p.x + 4 * r0 * p.C, p.g, p.b, p.y + 4 * r0 * p.C, p.xhat + 4 * r0 * p.C, p.rstd + 4 * r0, Math.min(size, p.rows - r0), p.C, p.eps);
+  }
 }
 
-/** Rows shared out; each thread sums its rows' dg and db into its own 2C partial floats (the caller adds them up). */
-export function layerNormGradPart(ctx: ThreadCtx, p: NormJob, tid: number, nt: number): void {
-  const [r0, r1] = share(p.rows, 1, tid, nt);
+/** Chunks of rows; each thread sums its rows' dg and db into its own 2C partial floats (the caller adds them up). */
+export function layerNormGradPart(ctx: ThreadCtx, p: NormJob, tid: number, nt: number, sync: Sync): void {
   const dg = p.partials + 8 * tid * p.C;
   new Float32Array(ctx.memory.buffer, dg, 2 * p.C).fill(0);
-  if (r1 > r0) ctx.k.layernorm_grad(p.dy + 4 * r0 * p.C, p.xhat + 4 * r0 * p.C, p.rstd + 4 * r0, p.g, p.dx + 4 * r0 * p.C, dg, dg + 4 * p.C, r1 - r0, p.C);
+  const { size, count } = chunking(p.rows, 1, nt, 16);
+  for (let ch = sync.claim(0); ch < count; ch = sync.claim(0)) {
+    const r0 = ch * size;
+    ctx.k.layernorm_grad(p.dy + 4 * r0 * p.C, p.xhat + 4 * r0 * p.C, p.rstd + 4 * r0, p.g, p.dx + 4 * r0 * p.C, dg, dg + 4 * p.C, Math.min(size, p.rows - r0), p.C);
+  }
 }
 
 export interface GeluJob {
@@ -424,9 +470,12 @@ export interface GeluJob {
   n: number;
 }
 
-export function geluPart(ctx: ThreadCtx, p: GeluJob, tid: number, nt: number): void {
-  const [e0, e1] = share(p.n, 4, tid, nt);
-  if (e1 > e0) ctx.k.gelu(p.x + 4 * e0, p.dy ? p.dy + 4 * e0 : 0, p.out + 4 * e0, e1 - e0);
+export function geluPart(ctx: ThreadCtx, p: GeluJob, tid: number, nt: number, sync: Sync): void {
+  const { size, count } = chunking(p.n, 4, nt, 4096);
+  for (let ch = sync.claim(0); ch < count; ch = sync.claim(0)) {
+    const e0 = ch * size;
+    ctx.k.gelu(p.x + 4 * e0, p.dy ? p.dy + 4 * e0 : 0, p.out + 4 * e0, Math.min(size, p.n - e0));
+  }
 }
 
 // ---- what goes between threads -------------------------------------------------------------------
@@ -456,23 +505,23 @@ export const JOB_FIELDS: Record<JobName, readonly string[]> = {
 };
 
 /** Run a job's share for thread tid of nt. */
-export function runPart(ctx: ThreadCtx, job: JobName, p: Record<string, number>, tid: number, nt: number, barrier: Barrier): void {
+export function runPart(ctx: ThreadCtx, job: JobName, p: Record<string, number>, tid: number, nt: number, sync: Sync): void {
   switch (job) {
     case "gemm":
-      return gemmPart(ctx, p as unknown as GemmJob, tid, nt);
+      return gemmPart(ctx, p as unknown as GemmJob, tid, nt, sync);
     case "lstmForward":
-      return lstmForwardPart(ctx, p as unknown as LstmForwardJob, tid, nt, barrier);
+      return lstmForwardPart(ctx, p as unknown as LstmForwardJob, tid, nt, sync);
     case "lstmBackward":
-      return lstmBackwardPart(ctx, p as unknown as LstmBackwardJob, tid, nt, barrier);
+      return lstmBackwardPart(ctx, p as unknown as LstmBackwardJob, tid, nt, sync);
     case "attentionForward":
-      return attentionForwardPart(ctx, p as unknown as AttentionJob, tid, nt);
+      return attentionForwardPart(ctx, p as unknown as AttentionJob, tid, nt, sync);
     case "attentionBackward":
-      return attentionBackwardPart(ctx, p as unknown as AttentionJob, tid, nt);
+      return attentionBackwardPart(ctx, p as unknown as AttentionJob, tid, nt, sync);
     case "layerNorm":
-      return layerNormPart(ctx, p as unknown as NormJob, tid, nt);
+      return layerNormPart(ctx, p as unknown as NormJob, tid, nt, sync);
     case "layerNormGrad":
-      return layerNormGradPart(ctx, p as unknown as NormJob, tid, nt);
+      return layerNormGradPart(ctx, p as unknown as NormJob, tid, nt, sync);
     case "gelu":
-      return geluPart(ctx, p as unknown as GeluJob, tid, nt);
+      return geluPart(ctx, p as unknown as GeluJob, tid, nt, sync);
   }
 }

@@ -1,7 +1,8 @@
 // The few words that seqlab's compute threads share besides the wasm heap (threads.ts, thread-worker.ts):
 // a control block on a SharedArrayBuffer, read and written with Atomics. A job is started by writing
 // its fields and bumping SEQ (the workers sleep in Atomics.wait on it), threads meet at barriers
-// (BAR_COUNT, BAR_GEN), and the main thread waits until BUSY (workers still in the job) is 0.
+// (BAR_COUNT, BAR_GEN) or take chunks of work from counters (NEXT), and the main thread waits
+// until BUSY (workers still in the job) is 0.
 //
 // Waiting spins for a few microseconds before sleeping in Atomics.wait: the threads of a job
 // usually arrive within that, and a futex wake-up costs tens of microseconds (50 µs for a round
@@ -22,6 +23,8 @@ export const ERROR = 7; // tid of a worker that failed (its message is on its po
 export const TOKEN = 64;
 /** READY + tid: that worker's token once it has started. */
 export const READY = 128;
+/** NEXT + i (i = 0..3): the next chunk of counter i of the current job (jobs.ts, Sync.claim). */
+export const NEXT = 9;
 
 export const HEAP = 100; // each worker writes its V8 heap in use to STATS[tid]
 export const QUIT = 101;
@@ -62,4 +65,9 @@ export function barrier(ctl: Int32Array, nt: number): void {
     waitChange(ctl, BAR_GEN, gen, true);
   }
   if (Atomics.load(ctl, ABORT)) throw ABORTED;
+}
+
+/** The barrier and chunk counters of the current job, for nt threads. */
+export function sharedSync(ctl: Int32Array, nt: number): { barrier(): void; claim(counter: number): number } {
+  return { barrier: () => barrier(ctl, nt), claim: (i) => Atomics.add(ctl, NEXT + i, 1) };
 }

@@ -8,7 +8,7 @@ import { workerData, type MessagePort } from "worker_threads";
 import { JOB_FIELDS, JOBS, runPart, type JobName, type ThreadCtx } from "./jobs";
 import type { ElementwiseExports } from "./elementwise";
 import type { GemmExports } from "./simd-gemm";
-import { ABORT, ABORTED, BAR_GEN, BUSY, CONTROL_SLOTS, ERROR, HEAP, KIND, NT, PARAMS_OFFSET, QUIT, READY, SEQ, STATS_OFFSET, TOKEN, barrier, waitChange } from "./sync";
+import { ABORT, ABORTED, BAR_GEN, BUSY, CONTROL_SLOTS, ERROR, HEAP, KIND, NT, PARAMS_OFFSET, QUIT, READY, SEQ, STATS_OFFSET, TOKEN, sharedSync, waitChange } from "./sync";
 
 interface WorkerInit {
   memory: WebAssembly.Memory;
@@ -56,7 +56,7 @@ while (owner()) {
       if (!job) throw new Error(`unknown job ${kind}`);
       const p: Record<string, number> = {};
       JOB_FIELDS[job].forEach((f, i) => (p[f] = params[i]));
-      runPart(ctx, job, p, tid, nt, () => barrier(ctl, nt));
+      runPart(ctx, job, p, tid, nt, sharedSync(ctl, nt));
     } catch (e) {
       if (e !== ABORTED) {
         init.port.postMessage(`thread ${tid}: ${(e as Error)?.stack ?? String(e)}`);

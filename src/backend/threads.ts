@@ -23,9 +23,9 @@ import * as os from "os";
 import * as path from "path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "worker_threads";
 import { elementwiseModule, lstmWasm } from "./elementwise";
-import { JOB_FIELDS, JOBS, runPart, type JobName, type ThreadCtx } from "./jobs";
+import { JOB_FIELDS, JOBS, runPart, soloSync, type JobName, type ThreadCtx } from "./jobs";
 import { fmaEnabled, gemmExports, gemmModule, isShared } from "./simd-gemm";
-import { ABORT, ABORTED, BAR_COUNT, BAR_GEN, BUSY, CONTROL_BYTES, CONTROL_SLOTS, ERROR, HEAP, KIND, MAX_THREADS, NT, PARAMS_OFFSET, QUIT, READY, SEQ, STATS_OFFSET, TOKEN, barrier, waitChange } from "./sync";
+import { ABORT, ABORTED, BAR_COUNT, BAR_GEN, BUSY, CONTROL_BYTES, CONTROL_SLOTS, ERROR, HEAP, KIND, MAX_THREADS, NT, PARAMS_OFFSET, QUIT, NEXT, READY, SEQ, STATS_OFFSET, TOKEN, sharedSync, waitChange } from "./sync";
 
 /**
  * Multiply-adds below which a job stays on one thread. A job wakes the workers and waits for the
@@ -133,11 +133,11 @@ class Pool {
   /** Run a job on nt threads (this one as thread 0); returns when all are done. */
   run(job: JobName, p: Record<string, number>, nt: number): void {
     const n = Math.min(nt, this.size);
-    if (n <= 1) return runPart(this.ctx, job, p, 0, 1, () => {});
+    if (n <= 1) return runPart(this.ctx, job, p, 0, 1, soloSync());
     this.start(JOBS[job], n, () => JOB_FIELDS[job].forEach((f, i) => (this.params[i] = p[f])));
     let failure: unknown;
     try {
-      runPart(this.ctx, job, p, 0, n, () => barrier(this.ctl, n));
+      runPart(this.ctx, job, p, 0, n, sharedSync(this.ctl, n));
     } catch (e) {
       failure = e;
       this.abort();
@@ -186,6 +186,7 @@ class Pool {
     Atomics.store(this.ctl, KIND, kind);
     Atomics.store(this.ctl, NT, nt);
     Atomics.store(this.ctl, BAR_COUNT, 0);
+    for (let i = 0; i < 4; i++) Atomics.store(this.ctl, NEXT + i, 0);
     Atomics.store(this.ctl, BUSY, this.workers.length);
     Atomics.add(this.ctl, SEQ, 1);
     Atomics.notify(this.ctl, SEQ);
@@ -262,7 +263,7 @@ export function runJob(memory: WebAssembly.Memory, job: JobName, p: Record<strin
   const g = gemmExports(memory);
   const k = lstmWasm(memory);
   if (!g || !k) throw new Error("seqlab: the wasm kernels cannot run on this memory (no WebAssembly SIMD?)");
-  runPart({ memory, g, k }, job, p, 0, 1, () => {});
+  runPart({ memory, g, k }, job, p, 0, 1, soloSync());
 }
 
 /** The worker threads running now (all pools), and each one's V8 heap in use (bytes). */
