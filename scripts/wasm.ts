@@ -61,7 +61,7 @@ export async function assemble(name: WasmModuleName): Promise<Record<string, Uin
   const source = readFileSync(backendFile(wat), "utf8");
   const out: Record<string, Uint8Array> = {};
   for (const [constant, transforms] of Object.entries(variants) as [string, readonly Transform[]][]) {
-    const mod = wabt.parseWat(wat, variantText(source, transforms, wat), { simd: true, threads: true, relaxed_simd: true });
+    const mod = wabt.parseWat(wat, variantText(source, transforms, wat), { simd: true, threads: true, relaxed_simd: true, bulk_memory: true });
     try {
       out[constant] = new Uint8Array(mod.toBinary({}).buffer);
     } finally {

@@ -108,6 +108,20 @@
       (br $jloop)))
   )
 
+  ;; packa: a block of a transposed A (rows x kk, A[i, k] at src + 4·(i + k·sak)) copied side by side,
+  ;; column k at dst + 4·k·rows: one bulk copy per column (simd-gemm.ts says why).
+  (func (export "packa") (param $src i32) (param $dst i32) (param $rows i32) (param $kk i32) (param $sak i32)
+    (local $n i32) (local $s4 i32)
+    (local.set $n (i32.shl (local.get $rows) (i32.const 2)))
+    (local.set $s4 (i32.shl (local.get $sak) (i32.const 2)))
+    (block $end (loop $loop
+      (br_if $end (i32.eqz (local.get $kk)))
+      (memory.copy (local.get $dst) (local.get $src) (local.get $n))
+      (local.set $dst (i32.add (local.get $dst) (local.get $n)))
+      (local.set $src (i32.add (local.get $src) (local.get $s4)))
+      (local.set $kk (i32.sub (local.get $kk) (i32.const 1)))
+      (br $loop))))
+
   (func (export "pack") (param $src i32) (param $dst i32) (param $K i32) (param $N i32) (param $sk i32) (param $sn i32)
     (local $j i32) (local $k i32) (local $q i32) (local $ps i32) (local $pd i32) (local $sk4 i32) (local $sn4 i32)
     (local.set $sk4 (i32.shl (local.get $sk) (i32.const 2)))

@@ -37,7 +37,7 @@
   ;; the exp inline (V8 does not inline wasm calls), so each kind costs one call per array.
   ;; Returns 1 if any x was outside [-87, 88] or NaN (its result then is the clamped one's).
   (func $map (param $x i32) (param $out i32) (param $n i32) (param $kind i32) (result i32)
-    (local $k i32) (local $v v128) (local $e v128) (local $r v128) (local $p v128) (local $wide v128)
+    (local $k i32) (local $v v128) (local $e v128) (local $r v128) (local $p v128) (local $t v128) (local $wide v128)
     (local $A v128) (local $B v128) (local $S v128)
     (local.set $A (v128.const f32x4 0 0 0 0)) (local.set $B (v128.const f32x4 -1 -1 -1 -1)) (local.set $S (v128.const f32x4 1 1 1 1))
     (if (i32.eq (local.get $kind) (i32.const 1)) (then (local.set $S (v128.const f32x4 -1 -1 -1 -1))))
@@ -46,14 +46,17 @@
     (local.set $n (i32.shl (local.get $n) (i32.const 2)))
     (block $end (loop $loop
       (br_if $end (i32.ge_u (local.get $k) (local.get $n)))
-      (local.set $v (v128.load (i32.add (local.get $x) (local.get $k))))
-      (local.set $wide (v128.or (local.get $wide) (v128.not (v128.and
-        (f32x4.ge (local.get $v) (v128.const f32x4 -87 -87 -87 -87)) (f32x4.le (local.get $v) (v128.const f32x4 88 88 88 88))))))
-      (local.set $v (f32x4.mul (local.get $v) (local.get $S)))
+      (local.set $v (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $k))) (local.get $S)))
       ;; e = e^v, clamped to [-87, 88]: n = round(v·log₂e), r = v - n·ln2 (ln 2 in two parts, the
-      ;; first product exact), e^r by a degree-6 polynomial, 2^n put in the exponent bits
-      (local.set $v (f32x4.max (f32x4.min (local.get $v) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -87 -87 -87 -87)))
-      (local.set $e (f32x4.nearest (f32x4.mul (local.get $v) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
+      ;; first product exact), e^r by a degree-6 polynomial, 2^n put in the exponent bits. The
+      ;; clamp is pmin/pmax (one instruction each; min/max are several in V8, for their NaN rules;
+      ;; a NaN stays NaN either way) and marks lanes it changed (or NaN) as wide.
+      (local.set $t (f32x4.pmax (f32x4.pmin (local.get $v) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -87 -87 -87 -87)))
+      (local.set $wide (v128.or (local.get $wide) (f32x4.ne (local.get $v) (local.get $t))))
+      (local.set $v (local.get $t))
+      (local.set $t (f32x4.add (f32x4.mul (local.get $v) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))
+        (v128.const f32x4 12582912 12582912 12582912 12582912))) ;; + 1.5·2^23: rounded to an integer (ties to even), n in its low bits
+      (local.set $e (f32x4.sub (local.get $t) (v128.const f32x4 12582912 12582912 12582912 12582912))) ;; n = nearest(v·log₂e)
       (local.set $r (f32x4.sub (local.get $v) (f32x4.mul (local.get $e) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
       (local.set $r (f32x4.add (local.get $r) (f32x4.mul (local.get $e) (v128.const f32x4 2.12194440e-4 2.12194440e-4 2.12194440e-4 2.12194440e-4))))
       (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
@@ -64,7 +67,7 @@
       (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
       (local.set $p (f32x4.add (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r)) (v128.const f32x4 1 1 1 1)))
       (local.set $e (f32x4.mul (local.get $p)
-        (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $e)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+        (i32x4.shl (i32x4.add (local.get $t) (v128.const i32x4 127 127 127 127)) (i32.const 23)))) ;; 2^n: (n + 127) << 23 (t's high bits shift out)
       (if (local.get $kind) (then
         (local.set $e (f32x4.sub (local.get $A) (f32x4.div (local.get $B) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e)))))))
       (v128.store (i32.add (local.get $out) (local.get $k)) (local.get $e))
@@ -293,7 +296,7 @@
   ;;   else:    out = dy · (σ(u) + x·σ(u)(1 − σ(u))·K(1 + 3A x²))  (the gradient; nothing else is saved for it)
   ;; σ(u) = 1 / (1 + e^-u) with $map's exp, inline.
   (func (export "gelu") (param $x i32) (param $dy i32) (param $out i32) (param $n i32)
-    (local $k i32) (local $xv v128) (local $x2 v128) (local $v v128) (local $e v128) (local $r v128) (local $p v128) (local $s v128)
+    (local $k i32) (local $xv v128) (local $x2 v128) (local $v v128) (local $e v128) (local $r v128) (local $p v128) (local $s v128) (local $t v128)
     (local.set $n (i32.shl (local.get $n) (i32.const 2)))
     (block $end (loop $loop
       (br_if $end (i32.ge_u (local.get $k) (local.get $n)))
@@ -302,8 +305,10 @@
       ;; v = -u = -K·x·(1 + A x²)
       (local.set $v (f32x4.mul (f32x4.mul (local.get $xv) (v128.const f32x4 -1.5957691216057308 -1.5957691216057308 -1.5957691216057308 -1.5957691216057308))
         (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $x2) (v128.const f32x4 0.044715 0.044715 0.044715 0.044715)))))
-      (local.set $v (f32x4.max (f32x4.min (local.get $v) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -87 -87 -87 -87)))
-      (local.set $e (f32x4.nearest (f32x4.mul (local.get $v) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
+      (local.set $v (f32x4.pmax (f32x4.pmin (local.get $v) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -87 -87 -87 -87)))
+      (local.set $t (f32x4.add (f32x4.mul (local.get $v) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))
+        (v128.const f32x4 12582912 12582912 12582912 12582912))) ;; + 1.5·2^23: rounded to an integer (ties to even), n in its low bits
+      (local.set $e (f32x4.sub (local.get $t) (v128.const f32x4 12582912 12582912 12582912 12582912))) ;; n = nearest(v·log₂e)
       (local.set $r (f32x4.sub (local.get $v) (f32x4.mul (local.get $e) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
       (local.set $r (f32x4.add (local.get $r) (f32x4.mul (local.get $e) (v128.const f32x4 2.12194440e-4 2.12194440e-4 2.12194440e-4 2.12194440e-4))))
       (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
@@ -314,7 +319,7 @@
       (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
       (local.set $p (f32x4.add (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r)) (v128.const f32x4 1 1 1 1)))
       (local.set $e (f32x4.mul (local.get $p)
-        (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $e)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+        (i32x4.shl (i32x4.add (local.get $t) (v128.const i32x4 127 127 127 127)) (i32.const 23)))) ;; 2^n: (n + 127) << 23 (t's high bits shift out)
       (local.set $s (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e))))
       (if (local.get $dy)
         (then

@@ -99,6 +99,7 @@ export function simdFits(M: number, N: number): boolean {
 export interface GemmExports {
   mm(a: number, b: number, c: number, M: number, K: number, N: number, sai: number, sak: number, acc: number, bias: number, ldb: number, pstride: number, ldc: number): void;
   pack(src: number, dst: number, K: number, N: number, sk: number, sn: number): void;
+  packa(src: number, dst: number, rows: number, kk: number, sak: number): void;
 }
 
 /** A module with one f32x4.relaxed_madd: valid only where the engine has relaxed SIMD. */
@@ -188,11 +189,11 @@ export function blockedMm(ex: GemmExports, memory: WebAssembly.Memory, a: number
       let [pa, si, sk] = [a + 4 * (i0 * sai + k0 * sak), sai, sak];
       if (packHere && sai === 1 && sak !== rows) {
         // A stored transposed: its block's columns are sak floats apart, for a hidden size of 256 a
-        // multiple of 1 KB, so they crowd a few cache sets; copied side by side they do not.
-        const f = new Float32Array(memory.buffer);
-        const dst = (scratch + 4 * packedFloats(kk, N)) >>> 2;
-        for (let k = 0; k < kk; k++) f.copyWithin(dst + k * rows, (pa >>> 2) + k * sak, (pa >>> 2) + k * sak + rows);
-        [pa, si, sk] = [4 * dst, 1, rows];
+        // multiple of 1 KB, so they crowd a few cache sets; copied side by side they do not (in
+        // wasm: one copyWithin per column from JavaScript cost a GPT weight gradient a fifth).
+        const dst = scratch + 4 * packedFloats(kk, N);
+        ex.packa(pa, dst, rows, kk, sak);
+        [pa, si, sk] = [dst, 1, rows];
       }
       ex.mm(pa, pb, c + 4 * i0 * ldc, rows, kk, N, si, sk, accumulate || k0 > 0 ? 1 : 0, bias, ldbBytes, pstride, ldc);
     }
