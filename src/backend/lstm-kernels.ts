@@ -27,7 +27,7 @@ import { lstmWasm } from "./elementwise";
 import { f32, offsetOf, scratch, type KernelArgs, type WasmBackend } from "./heap";
 import { lstmBackwardScratchFloats, lstmByRows, lstmForwardScratchFloats, type LstmBackwardJob, type LstmForwardJob } from "./jobs";
 import { packedFloats, simdGemm } from "./simd-gemm";
-import { runJob, threadsFor } from "./threads";
+import { MIN_PARALLEL_WORK, runJob, threadsFor } from "./threads";
 
 export { lstmWasm } from "./elementwise";
 export type { ElementwiseExports as LstmExports } from "./elementwise";
@@ -68,14 +68,16 @@ function sizes(x: tf.TensorInfo, Wh: tf.TensorInfo) {
 }
 
 /**
- * Threads for an LSTM pass: its per-step product h·W_h decides (shared out by hidden units each step
- * ends at a barrier, so a step must be worth waking threads for); at most one per 8 hidden units
- * (a thread owns whole panels). byRows: shared out by sequences instead (jobs.ts says when and why).
+ * Threads for an LSTM pass of T steps: shared out by sequences (jobs.ts says when and why) the whole
+ * pass is one job and its work decides; shared out by hidden units every step ends at a barrier, so
+ * a step's product h·W_h must be worth waking threads for, and each thread owns whole panels (at
+ * most one per 8 units).
  */
-function lstmThreads(memory: WebAssembly.Memory, B: number, H: number) {
-  const t = threadsFor(memory, B * H * 4 * H);
-  const nt = Math.min(t.nt, H / 8);
-  return { nt, pool: t.pool, byRows: lstmByRows(B, nt) ? 1 : 0 };
+function lstmThreads(memory: WebAssembly.Memory, T: number, B: number, D: number, H: number) {
+  const t = threadsFor(memory, T * B * 4 * H * (H + D));
+  if (lstmByRows(B, t.nt)) return { nt: t.nt, pool: t.pool, byRows: 1 };
+  const nt = B * H * 4 * H >= MIN_PARALLEL_WORK ? Math.min(t.nt, H / 8) : 1;
+  return { nt, pool: t.pool, byRows: 0 };
 }
 
 export function lstmForward(args: KernelArgs): tf.TensorInfo[] {
@@ -83,7 +85,7 @@ export function lstmForward(args: KernelArgs): tf.TensorInfo[] {
   const { x, Wx, Wh, b, h0, c0 } = inputs as Record<string, tf.TensorInfo>;
   const { T, B, D, H, G, BH } = sizes(x, Wh);
   const memory = memoryOf(be);
-  const { nt, pool, byRows } = lstmThreads(memory, B, H);
+  const { nt, pool, byRows } = lstmThreads(memory, T, B, D, H);
   const y = be.makeOutput([T + 1, B, H], "float32");
   const act = be.makeOutput([T, B, G], "float32");
   const c = be.makeOutput([T, B, H], "float32");
@@ -110,7 +112,7 @@ export function lstmBackward(args: KernelArgs): tf.TensorInfo[] {
   const { x, Wx, Wh, h0, c0, y, act, c, tc, dy } = inputs as Record<string, tf.TensorInfo>;
   const { T, B, D, H, G, BH } = sizes(x, Wh);
   const memory = memoryOf(be);
-  const { nt, pool, byRows } = lstmThreads(memory, B, H);
+  const { nt, pool, byRows } = lstmThreads(memory, T, B, D, H);
   const dx = be.makeOutput([T, B, D], "float32");
   const dWx = be.makeOutput([D, G], "float32");
   const dWh = be.makeOutput([H, G], "float32");
