@@ -4,6 +4,13 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { existsSync, statSync } from "fs";
 import { absoluteDataEnv, typedPath } from "./typed-paths";
 
+/** A positive number of seconds (--timeout). */
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number of seconds, got ${JSON.stringify(v)}`);
+  return n;
+}
+
 /** Wrong arguments found inside a command: printed, exit status 2. */
 class UsageError extends Error {}
 
@@ -52,11 +59,7 @@ program
   .argument("<notebooks...>", "the .ipynb files to run, in order")
   .option("--out <dir>", "write executed notebooks into DIR (default: in place)")
   .option("--html <dir>", "also write a self-contained HTML report per notebook into DIR")
-  .option("--timeout <seconds>", "interrupt and fail a cell that runs longer", (v) => {
-    const n = Number(v);
-    if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number of seconds, got ${JSON.stringify(v)}`);
-    return n;
-  })
+  .option("--timeout <seconds>", "interrupt and fail a cell that runs longer", seconds)
   .option("--force", "run a notebook written for another kernel or language as TypeScript all the same")
   .option("--trust", "sign the notebooks written, as `jupyter trust` does, so Jupyter opens them trusted")
   .action(async (files: string[], o: { out?: string; html?: string; timeout?: number; force?: boolean; trust?: boolean }) => {
@@ -118,11 +121,7 @@ program
   .addOption(new Option("--quick", "quick mode: small models, seconds per notebook (as SEQLAB_QUICK=1)").conflicts("full"))
   .option("--full", "full mode (the default): trains to the reference numbers; hours")
   .option("--force", "execute every notebook, cached or not")
-  .option("--timeout <seconds>", "interrupt and fail a cell that runs longer", (v) => {
-    const n = Number(v);
-    if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number of seconds, got ${JSON.stringify(v)}`);
-    return n;
-  })
+  .option("--timeout <seconds>", "interrupt and fail a cell that runs longer", seconds)
   .action(async (args: string[], o: import("./course-run").CourseFlags) => {
     const { courseCommand } = require("./course-run") as typeof import("./course-run");
     process.exitCode = await courseCommand(args, o);

@@ -11,7 +11,8 @@ import { ConnectionInfo, endpoint } from "./connection";
 import { kernelCommand } from "./snapshotblob";
 import { child, decode, encode, Message, newHeader, Signer } from "./wire";
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 now (the OS picks it). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once("error", reject);

@@ -126,6 +126,7 @@ export async function runCourse(o: CourseOptions): Promise<number> {
 
   let stopping: string | undefined;
   let stopTimer: NodeJS.Timeout | undefined;
+  let interruptAgain: NodeJS.Timeout | undefined;
   let lastSigint = 0;
   const hardStop = (why: string, status = 130) => {
     progress.close();
@@ -146,6 +147,12 @@ export async function runCourse(o: CourseOptions): Promise<number> {
       // A kernel killed by the signal itself (Ctrl-C while it was starting) answers nothing more.
       k.proc?.once("exit", (_code, sig) => sig && hardStop(`its kernel was ended by ${sig}`));
     }
+    // A kernel forgets an interrupt that comes while no cell runs: one that came just before the
+    // cell reached it (Ctrl-C as the cell was sent) did nothing. Repeat it until the run stops.
+    interruptAgain = setInterval(() => {
+      for (const k of KernelClient.started) k.interrupt().catch(() => {});
+    }, 1000);
+    interruptAgain.unref();
     // A kernel that does not answer the interrupt does not hold the run: stop at once after 20 s.
     stopTimer = setTimeout(() => hardStop("the running cell did not stop within 20 s"), 20_000);
   };
@@ -203,6 +210,7 @@ export async function runCourse(o: CourseOptions): Promise<number> {
     }
   } finally {
     clearTimeout(stopTimer);
+    clearInterval(interruptAgain);
     progress.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

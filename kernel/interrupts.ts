@@ -16,6 +16,7 @@
 //    data (see CRITICAL). Cell code never runs inside Node's loops: the executor runs it in a
 //    microtask, and cell timers run their callbacks from a port.
 import * as inspector from "inspector";
+import * as path from "path";
 import { writeSync } from "fs";
 import { Phase, Slot } from "./shared-state";
 // Node's own timers: the globals are the cells' (cell-timers.ts), cleared when a cell is interrupted.
@@ -151,17 +152,46 @@ export class Interrupts {
     const cellCode = phase === Phase.Run && n !== 0 && this.current?.n === n;
     const strayCode = phase === Phase.Idle && n === 0;
     if (!cellCode && !strayCode) return "not stopped: no cell code runs";
+    const stack = stackFiles();
+    // Nothing below this function but the inspector's call: the thread is idle after all.
+    if (stack.length === 0) return "not stopped: nothing runs";
+    // The kernel's own code (finishing an interrupted cell, say) is never cut short, unless a
+    // cell's code called it (display() from a loop): then the cell's code is what runs.
+    const cellOnStack = stack.some((f) => CELL_FILE.test(f));
+    if (!cellOnStack && stack.some((f) => f.startsWith(KERNEL_DIR))) return "not stopped: the kernel's own code runs";
     const busy = criticalOnStack();
     if (busy) return `not stopped now: inside ${busy}, which cannot be cut short (tried again in a moment)`;
     asyncWrap()?.clearAsyncIdStack();
     this.session ??= connect();
-    this.session.post("Runtime.terminateExecution");
-    return "terminated";
+    let refused: string | undefined;
+    this.session.post("Runtime.terminateExecution", (err) => (refused = err?.message));
+    return refused ? `not stopped: ${refused}` : "terminated";
   }
 
   close() {
     this.session?.disconnect();
     this.session = undefined;
+  }
+}
+
+/** Where the kernel's own modules are (this file's folder, built). */
+const KERNEL_DIR = __dirname + path.sep;
+/** The file names the executor gives cells and user expressions (vm's filename). */
+const CELL_FILE = /^(cell\[[^\]]+\]|expression)$/;
+
+/** The files of the functions on the stack below stopNow and the inspector's call of it. */
+function stackFiles(): string[] {
+  const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = Infinity;
+  Error.prepareStackTrace = (_e, sites) => sites;
+  try {
+    const sites = new Error().stack as unknown as NodeJS.CallSite[];
+    // [stackFiles, stopNow, the arrow in the constructor, the evaluated expression, ...below]
+    return sites.slice(4).map((s) => s.getFileName() ?? "");
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
   }
 }
 

@@ -317,8 +317,12 @@ export class Kernel {
     if (this.pendingInput) this.failInput(new KeyboardInterrupt());
     this.keepErrorsHandled();
     if (error) {
-      const repaired = restoreEngine(engine);
-      if (repaired) log(`after ${interrupted ? "an interrupted" : "a failed"} cell, TensorFlow.js's engine was repaired: ${repaired}`);
+      try {
+        const repaired = restoreEngine(engine);
+        if (repaired) log(`after ${interrupted ? "an interrupted" : "a failed"} cell, TensorFlow.js's engine was repaired: ${repaired}`);
+      } catch (e) {
+        log(`after ${interrupted ? "an interrupted" : "a failed"} cell, TensorFlow.js's engine could not be repaired: ${(e as Error).stack}`);
+      }
     }
     this.streams.flush();
     if (error) {

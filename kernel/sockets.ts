@@ -128,6 +128,10 @@ async function main() {
         log("refused an execute_request on the control channel");
         continue;
       }
+      // A SIGINT that came before this cell (its notice waiting in this loop's queue with the
+      // request, or behind it) is taken in first, while the earlier state is still in place: so it
+      // is not attributed to the cell it preceded.
+      if (msg.header.msg_type === "execute_request") await new Promise((r) => setImmediate(r));
       try {
         port.postMessage({ op: "request", channel, msg } satisfies FromSockets);
       } catch (e) {
@@ -155,6 +159,8 @@ const WATCH_ROUNDS = 40;
 class InterruptSender {
   private seq = 0;
   private session: inspector.Session | undefined;
+  /** A stopNow request is on its way to the main thread, or running there. */
+  private stopping = false;
 
   constructor(private readonly state: Int32Array, private readonly port: NonNullable<typeof parentPort>) {}
 
@@ -200,12 +206,18 @@ class InterruptSender {
   }
 
   private stopMain(cell: number, seq: number, round: number) {
+    // One at a time: a second request that reaches the main thread while V8 is still unwinding the
+    // first ends the first one's termination early (the inspector cancels it when that nested call
+    // returns), and the code runs on.
+    if (this.stopping) return;
     try {
       if (!this.session) {
         this.session = new inspector.Session();
         this.session.connectToMainThread();
       }
+      this.stopping = true;
       this.session.post("Runtime.evaluate", { expression: `__seqlab_stopNow__(${cell})` }, (err, res: any) => {
+        this.stopping = false;
         const how = err ? err.message : String(res?.result?.value ?? res?.exceptionDetails?.text ?? "");
         // Stopped inside a message event of the main thread's port, the port stops reading its
         // queue (the interrupt message waits there) until a new message arrives: send one.

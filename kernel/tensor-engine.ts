@@ -5,11 +5,16 @@
 // loss function") and its kernel depth raised. The kernel marks the engine's state before each
 // cell and, after a cell that was interrupted or failed, puts it back: the scopes the cell opened
 // are ended (their tensors disposed, as tidy would have), the tape and its saved tensors dropped.
+// Tensors the engine keeps for a tape (tf.keep of a clone) are on no scope's list, and between
+// being kept and being put on the tape they are on the tape neither: the kernel counts them as
+// they are kept (a small wrapper of the engine's `keep`, while a tape records), so that those an
+// interrupted cell left anywhere are freed too.
 // The engine is found where tfjs keeps it (a global), so this works for any notebook that uses
 // tfjs, with or without seqlab, and costs nothing in one that does not.
 
 interface Tensorish {
   dispose(): void;
+  isDisposed?: boolean;
 }
 interface EngineState {
   scopeStack: unknown[];
@@ -22,6 +27,26 @@ interface EngineState {
 interface Engine {
   state: EngineState;
   endScope(result?: unknown): void;
+  keep<T>(t: T): T;
+}
+
+/** Tensors kept for a tape during the running cell (see the header). */
+const keptForTape = new Set<Tensorish>();
+const WATCHED = Symbol.for("seqlab.kernel.keptForTape");
+
+/** Count the tensors the engine keeps while a tape records (once per engine). */
+function watchKeeps(e: Engine) {
+  if ((e as any)[WATCHED]) return;
+  (e as any)[WATCHED] = true;
+  const keep = e.keep;
+  e.keep = function <T>(this: Engine, t: T): T {
+    if (this.state.gradientDepth > 0 || this.state.activeTape) {
+      keptForTape.add(t as Tensorish);
+      // A long training cell keeps thousands; those its tapes already freed are let go.
+      if (keptForTape.size > 10_000) for (const k of keptForTape) if (k.isDisposed) keptForTape.delete(k);
+    }
+    return keep.call(this, t) as T;
+  };
 }
 
 export interface EngineMark {
@@ -41,6 +66,8 @@ function engine(): Engine | undefined {
 export function markEngine(): EngineMark | undefined {
   const e = engine();
   if (!e) return undefined;
+  watchKeeps(e);
+  keptForTape.clear();
   const s = e.state;
   return { scopes: s.scopeStack.length, gradientDepth: s.gradientDepth, kernelDepth: s.kernelDepth, dataMoves: s.numDataMovesStack.length };
 }
@@ -63,11 +90,16 @@ export function restoreEngine(mark: EngineMark | undefined): string | undefined 
   // The tape keeps (tf.keep) the tensors it saved for the backward pass, and is dropped only at
   // the end of that pass (after the depth above is back to 0): stopped in between, it is still
   // there with its saved tensors.
-  if (m.gradientDepth === 0 && s.activeTape) {
+  if (m.gradientDepth === 0) {
     let saved = 0;
-    for (const node of s.activeTape) for (const t of node.saved ?? []) (t.dispose(), saved++);
+    for (const node of s.activeTape ?? []) for (const t of node.saved ?? []) (t.dispose(), saved++);
+    // Kept for a tape but not on it yet (the cell stopped in between), or on a tape now gone.
+    let orphans = 0;
+    for (const t of keptForTape) if (!t.isDisposed) (t.dispose(), orphans++);
+    keptForTape.clear();
+    if (s.activeTape) fixed.push(`tape dropped with ${saved} saved tensors`);
+    if (orphans) fixed.push(`${orphans} tensors kept for a tape freed`);
     s.activeTape = null;
-    fixed.push(`tape dropped with ${saved} saved tensors`);
   }
   if (s.kernelDepth !== m.kernelDepth) {
     fixed.push(`kernel depth ${s.kernelDepth} → ${m.kernelDepth}`);

@@ -15,6 +15,7 @@ export { showModel, type ModelLike, type LayerLike } from "./show/model";
 export { showVocab, type VocabLike } from "./show/vocab";
 export { liveLoss, LiveLoss, type LiveLossOptions, type LiveUpdate } from "./show/live";
 export { HtmlView } from "./show/html";
+export { showTable, type ShowTableOptions } from "./show/table";
 export * as tf from "@tensorflow/tfjs";
 // The library, layer by layer (each folder's index.ts says what it holds).
 export * from "./data";

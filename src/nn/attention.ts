@@ -67,6 +67,18 @@ function causalBias(T: number): tf.Tensor2D {
   return tf.tensor2d(v, [T, T]);
 }
 
+/**
+ * A locally banded causal mask [T, T] (1 = may attend): query i sees keys i − window + 1 … i, itself
+ * included. GPT-3 alternates dense causal layers with such locally banded sparse ones (Brown et
+ * al. 2020, §2.1, after Child et al. 2019); pass it as attention's `mask`.
+ */
+export function bandedMask(T: number, window: number): tf.Tensor2D {
+  if (!(Number.isInteger(T) && T >= 1 && Number.isInteger(window) && window >= 1)) throw new RangeError(`bandedMask: T and window must be positive integers, got ${T} and ${window}`);
+  const v = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = Math.max(0, i - window + 1); j <= i; j++) v[i * T + j] = 1;
+  return tf.tensor2d(v, [T, T]);
+}
+
 /** Multi-head attention of queries from x [B, Tq, C]: the output [B, Tq, C] and the weights [B, H, Tq, Tk]. */
 export function attention(p: AttentionParams, x: tf.Tensor, opts: AttentionOptions): { y: tf.Tensor; att: tf.Tensor } {
   const H = opts.nHead;

@@ -12,7 +12,7 @@ export { Dense, type DenseOptions } from "./dense";
 export { linear, type LinearParams } from "./linear";
 export { layerNorm, type LayerNormParams } from "./layer-norm";
 export { gelu } from "./gelu";
-export { attention, CausalBias, type AttentionMask, type AttentionParams, type AttentionOptions } from "./attention";
+export { attention, bandedMask, CausalBias, type AttentionMask, type AttentionParams, type AttentionOptions } from "./attention";
 export { crossEntropy, logSigmoid, type PerPosition } from "./losses";
 export { uniformValues, normalValues, uniformVariable, normalVariable, glorotVariable, constantVariable } from "./init";
 export { checkShape, shapeString, ShapeError } from "./shape";

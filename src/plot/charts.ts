@@ -260,13 +260,25 @@ export interface BarOptions extends ChartOptions {
   sort?: boolean;
   /** Bars kept (default 60; the rest are summarised in the text). */
   maxBars?: number;
+  /**
+   * One reference value per bar, in the order of the data (e.g. published numbers to compare
+   * with), drawn as a black tick across the bar; NaN leaves a bar without one.
+   */
+  ticks?: ArrayLike<number>;
+  /** Name of the ticks in the tooltip and the description (default "reference"). */
+  tickTitle?: string;
+  /** Write each bar's value above it, with this d3 format (true: ".2f"). */
+  showValues?: boolean | string;
 }
 
 export function barSpec(data: BarData, opts: BarOptions = {}): SpecAndText {
-  let items: { label: string; value: number }[] = Array.isArray(data)
+  let items: { label: string; value: number; tick?: number }[] = Array.isArray(data)
     ? (data as any[]).map((d) => (Array.isArray(d) ? { label: String(d[0]), value: Number(d[1]) } : { label: String(d.label), value: Number(d.value) }))
     : Object.entries(data as Record<string, number>).map(([label, value]) => ({ label, value: Number(value) }));
-  items = items.map((d, i) => ({ ...d, order: i }));
+  const ticks = opts.ticks;
+  if (ticks && ticks.length !== items.length) throw new RangeError(`bar: ${ticks.length} ticks for ${items.length} bars`);
+  // A tick travels with its bar through the sort; NaN (no tick) is left out of the data.
+  items = items.map((d, i) => ({ ...d, order: i, ...(ticks && Number.isFinite(ticks[i]) ? { tick: Number(ticks[i]) } : {}) }));
   if (opts.sort) items.sort((a, b) => b.value - a.value);
   const total = items.length;
   const max = opts.maxBars ?? 60;
@@ -274,17 +286,33 @@ export function barSpec(data: BarData, opts: BarOptions = {}): SpecAndText {
   const longest = Math.max(0, ...kept.map((d) => textWidth(d.label, 11)));
   const horizontal = opts.horizontal ?? (longest > 90 || kept.length > 24);
   const band = (opts.width ?? 400) / Math.max(1, kept.length);
-  const cat = { field: "label", type: "nominal", sort: { field: "order" }, title: opts.xTitle ?? null, axis: horizontal ? {} : { labelAngle: longest > band - 6 ? -45 : 0 } };
+  // Layers union their domains, which vega-lite sorts only by min, max or count (not the default sum).
+  const layered = !!(opts.ticks || opts.showValues);
+  const cat = { field: "label", type: "nominal", sort: { field: "order", ...(layered ? { op: "min" } : {}) }, title: opts.xTitle ?? null, axis: horizontal ? {} : { labelAngle: longest > band - 6 ? -45 : 0 } };
   const val = { field: "value", type: "quantitative", title: opts.yTitle ?? "" };
-  const spec = finishSpec(
-    {
-      data: { values: kept },
-      mark: { type: "bar", color: PALETTE[0] },
-      encoding: { ...(horizontal ? { y: cat, x: val } : { x: cat, y: val }), tooltip: [{ field: "label" }, { field: "value", format: ".4g" }] },
-    },
-    { ...opts, height: opts.height ?? (horizontal ? Math.max(120, Math.min(600, kept.length * 18)) : undefined) },
-  );
-  const text = `bar chart${opts.title ? ` "${opts.title}"` : ""}: ${kept.slice(0, 8).map((d) => `${d.label} ${fmt(d.value)}`).join(", ")}${total > 8 ? `, … (${total} bars${total > max ? `, ${max} drawn` : ""})` : ""}`;
+  const tickTitle = opts.tickTitle ?? "reference";
+  const tooltip = [{ field: "label" }, { field: "value", format: ".4g" }, ...(ticks ? [{ field: "tick", title: tickTitle, format: ".4g" }] : [])];
+  const bars: VegaLiteSpec = { mark: { type: "bar", color: PALETTE[0] }, encoding: { ...(horizontal ? { y: cat, x: val } : { x: cat, y: val }), tooltip } };
+  const layer: VegaLiteSpec[] = [bars];
+  if (ticks) {
+    const at = { field: "tick", type: "quantitative" };
+    layer.push({
+      transform: [{ filter: "isValid(datum.tick)" }],
+      mark: { type: "tick", color: "black", thickness: 2, size: Math.max(8, Math.min(60, band * 0.8)) },
+      encoding: { ...(horizontal ? { y: cat, x: at } : { x: cat, y: at }), tooltip },
+    });
+  }
+  if (opts.showValues) {
+    const format = typeof opts.showValues === "string" ? opts.showValues : ".2f";
+    const mark = horizontal ? { type: "text", align: "left", dx: 4, fontSize: 11 } : { type: "text", dy: -8, fontSize: 11 };
+    layer.push({ mark, encoding: { ...(horizontal ? { y: cat, x: val } : { x: cat, y: val }), text: { field: "value", type: "quantitative", format } } });
+  }
+  // One layer is the plain bar spec (mark and encoding at the top level); more are layered.
+  const body: VegaLiteSpec = layer.length === 1 ? { data: { values: kept }, ...bars } : { data: { values: kept }, layer };
+  const spec = finishSpec(body, { ...opts, height: opts.height ?? (horizontal ? Math.max(120, Math.min(600, kept.length * 18)) : undefined) });
+  const keptTicks = kept.map((d) => d.tick).filter((t): t is number => t !== undefined);
+  const tickText = ticks ? `; ${tickTitle} ticks ${keptTicks.map((t) => fmt(t)).join(", ")}` : "";
+  const text = `bar chart${opts.title ? ` "${opts.title}"` : ""}: ${kept.slice(0, 8).map((d) => `${d.label} ${fmt(d.value)}`).join(", ")}${total > 8 ? `, … (${total} bars${total > max ? `, ${max} drawn` : ""})` : ""}${tickText}`;
   return { spec, text };
 }
 

@@ -219,3 +219,86 @@ export function trainValidSplit<T>(items: readonly T[], options: SplitOptions<T>
   for (const i of order) (validIdx.has(i) ? valid : train).push(items[i]);
   return { train, valid };
 }
+
+export interface WindowSplitOptions {
+  /** Tokens per window (d2l's num_steps): inputs x[i .. i+numSteps), targets one later. */
+  numSteps: number;
+  /** Windows 0 … numTrain−1 train. */
+  numTrain: number;
+  /** Windows numTrain … numTrain+numVal−1 validate. */
+  numVal: number;
+  /** Training windows per batch (an epoch's last batch holds the rest). */
+  batchSize: number;
+  /** Validation windows per batch (default 1000). */
+  valBatchSize?: number;
+}
+
+/**
+ * d2l v1.0's `TimeMachine` data module over any token stream: one window of numSteps + 1 tokens
+ * starts at every position i (x = tokens[i .. i+numSteps), y one token later), and the *windows*
+ * are split: the first numTrain train, the next numVal validate. Every epoch shuffles the training
+ * windows (Fisher–Yates, `random.shuffle`) and cuts them into batches; the validation batches are
+ * fixed. Neighbouring windows overlap, so the training windows cover only numTrain + numSteps
+ * tokens, and the first validation windows reach back into them (as in d2l).
+ */
+export class WindowSplit {
+  readonly numSteps: number;
+  readonly numTrain: number;
+  readonly numVal: number;
+  readonly batchSize: number;
+  /** The validation windows in order, `valBatchSize` at a time. */
+  readonly valBatches: Batch[];
+
+  constructor(readonly tokens: ArrayLike<number>, opts: WindowSplitOptions) {
+    const { numSteps, numTrain, numVal, batchSize } = opts;
+    const valBatchSize = opts.valBatchSize ?? 1000;
+    checkSizes(batchSize, numSteps);
+    checkSizes(valBatchSize, numSteps);
+    for (const [name, v] of [["numTrain", numTrain], ["numVal", numVal]] as const) {
+      if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`WindowSplit: ${name} must be a positive integer, got ${v}`);
+    }
+    // The last validation window, numTrain + numVal − 1, needs its numSteps + 1 tokens.
+    if (numTrain + numVal + numSteps > tokens.length) {
+      throw new RangeError(`WindowSplit: ${numTrain} + ${numVal} windows of ${numSteps + 1} tokens need ${numTrain + numVal + numSteps} tokens, there are ${tokens.length}`);
+    }
+    this.numSteps = numSteps;
+    this.numTrain = numTrain;
+    this.numVal = numVal;
+    this.batchSize = batchSize;
+    this.valBatches = [];
+    for (let s = 0; s < numVal; s += valBatchSize) this.valBatches.push(this.windows(range(numTrain + s, Math.min(valBatchSize, numVal - s))));
+  }
+
+  /** The windows that start at `starts`, as one batch. */
+  windows(starts: readonly number[]): Batch {
+    return windowBatch(this.tokens, starts, this.numSteps);
+  }
+
+  /** One epoch: the training windows shuffled by `random`, `batchSize` at a time. */
+  trainBatches(random: SeededRandom): Batch[] {
+    const order = random.shuffle(range(0, this.numTrain));
+    const out: Batch[] = [];
+    for (let s = 0; s < this.numTrain; s += this.batchSize) out.push(this.windows(order.slice(s, s + this.batchSize)));
+    return out;
+  }
+
+  /** The stream positions the training windows read, inputs and targets: [0, numTrain + numSteps). */
+  get trainSpan(): [number, number] {
+    return [0, this.numTrain + this.numSteps];
+  }
+
+  /**
+   * The stream position of every validation target, window by window: window w's target t is
+   * tokens[numTrain + w + t + 1]. Most positions occur numSteps times (the windows overlap).
+   */
+  valTargetPositions(): Int32Array {
+    const { numTrain, numVal, numSteps } = this;
+    const out = new Int32Array(numVal * numSteps);
+    for (let w = 0; w < numVal; w++) for (let t = 0; t < numSteps; t++) out[w * numSteps + t] = numTrain + w + t + 1;
+    return out;
+  }
+}
+
+function range(from: number, n: number): number[] {
+  return Array.from({ length: n }, (_, k) => from + k);
+}

@@ -20,6 +20,7 @@ export {
   randomWindows,
   randomWindowBatches,
   SeqDataLoader,
+  WindowSplit,
   padSequences,
   lengthBatches,
   trainValidSplit,
@@ -29,5 +30,6 @@ export {
   type PartitionOptions,
   type SeqDataLoaderOptions,
   type SplitOptions,
+  type WindowSplitOptions,
 } from "./batching";
 export { spacingLabels, applySpacing, type SpacingExample } from "./spacing";

@@ -3,5 +3,6 @@ export { train, trainStep, TrainHistory, TrainingError, NonFiniteLossError, type
 export { sgd, adam, makeOptimizer, type OptimizerName } from "./optimizers";
 export { AdamW, cosineLearningRate, type AdamWOptions, type LearningRateSchedule } from "./adamw";
 export { globalNorm, clipByGlobalNorm } from "./clip";
-export { accuracy, perplexity, evaluate, estimateLoss, type Evaluation, type WindowModel } from "./metrics";
+export { epochLogger } from "./epoch-log";
+export { accuracy, perplexity, evaluate, estimateLoss, type Evaluation, type EvaluateOptions, type WindowModel } from "./metrics";
 export { saveCheckpoint, loadCheckpoint, readCheckpoint, namedParams, CHECKPOINT_FORMAT, type CheckpointState, type CheckpointMeta, type CheckpointOptimizer, type CheckpointStage, type SaveCheckpointOptions, type LoadCheckpointOptions, type ParamsLike } from "./checkpoint";

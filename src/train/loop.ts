@@ -235,7 +235,22 @@ function disposeAbandonedTape(): void {
   state.activeTape = null;
 }
 
+/**
+ * One step, inside one scope of its own: every tensor it makes is freed at its end, also when the
+ * step is stopped half way by an interrupt (the kernel then ends the scopes left open, and the
+ * loss, gradients and read-back here are among the scope's tensors instead of left behind).
+ */
 function stepWith(vars: tf.Variable[], lossFn: () => tf.Tensor, optimizer: Optimizer, clipNorm?: number): StepResult {
+  const engine = tf.engine();
+  engine.startScope("train step");
+  try {
+    return stepIn(vars, lossFn, optimizer, clipNorm);
+  } finally {
+    engine.endScope();
+  }
+}
+
+function stepIn(vars: tf.Variable[], lossFn: () => tf.Tensor, optimizer: Optimizer, clipNorm?: number): StepResult {
   let vg: { value: tf.Scalar; grads: tf.NamedTensorMap };
   try {
     vg = tf.tidy(() => tf.variableGrads(lossFn as () => tf.Scalar, vars));

@@ -34,23 +34,36 @@ export type Evaluation = {
   batches: number;
 };
 
+export interface EvaluateOptions<B> {
+  /**
+   * Each batch's weight in the mean (default 1). A loss that is a mean over a batch's rows, from
+   * batches of unequal size: `weight: (b) => b.shape[0]` gives the mean over all rows.
+   */
+  weight?: (batch: B) => number;
+}
+
 /**
- * The mean of `loss(batch)` over `batches`, without gradients (each batch in its own tf.tidy,
- * yielding to the event loop between batches). For `train`'s `validate`:
- * `validate: () => evaluate(validBatches, (b) => model.loss(b))`.
+ * The mean of `loss(batch)` over `batches`, summed in float64 (a float32 sum of many losses loses
+ * digits), without gradients (each batch in its own tf.tidy, yielding to the event loop between
+ * batches). For `train`'s `validate`: `validate: () => evaluate(validBatches, (b) => model.loss(b))`.
  */
-export async function evaluate<B>(batches: Iterable<B>, loss: (batch: B) => tf.Tensor): Promise<Evaluation> {
+export async function evaluate<B>(batches: Iterable<B>, loss: (batch: B) => tf.Tensor, opts: EvaluateOptions<B> = {}): Promise<Evaluation> {
   let sum = 0;
+  let total = 0;
   let n = 0;
   for (const b of batches) {
+    const w = opts.weight ? opts.weight(b) : 1;
+    if (!(Number.isFinite(w) && w >= 0)) throw new RangeError(`evaluate: a batch's weight must be a finite number ≥ 0, got ${w}`);
     const t = tf.tidy(() => loss(b));
-    sum += t.dataSync()[0];
+    sum += t.dataSync()[0] * w;
     t.dispose();
+    total += w;
     n++;
     await new Promise<void>((r) => setImmediate(r));
   }
   if (n === 0) throw new Error("evaluate: there were no batches");
-  const mean = sum / n;
+  if (total === 0) throw new Error("evaluate: every batch had weight 0");
+  const mean = sum / total;
   return { loss: mean, perplexity: Math.exp(mean), batches: n };
 }
 

@@ -5,7 +5,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
-import { attention, CausalBias, gelu, layerNorm, linear } from "../../src/nn";
+import { attention, bandedMask, CausalBias, gelu, layerNorm, linear } from "../../src/nn";
 import { randomTensor } from "../support/tensors";
 
 before(async () => {
@@ -146,4 +146,25 @@ test("CausalBias keeps one tensor per length until dispose; a later token change
   for (let t = 0; t < 5; t++) assert.deepEqual(yb[0][t], ya[0][t], `position ${t}`);
   assert.notDeepEqual(yb[0][5], ya[0][5]);
   tf.dispose([p.qkv.W, p.proj.W, a, changed]);
+});
+
+test("bandedMask: query i sees keys i − window + 1 … i; through attention, a token window or more back changes nothing", () => {
+  const m = bandedMask(5, 2).arraySync();
+  assert.deepEqual(m, [[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [0, 1, 1, 0, 0], [0, 0, 1, 1, 0], [0, 0, 0, 1, 1]]);
+  const full = bandedMask(4, 4).arraySync();
+  assert.deepEqual(full, [[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]], "a window as long as T is the causal mask");
+  assert.throws(() => bandedMask(4, 0), /positive integers/);
+  const C = 8, T = 6, w = 3;
+  const p = { qkv: { W: randomTensor([C, 3 * C], 31), b: null }, proj: { W: randomTensor([C, C], 32), b: null } };
+  const a = randomTensor([1, T, C], 33);
+  const mask = bandedMask(T, w);
+  // change token 1: outputs 1 .. 1 + w − 1 may change, every other one must not
+  const changed = tf.tidy(() => tf.concat([tf.slice(a, [0, 0, 0], [1, 1, C]), tf.add(tf.slice(a, [0, 1, 0], [1, 1, C]), 1), tf.slice(a, [0, 2, 0], [1, T - 2, C])], 1));
+  const ya = attention(p, a, { nHead: 2, mask }).y.arraySync() as number[][][];
+  const yb = attention(p, changed, { nHead: 2, mask }).y.arraySync() as number[][][];
+  for (let t = 0; t < T; t++) {
+    if (t >= 1 && t < 1 + w) assert.notDeepEqual(yb[0][t], ya[0][t], `position ${t} sees token 1`);
+    else assert.deepEqual(yb[0][t], ya[0][t], `position ${t} must not see token 1`);
+  }
+  tf.dispose([p.qkv.W, p.proj.W, a, changed, mask]);
 });

@@ -128,3 +128,21 @@ test("log axes: lineChart and scatter put log scales where asked and drop points
   const values = (sc.layer ?? [sc]).flatMap((l: any) => l.data?.values ?? []).concat(sc.data?.values ?? []);
   assert.deepEqual([...new Set(values.map((v: any) => v.x))], [2]);
 });
+
+test("bar: reference ticks travel with their bars (sorted too), NaN leaves a bar without one, values are written", async () => {
+  const { barSpec } = await import("../../src/plot/charts");
+  const plainBar = barSpec({ a: 1, b: 2 }).spec as any;
+  assert.equal(plainBar.mark.type, "bar", "without ticks or values the spec stays one bar mark");
+  assert.equal(plainBar.layer, undefined);
+  const { spec, text } = barSpec([["uniform", 28], ["unigram", 16.67], ["bigram", 9.68]], { ticks: [28, NaN, 9.7], sort: true, showValues: ".1f", tickTitle: "ours" });
+  const s = spec as any;
+  assert.deepEqual(s.layer.map((l: any) => l.mark.type), ["bar", "tick", "text"]);
+  assert.deepEqual(s.data.values.map((v: any) => [v.label, v.tick]), [["uniform", 28], ["unigram", undefined], ["bigram", 9.7]]);
+  assert.equal(s.layer[2].encoding.text.format, ".1f");
+  // Layers union their domains: a sort op other than min, max or count makes vega-lite warn and drop it.
+  for (const l of s.layer) assert.deepEqual(l.encoding.x.sort, { field: "order", op: "min" });
+  assert.match(text, /ours ticks 28, 9\.7/);
+  assert.throws(() => barSpec({ a: 1, b: 2 }, { ticks: [1] }), /1 ticks for 2 bars/);
+  const c = await checkChart(await bar({ x: 3, y: 1, z: 2 }, { ticks: [2.5, 1.5, NaN], showValues: true, horizontal: true }), "bar with ticks");
+  assert.match(c.text, /reference ticks 2\.5, 1\.5/);
+});

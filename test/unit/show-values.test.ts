@@ -115,3 +115,16 @@ test("showVocab summarises any {size, entries} (a Map works), most frequent firs
   assert.equal(visibleToken("a b\tc"), "a␣b⇥c");
   assert.throws(() => showVocab({ size: 1, entries: 5 as any }), /entries/);
 });
+
+test("showTable: one table as HTML (escaped) and as aligned text; number columns right-aligned", async () => {
+  const { showTable } = await import("../../src/show/table");
+  const t = showTable(["model", "PPL", "note"], [["uniform", 28, "<unk> too"], ["trigram", 7.9478, "x"]], { caption: "검증 (validation)" });
+  const { data } = toBundle(t);
+  const html = data["text/html"] as string;
+  assert.match(html, /&lt;unk&gt; too/);
+  assert.ok(!html.includes("<unk>"));
+  assert.match(html, /<caption[^>]*>검증 \(validation\)<\/caption>/);
+  assert.match(html, /text-align:right;padding:1px 8px">7\.9478/, "the all-number column is right-aligned");
+  assert.match(html, /text-align:left;padding:1px 8px">trigram/);
+  assert.equal(data["text/plain"], ["검증 (validation)", "model       PPL  note", "-------  ------  ---------", "uniform      28  <unk> too", "trigram  7.9478  x"].join("\n"));
+});

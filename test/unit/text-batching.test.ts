@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { SeededRandom } from "../../src/data";
-import { applySpacing, lengthBatches, padSequences, randomWindowBatches, randomWindows, seqDataIterRandom, seqDataIterSequential, SeqDataLoader, spacingLabels, trainValidSplit, windowBatch } from "../../src/text";
+import { applySpacing, lengthBatches, padSequences, randomWindowBatches, randomWindows, seqDataIterRandom, seqDataIterSequential, SeqDataLoader, spacingLabels, trainValidSplit, windowBatch, WindowSplit } from "../../src/text";
 
 const range = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 const row = (a: Int32Array, r: number, steps: number) => Array.from(a.subarray(r * steps, (r + 1) * steps));
@@ -154,4 +154,31 @@ test("randomWindowBatches: nanoGPT's get_batch from a seed, windows inside the t
     for (const s of starts) assert.ok(s >= 0 && s + 8 < 50);
   }
   assert.throws(() => randomWindowBatches(range(9), 1, 8).next(), /too few/);
+});
+
+test("WindowSplit: d2l's TimeMachine windows; each epoch shuffles exactly as notebooks 03 and 04 did", () => {
+  const tokens = Int32Array.from({ length: 200 }, (_, i) => (i * 7) % 23);
+  const split = new WindowSplit(tokens, { numSteps: 5, numTrain: 30, numVal: 12, batchSize: 8, valBatchSize: 5 });
+  // The oracle: the notebooks' own Fisher–Yates loop over 0 … numTrain−1, batches of 8 (the last 6).
+  const random = new SeededRandom(3), oracleRandom = new SeededRandom(3);
+  for (let epoch = 0; epoch < 3; epoch++) {
+    const order = Array.from({ length: 30 }, (_, k) => k);
+    for (let k = order.length - 1; k > 0; k--) {
+      const j = oracleRandom.int(k + 1);
+      [order[k], order[j]] = [order[j], order[k]];
+    }
+    const batches = split.trainBatches(random);
+    assert.deepEqual(batches.map((b) => b.shape[0]), [8, 8, 8, 6]);
+    batches.forEach((b, i) => assert.deepEqual(b, windowBatch(tokens, order.slice(8 * i, 8 * i + 8), 5)));
+  }
+  // Validation: windows 30 … 41 in order, 5 at a time (the last 2); targets at numTrain + w + t + 1.
+  assert.deepEqual(split.valBatches.map((b) => b.shape), [[5, 5], [5, 5], [2, 5]]);
+  assert.deepEqual(split.valBatches[2], windowBatch(tokens, [40, 41], 5));
+  const targets = split.valTargetPositions();
+  assert.equal(targets.length, 12 * 5);
+  const ys = split.valBatches.flatMap((b) => Array.from(b.y));
+  assert.deepEqual(Array.from(targets, (p) => tokens[p]), ys);
+  assert.deepEqual(split.trainSpan, [0, 35]);
+  assert.throws(() => new WindowSplit(tokens, { numSteps: 5, numTrain: 150, numVal: 46, batchSize: 8 }), /need 201 tokens, there are 200/);
+  assert.doesNotThrow(() => new WindowSplit(tokens, { numSteps: 5, numTrain: 150, numVal: 45, batchSize: 8 }));
 });

@@ -251,3 +251,44 @@ test("live: true makes its own LiveLoss sized from the batches, and finishes it"
   await assert.rejects(train({ params: [w], loss, batches: new Set([0, 1]), epochs: 2, live: true, quiet: true }), /live needs the number of steps/);
   w.dispose();
 });
+
+test("evaluate: the mean over batches, or weighted (rows of unequal batches); a zero total weight throws", async () => {
+  const losses = [1, 2, 4];
+  const batches = losses.map((l, i) => ({ l, rows: [1, 1, 2][i] }));
+  const plain = await evaluate(batches, (b) => tf.scalar(b.l));
+  assert.ok(Math.abs(plain.loss - 7 / 3) < 1e-6);
+  const weighted = await evaluate(batches, (b) => tf.scalar(b.l), { weight: (b) => b.rows });
+  assert.ok(Math.abs(weighted.loss - (1 + 2 + 8) / 4) < 1e-6, `weighted mean ${weighted.loss}`);
+  assert.ok(Math.abs(weighted.perplexity - Math.exp(11 / 4)) < 1e-4);
+  assert.equal(weighted.batches, 3);
+  await assert.rejects(evaluate(batches, (b) => tf.scalar(b.l), { weight: () => 0 }), /every batch had weight 0/);
+  await assert.rejects(evaluate(batches, (b) => tf.scalar(b.l), { weight: () => -1 }), /finite number ≥ 0/);
+});
+
+test("epochLogger appends one line per epoch to the file named (or SEQLAB_EPOCH_LOG), and nothing without one", async () => {
+  const { mkdtempSync, readFileSync, existsSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { epochLogger } = await import("../../src/train");
+  const dir = mkdtempSync(join(tmpdir(), "epochlog-"));
+  const file = join(dir, "epochs.log");
+  const log = epochLogger("03-char-rnn", file);
+  log({ epoch: 0, loss: Math.log(20), perplexity: 20, steps: 10, valLoss: Math.log(16.5) });
+  log({ epoch: 1, loss: Math.log(12), perplexity: 12, steps: 10 });
+  const lines = readFileSync(file, "utf8").trim().split("\n");
+  assert.equal(lines.length, 2);
+  assert.match(lines[0], /^\d{4}-\d\d-\d\dT\S+ 03-char-rnn epoch 1: train PPL 20\.000, validation PPL 16\.500$/);
+  assert.match(lines[1], /03-char-rnn epoch 2: train PPL 12\.000$/);
+  const saved = process.env.SEQLAB_EPOCH_LOG;
+  delete process.env.SEQLAB_EPOCH_LOG;
+  try {
+    epochLogger("x")({ epoch: 0, loss: 1, perplexity: Math.E, steps: 1 });
+    process.env.SEQLAB_EPOCH_LOG = join(dir, "from-env.log");
+    epochLogger("y")({ epoch: 0, loss: 1, perplexity: Math.E, steps: 1 });
+    assert.match(readFileSync(join(dir, "from-env.log"), "utf8"), / y epoch 1: train PPL 2\.718\n$/);
+    assert.ok(!existsSync(join(dir, "x")));
+  } finally {
+    if (saved === undefined) delete process.env.SEQLAB_EPOCH_LOG;
+    else process.env.SEQLAB_EPOCH_LOG = saved;
+  }
+});

@@ -2,10 +2,10 @@
 // nbclient), and from npm (devDependencies) esbuild with the ipywidgets 8 front end.
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import { existsSync, writeFileSync } from "fs";
-import * as net from "net";
 import * as path from "path";
 import { randomBytes } from "crypto";
 import { chromium, type Browser } from "playwright-core";
+import { freePort } from "../../kernel/client";
 import { kernelspecEnv, python, ROOT, tempDir } from "../support/tools";
 
 export const CHROMIUM = process.env.SEQLAB_CHROMIUM ?? "/usr/bin/chromium";
@@ -54,16 +54,6 @@ export async function buildPage(dir: string): Promise<void> {
   );
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Server {
   url: string;

@@ -1,0 +1,58 @@
+// The kernel's repair of TensorFlow.js's engine after a cell stopped half way (kernel/tensor-engine.ts):
+// the states an interrupt leaves are made by hand here (a terminated cell's finally blocks never run).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { markEngine, restoreEngine } from "../../kernel/tensor-engine";
+
+const engine = () => (tf.engine() as any);
+
+test("scopes left open are ended and their tensors freed; kept tensors and variables stay", async () => {
+  await tf.setBackend("cpu");
+  const v = tf.variable(tf.ones([2]));
+  const mark = markEngine();
+  const before = tf.memory().numTensors;
+  engine().startScope("tidy cut short");
+  engine().startScope("nested");
+  tf.add(v, 1);
+  const kept = tf.keep(tf.mul(v, 2));
+  assert.equal(tf.memory().numTensors, before + 2);
+  const fixed = restoreEngine(mark);
+  assert.match(fixed ?? "", /2 scope\(s\) ended, 1 tensors freed/);
+  assert.equal(engine().state.scopeStack.length, 0);
+  assert.equal(tf.memory().numTensors, before + 1, "the kept tensor stays");
+  assert.deepEqual(Array.from(v.dataSync()), [1, 1]);
+  kept.dispose();
+  v.dispose();
+});
+
+test("a tape left recording is dropped with its saved tensors, and so are tensors kept for it but not on it yet", async () => {
+  await tf.setBackend("cpu");
+  const x = tf.variable(tf.tensor1d([1, 2, 3]));
+  const mark = markEngine();
+  const before = tf.memory().numTensors;
+  // A gradient computation stopped during its forward pass: the tape records, kernels save tensors.
+  engine().startTape();
+  engine().startScope("forward");
+  const y = tf.square(x); // saves x for the backward pass (a kept clone on the tape)
+  // A custom op that saved a tensor and was stopped before its tape node was written.
+  engine().keep(engine().clone(y));
+  assert.ok(tf.memory().numTensors >= before + 3);
+  assert.ok(engine().state.activeTape.length > 0);
+  const fixed = restoreEngine(mark);
+  assert.match(fixed ?? "", /gradient depth 1 → 0/);
+  assert.match(fixed ?? "", /tape dropped with \d+ saved tensors/);
+  assert.match(fixed ?? "", /tensors kept for a tape freed/);
+  assert.equal(engine().state.activeTape, null);
+  assert.equal(tf.memory().numTensors, before, "nothing of the stopped step is left");
+  // And gradients work again.
+  const g = tf.grad((a: tf.Tensor) => tf.sum(tf.square(a)))(x);
+  assert.deepEqual(Array.from(g.dataSync()), [2, 4, 6]);
+  g.dispose();
+  x.dispose();
+});
+
+test("nothing to repair says so; without tfjs's engine there is nothing to do", () => {
+  const mark = markEngine();
+  assert.equal(restoreEngine(mark), undefined);
+});
