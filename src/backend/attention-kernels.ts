@@ -17,7 +17,7 @@
 // (whole 8-column panels); other sizes, masks, cross-attention or dropout take attention.ts's tfjs ops.
 import * as tf from "@tensorflow/tfjs";
 import { lstmWasm } from "./elementwise";
-import { offsetOf, scratch, type KernelArgs, type WasmBackend } from "./heap";
+import { offsetOf, freeScratch, output, scratch, type KernelArgs, type WasmBackend } from "./heap";
 import { attentionScratchFloats, type AttentionJob } from "./jobs";
 import { simdGemm } from "./simd-gemm";
 import { runJob, threadsFor } from "./threads";
@@ -61,14 +61,14 @@ function run(s: ReturnType<typeof setup>, fields: Partial<AttentionJob>, job: "a
     const p: AttentionJob = { qkv: offsetOf(be, s.qkv), att: 0, y: 0, dy: 0, dqkv: 0, B, T, C, nHead, scale: 1 / Math.sqrt(hd), scratch: work, scratchFloats: per, ...fields };
     runJob(memory, job, p as unknown as Record<string, number>, nt, pool);
   } finally {
-    be.wasm._free(work);
+    freeScratch(be, work);
   }
 }
 
 export function attentionForward(args: KernelArgs): tf.TensorInfo[] {
   const s = setup(args);
-  const y = s.be.makeOutput([s.B, s.T, s.C], "float32");
-  const att = s.be.makeOutput([s.B, s.nHead, s.T, s.T], "float32");
+  const y = output(s.be, [s.B, s.T, s.C], "float32");
+  const att = output(s.be, [s.B, s.nHead, s.T, s.T], "float32");
   try {
     run(s, { y: offsetOf(s.be, y), att: offsetOf(s.be, att) }, "attentionForward");
   } catch (e) {
@@ -83,7 +83,7 @@ export function attentionBackward(args: KernelArgs): tf.TensorInfo {
   const s = setup(args);
   const att = args.inputs.att as tf.TensorInfo;
   const dy = args.inputs.dy as tf.TensorInfo;
-  const dqkv = s.be.makeOutput([s.B, s.T, 3 * s.C], "float32");
+  const dqkv = output(s.be, [s.B, s.T, 3 * s.C], "float32");
   try {
     run(s, { att: offsetOf(s.be, att), dy: offsetOf(s.be, dy), dqkv: offsetOf(s.be, dqkv) }, "attentionBackward");
   } catch (e) {

@@ -54,7 +54,69 @@ export function transposeInto(src: Float32Array, srcOff: number, rows: number, c
   }
 }
 
-/** A scratch float buffer on the wasm heap. */
+// What a seqlab kernel has allocated while it runs. A kernel stopped by the Jupyter kernel's
+// interrupt (V8's TerminateExecution) runs no finally block: its scratch is never freed, its
+// outputs never reach the engine (no tensor holds them), and a threaded job may still be writing
+// into both. Every kernel patchWasm installs runs in a frame (runFrame) that records them; a frame
+// left open is a kernel that was stopped, and releaseStoppedKernels() frees what it holds, once its
+// threads have left its job (threads.ts, repairAfterStop).
+
+interface Frame {
+  be: WasmBackend;
+  scratch: Set<number>;
+  outputs: tf.TensorInfo[];
+}
+const frames: Frame[] = [];
+
+/** Run a kernel in a frame: on a throw, the outputs it made are disposed and its scratch freed. */
+export function runFrame<T>(be: WasmBackend, f: () => T): T {
+  const frame: Frame = { be, scratch: new Set(), outputs: [] };
+  frames.push(frame);
+  let ok = false;
+  try {
+    const out = f();
+    ok = true;
+    return out;
+  } finally {
+    const i = frames.lastIndexOf(frame);
+    if (i >= 0) frames.length = i; // frames above it: kernels stopped inside it (none in practice)
+    if (!ok) release(frame);
+  }
+}
+
+function release(frame: Frame): void {
+  for (const p of frame.scratch) frame.be.wasm._free(p);
+  frame.scratch.clear();
+  for (const o of frame.outputs.splice(0)) frame.be.disposeData(o.dataId, true);
+}
+
+/** Kernels stopped half way (frames left open) and what they held: scratch freed and outputs disposed. Returns how many there were. */
+export function releaseStoppedKernels(): { kernels: number; scratch: number; outputs: number } {
+  const stopped = frames.splice(0);
+  const counts = { kernels: stopped.length, scratch: 0, outputs: 0 };
+  for (const f of stopped.reverse()) {
+    counts.scratch += f.scratch.size;
+    counts.outputs += f.outputs.length;
+    release(f);
+  }
+  return counts;
+}
+
+/** A scratch float buffer on the wasm heap (free it with freeScratch). */
 export function scratch(be: WasmBackend, floats: number): number {
-  return be.wasm._malloc(Math.max(1, floats) * 4) >>> 0;
+  const p = be.wasm._malloc(Math.max(1, floats) * 4) >>> 0;
+  frames[frames.length - 1]?.scratch.add(p);
+  return p;
+}
+
+export function freeScratch(be: WasmBackend, p: number): void {
+  frames[frames.length - 1]?.scratch.delete(p);
+  be.wasm._free(p);
+}
+
+/** A kernel's output tensor (be.makeOutput), recorded in the running kernel's frame. */
+export function output(be: WasmBackend, shape: number[], dtype: tf.DataType): tf.TensorInfo {
+  const o = be.makeOutput(shape, dtype);
+  frames[frames.length - 1]?.outputs.push(o);
+  return o;
 }

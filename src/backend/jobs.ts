@@ -38,16 +38,21 @@ export interface ThreadCtx {
   k: ElementwiseExports;
 }
 
-/** How the threads of a job meet: barrier() waits for all of them; claim(i) takes the next chunk of counter i (0..3) from 0 on. */
+/**
+ * How the threads of a job meet: barrier() waits for all of them; claim(i) takes the next chunk of
+ * counter i (0..3) from 0 on; check() throws when the job has been abandoned (threads.ts), so that
+ * a long stretch without barriers (an LSTM pass by sequences) stops at its next step.
+ */
 export interface Sync {
   barrier(): void;
   claim(counter: number): number;
+  check(): void;
 }
 
 /** The Sync of a job on one thread. */
 export function soloSync(): Sync {
   const next = [0, 0, 0, 0];
-  return { barrier: () => {}, claim: (i) => next[i]++ };
+  return { barrier: () => {}, claim: (i) => next[i]++, check: () => {} };
 }
 
 /** Chunks of `unit`-multiples covering n items, about `perThread` for each of nt threads, each at least `least` items. */
@@ -235,6 +240,7 @@ function lstmForwardRows(ctx: ThreadCtx, p: LstmForwardJob, tid: number, nt: num
   const n = b1 - b0;
   if (n <= 0) return;
   for (let t = 0; t < T; t++) {
+    sync.check();
     const hPrev = (t === 0 ? p.h0 : p.y + 4 * (t - 1) * BH) + 4 * b0 * H;
     const cPrev = (t === 0 ? p.c0 : p.c + 4 * (t - 1) * BH) + 4 * b0 * H;
     const z = p.act + 4 * (t * B + b0) * G;
@@ -302,6 +308,7 @@ export function lstmBackwardPart(ctx: ThreadCtx, p: LstmBackwardJob, tid: number
     const n = b1 - b0;
     let dhNext = p.dh + 8 * BH + 4 * b0 * H;
     for (let t = T - 1; t >= 0 && n > 0; t--) {
+      sync.check();
       const cPrev = (t === 0 ? p.c0 : p.c + 4 * (t - 1) * BH) + 4 * b0 * H;
       const dzt = p.dz + 4 * (t * B + b0) * G;
       const at = 4 * (t * BH + b0 * H);

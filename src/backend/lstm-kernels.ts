@@ -24,7 +24,7 @@
 // whole step went from 458 to about 170 ms (bench/README.md, lstm-training).
 import * as tf from "@tensorflow/tfjs";
 import { lstmWasm } from "./elementwise";
-import { f32, offsetOf, scratch, type KernelArgs, type WasmBackend } from "./heap";
+import { f32, offsetOf, freeScratch, output, scratch, type KernelArgs, type WasmBackend } from "./heap";
 import { lstmBackwardScratchFloats, lstmByRows, lstmForwardScratchFloats, type LstmBackwardJob, type LstmForwardJob } from "./jobs";
 import { packedFloats, simdGemm } from "./simd-gemm";
 import { MIN_PARALLEL_WORK, runJob, threadsFor } from "./threads";
@@ -86,10 +86,10 @@ export function lstmForward(args: KernelArgs): tf.TensorInfo[] {
   const { T, B, D, H, G, BH } = sizes(x, Wh);
   const memory = memoryOf(be);
   const { nt, pool, byRows } = lstmThreads(memory, T, B, D, H);
-  const y = be.makeOutput([T + 1, B, H], "float32");
-  const act = be.makeOutput([T, B, G], "float32");
-  const c = be.makeOutput([T, B, H], "float32");
-  const tc = be.makeOutput([T, B, H], "float32");
+  const y = output(be, [T + 1, B, H], "float32");
+  const act = output(be, [T, B, G], "float32");
+  const c = output(be, [T, B, H], "float32");
+  const tc = output(be, [T, B, H], "float32");
   const per = lstmForwardScratchFloats({ T, B, D, H, byRows }, nt);
   const whP = scratch(be, packedFloats(H, G)); // W_h packed once for its T products
   const work = scratch(be, per * nt);
@@ -101,8 +101,8 @@ export function lstmForward(args: KernelArgs): tf.TensorInfo[] {
     const heap = be.wasm.HEAPU8.buffer;
     new Float32Array(heap, pY + 4 * T * BH, BH).set(new Float32Array(heap, pC + 4 * (T - 1) * BH, BH)); // c_T
   } finally {
-    be.wasm._free(whP);
-    be.wasm._free(work);
+    freeScratch(be, whP);
+    freeScratch(be, work);
   }
   return [y, act, c, tc];
 }
@@ -113,12 +113,12 @@ export function lstmBackward(args: KernelArgs): tf.TensorInfo[] {
   const { T, B, D, H, G, BH } = sizes(x, Wh);
   const memory = memoryOf(be);
   const { nt, pool, byRows } = lstmThreads(memory, T, B, D, H);
-  const dx = be.makeOutput([T, B, D], "float32");
-  const dWx = be.makeOutput([D, G], "float32");
-  const dWh = be.makeOutput([H, G], "float32");
-  const db = be.makeOutput([G], "float32");
-  const dh0 = be.makeOutput([B, H], "float32");
-  const dc0 = be.makeOutput([B, H], "float32");
+  const dx = output(be, [T, B, D], "float32");
+  const dWx = output(be, [D, G], "float32");
+  const dWh = output(be, [H, G], "float32");
+  const db = output(be, [G], "float32");
+  const dh0 = output(be, [B, H], "float32");
+  const dc0 = output(be, [B, H], "float32");
   const N = T * B;
   const per = lstmBackwardScratchFloats({ T, B, D, H, byRows }, nt);
   const dz = scratch(be, N * G);
@@ -138,7 +138,7 @@ export function lstmBackward(args: KernelArgs): tf.TensorInfo[] {
     };
     runJob(memory, "lstmBackward", job as unknown as Record<string, number>, nt, pool);
   } finally {
-    for (const p of [dz, whT, wxT, dh, work]) be.wasm._free(p);
+    for (const p of [dz, whT, wxT, dh, work]) freeScratch(be, p);
   }
   return [dx, dWx, dWh, db, dh0, dc0];
 }

@@ -12,7 +12,7 @@
 // C must be a multiple of 4 (SIMD lanes); GELU takes any size (the last n % 4 values in JavaScript).
 import * as tf from "@tensorflow/tfjs";
 import { lstmWasm } from "./elementwise";
-import { f32, offsetOf, scratch, type KernelArgs, type WasmBackend } from "./heap";
+import { f32, offsetOf, freeScratch, output, scratch, type KernelArgs, type WasmBackend } from "./heap";
 import type { GeluJob, NormJob } from "./jobs";
 import { runJob, threadsFor } from "./threads";
 
@@ -45,9 +45,9 @@ export function layerNormKernel(args: KernelArgs): tf.TensorInfo[] {
   const { rows, C } = rowsOf(x, NORM_KERNELS.layerNorm);
   const memory = memoryOf(be);
   const { nt, pool } = threadsFor(memory, 8 * rows * C);
-  const y = be.makeOutput(x.shape, "float32");
-  const xhat = be.makeOutput(x.shape, "float32");
-  const rstd = be.makeOutput([rows], "float32");
+  const y = output(be, x.shape, "float32");
+  const xhat = output(be, x.shape, "float32");
+  const rstd = output(be, [rows], "float32");
   const job: NormJob = {
     x: offsetOf(be, x), g: offsetOf(be, g), b: offsetOf(be, b), y: offsetOf(be, y), xhat: offsetOf(be, xhat), rstd: offsetOf(be, rstd),
     dy: 0, dx: 0, partials: 0, rows, C, eps: Number(attrs?.eps ?? 1e-5),
@@ -62,9 +62,9 @@ export function layerNormGradKernel(args: KernelArgs): tf.TensorInfo[] {
   const { rows, C } = rowsOf(dy, NORM_KERNELS.layerNormGrad);
   const memory = memoryOf(be);
   const { nt, pool } = threadsFor(memory, 8 * rows * C);
-  const dx = be.makeOutput(dy.shape, "float32");
-  const dg = be.makeOutput([C], "float32");
-  const db = be.makeOutput([C], "float32");
+  const dx = output(be, dy.shape, "float32");
+  const dg = output(be, [C], "float32");
+  const db = output(be, [C], "float32");
   const partials = scratch(be, 2 * C * nt);
   try {
     const job: NormJob = {
@@ -84,7 +84,7 @@ export function layerNormGradKernel(args: KernelArgs): tf.TensorInfo[] {
       }
     }
   } finally {
-    be.wasm._free(partials);
+    freeScratch(be, partials);
   }
   return [dx, dg, db];
 }
@@ -99,7 +99,7 @@ function gelu(args: KernelArgs, withDy: boolean): tf.TensorInfo {
   const n4 = n - (n % 4);
   const memory = memoryOf(be);
   const { nt, pool } = threadsFor(memory, 16 * n);
-  const out = be.makeOutput(x.shape, "float32");
+  const out = output(be, x.shape, "float32");
   const job: GeluJob = { x: offsetOf(be, x), dy: withDy ? offsetOf(be, dy!) : 0, out: offsetOf(be, out), n: n4 };
   if (n4 > 0) runJob(memory, "gelu", job as unknown as Record<string, number>, nt, pool);
   if (n4 < n) {

@@ -2,7 +2,12 @@
 // a control block on a SharedArrayBuffer, read and written with Atomics. A job is started by writing
 // its fields and bumping SEQ (the workers sleep in Atomics.wait on it), threads meet at barriers
 // (BAR_COUNT, BAR_GEN) or take chunks of work from counters (NEXT), and the main thread waits
-// until BUSY (workers still in the job) is 0.
+// until every worker has written the job's number to its DONE slot.
+//
+// Why one DONE slot per worker rather than a count of busy workers: a job starts with a single
+// atomic write (SEQ), so a main thread stopped by the kernel's interrupt at any point (V8's
+// TerminateExecution, which runs no finally block) leaves either no job or a whole one, never a
+// count that no worker will bring down. A worker that ends for good writes DEAD there.
 //
 // Waiting spins for a few microseconds before sleeping in Atomics.wait: the threads of a job
 // usually arrive within that, and a futex wake-up costs tens of microseconds (50 µs for a round
@@ -14,7 +19,6 @@
 export const SEQ = 0; // bumped to start a job
 export const KIND = 1; // the job (jobs.ts JOBS), or HEAP / QUIT
 export const NT = 2; // threads taking part, the main thread included
-export const BUSY = 3; // workers that have not finished the current job
 export const BAR_COUNT = 4;
 export const BAR_GEN = 5;
 export const ABORT = 6; // 1: leave the job at the next barrier
@@ -25,6 +29,10 @@ export const TOKEN = 64;
 export const READY = 128;
 /** NEXT + i (i = 0..3): the next chunk of counter i of the current job (jobs.ts, Sync.claim). */
 export const NEXT = 9;
+/** DONE + tid: the last job (its SEQ) that worker tid has finished, or DEAD. */
+export const DONE = 192;
+/** In a DONE slot: the worker has ended (its loop failed outside a job, or it was told to quit). */
+export const DEAD = -1;
 
 export const HEAP = 100; // each worker writes its V8 heap in use to STATS[tid]
 export const QUIT = 101;
@@ -53,6 +61,11 @@ export function waitChange(ctl: Int32Array, i: number, v: number, checkAbort: bo
   }
 }
 
+/** Throws ABORTED when the current job has been abandoned. */
+export function checkAbort(ctl: Int32Array): void {
+  if (Atomics.load(ctl, ABORT)) throw ABORTED;
+}
+
 /** All nt threads of the current job meet here. */
 export function barrier(ctl: Int32Array, nt: number): void {
   if (nt <= 1) return;
@@ -68,6 +81,11 @@ export function barrier(ctl: Int32Array, nt: number): void {
 }
 
 /** The barrier and chunk counters of the current job, for nt threads. */
-export function sharedSync(ctl: Int32Array, nt: number): { barrier(): void; claim(counter: number): number } {
-  return { barrier: () => barrier(ctl, nt), claim: (i) => Atomics.add(ctl, NEXT + i, 1) };
+export function sharedSync(ctl: Int32Array, nt: number): { barrier(): void; claim(counter: number): number; check(): void } {
+  return {
+    barrier: () => barrier(ctl, nt),
+    // an abandoned job stops at its next chunk, not after all of them
+    claim: (i) => (checkAbort(ctl), Atomics.add(ctl, NEXT + i, 1)),
+    check: () => checkAbort(ctl),
+  };
 }

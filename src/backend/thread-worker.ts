@@ -8,7 +8,7 @@ import { workerData, type MessagePort } from "worker_threads";
 import { JOB_FIELDS, JOBS, runPart, type JobName, type ThreadCtx } from "./jobs";
 import type { ElementwiseExports } from "./elementwise";
 import type { GemmExports } from "./simd-gemm";
-import { ABORT, ABORTED, BAR_GEN, BUSY, CONTROL_SLOTS, ERROR, HEAP, KIND, NT, PARAMS_OFFSET, QUIT, READY, SEQ, STATS_OFFSET, TOKEN, sharedSync, waitChange } from "./sync";
+import { ABORT, ABORTED, BAR_GEN, CONTROL_SLOTS, DEAD, DONE, ERROR, HEAP, KIND, NT, PARAMS_OFFSET, QUIT, READY, SEQ, STATS_OFFSET, TOKEN, sharedSync, waitChange } from "./sync";
 
 interface WorkerInit {
   memory: WebAssembly.Memory;
@@ -42,33 +42,42 @@ if (owner()) {
   Atomics.store(ctl, READY + tid, init.token);
   Atomics.notify(ctl, READY + tid);
 }
-while (owner()) {
-  waitChange(ctl, SEQ, seen, false);
-  seen = Atomics.load(ctl, SEQ);
-  const kind = Atomics.load(ctl, KIND);
-  if (kind === QUIT || !owner()) break;
-  const nt = Atomics.load(ctl, NT);
-  if (kind === HEAP) {
-    stats[tid] = getHeapStatistics().used_heap_size;
-  } else if (tid < nt) {
-    const job = byKind.get(kind);
-    try {
-      if (!job) throw new Error(`unknown job ${kind}`);
-      const p: Record<string, number> = {};
-      JOB_FIELDS[job].forEach((f, i) => (p[f] = params[i]));
-      runPart(ctx, job, p, tid, nt, sharedSync(ctl, nt));
-    } catch (e) {
-      if (e !== ABORTED) {
-        init.port.postMessage(`thread ${tid}: ${(e as Error)?.stack ?? String(e)}`);
-        Atomics.store(ctl, ERROR, tid);
-        Atomics.store(ctl, ABORT, 1); // the others leave at their next barrier
-        Atomics.add(ctl, BAR_GEN, 1);
-        Atomics.notify(ctl, BAR_GEN);
+try {
+  while (owner()) {
+    waitChange(ctl, SEQ, seen, false);
+    seen = Atomics.load(ctl, SEQ);
+    const kind = Atomics.load(ctl, KIND);
+    if (kind === QUIT || !owner()) break;
+    const nt = Atomics.load(ctl, NT);
+    if (kind === HEAP) {
+      stats[tid] = getHeapStatistics().used_heap_size;
+    } else if (tid < nt) {
+      const job = byKind.get(kind);
+      try {
+        if (!job) throw new Error(`unknown job ${kind}`);
+        const p: Record<string, number> = {};
+        JOB_FIELDS[job].forEach((f, i) => (p[f] = params[i]));
+        runPart(ctx, job, p, tid, nt, sharedSync(ctl, nt));
+      } catch (e) {
+        if (e !== ABORTED) {
+          init.port.postMessage(`thread ${tid}: ${(e as Error)?.stack ?? String(e)}`);
+          Atomics.store(ctl, ERROR, tid);
+          Atomics.store(ctl, ABORT, 1); // the others leave at their next barrier or chunk
+          Atomics.add(ctl, BAR_GEN, 1);
+          Atomics.notify(ctl, BAR_GEN);
+        }
       }
     }
+    // Every worker answers every job (those not taking part at once), so that the main thread writes
+    // the next job's fields only after all have read this one's.
+    Atomics.store(ctl, DONE + tid, seen);
+    Atomics.notify(ctl, DONE + tid);
   }
-  // Every worker answers every job (those not taking part at once), so that the main thread writes
-  // the next job's fields only after all have read this one's.
-  Atomics.sub(ctl, BUSY, 1);
-  Atomics.notify(ctl, BUSY);
+} finally {
+  // However this loop ends (QUIT, a new owner of the slot, an error outside a job), a main thread
+  // waiting for this worker stops waiting. (A worker that lost its slot leaves the slot alone.)
+  if (owner()) {
+    Atomics.store(ctl, DONE + tid, DEAD);
+    Atomics.notify(ctl, DONE + tid);
+  }
 }

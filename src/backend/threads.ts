@@ -16,16 +16,21 @@
 // of microseconds).
 //
 // A main thread stopped by the kernel's interrupt in the middle of a job (TerminateExecution runs
-// no finally block) leaves the workers either computing into that job's output and scratch, which
-// are never freed then (the kernel never returned them), or waiting at its next barrier. The next
-// job first sets ABORT and waits for them to leave (quiesce).
+// no finally block) leaves the workers either computing into that job's output and scratch (which
+// nothing frees then: the kernel never returned them) or waiting at its next barrier. After the
+// interrupted cell, the Jupyter kernel runs repairAfterStop (registered below, found on the global
+// object as kernel/tensor-engine.ts's repairs): it sets ABORT, waits for the workers to leave the
+// job (at their next chunk, step or barrier), and only then frees what the stopped kernel held
+// (heap.ts, releaseStoppedKernels) and lets the engine free the cell's tensors. Any later job also
+// abandons a job left running first (quiesce), outside the Jupyter kernel too.
 import * as os from "os";
 import * as path from "path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "worker_threads";
 import { elementwiseModule, lstmWasm } from "./elementwise";
+import { releaseStoppedKernels } from "./heap";
 import { JOB_FIELDS, JOBS, runPart, soloSync, type JobName, type ThreadCtx } from "./jobs";
 import { fmaEnabled, gemmExports, gemmModule, isShared } from "./simd-gemm";
-import { ABORT, ABORTED, BAR_COUNT, BAR_GEN, BUSY, CONTROL_BYTES, CONTROL_SLOTS, ERROR, HEAP, KIND, MAX_THREADS, NT, PARAMS_OFFSET, QUIT, NEXT, READY, SEQ, STATS_OFFSET, TOKEN, sharedSync, waitChange } from "./sync";
+import { ABORT, ABORTED, BAR_COUNT, BAR_GEN, CONTROL_BYTES, CONTROL_SLOTS, DEAD, DONE, ERROR, HEAP, KIND, MAX_THREADS, NT, PARAMS_OFFSET, QUIT, NEXT, READY, SEQ, STATS_OFFSET, TOKEN, sharedSync, waitChange } from "./sync";
 
 /**
  * Multiply-adds below which a job stays on one thread. A job wakes the workers and waits for the
@@ -99,13 +104,14 @@ class Pool {
   grow(n: number): void {
     const target = Math.min(n, MAX_THREADS);
     if (this.size < target) {
-      this.quiesce(); // no job may be running while workers join (they count in BUSY)
+      this.quiesce(); // no job may be running while workers join
       const gemm = gemmModule(true, this.fma);
       const elementwise = elementwiseModule(true);
       while (this.size < target) {
         const tid = this.workers.length + 1;
         const token = ++this.tokens;
         Atomics.store(this.ctl, TOKEN + tid, token); // a worker made for this slot before, and never counted, leaves
+        Atomics.store(this.ctl, DONE + tid, Atomics.load(this.ctl, SEQ)); // idle until the next job
         const { port1, port2 } = new MessageChannel();
         const worker = new Worker(WORKER_FILE, {
           workerData: { memory: this.memory, control: this.control, tid, token, seq: Atomics.load(this.ctl, SEQ), gemm, elementwise, port: port2 },
@@ -113,6 +119,7 @@ class Pool {
         });
         worker.unref(); // never keeps the process (or the kernel) alive
         worker.on("error", () => (this.closed = true)); // a worker that died: no more jobs for this pool
+        worker.on("exit", () => (this.closed = true));
         this.workers.push({ worker, port: port1, token });
       }
     }
@@ -148,7 +155,13 @@ class Pool {
 
   /** Workers that have not finished the last job (more than 0 only between a job's start and end, or after a main thread was stopped in one). */
   get busy(): number {
-    return Atomics.load(this.ctl, BUSY);
+    const seq = Atomics.load(this.ctl, SEQ);
+    let n = 0;
+    for (let tid = 1; tid < this.size; tid++) {
+      const done = Atomics.load(this.ctl, DONE + tid);
+      if (done !== seq && done !== DEAD) n++;
+    }
+    return n;
   }
 
   /** Each worker's V8 heap in use, bytes (for leak tests). */
@@ -159,9 +172,12 @@ class Pool {
     return Array.from(this.stats.subarray(1, this.size));
   }
 
+  private quitting = false;
+
   close(): void {
     if (this.closed && this.workers.length === 0) return;
     this.closed = true;
+    this.quitting = true;
     if (this.workers.length) {
       try {
         this.quiesce();
@@ -178,7 +194,7 @@ class Pool {
     }
   }
 
-  /** Write a job and wake the workers (every worker answers every job: BUSY counts them all). */
+  /** Write a job and wake the workers (every worker answers every job, writing its DONE slot). */
   private start(kind: number, nt: number, write: () => void): void {
     if (this.closed) throw new Error("seqlab threads: the pool was closed");
     this.quiesce();
@@ -187,7 +203,7 @@ class Pool {
     Atomics.store(this.ctl, NT, nt);
     Atomics.store(this.ctl, BAR_COUNT, 0);
     for (let i = 0; i < 4; i++) Atomics.store(this.ctl, NEXT + i, 0);
-    Atomics.store(this.ctl, BUSY, this.workers.length);
+    // The job starts here, in one write: stopped before it, there is no job; after it, a whole one.
     Atomics.add(this.ctl, SEQ, 1);
     Atomics.notify(this.ctl, SEQ);
   }
@@ -203,8 +219,23 @@ class Pool {
     }
   }
 
+  /** Wait until every worker has finished the current job; a worker that has ended closes the pool (with an error). */
   private waitIdle(): void {
-    for (let busy = Atomics.load(this.ctl, BUSY); busy !== 0; busy = Atomics.load(this.ctl, BUSY)) waitChange(this.ctl, BUSY, busy, false);
+    const seq = Atomics.load(this.ctl, SEQ);
+    let dead = 0;
+    for (let tid = 1; tid < this.size; tid++) {
+      for (let done = Atomics.load(this.ctl, DONE + tid); done !== seq; done = Atomics.load(this.ctl, DONE + tid)) {
+        if (done === DEAD) {
+          dead = tid;
+          break;
+        }
+        waitChange(this.ctl, DONE + tid, done, false);
+      }
+    }
+    if (dead && !this.quitting) {
+      this.closed = true;
+      throw new Error(`seqlab threads: worker ${dead} has ended; the threads are closed (later jobs run on one thread)`);
+    }
   }
 
   /** Tell the threads of a job to leave it at their next barrier. */
@@ -215,8 +246,8 @@ class Pool {
   }
 
   /** Make sure no job is running: one left behind by a main thread stopped half way is abandoned. */
-  private quiesce(): void {
-    if (Atomics.load(this.ctl, BUSY) !== 0) {
+  quiesce(): void {
+    if (this.busy !== 0) {
       this.abort();
       this.waitIdle();
     }
@@ -279,8 +310,47 @@ export function poolState(memory: WebAssembly.Memory): { threads: number; busy: 
   return pool && !pool.closed ? { threads: pool.size, busy: pool.busy } : undefined;
 }
 
+/** The worker threads of every pool, and how many of them are still in a job (0 between jobs), without running one. */
+export function threadState(): { workers: number; busy: number } {
+  let workers = 0;
+  let busy = 0;
+  for (const p of open) {
+    if (p.closed) continue;
+    workers += p.size - 1;
+    busy += p.busy;
+  }
+  return { workers, busy };
+}
+
 /** Stop every worker thread (they stop with the process anyway; this is for tests and tidy exits). */
 export function shutdownThreads(): void {
   for (const p of open) p.close();
   open.clear();
 }
+
+/**
+ * After a cell stopped half way (the Jupyter kernel's interrupt): abandon the job it left running on
+ * the threads, wait for them to leave it, then free the scratch and outputs of the kernels it
+ * stopped in. Returns what was done, for the kernel's log (undefined: nothing to do).
+ */
+export function repairAfterStop(): string | undefined {
+  let abandoned = 0;
+  for (const p of open) {
+    if (p.closed || p.busy === 0) continue;
+    abandoned++;
+    try {
+      p.quiesce();
+    } catch {
+      p.close(); // a worker had ended: the pool is given up (a new one is started when needed)
+    }
+  }
+  const r = releaseStoppedKernels();
+  const done: string[] = [];
+  if (abandoned) done.push(`${abandoned} threaded job(s) abandoned`);
+  if (r.kernels) done.push(`${r.kernels} stopped kernel(s): ${r.scratch} scratch buffer(s) and ${r.outputs} output(s) freed`);
+  return done.length ? done.join(", ") : undefined;
+}
+
+/** Where the Jupyter kernel finds the repairs to run after an interrupted or failed cell (kernel/tensor-engine.ts). */
+const REPAIRS = Symbol.for("seqlab.kernel.repairs");
+(((globalThis as any)[REPAIRS] ??= new Set<() => string | undefined>()) as Set<() => string | undefined>).add(repairAfterStop);

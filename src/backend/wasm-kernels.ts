@@ -31,7 +31,7 @@
 // The products, the LSTM, attention and these share their work among threads where the heap is
 // shared (./threads.ts).
 import * as tf from "@tensorflow/tfjs";
-import { f32, offsetOf, scratch, transposeInto, type Kernel, type KernelArgs, type WasmBackend, type WasmModule } from "./heap";
+import { f32, offsetOf, freeScratch, output, runFrame, scratch, transposeInto, type Kernel, type KernelArgs, type WasmBackend, type WasmModule } from "./heap";
 import { ATTENTION_KERNELS, attentionBackward, attentionForward } from "./attention-kernels";
 import { lstmWasm } from "./elementwise";
 import { gemmScratchFloats, type GemmJob } from "./jobs";
@@ -68,7 +68,8 @@ export function patchWasm(): string[] {
       // When patched before the backend initialises, the originals we delegate to still need
       // their own setup (it binds their C functions).
       setupFunc: original?.setupFunc,
-      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+      // In a frame (heap.ts): what a kernel stopped half way by an interrupt held is freed afterwards.
+      kernelFunc: ((args: KernelArgs) => runFrame(args.backend, () => kernelFunc(args))) as unknown as tf.KernelFunc,
     });
   };
   const need = (name: string) => {
@@ -205,7 +206,7 @@ function simdProduct(be: WasmBackend, aOff: number, bOff: number, outOff: number
       for (let i = 0; i < M; i++) out.set(c.subarray(i * N8, i * N8 + N), i * N);
     }
   } finally {
-    for (const p of [bP, cP, biasP, work]) if (p) be.wasm._free(p);
+    for (const p of [bP, cP, biasP, work]) if (p) freeScratch(be, p);
   }
   return true;
 }
@@ -238,8 +239,8 @@ function xnnPath(be: WasmBackend, aOff: number, bOff: number, outOff: number, M:
       if (tB) transposeInto(f32(be, bOff, K * N), 0, N, K, f32(be, bT, K * N), 0);
       xnnGemm(be, tA ? aT : aOff, tB ? bT : bOff, outOff, M, K, N);
     } finally {
-      if (aT) be.wasm._free(aT);
-      if (bT) be.wasm._free(bT);
+      if (aT) freeScratch(be, aT);
+      if (bT) freeScratch(be, bT);
     }
   } else {
     // C^T [N,M] = op(B)^T [N,K] · op(A)^T [K,M]; op(B)^T is B itself when tB, op(A)^T is A when tA.
@@ -252,9 +253,9 @@ function xnnPath(be: WasmBackend, aOff: number, bOff: number, outOff: number, M:
       xnnGemm(be, tB ? bOff : left, tA ? aOff : right, ct, N, K, M);
       transposeInto(f32(be, ct, M * N), 0, N, M, f32(be, outOff, M * N), 0);
     } finally {
-      if (left) be.wasm._free(left);
-      if (right) be.wasm._free(right);
-      be.wasm._free(ct);
+      if (left) freeScratch(be, left);
+      if (right) freeScratch(be, right);
+      freeScratch(be, ct);
     }
   }
 }
@@ -286,7 +287,7 @@ function batchMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
   }
   const outer = batchA >= batchB ? outerA : outerB;
   const batch = Math.max(batchA, batchB);
-  const out = be.makeOutput([...outer, M, N], "float32");
+  const out = output(be, [...outer, M, N], "float32");
   try {
     const aOff = offsetOf(be, a);
     const bOff = offsetOf(be, b);
@@ -328,7 +329,7 @@ function fusedMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
     (!bias || (bias.dtype === "float32" && size(bias) === N && bias.shape[bias.shape.length - 1] === N)) &&
     simdTakes(be, M, N)
   ) {
-    const out = be.makeOutput([1, M, N], "float32");
+    const out = output(be, [1, M, N], "float32");
     try {
       simdProduct(be, offsetOf(be, a), offsetOf(be, b), offsetOf(be, out), M, K, N, tA, tB, bias ? offsetOf(be, bias) : 0);
     } catch (e) {
@@ -342,7 +343,7 @@ function fusedMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
   const made: tf.TensorInfo[] = [];
   const materialise = (x: tf.TensorInfo): tf.TensorInfo => {
     const [bt, r, c] = x.shape;
-    const y = be.makeOutput([bt, c, r], "float32");
+    const y = output(be, [bt, c, r], "float32");
     made.push(y);
     const src = f32(be, offsetOf(be, x), bt * r * c);
     const dst = f32(be, offsetOf(be, y), bt * r * c);
@@ -373,7 +374,7 @@ function heapView(be: WasmBackend, t: tf.TensorInfo): Float32Array | Int32Array 
 }
 
 function copySlice(be: WasmBackend, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
-  const out = be.makeOutput(size, x.dtype); // allocate first: views below stay valid
+  const out = output(be, size, x.dtype); // allocate first: views below stay valid
   const src = heapView(be, x);
   const dst = heapView(be, out);
   const rank = x.shape.length;
@@ -462,7 +463,7 @@ function unsortedSegmentSum(args: KernelArgs): tf.TensorInfo {
   if (rows !== n) throw new Error(`UnsortedSegmentSum: segmentIds shape ${ids.shape} must be a prefix of x's shape ${x.shape}`);
   const innerShape = x.shape.slice(ids.shape.length);
   const inner = innerShape.reduce((p, d) => p * d, 1);
-  const out = be.makeOutput([numSegments, ...innerShape], x.dtype);
+  const out = output(be, [numSegments, ...innerShape], x.dtype);
   const xs = heapView(be, x) as Float32Array;
   const idv = heapView(be, ids) as Int32Array;
   const o = heapView(be, out) as Float32Array;
@@ -492,7 +493,7 @@ function expKernel(args: KernelArgs, original: Kernel): tf.TensorInfo {
   const k = memory && x.dtype === "float32" ? lstmWasm(memory) : undefined;
   if (!k) return original(args) as tf.TensorInfo;
   const n = x.shape.reduce((a, b) => a * b, 1);
-  const out = be.makeOutput(x.shape, "float32");
+  const out = output(be, x.shape, "float32");
   const px = offsetOf(be, x);
   const po = offsetOf(be, out);
   const n4 = n - (n % 4);
@@ -518,7 +519,7 @@ function gatherKernel(args: KernelArgs, original: Kernel): tf.TensorInfo {
   }
   const rows = x.shape[0];
   const row = x.shape.slice(1).reduce((p, d) => p * d, 1);
-  const out = be.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+  const out = output(be, [...indices.shape, ...x.shape.slice(1)], x.dtype);
   const idx = heapView(be, indices);
   const src = heapView(be, x);
   const dst = heapView(be, out);
@@ -546,7 +547,7 @@ function sumKernel(args: KernelArgs, original: Kernel): tf.TensorInfo {
   const C = inner.reduce((p, d) => p * d, 1);
   if (!k || !lead || C % 4 !== 0 || C === 0) return original(args) as tf.TensorInfo;
   const rows = x.shape.slice(0, axes.length).reduce((p, d) => p * d, 1);
-  const out = be.makeOutput(attrs?.keepDims ? [...axes.map(() => 1), ...inner] : inner, "float32");
+  const out = output(be, attrs?.keepDims ? [...axes.map(() => 1), ...inner] : inner, "float32");
   k.colsum(offsetOf(be, x), offsetOf(be, out), rows, C, C);
   return out;
 }

@@ -319,23 +319,29 @@ test("a worker that fails is reported as an error of the kernel, and the next jo
   const mem = memory();
   const { nt, pool } = threadsFor(mem, 1 << 30);
   assert.equal(nt, 3);
-  // Rows shared out by 3, A's rows walking through the heap: thread 0's and thread 1's lie in it, the
-  // last thread's run past its end (a trap there). C's rows do not move (ldc 0): every thread writes
-  // the same N floats of a buffer of our own.
+  // An LSTM pass by sequences (B 24 on 3 threads) whose W_h lies at the very end of the heap: each
+  // thread first packs its own fixed share of W_h's columns (0..7, 8..15, 16..31 of G = 32) from
+  // every row, so the last thread alone reads past the end of the memory (a trap there), while the
+  // others go on to their (valid) chunks of Z and wait at the barrier that follows.
+  const [T, B, D, H] = [1, 24, 8, 8];
+  const G = 4 * H;
+  assert.ok(lstmByRows(B, nt));
   const wasm = (tf.backend() as unknown as { wasm: { _malloc(n: number): number; _free(p: number): void } }).wasm;
-  const c = wasm._malloc(4 * 64) >>> 0;
+  const buf = wasm._malloc(4 * 4096) >>> 0;
   const end = mem.buffer.byteLength;
-  const [K, N] = [64, 64];
-  const M = Math.floor((1.4 * end) / (4 * K)) & ~3;
-  const job = { a: 0, b: 0, c, M, K, N, sai: K, sak: 1, acc: 0, packed: 0, bias: 0, ldb: N, ldc: 0, scratch: 0, scratchFloats: 0, byCols: 0 };
-  assert.throws(() => runJob(mem, "gemm", job, nt, pool), /seqlab threads: thread 2: RuntimeError: memory access out of bounds/);
-  assert.equal(poolState(mem)?.busy, 0);
-  wasm._free(c);
+  const Wh = end - 4 * ((H - 1) * G + 16); // row H-1, column 16 starts exactly at the end
+  const job = { x: buf, Wx: buf, Wh, b: buf, h0: buf, c0: buf, y: buf + 4 * 1024, act: buf + 4 * 2048, c: buf + 4 * 1024, tc: buf + 4 * 1024, whP: buf + 4 * 3072, T, B, D, H, byRows: 1, scratch: 0, scratchFloats: 0 };
+  for (let i = 0; i < 3; i++) {
+    assert.throws(() => runJob(mem, "lstmForward", job, nt, pool), /^Error: seqlab threads: thread 2: RuntimeError: memory access out of bounds/);
+    assert.equal(poolState(mem)?.busy, 0);
+  }
+  wasm._free(buf);
   const a = tf.randomNormal([512, 256], 0, 1, "float32", 1);
   const b = tf.randomNormal([256, 64], 0, 1, "float32", 2);
   const got = on("wasm", () => tf.matMul(a, b));
   const want = on("cpu", () => tf.matMul(tf.tensor(a.dataSync(), a.shape), tf.tensor(b.dataSync(), b.shape)));
   assert.ok(maxDiff(got, want) < 1e-4);
+  assert.equal(poolState(mem)?.threads, 3, "the same pool runs on");
   tf.setBackend("wasm");
   tf.dispose([a, b]);
 });
@@ -352,17 +358,36 @@ test("a main thread stopped in the middle of a threaded job (as the kernel's int
     c0: tf.zeros([B, H]),
   };
   (globalThis as Record<string, unknown>).__seqlabLongJob = () => tf.engine().runKernel(LSTM_KERNELS.forward, inputs, {});
+  const be = tf.backend() as unknown as { numDataIds(): number; wasm: { _malloc(n: number): number; _free(p: number): void } };
+  const [malloc, free] = [be.wasm._malloc, be.wasm._free];
+  const tensors = tf.memory().numTensors;
+  const dataIds = be.numDataIds();
   // vm's timeout stops the script by V8's TerminateExecution: no finally block runs, like the kernel's
   // stopNow. Stopped before the job began (a slow machine), it is tried again with longer.
   let left: { busy: number } | undefined;
+  let repaired: string | undefined;
+  let outstanding = 0;
   for (let timeout = 100; timeout <= 3200 && !(left && left.busy > 0); timeout *= 2) {
     const mark = markEngine();
-    assert.throws(() => vm.runInThisContext("__seqlabLongJob()", { timeout }), /timed out/);
-    restoreEngine(mark);
-    left = poolState(memory());
+    outstanding = 0;
+    be.wasm._malloc = (n: number) => (outstanding++, malloc(n));
+    be.wasm._free = (ptr: number) => (outstanding--, free(ptr));
+    try {
+      assert.throws(() => vm.runInThisContext("__seqlabLongJob()", { timeout }), /timed out/);
+      left = poolState(memory());
+      repaired = restoreEngine(mark); // as the Jupyter kernel does after an interrupted cell
+    } finally {
+      [be.wasm._malloc, be.wasm._free] = [malloc, free];
+    }
   }
   delete (globalThis as Record<string, unknown>).__seqlabLongJob;
   assert.ok(left && left.busy > 0, "the workers were left in the job (waiting at a barrier for the stopped thread)");
+  // the repair abandoned the job, waited for the workers, and freed the stopped kernel's scratch and outputs
+  assert.match(repaired ?? "", /1 threaded job\(s\) abandoned, 1 stopped kernel\(s\): 2 scratch buffer\(s\) and 4 output\(s\) freed/);
+  assert.equal(poolState(memory())?.busy, 0);
+  assert.equal(outstanding, 0, "every buffer the stopped kernel allocated was freed");
+  assert.equal(be.numDataIds(), dataIds, "no tensor data left in the backend");
+  assert.equal(tf.memory().numTensors, tensors);
   // the next job abandons that one first, then runs as usual
   const a = tf.randomNormal([512, 256], 0, 1, "float32", 3);
   const b = tf.randomNormal([256, 64], 0, 1, "float32", 4);
