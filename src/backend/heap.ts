@@ -21,7 +21,7 @@ export interface TensorData {
 export interface WasmBackend {
   wasm: WasmModule;
   dataIdNextNumber: number;
-  dataIdMap: { get(dataId: unknown): TensorData };
+  dataIdMap: { get(dataId: unknown): TensorData; has(dataId: unknown): boolean };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   disposeData(dataId: unknown, force?: boolean): boolean;
 }
@@ -70,6 +70,7 @@ const frames: Frame[] = [];
 
 /** Run a kernel in a frame: on a throw, the outputs it made are disposed and its scratch freed. */
 export function runFrame<T>(be: WasmBackend, f: () => T): T {
+  watchOutputs(be);
   const frame: Frame = { be, scratch: new Set(), outputs: [] };
   frames.push(frame);
   let ok = false;
@@ -100,6 +101,51 @@ export function releaseStoppedKernels(): { kernels: number; scratch: number; out
     release(f);
   }
   return counts;
+}
+
+// Outputs of any kernel of the backend (TensorFlow.js's own included) that no tensor ever got: a
+// kernel stopped after makeOutput and before it returned (its output is on no scope's list, so the
+// engine repair cannot free it; 2 in 12 interrupts of threaded training). The backend's makeOutput
+// is watched: every output made is remembered until the engine has a tensor for it (checked in
+// batches), and after a stopped cell those still without one are disposed (releaseOrphanOutputs).
+
+const watched = new Set<WasmBackend>();
+const MADE = Symbol.for("seqlab.backend.outputsMade");
+
+/** tfjs's engine knows a tensor for this data (engine.state.tensorInfo). */
+function hasTensor(dataId: unknown): boolean {
+  return Boolean((globalThis as any)._tfengine?.state?.tensorInfo?.has(dataId));
+}
+
+/** Remember the outputs `be` makes until a tensor holds them (once per backend). */
+export function watchOutputs(be: WasmBackend): void {
+  if ((be as any)[MADE]) return;
+  const made = new Set<unknown>();
+  (be as any)[MADE] = made;
+  watched.add(be);
+  const makeOutput = be.makeOutput;
+  be.makeOutput = function (this: WasmBackend, ...args: Parameters<WasmBackend["makeOutput"]>) {
+    const o = makeOutput.apply(this, args);
+    made.add(o.dataId);
+    if (made.size > 4096) for (const id of made) if (!this.dataIdMap.has(id) || hasTensor(id)) made.delete(id);
+    return o;
+  };
+}
+
+/** Dispose the outputs that no tensor holds (only between cells: no kernel may be running). Returns how many. */
+export function releaseOrphanOutputs(): number {
+  let n = 0;
+  for (const be of watched) {
+    const made = (be as any)[MADE] as Set<unknown>;
+    for (const id of made) {
+      if (be.dataIdMap.has(id) && !hasTensor(id)) {
+        be.disposeData(id, true);
+        n++;
+      }
+    }
+    made.clear();
+  }
+  return n;
 }
 
 /** A scratch float buffer on the wasm heap (free it with freeScratch). */

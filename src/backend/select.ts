@@ -13,6 +13,7 @@
 //
 // SEQLAB_BACKEND=tensorflow|wasm|cpu forces one (an error if it cannot be had).
 import * as tf from "@tensorflow/tfjs";
+import { watchOutputs, type WasmBackend } from "./heap";
 import { shareWasmHeap } from "./shared-heap";
 import { fmaEnabled, isShared } from "./simd-gemm";
 import { threadCount } from "./threads";
@@ -112,6 +113,7 @@ async function activate(name: BackendName, opts: UseBackendOptions): Promise<Pic
     (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   }
   if (name === "wasm") {
+    if (!opts.noPatch) watchOutputs(tf.backend() as unknown as WasmBackend);
     const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
     const memory = (tf.backend() as unknown as { wasm?: { asm?: { memory?: WebAssembly.Memory } } }).wasm?.asm?.memory;
     const ours = patched.length > 0 && simd;

@@ -27,7 +27,7 @@ import * as os from "os";
 import * as path from "path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "worker_threads";
 import { elementwiseModule, lstmWasm } from "./elementwise";
-import { releaseStoppedKernels } from "./heap";
+import { releaseOrphanOutputs, releaseStoppedKernels } from "./heap";
 import { JOB_FIELDS, JOBS, runPart, soloSync, type JobName, type ThreadCtx } from "./jobs";
 import { fmaEnabled, gemmExports, gemmModule, isShared } from "./simd-gemm";
 import { ABORT, ABORTED, BAR_COUNT, BAR_GEN, CONTROL_BYTES, CONTROL_SLOTS, DEAD, DONE, ERROR, HEAP, KIND, MAX_THREADS, NT, PARAMS_OFFSET, QUIT, NEXT, READY, SEQ, STATS_OFFSET, TOKEN, sharedSync, waitChange } from "./sync";
@@ -331,7 +331,7 @@ export function shutdownThreads(): void {
 /**
  * After a cell stopped half way (the Jupyter kernel's interrupt): abandon the job it left running on
  * the threads, wait for them to leave it, then free the scratch and outputs of the kernels it
- * stopped in. Returns what was done, for the kernel's log (undefined: nothing to do).
+ * stopped in, and any kernel's outputs that never became tensors. Returns what was done, for the kernel's log (undefined: nothing to do).
  */
 export function repairAfterStop(): string | undefined {
   let abandoned = 0;
@@ -345,9 +345,11 @@ export function repairAfterStop(): string | undefined {
     }
   }
   const r = releaseStoppedKernels();
+  const orphans = releaseOrphanOutputs();
   const done: string[] = [];
   if (abandoned) done.push(`${abandoned} threaded job(s) abandoned`);
   if (r.kernels) done.push(`${r.kernels} stopped kernel(s): ${r.scratch} scratch buffer(s) and ${r.outputs} output(s) freed`);
+  if (orphans) done.push(`${orphans} kernel output(s) that no tensor holds freed`);
   return done.length ? done.join(", ") : undefined;
 }
 

@@ -399,6 +399,23 @@ test("a main thread stopped in the middle of a threaded job (as the kernel's int
   tf.dispose([a, b, ...Object.values(inputs)]);
 });
 
+test("after a stopped cell, outputs any kernel made that no tensor holds are freed (a kernel stopped between makeOutput and its return)", () => {
+  tf.setBackend("wasm");
+  const be = tf.backend() as unknown as { numDataIds(): number; makeOutput(shape: number[], dtype: string): tf.TensorInfo };
+  const kept = tf.tensor([1, 2, 3]);
+  const dataIds = be.numDataIds();
+  const mark = markEngine();
+  // what TensorFlow.js's own Add kernel had done when it was stopped in its C++ (our kernels run in frames)
+  be.makeOutput([128, 512], "float32");
+  be.makeOutput([512], "float32");
+  const live = tf.add(kept, 1); // made by a kernel too, and held by a tensor
+  assert.equal(be.numDataIds(), dataIds + 3);
+  assert.match(restoreEngine(mark) ?? "", /2 kernel output\(s\) that no tensor holds freed/);
+  assert.equal(be.numDataIds(), dataIds + 1);
+  assert.deepEqual(Array.from(live.dataSync()), [2, 3, 4]);
+  tf.dispose([kept, live]);
+});
+
 test("a process whose kernels used threads ends when its work does (the workers never keep it alive)", () => {
   const backend = path.join(__dirname, "../../src/backend");
   const script = `
