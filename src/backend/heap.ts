@@ -123,9 +123,11 @@ export function watchOutputs(be: WasmBackend): void {
   const made = new Set<unknown>();
   (be as any)[MADE] = made;
   watched.add(be);
-  const makeOutput = be.makeOutput;
-  be.makeOutput = function (this: WasmBackend, ...args: Parameters<WasmBackend["makeOutput"]>) {
-    const o = makeOutput.apply(this, args);
+  const original = be.makeOutput;
+  // Named makeOutput: on the stack it reads "BackendWasm.makeOutput", which the Jupyter kernel's
+  // interrupt never cuts short (kernel/interrupts.ts, CRITICAL), so no output is made unrecorded.
+  be.makeOutput = function makeOutput(this: WasmBackend, ...args: Parameters<WasmBackend["makeOutput"]>) {
+    const o = original.apply(this, args);
     made.add(o.dataId);
     if (made.size > 4096) for (const id of made) if (!this.dataIdMap.has(id) || hasTensor(id)) made.delete(id);
     return o;
