@@ -79,5 +79,9 @@ try {
   if (owner()) {
     Atomics.store(ctl, DONE + tid, DEAD);
     Atomics.notify(ctl, DONE + tid);
+    // and threads waiting for this one at a barrier of the current job (if any) leave it
+    Atomics.store(ctl, ABORT, 1);
+    Atomics.add(ctl, BAR_GEN, 1);
+    Atomics.notify(ctl, BAR_GEN);
   }
 }
