@@ -35,7 +35,8 @@ import { ABORT, ABORTED, BAR_COUNT, BAR_GEN, CONTROL_BYTES, CONTROL_SLOTS, DEAD,
 /**
  * Multiply-adds below which a job stays on one thread. A job wakes the workers and waits for the
  * slowest (tens of microseconds on a loaded machine); 2^20 multiply-adds take about 40 µs on one
- * core at 50 GFLOP/s. (Measured: bench/README.md, "several cores".)
+ * core at 50 GFLOP/s. (An estimate: this threshold has not been tuned by measurement; bench/README.md,
+ * "Several cores and fused multiply-add", has what was measured.)
  */
 export const MIN_PARALLEL_WORK = 1 << 20;
 
