@@ -99,7 +99,7 @@ export async function main(args: string[]): Promise<void> {
       const order = r % 2 ? [true, false] : [false, true];
       for (const live of order) {
         const res = await run(live, o.steps);
-        if (live) withLive.push(res.loop), finish.push(res.finish), msgs.push(res.messages), inside.push(res.inside / res.loop);
+        if (live) { withLive.push(res.loop); finish.push(res.finish); msgs.push(res.messages); inside.push(res.inside / res.loop); }
         else without.push(res.loop);
       }
       console.log(`rep ${r + 1}: without ${without[r].toFixed(0)} ms, with ${withLive[r].toFixed(0)} ms (${msgs[r]} messages), finish ${finish[r].toFixed(0)} ms`);

@@ -48,7 +48,6 @@ export class CellTimers {
       if (typeof callback !== "function") return original(callback, ...rest); // Node's own error
       const n = self.cell();
       const args = kind === "setImmediate" ? rest : rest.slice(1);
-      let handle: Handle;
       const fire = () => {
         if (kind !== "setInterval") self.forget(n, handle);
         const key = self.nextDue++;
@@ -61,7 +60,7 @@ export class CellTimers {
         });
         self.channel.port2.postMessage(key);
       };
-      handle = kind === "setImmediate" ? original(fire) : original(fire, rest[0]);
+      const handle: Handle = kind === "setImmediate" ? original(fire) : original(fire, rest[0]);
       if (n !== 0) {
         let mine = self.pending.get(n);
         if (!mine) self.pending.set(n, (mine = new Map()));

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The seqlab command line: install | kernel | run | export | start.
+// The seqlab command line: install | kernel | run | export | assignment | start.
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { existsSync, statSync } from "fs";
 import { absoluteDataEnv, typedPath } from "./typed-paths";
@@ -111,6 +111,29 @@ program
     const problem = reportTargetProblem(file, o.output ?? htmlPathFor(file));
     if (problem) throw new UsageError(`refusing to export ${file}: ${problem}`);
     console.log(`exported ${file} -> ${await exportNotebook(file, o.output, { trusted: o.trusted })}`);
+  });
+
+program
+  .command("assignment")
+  .description("write the student edition of course notebooks: solutions replaced by a stub, outputs cleared, self-checks kept")
+  .argument("<notebooks...>", "the teacher's .ipynb files (solutions marked as nbgrader marks them)")
+  .requiredOption("--out <dir>", "the folder for the student editions (never the notebooks' own)")
+  .action((files: string[], o: { out: string }) => {
+    const { writeAssignments } = require("./assignment") as typeof import("./assignment");
+    files = files.map((f) => typedPath(f));
+    const out = typedPath(o.out);
+    for (const f of files) {
+      if (!existsSync(f)) throw new UsageError(`no such notebook: ${f}`);
+      if (!f.endsWith(".ipynb")) throw new UsageError(`expected a .ipynb notebook, got ${f}`);
+    }
+    if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a file; expected a folder`);
+    let written;
+    try {
+      written = writeAssignments(files, out);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    for (const w of written) console.log(`wrote ${w.to}: ${w.solutions} solution(s) replaced by a stub, ${w.checks} self-check(s) kept`);
   });
 
 program

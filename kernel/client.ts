@@ -107,7 +107,7 @@ export class KernelClient {
       try {
         await this.request("kernel_info_request", {}, "shell", 1000);
         break;
-      } catch (e) {
+      } catch {
         if (Date.now() > deadline) throw new Error("kernel did not answer kernel_info_request within 30 s");
       }
     }

@@ -41,6 +41,8 @@ export interface CacheState {
   notebooks: Record<string, Entry>;
   /** This machine's last wall time per notebook (kernel start included), per mode, seconds. */
   timings: Record<Mode, Record<string, number>>;
+  /** probeSeconds() around each notebook's last run (the mean of one before and one after), per mode. */
+  probes?: Partial<Record<Mode, Record<string, number>>>;
 }
 
 export const CACHE_FILE = ".cache.json";

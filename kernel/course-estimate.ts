@@ -1,6 +1,7 @@
 // How long a notebook will take here: this machine's last run of it in the same mode when there
 // is one (kept in the execution cache), else the time recorded in notebooks/timings.json on the
-// reference machine, scaled by the number of cores.
+// reference machine, scaled by the number of cores and by this machine's speed now (a short probe
+// of single-threaded work, load included, against the probe recorded with the times).
 import { readFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -9,6 +10,8 @@ import type { Mode } from "./course-cache";
 export interface Recorded {
   /** Cores of the machine the times were measured on. */
   cores: number;
+  /** probeSeconds() on that machine when the times were measured (absent: no speed scaling). */
+  probe?: number;
   notebooks: Record<string, { quick: number; full: number; source?: string }>;
 }
 
@@ -36,17 +39,27 @@ export function coreScale(recordedCores: number, cores = os.availableParallelism
   return Math.min(2, Math.max(0.5, recordedCores / cores));
 }
 
+/**
+ * This machine's probe against the reference machine's: 2 when the same work takes twice as long
+ * here now. Bounded to [1/3, 3]: a probe disturbed by a burst of other work must not promise an
+ * hour for a minute.
+ */
+export function speedScale(rec: Recorded, probe: number | undefined): number {
+  if (!rec.probe || !probe || !(probe > 0)) return 1;
+  return Math.min(3, Math.max(1 / 3, probe / rec.probe));
+}
+
 /** A notebook with no recorded time: the median of the recorded ones in that mode. */
 function fallback(rec: Recorded, mode: Mode): number {
   const xs = Object.values(rec.notebooks).map((n) => n[mode]).sort((a, b) => a - b);
   return xs.length ? xs[Math.floor(xs.length / 2)] : 30;
 }
 
-export function estimate(name: string, mode: Mode, lastRun: Record<string, number>, rec: Recorded, cores = os.availableParallelism()): Estimate {
+export function estimate(name: string, mode: Mode, lastRun: Record<string, number>, rec: Recorded, cores = os.availableParallelism(), probe?: number): Estimate {
   const last = lastRun[name];
   if (typeof last === "number" && last > 0) return { seconds: last, from: "last run" };
   const r = rec.notebooks[name];
-  const scale = coreScale(rec.cores, cores);
+  const scale = coreScale(rec.cores, cores) * speedScale(rec, probe);
   if (r) return { seconds: r[mode] * scale, from: "recorded" };
   return { seconds: fallback(rec, mode) * scale, from: "guess" };
 }

@@ -35,6 +35,8 @@ export interface PlanInput {
   force: boolean;
   state: CacheState;
   recorded: Recorded;
+  /** probeSeconds() measured now (speeds recorded times up or down); absent: not scaled. */
+  probe?: number;
   common: Omit<KeyParts, "code" | "mode">;
 }
 
@@ -47,8 +49,8 @@ export function makePlan(o: PlanInput): Plan {
     const parts = keyParts(nb, { ...o.common, mode: o.mode });
     const entry = o.state.notebooks[name];
     const why = o.force ? "--force" : staleness(entry, parts, o.reportsDir, nb);
-    otherModeTotal += estimate(name, other, o.state.timings[other], o.recorded).seconds;
-    if (why) return { file, name, nb, parts, why, markdownChanged: false, estimate: estimate(name, o.mode, o.state.timings[o.mode], o.recorded) };
+    otherModeTotal += estimate(name, other, o.state.timings[other], o.recorded, undefined, o.probe).seconds;
+    if (why) return { file, name, nb, parts, why, markdownChanged: false, estimate: estimate(name, o.mode, o.state.timings[o.mode], o.recorded, undefined, o.probe) };
     return { file, name, nb, parts, cached: entry, markdownChanged: entry!.source !== fileHash(file), estimate: { seconds: 0, from: "last run" } };
   });
   return { notebooks, mode: o.mode, total: notebooks.reduce((s, n) => s + n.estimate.seconds, 0), otherModeTotal };
@@ -62,6 +64,8 @@ export interface PlanText {
   otherModeCommand: string;
   forceCommand: string;
   recordedCores: number;
+  /** speedScale(): this machine's probe against the recorded one. */
+  speed?: number;
 }
 
 export function formatPlan(plan: Plan, t: PlanText): string {
@@ -88,7 +92,8 @@ export function formatPlan(plan: Plan, t: PlanText): string {
     const from = (f: Estimate["from"]) => toRun.filter((p) => p.estimate.from === f).length;
     const sources = [
       from("last run") && `this machine's last run (${from("last run")})`,
-      from("recorded") && `times recorded on a ${t.recordedCores}-core machine, this one has ${os.availableParallelism()} (${from("recorded")})`,
+      from("recorded") &&
+        `times recorded on a ${t.recordedCores}-core machine, this one has ${os.availableParallelism()}${t.speed && t.speed !== 1 ? ` and runs the same work ${t.speed < 1 ? `${(1 / t.speed).toFixed(1)}x faster` : `${t.speed.toFixed(1)}x slower`} now` : ""} (${from("recorded")})`,
       from("guess") && `no recorded time, the median notebook (${from("guess")})`,
     ].filter(Boolean);
     lines.push(

@@ -8,7 +8,8 @@ import { existsSync, readdirSync, statSync } from "fs";
 import { writeFileAtomic } from "./atomic-write";
 import * as path from "path";
 import { CacheState, expectedBackend, fileHash, libraryHash, Mode, readState, writeState } from "./course-cache";
-import { duration, readRecorded } from "./course-estimate";
+import { duration, readRecorded, speedScale } from "./course-estimate";
+import { probeSeconds } from "./machine-speed";
 import { formatPlan, makePlan, PlannedNotebook } from "./course-plan";
 import { CourseProgress } from "./course-progress";
 import { KernelClient } from "./client";
@@ -94,6 +95,7 @@ export async function runCourse(o: CourseOptions): Promise<number> {
 
   const state: CacheState = readState(o.reportsDir);
   const recorded = readRecorded();
+  const probe = probeSeconds();
   const version: string = require("../../package.json").version;
   const plan = makePlan({
     files: o.notebooks,
@@ -102,6 +104,7 @@ export async function runCourse(o: CourseOptions): Promise<number> {
     force: o.force,
     state,
     recorded,
+    probe,
     common: { backend: expectedBackend(), version, library: libraryHash() },
   });
   say(
@@ -111,6 +114,7 @@ export async function runCourse(o: CourseOptions): Promise<number> {
       otherModeCommand: o.mode === "quick" ? commandFor(o.invokedAs, "--full") : `${commandFor(o.invokedAs, "--quick")}, or SEQLAB_QUICK=1 ${o.invokedAs}`,
       forceCommand: commandFor(o.invokedAs, "--force"),
       recordedCores: recorded.cores,
+      speed: speedScale(recorded, probe),
     }),
   );
   say();
@@ -178,6 +182,7 @@ export async function runCourse(o: CourseOptions): Promise<number> {
         continue;
       }
       progress.start(i);
+      const probeBefore = probeSeconds(3);
       const t0 = Date.now();
       try {
         const executed = await runNotebook(p.file, { outDir: o.reportsDir, htmlDir: o.reportsDir, timeoutSec: o.timeoutSec, progress: progress.runnerStream() });
@@ -192,6 +197,8 @@ export async function runCourse(o: CourseOptions): Promise<number> {
           finished: new Date().toISOString(),
         };
         state.timings[o.mode][p.name] = seconds;
+        // How fast the machine was around this run, so that its time can be recorded for others.
+        state.probes = { ...state.probes, [o.mode]: { ...state.probes?.[o.mode], [p.name]: (probeBefore + probeSeconds(3)) / 2 } };
         writeState(o.reportsDir, state);
         progress.finish(i, seconds, "done");
       } catch (e) {

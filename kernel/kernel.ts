@@ -37,6 +37,9 @@ export interface KernelOptions {
   historyFile?: string;
 }
 
+/** A process event listener (uncaughtException and unhandledRejection take different ones). */
+type Listener = (...args: any[]) => void;
+
 export class Kernel {
   private readonly session = randomUUID();
   private readonly channels: Channels;
@@ -46,7 +49,7 @@ export class Kernel {
   private readonly streams: StreamCapture;
   private readonly timers: CellTimers;
   /** The process's error handlers when the kernel started (its own among them). */
-  private ownErrorHandlers = new Set<Function>();
+  private ownErrorHandlers = new Set<Listener>();
   private executionCount = 0;
   private queue: { msg: Message; seq: number }[] = [];
   private received = 0;
@@ -288,10 +291,11 @@ export class Kernel {
     let interrupted = false;
     try {
       const outcome = await this.executor.execute(code, label, file, cell);
-      if (!outcome.ok) (error = outcome.error), (interrupted = outcome.interrupted);
+      if (!outcome.ok) { error = outcome.error; interrupted = outcome.interrupted; }
       else if (outcome.hasValue && !silent) {
         const { data, metadata } = toBundle(outcome.value);
-        this.publish("execute_result", { execution_count: count, data, metadata });
+        // An empty bundle: the value has nothing (more) to show, e.g. a self-check's result.
+        if (Object.keys(data).length) this.publish("execute_result", { execution_count: count, data, metadata });
       }
     } catch (e) {
       error = formatError(e, this.executor.cells);
@@ -347,9 +351,9 @@ export class Kernel {
    */
   private keepErrorsHandled() {
     for (const event of ["uncaughtException", "unhandledRejection"] as const) {
-      for (const f of process.listeners(event as "uncaughtException") as Function[]) {
+      for (const f of process.listeners(event as "uncaughtException") as Listener[]) {
         if (this.ownErrorHandlers.has(f) || !RETHROWS.test(String(f))) continue;
-        process.removeListener(event as "uncaughtException", f as (...a: any[]) => void);
+        process.removeListener(event as "uncaughtException", f);
         log(`removed a process ${event} handler that rethrows (it would end the kernel on a stray error): ${String(f).replace(/\s+/g, " ").slice(0, 80)}`);
       }
     }

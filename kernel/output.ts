@@ -14,12 +14,10 @@ export class StreamCapture {
   private bytes = 0;
   private since = 0;
   private timer: NodeJS.Timeout | undefined;
-  private originals: { stdout: any; stderr: any } | undefined;
 
   constructor(private readonly emit: (name: StreamName, text: string) => void) {}
 
   install() {
-    this.originals = { stdout: process.stdout.write, stderr: process.stderr.write };
     for (const name of ["stdout", "stderr"] as const) {
       (process[name] as any).write = (chunk: any, encoding?: any, cb?: any) => {
         if (typeof encoding === "function") [cb, encoding] = [encoding, undefined];

@@ -38,4 +38,5 @@ export {
   type LongRangeOptions,
   type LongRangeTask,
 } from "./synthetic";
+export { LookupTask, lastTokenAccuracy, type LookupBatch, type LookupPrompts, type NextTokenModel } from "./in-context";
 export { SeededRandom, toRandom, mulberry32, subSeed } from "./random";

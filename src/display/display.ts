@@ -39,11 +39,16 @@ function normalise(data: MimeBundle): MimeBundle {
   return out;
 }
 
-/** The mime bundle and metadata a value displays as. */
+/**
+ * The mime bundle and metadata a value displays as. A display hook that returns an empty object
+ * means "nothing to show" (the value showed itself already, as a self-check's result does): the
+ * bundle is empty, and the kernel publishes no result for it.
+ */
 export function toBundle(value: unknown): { data: MimeBundle; metadata: Record<string, unknown> } {
   const hook = value != null ? (value as any)[DISPLAY] : undefined;
   if (typeof hook === "function") {
     const r = hook.call(value);
+    if (r && typeof r === "object" && Object.getPrototypeOf(r) === Object.prototype && Object.keys(r).length === 0) return { data: {}, metadata: {} };
     if (r && typeof r === "object" && "data" in r && isMimeBundle((r as any).data)) {
       return { data: normalise((r as any).data), metadata: (r as any).metadata ?? {} };
     }
@@ -60,6 +65,7 @@ export function toBundle(value: unknown): { data: MimeBundle; metadata: Record<s
 export function display(value: unknown, opts: DisplayOptions = {}): void {
   if (opts.update && !opts.displayId) throw new Error("display(..., {update: true}) needs the displayId of the output to replace");
   const bundle = isMimeBundle(value) ? { data: normalise(value), metadata: {} } : toBundle(value);
+  if (!Object.keys(bundle.data).length) return; // nothing to show
   const msg: DisplayMessage = {
     data: bundle.data,
     metadata: { ...bundle.metadata, ...opts.metadata },

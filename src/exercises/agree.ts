@@ -21,7 +21,7 @@ export interface AgreeOptions {
   seed?: number;
   /** Compare values only (for functions of integer inputs, or without gradients). */
   valuesOnly?: boolean;
-  /** Do not print the result line. */
+  /** agree(): do not print the result line. */
   quiet?: boolean;
 }
 
@@ -51,10 +51,10 @@ export function relativeDifference(a: tf.Tensor, b: tf.Tensor): number {
 
 /**
  * Compare `mine` with `reference` on `inputs`: values, and (unless valuesOnly) the gradients of
- * Σ f(inputs) ⊙ R with respect to every input. Prints one line; throws when they disagree, so a
- * notebook stops where its hand-written piece and the library part ways.
+ * Σ f(inputs) ⊙ R with respect to every input. Returns the differences and a one-line message;
+ * neither prints nor throws (agree() does).
  */
-export function agree(
+export function agreement(
   name: string,
   mine: (...xs: tf.Tensor[]) => tf.Tensor,
   reference: (...xs: tf.Tensor[]) => tf.Tensor,
@@ -74,15 +74,28 @@ export function agree(
     const gb = tf.grads(weighted(reference))(inputs);
     return { value, grads: ga.map((g, i) => relativeDifference(g, gb[i])) };
   });
-  const shapesDiffer = value === Infinity;
   const ok = value <= tol && grads.every((g) => g <= gradTol);
   const ko = lang() === "ko";
   const f = (x: number) => (x === Infinity ? "∞" : x.toExponential(1));
   const parts = [`${ko ? "값" : "values"} ${f(value)}`];
   if (grads.length) parts.push(`${ko ? "기울기" : "gradients"} ${grads.map(f).join(", ")}`);
-  const what = shapesDiffer ? (ko ? "모양이 다름" : "the shapes differ") : `${ko ? "최대 상대 차이" : "largest relative difference"}: ${parts.join("; ")}`;
-  const message = `${ok ? "✓" : "✗"} ${name}: ${what}`;
-  if (!opts.quiet) display({ "text/plain": message });
-  if (!ok) throw new Error(`${name}: ${ko ? "라이브러리와 다릅니다" : "does not agree with the library"} (${what})`);
-  return { ok, value, grads, message };
+  const what = value === Infinity ? (ko ? "모양이 다름" : "the shapes differ") : `${ko ? "최대 상대 차이" : "largest relative difference"}: ${parts.join("; ")}`;
+  return { ok, value, grads, message: `${ok ? "✓" : "✗"} ${name}: ${what}` };
+}
+
+/**
+ * agreement(), shown as one line under the cell; throws when the two disagree, so a notebook
+ * stops where its hand-written piece and the library part ways. Returns nothing, so that a cell
+ * ending with it shows the line once.
+ */
+export function agree(
+  name: string,
+  mine: (...xs: tf.Tensor[]) => tf.Tensor,
+  reference: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: tf.Tensor[],
+  opts: AgreeOptions = {},
+): void {
+  const r = agreement(name, mine, reference, inputs, opts);
+  if (!opts.quiet) display({ "text/plain": r.message });
+  if (!r.ok) throw new Error(`${r.message.slice(2)} — ${lang() === "ko" ? "라이브러리와 다릅니다" : "does not agree with the library"}`);
 }

@@ -4,7 +4,7 @@
 // edition, `throw new Error("your code here")`) is "not yet" too and nothing else in the notebook
 // fails. Messages follow the learner's language (SEQLAB_LANG=ko: Korean); a hint may be given in
 // both languages, so that the two editions' code cells stay identical.
-import { display } from "../display/display";
+import { DISPLAY, display } from "../display/display";
 
 export type Lang = "en" | "ko";
 export type Bilingual = string | { en: string; ko: string };
@@ -14,6 +14,8 @@ export interface CheckOptions {
   hint: Bilingual;
   /** Numbers (and tensors' values) equal within this absolute or relative difference. Default 1e-6. */
   tolerance?: number;
+  /** false for a demonstration that is not an exercise: it never raises, even when grading. */
+  graded?: boolean;
 }
 
 /** A reference value, or a test of the answer: true when right, false or a more precise hint when not. */
@@ -41,7 +43,8 @@ export interface CheckResult {
 
 /**
  * Check an exercise: `attempt` computes the learner's answer, `expected` is the reference value
- * or a test. Never throws (an answer that throws is "not yet"); returns whether the answer is right.
+ * or a test. Never throws (an answer that throws is "not yet"), except when grading
+ * (SEQLAB_GRADING=1), where "not yet" raises; returns whether the answer is right.
  */
 export async function check<T>(name: string, attempt: () => T | Promise<T>, test: (got: T) => boolean | Bilingual, opts: CheckOptions): Promise<CheckResult>;
 /** The reference may be plain data for an answer that is a tensor (compared by its values). */
@@ -61,7 +64,13 @@ export async function check<T>(name: string, attempt: () => T | Promise<T>, expe
   const message = ok ? `✓ ${name}: ${w.right}` : `✗ ${name}: ${w.notYet}${verdict ? ` (${verdict})` : ""}. ${w.hint}: ${inLang(opts.hint, l)}`;
   const color = ok ? "#1a7f37" : "#b35900";
   display({ "text/plain": message, "text/html": `<div style="color:${color};font-weight:600">${escapeHtml(message)}</div>` });
-  return { ok, message };
+  // Autograding (nbgrader counts a grade cell as passed when it raises no error): opt in with
+  // SEQLAB_GRADING=1 and a "not yet" raises, after the message is shown. Learners never set it.
+  if (!ok && process.env.SEQLAB_GRADING === "1" && opts.graded !== false) throw new Error(message);
+  const result = { ok, message };
+  // Shown already: as a cell's last value (`await check(...)`) it adds no Out[n] (an empty bundle).
+  Object.defineProperty(result, DISPLAY, { value: () => ({}), enumerable: false });
+  return result;
 }
 
 /** true, or why not (empty when no more can be said without giving the answer away). */
@@ -75,7 +84,8 @@ function judge<T>(got: T, expected: Expectation<T>, tolerance: number, l: Lang):
 
 /** Tensors become nested arrays; everything else as it is. */
 function plain(v: unknown): unknown {
-  if (v && typeof v === "object" && typeof (v as any).arraySync === "function" && "shape" in (v as any)) return (v as any).arraySync();
+  const t = v as { arraySync?: unknown; shape?: unknown } | null;
+  if (t && typeof t === "object" && typeof t.arraySync === "function" && "shape" in t) return (t.arraySync as () => unknown)();
   return v;
 }
 
@@ -97,7 +107,7 @@ function equal(a: unknown, b: unknown, tol: number): boolean {
   if (a && b && typeof a === "object" && typeof b === "object") {
     const ka = Object.keys(a).sort();
     const kb = Object.keys(b).sort();
-    return equal(ka, kb, 0) && ka.every((k) => equal((a as any)[k], (b as any)[k], tol));
+    return equal(ka, kb, 0) && ka.every((k) => equal((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], tol));
   }
   return Object.is(a, b);
 }

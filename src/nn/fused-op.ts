@@ -2,9 +2,9 @@
 // five to ten, and each backward pass is written so that tfjs's wasm backend runs it fast.
 import * as tf from "@tensorflow/tfjs";
 
-type CustomGradResult = { value: tf.Tensor; gradFunc: (dy: any, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] };
+type CustomGradResult = { value: tf.Tensor; gradFunc: (dy: never, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] };
 
 /** tf.customGrad typed by the caller's signature (tfjs types its inputs as one rest parameter). */
-export function fusedOp<F>(f: (...args: any[]) => CustomGradResult): F {
+export function fusedOp<F>(f: (...args: never[]) => CustomGradResult): F {
   return tf.customGrad(f as Parameters<typeof tf.customGrad>[0]) as unknown as F;
 }

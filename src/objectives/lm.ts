@@ -14,6 +14,7 @@
 // trained on reversed rows: the same model serves both.
 import * as tf from "@tensorflow/tfjs";
 import type { LanguageModel } from "../models/language-model";
+import { disposeState } from "../models/recurrent";
 import { RESERVED_IDS, reverseSequences, tokenIds, validLengths, type TokenIds, type TokenIdsInput } from "./common";
 
 /** Inputs x and next-token targets y, row-major [B, T], with a mask (0 on padding): LanguageModel.loss's batch. */
@@ -94,4 +95,53 @@ export function continuationLogProbs(
   const logp = tf.tidy(() => tf.logSoftmax(model.apply(tf.tensor2d(inputs, [B, T], "int32")).logits).arraySync() as number[][][]);
   // the prediction at input position C + k is the distribution of the continuation's token k
   return continuations.map((c, b) => Array.from({ length: c.length }, (_, k) => logp[b][C + k][c[k]]));
+}
+
+/**
+ * The total −ln p (nats) of every token of every sequence under an LM that reads `startId` first
+ * and then the sequence: Σ_k −ln p(s_k | start, s_1 .. s_{k−1}). The sequences run as one batch
+ * in windows of `window` steps with the state carried from window to window, so a long text costs
+ * memory for one window only and every token is still predicted from everything before it.
+ * (Bits per character: nats / characters / ln 2.)
+ */
+export function sequenceNats(
+  model: LanguageModel,
+  sequences: readonly ArrayLike<number>[],
+  opts: { startId?: number; window?: number } = {},
+): { nats: number; tokens: number; perSequence: number[] } {
+  const start = opts.startId ?? RESERVED_IDS.bos;
+  const W = opts.window ?? 128;
+  if (!(Number.isInteger(W) && W >= 1)) throw new RangeError(`sequenceNats: window must be a positive integer, got ${W}`);
+  const B = sequences.length;
+  const perSequence = new Array<number>(B).fill(0);
+  const L = Math.max(0, ...sequences.map((s) => s.length));
+  let state = model.zeroState(B);
+  for (let from = 0; from < L; from += W) {
+    const w = Math.min(W, L - from);
+    // a finished sequence keeps reading <start> (its predictions get weight 0)
+    const x = new Int32Array(B * w).fill(start);
+    const y = new Int32Array(B * w);
+    const mask = new Float32Array(B * w);
+    sequences.forEach((s, b) => {
+      for (let t = 0; t < w && from + t < s.length; t++) {
+        const p = from + t;
+        x[b * w + t] = p === 0 ? start : s[p - 1];
+        y[b * w + t] = s[p];
+        mask[b * w + t] = 1;
+      }
+    });
+    const out = tf.tidy(() => {
+      const { logits, state: next } = model.apply(tf.tensor2d(x, [B, w], "int32"), state);
+      const logp = tf.logSoftmax(logits); // [B, w, V]
+      const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.tensor2d(y, [B, w], "int32"), logits.shape[2])), -1);
+      return { rows: tf.sum(tf.mul(picked, tf.tensor2d(mask, [B, w])), 1), next };
+    });
+    const rows = out.rows.dataSync();
+    out.rows.dispose();
+    for (let b = 0; b < B; b++) perSequence[b] -= rows[b];
+    disposeState(state);
+    state = out.next;
+  }
+  disposeState(state);
+  return { nats: perSequence.reduce((a, b) => a + b, 0), tokens: sequences.reduce((n, s) => n + s.length, 0), perSequence };
 }

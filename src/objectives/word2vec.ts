@@ -249,7 +249,11 @@ export class Word2Vec extends Module {
     return tf.tidy(() => this.nsLoss(this.inputVectors(b.centers), b.contexts, b.negatives, b.numNegatives));
   }
 
-  /** CBOW with negative sampling: the mean of the context's input vectors predicts the center. */
+  /**
+   * CBOW with negative sampling: the mean of the context's input vectors predicts the center. The
+   * mean divides by the number of context words the window holds (its size is drawn from 1..b and
+   * it stops at line ends), not by 2b: the weights mark the words that are there.
+   */
   cbowLoss(b: CbowBatch): tf.Scalar {
     return tf.tidy(() => {
       const n = b.centers.length;
@@ -257,6 +261,24 @@ export class Word2Vec extends Module {
       const w = tf.tensor3d(b.contextWeights, [n, b.width, 1]);
       const h = tf.div(tf.sum(tf.mul(ctx, w), 1), tf.maximum(tf.sum(w, 1), 1)) as tf.Tensor2D;
       return this.nsLoss(h, b.centers, b.negatives, b.numNegatives);
+    });
+  }
+
+  /**
+   * CBOW as a language model: log p(w | context) for every id w, with
+   *
+   *   p(w | context) = softmax_w(u_w · v̄),   v̄ = the mean of the context words' input vectors
+   *
+   * (what a full softmax would have trained; negative sampling trains the same scores u_w · v̄
+   * without normalising them, so this normalises them over the vocabulary). A blank's context is
+   * the words on both sides of it, in any order: CBOW is a bag of words.
+   */
+  cbowLogProbs(context: ArrayLike<number>): Float32Array {
+    if (!context.length) throw new RangeError("Word2Vec.cbowLogProbs: the context is empty");
+    return tf.tidy(() => {
+      const mean = tf.mean(this.inputVectors(Int32Array.from(context)), 0, true); // [1, D]
+      const scores = tf.matMul(mean, this.output, false, true); // [1, V]
+      return Float32Array.from(tf.logSoftmax(scores).dataSync());
     });
   }
 

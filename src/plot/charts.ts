@@ -59,10 +59,10 @@ function lossSeries(h: LossHistory): { train: XY; val: XY; bad: number } {
     let bad = 0;
     for (const p of h as ReadonlyArray<LossPoint>) {
       if (p.loss !== undefined) {
-        if (Number.isFinite(p.loss) && Number.isFinite(p.step)) train.x.push(p.step), train.y.push(p.loss);
+        if (Number.isFinite(p.loss) && Number.isFinite(p.step)) { train.x.push(p.step); train.y.push(p.loss); }
         else bad++;
       }
-      if (p.valLoss !== undefined && Number.isFinite(p.valLoss) && Number.isFinite(p.step)) val.x.push(p.step), val.y.push(p.valLoss);
+      if (p.valLoss !== undefined && Number.isFinite(p.valLoss) && Number.isFinite(p.step)) { val.x.push(p.step); val.y.push(p.valLoss); }
     }
     return { train, val, bad };
   }
@@ -340,7 +340,7 @@ export function histogramSpec(values: ArrayLike<number> | unknown, opts: Histogr
   const v = flatValues(values);
   const bins = histogramBins(v, opts.bins);
   let n = 0, s = 0, s2 = 0;
-  for (let i = 0; i < v.length; i++) if (Number.isFinite(v[i])) n++, (s += v[i]), (s2 += v[i] * v[i]);
+  for (let i = 0; i < v.length; i++) if (Number.isFinite(v[i])) { n++; s += v[i]; s2 += v[i] * v[i]; }
   const mean = n ? s / n : NaN, sd = n ? Math.sqrt(Math.max(0, s2 / n - mean * mean)) : NaN;
   const spec = finishSpec(
     {
@@ -395,7 +395,7 @@ export function heatmapSpec(matrix: unknown, opts: HeatmapOptions = {}): SpecAnd
   const mc = shrink ? Math.max(1, Math.floor(maxCells / mr)) : cols;
   const { values: b, rowStep, colStep } = blockMean(m, mr, mc);
   let lo = Infinity, hi = -Infinity;
-  for (const r of b) for (const v of r) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  for (const r of b) for (const v of r) if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
   const signed = lo < 0 && hi > 0;
   const scheme = opts.scheme ?? (signed ? "blueorange" : "viridis");
   const labelsOf = (given: ArrayLike<string> | undefined, n: number, step: number) =>

@@ -13,7 +13,7 @@ export interface XY {
 export function toXY(s: Series, xStart = 0): XY {
   const x: number[] = [], y: number[] = [];
   const push = (a: number, b: number) => {
-    if (Number.isFinite(a) && Number.isFinite(b)) x.push(a), y.push(b);
+    if (Number.isFinite(a) && Number.isFinite(b)) { x.push(a); y.push(b); }
   };
   if (s && typeof s === "object" && "x" in s && "y" in s && !Array.isArray(s)) {
     const n = Math.min(s.x.length, s.y.length);
@@ -59,14 +59,14 @@ export function lttb(d: XY, max: number): XY {
     const lo = Math.floor(i * every) + 1, hi = Math.floor((i + 1) * every) + 1;
     const nlo = hi, nhi = Math.min(Math.floor((i + 2) * every) + 1, n);
     let ax = 0, ay = 0;
-    for (let j = nlo; j < nhi; j++) (ax += d.x[j]), (ay += d.y[j]);
+    for (let j = nlo; j < nhi; j++) { ax += d.x[j]; ay += d.y[j]; }
     const cnt = nhi - nlo || 1;
     ax /= cnt;
     ay /= cnt;
     let best = lo, area = -1;
     for (let j = lo; j < hi; j++) {
       const s = Math.abs((d.x[a] - ax) * (d.y[j] - d.y[a]) - (d.x[a] - d.x[j]) * (ay - d.y[a]));
-      if (s > area) (area = s), (best = j);
+      if (s > area) { area = s; best = j; }
     }
     x.push(d.x[best]);
     y.push(d.y[best]);
@@ -111,11 +111,11 @@ export function histogramBins(values: ArrayLike<number>, bins?: number): Bin[] {
   let lo = Infinity, hi = -Infinity, n = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v)), n++;
+    if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); n++; }
   }
   if (n === 0) return [];
   const k = Math.max(1, Math.floor(bins ?? Math.min(60, Math.max(5, Math.ceil(Math.sqrt(n))))));
-  if (hi === lo) (lo -= 0.5), (hi += 0.5);
+  if (hi === lo) { lo -= 0.5; hi += 0.5; }
   const w = (hi - lo) / k;
   const out: Bin[] = Array.from({ length: k }, (_, i) => ({ start: lo + i * w, end: i === k - 1 ? hi : lo + (i + 1) * w, count: 0 }));
   for (let i = 0; i < values.length; i++) {
@@ -138,7 +138,7 @@ export function blockMean(m: readonly (ArrayLike<number>)[], maxRows: number, ma
       for (let r = r0; r < Math.min(rows, r0 + rs); r++)
         for (let c = c0; c < Math.min(cols, c0 + cs); c++) {
           const v = m[r][c];
-          if (Number.isFinite(v)) (s += v), k++;
+          if (Number.isFinite(v)) { s += v; k++; }
         }
       row.push(k ? s / k : NaN);
     }

@@ -51,11 +51,13 @@ function path(d: string, opts: { color?: string; arrow?: boolean; width?: number
   return `<path d="${d}" fill="none" stroke="${opts.color ?? "#444"}" stroke-width="${opts.width ?? 1.6}"${opts.arrow === false ? "" : ' marker-end="url(#arrow)"'}/>`;
 }
 
+const BACKGROUND = `<rect width="100%" height="100%" fill="white"/>`;
+
 function svgDoc(width: number, height: number, body: string[]): string {
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT_FAMILY}">` +
     `<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="5.5" markerHeight="5.5" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>` +
-    `<rect width="100%" height="100%" fill="white"/>` +
+    BACKGROUND +
     body.join("") +
     `</svg>`
   );
@@ -74,6 +76,8 @@ export interface RnnDiagramOptions {
   title?: string;
   /** Write the shared weight names (W_xh, W_hh, W_hy) on the first step (default true). */
   weights?: boolean;
+  /** The line under the title (default: an example of the shape). */
+  subtitle?: string;
 }
 
 /**
@@ -81,6 +85,12 @@ export interface RnnDiagramOptions {
  * the same cell (the same weights) at every step.
  */
 export function rnnDiagram(shape: RnnShape = "many-to-many", opts: RnnDiagramOptions = {}): Picture {
+  const d = unrolledSvg(shape, opts);
+  return Picture.fromSvg(d.svg, d.text);
+}
+
+/** The unrolled diagram as an SVG document, its size and its text. */
+function unrolledSvg(shape: RnnShape, opts: RnnDiagramOptions): { svg: string; width: number; height: number; text: string } {
   if (!RNN_SHAPES.includes(shape)) throw new RangeError(`rnnDiagram: shape must be one of ${RNN_SHAPES.join(", ")}; got ${JSON.stringify(shape)}`);
   const encdec = shape === "encoder-decoder";
   const given = shape === "one-to-many" ? opts.outputs?.length : opts.inputs?.length;
@@ -91,7 +101,7 @@ export function rnnDiagram(shape: RnnShape = "many-to-many", opts: RnnDiagramOpt
   const gap = encdec ? 70 : 0; // room for the context vector
   const cols = T + D;
   const title = opts.title ?? `펼침 (unrolling): ${shape} (${KOREAN[shape]})`;
-  const subtitle = EXAMPLE[shape] + (encdec ? "" : "; the same cell and weights at every step");
+  const subtitle = opts.subtitle ?? EXAMPLE[shape] + (encdec ? "" : "; the same cell and weights at every step");
   const width = Math.ceil(Math.max(left + cols * colW + gap + 40, textWidth(title, 18) + 32, textWidth(subtitle, 12) + 32));
   const height = yX + 62;
   const cx = (i: number) => left + colW / 2 + i * colW + (encdec && i >= T ? gap : 0);
@@ -160,7 +170,57 @@ export function rnnDiagram(shape: RnnShape = "many-to-many", opts: RnnDiagramOpt
   const svg = svgDoc(width, height, body);
   const n = (f: (i: number) => boolean) => Array.from({ length: cols }, (_, i) => i).filter(f).length;
   const text = `RNN unrolled (${shape}, ${KOREAN[shape]}): ${encdec ? `${T} encoder steps → context c → ${D} decoder steps` : `${T} step(s), ${n(hasX)} input(s), ${n(hasY)} output(s)`}`;
-  return Picture.fromSvg(svg, text);
+  return { svg, width, height, text };
+}
+
+export interface RnnLoopDiagramOptions {
+  /** Time steps of the unrolled part (default: as many as `inputs`, else 3). */
+  steps?: number;
+  /** Labels under the unrolled inputs (e.g. characters). */
+  inputs?: readonly string[];
+  /** Labels above the unrolled outputs. */
+  outputs?: readonly string[];
+  title?: string;
+}
+
+/**
+ * The recurrence drawn twice, side by side: rolled up (one cell whose state feeds back into itself
+ * through W_hh, the loop) and unrolled over time (펼침: the same cell once per step, many-to-many).
+ */
+export function rnnLoopDiagram(opts: RnnLoopDiagramOptions = {}): Picture {
+  const steps = opts.steps ?? opts.inputs?.length ?? 3;
+  const unrolled = unrolledSvg("many-to-many", { steps, inputs: opts.inputs, outputs: opts.outputs, title: "", subtitle: "" });
+  const title = opts.title ?? "순환과 펼침 (the loop, and the same network unrolled)";
+  const left = 290; // the rolled-up cell's part; the unrolled diagram is placed after it
+  const cx = 96, yY = 104, yH = 204, yX = 304, bw = 62, bh = 40;
+  const width = Math.ceil(Math.max(left + unrolled.width, textWidth(title, 18) + 32));
+  const height = unrolled.height + 8;
+  const b: string[] = [];
+  b.push(label(16, 30, title, "", 18, { anchor: "start" }));
+  b.push(label(16, 50, "the same cell and weights (W_xh, W_hh, W_hy) at every step", "", 12, { anchor: "start", color: "#666" }));
+  // the rolled-up cell: x_t in, y_t out, h_t fed back into itself
+  b.push(box(cx, yX, bw, 34, COLORS.x, 6), label(cx, yX + 5, "x", "t", 14));
+  b.push(arrow(cx, yX - 17, cx, yH + bh / 2 + 2));
+  b.push(box(cx, yH, bw, bh, COLORS.h), label(cx - 2, yH + 5, "h", "t", 16));
+  b.push(box(cx, yY, bw, 34, COLORS.y, 6), label(cx, yY + 5, "y", "t", 14));
+  b.push(arrow(cx, yH - bh / 2, cx, yY + 19));
+  // the loop: out of the cell's right side and back in, one step later
+  const r = cx + bw / 2;
+  b.push(path(`M${r},${yH - 10} C${r + 70},${yH - 64} ${r + 70},${yH + 64} ${r + 2},${yH + 10}`, { color: COLORS.h.stroke, width: 2 }));
+  b.push(label(r + 60, yH + 5, "W", "hh", 12, { anchor: "start", color: "#666" }));
+  b.push(label(cx + 8, (yX + yH) / 2 + 8, "W", "xh", 12, { anchor: "start", color: "#666" }));
+  b.push(label(cx + 8, (yY + yH) / 2 + 4, "W", "hy", 12, { anchor: "start", color: "#666" }));
+  b.push(label(r + 44, yH + 62, "h", "t−1", 12, { color: COLORS.h.stroke }));
+  // "unroll" arrow between the two pictures
+  b.push(arrow(left - 66, yH, left - 10, yH, { width: 2.4 }));
+  b.push(label(left - 38, yH - 12, "펼침", "", 13), label(left - 38, yH + 22, "(unroll)", "", 11, { color: "#666" }));
+  b.push(label(cx + 20, height - 14, "순환 (the loop)", "", 13, { color: COLORS.h.stroke }));
+  b.push(label(left + unrolled.width / 2, height - 14, `펼침 (unrolled, ${steps} steps)`, "", 13, { color: COLORS.h.stroke }));
+  // the unrolled diagram, as drawn by rnnDiagram, nested at the right
+  // (without its white background, which would cover the title)
+  b.push(unrolled.svg.replace("<svg ", `<svg x="${left}" y="0" `).replace(BACKGROUND, ""));
+  const svg = svgDoc(width, height, b);
+  return Picture.fromSvg(svg, `RNN rolled up (one cell, its state fed back through W_hh) and unrolled (펼침): ${unrolled.text.replace(/^RNN unrolled /, "")}`);
 }
 
 // ---- LSTM cell ----------------------------------------------------------------------------

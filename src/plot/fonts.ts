@@ -66,7 +66,7 @@ function parseFont(file: string): FontMetrics {
     const off = cmap + b.readUInt32BE(cmap + 8 + 8 * i);
     const format = b.readUInt16BE(off);
     const score = format === 12 ? 3 : format === 4 && (pid === 3 || pid === 0) ? (eid === 1 || pid === 0 ? 2 : 1) : 0;
-    if (score > bestScore) (best = off), (bestScore = score);
+    if (score > bestScore) { best = off; bestScore = score; }
   }
   const advance = new Map<number, number>();
   if (best < 0) throw new Error(`${path.basename(file)}: no Unicode cmap`);

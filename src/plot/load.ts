@@ -4,7 +4,7 @@
 import { pathToFileURL } from "url";
 import { installTextMetrics } from "./fonts";
 
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
+// A real dynamic import(), which tsc would turn into require() for CommonJS: vega-lite is an ES module.
 const realImport = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
 
 /** Import an ESM package by absolute file URL (so it resolves from this package, whatever the cwd). */

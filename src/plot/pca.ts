@@ -173,7 +173,7 @@ export function pca(vectors: unknown, k = 2): PcaResult {
     for (const v of c) if (Math.abs(v) > Math.abs(big)) big = v;
     return big < 0 ? c.map((v) => -v) : c;
   });
-  while (components.length < k) components.push(new Array(d).fill(0)), variances.push(0);
+  while (components.length < k) { components.push(new Array(d).fill(0)); variances.push(0); }
   return {
     points: xc.map((r) => components.map((c) => dot(r, c))),
     components,

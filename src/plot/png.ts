@@ -95,12 +95,12 @@ export function decodePng(png: Uint8Array): { width: number; height: number; rgb
     for (let x = 0; x < width; x++) {
       const o = (y * width + x) * 4, i = x * channels;
       if (type === 6) rgba.set(cur.subarray(i, i + 4), o);
-      else if (type === 2) (rgba[o] = cur[i]), (rgba[o + 1] = cur[i + 1]), (rgba[o + 2] = cur[i + 2]), (rgba[o + 3] = 255);
-      else if (type === 0 || type === 4) (rgba[o] = rgba[o + 1] = rgba[o + 2] = cur[i]), (rgba[o + 3] = type === 4 ? cur[i + 1] : 255);
+      else if (type === 2) { rgba[o] = cur[i]; rgba[o + 1] = cur[i + 1]; rgba[o + 2] = cur[i + 2]; rgba[o + 3] = 255; }
+      else if (type === 0 || type === 4) { rgba[o] = rgba[o + 1] = rgba[o + 2] = cur[i]; rgba[o + 3] = type === 4 ? cur[i + 1] : 255; }
       else {
         const p = cur[i];
         if (!palette) throw new Error("decodePng: palette image without PLTE");
-        (rgba[o] = palette[p * 3]), (rgba[o + 1] = palette[p * 3 + 1]), (rgba[o + 2] = palette[p * 3 + 2]);
+        rgba[o] = palette[p * 3]; rgba[o + 1] = palette[p * 3 + 1]; rgba[o + 2] = palette[p * 3 + 2];
         rgba[o + 3] = trns && p < trns.length ? trns[p] : 255;
       }
     }

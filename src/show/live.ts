@@ -93,11 +93,11 @@ export class LiveLoss {
     const step = Number(u.step);
     if (this.zeroBased === undefined) this.zeroBased = step === 0;
     this.done = Math.max(this.done, step + (this.zeroBased ? 1 : 0));
-    if (Number.isFinite(u.loss)) this.trainX.push(step), this.trainY.push(u.loss);
+    if (Number.isFinite(u.loss)) { this.trainX.push(step); this.trainY.push(u.loss); }
     this.lastLoss = u.loss;
     if (u.valLoss !== undefined) {
       this.lastVal = u.valLoss;
-      if (Number.isFinite(u.valLoss)) this.valX.push(step), this.valY.push(u.valLoss);
+      if (Number.isFinite(u.valLoss)) { this.valX.push(step); this.valY.push(u.valLoss); }
     }
     if (u.tokens) this.tokens += u.tokens;
     this.dirty = true;
@@ -194,7 +194,7 @@ export class LiveLoss {
    */
   finish(): Promise<Chart> {
     if (this.finished) return this.finished;
-    if (this.timer) clearTimeout(this.timer), (this.timer = undefined);
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
     const now = this.clock();
     const { spec, text } = this.spec();
     if (this.notebook) display(this.progressBundle(true, now), { displayId: this.progressId, update: true });

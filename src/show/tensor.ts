@@ -6,7 +6,7 @@ import { fmt } from "../plot/data";
 import { encodePng } from "../plot/png";
 import { esc, Picture } from "../plot/render";
 import { FONT_FAMILY, textWidth } from "../plot/fonts";
-import { HtmlView, int } from "./html";
+import { HtmlView } from "./html";
 
 /** What seqlab needs of a tensor (tf.Tensor has it). */
 export interface TensorLike {
@@ -101,11 +101,11 @@ export function matrixPicture(values: ArrayLike<number>, rows: number, cols: num
       for (let i = r * rs; i < Math.min(rows, (r + 1) * rs); i++)
         for (let j = c * cs; j < Math.min(cols, (c + 1) * cs); j++) {
           const x = Number(values[i * cols + j]);
-          if (Number.isFinite(x)) (s += x), k++;
+          if (Number.isFinite(x)) { s += x; k++; }
         }
       const o = (r * C + c) * 4;
       const [R8, G8, B8] = k ? colormap(stops, hi > lo ? (s / k - lo) / (hi - lo) : 0.5) : [255, 0, 255];
-      (px[o] = R8), (px[o + 1] = G8), (px[o + 2] = B8), (px[o + 3] = 255);
+      px[o] = R8; px[o + 1] = G8; px[o + 2] = B8; px[o + 3] = 255;
     }
   const png = encodePng(px, C, R);
   // display size: up to 3 px per cell, the longer side 240-480 px
@@ -178,7 +178,7 @@ function tablesHtml(values: ArrayLike<unknown>, shape: number[], dtype: string):
   let h = "";
   for (let k = 0; k < count; k++) {
     const idx: number[] = [];
-    for (let r = k, d = lead.length - 1; d >= 0; d--) idx.unshift(r % lead[d]), (r = Math.floor(r / lead[d]));
+    for (let r = k, d = lead.length - 1; d >= 0; d--) { idx.unshift(r % lead[d]); r = Math.floor(r / lead[d]); }
     h += `<div style="font-family:monospace;font-size:11px;color:#888;margin-top:4px">[${idx.join(", ")}, :, :]</div>` + matrix(k * rows * cols, rows, cols);
   }
   return h;
@@ -200,6 +200,6 @@ export function installTensorDisplay(tf: { Tensor: { prototype: object } }): () 
     },
   });
   return () => {
-    delete (proto as any)[DISPLAY];
+    delete (proto as Record<PropertyKey, unknown>)[DISPLAY];
   };
 }

@@ -25,7 +25,7 @@ export function visibleToken(t: string): string {
 
 export function showVocab(vocab: VocabLike, opts: ShowVocabOptions = {}): HtmlView {
   const raw = typeof vocab.entries === "function" ? vocab.entries() : vocab.entries;
-  if (!raw || typeof (raw as any)[Symbol.iterator] !== "function") throw new TypeError("showVocab: expected {size, entries: [token, count][] | () => Iterable<[token, count]>}");
+  if (!raw || typeof (raw as Partial<Iterable<unknown>>)[Symbol.iterator] !== "function") throw new TypeError("showVocab: expected {size, entries: [token, count][] | () => Iterable<[token, count]>}");
   const entries = Array.from(raw as Iterable<readonly [string, number]>, ([t, c]) => [String(t), Number(c)] as const).sort((a, b) => b[1] - a[1]);
   const total = entries.reduce((s, e) => s + (Number.isFinite(e[1]) ? e[1] : 0), 0);
   const singletons = entries.filter((e) => e[1] === 1).length;

@@ -302,3 +302,13 @@ export class WindowSplit {
 function range(from: number, n: number): number[] {
   return Array.from({ length: n }, (_, k) => from + k);
 }
+
+/**
+ * The [start, end) ranges that cut 0 … n−1 into consecutive batches of `size` (the last may be
+ * shorter): chunkRanges(5, 2) = [[0, 2], [2, 4], [4, 5]].
+ */
+export function chunkRanges(n: number, size: number): [number, number][] {
+  if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`chunkRanges: n must be a non-negative integer, got ${n}`);
+  if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`chunkRanges: size must be a positive integer, got ${size}`);
+  return Array.from({ length: Math.ceil(n / size) }, (_, i): [number, number] => [i * size, Math.min(n, (i + 1) * size)]);
+}

@@ -24,6 +24,7 @@ export {
   padSequences,
   lengthBatches,
   trainValidSplit,
+  chunkRanges,
   type Batch,
   type Padded,
   type PadOptions,

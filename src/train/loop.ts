@@ -450,7 +450,7 @@ async function trainIn<B>(opts: TrainOptions<B>, cell: CellHandle | undefined): 
     if (ran > 0 && nx.done) {
       const loss = lossSum / ran;
       const er: EpochRecord = { epoch, loss, perplexity: Math.exp(loss), steps: ran };
-      if (last?.val) (er.val = last.val), (er.valLoss = last.valLoss);
+      if (last?.val) { er.val = last.val; er.valLoss = last.valLoss; }
       history.epochs.push(er);
       await opts.onEpoch?.(er, history);
     }

@@ -26,6 +26,41 @@ export function accuracy(logits: tf.Tensor, labels: tf.Tensor, mask?: tf.Tensor)
   return value;
 }
 
+/** Scores of a binary tagger (e.g. "is a space after this syllable?"), over the positions that count. */
+export interface TagScores {
+  /** Share of counted positions where the prediction equals the label (any number of classes). */
+  accuracy: number;
+  /** The accuracy of always predicting "not positive" (the share of labels that are not `positive`). */
+  baseline: number;
+  /** Of the positions predicted positive, the share that are (0 when none is predicted). */
+  precision: number;
+  /** Of the positive labels, the share predicted (0 when there is none). */
+  recall: number;
+  /** Number of positions counted. */
+  n: number;
+}
+
+/**
+ * Accuracy, the "never positive" baseline, precision and recall of predicted tags against labels,
+ * over the positions whose mask is non-zero (all positions without a mask).
+ */
+export function tagScores(pred: ArrayLike<number>, labels: ArrayLike<number>, mask?: ArrayLike<number>, positive = 1): TagScores {
+  if (pred.length !== labels.length) throw new RangeError(`tagScores: ${pred.length} predictions but ${labels.length} labels`);
+  if (mask && mask.length !== labels.length) throw new RangeError(`tagScores: ${mask.length} mask values but ${labels.length} labels`);
+  let right = 0, n = 0, negatives = 0, tp = 0, fp = 0, fn = 0;
+  for (let i = 0; i < pred.length; i++) {
+    if (mask && !mask[i]) continue;
+    const p = pred[i] === positive, y = labels[i] === positive;
+    n++;
+    if (pred[i] === labels[i]) right++; // exact: with more than two classes, 0 ≠ 2 though neither is positive
+    if (!y) negatives++;
+    if (p && y) tp++;
+    else if (p) fp++;
+    else if (y) fn++;
+  }
+  return { accuracy: n ? right / n : 0, baseline: n ? negatives / n : 0, precision: tp / Math.max(1, tp + fp), recall: tp / Math.max(1, tp + fn), n };
+}
+
 export type Evaluation = {
   /** Mean loss over the batches. */
   loss: number;

@@ -25,7 +25,7 @@ let browser: Browser;
 before(async () => {
   const notebooks = course.map((f) => path.join(ROOT, "notebooks", f));
   run = spawnSync(process.execPath, [CLI, "run", ...notebooks, "--out", work, "--html", work], {
-    env: { ...process.env, SEQLAB_QUICK: "1" },
+    env: { ...process.env, SEQLAB_QUICK: "1", SEQLAB_LANG: "en" },
     encoding: "utf8",
     timeout: 35 * 60_000,
   });
@@ -49,6 +49,18 @@ test("seqlab run --html executes the course's notebooks and writes a report for 
   assert.ok(course.length > 0, "notebooks/ has notebooks");
   assert.equal(run.status, 0, `seqlab run failed:\n${run.stderr}`);
   for (const f of course) assert.ok(existsSync(path.join(work, f.replace(/\.ipynb$/, ".html"))), `report for ${f}`);
+});
+
+test("under seqlab run every self-check of the teacher's edition passes", () => {
+  const text = (v: unknown) => (Array.isArray(v) ? v.join("") : String(v ?? ""));
+  for (const f of course) {
+    const nb = JSON.parse(readFileSync(path.join(work, f), "utf8"));
+    nb.cells.forEach((c: any, i: number) => {
+      if (c.metadata?.nbgrader?.grade !== true) return;
+      const shown = (c.outputs ?? []).map((o: any) => text(o.data?.["text/plain"] ?? o.text)).join("\n");
+      assert.match(shown, /✓ Exercise \d+\.\d+: correct/, `${f}, cell ${i + 1}: ${JSON.stringify(shown)}`);
+    });
+  }
 });
 
 /** A fontconfig file with only DejaVu (from npm), so a report's Hangul can only come from the

@@ -54,6 +54,14 @@ describe("requests", () => {
     assert.deepEqual(types(c), ["status"]);
   });
 
+  test("a last value whose display hook returns {} publishes no execute_result (a self-check's result)", async () => {
+    const r = await k.execute('const shownOnce = { [Symbol.for("Jupyter.display")]: () => ({}) };\nshownOnce');
+    assert.equal(r.reply.content.status, "ok");
+    assert.deepEqual(types(r).filter((t) => t !== "status"), ["execute_input"]);
+    const shown = await k.execute('({ [Symbol.for("Jupyter.display")]: () => ({ "text/plain": "me" }) })');
+    assert.equal(result(shown), "me");
+  });
+
   test("user_expressions are evaluated after the cell", async () => {
     const r = await k.execute("let ue = 20;", { content: { user_expressions: { twice: "ue * 2", bad: "nope.x" } } });
     assert.equal(r.reply.content.user_expressions.twice.status, "ok");

@@ -180,7 +180,7 @@ test("long-range task: the label is the first symbol; the rest is noise from oth
   const mean = (cls: number) => {
     let s = 0;
     let n = 0;
-    for (let i = 0; i < 400; i++) if (t.y[i] === cls) for (let j = 1; j < 30; j++) (s += t.x[i * 30 + j]), n++;
+    for (let i = 0; i < 400; i++) if (t.y[i] === cls) for (let j = 1; j < 30; j++) { s += t.x[i * 30 + j]; n++; }
     return s / n;
   };
   assert.ok(Math.abs(mean(0) - mean(1)) < 0.2);

@@ -44,3 +44,18 @@ test("display sends one message with every mimetype, JSON kept as objects, and u
     { clear: true },
   ]);
 });
+
+test("a hook that returns an empty object has nothing to show: an empty bundle, and display sends nothing", () => {
+  const shown = { [DISPLAY]: () => ({}) };
+  assert.deepEqual(toBundle(shown), { data: {}, metadata: {} });
+  const sent: any[] = [];
+  (globalThis as any)[BRIDGE] = { display: (m: any) => sent.push(m), clearOutput: () => {} };
+  try {
+    display(shown);
+    display({ [DISPLAY]: () => ({ "text/plain": "x" }) });
+  } finally {
+    delete (globalThis as any)[BRIDGE];
+  }
+  assert.deepEqual(sent.map((m) => m.data), [{ "text/plain": "x" }]);
+  assert.throws(() => toBundle({ [DISPLAY]: () => new Map() }), /must return a mime bundle/);
+});

@@ -46,3 +46,23 @@ test("a test function decides, and may give a more precise hint; Korean when SEQ
     delete process.env.SEQLAB_LANG;
   }
 });
+
+test("a check's result shows nothing more as a cell's value (its message was displayed once)", async () => {
+  const { toBundle } = await import("../../src/display/display");
+  const r = await check("sum", () => 5, 5, { hint });
+  assert.deepEqual(toBundle(r).data, {});
+  assert.deepEqual({ ...r }, { ok: true, message: "✓ sum: correct" });
+});
+
+test("when grading (SEQLAB_GRADING=1) a 'not yet' raises, so an autograder can count it; a right answer does not", async () => {
+  process.env.SEQLAB_GRADING = "1";
+  try {
+    await assert.rejects(check("sum", () => 2 * 3, 5, { hint }), /✗ sum: not yet.*Hint: add the two numbers/);
+    await assert.rejects(check("sum", () => { throw new Error("your code here"); }, 5, { hint }), /not answered yet/);
+    assert.equal((await check("sum", () => 2 + 3, 5, { hint })).ok, true);
+    assert.equal((await check("demo", () => 2 * 3, 5, { hint, graded: false })).ok, false, "a demonstration never raises");
+  } finally {
+    delete process.env.SEQLAB_GRADING;
+  }
+  assert.equal((await check("sum", () => 2 * 3, 5, { hint })).ok, false, "without it, never raises");
+});

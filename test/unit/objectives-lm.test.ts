@@ -3,7 +3,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
-import { forwardLmBatch, backwardLmBatch, reverseSequences, reverseIndex, BiLM, ScalarMix, ScalarMixProbe, continuationLogProbs, tokenIds, validLengths } from "../../src/objectives";
+import { forwardLmBatch, backwardLmBatch, reverseSequences, reverseIndex, BiLM, ScalarMix, ScalarMixProbe, continuationLogProbs, sequenceNats, tokenIds, validLengths } from "../../src/objectives";
 import { LanguageModel } from "../../src/models";
 import { mulberry32 } from "../../src/data/random";
 
@@ -211,4 +211,23 @@ test("ScalarMixProbe learns per-token labels from frozen layers; only the mix an
   tf.dispose(layers2);
   p2.dispose();
   bilm.dispose();
+});
+
+test("sequenceNats: the total -ln p of each sequence from a start token, the same in any window size (the state is carried)", () => {
+  const V = 13;
+  const lm = new LanguageModel({ vocabSize: V, embedDim: 6, hiddenSize: 8, seed: 4 });
+  const seqs = [[5, 6, 7, 8, 9, 10, 11], [12, 5], [7, 7, 7, 7, 7]];
+  // the reference: one continuation per sequence after an empty context, read from <bos>
+  const ref = continuationLogProbs(lm, [], seqs).map((s) => -s.reduce((a, b) => a + b, 0));
+  for (const window of [1, 3, 7, 100]) {
+    const r = sequenceNats(lm, seqs, { window });
+    r.perSequence.forEach((n, i) => assert.ok(Math.abs(n - ref[i]) < 1e-4, `window ${window}, sequence ${i}: ${n} vs ${ref[i]}`));
+    assert.ok(Math.abs(r.nats - ref.reduce((a, b) => a + b, 0)) < 1e-3);
+    assert.equal(r.tokens, 14);
+  }
+  // another start token reads the same text differently
+  const fromEos = sequenceNats(lm, seqs, { startId: 3 });
+  assert.ok(Math.abs(fromEos.nats - ref.reduce((a, b) => a + b, 0)) > 1e-4);
+  assert.throws(() => sequenceNats(lm, seqs, { window: 0 }), /window/);
+  lm.dispose();
 });

@@ -150,3 +150,66 @@ test("fastText vectors exist for unseen words and are closest to the seen words 
   }
   model.dispose();
 });
+
+test("CBOW averages over the context words a window actually holds (not 2b), in value and gradient", () => {
+  // Non-zero output vectors, so that the loss depends on the mean (the output table starts at zero).
+  const model = new Word2Vec({ vocabSize: 12, dim: 4, seed: 5 });
+  model.output.assign(tf.randomNormal([12, 4], 0, 1, "float32", 6));
+  // Two centers with window 2 (width 4): one holds 4 context words, one (at a line end) holds 2.
+  const batch = {
+    kind: "cbow" as const, width: 4, numNegatives: 2,
+    contexts: Int32Array.of(5, 6, 8, 9, 10, 11, 0, 0),
+    contextWeights: Float32Array.of(1, 1, 1, 1, 1, 1, 0, 0),
+    centers: Int32Array.of(7, 9),
+    negatives: Int32Array.of(10, 11, 5, 6),
+  };
+  const byHand = () => {
+    const V = model.input as tf.Tensor2D, U = model.output as tf.Tensor2D;
+    const mean = (ids: number[]) => tf.mean(tf.gather(V, ids), 0);
+    const v = [mean([5, 6, 8, 9]), mean([10, 11])];
+    // log σ(x) = −log(1 + e^{−x}) (tf.logSigmoid's own gradient fails on the wasm backend)
+    const logSig = (x: tf.Tensor) => tf.neg(tf.log1p(tf.exp(tf.neg(x))));
+    const lossOf = (i: number) => {
+      const pos = logSig(tf.sum(tf.mul(tf.gather(U, [batch.centers[i]]).squeeze(), v[i])));
+      const negIds = Array.from(batch.negatives.subarray(2 * i, 2 * i + 2));
+      const neg = tf.sum(logSig(tf.neg(tf.sum(tf.mul(tf.gather(U, negIds), v[i]), 1))));
+      return tf.neg(tf.add(pos, neg));
+    };
+    return tf.div(tf.add(lossOf(0), lossOf(1)), 2) as tf.Scalar;
+  };
+  const vars = [model.input, model.output];
+  const lib = tf.variableGrads(() => model.loss(batch), vars);
+  const hand = tf.variableGrads(byHand, vars);
+  assert.ok(Math.abs(lib.value.dataSync()[0] - hand.value.dataSync()[0]) < 1e-6);
+  for (const v of vars) {
+    const d = tf.max(tf.abs(tf.sub(lib.grads[v.name], hand.grads[v.name]))).dataSync()[0];
+    assert.ok(d < 1e-6, `gradient of ${v.name} differs by ${d}`);
+  }
+  // dividing the short window by 2b = 4 would give another loss: the test can tell the two apart
+  const wrong = tf.tidy(() => {
+    const h = tf.div(tf.sum(tf.gather(model.input, [10, 11]), 0), 4);
+    return tf.sum(tf.mul(tf.gather(model.output, [9]).squeeze(), h)).dataSync()[0];
+  });
+  const right = tf.tidy(() => tf.sum(tf.mul(tf.gather(model.output, [9]).squeeze(), tf.mean(tf.gather(model.input, [10, 11]), 0))).dataSync()[0]);
+  assert.ok(Math.abs(wrong - right) > 1e-3);
+  tf.dispose([lib.value, hand.value, ...Object.values(lib.grads), ...Object.values(hand.grads)]);
+  model.dispose();
+});
+
+test("cbowLogProbs is log softmax over the vocabulary of u_w · (mean of the context's input vectors)", () => {
+  const model = new Word2Vec({ vocabSize: 9, dim: 3, seed: 7 });
+  model.output.assign(tf.randomNormal([9, 3], 0, 1, "float32", 8));
+  const logp = model.cbowLogProbs([5, 7, 8]);
+  assert.equal(logp.length, 9);
+  const total = Array.from(logp).reduce((s, x) => s + Math.exp(x), 0);
+  assert.ok(Math.abs(total - 1) < 1e-5, `probabilities sum to ${total}`);
+  const vin = model.input.arraySync() as number[][], u = model.output.arraySync() as number[][];
+  const mean = [0, 1, 2].map((j) => (vin[5][j] + vin[7][j] + vin[8][j]) / 3);
+  const scores = u.map((row) => row.reduce((s, x, j) => s + x * mean[j], 0));
+  const z = Math.log(scores.reduce((s, x) => s + Math.exp(x), 0));
+  scores.forEach((sc, w) => assert.ok(Math.abs(logp[w] - (sc - z)) < 1e-5, `word ${w}`));
+  // a bag: the order of the context does not matter
+  assert.deepEqual(Array.from(model.cbowLogProbs([8, 5, 7])).map((x) => x.toFixed(5)), Array.from(logp).map((x) => x.toFixed(5)));
+  assert.throws(() => model.cbowLogProbs([]), /empty/);
+  model.dispose();
+});

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toBundle } from "../../src/display/display";
-import { lstmDiagram, RNN_SHAPES, rnnDiagram } from "../../src/plot/diagrams";
+import { lstmDiagram, RNN_SHAPES, rnnDiagram, rnnLoopDiagram } from "../../src/plot/diagrams";
 import { decodePng, inkPixels, pngSize } from "../../src/plot/png";
 
 function check(p: unknown) {
@@ -49,4 +49,30 @@ test("lstmDiagram draws the cell, and writes one step's numbers on it when given
   };
   assert.equal(blue(plain.img), 0);
   assert.ok(blue(vals.img) > 100);
+});
+
+/** Pixels of about this colour inside a box given at 1x (the PNG is drawn at 2x). */
+function colourIn(img: { width: number; rgba: Uint8Array }, rgb: [number, number, number], box: { x0: number; x1: number; y0: number; y1: number }, tol = 40): number {
+  let n = 0;
+  for (let y = 2 * box.y0; y < 2 * box.y1; y++)
+    for (let x = 2 * box.x0; x < 2 * box.x1; x++) {
+      const i = 4 * (y * img.width + x);
+      if (Math.abs(img.rgba[i] - rgb[0]) + Math.abs(img.rgba[i + 1] - rgb[1]) + Math.abs(img.rgba[i + 2] - rgb[2]) < tol) n++;
+    }
+  return n;
+}
+
+test("rnnLoopDiagram draws the rolled-up cell with its loop beside the unrolled chain, title uncovered", () => {
+  const loop = check(rnnLoopDiagram({ inputs: ["t", "i", "m", "e"], outputs: ["i", "m", "e", "␣"] }));
+  const unrolled = check(rnnDiagram("many-to-many", { steps: 4 }));
+  assert.match(loop.text, /rolled up .* and unrolled \(펼침\).*4 step\(s\), 4 input\(s\), 4 output\(s\)/);
+  assert.ok(loop.meta.width >= unrolled.meta.width + 250, `room for the rolled-up cell (${loop.meta.width} vs ${unrolled.meta.width})`);
+  // The loop is drawn in the hidden state's orange (#e07b00), right of the rolled cell's box.
+  const orange: [number, number, number] = [0xe0, 0x7b, 0x00];
+  assert.ok(colourIn(loop.img, orange, { x0: 130, x1: 190, y0: 150, y1: 260 }) > 100, "the loop W_hh");
+  assert.equal(colourIn(unrolled.img, orange, { x0: 0, x1: 40, y0: 150, y1: 260 }), 0, "no orange where rnnDiagram has no cell");
+  // The unrolled part's white background must not cover the title, which runs over it.
+  const dark: [number, number, number] = [0x22, 0x22, 0x22];
+  assert.ok(colourIn(loop.img, dark, { x0: 300, x1: 420, y0: 12, y1: 36 }, 120) > 50, "the title's end is drawn");
+  assert.ok(check(rnnLoopDiagram({ steps: 6 })).meta.width > loop.meta.width, "more steps, wider");
 });

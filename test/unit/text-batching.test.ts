@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { SeededRandom } from "../../src/data";
-import { applySpacing, lengthBatches, padSequences, randomWindowBatches, randomWindows, seqDataIterRandom, seqDataIterSequential, SeqDataLoader, spacingLabels, trainValidSplit, windowBatch, WindowSplit } from "../../src/text";
+import { applySpacing, chunkRanges, lengthBatches, padSequences, randomWindowBatches, randomWindows, seqDataIterRandom, seqDataIterSequential, SeqDataLoader, spacingLabels, trainValidSplit, windowBatch, WindowSplit } from "../../src/text";
 
 const range = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 const row = (a: Int32Array, r: number, steps: number) => Array.from(a.subarray(r * steps, (r + 1) * steps));
@@ -181,4 +181,17 @@ test("WindowSplit: d2l's TimeMachine windows; each epoch shuffles exactly as not
   assert.deepEqual(split.trainSpan, [0, 35]);
   assert.throws(() => new WindowSplit(tokens, { numSteps: 5, numTrain: 150, numVal: 46, batchSize: 8 }), /need 201 tokens, there are 200/);
   assert.doesNotThrow(() => new WindowSplit(tokens, { numSteps: 5, numTrain: 150, numVal: 45, batchSize: 8 }));
+});
+
+test("chunkRanges: consecutive [start, end) batches covering 0 … n−1 once, the last one shorter", () => {
+  assert.deepEqual(chunkRanges(5, 2), [[0, 2], [2, 4], [4, 5]]);
+  assert.deepEqual(chunkRanges(4, 2), [[0, 2], [2, 4]]);
+  assert.deepEqual(chunkRanges(0, 3), []);
+  fc.assert(fc.property(fc.nat(200), fc.integer({ min: 1, max: 50 }), (n, size) => {
+    const r = chunkRanges(n, size);
+    const covered = r.flatMap(([a, b]) => Array.from({ length: b - a }, (_, i) => a + i));
+    return covered.length === n && covered.every((x, i) => x === i) && r.every(([a, b], i) => b - a === (i < r.length - 1 ? size : b - a) && b > a);
+  }));
+  assert.throws(() => chunkRanges(3, 0), /size/);
+  assert.throws(() => chunkRanges(-1, 2), /n must/);
 });

@@ -9,7 +9,7 @@ import { useBackend } from "../../src/backend";
 import { BRIDGE } from "../../src/display/bridge";
 import { LiveLoss } from "../../src/show/live";
 import { ManyToOne, LanguageModel } from "../../src/models";
-import { train, trainStep, clipByGlobalNorm, globalNorm, sgd, adam, accuracy, perplexity, evaluate, NonFiniteLossError, TrainingError } from "../../src/train";
+import { train, trainStep, clipByGlobalNorm, globalNorm, sgd, adam, accuracy, perplexity, tagScores, evaluate, NonFiniteLossError, TrainingError } from "../../src/train";
 import { seqDataIterRandom } from "../../src/text";
 import { mulberry32 } from "../../src/data/random";
 
@@ -291,4 +291,24 @@ test("epochLogger appends one line per epoch to the file named (or SEQLAB_EPOCH_
     if (saved === undefined) delete process.env.SEQLAB_EPOCH_LOG;
     else process.env.SEQLAB_EPOCH_LOG = saved;
   }
+});
+
+test("tagScores: accuracy, the never-positive baseline, precision and recall over the masked-in positions", () => {
+  const pred = [1, 0, 1, 1, 0, 0, 1];
+  const labels = [1, 0, 0, 1, 1, 0, 1];
+  const mask = [1, 1, 1, 1, 1, 1, 0]; // the last position does not count
+  const s = tagScores(pred, labels, mask);
+  assert.equal(s.n, 6);
+  assert.equal(s.accuracy, 4 / 6); // right at 0, 1, 3, 5
+  assert.equal(s.baseline, 3 / 6); // labels 0 at 1, 2, 5
+  assert.equal(s.precision, 2 / 3); // predicted 1 at 0, 2, 3: right at 0, 3
+  assert.equal(s.recall, 2 / 3); // labels 1 at 0, 3, 4: found 0, 3
+  assert.equal(tagScores(pred, labels).n, 7);
+  assert.deepEqual(tagScores([0, 0], [0, 0]), { accuracy: 1, baseline: 1, precision: 0, recall: 0, n: 2 });
+  assert.throws(() => tagScores([1], [1, 0]), /predictions/);
+  // more than two classes: accuracy is exact agreement (2 for a 0 is wrong, though neither is positive)
+  const three = tagScores([0, 2, 1, 2], [0, 0, 1, 2]);
+  assert.equal(three.accuracy, 3 / 4);
+  assert.equal(three.baseline, 3 / 4);
+  assert.equal(three.recall, 1);
 });

@@ -1,13 +1,12 @@
 // Every kind of model of the course resumes exactly (wasm, the course's backend): 8 steps straight
 // against 4 steps, the loop's checkpoint, fresh objects (other seeds), loadCheckpoint and 4 more —
 // the same losses to the bit. The tiny GPT (AdamW, nanoGPT's schedule, clipping, dropout), the LSTM
-// language model (Adam) and notebook 10's classifier (Adam, three dropouts).
+// language model (Adam) and notebook 11's classifier (Adam, three dropouts).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
 import type { SeededRandom } from "../../src/data";
 import { GPT, LanguageModel } from "../../src/models";
@@ -72,7 +71,7 @@ test("the LSTM language model (Adam, clipping, seeded epochs): 4 + checkpoint + 
   );
 });
 
-test("notebook 10's classifier (Adam, dropout on embeddings, outputs and features): 4 + checkpoint + resume + 4 = 8 straight", async () => {
+test("notebook 11's classifier (Adam, dropout on embeddings, outputs and features): 4 + checkpoint + resume + 4 = 8 straight", async () => {
   const rows = Array.from({ length: 24 }, (_, i) => Array.from({ length: 3 + (i % 4) }, (_, t) => 5 + ((i * 7 + t * 3) % 13)));
   const batches = Array.from({ length: 6 }, (_, k) => {
     const part = rows.slice(4 * k, 4 * k + 4);

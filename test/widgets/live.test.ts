@@ -5,6 +5,8 @@
 // scrub the time step, and the gate heatmap below must follow.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "fs";
+import * as path from "path";
 import type { Browser, Page } from "playwright-core";
 import { tempDir } from "../support/tools";
 import { SCRUBBER, SETUP, TEMPERATURE } from "./fixtures";
@@ -114,5 +116,50 @@ test("the play button scrubs the time step and the gate heatmap follows", { skip
   assert.equal(marked, 9);
   assert.equal((await page.locator("#scrubber .widget-readout").textContent())?.trim(), "9");
   assert.equal((await run("scrub.controls.step.value", "check-step")).result, "9");
+  assert.deepEqual(pageErrors, []);
+});
+
+/** The code cells of a course notebook up to and including its knob (the cell tagged "knob"). */
+function upToKnob(name: string): string[] {
+  const nb = JSON.parse(readFileSync(path.resolve(__dirname, "..", "..", "..", "notebooks", name), "utf8"));
+  const code = nb.cells.filter((c: any) => c.cell_type === "code").map((c: any) => ({ tags: c.metadata?.tags ?? [], src: [c.source].flat().join("") }));
+  const k = code.findIndex((c: any) => c.tags.includes("knob"));
+  assert.ok(k >= 0, `${name} has a cell tagged knob`);
+  return code.slice(0, k + 1).map((c: any) => c.src);
+}
+
+test("notebook 03's own knob: dragging the temperature samples again from the trained model", { skip }, async () => {
+  // The notebook itself, in quick mode (the server's kernels have SEQLAB_QUICK=1), up to its knob.
+  const cells = upToKnob("03-char-rnn.ipynb");
+  for (const [i, code] of cells.entries()) await run(code, i === cells.length - 1 ? "nb03" : `nb03-${i}`);
+  const output = page.locator("#nb03 .widget-output");
+  const readout = page.locator("#nb03 .widget-readout").first();
+  assert.equal((await readout.textContent())?.trim(), "1.0");
+  const first = (await output.innerText()).trim();
+  assert.match(first, /^τ = 1\.0, top-k -: time traveller /);
+
+  const handle = (await page.locator("#nb03 .noUi-handle").first().boundingBox())!;
+  const track = (await page.locator("#nb03 .noUi-target").first().boundingBox())!;
+  const [x, y] = [handle.x + handle.width / 2, handle.y + handle.height / 2];
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  for (let i = 1; i <= 8; i++) await page.mouse.move(x - (track.width * 0.4 * i) / 8, y);
+  await page.mouse.up();
+  await page.waitForFunction(
+    () => {
+      const r = document.querySelector("#nb03 .widget-readout")?.textContent?.trim();
+      const o = document.querySelector("#nb03 .widget-output")?.innerText?.trim() ?? "";
+      return r && r !== "1.0" && o.startsWith(`τ = ${r},`);
+    },
+    null,
+    WAIT,
+  );
+  const t = (await readout.textContent())!.trim();
+  assert.ok(Number(t) < 1, `the slider moved left: ${t}`);
+  const shown = (await output.innerText()).trim();
+  assert.notEqual(shown, first);
+  // The text is the trained model's sample at that temperature (same seed), computed again in the kernel.
+  const again = await run(`lm.predict("time traveller ", 80, vocab, { temperature: ${t}, seed: 1 })`, "nb03-check");
+  assert.equal(`'${shown.replace(/^τ = [\d.]+, top-k -: /, "")}'`, again.result);
   assert.deepEqual(pageErrors, []);
 });
