@@ -109,20 +109,20 @@ export function releaseStoppedKernels(): { kernels: number; scratch: number; out
 // is watched: every output made is remembered until the engine has a tensor for it (checked in
 // batches), and after a stopped cell those still without one are disposed (releaseOrphanOutputs).
 
-const watched = new Set<WasmBackend>();
-const MADE = Symbol.for("seqlab.backend.outputsMade");
+/** Each watched backend and the outputs it made that may have no tensor yet. */
+const watched = new Map<WasmBackend, Set<unknown>>();
 
 /** tfjs's engine knows a tensor for this data (engine.state.tensorInfo). */
 function hasTensor(dataId: unknown): boolean {
-  return Boolean((globalThis as any)._tfengine?.state?.tensorInfo?.has(dataId));
+  const g = globalThis as { _tfengine?: { state?: { tensorInfo?: { has(id: unknown): boolean } } } };
+  return Boolean(g._tfengine?.state?.tensorInfo?.has(dataId));
 }
 
 /** Remember the outputs `be` makes until a tensor holds them (once per backend). */
 export function watchOutputs(be: WasmBackend): void {
-  if ((be as any)[MADE]) return;
+  if (watched.has(be)) return;
   const made = new Set<unknown>();
-  (be as any)[MADE] = made;
-  watched.add(be);
+  watched.set(be, made);
   const original = be.makeOutput;
   // Named makeOutput: on the stack it reads "BackendWasm.makeOutput", which the Jupyter kernel's
   // interrupt never cuts short (kernel/interrupts.ts, CRITICAL), so no output is made unrecorded.
@@ -137,8 +137,7 @@ export function watchOutputs(be: WasmBackend): void {
 /** Dispose the outputs that no tensor holds (only between cells: no kernel may be running). Returns how many. */
 export function releaseOrphanOutputs(): number {
   let n = 0;
-  for (const be of watched) {
-    const made = (be as any)[MADE] as Set<unknown>;
+  for (const [be, made] of watched) {
     for (const id of made) {
       if (be.dataIdMap.has(id) && !hasTensor(id)) {
         be.disposeData(id, true);

@@ -295,7 +295,6 @@ export function lstmBackwardPart(ctx: ThreadCtx, p: LstmBackwardJob, tid: number
   const { T, B, D, H } = p;
   const G = 4 * H;
   const BH = B * H;
-  const N = T * B;
   const [u0, u1] = share(H, 8, tid, nt);
   const U = u1 - u0;
   // (W_hᵀ)[g, h] = W_h[h, g]: this thread's columns h of it, packed straight from W_h; W_xᵀ shared out by panels
@@ -385,7 +384,7 @@ export function attentionScratchFloats(T: number, hd: number): number {
   return packedFloats(hd, T) + T * T + scratchFloats(T, T, hd);
 }
 
-export function attentionForwardPart(ctx: ThreadCtx, p: AttentionJob, tid: number, nt: number, sync: Sync): void {
+export function attentionForwardPart(ctx: ThreadCtx, p: AttentionJob, tid: number, _nt: number, sync: Sync): void {
   const { g, k, memory } = ctx;
   const { B, T, C, nHead } = p;
   const hd = C / nHead;
@@ -404,7 +403,7 @@ export function attentionForwardPart(ctx: ThreadCtx, p: AttentionJob, tid: numbe
   }
 }
 
-export function attentionBackwardPart(ctx: ThreadCtx, p: AttentionJob, tid: number, nt: number, sync: Sync): void {
+export function attentionBackwardPart(ctx: ThreadCtx, p: AttentionJob, tid: number, _nt: number, sync: Sync): void {
   const { g, k, memory } = ctx;
   const { B, T, C, nHead } = p;
   const hd = C / nHead;
@@ -449,7 +448,7 @@ export interface NormJob {
 }
 
 /** Chunks of rows; each thread's rows of y, x̂ and rstd. */
-export function layerNormPart(ctx: ThreadCtx, p: NormJob, tid: number, nt: number, sync: Sync): void {
+export function layerNormPart(ctx: ThreadCtx, p: NormJob, _tid: number, nt: number, sync: Sync): void {
   const { size, count } = chunking(p.rows, 1, nt, 16);
   for (let ch = sync.claim(0); ch < count; ch = sync.claim(0)) {
     const r0 = ch * size;
@@ -477,7 +476,7 @@ export interface GeluJob {
   n: number;
 }
 
-export function geluPart(ctx: ThreadCtx, p: GeluJob, tid: number, nt: number, sync: Sync): void {
+export function geluPart(ctx: ThreadCtx, p: GeluJob, _tid: number, nt: number, sync: Sync): void {
   const { size, count } = chunking(p.n, 4, nt, 4096);
   for (let ch = sync.claim(0); ch < count; ch = sync.claim(0)) {
     const e0 = ch * size;

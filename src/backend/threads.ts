@@ -356,4 +356,5 @@ export function repairAfterStop(): string | undefined {
 
 /** Where the Jupyter kernel finds the repairs to run after an interrupted or failed cell (kernel/tensor-engine.ts). */
 const REPAIRS = Symbol.for("seqlab.kernel.repairs");
-(((globalThis as any)[REPAIRS] ??= new Set<() => string | undefined>()) as Set<() => string | undefined>).add(repairAfterStop);
+const repairs = globalThis as unknown as Record<symbol, Set<() => string | undefined> | undefined>;
+(repairs[REPAIRS] ??= new Set()).add(repairAfterStop);

@@ -25,7 +25,7 @@ import { GPT } from "../../src/models/gpt";
 import { attention, fusedLstm, gelu, layerNorm, lstmParams, type LstmParams } from "../../src/nn";
 import { AdamW } from "../../src/train/adamw";
 import { markEngine, restoreEngine } from "../../kernel/tensor-engine";
-import { maxAbsDiff, randomTensor } from "../support/tensors";
+import { randomTensor } from "../support/tensors";
 
 before(async () => {
   await useBackend({ backend: "cpu", quiet: true });
