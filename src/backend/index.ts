@@ -3,3 +3,4 @@ export { useBackend, backendOrder, BACKENDS, TFJS_NODE_PACKAGES, type BackendNam
 export { patchWasm, unpatchWasm, wasmPatched, WASM_PATCHED_KERNELS } from "./wasm-kernels";
 export { threadCount, setThreadCount, defaultThreadCount, workerStats, threadState, shutdownThreads, MIN_PARALLEL_WORK } from "./threads";
 export { fmaAvailable, fmaEnabled, setFma } from "./simd-gemm";
+export { lstmThreadsEnabled, setLstmThreads } from "./lstm-kernels";

@@ -67,13 +67,35 @@ function sizes(x: tf.TensorInfo, Wh: tf.TensorInfo) {
   return { T, B, D, H, G: 4 * H, BH: B * H };
 }
 
+let lstmThreadsWanted: boolean | undefined;
+
 /**
- * Threads for an LSTM pass of T steps: shared out by sequences (jobs.ts says when and why) the whole
- * pass is one job and its work decides; shared out by hidden units every step ends at a barrier, so
- * a step's product h·W_h must be worth waking threads for, and each thread owns whole panels (at
- * most one per 8 units).
+ * Whether the LSTM kernels share their passes among threads: only when asked for, by
+ * SEQLAB_LSTM_THREADS=1 or setLstmThreads(true) (and then with the threads SEQLAB_THREADS gives).
+ * Off by default: on the shared 2-vCPU machine at load 17-25 the course's LSTM (batch 32, 64 steps)
+ * trained at 0.74x and 1.02x of its one-thread speed on 2 threads (bench/README.md, "Several cores
+ * and fused multiply-add"): a pass is shared out in fixed parts (by sequences, or by hidden units
+ * with a barrier every step), and a thread the machine holds up holds the pass up. The results are
+ * the same either way (bit for bit; unit tests run both). Products, attention, LayerNorm and GELU
+ * share their work in claimed chunks and use the threads regardless.
+ */
+export function lstmThreadsEnabled(): boolean {
+  return lstmThreadsWanted ?? process.env.SEQLAB_LSTM_THREADS === "1";
+}
+
+/** Share the LSTM kernels' passes among threads (true) or not (false) from now on. */
+export function setLstmThreads(on: boolean): void {
+  lstmThreadsWanted = on;
+}
+
+/**
+ * Threads for an LSTM pass of T steps (one unless lstmThreadsEnabled()): shared out by sequences
+ * (jobs.ts says when and why) the whole pass is one job and its work decides; shared out by hidden
+ * units every step ends at a barrier, so a step's product h·W_h must be worth waking threads for,
+ * and each thread owns whole panels (at most one per 8 units).
  */
 function lstmThreads(memory: WebAssembly.Memory, T: number, B: number, D: number, H: number) {
+  if (!lstmThreadsEnabled()) return { nt: 1, pool: undefined, byRows: 0 };
   const t = threadsFor(memory, T * B * 4 * H * (H + D));
   if (lstmByRows(B, t.nt)) return { nt: t.nt, pool: t.pool, byRows: 1 };
   const nt = B * H * 4 * H >= MIN_PARALLEL_WORK ? Math.min(t.nt, H / 8) : 1;

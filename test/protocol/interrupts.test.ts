@@ -243,7 +243,7 @@ describe("seqlab's compute threads after interrupts", () => {
   let kt: KernelClient;
   let log = "";
   before(async () => {
-    kt = await KernelClient.start({ cwd: tempDir("seqlab-nb-"), env: { ...process.env, SEQLAB_THREADS: "3", SEQLAB_BACKEND: "wasm", XDG_DATA_HOME: tempDir() }, stderr: "pipe" });
+    kt = await KernelClient.start({ cwd: tempDir("seqlab-nb-"), env: { ...process.env, SEQLAB_THREADS: "3", SEQLAB_LSTM_THREADS: "1", SEQLAB_BACKEND: "wasm", XDG_DATA_HOME: tempDir() }, stderr: "pipe" });
     kt.proc!.stderr!.on("data", (d) => (log += String(d)));
   });
   after(async () => kt.shutdown());

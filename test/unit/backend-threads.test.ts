@@ -8,6 +8,8 @@
 // Three threads whatever the machine has (SEQLAB_THREADS is read when the backend starts, below):
 // on a 2-core machine they take turns, which changes nothing but the time.
 process.env.SEQLAB_THREADS = "3";
+// The LSTM kernels share their passes among threads only when asked (lstm-kernels.ts, lstmThreadsEnabled).
+process.env.SEQLAB_LSTM_THREADS = "1";
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
@@ -414,6 +416,18 @@ test("after a stopped cell, outputs any kernel made that no tensor holds are fre
   assert.equal(be.numDataIds(), dataIds + 1);
   assert.deepEqual(Array.from(live.dataSync()), [2, 3, 4]);
   tf.dispose([kept, live]);
+});
+
+test("the LSTM kernels share their passes among threads only when asked: SEQLAB_LSTM_THREADS=1 or setLstmThreads", () => {
+  const lstm = path.join(__dirname, "../../src/backend/lstm-kernels");
+  const script = `const k = require(${JSON.stringify(lstm)}); const a = k.lstmThreadsEnabled(); k.setLstmThreads(!a); console.log(a + " " + k.lstmThreadsEnabled());`;
+  const env = { ...process.env };
+  delete env.SEQLAB_LSTM_THREADS;
+  for (const [value, want] of [[undefined, "false true"], ["1", "true false"], ["0", "false true"]] as const) {
+    const r = spawnSync(process.execPath, ["-e", script], { env: value === undefined ? env : { ...env, SEQLAB_LSTM_THREADS: value }, encoding: "utf8", timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), want, `SEQLAB_LSTM_THREADS=${value}`);
+  }
 });
 
 test("a process whose kernels used threads ends when its work does (the workers never keep it alive)", () => {
