@@ -49,6 +49,16 @@ function watchKeeps(e: Engine) {
   };
 }
 
+/**
+ * Repairs a library registers on the global object (a Set of functions under
+ * Symbol.for("seqlab.kernel.repairs")), run after an interrupted or failed cell before the engine's:
+ * each returns what it did, or undefined. seqlab's compute threads register one (src/backend/threads.ts).
+ */
+function libraryRepairs(): Array<() => string | undefined> {
+  const set = (globalThis as any)[Symbol.for("seqlab.kernel.repairs")];
+  return set instanceof Set ? [...set].filter((f): f is () => string | undefined => typeof f === "function") : [];
+}
+
 export interface EngineMark {
   scopes: number;
   gradientDepth: number;
@@ -78,11 +88,22 @@ export function markEngine(): EngineMark | undefined {
  * engine is put back at the top level.
  */
 export function restoreEngine(mark: EngineMark | undefined): string | undefined {
+  const fixed: string[] = [];
+  // First the libraries' own repairs: seqlab's threads leave the job the cell was stopped in and the
+  // kernels it stopped in are freed, before the engine below frees tensors whose memory those
+  // threads may still have been reading.
+  for (const repair of libraryRepairs()) {
+    try {
+      const done = repair();
+      if (done) fixed.push(done);
+    } catch (err) {
+      fixed.push(`a library's repair failed: ${(err as Error)?.message ?? String(err)}`);
+    }
+  }
   const e = engine();
-  if (!e) return undefined;
+  if (!e) return fixed.length ? fixed.join(", ") : undefined;
   const m = mark ?? { scopes: 0, gradientDepth: 0, kernelDepth: 0, dataMoves: 0 };
   const s = e.state;
-  const fixed: string[] = [];
   if (s.gradientDepth > m.gradientDepth) {
     fixed.push(`gradient depth ${s.gradientDepth} → ${m.gradientDepth}`);
     s.gradientDepth = m.gradientDepth;
