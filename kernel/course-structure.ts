@@ -9,7 +9,8 @@
 //    `await check("Exercise N.k", …, { hint: { en, ko } })` (nbgrader grade cell "NN-ex-k-check");
 //  - a "## Summary" markdown cell in prose (no table), then "## References" citing the papers the
 //    notebook relies on (from the course's list) and d2l.ai with section numbers;
-//  - no code line over 100 characters and no code cell over 30 lines.
+//  - no code line over 100 characters and no code cell over 30 lines;
+//  - no unfinished text: no cell (markdown, code or raw) says PLACEHOLDER or TODO.
 //
 // The parsed opening (outcomes, prerequisites, times) is what a course index can show.
 import * as path from "path";
@@ -21,6 +22,9 @@ export const MAX_CELL_LINES = 30;
 export const MIN_EXERCISES = 3;
 export const LEVELS = ["easy", "medium", "hard"] as const;
 export type Level = (typeof LEVELS)[number];
+
+/** Words that mark a cell as unfinished (whole words, as written: "todo" in prose is not one). */
+export const UNFINISHED = /\b(PLACEHOLDER|TODO)\b/;
 
 /** Outcomes no one can check: the classic vague verbs. */
 const VAGUE = /^(understand|know|learn|appreciate|see|be (familiar|aware)|get|grasp|become)\b/i;
@@ -208,6 +212,8 @@ export function structureProblems(nb: Notebook, file: string, courseFiles: reado
     // nbgrader reads the markers in every cell: in prose they would start a region to clear.
     if (c.cell_type !== "code" && !nbgrader(c).solution && /(BEGIN|END) (SOLUTION|HIDDEN TESTS)/.test(sourceText(c)))
       problems.push(`${name}: cell ${i + 1} (${c.cell_type}) writes a solution or hidden-test marker; nbgrader would take it for a region (describe the markers without their words)`);
+    const unfinished = UNFINISHED.exec(sourceText(c));
+    if (unfinished) problems.push(`${name}: cell ${i + 1} (${c.cell_type}) says ${unfinished[1]}: it is unfinished; write what it should say`);
     if (c.cell_type !== "code") return;
     const ls = sourceText(c).replace(/\n$/, "").split("\n");
     if (ls.length > MAX_CELL_LINES) problems.push(`${name}: cell ${i + 1} has ${ls.length} lines (at most ${MAX_CELL_LINES}); move plumbing into the library or split the cell`);

@@ -11,6 +11,7 @@
 // SEQLAB_BACKEND=tensorflow|wasm|cpu forces one (an error if it cannot be had).
 import * as tf from "@tensorflow/tfjs";
 import { patchWasm } from "./wasm-kernels";
+import { tr } from "../lang";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 export const BACKENDS: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
@@ -125,16 +126,21 @@ export async function useBackend(opts: UseBackendOptions = {}): Promise<BackendC
     return current;
   }
   const skipped: string[] = [];
-  if (!forced && order[0] !== "tensorflow") skipped.push("tensorflow: @tensorflow/tfjs-node is not installed");
+  if (!forced && order[0] !== "tensorflow") skipped.push(tr("tensorflow: @tensorflow/tfjs-node is not installed", "tensorflow: @tensorflow/tfjs-node가 설치되지 않음"));
   for (const name of order) {
     try {
       const extra = await activate(name, opts);
-      const reason = opts.backend ? `asked for "${name}"` : forced ? `SEQLAB_BACKEND=${name}` : skipped.length ? skipped.join("; ") : "the fastest available";
-      const detail =
-        name === "wasm"
-          ? ` (SIMD ${extra.simd ? "on" : "off"}, ${extra.threads} thread${extra.threads === 1 ? "" : "s"}${extra.patched.length ? `; patched ${extra.patched.join(", ")}` : ""})`
-          : "";
-      const message = `seqlab: TensorFlow.js backend "${name}"${detail}; ${reason}`;
+      const reason = opts.backend
+        ? tr(`asked for "${name}"`, `"${name}"을(를) 요청함`)
+        : forced
+          ? `SEQLAB_BACKEND=${name}`
+          : skipped.length
+            ? skipped.join("; ")
+            : tr("the fastest available", "쓸 수 있는 것 중 가장 빠름");
+      const threads = tr(`${extra.threads} thread${extra.threads === 1 ? "" : "s"}`, `스레드 ${extra.threads}개`);
+      const patched = extra.patched.length ? `; ${tr("patched", "패치함:")} ${extra.patched.join(", ")}` : "";
+      const detail = name === "wasm" ? ` (SIMD ${extra.simd ? tr("on", "켜짐") : tr("off", "꺼짐")}, ${threads}${patched})` : "";
+      const message = tr(`seqlab: TensorFlow.js backend "${name}"${detail}; ${reason}`, `seqlab: TensorFlow.js 백엔드 "${name}"${detail}; ${reason}`);
       current = { backend: name, reason, message, ...extra, patched: extra.patched };
       if (!opts.quiet) console.log(message);
       return current;

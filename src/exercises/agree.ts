@@ -10,7 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { display } from "../display/display";
 import { normalValues } from "../nn/init";
-import { lang } from "./check";
+import { lang } from "../lang";
 
 export interface AgreeOptions {
   /** Largest relative difference allowed in the values (default 1e-5). */

@@ -5,9 +5,9 @@
 // fails. Messages follow the learner's language (SEQLAB_LANG=ko: Korean); a hint may be given in
 // both languages, so that the two editions' code cells stay identical.
 import { DISPLAY, display } from "../display/display";
+import { type Bilingual, inLang, type Lang, lang } from "../lang";
 
-export type Lang = "en" | "ko";
-export type Bilingual = string | { en: string; ko: string };
+export { type Bilingual, inLang, type Lang, lang };
 
 export interface CheckOptions {
   /** What to try when the answer is not yet right: never the answer. */
@@ -20,15 +20,6 @@ export interface CheckOptions {
 
 /** A reference value, or a test of the answer: true when right, false or a more precise hint when not. */
 export type Expectation<T> = T | ((got: T) => boolean | Bilingual);
-
-/** The learner's language: SEQLAB_LANG (en, the default, or ko). */
-export function lang(): Lang {
-  return process.env.SEQLAB_LANG === "ko" ? "ko" : "en";
-}
-
-export function inLang(t: Bilingual, l: Lang = lang()): string {
-  return typeof t === "string" ? t : t[l];
-}
 
 const WORDS = {
   en: { right: "correct", notYet: "not yet", hint: "Hint", threw: "the answer threw", stub: "not answered yet" },

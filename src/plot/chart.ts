@@ -11,6 +11,7 @@
 // shows the chart where vega-lite renders.
 import { writeFileSync } from "fs";
 import { DISPLAY } from "../display/display";
+import { tr } from "../lang";
 import { FONT_FAMILY } from "./fonts";
 import { loadVega } from "./load";
 import { DisplayBundle, svgToPng } from "./render";
@@ -126,7 +127,7 @@ export function chartPromise(kind: string, spec: VegaLiteSpec, text: string): Ch
   const p = renderChart(kind, spec, text) as ChartPromise;
   Object.defineProperty(p, "spec", { value: spec });
   Object.defineProperty(p, DISPLAY, {
-    value: () => specBundle(spec, `${text} (not yet rendered: \`await\` the chart for its picture)`),
+    value: () => specBundle(spec, `${text} ${tr("(not yet rendered: `await` the chart for its picture)", "(아직 그리지 않음: 그림을 보려면 차트를 `await` 하세요)")}`),
   });
   return p;
 }

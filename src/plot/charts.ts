@@ -14,6 +14,7 @@ import { ChartOptions, chartPromise, ChartPromise, finishSpec, VegaLiteSpec } fr
 import { blockMean, ema, fmt, histogramBins, lttb, nonFinite, Series, strideIndices, toMatrix, toXY, XY } from "./data";
 import { textWidth } from "./fonts";
 import { pca } from "./pca";
+import { tr } from "../lang";
 
 const PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac", "#eeca3b"];
 
@@ -25,8 +26,8 @@ function isSeries(v: unknown): v is Series {
 }
 
 function range(d: XY): string {
-  if (!d.y.length) return "no points";
-  return `${d.y.length} points, ${fmt(d.y[0])} → ${fmt(d.y[d.y.length - 1])}`;
+  if (!d.y.length) return tr("no points", "점 없음");
+  return tr(`${d.y.length} points`, `점 ${d.y.length}개`) + `, ${fmt(d.y[0])} → ${fmt(d.y[d.y.length - 1])}`;
 }
 
 // ---- loss ---------------------------------------------------------------------------------
@@ -74,7 +75,7 @@ function lossSeries(h: LossHistory): { train: XY; val: XY; bad: number } {
 function minAt(d: XY): string {
   let m = 0;
   for (let i = 1; i < d.y.length; i++) if (d.y[i] < d.y[m]) m = i;
-  return `min ${fmt(d.y[m])} at step ${fmt(d.x[m])}`;
+  return tr(`min ${fmt(d.y[m])} at step ${fmt(d.x[m])}`, `최솟값 ${fmt(d.y[m])}, 스텝 ${fmt(d.x[m])}`);
 }
 
 export function lossChartSpec(history: LossHistory, opts: LossChartOptions = {}): SpecAndText {
@@ -85,7 +86,7 @@ export function lossChartSpec(history: LossHistory, opts: LossChartOptions = {})
     const keep = y.map((v) => Number.isFinite(v) && (!opts.logScale || v > 0));
     return { x: d.x.filter((_, i) => keep[i]), y: y.filter((_, i) => keep[i]) };
   };
-  const tr = f(train), va = f(val);
+  const trn = f(train), va = f(val);
   const max = opts.maxPoints ?? 500;
   const w = opts.smoothing ?? 0;
   const values: Record<string, unknown>[] = [];
@@ -93,9 +94,9 @@ export function lossChartSpec(history: LossHistory, opts: LossChartOptions = {})
     for (let i = 0; i < d.x.length; i++) values.push({ step: d.x[i], value: d.y[i], series, kind });
   };
   if (w > 0) {
-    push(lttb(tr, max), TRAIN, "raw");
-    push(lttb({ x: tr.x, y: ema(tr.y, w) }, max), TRAIN, "smoothed");
-  } else push(lttb(tr, max), TRAIN, "smoothed");
+    push(lttb(trn, max), TRAIN, "raw");
+    push(lttb({ x: trn.x, y: ema(trn.y, w) }, max), TRAIN, "smoothed");
+  } else push(lttb(trn, max), TRAIN, "smoothed");
   push(lttb(va, max), VALIDATION, "smoothed");
   const metricTitle = ppl ? "퍼플렉서티 (perplexity)" : "손실 (loss)";
   const y = { field: "value", type: "quantitative", title: opts.yTitle ?? metricTitle, scale: opts.logScale ? { type: "log" } : { zero: false } };
@@ -122,10 +123,10 @@ export function lossChartSpec(history: LossHistory, opts: LossChartOptions = {})
     });
   }
   const spec = finishSpec({ data: { values }, layer }, { ...opts, title: opts.title ?? (ppl ? "퍼플렉서티 (perplexity)" : "학습 곡선 (learning curve)") });
-  const name = ppl ? "perplexity" : "loss";
-  let text = `${name} chart: train ${tr.y.length ? `${range(tr)} (${minAt(tr)})` : "no points"}`;
-  if (va.x.length) text += `; validation ${range(va)} (${minAt(va)})`;
-  if (bad) text += `; ${bad} train value(s) not finite (NaN or ±Infinity): training diverged?`;
+  const name = ppl ? tr("perplexity", "퍼플렉서티") : tr("loss", "손실");
+  let text = `${name} ${tr("chart: train", "차트: 학습")} ${trn.y.length ? `${range(trn)} (${minAt(trn)})` : tr("no points", "점 없음")}`;
+  if (va.x.length) text += `; ${tr("validation", "검증")} ${range(va)} (${minAt(va)})`;
+  if (bad) text += tr(`; ${bad} train value(s) not finite (NaN or ±Infinity): training diverged?`, `; 학습 값 ${bad}개가 유한하지 않음 (NaN 또는 ±Infinity): 학습이 발산했나요?`);
   return { spec, text };
 }
 
@@ -175,7 +176,7 @@ export function lineChartSpec(series: Series | Record<string, Series>, opts: Lin
     },
     opts,
   );
-  return { spec, text: `line chart${opts.title ? ` "${opts.title}"` : ""}: ${parts.join("; ")}` };
+  return { spec, text: `${tr("line chart", "선 그래프")}${opts.title ? ` "${opts.title}"` : ""}: ${parts.join("; ")}` };
 }
 
 /** One or more curves: `lineChart(ys)`, `lineChart({name: ys, other: [[x, y], ...]})`. */
@@ -239,7 +240,11 @@ export function scatterSpec(data: ScatterData | ReadonlyArray<readonly [number, 
     });
   }
   const spec = finishSpec({ data: { values }, layer }, opts);
-  const text = `scatter${opts.title ? ` "${opts.title}"` : ""}: ${n} points${idx.length < n ? ` (${idx.length} drawn)` : ""}${d.groups ? `, ${new Set(Array.from(d.groups as ArrayLike<string>)).size} groups` : ""}`;
+  const groups = d.groups ? new Set(Array.from(d.groups as ArrayLike<string>)).size : 0;
+  const text = tr(
+    `scatter${opts.title ? ` "${opts.title}"` : ""}: ${n} points${idx.length < n ? ` (${idx.length} drawn)` : ""}${d.groups ? `, ${groups} groups` : ""}`,
+    `산점도${opts.title ? ` "${opts.title}"` : ""}: 점 ${n}개${idx.length < n ? ` (${idx.length}개 그림)` : ""}${d.groups ? `, 그룹 ${groups}개` : ""}`,
+  );
   return { spec, text };
 }
 
@@ -290,7 +295,7 @@ export function barSpec(data: BarData, opts: BarOptions = {}): SpecAndText {
   const layered = !!(opts.ticks || opts.showValues);
   const cat = { field: "label", type: "nominal", sort: { field: "order", ...(layered ? { op: "min" } : {}) }, title: opts.xTitle ?? null, axis: horizontal ? {} : { labelAngle: longest > band - 6 ? -45 : 0 } };
   const val = { field: "value", type: "quantitative", title: opts.yTitle ?? "" };
-  const tickTitle = opts.tickTitle ?? "reference";
+  const tickTitle = opts.tickTitle ?? tr("reference", "기준값");
   const tooltip = [{ field: "label" }, { field: "value", format: ".4g" }, ...(ticks ? [{ field: "tick", title: tickTitle, format: ".4g" }] : [])];
   const bars: VegaLiteSpec = { mark: { type: "bar", color: PALETTE[0] }, encoding: { ...(horizontal ? { y: cat, x: val } : { x: cat, y: val }), tooltip } };
   const layer: VegaLiteSpec[] = [bars];
@@ -311,8 +316,9 @@ export function barSpec(data: BarData, opts: BarOptions = {}): SpecAndText {
   const body: VegaLiteSpec = layer.length === 1 ? { data: { values: kept }, ...bars } : { data: { values: kept }, layer };
   const spec = finishSpec(body, { ...opts, height: opts.height ?? (horizontal ? Math.max(120, Math.min(600, kept.length * 18)) : undefined) });
   const keptTicks = kept.map((d) => d.tick).filter((t): t is number => t !== undefined);
-  const tickText = ticks ? `; ${tickTitle} ticks ${keptTicks.map((t) => fmt(t)).join(", ")}` : "";
-  const text = `bar chart${opts.title ? ` "${opts.title}"` : ""}: ${kept.slice(0, 8).map((d) => `${d.label} ${fmt(d.value)}`).join(", ")}${total > 8 ? `, … (${total} bars${total > max ? `, ${max} drawn` : ""})` : ""}${tickText}`;
+  const tickText = ticks ? `; ${tickTitle} ${tr("ticks", "눈금")} ${keptTicks.map((t) => fmt(t)).join(", ")}` : "";
+  const more = total > 8 ? tr(`, … (${total} bars${total > max ? `, ${max} drawn` : ""})`, `, … (막대 ${total}개${total > max ? `, ${max}개 그림` : ""})`) : "";
+  const text = `${tr("bar chart", "막대 그래프")}${opts.title ? ` "${opts.title}"` : ""}: ${kept.slice(0, 8).map((d) => `${d.label} ${fmt(d.value)}`).join(", ")}${more}${tickText}`;
   return { spec, text };
 }
 
@@ -355,7 +361,11 @@ export function histogramSpec(values: ArrayLike<number> | unknown, opts: Histogr
     },
     opts,
   );
-  const text = `histogram${opts.title ? ` "${opts.title}"` : ""}: ${n} values in ${bins.length} bins, mean ${fmt(mean)}, sd ${fmt(sd)}${bins.length ? `, range [${fmt(bins[0].start)}, ${fmt(bins[bins.length - 1].end)}]` : ""}`;
+  const span = bins.length ? `[${fmt(bins[0].start)}, ${fmt(bins[bins.length - 1].end)}]` : "";
+  const text = tr(
+    `histogram${opts.title ? ` "${opts.title}"` : ""}: ${n} values in ${bins.length} bins, mean ${fmt(mean)}, sd ${fmt(sd)}${span ? `, range ${span}` : ""}`,
+    `히스토그램${opts.title ? ` "${opts.title}"` : ""}: 값 ${n}개, 구간 ${bins.length}개, 평균 ${fmt(mean)}, 표준편차 ${fmt(sd)}${span ? `, 범위 ${span}` : ""}`,
+  );
   return { spec, text };
 }
 
@@ -427,7 +437,7 @@ export function heatmapSpec(matrix: unknown, opts: HeatmapOptions = {}): SpecAnd
         x,
         y,
         color: { field: "value", type: "quantitative", title: opts.valueTitle ?? "", scale: { scheme, ...(domain ? { domain } : {}), ...(signed && !opts.domain ? { domainMid: 0 } : {}) } },
-        tooltip: [{ field: named ? "rowLabel" : "row", title: "row" }, { field: named ? "colLabel" : "col", title: "column" }, { field: "value", format: ".4g" }],
+        tooltip: [{ field: named ? "rowLabel" : "row", title: tr("row", "행") }, { field: named ? "colLabel" : "col", title: tr("column", "열") }, { field: "value", format: ".4g" }],
       },
     },
   ];
@@ -444,7 +454,10 @@ export function heatmapSpec(matrix: unknown, opts: HeatmapOptions = {}): SpecAnd
     });
   }
   const spec = finishSpec({ data: { values }, layer, config: { axis: { grid: false, labelFontSize: 11 }, view: { stroke: null } } }, { ...opts, width, height });
-  const text = `heatmap${opts.title ? ` "${opts.title}"` : ""}: ${rows}×${cols}${shrink ? ` (shown as ${R}×${C} block means)` : ""}, values ${fmt(lo)} to ${fmt(hi)}`;
+  const text = tr(
+    `heatmap${opts.title ? ` "${opts.title}"` : ""}: ${rows}×${cols}${shrink ? ` (shown as ${R}×${C} block means)` : ""}, values ${fmt(lo)} to ${fmt(hi)}`,
+    `히트맵${opts.title ? ` "${opts.title}"` : ""}: ${rows}×${cols}${shrink ? ` (${R}×${C} 블록 평균으로 표시)` : ""}, 값 ${fmt(lo)} ~ ${fmt(hi)}`,
+  );
   return { spec, text };
 }
 
@@ -470,20 +483,21 @@ export function embeddingPlotSpec(vectors: unknown, labels?: ArrayLike<string>, 
   const rows = toMatrix(vectors);
   const d = rows.length ? rows[0].length : 0;
   const usePca = (opts.method ?? (d > 2 ? "pca" : "none")) === "pca";
-  let xs: number[], ys: number[], xTitle = "x", yTitle = "y", how = "first two coordinates";
+  let xs: number[], ys: number[], xTitle = "x", yTitle = "y", how = tr("first two coordinates", "처음 두 좌표");
   if (usePca) {
     const p = pca(rows, 2);
     xs = p.points.map((q) => q[0]);
     ys = p.points.map((q) => q[1]);
     xTitle = `PC1 (분산 ${(100 * p.explained[0]).toFixed(1)}%)`;
     yTitle = `PC2 (분산 ${(100 * p.explained[1]).toFixed(1)}%)`;
-    how = `PCA from ${d} dimensions, ${(100 * (p.explained[0] + p.explained[1])).toFixed(1)}% of the variance`;
+    const share = (100 * (p.explained[0] + p.explained[1])).toFixed(1);
+    how = tr(`PCA from ${d} dimensions, ${share}% of the variance`, `${d}차원에서 PCA, 분산의 ${share}%`);
   } else {
     xs = rows.map((r) => r[0]);
     ys = rows.map((r) => r[1] ?? 0);
   }
   const { spec } = scatterSpec({ x: xs, y: ys, labels, groups: opts.groups }, { xTitle, yTitle, ...opts, title: opts.title ?? `임베딩 (embedding)${usePca ? " — PCA" : ""}` });
-  return { spec, text: `embedding plot: ${rows.length} vectors, ${how}` };
+  return { spec, text: tr(`embedding plot: ${rows.length} vectors, ${how}`, `임베딩 그림: 벡터 ${rows.length}개, ${how}`) };
 }
 
 /** Vectors (rows, or a 2-D tensor) projected to 2-D by PCA, drawn as labelled points. */

@@ -4,6 +4,7 @@
 //   lstmDiagram({ values })                     // the LSTM cell, optionally with one step's numbers
 import { FONT_FAMILY, textWidth } from "./fonts";
 import { esc, Picture } from "./render";
+import { inLang } from "../lang";
 
 export type RnnShape = "one-to-one" | "one-to-many" | "many-to-one" | "many-to-many" | "encoder-decoder";
 
@@ -17,12 +18,19 @@ const KOREAN: Record<RnnShape, string> = {
   "encoder-decoder": "인코더-디코더",
 };
 
-const EXAMPLE: Record<RnnShape, string> = {
-  "one-to-one": "an ordinary network, one step",
-  "one-to-many": "e.g. generating a sequence from one input",
-  "many-to-one": "e.g. classifying a sentence",
-  "many-to-many": "e.g. tagging every token",
-  "encoder-decoder": "e.g. translation (seq2seq)",
+const EXAMPLE: Record<RnnShape, { en: string; ko: string }> = {
+  "one-to-one": { en: "an ordinary network, one step", ko: "보통의 신경망, 한 스텝" },
+  "one-to-many": { en: "e.g. generating a sequence from one input", ko: "예: 입력 하나에서 시퀀스 생성" },
+  "many-to-one": { en: "e.g. classifying a sentence", ko: "예: 문장 분류" },
+  "many-to-many": { en: "e.g. tagging every token", ko: "예: 토큰마다 태그 달기" },
+  "encoder-decoder": { en: "e.g. translation (seq2seq)", ko: "예: 번역 (시퀀스-투-시퀀스)" },
+};
+
+/** The words the diagrams write (drawn and in their text twins), by the learner's language. */
+const W = {
+  sameCell: { en: "; the same cell and weights at every step", ko: "; 모든 스텝에서 같은 셀과 가중치" },
+  sameCellW: { en: "the same cell and weights (W_xh, W_hh, W_hy) at every step", ko: "모든 스텝에서 같은 셀과 가중치 (W_xh, W_hh, W_hy)" },
+  unrolled: { en: "RNN unrolled", ko: "펼친 RNN" },
 };
 
 const COLORS = {
@@ -101,7 +109,7 @@ function unrolledSvg(shape: RnnShape, opts: RnnDiagramOptions): { svg: string; w
   const gap = encdec ? 70 : 0; // room for the context vector
   const cols = T + D;
   const title = opts.title ?? `펼침 (unrolling): ${shape} (${KOREAN[shape]})`;
-  const subtitle = opts.subtitle ?? EXAMPLE[shape] + (encdec ? "" : "; the same cell and weights at every step");
+  const subtitle = opts.subtitle ?? inLang(EXAMPLE[shape]) + (encdec ? "" : inLang(W.sameCell));
   const width = Math.ceil(Math.max(left + cols * colW + gap + 40, textWidth(title, 18) + 32, textWidth(subtitle, 12) + 32));
   const height = yX + 62;
   const cx = (i: number) => left + colW / 2 + i * colW + (encdec && i >= T ? gap : 0);
@@ -169,7 +177,10 @@ function unrolledSvg(shape: RnnShape, opts: RnnDiagramOptions): { svg: string; w
   }
   const svg = svgDoc(width, height, body);
   const n = (f: (i: number) => boolean) => Array.from({ length: cols }, (_, i) => i).filter(f).length;
-  const text = `RNN unrolled (${shape}, ${KOREAN[shape]}): ${encdec ? `${T} encoder steps → context c → ${D} decoder steps` : `${T} step(s), ${n(hasX)} input(s), ${n(hasY)} output(s)`}`;
+  const what = encdec
+    ? inLang({ en: `${T} encoder steps → context c → ${D} decoder steps`, ko: `인코더 ${T}스텝 → 문맥 c → 디코더 ${D}스텝` })
+    : inLang({ en: `${T} step(s), ${n(hasX)} input(s), ${n(hasY)} output(s)`, ko: `${T}스텝, 입력 ${n(hasX)}개, 출력 ${n(hasY)}개` });
+  const text = `${inLang(W.unrolled)} (${shape}, ${KOREAN[shape]}): ${what}`;
   return { svg, width, height, text };
 }
 
@@ -197,7 +208,7 @@ export function rnnLoopDiagram(opts: RnnLoopDiagramOptions = {}): Picture {
   const height = unrolled.height + 8;
   const b: string[] = [];
   b.push(label(16, 30, title, "", 18, { anchor: "start" }));
-  b.push(label(16, 50, "the same cell and weights (W_xh, W_hh, W_hy) at every step", "", 12, { anchor: "start", color: "#666" }));
+  b.push(label(16, 50, inLang(W.sameCellW), "", 12, { anchor: "start", color: "#666" }));
   // the rolled-up cell: x_t in, y_t out, h_t fed back into itself
   b.push(box(cx, yX, bw, 34, COLORS.x, 6), label(cx, yX + 5, "x", "t", 14));
   b.push(arrow(cx, yX - 17, cx, yH + bh / 2 + 2));
@@ -215,12 +226,13 @@ export function rnnLoopDiagram(opts: RnnLoopDiagramOptions = {}): Picture {
   b.push(arrow(left - 66, yH, left - 10, yH, { width: 2.4 }));
   b.push(label(left - 38, yH - 12, "펼침", "", 13), label(left - 38, yH + 22, "(unroll)", "", 11, { color: "#666" }));
   b.push(label(cx + 20, height - 14, "순환 (the loop)", "", 13, { color: COLORS.h.stroke }));
-  b.push(label(left + unrolled.width / 2, height - 14, `펼침 (unrolled, ${steps} steps)`, "", 13, { color: COLORS.h.stroke }));
+  b.push(label(left + unrolled.width / 2, height - 14, inLang({ en: `펼침 (unrolled, ${steps} steps)`, ko: `펼침 (unrolled, ${steps}스텝)` }), "", 13, { color: COLORS.h.stroke }));
   // the unrolled diagram, as drawn by rnnDiagram, nested at the right
   // (without its white background, which would cover the title)
   b.push(unrolled.svg.replace("<svg ", `<svg x="${left}" y="0" `).replace(BACKGROUND, ""));
   const svg = svgDoc(width, height, b);
-  return Picture.fromSvg(svg, `RNN rolled up (one cell, its state fed back through W_hh) and unrolled (펼침): ${unrolled.text.replace(/^RNN unrolled /, "")}`);
+  const rolled = inLang({ en: "RNN rolled up (one cell, its state fed back through W_hh) and unrolled (펼침)", ko: "감긴 RNN (셀 하나, 상태가 W_hh를 거쳐 되돌아옴)과 펼친 RNN (펼침)" });
+  return Picture.fromSvg(svg, `${rolled}: ${unrolled.text.replace(`${inLang(W.unrolled)} `, "")}`);
 }
 
 // ---- LSTM cell ----------------------------------------------------------------------------
@@ -355,7 +367,11 @@ export function lstmDiagram(opts: LstmDiagramOptions = {}): Picture {
   }
   const svg = svgDoc(W, H, b);
   const shown = Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => `${k}=${showNum(x as Num)}`);
-  return Picture.fromSvg(svg, `LSTM cell diagram (forget/input/output gates, candidate c̃, cell state c, hidden state h)${shown.length ? `: ${shown.join(", ")}` : ""}`);
+  const what = inLang({
+    en: "LSTM cell diagram (forget/input/output gates, candidate c̃, cell state c, hidden state h)",
+    ko: "LSTM 셀 그림 (망각/입력/출력 게이트, 후보 셀 상태 c̃, 셀 상태 c, 은닉 상태 h)",
+  });
+  return Picture.fromSvg(svg, `${what}${shown.length ? `: ${shown.join(", ")}` : ""}`);
 }
 
 /** "h_{t−1}" and "x_t" as SVG tspans with subscripts, on the baseline `y`. */

@@ -18,6 +18,7 @@
 import { randomUUID } from "crypto";
 import { readFileSync } from "fs";
 import * as path from "path";
+import { tr } from "../lang";
 import { DISPLAY } from "../display/display";
 import { fmt, toMatrix } from "./data";
 import { FONT_FAMILY } from "./fonts";
@@ -118,7 +119,8 @@ export function plotly(figure: PlotlyFigureSpec, opts: PlotlyOptions = {}): Plot
   const layout: Record<string, any> = { font: { family: FONT_FAMILY }, ...(figure.layout ?? {}) };
   const traces = figure.data.map((t) => t.type ?? "scatter");
   const title = typeof layout.title === "string" ? layout.title : layout.title?.text;
-  const text = opts.text ?? `plotly figure${title ? ` "${title}"` : ""}: ${figure.data.length} trace(s) (${[...new Set(traces)].join(", ")})`;
+  const kinds = [...new Set(traces)].join(", ");
+  const text = opts.text ?? tr(`plotly figure${title ? ` "${title}"` : ""}: ${figure.data.length} trace(s) (${kinds})`, `plotly 그림${title ? ` "${title}"` : ""}: 트레이스 ${figure.data.length}개 (${kinds})`);
   return new PlotlyFigure({ ...figure, layout }, text, opts);
 }
 
@@ -138,12 +140,13 @@ export function embedding3d(vectors: unknown, labels?: ArrayLike<string>, opts: 
   const rows = toMatrix(vectors);
   const d = rows.length ? rows[0].length : 0;
   const usePca = (opts.method ?? (d > 3 ? "pca" : "none")) === "pca";
-  let pts: number[][], axes = ["x", "y", "z"], how = "first three coordinates";
+  let pts: number[][], axes = ["x", "y", "z"], how = tr("first three coordinates", "처음 세 좌표");
   if (usePca) {
     const p = pca(rows, 3);
     pts = p.points;
     axes = p.explained.map((e, i) => `PC${i + 1} (${(100 * e).toFixed(1)}%)`);
-    how = `PCA from ${d} dimensions, ${(100 * p.explained.reduce((a, b) => a + b, 0)).toFixed(1)}% of the variance`;
+    const share = (100 * p.explained.reduce((a, b) => a + b, 0)).toFixed(1);
+    how = tr(`PCA from ${d} dimensions, ${share}% of the variance`, `${d}차원에서 PCA, 분산의 ${share}%`);
   } else pts = rows.map((r) => [r[0] ?? 0, r[1] ?? 0, r[2] ?? 0]);
   const groups = opts.groups ? Array.from(opts.groups, String) : pts.map(() => "");
   const names = [...new Set(groups)];
@@ -171,5 +174,5 @@ export function embedding3d(vectors: unknown, labels?: ArrayLike<string>, opts: 
     showlegend: names.length > 1,
     scene: { xaxis: { title: { text: axes[0] } }, yaxis: { title: { text: axes[1] } }, zaxis: { title: { text: axes[2] } } },
   };
-  return plotly({ data, layout }, { ...opts, text: `3-D embedding: ${rows.length} vectors, ${how}; first: ${labels ? Array.from(labels).slice(0, 5).join(", ") : pts.slice(0, 2).map((p) => p.map((v) => fmt(v)).join(",")).join("; ")}` });
+  return plotly({ data, layout }, { ...opts, text: `${tr(`3-D embedding: ${rows.length} vectors, ${how}; first`, `3차원 임베딩: 벡터 ${rows.length}개, ${how}; 처음`)}: ${labels ? Array.from(labels).slice(0, 5).join(", ") : pts.slice(0, 2).map((p) => p.map((v) => fmt(v)).join(",")).join("; ")}` });
 }

@@ -18,6 +18,7 @@ import { Chart, renderChart, specBundle } from "../plot/chart";
 import { LossChartOptions, lossChartSpec } from "../plot/charts";
 import { fmt } from "../plot/data";
 import { esc } from "../plot/render";
+import { tr } from "../lang";
 
 export interface LiveLossOptions extends LossChartOptions {
   /** Steps in the whole run (for the progress bar and the time left). */
@@ -127,9 +128,9 @@ export class LiveLoss {
 
   private lossText(): string {
     const ppl = this.opts.metric === "perplexity";
-    const show = (v: number) => (ppl ? `${fmt(v)} (ppl ${fmt(Math.exp(v))})` : fmt(v));
-    let s = Number.isNaN(this.lastLoss) && !this.trainY.length ? "" : `loss ${show(this.lastLoss)}`;
-    if (!Number.isNaN(this.lastVal)) s += ` · val ${show(this.lastVal)}`;
+    const show = (v: number) => (ppl ? `${fmt(v)} (${tr("ppl", "퍼플렉서티")} ${fmt(Math.exp(v))})` : fmt(v));
+    let s = Number.isNaN(this.lastLoss) && !this.trainY.length ? "" : `${tr("loss", "손실")} ${show(this.lastLoss)}`;
+    if (!Number.isNaN(this.lastVal)) s += ` · ${tr("val", "검증")} ${show(this.lastVal)}`;
     return s;
   }
 
@@ -137,8 +138,9 @@ export class LiveLoss {
     const p = this.progress(now);
     const pct = Math.floor((100 * p.done) / p.total);
     const parts = [`${p.done}/${p.total} (${pct}%)`];
-    if (this.tokens) parts.push(`${rate(p.tokensPerSecond)} tok/s`);
-    parts.push(final ? `done in ${clockTime(p.elapsed)}` : `${clockTime(p.elapsed)} elapsed, ${clockTime(p.remaining)} left`);
+    if (this.tokens) parts.push(tr(`${rate(p.tokensPerSecond)} tok/s`, `초당 토큰 ${rate(p.tokensPerSecond)}개`));
+    const [elapsed, left] = [clockTime(p.elapsed), clockTime(p.remaining)];
+    parts.push(final ? tr(`done in ${elapsed}`, `${elapsed}에 끝남`) : tr(`${elapsed} elapsed, ${left} left`, `${elapsed} 지남, ${left} 남음`));
     const l = this.lossText();
     if (l) parts.push(l);
     return parts.join(" · ");

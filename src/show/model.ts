@@ -1,6 +1,7 @@
 // A model summary table: layers, output shapes, parameter counts (as Keras' summary()), for a
 // tf.LayersModel or anything shaped like one.
 import { HtmlView, int, table, textTable } from "./html";
+import { tr } from "../lang";
 
 /** What showModel reads from a layer (tf.layers.Layer has it). */
 export interface LayerLike {
@@ -51,8 +52,11 @@ export function showModel(model: ModelLike): HtmlView {
     return [`${l.name} (${l.getClassName()})`, out, int(params)];
   });
   const header = ["층 (layer)", "출력 모양 (output shape)", "매개변수 (params)"];
-  const totals = `${int(total)} parameters (trainable ${int(trainable)}, non-trainable ${int(total - trainable)})`;
-  const title = `${model.name ?? "model"}: ${model.layers.length} layers, ${totals}`;
+  const totals = tr(
+    `${int(total)} parameters (trainable ${int(trainable)}, non-trainable ${int(total - trainable)})`,
+    `매개변수 ${int(total)}개 (학습 가능 ${int(trainable)}, 학습 불가 ${int(total - trainable)})`,
+  );
+  const title = `${model.name ?? tr("model", "모델")}: ${tr(`${model.layers.length} layers`, `층 ${model.layers.length}개`)}, ${totals}`;
   const html = table(header, rows, {
     right: [2],
     caption: `모델 (model) ${model.name ?? ""}`,
@@ -62,6 +66,6 @@ export function showModel(model: ModelLike): HtmlView {
       ["학습 불가 (non-trainable)", "", int(total - trainable)],
     ],
   });
-  const text = `${title}\n${textTable(["layer", "output shape", "params"], rows, [2])}`;
+  const text = `${title}\n${textTable(tr("layer|output shape|params", "층|출력 모양|매개변수").split("|"), rows, [2])}`;
   return new HtmlView(html, text);
 }

@@ -1,6 +1,6 @@
 // The shapes of named tensors as a small table: what notebooks print while they walk a batch
 // through a model ("x [2, 5, 3] → h [2, 5, 4] → y [2, 5, 7]"), as HTML with a text twin.
-import { lang } from "../exercises/check";
+import { lang } from "../lang";
 import { HtmlView, table, textTable } from "./html";
 
 /** Anything with a shape (a tf.Tensor, or a plain { shape }). */

@@ -7,6 +7,7 @@ import { encodePng } from "../plot/png";
 import { esc, Picture } from "../plot/render";
 import { FONT_FAMILY, textWidth } from "../plot/fonts";
 import { HtmlView } from "./html";
+import { tr } from "../lang";
 
 /** What seqlab needs of a tensor (tf.Tensor has it). */
 export interface TensorLike {
@@ -131,26 +132,29 @@ export function matrixPicture(values: ArrayLike<number>, rows: number, cols: num
     t(L + dw + 30, T + 10, fmt(hi, 3), "start") +
     t(L + dw + 30, T + dh, fmt(lo, 3), "start") +
     `</svg>`;
-  return Picture.fromSvg(svg, title || `heatmap ${rows}×${cols}, ${fmt(st.min)} to ${fmt(st.max)}`);
+  return Picture.fromSvg(svg, title || tr(`heatmap ${rows}×${cols}, ${fmt(st.min)} to ${fmt(st.max)}`, `히트맵 ${rows}×${cols}, ${fmt(st.min)} ~ ${fmt(st.max)}`));
 }
 
 function header(t: TensorLike): string {
-  return `Tensor ${t.dtype} [${t.shape.join(", ")}]`;
+  return `${tr("Tensor", "텐서")} ${t.dtype} [${t.shape.join(", ")}]`;
 }
 
 /** A tensor as shape and dtype with its values: an HTML table when small, a heatmap picture when a large matrix. */
 export function showTensor(t: TensorLike, opts: ShowTensorOptions = {}): HtmlView | Picture {
   if (!t || !Array.isArray(t.shape) || typeof t.dataSync !== "function") throw new TypeError("showTensor: expected a tensor (shape, dtype, dataSync())");
-  if (t.isDisposed) return new HtmlView(`<code>${esc(header(t))}</code> <i>(disposed)</i>`, `${header(t)} (disposed)`);
+  const disposed = tr("(disposed)", "(해제됨)");
+  if (t.isDisposed) return new HtmlView(`<code>${esc(header(t))}</code> <i>${disposed}</i>`, `${header(t)} ${disposed}`);
   const values = t.dataSync();
   const shape = t.shape;
   const numeric = t.dtype !== "string";
   const st = numeric && t.size ? stats(values as ArrayLike<number>) : undefined;
-  const statText = st ? `min ${fmt(st.min)}, max ${fmt(st.max)}, mean ${fmt(st.mean)}, std ${fmt(st.std)}${st.nonFinite ? `, ${st.nonFinite} NaN/Inf` : ""}` : "";
+  const w = tr("min|max|mean|std", "최솟값|최댓값|평균|표준편차").split("|");
+  const nonFinite = st?.nonFinite ? tr(`, ${st.nonFinite} NaN/Inf`, `, NaN/Inf ${st.nonFinite}개`) : "";
+  const statText = st ? `${w[0]} ${fmt(st.min)}, ${w[1]} ${fmt(st.max)}, ${w[2]} ${fmt(st.mean)}, ${w[3]} ${fmt(st.std)}${nonFinite}` : "";
   const head = `${header(t)}${t.size > 1 && st ? ` · ${statText}` : ""}`;
   const text = `${head}\n${nested(values, shape, t.dtype)}`;
   const maxTable = opts.maxTableValues ?? 400;
-  const headHtml = `<div style="font-family:monospace;font-size:12px;margin-bottom:3px"><b>Tensor</b> ${esc(t.dtype)} [${shape.join(", ")}]${st && t.size > 1 ? ` <span style="color:#777">· ${esc(statText)}</span>` : ""}</div>`;
+  const headHtml = `<div style="font-family:monospace;font-size:12px;margin-bottom:3px"><b>${tr("Tensor", "텐서")}</b> ${esc(t.dtype)} [${shape.join(", ")}]${st && t.size > 1 ? ` <span style="color:#777">· ${esc(statText)}</span>` : ""}</div>`;
   if (t.size <= maxTable) {
     return new HtmlView(headHtml + tablesHtml(values, shape, t.dtype), text);
   }

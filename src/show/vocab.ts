@@ -3,6 +3,7 @@
 // pairs, as an array or a method returning an iterable, so a Map<string, number> qualifies and a
 // Vocab class implements it with two members.
 import { esc, HtmlView, int, textTable } from "./html";
+import { tr } from "../lang";
 
 export interface VocabLike {
   /** Number of types (distinct tokens). */
@@ -34,9 +35,12 @@ export function showVocab(vocab: VocabLike, opts: ShowVocabOptions = {}): HtmlVi
   const ks = [10, 100, 1000, 10000].filter((k) => k < entries.length);
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const summary =
-    `${int(vocab.size)} types, ${int(total)} tokens` +
-    (entries.length ? `; ${int(singletons)} singletons (${pct(singletons / entries.length)} of types)` : "") +
-    (ks.length ? `; top ${ks.map((k) => `${int(k)} cover ${pct(coverage(k))}`).join(", ")}` : "");
+    tr(`${int(vocab.size)} types, ${int(total)} tokens`, `타입 ${int(vocab.size)}개, 토큰 ${int(total)}개`) +
+    (entries.length ? tr(`; ${int(singletons)} singletons (${pct(singletons / entries.length)} of types)`, `; 한 번만 나온 타입 ${int(singletons)}개 (타입의 ${pct(singletons / entries.length)})`) : "") +
+    (ks.length
+      ? tr(`; top ${ks.map((k) => `${int(k)} cover ${pct(coverage(k))}`).join(", ")}`, `; 상위 ${ks.map((k) => `${int(k)}개가 ${pct(coverage(k))}`).join(", ")} 차지`)
+      : "");
+  const more = tr(`… ${int(entries.length - top)} more types`, `… 타입 ${int(entries.length - top)}개 더`);
   const title = opts.title ?? "어휘 (vocabulary)";
   let cum = 0;
   const rows = entries.slice(0, top).map(([t, c], i) => {
@@ -57,9 +61,10 @@ export function showVocab(vocab: VocabLike, opts: ShowVocabOptions = {}): HtmlVi
           `<td style="padding:1px 8px"><div style="background:#4c78a8;height:9px;width:${Math.max(1, Math.round((120 * entries[i][1]) / maxCount))}px"></div></td></tr>`,
       )
       .join("") +
-    (entries.length > top ? `<tr><td></td><td colspan="5" style="padding:1px 8px;color:#777">… ${int(entries.length - top)} more types</td></tr>` : "") +
+    (entries.length > top ? `<tr><td></td><td colspan="5" style="padding:1px 8px;color:#777">${esc(more)}</td></tr>` : "") +
     `</tbody></table>`;
-  const text = `${title}: ${summary}\n${textTable(["#", "token", "count", "share", "cumulative"], rows, [0, 2, 3, 4])}${entries.length > top ? `\n… ${int(entries.length - top)} more types` : ""}`;
+  const header = ["#", ...tr("token|count|share|cumulative", "토큰|빈도|비율|누적").split("|")];
+  const text = `${title}: ${summary}\n${textTable(header, rows, [0, 2, 3, 4])}${entries.length > top ? `\n${more}` : ""}`;
   return new HtmlView(html, text);
 }
 

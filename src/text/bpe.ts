@@ -10,6 +10,7 @@
 // Ids: the specials first (by default <pad> <unk> <bos> <eos> <mask>, as Vocab), then the 256 byte
 // tokens, then the alphabet in code point order, then each merge's new token in merge order.
 import { RESERVED } from "./vocab";
+import { tr } from "../lang";
 
 const DISPLAY = Symbol.for("Jupyter.display");
 
@@ -436,13 +437,16 @@ export class BPE {
     const plain =
       `BPE(size=${this.size}, specials=${this.specials.length}, byteFallback=${this.byteFallback}, ` +
       `alphabet=${this.alphabet.length}, merges=${this.merges.length})` +
-      (first.length ? `\nfirst merges:\n  ${first.join("\n  ")}` : "");
+      (first.length ? `\n${tr("first merges", "처음 병합")}:\n  ${first.join("\n  ")}` : "");
     const esc = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
     const html =
-      `<div><b>BPE</b>: ${this.size} tokens (${this.specials.length} specials, ${this.byteFallback ? "256 bytes, " : ""}` +
-      `${this.alphabet.length} characters, ${this.merges.length} merges)` +
+      `<div><b>BPE</b>: ` +
+      tr(
+        `${this.size} tokens (${this.specials.length} specials, ${this.byteFallback ? "256 bytes, " : ""}${this.alphabet.length} characters, ${this.merges.length} merges)`,
+        `토큰 ${this.size}개 (특수 토큰 ${this.specials.length}개, ${this.byteFallback ? "바이트 256개, " : ""}문자 ${this.alphabet.length}개, 병합 ${this.merges.length}개)`,
+      ) +
       (first.length
-        ? `<table><thead><tr><th>#</th><th>merge</th></tr></thead><tbody>${first
+        ? `<table><thead><tr><th>#</th><th>${tr("merge", "병합")}</th></tr></thead><tbody>${first
             .map((m, i) => `<tr><td>${i + 1}</td><td><code>${esc(m)}</code></td></tr>`)
             .join("")}</tbody></table>`
         : "") +

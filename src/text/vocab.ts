@@ -6,6 +6,8 @@
 // alphabetical order with `order: "alphabetical"`. <unk> is always present: when the reserved list
 // lacks it, it goes first (so `reserved: []` gives d2l's vocabulary, <unk> plus the tokens).
 
+import { tr } from "../lang";
+
 const DISPLAY = Symbol.for("Jupyter.display");
 
 /** The reserved tokens, in their default order. */
@@ -180,13 +182,18 @@ export class Vocab {
     const shown = (t: string) => (/^\s|\s$/.test(t) || t === "" ? JSON.stringify(t) : t);
     const esc = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
     const total = [...this.counts.values()].reduce((a, b) => a + b, 0);
-    const head = `Vocab: ${this.size} tokens (${this.reserved.length} reserved: ${this.reserved.join(" ")}), ${total} counted, minFreq ${this.minFreq}`;
+    const reserved = this.reserved.join(" ");
+    const head = tr(
+      `Vocab: ${this.size} tokens (${this.reserved.length} reserved: ${reserved}), ${total} counted, minFreq ${this.minFreq}`,
+      `Vocab (어휘): 토큰 ${this.size}개 (예약 ${this.reserved.length}개: ${reserved}), 센 토큰 ${total}개, minFreq ${this.minFreq}`,
+    );
+    const [hId, hToken, hFreq] = tr("id|token|freq", "id|토큰|빈도").split("|");
     const rows = top.map((e) => `<tr><td>${e.id}</td><td><code>${esc(shown(e.token))}</code></td><td>${e.freq}</td></tr>`).join("");
     const html =
-      `<div><b>${esc(head)}</b><table><thead><tr><th>id</th><th>token</th><th>freq</th></tr></thead>` +
+      `<div><b>${esc(head)}</b><table><thead><tr><th>${hId}</th><th>${hToken}</th><th>${hFreq}</th></tr></thead>` +
       `<tbody>${rows}</tbody></table></div>`;
     const w = Math.max(5, ...top.map((e) => shown(e.token).length));
-    const plain = [head, `${"id".padStart(5)}  ${"token".padEnd(w)}  freq`, ...top.map((e) => `${String(e.id).padStart(5)}  ${shown(e.token).padEnd(w)}  ${e.freq}`)].join("\n");
+    const plain = [head, `${hId.padStart(5)}  ${hToken.padEnd(w)}  ${hFreq}`, ...top.map((e) => `${String(e.id).padStart(5)}  ${shown(e.token).padEnd(w)}  ${e.freq}`)].join("\n");
     return { "text/html": html, "text/plain": plain };
   }
 }

@@ -25,6 +25,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { kernel, type CellHandle } from "../display/bridge";
 import { SeededRandom } from "../data/random";
+import { inLang, tr } from "../lang";
 import { subSeed } from "../data/random";
 import { LiveLoss, type LiveLossOptions } from "../show/live";
 import { AdamW, cosineLearningRate, type LearningRateSchedule } from "./adamw";
@@ -79,6 +80,14 @@ export type StopReason = "completed" | "interrupted" | "aborted" | "failed";
 
 const DISPLAY = Symbol.for("Jupyter.display");
 
+/** How a run ended, in words, by the learner's language. */
+const STOPPED: Record<StopReason, { en: string; ko: string }> = {
+  completed: { en: "completed", ko: "완료" },
+  interrupted: { en: "interrupted", ko: "중단됨" },
+  aborted: { en: "aborted", ko: "취소됨" },
+  failed: { en: "failed", ko: "실패" },
+};
+
 export class TrainHistory {
   readonly steps: StepRecord[] = [];
   readonly epochs: EpochRecord[] = [];
@@ -100,8 +109,10 @@ export class TrainHistory {
   toString(): string {
     const l = this.losses;
     const f = (x: number) => (Math.abs(x) >= 100 || Math.abs(x) < 0.01 ? x.toPrecision(3) : x.toFixed(3));
-    const range = l.length ? `, loss ${f(l[0])} → ${f(l[l.length - 1])}` : "";
-    return `TrainHistory: ${this.steps.length} steps, ${this.epochs.length} epochs${range}; ${this.message || this.stopped}`;
+    const range = l.length ? `, ${tr("loss", "손실")} ${f(l[0])} → ${f(l[l.length - 1])}` : "";
+    const [s, e] = [this.steps.length, this.epochs.length];
+    const ended = this.message || inLang(STOPPED[this.stopped]);
+    return tr(`TrainHistory: ${s} steps, ${e} epochs${range}; ${ended}`, `TrainHistory (학습 기록): 스텝 ${s}개, 에폭 ${e}개${range}; ${ended}`);
   }
   [DISPLAY](): Record<string, string> {
     return { "text/plain": this.toString() };
@@ -402,7 +413,10 @@ async function trainIn<B>(opts: TrainOptions<B>, cell: CellHandle | undefined): 
       }
       const stop = stopRequest(opts.signal, cell);
       if (stop) {
-        const message = `training stopped after step ${step} (${stop.why}); the model holds the parameters of step ${step}`;
+        const message = tr(
+          `training stopped after step ${step} (${stop.why}); the model holds the parameters of step ${step}`,
+          `스텝 ${step} 뒤에 학습을 멈췄습니다 (${stop.why}); 모델은 스텝 ${step}의 매개변수를 갖고 있습니다`,
+        );
         await finish(stop.reason, message);
         if (!opts.quiet) console.log(message);
         return history;
@@ -416,9 +430,12 @@ async function trainIn<B>(opts: TrainOptions<B>, cell: CellHandle | undefined): 
       } catch (e) {
         await finish("failed", "");
         if (e instanceof NonFinite) {
-          const message =
+          const message = tr(
             `train: the ${e.what} became ${e.value} at step ${k} (epoch ${epoch}); stopped before that step's update, so the ` +
-            `parameters are those of step ${step}. Try a lower learning rate${opts.clipNorm === undefined ? " or clipNorm" : ""}.`;
+              `parameters are those of step ${step}. Try a lower learning rate${opts.clipNorm === undefined ? " or clipNorm" : ""}.`,
+            `train: 스텝 ${k} (에폭 ${epoch})에서 ${e.what === "loss" ? "손실" : "기울기 노름"}이 ${e.value}이 되었습니다; 그 스텝의 ` +
+              `갱신 전에 멈췄으므로 매개변수는 스텝 ${step}의 것입니다. 학습률을 낮춰 보세요${opts.clipNorm === undefined ? " (또는 clipNorm)" : ""}.`,
+          );
           history.message = message;
           throw new NonFiniteLossError(message, k, history, e.value);
         }
@@ -455,6 +472,6 @@ async function trainIn<B>(opts: TrainOptions<B>, cell: CellHandle | undefined): 
       await opts.onEpoch?.(er, history);
     }
   }
-  await finish("completed", `completed ${step - startStep} steps (to step ${step})`);
+  await finish("completed", tr(`completed ${step - startStep} steps (to step ${step})`, `${step - startStep} 스텝 완료 (스텝 ${step}까지)`));
   return history;
 }

@@ -91,6 +91,10 @@ test("each departure from the conventions is reported", () => {
     ["d2l without a section", (nb) => (nb.cells[12].source = REFERENCES.replace("§9.5, §9.7", "")), /d2l\.ai reference .* has no section number/],
     ["d2l without a section, a section in the next item", (nb) => (nb.cells[12].source = REFERENCES.replace("d2l.ai §9.5, §9.7 (RNNs from scratch, BPTT).", "d2l.ai,\n  the book.\n- Gers et al. (2000), §3.")), /d2l\.ai reference "- d2l\.ai,\n  the book\." has no section number/],
     ["a marker in prose", (nb) => (nb.cells[2].source += "\n\nPut your answer after `// ### BEGIN SOLUTION`."), /cell 3 \(markdown\) writes a solution or hidden-test marker/],
+    ["a placeholder in prose", (nb) => (nb.cells[11].source = SUMMARY + "\n\nPLACEHOLDER"), /cell 12 \(markdown\) says PLACEHOLDER: it is unfinished/],
+    ["a placeholder as a whole cell", (nb) => (nb.cells[1] = markdown("PLACEHOLDER")), /cell 2 \(markdown\) says PLACEHOLDER/],
+    ["a TODO in code", (nb) => (nb.cells[1].source = "const x = 1; // TODO: use the library"), /cell 2 \(code\) says TODO: it is unfinished/],
+    ["a TODO in a solution", (nb) => (nb.cells[3].source = nb.cells[3].source.replace("return 2 * x;", "return 2 * x; // TODO")), /cell 4 \(code\) says TODO/],
     ["a long line", (nb) => (nb.cells[1].source = `const x = "${"가".repeat(95)}";`), /cell 2, line 1 has 108 characters \(at most 100\)/],
     ["a long cell", (nb) => (nb.cells[1].source = Array.from({ length: 31 }, (_, i) => `const v${i} = ${i};`).join("\n")), /cell 2 has 31 lines \(at most 30\)/],
   ];
@@ -100,8 +104,10 @@ test("each departure from the conventions is reported", () => {
     const problems = problemsOf(nb);
     assert.ok(problems.some((p) => want.test(p)), `${what}: expected ${want}, got ${JSON.stringify(problems, null, 1)}`);
   }
-  // 30 lines and a trailing newline, or a line of exactly 100 characters, are within the limits.
+  // 30 lines and a trailing newline, or a line of exactly 100 characters, are within the limits;
+  // "todo" or "placeholders" as ordinary words are not the unfinished markers.
   const nb = good();
+  nb.cells[0].source += "\n\nA to-do list, todo, placeholders and TODOs are ordinary words here.";
   nb.cells[1].source = Array.from({ length: 30 }, (_, i) => `const v${i} = ${i};\n`).join("");
   nb.cells.splice(2, 0, code(`const s = "${"x".repeat(87)}";`) as any);
   assert.deepEqual(problemsOf(nb), []);
