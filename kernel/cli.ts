@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The seqlab command line: install | kernel | run | export | assignment | start.
+// The seqlab command line: install | kernel | run | export | assignment | start | course.
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { existsSync, statSync } from "fs";
 import { absoluteDataEnv, typedPath } from "./typed-paths";
@@ -24,22 +24,30 @@ const program = new Command("seqlab")
 
 program
   .command("install")
-  .description("install the Jupyter kernelspec 'seqlab' (display name \"TypeScript (seqlab)\")")
+  .description("install the Jupyter kernelspec 'seqlab' (display name \"TypeScript (seqlab)\") and build the start-up snapshot for this node")
   .option("--user", "for the current user (the default)")
   .option("--sys-prefix", "into the Python environment's prefix (sys.prefix)")
   .option("--prefix <dir>", "into DIR/share/jupyter/kernels")
-  .action((o: { user?: boolean; sysPrefix?: boolean; prefix?: string }) => {
+  .option("--no-snapshot", "do not build the start-up snapshot now (a kernel that finds none builds it in the background)")
+  .action((o: { user?: boolean; sysPrefix?: boolean; prefix?: string; snapshot: boolean }) => {
     const chosen = [o.user, o.sysPrefix, o.prefix !== undefined].filter(Boolean).length;
     if (chosen > 1) throw new UsageError("choose one of --user, --sys-prefix and --prefix DIR");
     const { install } = require("./install") as typeof import("./install");
     const dir = install(o.prefix !== undefined ? { kind: "prefix", dir: o.prefix } : o.sysPrefix ? { kind: "sys-prefix" } : { kind: "user" });
-    const { snapshotUsable } = require("./snapshotblob") as typeof import("./snapshotblob");
-    const how = snapshotUsable()
-      ? "starts from the start-up snapshot"
-      : process.env.NODE_OPTIONS
-        ? "NODE_OPTIONS is set: a kernel started with it skips the start-up snapshot"
-        : "starts without a start-up snapshot; build one with node dist/kernel/snapshotblob.js";
-    console.log(`installed kernelspec seqlab in ${dir} (${how})`);
+    console.log(`installed kernelspec seqlab in ${dir}`);
+    const snap = require("./snapshotblob") as typeof import("./snapshotblob");
+    if (process.platform === "win32") return;
+    const fits = snap.usableSnapshot();
+    if (fits) {
+      console.log(`start-up snapshot: ${fits} fits this node (${process.version})`);
+    } else if (o.snapshot && !process.env.NODE_OPTIONS) {
+      // Built here, for the node that will run the kernels, not by an install script (npm 12 blocks those).
+      console.log(`building the start-up snapshot for node ${process.version} (10-60 s; --no-snapshot skips it)...`);
+      console.log(snap.buildSnapshot());
+    } else {
+      console.log("start-up snapshot: not built now; the first kernel builds it in the background");
+    }
+    if (process.env.NODE_OPTIONS) console.log("NODE_OPTIONS is set: a kernel started with it skips the start-up snapshot");
   });
 
 program
@@ -50,6 +58,12 @@ program
     const { readConnectionFile } = require("./connection") as typeof import("./connection");
     const { Kernel } = require("./kernel") as typeof import("./kernel");
     const kernel = new Kernel(readConnectionFile(o.connectionFile));
+    // The launcher found no start-up snapshot for this node (never built, or node upgraded): this
+    // kernel starts without one and builds one for the next in the background.
+    if (process.env.SEQLAB_SNAPSHOT_MISSING) {
+      delete process.env.SEQLAB_SNAPSHOT_MISSING; // not for the cells' child processes
+      (require("./snapshotblob") as typeof import("./snapshotblob")).buildInBackground();
+    }
     await kernel.start();
   });
 
@@ -148,6 +162,16 @@ program
   .action(async (args: string[], o: import("./course-run").CourseFlags) => {
     const { courseCommand } = require("./course-run") as typeof import("./course-run");
     process.exitCode = await courseCommand(args, o);
+  });
+
+program
+  .command("course")
+  .description("copy the course's notebooks into a folder of your own, to open in JupyterLab or the notebook; never overwrites a notebook you changed")
+  .argument("[dir]", "the folder (default: ./seqlab-course)")
+  .action((dir: string | undefined) => {
+    const { copyCourse, describeCopy } = require("./course-copy") as typeof import("./course-copy");
+    const result = copyCourse(typedPath(dir ?? "seqlab-course"));
+    console.log(describeCopy(result));
   });
 
 program.parseAsync(process.argv).catch((e) => {

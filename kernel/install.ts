@@ -1,10 +1,10 @@
 // `seqlab install`: write the kernelspec that starts this package's kernel, whatever folder the
 // notebook is in (absolute paths to node and to our entry point; no lookup near the notebook).
 import { execFileSync } from "child_process";
-import { mkdirSync, writeFileSync } from "fs";
+import { chmodSync, mkdirSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { kernelCommand } from "./snapshotblob";
+import { KERNEL_NODE_FLAGS, kernelspecLauncher } from "./snapshotblob";
 
 export type Where = { kind: "user" } | { kind: "sys-prefix" } | { kind: "prefix"; dir: string };
 
@@ -34,9 +34,17 @@ export function kernelDir(where: Where): string {
   return path.join(base, "kernels", "seqlab");
 }
 
-export function kernelSpec() {
+/**
+ * The kernelspec. On POSIX it starts the kernel through a launcher kept beside kernel.json, which
+ * picks the start-up snapshot built for the node it runs, wherever it was built (the package's
+ * folder or the user's cache) and whenever (after this install too), and otherwise starts the
+ * kernel without one (kernel/snapshotblob.ts).
+ */
+export function kernelSpec(dir: string) {
+  const cli = path.join(__dirname, "cli.js");
+  const command = process.platform === "win32" ? [process.execPath, ...KERNEL_NODE_FLAGS, cli] : ["/bin/sh", path.join(dir, "kernel.sh"), process.execPath, cli];
   return {
-    argv: [...kernelCommand(), "kernel", "-f", "{connection_file}"],
+    argv: [...command, "kernel", "-f", "{connection_file}"],
     display_name: "TypeScript (seqlab)",
     language: "typescript",
     interrupt_mode: "signal",
@@ -47,6 +55,10 @@ export function kernelSpec() {
 export function install(where: Where): string {
   const dir = kernelDir(where);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, "kernel.json"), JSON.stringify(kernelSpec(), null, 2) + "\n");
+  if (process.platform !== "win32") {
+    writeFileSync(path.join(dir, "kernel.sh"), kernelspecLauncher());
+    chmodSync(path.join(dir, "kernel.sh"), 0o755);
+  }
+  writeFileSync(path.join(dir, "kernel.json"), JSON.stringify(kernelSpec(dir), null, 2) + "\n");
   return dir;
 }

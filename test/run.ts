@@ -61,6 +61,26 @@ const suites: Suite[] = [
     },
   },
   {
+    // The package as a teacher installs it (npm pack, npm install -g into an empty folder,
+    // seqlab install --user, seqlab course, nbclient): about 3-5 minutes, most of it npm.
+    name: "package",
+    missing: () => {
+      if (process.platform === "win32") return "the package test uses POSIX paths and the POSIX launcher";
+      if (spawnSync("npm", ["--version"], { encoding: "utf8" }).status !== 0) return "no npm on PATH";
+      const py = python();
+      if (!py || spawnSync(py, ["-c", "import nbclient, nbformat"]).status !== 0) return "no python3 with nbclient (apt-get install python3-nbclient jupyter-client)";
+      const ping = spawnSync("npm", ["ping"], { encoding: "utf8", timeout: 30_000 });
+      if (ping.status !== 0) return `the npm registry does not answer (npm ping: ${(ping.stderr || ping.error?.message || "").trim().split("\n").pop()})`;
+      return undefined;
+    },
+  },
+  {
+    // A classroom: Debian's JupyterHub with deploy/jupyterhub's configuration, 8 users running
+    // 00-kernel-tour and 03-char-rnn (quick) at once over the kernel websocket.
+    name: "hub",
+    missing: () => (require("./hub/support") as typeof import("./hub/support")).hubMissing(),
+  },
+  {
     // Widgets live in the ipywidgets 8 front end (a page bundled now from npm), and from saved state.
     name: "widgets",
     missing: () => (require("./widgets/support") as typeof import("./widgets/support")).widgetsMissing(),
@@ -91,6 +111,11 @@ for (const s of suites) {
 }
 for (const s of skipped) console.log(`SKIPPED suite ${s}`);
 const ci = process.env.CI === "true" || process.env.CI === "1";
+if (!files.length) {
+  // `node --test` with no files would run every test file it finds under the current folder.
+  console.log(`no test files to run${wanted.length ? ` for ${wanted.join(", ")}` : ""}${skipped.length ? ` (skipped: ${skipped.map((s) => s.split(":")[0]).join(", ")})` : ""}`);
+  process.exit(ci && skipped.length ? 1 : wanted.some((w) => !suites.some((s) => s.name === w)) ? 2 : 0);
+}
 const r = spawnSync(process.execPath, ["--test", ...passthrough, ...files], { stdio: "inherit" });
 if (skipped.length) console.log(`skipped ${skipped.length} suite(s): ${skipped.map((s) => s.split(":")[0]).join(", ")}${ci ? " (a failure under CI)" : ""}`);
 process.exit(r.status !== 0 ? r.status ?? 1 : ci && skipped.length ? 1 : 0);
