@@ -14,12 +14,12 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { KernelClient } from "../kernel/client";
-import { KERNEL_NODE_FLAGS, kernelCommand, usableSnapshot } from "../kernel/snapshotblob";
+import { KernelClient } from "../kernel/tools/client";
+import { KERNEL_NODE_FLAGS, kernelCommand, usableSnapshot } from "../kernel/server/snapshotblob";
 import { corpusMirror } from "../test/support/prereq";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const CLI = path.join(ROOT, "dist", "kernel", "cli.js");
+const CLI = path.join(ROOT, "dist", "kernel", "tools", "cli.js");
 
 function smaps(pid: number) {
   const s = fs.readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
@@ -120,6 +120,6 @@ export async function main(args: string[] = []): Promise<void> {
     await lifeOfAKernel("A kernel from the start-up snapshot", argv, steps);
     await lifeOfAKernel("The same, 03-char-rnn", argv, with03);
   } else {
-    console.log("(no start-up snapshot for this node: build one with node dist/kernel/snapshotblob.js to compare)");
+    console.log("(no start-up snapshot for this node: build one with node dist/kernel/server/snapshotblob.js to compare)");
   }
 }

@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { snapshotUsable } from "../kernel/snapshotblob";
+import { snapshotUsable } from "../kernel/server/snapshotblob";
 import { python } from "./support/tools";
 
 interface Suite {
@@ -26,7 +26,7 @@ const suites: Suite[] = [
         ? undefined
         : process.env.NODE_OPTIONS
           ? "NODE_OPTIONS is set, so kernels start without the start-up snapshot"
-          : "no start-up snapshot for this node binary (npm install / npm ci builds it; or run node dist/kernel/snapshotblob.js)",
+          : "no start-up snapshot for this node binary (npm install / npm ci builds it; or run node dist/kernel/server/snapshotblob.js)",
   },
   {
     name: "jupyter",

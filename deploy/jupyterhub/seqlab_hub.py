@@ -15,7 +15,7 @@
 - idle kernels are shut down after an hour (a forgotten notebook holds its model and tfjs's heap).
 
 Settings, from the environment of the hub (all optional):
-  SEQLAB_COMMAND       how to run seqlab (default: `seqlab` on PATH), e.g. "node /opt/seqlab/dist/kernel/cli.js"
+  SEQLAB_COMMAND       how to run seqlab (default: `seqlab` on PATH), e.g. "node /opt/seqlab/dist/kernel/tools/cli.js"
   SEQLAB_DATA          the shared corpus cache (default /srv/seqlab/corpora)
   SEQLAB_KERNEL_PREFIX the prefix given to `seqlab install --prefix` (default: none, i.e. --sys-prefix)
   SEQLAB_COURSE_DIR    the course's folder inside each home (default seqlab-course)

@@ -125,7 +125,7 @@ export function watchOutputs(be: WasmBackend): void {
   watched.set(be, made);
   const original = be.makeOutput;
   // Named makeOutput: on the stack it reads "BackendWasm.makeOutput", which the Jupyter kernel's
-  // interrupt never cuts short (kernel/interrupts.ts, CRITICAL), so no output is made unrecorded.
+  // interrupt never cuts short (kernel/server/interrupts.ts, CRITICAL), so no output is made unrecorded.
   be.makeOutput = function makeOutput(this: WasmBackend, ...args: Parameters<WasmBackend["makeOutput"]>) {
     const o = original.apply(this, args);
     made.add(o.dataId);

@@ -19,7 +19,7 @@
 // no finally block) leaves the workers either computing into that job's output and scratch (which
 // nothing frees then: the kernel never returned them) or waiting at its next barrier. After the
 // interrupted cell, the Jupyter kernel runs repairAfterStop (registered below, found on the global
-// object as kernel/tensor-engine.ts's repairs): it sets ABORT, waits for the workers to leave the
+// object as kernel/server/tensor-engine.ts's repairs): it sets ABORT, waits for the workers to leave the
 // job (at their next chunk, step or barrier), and only then frees what the stopped kernel held
 // (heap.ts, releaseStoppedKernels) and lets the engine free the cell's tensors. Any later job also
 // abandons a job left running first (quiesce), outside the Jupyter kernel too.
@@ -354,7 +354,7 @@ export function repairAfterStop(): string | undefined {
   return done.length ? done.join(", ") : undefined;
 }
 
-/** Where the Jupyter kernel finds the repairs to run after an interrupted or failed cell (kernel/tensor-engine.ts). */
+/** Where the Jupyter kernel finds the repairs to run after an interrupted or failed cell (kernel/server/tensor-engine.ts). */
 const REPAIRS = Symbol.for("seqlab.kernel.repairs");
 const repairs = globalThis as unknown as Record<symbol, Set<() => string | undefined> | undefined>;
 (repairs[REPAIRS] ??= new Set()).add(repairAfterStop);

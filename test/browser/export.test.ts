@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import * as path from "path";
 import { pathToFileURL } from "url";
 import { chromium, type Browser } from "playwright-core";
-import { packageDir } from "../../kernel/export/assets";
+import { packageDir } from "../../kernel/tools/export/assets";
 import { executedCourse } from "../support/course";
 import { CLI, ROOT } from "../support/tools";
 import { chartNotebook, writeNotebook } from "./fixtures";

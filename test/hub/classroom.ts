@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, openSync, readdirSync, readFileSync } from "fs";
 import * as net from "net";
 import * as path from "path";
 import { KernelMessage, KernelConnection, ServerConnection, SessionAPI } from "@jupyterlab/services";
-import { KernelClient } from "../../kernel/client";
+import { KernelClient } from "../../kernel/tools/client";
 import { ROOT, CLI, tempDir } from "../support/tools";
 
 // JupyterLab's client logs each websocket it opens, and each reconnect: against Debian's notebook

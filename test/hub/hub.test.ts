@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
-import { copyCourse, MANIFEST } from "../../kernel/course-copy";
+import { copyCourse, MANIFEST } from "../../kernel/tools/course-copy";
 import { corpusMirror } from "../support/prereq";
 import { tempDir } from "../support/tools";
 import { Hub, NotebookRun, Output, referenceRun, Student } from "./classroom";

@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "fs";
 import * as path from "path";
-import { KernelClient } from "../../kernel/client";
-import { courseNotebooks } from "../../kernel/course-copy";
-import { identity } from "../../kernel/snapshotblob";
+import { KernelClient } from "../../kernel/tools/client";
+import { courseNotebooks } from "../../kernel/tools/course-copy";
+import { identity } from "../../kernel/server/snapshotblob";
 import { python, ROOT, tempDir } from "../support/tools";
 
 const MAX_TARBALL = 15 * 2 ** 20;
@@ -71,10 +71,10 @@ test("npm pack → npm install -g into an empty folder → seqlab install --user
     t.diagnostic(`${info.filename}: ${(size / 2 ** 20).toFixed(2)} MB packed, ${(info.unpackedSize / 2 ** 20).toFixed(1)} MB unpacked, ${info.files.length} files`);
     assert.ok(size < MAX_TARBALL, `the tarball is ${size} bytes, more than ${MAX_TARBALL}`);
     const files: string[] = info.files.map((f: { path: string }) => f.path);
-    for (const f of ["package.json", "README.md", "dist/kernel/cli.js", "dist/kernel/snapshot.js", "dist/src/index.js", "dist/src/index.d.ts", "notebooks/00-kernel-tour.ipynb", "notebooks/03-char-rnn.ipynb", "deploy/jupyterhub/jupyterhub_config.py"]) {
+    for (const f of ["package.json", "README.md", "dist/kernel/tools/cli.js", "dist/kernel/server/snapshot.js", "dist/src/index.js", "dist/src/index.d.ts", "notebooks/00-kernel-tour.ipynb", "notebooks/03-char-rnn.ipynb", "deploy/jupyterhub/jupyterhub_config.py"]) {
       assert.ok(files.includes(f), `${f} is not in the tarball`);
     }
-    const machineBound = files.filter((f) => f.startsWith("dist/kernel/snapshot/") || f.startsWith("dist/test/") || f.startsWith("dist/bench/") || f.endsWith(".blob") || f.startsWith("node_modules/"));
+    const machineBound = files.filter((f) => f.startsWith("dist/kernel/server/snapshot/") || f.startsWith("dist/test/") || f.startsWith("dist/bench/") || f.endsWith(".blob") || f.startsWith("node_modules/"));
     assert.deepEqual(machineBound, [], "files in the tarball that belong to this machine or to development");
     const manifest = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
     assert.equal(manifest.private, undefined, "package.json is marked private (npm publish refuses it)");
@@ -95,7 +95,7 @@ test("npm pack → npm install -g into an empty folder → seqlab install --user
     assert.match(r.stdout, new RegExp(`^installed kernelspec seqlab in ${dir}$`, "m"));
     assert.match(r.stdout, /^start-up snapshot: .*kernel\.blob \(\d+ MB, [\d.]+ s, for node v[\d.]+\)$/m);
     const spec = JSON.parse(readFileSync(path.join(dir, "kernel.json"), "utf8"));
-    assert.deepEqual(spec.argv.slice(0, 4), ["/bin/sh", path.join(dir, "kernel.sh"), node, path.join(pkg, "dist", "kernel", "cli.js")]);
+    assert.deepEqual(spec.argv.slice(0, 4), ["/bin/sh", path.join(dir, "kernel.sh"), node, path.join(pkg, "dist", "kernel", "tools", "cli.js")]);
     assert.ok(!JSON.stringify(spec).includes(ROOT), "the kernelspec points into the repository");
     assert.equal(readFileSync(path.join(pkg, "dist", "kernel", "snapshot", "node.id"), "utf8").trim(), identity(node));
   });

@@ -3,8 +3,8 @@
 // and an interrupt that comes while no cell runs reaches no later cell.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { KernelClient, Reply } from "../../kernel/client";
-import { Message } from "../../kernel/wire";
+import { KernelClient, Reply } from "../../kernel/tools/client";
+import { Message } from "../../kernel/server/wire";
 import { tempDir } from "../support/tools";
 
 let k: KernelClient;

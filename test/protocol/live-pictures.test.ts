@@ -3,8 +3,8 @@
 // vega renderer, show the chart during training and not only when it ends.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { KernelClient } from "../../kernel/client";
-import type { Message } from "../../kernel/wire";
+import { KernelClient } from "../../kernel/tools/client";
+import type { Message } from "../../kernel/server/wire";
 import { VEGALITE_MIME } from "../../src/plot/chart";
 import { pngSize } from "../../src/plot/png";
 import { tempDir } from "../support/tools";

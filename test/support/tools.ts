@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 
 export const ROOT = path.resolve(__dirname, "..", "..", "..");
-export const CLI = path.join(ROOT, "dist", "kernel", "cli.js");
+export const CLI = path.join(ROOT, "dist", "kernel", "tools", "cli.js");
 
 /** Debian's python3 first: the python3 first on PATH may lack Jupyter's modules. */
 export function python(): string | undefined {

@@ -26,7 +26,7 @@ import { mulberry32 } from "../../src/data/random";
 import { GPT } from "../../src/models/gpt";
 import { attention, fusedLstm, gelu, layerNorm, lstmParams, type LstmParams } from "../../src/nn";
 import { AdamW } from "../../src/train/adamw";
-import { markEngine, restoreEngine } from "../../kernel/tensor-engine";
+import { markEngine, restoreEngine } from "../../kernel/server/tensor-engine";
 import { randomTensor } from "../support/tensors";
 
 before(async () => {

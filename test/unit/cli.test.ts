@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
-import { KERNEL_NODE_FLAGS } from "../../kernel/snapshotblob";
+import { KERNEL_NODE_FLAGS } from "../../kernel/server/snapshotblob";
 import { CLI, tempDir } from "../support/tools";
 
 const seqlab = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
@@ -41,7 +41,7 @@ test("install --prefix writes a kernelspec that starts this package's kernel by 
   assert.equal(spec.display_name, "TypeScript (seqlab)");
   assert.equal(spec.language, "typescript");
   // On POSIX through the launcher beside kernel.json, which picks a start-up snapshot built for
-  // this node wherever and whenever it was built (kernel/snapshotblob.ts); this node and this
+  // this node wherever and whenever it was built (kernel/server/snapshotblob.ts); this node and this
   // package's cli.js, by absolute paths.
   const launcher = path.join(dir, "kernel.sh");
   const command = process.platform === "win32" ? [process.execPath, ...KERNEL_NODE_FLAGS, CLI] : ["/bin/sh", launcher, process.execPath, CLI];
@@ -49,7 +49,7 @@ test("install --prefix writes a kernelspec that starts this package's kernel by 
   assert.deepEqual(spec.argv.slice(command.length), ["kernel", "-f", "{connection_file}"]);
   if (process.platform !== "win32") {
     const text = readFileSync(launcher, "utf8");
-    assert.ok(text.includes(`'${path.join(path.dirname(CLI), "snapshot")}'`), `the launcher looks in the package's snapshot folder:\n${text}`);
+    assert.ok(text.includes(`'${path.join(path.dirname(CLI), "..", "server", "snapshot")}'`), `the launcher looks in the package's snapshot folder:\n${text}`);
     assert.match(text, /"\$\{XDG_CACHE_HOME:-\$HOME\/\.cache\}\/seqlab\/snapshot\/[^"]+"/, "and in the cache of the user who runs it");
     assert.ok(existsSync(launcher));
   }

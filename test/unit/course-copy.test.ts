@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
-import { copyCourse, courseNotebooks, MANIFEST } from "../../kernel/course-copy";
+import { copyCourse, courseNotebooks, MANIFEST } from "../../kernel/tools/course-copy";
 import { CLI, ROOT, tempDir } from "../support/tools";
 
 const nb = (text: string) => JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "markdown", metadata: {}, source: text }] }) + "\n";

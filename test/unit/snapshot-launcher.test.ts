@@ -1,4 +1,4 @@
-// The kernelspec's launcher (kernel/snapshotblob.ts): which start-up snapshot it hands node, read
+// The kernelspec's launcher (kernel/server/snapshotblob.ts): which start-up snapshot it hands node, read
 // from a stub "node" that prints its arguments (a real node would abort on a blob that is not its
 // own, so the stub stands in for it; the package suite starts real kernels through it).
 import { test } from "node:test";
@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "fs";
 import * as path from "path";
-import { identity, KERNEL_NODE_FLAGS, kernelspecLauncher, userSnapshotDir } from "../../kernel/snapshotblob";
+import { identity, KERNEL_NODE_FLAGS, kernelspecLauncher, userSnapshotDir } from "../../kernel/server/snapshotblob";
 import { tempDir } from "../support/tools";
 
 const posix = process.platform !== "win32";

@@ -20,7 +20,7 @@ export interface Estimate {
   from: "last run" | "recorded" | "guess";
 }
 
-const TIMINGS = path.resolve(__dirname, "..", "..", "notebooks", "timings.json");
+const TIMINGS = path.resolve(__dirname, "..", "..", "..", "notebooks", "timings.json");
 
 export function readRecorded(file = TIMINGS): Recorded {
   try {

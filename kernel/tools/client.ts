@@ -7,9 +7,9 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as zmq from "zeromq";
-import { ConnectionInfo, endpoint } from "./connection";
-import { kernelCommand } from "./snapshotblob";
-import { child, decode, encode, Message, newHeader, Signer } from "./wire";
+import { ConnectionInfo, endpoint } from "../server/connection";
+import { kernelCommand } from "../server/snapshotblob";
+import { child, decode, encode, Message, newHeader, Signer } from "../server/wire";
 
 /** A TCP port free on 127.0.0.1 now (the OS picks it). */
 export async function freePort(): Promise<number> {

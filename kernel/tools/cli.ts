@@ -14,7 +14,7 @@ function seconds(v: string): number {
 /** Wrong arguments found inside a command: printed, exit status 2. */
 class UsageError extends Error {}
 
-const VERSION: string = require("../../package.json").version;
+const VERSION: string = require("../../../package.json").version;
 
 const program = new Command("seqlab")
   .description("seqlab: a TypeScript Jupyter kernel and course on sequence models")
@@ -35,7 +35,7 @@ program
     const { install } = require("./install") as typeof import("./install");
     const dir = install(o.prefix !== undefined ? { kind: "prefix", dir: o.prefix } : o.sysPrefix ? { kind: "sys-prefix" } : { kind: "user" });
     console.log(`installed kernelspec seqlab in ${dir}`);
-    const snap = require("./snapshotblob") as typeof import("./snapshotblob");
+    const snap = require("../server/snapshotblob") as typeof import("../server/snapshotblob");
     if (process.platform === "win32") return;
     const fits = snap.usableSnapshot();
     if (fits) {
@@ -55,14 +55,14 @@ program
   .description("run the kernel (Jupyter starts this with a connection file)")
   .requiredOption("-f, --connection-file <file>", "the connection file Jupyter wrote")
   .action(async (o: { connectionFile: string }) => {
-    const { readConnectionFile } = require("./connection") as typeof import("./connection");
-    const { Kernel } = require("./kernel") as typeof import("./kernel");
+    const { readConnectionFile } = require("../server/connection") as typeof import("../server/connection");
+    const { Kernel } = require("../server/kernel") as typeof import("../server/kernel");
     const kernel = new Kernel(readConnectionFile(o.connectionFile));
     // The launcher found no start-up snapshot for this node (never built, or node upgraded): this
     // kernel starts without one and builds one for the next in the background.
     if (process.env.SEQLAB_SNAPSHOT_MISSING) {
       delete process.env.SEQLAB_SNAPSHOT_MISSING; // not for the cells' child processes
-      (require("./snapshotblob") as typeof import("./snapshotblob")).buildInBackground();
+      (require("../server/snapshotblob") as typeof import("../server/snapshotblob")).buildInBackground();
     }
     await kernel.start();
   });

@@ -14,7 +14,7 @@ import * as path from "path";
 import type * as TS from "typescript";
 import { requireWithCodeCache } from "./codecache";
 
-export const PACKAGE_ROOT = path.resolve(__dirname, "..", "..");
+export const PACKAGE_ROOT = path.resolve(__dirname, "..", "..", "..");
 const OWN_NODE_MODULES = path.join(PACKAGE_ROOT, "node_modules");
 
 let ts: typeof TS | undefined;
@@ -34,7 +34,7 @@ export function setupTypeScript(cwd: string): typeof TS {
   return real;
 }
 
-/** What a kernel started from the start-up snapshot has in memory (kernel/snapshot.ts). */
+/** What a kernel started from the start-up snapshot has in memory (kernel/server/snapshot.ts). */
 interface Snapshot {
   ts: typeof TS;
   tsPath: string;

@@ -10,8 +10,8 @@
 import { realpathSync } from "fs";
 import * as path from "path";
 
-/** This package's root (dist/kernel/../..). */
-export const PACKAGE_ROOT = path.resolve(__dirname, "..", "..");
+/** This package's root (dist/kernel/tools/../../..). */
+export const PACKAGE_ROOT = path.resolve(__dirname, "..", "..", "..");
 
 function samePath(a: string, b: string): boolean {
   try {

@@ -21,7 +21,7 @@
 import { realpathSync, statSync } from "fs";
 import * as path from "path";
 import type * as TS from "typescript";
-import { writeFileAtomic } from "./atomic-write";
+import { writeFileAtomic } from "../server/atomic-write";
 import { Cell, Notebook, lines, readNotebook, sourceText } from "./notebook";
 
 export const CODE_STUB = 'throw new Error("your code here");';

@@ -1,5 +1,5 @@
 // The kernel's start-up snapshot, built by `node --snapshot-blob FILE --build-snapshot snapshot.js`
-// (kernel/snapshotblob.ts runs it at `npm install`; nothing else should). Most of a kernel's
+// (kernel/server/snapshotblob.ts runs it at `npm install`; nothing else should). Most of a kernel's
 // start-up is TypeScript reading, parsing and binding the same declaration files every time: the
 // standard library's lib.*.d.ts and @types/node, over a megabyte, and at the first cell of nearly
 // every notebook seqlab's own with tfjs's. This script does that once, in a
@@ -48,7 +48,7 @@
   }
 
   const config: Config = JSON.parse(process.env.SEQLAB_SNAPSHOT_CONFIG ?? "null");
-  if (!config) throw new Error("snapshot.js: SEQLAB_SNAPSHOT_CONFIG is not set (run it through kernel/snapshotblob.ts)");
+  if (!config) throw new Error("snapshot.js: SEQLAB_SNAPSHOT_CONFIG is not set (run it through kernel/server/snapshotblob.ts)");
 
   // Two changes to the compiler. The node system memoizes process.cwd() on first use, which would
   // freeze the builder's folder into every kernel: ask each time (node caches it anyway).

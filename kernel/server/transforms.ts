@@ -1,4 +1,4 @@
-// The transformers a cell's compilation runs (kernel/converter.ts), each a small rewrite that
+// The transformers a cell's compilation runs (kernel/server/converter.ts), each a small rewrite that
 // makes compiled cell code fit the kernel:
 //  - guardAwaits:     every `await x` in the code of cell n becomes `await __seqlab__.guard(x, n)`,
 //                     which rejects once cell n is interrupted, so an `await` loop stops too;

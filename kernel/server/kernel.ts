@@ -17,12 +17,12 @@ import { Phase, Slot } from "./shared-state";
 import { markEngine, restoreEngine } from "./tensor-engine";
 import { ErrorContent, formatError } from "./traceback";
 import { child, Message } from "./wire";
-import { BRIDGE, CommHandlers, DisplayMessage, KernelBridge } from "../src/display/bridge";
-import { toBundle } from "../src/display/display";
+import { BRIDGE, CommHandlers, DisplayMessage, KernelBridge } from "../../src/display/bridge";
+import { toBundle } from "../../src/display/display";
 // Node's own timers: the globals are the cells' (cell-timers.ts), cleared when a cell is interrupted.
 import { setImmediate } from "timers";
 
-const VERSION: string = require("../../package.json").version;
+const VERSION: string = require("../../../package.json").version;
 
 const SHELL_TYPES = new Set([
   "execute_request", "complete_request", "inspect_request", "is_complete_request", "history_request",

@@ -6,10 +6,10 @@
 // done. It also keeps this machine's last time per notebook and mode, for the next plan.
 import { createHash } from "crypto";
 import { existsSync, readdirSync, readFileSync } from "fs";
-import { writeFileAtomic } from "./atomic-write";
+import { writeFileAtomic } from "../server/atomic-write";
 import * as os from "os";
 import * as path from "path";
-import { backendOrder, TFJS_NODE_PACKAGES } from "../src/backend/select";
+import { backendOrder, TFJS_NODE_PACKAGES } from "../../src/backend/select";
 import { Notebook, readNotebook, sourceText } from "./notebook";
 
 export type Mode = "quick" | "full";
@@ -46,7 +46,7 @@ export interface CacheState {
 }
 
 export const CACHE_FILE = ".cache.json";
-const PACKAGE_ROOT = path.resolve(__dirname, "..", "..");
+const PACKAGE_ROOT = path.resolve(__dirname, "..", "..", "..");
 
 const sha = (s: string | Buffer) => createHash("sha256").update(s).digest("hex");
 

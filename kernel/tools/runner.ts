@@ -5,11 +5,11 @@
 // as TypeScript would replace its outputs with type errors); the notebook is replaced atomically.
 import * as path from "path";
 import { KernelClient } from "./client";
-import { writeFileAtomic } from "./atomic-write";
+import { writeFileAtomic } from "../server/atomic-write";
 import { Notebook, OutputCollector, kernelMismatch, readNotebook, sourceText } from "./notebook";
 import { signNotebook } from "./trust";
 import { WidgetStateCollector } from "./widgetstate";
-import type { Message } from "./wire";
+import type { Message } from "../server/wire";
 
 export interface RunOptions {
   outDir?: string;

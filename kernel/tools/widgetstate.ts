@@ -4,7 +4,7 @@
 // JupyterLab, nbclient and nbconvert put and read it:
 //   metadata.widgets["application/vnd.jupyter.widget-state+json"] = { version_major: 2, version_minor: 0, state: {...} }
 // Binary values are saved base64-encoded under each model's `buffers` (widget-state schema v2).
-import { Message } from "./wire";
+import { Message } from "../server/wire";
 
 export const WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json";
 

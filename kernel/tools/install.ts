@@ -4,7 +4,7 @@ import { execFileSync } from "child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { KERNEL_NODE_FLAGS, kernelspecLauncher } from "./snapshotblob";
+import { KERNEL_NODE_FLAGS, kernelspecLauncher } from "../server/snapshotblob";
 
 export type Where = { kind: "user" } | { kind: "sys-prefix" } | { kind: "prefix"; dir: string };
 
@@ -38,7 +38,7 @@ export function kernelDir(where: Where): string {
  * The kernelspec. On POSIX it starts the kernel through a launcher kept beside kernel.json, which
  * picks the start-up snapshot built for the node it runs, wherever it was built (the package's
  * folder or the user's cache) and whenever (after this install too), and otherwise starts the
- * kernel without one (kernel/snapshotblob.ts).
+ * kernel without one (kernel/server/snapshotblob.ts).
  */
 export function kernelSpec(dir: string) {
   const cli = path.join(__dirname, "cli.js");

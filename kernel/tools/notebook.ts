@@ -1,7 +1,7 @@
 // nbformat 4: reading notebooks (checked, with errors that name the file and the cell), and
 // turning kernel messages into cell outputs. (Writing them: atomic-write.ts.)
 import { readFileSync } from "fs";
-import { Message } from "./wire";
+import { Message } from "../server/wire";
 
 export interface Cell {
   cell_type: "code" | "markdown" | "raw";

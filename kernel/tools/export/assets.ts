@@ -2,7 +2,7 @@
 // vega, vega-lite, vega-embed and plotly.js, KaTeX's CSS with its woff2 fonts as data: URLs,
 // the highlight.js theme, and the small script that draws charts. Every script a page carries is
 // inline and listed by its sha256 in the page's Content-Security-Policy: nothing else runs.
-import { packageDir } from "../../src/plot/fonts";
+import { packageDir } from "../../../src/plot/fonts";
 import { createHash } from "crypto";
 import { readFileSync } from "fs";
 import * as path from "path";

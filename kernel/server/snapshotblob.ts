@@ -1,4 +1,4 @@
-// Build the kernel's start-up snapshot (kernel/snapshot.ts) and start kernels from it.
+// Build the kernel's start-up snapshot (kernel/server/snapshot.ts) and start kernels from it.
 //
 // A V8 snapshot only loads into the very node binary that wrote it; any other crashes at once
 // (node checks a checksum and aborts, no fallback). So the blob is stored with the identity of
@@ -7,7 +7,7 @@
 // is about to exec, and otherwise starts the kernel without the snapshot, as before. `exec` keeps
 // one process, so Jupyter's signals (interrupt, kill) reach the kernel itself.
 //
-// Where the blob lives: dist/kernel/snapshot/ in the package when that folder is writable (a clone,
+// Where the blob lives: dist/kernel/server/snapshot/ in the package when that folder is writable (a clone,
 // or an `npm install -g` by the same user), else the user's cache (a package installed by root and
 // used by others): ~/.cache/seqlab/snapshot/VERSION-KEY. It is built for the user's own node after
 // installation, never by an install script (npm 12 blocks those): by `seqlab install`, or, when a
@@ -19,10 +19,10 @@ import * as os from "os";
 import * as path from "path";
 
 const DIR = path.join(__dirname, "snapshot");
-const CLI = path.join(__dirname, "cli.js");
+const CLI = path.join(__dirname, "..", "tools", "cli.js");
 /** seqlab's own declarations (with tfjs's): nearly every notebook's first cell imports them. */
-const SEQLAB_TYPES = path.resolve(__dirname, "..", "src", "index");
-const VERSION: string = require("../../package.json").version;
+const SEQLAB_TYPES = path.resolve(__dirname, "..", "..", "src", "index");
+const VERSION: string = require("../../../package.json").version;
 
 /**
  * The user's own snapshot folder for this copy of the package: the cache folder plus the version
@@ -119,7 +119,7 @@ export function snapshotUsable(node = process.execPath): boolean {
  */
 export function launcherText(dirs: string[]): string {
   return `#!/bin/sh
-# Written by seqlab (kernel/snapshotblob.ts). Usage: kernel.sh NODE CLI ARGS...
+# Written by seqlab (kernel/server/snapshotblob.ts). Usage: kernel.sh NODE CLI ARGS...
 # Starts the seqlab kernel from its start-up snapshot if NODE is the binary that built it,
 # otherwise without it (a snapshot from another node binary would crash it).
 node="$1"; cli="$2"; shift 2
@@ -148,7 +148,7 @@ export function kernelspecLauncher(): string {
 const OWN_LAUNCHER = launcherText([`"$(dirname "$0")"`]);
 
 /**
- * Build the snapshot for this node into `dir` (the package's dist/kernel/snapshot/ when writable,
+ * Build the snapshot for this node into `dir` (the package's dist/kernel/server/snapshot/ when writable,
  * else the user's cache), replacing an old one only once the new one has started a kernel's
  * TypeScript. Returns a line saying what happened; a failure is reported, not thrown: the kernel
  * then starts without a snapshot.

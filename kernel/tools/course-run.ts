@@ -5,7 +5,7 @@
 // notebook, cell and error. Ctrl-C interrupts the running cell, keeps what is done and says how
 // to resume; a second Ctrl-C stops at once.
 import { existsSync, readdirSync, statSync } from "fs";
-import { writeFileAtomic } from "./atomic-write";
+import { writeFileAtomic } from "../server/atomic-write";
 import * as path from "path";
 import { CacheState, expectedBackend, fileHash, libraryHash, Mode, readState, writeState } from "./course-cache";
 import { duration, readRecorded, speedScale } from "./course-estimate";
@@ -96,7 +96,7 @@ export async function runCourse(o: CourseOptions): Promise<number> {
   const state: CacheState = readState(o.reportsDir);
   const recorded = readRecorded();
   const probe = probeSeconds();
-  const version: string = require("../../package.json").version;
+  const version: string = require("../../../package.json").version;
   const plan = makePlan({
     files: o.notebooks,
     reportsDir: o.reportsDir,

@@ -9,10 +9,10 @@
 import { createHash } from "crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "fs";
 import * as path from "path";
-import { writeFileAtomic } from "./atomic-write";
+import { writeFileAtomic } from "../server/atomic-write";
 
 /** The course's own notebooks folder in this package (English; a `ko/` folder inside is the Korean edition). */
-export const COURSE_NOTEBOOKS = path.resolve(__dirname, "..", "..", "notebooks");
+export const COURSE_NOTEBOOKS = path.resolve(__dirname, "..", "..", "..", "notebooks");
 /** The manifest's name inside DIR. */
 export const MANIFEST = ".seqlab-course.json";
 
@@ -120,7 +120,7 @@ export function copyCourse(dir: string, source = COURSE_NOTEBOOKS): CopyResult {
       });
     }
   }
-  const version: string = require("../../package.json").version;
+  const version: string = require("../../../package.json").version;
   writeFileAtomic(path.join(dir, MANIFEST), JSON.stringify({ seqlab: version, files }, null, 1) + "\n", "course manifest");
   return result;
 }

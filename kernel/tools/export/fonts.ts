@@ -13,7 +13,7 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import postcss from "postcss";
 import subsetFont from "subset-font";
-import { packageDir } from "../../src/plot/fonts";
+import { packageDir } from "../../../src/plot/fonts";
 
 export const KOREAN_FAMILY = "seqlab-ko";
 /** Hangul: jamo, compatibility jamo, jamo extended A and B, syllables, halfwidth jamo. */

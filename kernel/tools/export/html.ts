@@ -6,7 +6,7 @@
 // Chart libraries are inlined once, and only on pages that have a chart of their kind.
 import { existsSync, readFileSync, statSync } from "fs";
 import * as path from "path";
-import { writeFileAtomic } from "../atomic-write";
+import { writeFileAtomic } from "../../server/atomic-write";
 import { Cell, Notebook, readNotebook, sourceText } from "../notebook";
 import { InlineScript, chartScript, highlightCss, katexCss, libraryScripts } from "./assets";
 import { Page, TocEntry, escapeHtml } from "./common";
