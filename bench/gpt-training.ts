@@ -17,18 +17,22 @@
 //           src/train's trainStep and AdamW (variableGrads on the backend, clipping and AdamW in JavaScript).
 //   torch   bench/torch/gpt_training.py (Debian's python3-torch), the same model in ~60 lines of
 //           nn.Module (nanoGPT's model.py without flash attention), torch.optim.AdamW, clip_grad_norm_;
-//           1 thread (torch.set_num_threads(1), OMP/OPENBLAS/MKL_NUM_THREADS=1,
-//           OMP_WAIT_POLICY=PASSIVE), LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread for that
-//           process only (OpenBLAS; the system alternative is never changed). It reports the BLAS
-//           libraries mapped into it.
+//           LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread for that process only (OpenBLAS;
+//           the system alternative is never changed). It reports the BLAS libraries mapped into it.
 //
-// Interleaving, as bench/lstm-training.ts: the torch process is started once and serves commands on
-// stdin; every round runs each contender's --steps timed steps back to back, order alternating; medians
-// over rounds. Warm-up: --warmup untimed steps each. A timed step includes making the batch and reading
-// the loss back.
+// Threads: each contender at 1 thread and at all cores (--threads N, default the machine's cores):
+// seqlab by setThreadCount(1 | N) in this process (src/backend/threads.ts), PyTorch as two processes,
+// one with torch.set_num_threads(1) and OMP/OPENBLAS/MKL_NUM_THREADS=1, one with N (OpenBLAS reads
+// its count at start), both OMP_WAIT_POLICY=PASSIVE.
 //
-// Last line:
-//   gpt-training: seqlab_tok_s=.. torch_tok_s=.. seqlab_ms_per_step=.. torch_ms_per_step=.. ratio=<seqlab ÷ torch>
+// Interleaving, as bench/lstm-training.ts: the torch processes are started once and serve commands on
+// stdin; every round runs each contender's --steps timed steps back to back, the order rotated each
+// round; medians over rounds. Warm-up: --warmup untimed steps each. A timed step includes making the
+// batch and reading the loss back. The two seqlab contenders train the same model in turns.
+//
+// Last line (the ratios are seqlab ÷ torch at equal threads; `ratio` at all cores):
+//   gpt-training: threads=N seqlab_1t_tok_s=.. torch_1t_tok_s=.. ratio_1t=.. seqlab_tok_s=.. torch_tok_s=..
+//                 seqlab_ms_per_step=.. torch_ms_per_step=.. ratio=..
 // Exit status 1 when PyTorch cannot be run or fails: the ratio needs it.
 //
 // --reference: nanoGPT's README "shakespeare_char" on CPU (`python train.py config/train_shakespeare_char.py
@@ -46,8 +50,8 @@ import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../src/backend";
-import { OPENBLAS_DIR, TorchServer, torchEnv, writeTokens } from "./support/torch-server";
+import { setThreadCount, threadCount, useBackend } from "../src/backend";
+import { allCores, OPENBLAS_DIR, TorchServer, torchEnv, writeTokens } from "./support/torch-server";
 import { fmt, loadavg, loadShakespeare, median } from "./support/common";
 import { GPT } from "../src/models/gpt";
 import { AdamW, cosineLearningRate } from "../src/train/adamw";
@@ -65,6 +69,7 @@ const BENCH = { nLayer: 2, nHead: 4, nEmbd: 128, blockSize: 64, batch: 32, lr: 1
 const NANO = { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, batch: 12, lr: 1e-3, minLr: 1e-4, warmupIters: 100, beta2: 0.99, weightDecay: 0.1, gradClip: 1, bias: false, seed: 1337 };
 
 interface Options {
+  threads: number;
   steps: number;
   warmup: number;
   rounds: number;
@@ -78,7 +83,7 @@ interface Options {
 }
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { steps: 8, warmup: 3, rounds: 5, python: "/usr/bin/python3", reference: false, iters: 2000, evalInterval: 250, evalIters: 20, finalEvalIters: 200, torch: false };
+  const o: Options = { threads: allCores(), steps: 8, warmup: 3, rounds: 5, python: "/usr/bin/python3", reference: false, iters: 2000, evalInterval: 250, evalIters: 20, finalEvalIters: 200, torch: false };
   const count = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`gpt-training: ${flag} expects an integer >= ${min}, got ${JSON.stringify(v)}`);
@@ -87,6 +92,7 @@ function parseArgs(args: string[]): Options {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     switch (a) {
+      case "--threads": o.threads = count(a, args[++i], 1); break;
       case "--steps": o.steps = count(a, args[++i], 1); break;
       case "--warmup": o.warmup = count(a, args[++i], 0); break;
       case "--rounds": o.rounds = count(a, args[++i], 1); break;
@@ -102,7 +108,7 @@ function parseArgs(args: string[]): Options {
         break;
       default:
         throw new Error(
-          `gpt-training: unknown argument ${JSON.stringify(a)}; accepted: --steps N --warmup N --rounds N --python PATH | --reference --iters N --eval-interval N --eval-iters N --final-eval-iters N --torch`,
+          `gpt-training: unknown argument ${JSON.stringify(a)}; accepted: --threads N --steps N --warmup N --rounds N --python PATH | --reference --iters N --eval-interval N --eval-iters N --final-eval-iters N --torch`,
         );
     }
   }
@@ -115,9 +121,9 @@ function parseArgs(args: string[]): Options {
 // --- the torch process -----------------------------------------------------------------------------
 
 
-/** Start the torch process (1 thread, OpenBLAS by LD_LIBRARY_PATH), or say why it cannot run. */
-async function startTorch(python: string, args: string[]): Promise<TorchServer> {
-  const s = new TorchServer("torch", torchEnv(OPENBLAS_DIR), REQUEST_TIMEOUT_MS);
+/** Start a torch process (`threads` threads, OpenBLAS by LD_LIBRARY_PATH), or say why it cannot run. */
+async function startTorch(python: string, args: string[], threads = 1): Promise<TorchServer> {
+  const s = new TorchServer(`torch ${threads}t`, torchEnv(OPENBLAS_DIR, threads), REQUEST_TIMEOUT_MS);
   if (!existsSync(python)) s.failure = `${python} does not exist`;
   else if (!existsSync(OPENBLAS_DIR)) s.failure = `${OPENBLAS_DIR} does not exist (apt-get install -y libopenblas0-pthread)`;
   else {
@@ -126,9 +132,9 @@ async function startTorch(python: string, args: string[]): Promise<TorchServer> 
   }
   if (s.failure) return s;
   try {
-    await s.start(python, path.join(ROOT, "bench", "torch", "gpt_training.py"), args);
+    await s.start(python, path.join(ROOT, "bench", "torch", "gpt_training.py"), [...args, "--threads", String(threads)]);
     const i = s.info!;
-    console.log(`torch: ${i.torch}, Python ${i.python}, ${i.threads} thread(s), LD_LIBRARY_PATH=${i.ld_library_path || "(unset)"}, ${i.params} parameters`);
+    console.log(`${s.label}: torch ${i.torch}, Python ${i.python}, ${i.threads} thread(s), LD_LIBRARY_PATH=${i.ld_library_path || "(unset)"}, ${i.params} parameters`);
     console.log(`  mapped: ${i.blas_libraries.join(", ") || "(none)"} => ${s.blasSummary()}`);
   } catch (e) {
     s.failure = `cannot be run: ${(e as Error).message}`;
@@ -164,38 +170,47 @@ class SeqlabTrainer {
 async function throughput(o: Options): Promise<void> {
   const load0 = loadavg();
   const { batch: B, blockSize: T } = BENCH;
+  const N = o.threads;
   console.log(`gpt-training: ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), load average ${load0}`);
-  console.log(`model: ${BENCH.nLayer} layers, ${BENCH.nHead} heads, embedding ${BENCH.nEmbd}, context ${T}, batch ${B}, AdamW lr ${BENCH.lr}; ${o.warmup} warm-up + ${o.steps} timed steps per round, ${o.rounds} rounds`);
+  console.log(`model: ${BENCH.nLayer} layers, ${BENCH.nHead} heads, embedding ${BENCH.nEmbd}, context ${T}, batch ${B}, AdamW lr ${BENCH.lr}; ${o.warmup} warm-up + ${o.steps} timed steps per round, ${o.rounds} rounds; 1 thread and ${N} (all cores)`);
   const corpus = await loadShakespeare();
   const V = corpus.vocab.length || 65;
   console.log(`data: ${corpus.source}`);
+  setThreadCount(Math.max(N, threadCount())); // before the backend starts: its heap is then shared
   const choice = await useBackend({ quiet: true });
   console.log(choice.message);
 
   const tokens = writeTokens(corpus.tokens, "gpt-training");
-  const torch = await startTorch(o.python, [
+  const args = [
     "--tokens", tokens.file, "--vocab", String(V), "--layers", String(BENCH.nLayer), "--heads", String(BENCH.nHead), "--embd", String(BENCH.nEmbd),
     "--block", String(T), "--batch", String(B), "--lr", String(BENCH.lr), "--beta2", String(BENCH.beta2), "--weight-decay", String(BENCH.weightDecay),
-    "--clip", String(BENCH.gradClip), "--seed", String(SEED), "--threads", "1", ...(BENCH.bias ? [] : ["--no-bias"]),
-  ]);
-  if (torch.failure) console.log(`torch: NOT MEASURED: ${torch.failure}`);
+    "--clip", String(BENCH.gradClip), "--seed", String(SEED), ...(BENCH.bias ? [] : ["--no-bias"]),
+  ];
+  const counts = N > 1 ? [1, N] : [1];
+  const torches = new Map<number, TorchServer>();
+  for (const n of counts) {
+    const t = await startTorch(o.python, args, n);
+    if (t.failure) console.log(`${t.label}: NOT MEASURED: ${t.failure}`);
+    torches.set(n, t);
+  }
 
   const seqlab = new SeqlabTrainer(corpus.tokens, V);
   console.log(`seqlab: ${seqlab.model.parameterCount()} parameters`);
-  type Contender = { key: "seqlab" | "torch"; label: string; run: (n: number) => Promise<{ ms: number; loss: number }> };
-  const contenders: Contender[] = [
-    { key: "seqlab", label: `seqlab GPT (${choice.backend})`, run: async (n) => seqlab.train(n) },
-    { key: "torch", label: `torch [${torch.info ? torch.blasSummary() : "not run"}]`, run: async (n) => torch.request(`train ${n}`) },
-  ];
-  const rows: Record<string, { rates: number[]; losses: number[] }> = { seqlab: { rates: [], losses: [] }, torch: { rates: [], losses: [] } };
-  const failed = (c: Contender) => c.key === "torch" && !!torch.failure;
+  type Contender = { key: string; threads: number; torch?: TorchServer; label: string; run: (n: number) => Promise<{ ms: number; loss: number }> };
+  const contenders: Contender[] = [];
+  for (const n of counts) {
+    contenders.push({ key: `seqlab_${n}t`, threads: n, label: `seqlab GPT (${choice.backend}), ${n} thread${n > 1 ? "s" : ""}`, run: async (k) => (setThreadCount(n), seqlab.train(k)) });
+    const t = torches.get(n)!;
+    contenders.push({ key: `torch_${n}t`, threads: n, torch: t, label: `torch [${t.info ? t.blasSummary() : "not run"}], ${n} thread${n > 1 ? "s" : ""}`, run: async (k) => t.request(`train ${k}`) });
+  }
+  const rows: Record<string, { rates: number[]; losses: number[] }> = Object.fromEntries(contenders.map((c) => [c.key, { rates: [], losses: [] }]));
   const attempt = async (c: Contender, n: number) => {
-    if (failed(c)) return undefined;
+    if (c.torch?.failure) return undefined;
     try {
       return await c.run(n);
     } catch (e) {
-      if (c.key !== "torch") throw e;
-      torch.failure = `failed: ${(e as Error).message}`;
+      if (!c.torch) throw e;
+      c.torch.failure = `failed: ${(e as Error).message}`;
       return undefined;
     }
   };
@@ -205,9 +220,9 @@ async function throughput(o: Options): Promise<void> {
     if (r) console.log(`warm-up ${c.label}: ${o.warmup} steps in ${r.ms.toFixed(0)} ms, loss ${r.loss.toFixed(3)}`);
   }
   let tensors0 = o.warmup > 0 ? tf.memory().numTensors : -1;
-  const paired: number[] = [];
+  const paired: Record<number, number[]> = { 1: [], [N]: [] };
   for (let round = 0; round < o.rounds; round++) {
-    const order = round % 2 ? [...contenders].reverse() : contenders;
+    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
     const got: Record<string, number> = {};
     for (const c of order) {
       const r = await attempt(c, o.steps);
@@ -217,34 +232,44 @@ async function throughput(o: Options): Promise<void> {
       rows[c.key].losses.push(r.loss);
       got[c.key] = rate;
     }
-    if (got.seqlab && got.torch) paired.push(got.seqlab / got.torch);
+    for (const n of counts) if (got[`seqlab_${n}t`] && got[`torch_${n}t`]) paired[n].push(got[`seqlab_${n}t`] / got[`torch_${n}t`]);
     console.log(`round ${round + 1}/${o.rounds} (tokens/s): ${Object.entries(got).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}; load ${loadavg()}`);
     if (tensors0 < 0) tensors0 = tf.memory().numTensors;
   }
   const tensors1 = tf.memory().numTensors;
-  await torch.stop();
+  for (const t of torches.values()) await t.stop();
   seqlab.dispose();
   tokens.remove();
 
   console.log("");
-  console.log(`${"training".padEnd(30)} ${"tok/s med".padStart(9)} ${"min".padStart(7)} ${"max".padStart(7)} ${"rounds".padStart(6)} ${"ms/step".padStart(8)} ${"last loss".padStart(9)}`);
+  console.log(`${"training".padEnd(40)} ${"tok/s med".padStart(9)} ${"min".padStart(7)} ${"max".padStart(7)} ${"rounds".padStart(6)} ${"ms/step".padStart(8)} ${"last loss".padStart(9)}`);
   for (const c of contenders) {
     const r = rows[c.key];
     const m = median(r.rates);
     const line = r.rates.length
       ? `${m.toFixed(0).padStart(9)} ${Math.min(...r.rates).toFixed(0).padStart(7)} ${Math.max(...r.rates).toFixed(0).padStart(7)} ${String(r.rates.length).padStart(6)} ${((1000 * B * T) / m).toFixed(1).padStart(8)} ${r.losses[r.losses.length - 1].toFixed(3).padStart(9)}`
       : "NA".padStart(9);
-    console.log(`${c.label.padEnd(30)} ${line}${failed(c) ? `  (${torch.failure})` : ""}`);
+    console.log(`${c.label.padEnd(40)} ${line}${c.torch?.failure ? `  (${c.torch.failure})` : ""}`);
   }
   console.log(`tensors: ${tensors0} after ${o.warmup > 0 ? "the warm-up" : "round 1"}, ${tensors1} after the last round (${tensors1 === tensors0 ? "no leak" : "LEAK"})`);
   console.log(`load average: ${load0} before, ${loadavg()} after`);
-  const a = median(rows.seqlab.rates);
-  const b = median(rows.torch.rates);
-  const ratio = a / b;
-  if (Number.isFinite(ratio)) console.log(`target: seqlab >= 0.3x PyTorch-OpenBLAS: ${ratio >= 0.3 ? "met" : "NOT met"} (${ratio.toFixed(3)}x of the medians; per-round paired median ${fmt(median(paired))}x)`);
-  else console.log("target: seqlab >= 0.3x PyTorch-OpenBLAS: not measured (PyTorch did not run)");
-  console.log(`gpt-training: seqlab_tok_s=${fmt(a)} torch_tok_s=${fmt(b)} seqlab_ms_per_step=${fmt((1000 * B * T) / a, 1)} torch_ms_per_step=${fmt((1000 * B * T) / b, 1)} ratio=${fmt(ratio)}`);
-  if (!Number.isFinite(b) || !Number.isFinite(a)) process.exitCode = 1;
+  const med = (key: string) => median(rows[key]?.rates ?? []);
+  const ratios: Record<number, number> = {};
+  for (const n of counts) {
+    const ratio = med(`seqlab_${n}t`) / med(`torch_${n}t`);
+    ratios[n] = ratio;
+    const what = `target: seqlab >= 0.6x PyTorch-OpenBLAS at ${n} thread${n > 1 ? "s" : ""}`;
+    if (Number.isFinite(ratio)) console.log(`${what}: ${ratio >= 0.6 ? "met" : "NOT met"} (${ratio.toFixed(3)}x of the medians; per-round paired median ${fmt(median(paired[n]))}x)`);
+    else console.log(`${what}: not measured (PyTorch did not run)`);
+  }
+  if (N > 1) console.log(`speed-up from 1 to ${N} threads: seqlab ${fmt(med(`seqlab_${N}t`) / med("seqlab_1t"), 2)}x, torch ${fmt(med(`torch_${N}t`) / med("torch_1t"), 2)}x`);
+  const a = med(`seqlab_${N}t`);
+  const b = med(`torch_${N}t`);
+  console.log(
+    `gpt-training: threads=${N} seqlab_1t_tok_s=${fmt(med("seqlab_1t"))} torch_1t_tok_s=${fmt(med("torch_1t"))} ratio_1t=${fmt(ratios[1])} ` +
+      `seqlab_tok_s=${fmt(a)} torch_tok_s=${fmt(b)} seqlab_ms_per_step=${fmt((1000 * B * T) / a, 1)} torch_ms_per_step=${fmt((1000 * B * T) / b, 1)} ratio=${fmt(a / b)}`,
+  );
+  if (!Number.isFinite(a / b) || !Number.isFinite(ratios[1])) process.exitCode = 1;
 }
 
 // --- the nanoGPT reference run ------------------------------------------------------------------------
@@ -298,7 +323,7 @@ async function reference(o: Options): Promise<void> {
   let torchPart = "";
   if (o.torch) {
     const tokens = writeTokens(corpus.tokens, "gpt-reference");
-    const torch = await startTorch(o.python, ["--tokens", tokens.file, "--vocab", String(V), "--layers", String(nLayer), "--heads", String(nHead), "--embd", String(nEmbd), "--block", String(T), "--batch", String(B), "--lr", String(NANO.lr), "--beta2", String(NANO.beta2), "--weight-decay", String(NANO.weightDecay), "--clip", String(NANO.gradClip), "--seed", String(NANO.seed), "--threads", "1", "--no-bias"]);
+    const torch = await startTorch(o.python, ["--tokens", tokens.file, "--vocab", String(V), "--layers", String(nLayer), "--heads", String(nHead), "--embd", String(nEmbd), "--block", String(T), "--batch", String(B), "--lr", String(NANO.lr), "--beta2", String(NANO.beta2), "--weight-decay", String(NANO.weightDecay), "--clip", String(NANO.gradClip), "--seed", String(NANO.seed), "--no-bias"]);
     if (torch.failure) console.log(`torch: NOT RUN: ${torch.failure}`);
     else {
       try {

@@ -1,6 +1,6 @@
 // kernel-latency: what a learner's cells cost in seqlab against ipykernel, measured in the same
 // run, through Debian's jupyter_client (the client JupyterLab's server and nbclient use; a Python
-// driver, bench/jupyter/kernel_latency.py) and through seqlab's own client (kernel/client.ts).
+// driver, bench/jupyter/kernel_latency.py) and through seqlab's own client (kernel/tools/client.ts).
 //
 //   npm run bench -- kernel-latency [--starts N] [--iters N] [--declaring N] [--warmup N]
 //                                   [--python PATH] [--client jupyter|own|both] [--verbose]
@@ -20,8 +20,8 @@ import { existsSync, readdirSync, readFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
-import { KernelClient } from "../kernel/client";
-import { kernelCommand, snapshotUsable } from "../kernel/snapshotblob";
+import { KernelClient } from "../kernel/tools/client";
+import { kernelCommand, snapshotUsable } from "../kernel/server/snapshotblob";
 import { tempDir } from "../test/support/tools";
 
 type Name = "seqlab" | "ipykernel";
@@ -124,7 +124,7 @@ function kernelEnv(): NodeJS.ProcessEnv {
 function measureJupyter(o: Options, progress: (s: string) => void): Record<Name, Samples> {
   // The kernelspec `seqlab install` writes, in a prefix of its own: what a user's Jupyter starts.
   const prefix = tempDir("seqlab-latency-ks-");
-  const inst = spawnSync(process.execPath, [path.join(ROOT, "dist", "kernel", "cli.js"), "install", "--prefix", prefix], { encoding: "utf8" });
+  const inst = spawnSync(process.execPath, [path.join(ROOT, "dist", "kernel", "tools", "cli.js"), "install", "--prefix", prefix], { encoding: "utf8" });
   if (inst.status !== 0) throw new Error(`seqlab install --prefix failed: ${inst.stderr}`);
   const plan = {
     cwd: ROOT,
@@ -309,7 +309,7 @@ export async function main(args: string[]): Promise<void> {
   }
   const cpu = os.cpus();
   console.log(`kernel-latency on ${cpu.length} vCPU (${cpu[0]?.model.trim() ?? "unknown CPU"}), node ${process.version}, ${os.platform()} ${os.release()}`);
-  console.log(`seqlab ${snapshotUsable() ? "from its start-up snapshot" : "without a start-up snapshot (build one: node dist/kernel/snapshotblob.js)"}; ${o.starts} starts, ${o.warmup} + ${o.iters} plain cells, ${o.declaring} declaring cells per kernel and client; kernels interleaved`);
+  console.log(`seqlab ${snapshotUsable() ? "from its start-up snapshot" : "without a start-up snapshot (build one: node dist/kernel/server/snapshotblob.js)"}; ${o.starts} starts, ${o.warmup} + ${o.iters} plain cells, ${o.declaring} declaring cells per kernel and client; kernels interleaved`);
   const t0 = performance.now();
   const progress = (s: string) => process.stderr.write(`  [${((performance.now() - t0) / 1000).toFixed(1)} s] ${s}\n`);
   const load = () => os.loadavg().map((x) => x.toFixed(2)).join(" ");
@@ -322,7 +322,7 @@ export async function main(args: string[]): Promise<void> {
   console.log("");
   const titles: Record<Client, string> = {
     jupyter: "through Debian's jupyter_client (medians):",
-    own: "through seqlab's own client, kernel/client.ts (medians):",
+    own: "through seqlab's own client, kernel/tools/client.ts (medians):",
   };
   for (const [client, m] of results) console.log([...report(titles[client], m, o), ""].join("\n"));
   console.log(`load average (1/5/15 min) before: ${loadBefore}, after: ${load()} on ${cpu.length} vCPU; well above ${cpu.length} means other work competed`);

@@ -1,8 +1,8 @@
 // lstm-training: training throughput (tokens/s) of a character LSTM language model, and the per-token
 // latency of sampling from it, seqlab against tf.layers and PyTorch.
 //
-//   npm run bench -- lstm-training [--steps 15] [--warmup 3] [--rounds 5] [--sample 1000]
-//                                  [--python /usr/bin/python3] [--no-layers] [--torch-reference]
+//   npm run bench -- lstm-training [--threads N] [--steps 15] [--warmup 3] [--rounds 5] [--sample 1000]
+//                                  [--python /usr/bin/python3] [--no-layers] [--torch-default] [--torch-reference]
 //
 // Model (every contender): vocab V (65 for Tiny Shakespeare) -> embedding 64 -> LSTM hidden 256 ->
 // dense V over every step; sequences of 64 steps, batch 32, Adam lr 2e-3, mean cross-entropy over
@@ -13,18 +13,21 @@
 // Contenders:
 //   seqlab       await useBackend() (wasm here, unless tfjs-node is installed); Embedding, fusedLstm
 //                (the LSTM fused under one customGrad), Dense; tf.train.adam via optimizer.minimize.
-//   tf.layers    on the same backend: tf.sequential embedding -> lstm(returnSequences, recurrent
+//                At 1 thread and at all cores (--threads N, default the machine's cores), by
+//                setThreadCount in this process: two contenders training the same model in turns.
+//   tf.layers    (informational; at all cores) on the same backend: tf.sequential embedding -> lstm(returnSequences, recurrent
 //                activation sigmoid, glorotUniform kernel and recurrent initialisers: the default
 //                orthogonal one takes minutes) -> dense(V) logits; loss softmax cross-entropy on the
 //                logits (the same loss); model.trainOnBatch.
 //   torch        bench/torch/lstm_training.py (Debian's python3-torch), nn.Embedding + nn.LSTM
-//                (batch_first) + nn.Linear, Adam; 1 thread (torch.set_num_threads(1),
-//                OMP_NUM_THREADS=1, OMP_WAIT_POLICY=PASSIVE). Two processes: "default" with the
-//                environment as it is (its BLAS is whatever libblas.so.3 the system resolves to) and
-//                "openblas" with LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread. Each
-//                process reports the BLAS libraries mapped into it (/proc/self/maps) and
-//                torch.__config__'s BLAS line. --torch-reference adds a third process with
-//                LD_LIBRARY_PATH pointing at Debian's reference BLAS/LAPACK (informational).
+//                (batch_first) + nn.Linear, Adam, with LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread
+//                (OpenBLAS): one process at 1 thread (torch.set_num_threads(1), OMP/OPENBLAS/MKL_NUM_THREADS=1)
+//                and one at N (the same with N: OpenBLAS reads its count at start), both
+//                OMP_WAIT_POLICY=PASSIVE. --torch-default adds a 1-thread process with the environment
+//                as it is (its BLAS is whatever libblas.so.3 the system resolves to; OpenBLAS here, so
+//                it measures the noise), --torch-reference one with Debian's reference BLAS/LAPACK
+//                (informational). Each process reports the BLAS libraries mapped into it
+//                (/proc/self/maps) and torch.__config__'s BLAS line.
 //
 // Interleaving: the torch processes are started once and serve commands on stdin (a blocked read
 // costs no CPU), so every round runs each contender's --steps timed steps back to back, the order
@@ -40,18 +43,18 @@
 // sampler made of lstmStep + Dense + softmax tensor ops per token. PyTorch: model(token, state) per
 // token with torch.no_grad(), softmax, torch.multinomial. The sample call's own setup is timed.
 //
-// Last line:
-//   lstm-training: seqlab_tok_s=.. layers_tok_s=.. torch_default_tok_s=.. torch_openblas_tok_s=..
-//                  seqlab_sample_ms_per_tok=.. torch_sample_ms_per_tok=.. ratio=<seqlab ÷ torch-openblas>
-// Exit status 1 when PyTorch (either process) cannot be run or fails: the ratio needs it.
+// Last line (ratios: seqlab ÷ torch-OpenBLAS at equal threads; `ratio` at all cores):
+//   lstm-training: threads=N seqlab_1t_tok_s=.. torch_1t_tok_s=.. ratio_1t=.. seqlab_tok_s=.. torch_tok_s=..
+//                  layers_tok_s=.. seqlab_sample_ms_per_tok=.. torch_sample_ms_per_tok=.. ratio=..
+// Exit status 1 when a PyTorch-OpenBLAS process cannot be run or fails: the ratios need them.
 import { spawnSync } from "child_process";
 import { existsSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../src/backend";
-import { OPENBLAS_DIR, TorchServer, torchEnv, writeTokens } from "./support/torch-server";
+import { setThreadCount, threadCount, useBackend } from "../src/backend";
+import { allCores, OPENBLAS_DIR, TorchServer, torchEnv, writeTokens } from "./support/torch-server";
 import { fmt, loadavg, loadShakespeare, median, tensorBatch } from "./support/common";
 import { mulberry32 } from "../src/data/random";
 import { Dense, Embedding, fusedLstm, lstmCell, lstmStep, type LstmParams } from "../src/nn";
@@ -62,17 +65,19 @@ const E = 64, H = 256, T = 64, B = 32, LR = 2e-3, SEED = 0;
 const REQUEST_TIMEOUT_MS = 20 * 60_000;
 
 interface Options {
+  threads: number;
   steps: number;
   warmup: number;
   rounds: number;
   sample: number;
   python: string;
   layers: boolean;
+  torchDefault: boolean;
   reference: boolean;
 }
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { steps: 15, warmup: 3, rounds: 5, sample: 1000, python: "/usr/bin/python3", layers: true, reference: false };
+  const o: Options = { threads: allCores(), steps: 15, warmup: 3, rounds: 5, sample: 1000, python: "/usr/bin/python3", layers: true, torchDefault: false, reference: false };
   const count = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`lstm-training: ${flag} expects an integer >= ${min}, got ${JSON.stringify(v)}`);
@@ -81,6 +86,9 @@ function parseArgs(args: string[]): Options {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     switch (a) {
+      case "--threads":
+        o.threads = count(a, args[++i], 1);
+        break;
       case "--steps":
         o.steps = count(a, args[++i], 1);
         break;
@@ -100,12 +108,15 @@ function parseArgs(args: string[]): Options {
       case "--no-layers":
         o.layers = false;
         break;
+      case "--torch-default":
+        o.torchDefault = true;
+        break;
       case "--torch-reference":
         o.reference = true;
         break;
       default:
         throw new Error(
-          `lstm-training: unknown argument ${JSON.stringify(a)}; accepted: --steps N --warmup N --rounds N --sample N --python PATH --no-layers --torch-reference`,
+          `lstm-training: unknown argument ${JSON.stringify(a)}; accepted: --threads N --steps N --warmup N --rounds N --sample N --python PATH --no-layers --torch-default --torch-reference`,
         );
     }
   }
@@ -354,11 +365,13 @@ export async function main(args: string[]): Promise<void> {
   const o = parseArgs(args);
   const load0 = loadavg();
   console.log(`lstm-training: ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), load average ${load0}`);
-  console.log(`model: embedding ${E}, LSTM ${H}, ${T} steps, batch ${B}, Adam lr ${LR}; ${o.warmup} warm-up + ${o.steps} timed steps per round, ${o.rounds} rounds; sampling ${o.sample} characters`);
+  const N = o.threads;
+  console.log(`model: embedding ${E}, LSTM ${H}, ${T} steps, batch ${B}, Adam lr ${LR}; ${o.warmup} warm-up + ${o.steps} timed steps per round, ${o.rounds} rounds; 1 thread and ${N} (all cores); sampling ${o.sample} characters`);
 
   const corpus = await loadShakespeare();
   const V = corpus.vocab.length || 65;
   console.log(`data: ${corpus.source}`);
+  setThreadCount(Math.max(N, threadCount())); // before the backend starts: its heap is then shared
   const choice = await useBackend({ quiet: true });
   console.log(choice.message);
 
@@ -366,22 +379,24 @@ export async function main(args: string[]): Promise<void> {
 
   // PyTorch processes
   const script = path.join(ROOT, "bench", "torch", "lstm_training.py");
-  const torchDefault = new TorchServer("torch default BLAS", torchEnv(), REQUEST_TIMEOUT_MS);
-  const torchOpen = new TorchServer("torch OpenBLAS", torchEnv(OPENBLAS_DIR), REQUEST_TIMEOUT_MS);
-  const torchRef = o.reference ? new TorchServer("torch reference BLAS", torchEnv(REFERENCE_DIRS), REQUEST_TIMEOUT_MS) : undefined;
-  const servers = [torchDefault, torchOpen, ...(torchRef ? [torchRef] : [])];
+  const torchDefault = o.torchDefault ? new TorchServer("torch default BLAS, 1 thread", torchEnv(), REQUEST_TIMEOUT_MS) : undefined;
+  const torchOpen = new TorchServer("torch OpenBLAS, 1 thread", torchEnv(OPENBLAS_DIR), REQUEST_TIMEOUT_MS);
+  const torchOpenN = N > 1 ? new TorchServer(`torch OpenBLAS, ${N} threads`, torchEnv(OPENBLAS_DIR, N), REQUEST_TIMEOUT_MS) : undefined;
+  const torchRef = o.reference ? new TorchServer("torch reference BLAS, 1 thread", torchEnv(REFERENCE_DIRS), REQUEST_TIMEOUT_MS) : undefined;
+  const servers = [torchOpen, ...(torchOpenN ? [torchOpenN] : []), ...(torchDefault ? [torchDefault] : []), ...(torchRef ? [torchRef] : [])];
+  const threadsOf = new Map<TorchServer, number>([[torchOpen, 1], ...(torchOpenN ? [[torchOpenN, N] as [TorchServer, number]] : [])]);
   let pyProblem: string | undefined;
   if (!existsSync(o.python)) pyProblem = `${o.python} does not exist`;
   else {
     const r = spawnSync(o.python, ["-c", "import torch, numpy"], { encoding: "utf8" });
     if (r.status !== 0) pyProblem = `${o.python} cannot import torch: ${(r.stderr || r.error?.message || "").trim().split("\n").pop()} (install: apt-get install -y python3-torch libopenblas0-pthread)`;
   }
-  if (!existsSync(OPENBLAS_DIR)) torchOpen.failure = `${OPENBLAS_DIR} does not exist (apt-get install -y libopenblas0-pthread)`;
+  if (!existsSync(OPENBLAS_DIR)) for (const s of [torchOpen, torchOpenN]) if (s) s.failure = `${OPENBLAS_DIR} does not exist (apt-get install -y libopenblas0-pthread)`;
   for (const s of servers) {
     if (pyProblem) s.failure = pyProblem;
     if (s.failure) continue;
     try {
-      await s.start(o.python, script, ["--tokens", tokens.file, "--vocab", String(V), "--emb", String(E), "--hidden", String(H), "--seq", String(T), "--batch", String(B), "--lr", String(LR), "--seed", String(SEED), "--threads", "1"]);
+      await s.start(o.python, script, ["--tokens", tokens.file, "--vocab", String(V), "--emb", String(E), "--hidden", String(H), "--seq", String(T), "--batch", String(B), "--lr", String(LR), "--seed", String(SEED), "--threads", String(threadsOf.get(s) ?? 1)]);
       const i = s.info!;
       console.log(`${s.label}: torch ${i.torch}, Python ${i.python}, ${i.threads} thread(s) (interop ${i.interop_threads}), LD_LIBRARY_PATH=${i.ld_library_path || "(unset)"}`);
       const cfg = (i.blas_config as string[]).join(" ").match(/\b(BLAS_INFO|LAPACK_INFO)=[^,\s]*/g) ?? [];
@@ -399,11 +414,13 @@ export async function main(args: string[]): Promise<void> {
 
   const rows: Record<string, Row> = {};
   type Contender = { key: string; label: string; run: (n: number) => Promise<{ ms: number; loss: number }>; failed: () => string | undefined; fail: (why: string) => void };
-  const contenders: Contender[] = [
-    { key: "seqlab", label: `seqlab fusedLstm (${choice.backend})`, run: async (n) => seqlab.train(n), failed: () => rows.seqlab.failure, fail: (w) => (rows.seqlab.failure = w) },
-  ];
-  if (layers) contenders.push({ key: "layers", label: `tf.layers.lstm (${choice.backend})`, run: (n) => layers.trainAsync(n), failed: () => rows.layers.failure, fail: (w) => (rows.layers.failure = w) });
-  for (const [key, s] of [["torch_default", torchDefault], ["torch_openblas", torchOpen], ["torch_reference", torchRef]] as const) {
+  const counts = N > 1 ? [1, N] : [1];
+  const contenders: Contender[] = counts.map((n) => {
+    const key = `seqlab_${n}t`;
+    return { key, label: `seqlab fusedLstm (${choice.backend}), ${n} thread${n > 1 ? "s" : ""}`, run: async (k: number) => (setThreadCount(n), seqlab.train(k)), failed: () => rows[key].failure, fail: (w: string) => (rows[key].failure = w) };
+  });
+  if (layers) contenders.push({ key: "layers", label: `tf.layers.lstm (${choice.backend}), ${N} thread${N > 1 ? "s" : ""}`, run: (n) => (setThreadCount(N), layers.trainAsync(n)), failed: () => rows.layers.failure, fail: (w) => (rows.layers.failure = w) });
+  for (const [key, s] of [["torch_1t", torchOpen], [`torch_${N}t`, torchOpenN], ["torch_default", torchDefault], ["torch_reference", torchRef]] as const) {
     if (!s) continue;
     contenders.push({
       key,
@@ -543,24 +560,31 @@ export async function main(args: string[]): Promise<void> {
   console.log(`tensors: ${tensors0} after ${o.warmup > 0 ? "the warm-up" : "round 1"}, ${tensors1} after the last round (${tensors1 - tensors0 === 0 ? "no leak" : "LEAK"})`);
   console.log(`load average: ${load0} before, ${load1} after`);
 
-  const a = median(rows.seqlab.rates);
-  const b = rows.layers ? median(rows.layers.rates) : NaN;
-  const cDef = median(rows.torch_default.rates);
-  const d = median(rows.torch_openblas.rates);
+  const med = (key: string) => median(rows[key]?.rates ?? []);
+  const ratios: Record<number, number> = {};
+  for (const n of counts) {
+    const ratio = med(`seqlab_${n}t`) / med(`torch_${n}t`);
+    ratios[n] = ratio;
+    // the same ratio taken within each round (neighbours in time: less drift), for comparison
+    const paired = median(byRound.filter((r) => r[`seqlab_${n}t`] && r[`torch_${n}t`]).map((r) => r[`seqlab_${n}t`] / r[`torch_${n}t`]));
+    const what = `target: seqlab training >= 0.8x PyTorch-OpenBLAS at ${n} thread${n > 1 ? "s" : ""}`;
+    if (Number.isFinite(ratio)) console.log(`${what}: ${ratio >= 0.8 ? "met" : "NOT met"} (${ratio.toFixed(3)}x of the medians; per-round paired median ${fmt(paired)}x)`);
+    else console.log(`${what}: not measured (PyTorch with OpenBLAS did not run)`);
+  }
+  if (N > 1) console.log(`speed-up from 1 to ${N} threads: seqlab ${fmt(med(`seqlab_${N}t`) / med("seqlab_1t"), 2)}x, torch ${fmt(med(`torch_${N}t`) / med("torch_1t"), 2)}x`);
+  const a = med(`seqlab_${N}t`);
+  const d = med(`torch_${N}t`);
   const e = median(sample.fused);
   const f = median(sample.torch);
-  const ratio = a / d;
-  // the same ratio taken within each round (neighbours in time: less drift), for comparison
-  const paired = median(byRound.filter((r) => r.seqlab && r.torch_openblas).map((r) => r.seqlab / r.torch_openblas));
-  if (Number.isFinite(ratio)) console.log(`target: seqlab training >= 0.5x PyTorch-OpenBLAS: ${ratio >= 0.5 ? "met" : "NOT met"} (${ratio.toFixed(3)}x of the medians; per-round paired median ${fmt(paired)}x)`);
-  else console.log("target: seqlab training >= 0.5x PyTorch-OpenBLAS: not measured (PyTorch with OpenBLAS did not run)");
   if (Number.isFinite(e) && Number.isFinite(f)) console.log(`target: seqlab sampling faster than PyTorch: ${e < f ? "met" : "NOT met"} (${e.toFixed(4)} vs ${f.toFixed(4)} ms/token, ${(f / e).toFixed(2)}x)`);
   else console.log("target: seqlab sampling faster than PyTorch: not measured");
-  const torchFailed = !!(torchDefault.failure || torchOpen.failure) || !Number.isFinite(cDef) || !Number.isFinite(d) || !Number.isFinite(f);
-  if (torchFailed) console.log(`PyTorch was not fully measured: ${[torchDefault, torchOpen].filter((s) => s.failure).map((s) => `${s.label}: ${s.failure}`).join("; ") || "no samples"}`);
+  const needed = [torchOpen, ...(torchOpenN ? [torchOpenN] : [])];
+  const torchFailed = needed.some((s) => s.failure) || !Number.isFinite(d) || !Number.isFinite(ratios[1]) || !Number.isFinite(f);
+  if (torchFailed) console.log(`PyTorch was not fully measured: ${needed.filter((s) => s.failure).map((s) => `${s.label}: ${s.failure}`).join("; ") || "no samples"}`);
   console.log(
-    `lstm-training: seqlab_tok_s=${fmt(a)} layers_tok_s=${fmt(b)} torch_default_tok_s=${fmt(cDef)} torch_openblas_tok_s=${fmt(d)} ` +
-      `seqlab_sample_ms_per_tok=${fmt(e)} torch_sample_ms_per_tok=${fmt(f)} ratio=${fmt(ratio)}`,
+    `lstm-training: threads=${N} seqlab_1t_tok_s=${fmt(med("seqlab_1t"))} torch_1t_tok_s=${fmt(med("torch_1t"))} ratio_1t=${fmt(ratios[1])} ` +
+      `seqlab_tok_s=${fmt(a)} torch_tok_s=${fmt(d)} layers_tok_s=${fmt(med("layers"))} ` +
+      `seqlab_sample_ms_per_tok=${fmt(e)} torch_sample_ms_per_tok=${fmt(f)} ratio=${fmt(a / d)}`,
   );
   if (torchFailed || !Number.isFinite(a)) process.exitCode = 1;
 }

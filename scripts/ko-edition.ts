@@ -8,9 +8,9 @@
 // --check only reports; it exits 1 when anything would change, cannot be matched or is missing.
 import { existsSync, readdirSync } from "fs";
 import * as path from "path";
-import { writeFileAtomic } from "../kernel/atomic-write";
-import { copyCodeCells, koreanPath } from "../kernel/course-editions";
-import { readNotebook } from "../kernel/notebook";
+import { writeFileAtomic } from "../kernel/server/atomic-write";
+import { copyCodeCells, koreanPath } from "../kernel/tools/course-editions";
+import { readNotebook } from "../kernel/tools/notebook";
 
 const args = process.argv.slice(2);
 const check = args.includes("--check");

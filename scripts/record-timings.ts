@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { readState } from "../kernel/course-cache";
+import { readState } from "../kernel/tools/course-cache";
 
 const args = process.argv.slice(2);
 const opt = (name: string) => {

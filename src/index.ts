@@ -1,4 +1,6 @@
 // seqlab: what a notebook imports.
+// First: TensorFlow.js is loaded on first use, not by this import (see lazy.ts).
+import "./lazy";
 export { display, clearOutput, page, toBundle, newDisplayId, DISPLAY, type DisplayOptions } from "./display/display";
 export { input } from "./display/input";
 export { Comm, openComm, registerCommTarget } from "./display/comm";

@@ -12,11 +12,14 @@ import * as path from "path";
 export const OPENBLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-pthread";
 
 /**
- * The environment of a one-thread PyTorch process (OpenMP, OpenBLAS and MKL all held to one
- * thread; passive waits), with `libDirs` put in front of LD_LIBRARY_PATH to choose its BLAS.
+ * The environment of a PyTorch process of `threads` threads (OpenMP, OpenBLAS and MKL all held to
+ * that many: OpenBLAS reads its count once, at start, so each thread count is a process of its own;
+ * passive waits, which a shared machine needs: FINDINGS.md), with `libDirs` put in front of
+ * LD_LIBRARY_PATH to choose its BLAS. The script also calls torch.set_num_threads(threads).
  */
-export function torchEnv(libDirs?: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: "1", OMP_WAIT_POLICY: "PASSIVE", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+export function torchEnv(libDirs?: string, threads = 1): NodeJS.ProcessEnv {
+  const n = String(threads);
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: n, OMP_WAIT_POLICY: "PASSIVE", OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n };
   if (libDirs) env.LD_LIBRARY_PATH = [libDirs, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":");
   return env;
 }
@@ -121,4 +124,9 @@ export class TorchServer {
     const reference = libs.some((l) => /\/blas\/|\/lapack\//.test(l));
     return openblas ? "OpenBLAS" : reference ? "reference BLAS" : libs.length ? "other" : "none mapped";
   }
+}
+
+/** The thread count of "all cores" for the benchmarks: the machine's (os.availableParallelism()). */
+export function allCores(): number {
+  return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
 }

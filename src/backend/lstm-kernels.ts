@@ -16,42 +16,23 @@
 //                     dW_x = Xᵀ dZ, dW_h = H_prevᵀ dZ (no transposes materialised),
 //                     db = colsum(dZ), dX = dZ W_xᵀ.
 //
+// The work itself is jobs.ts's lstmForwardPart / lstmBackwardPart, which threads.ts shares out among
+// threads by hidden units (one barrier per step) when the heap is shared and a step is large enough.
+//
 // On the course's character LSTM (B 32, T 64, D 64, H 256) a training step had spent ≈ 200 ms on
 // per-step ops, read-backs and JavaScript gate loops around its products; with these kernels the
 // whole step went from 458 to about 170 ms (bench/README.md, lstm-training).
 import * as tf from "@tensorflow/tfjs";
-import { f32, offsetOf, scratch, type KernelArgs, type WasmBackend } from "./heap";
-import { LSTM_WASM_BASE64 } from "./lstm-wasm";
-import { packedFloats, scratchFloats, simdGemm, type SimdGemm } from "./simd-gemm";
+import { lstmWasm } from "./elementwise";
+import { f32, offsetOf, freeScratch, output, scratch, type KernelArgs, type WasmBackend } from "./heap";
+import { lstmBackwardScratchFloats, lstmByRows, lstmForwardScratchFloats, type LstmBackwardJob, type LstmForwardJob } from "./jobs";
+import { packedFloats, simdGemm } from "./simd-gemm";
+import { MIN_PARALLEL_WORK, runJob, threadsFor } from "./threads";
+
+export { lstmWasm } from "./elementwise";
+export type { ElementwiseExports as LstmExports } from "./elementwise";
 
 export const LSTM_KERNELS = { forward: "SeqlabLstm", backward: "SeqlabLstmGrad" } as const;
-
-interface LstmExports {
-  fwd(z: number, cprev: number, c: number, tc: number, h: number, B: number, H: number): void;
-  bwd(act: number, cprev: number, tc: number, dy: number, dhn: number, dc: number, dz: number, B: number, H: number): void;
-  colsum(x: number, out: number, rows: number, cols: number): void;
-  /** 1 when some x was outside [-87, 88] or NaN: those lanes need Math.exp. */
-  exp(x: number, out: number, n: number): number;
-  sigmoid(x: number, out: number, n: number): void;
-  tanh(x: number, out: number, n: number): void;
-}
-
-const instances = new WeakMap<WebAssembly.Memory, LstmExports>();
-let compiled: WebAssembly.Module | undefined;
-
-/** lstm.wat's functions bound to `memory`, or undefined where WebAssembly SIMD is unavailable. */
-export function lstmWasm(memory: WebAssembly.Memory): LstmExports | undefined {
-  let ex = instances.get(memory);
-  if (ex) return ex;
-  try {
-    compiled ??= new WebAssembly.Module(Buffer.from(LSTM_WASM_BASE64, "base64"));
-    ex = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as LstmExports;
-  } catch {
-    return undefined;
-  }
-  instances.set(memory, ex);
-  return ex;
-}
 
 /**
  * Whether the kernels take an LSTM of these sizes: every product must suit the SIMD kernel
@@ -73,17 +54,10 @@ export function lstmKernelsUsable(B: number, D: number, H: number): boolean {
   return Boolean(memory && simdGemm(memory) && lstmWasm(memory));
 }
 
-interface Bound {
-  g: SimdGemm;
-  k: LstmExports;
-}
-
-function bind(be: WasmBackend): Bound {
+function memoryOf(be: WasmBackend): WebAssembly.Memory {
   const memory = be.wasm.asm?.memory;
-  const g = memory ? simdGemm(memory) : undefined;
-  const k = memory ? lstmWasm(memory) : undefined;
-  if (!g || !k) throw new Error("SeqlabLstm: needs WebAssembly SIMD on the wasm backend (and SEQLAB_SIMD_GEMM not 0)");
-  return { g, k };
+  if (!memory || !simdGemm(memory) || !lstmWasm(memory)) throw new Error("SeqlabLstm: needs WebAssembly SIMD on the wasm backend (and SEQLAB_SIMD_GEMM not 0)");
+  return memory;
 }
 
 function sizes(x: tf.TensorInfo, Wh: tf.TensorInfo) {
@@ -93,34 +67,64 @@ function sizes(x: tf.TensorInfo, Wh: tf.TensorInfo) {
   return { T, B, D, H, G: 4 * H, BH: B * H };
 }
 
+let lstmThreadsWanted: boolean | undefined;
+
+/**
+ * Whether the LSTM kernels share their passes among threads: only when asked for, by
+ * SEQLAB_LSTM_THREADS=1 or setLstmThreads(true) (and then with the threads SEQLAB_THREADS gives).
+ * Off by default: on the shared 2-vCPU machine at load 17-25 the course's LSTM (batch 32, 64 steps)
+ * trained at 0.74x and 1.02x of its one-thread speed on 2 threads (bench/README.md, "Several cores
+ * and fused multiply-add"): a pass is shared out in fixed parts (by sequences, or by hidden units
+ * with a barrier every step), and a thread the machine holds up holds the pass up. The results are
+ * the same either way (bit for bit; unit tests run both). Products, attention, LayerNorm and GELU
+ * share their work in claimed chunks and use the threads regardless.
+ */
+export function lstmThreadsEnabled(): boolean {
+  return lstmThreadsWanted ?? process.env.SEQLAB_LSTM_THREADS === "1";
+}
+
+/** Share the LSTM kernels' passes among threads (true) or not (false) from now on. */
+export function setLstmThreads(on: boolean): void {
+  lstmThreadsWanted = on;
+}
+
+/**
+ * Threads for an LSTM pass of T steps (one unless lstmThreadsEnabled()): shared out by sequences
+ * (jobs.ts says when and why) the whole pass is one job and its work decides; shared out by hidden
+ * units every step ends at a barrier, so a step's product h·W_h must be worth waking threads for,
+ * and each thread owns whole panels (at most one per 8 units).
+ */
+function lstmThreads(memory: WebAssembly.Memory, T: number, B: number, D: number, H: number) {
+  if (!lstmThreadsEnabled()) return { nt: 1, pool: undefined, byRows: 0 };
+  const t = threadsFor(memory, T * B * 4 * H * (H + D));
+  if (lstmByRows(B, t.nt)) return { nt: t.nt, pool: t.pool, byRows: 1 };
+  const nt = B * H * 4 * H >= MIN_PARALLEL_WORK ? Math.min(t.nt, H / 8) : 1;
+  return { nt, pool: t.pool, byRows: 0 };
+}
+
 export function lstmForward(args: KernelArgs): tf.TensorInfo[] {
   const { inputs, backend: be } = args;
   const { x, Wx, Wh, b, h0, c0 } = inputs as Record<string, tf.TensorInfo>;
   const { T, B, D, H, G, BH } = sizes(x, Wh);
-  const { g, k } = bind(be);
-  const y = be.makeOutput([T + 1, B, H], "float32");
-  const act = be.makeOutput([T, B, G], "float32");
-  const c = be.makeOutput([T, B, H], "float32");
-  const tc = be.makeOutput([T, B, H], "float32");
+  const memory = memoryOf(be);
+  const { nt, pool, byRows } = lstmThreads(memory, T, B, D, H);
+  const y = output(be, [T + 1, B, H], "float32");
+  const act = output(be, [T, B, G], "float32");
+  const c = output(be, [T, B, H], "float32");
+  const tc = output(be, [T, B, H], "float32");
+  const per = lstmForwardScratchFloats({ T, B, D, H, byRows }, nt);
   const whP = scratch(be, packedFloats(H, G)); // W_h packed once for its T products
-  const work = scratch(be, scratchFloats(T * B, D, G));
+  const work = scratch(be, per * nt);
   try {
     const [pX, pWx, pWh, pb, ph0, pc0] = [x, Wx, Wh, b, h0, c0].map((t) => offsetOf(be, t));
     const [pY, pA, pC, pT] = [y, act, c, tc].map((t) => offsetOf(be, t));
-    g.mm(pX, pWx, pA, T * B, D, G, D, 1, { bias: pb, scratch: work }); // Z = X W_x + b, all steps
-    g.pack(pWh, whP, H, G, G, 1);
-    for (let t = 0; t < T; t++) {
-      const hPrev = t === 0 ? ph0 : pY + 4 * (t - 1) * BH;
-      const cPrev = t === 0 ? pc0 : pC + 4 * (t - 1) * BH;
-      const z = pA + 4 * t * B * G;
-      g.mm(hPrev, whP, z, B, H, G, H, 1, { accumulate: true, packed: true }); // z_t += h_{t-1} W_h
-      k.fwd(z, cPrev, pC + 4 * t * BH, pT + 4 * t * BH, pY + 4 * t * BH, B, H);
-    }
+    const job: LstmForwardJob = { x: pX, Wx: pWx, Wh: pWh, b: pb, h0: ph0, c0: pc0, y: pY, act: pA, c: pC, tc: pT, whP, T, B, D, H, byRows, scratch: work, scratchFloats: per };
+    runJob(memory, "lstmForward", job as unknown as Record<string, number>, nt, pool);
     const heap = be.wasm.HEAPU8.buffer;
     new Float32Array(heap, pY + 4 * T * BH, BH).set(new Float32Array(heap, pC + 4 * (T - 1) * BH, BH)); // c_T
   } finally {
-    be.wasm._free(whP);
-    be.wasm._free(work);
+    freeScratch(be, whP);
+    freeScratch(be, work);
   }
   return [y, act, c, tc];
 }
@@ -129,43 +133,34 @@ export function lstmBackward(args: KernelArgs): tf.TensorInfo[] {
   const { inputs, backend: be } = args;
   const { x, Wx, Wh, h0, c0, y, act, c, tc, dy } = inputs as Record<string, tf.TensorInfo>;
   const { T, B, D, H, G, BH } = sizes(x, Wh);
-  const { g, k } = bind(be);
-  const dx = be.makeOutput([T, B, D], "float32");
-  const dWx = be.makeOutput([D, G], "float32");
-  const dWh = be.makeOutput([H, G], "float32");
-  const db = be.makeOutput([G], "float32");
-  const dh0 = be.makeOutput([B, H], "float32");
-  const dc0 = be.makeOutput([B, H], "float32");
+  const memory = memoryOf(be);
+  const { nt, pool, byRows } = lstmThreads(memory, T, B, D, H);
+  const dx = output(be, [T, B, D], "float32");
+  const dWx = output(be, [D, G], "float32");
+  const dWh = output(be, [H, G], "float32");
+  const db = output(be, [G], "float32");
+  const dh0 = output(be, [B, H], "float32");
+  const dc0 = output(be, [B, H], "float32");
   const N = T * B;
+  const per = lstmBackwardScratchFloats({ T, B, D, H, byRows }, nt);
   const dz = scratch(be, N * G);
   const whT = scratch(be, packedFloats(G, H)); // W_hᵀ and W_xᵀ packed straight from W_h and W_x
   const wxT = scratch(be, packedFloats(G, D));
   const dh = scratch(be, 3 * BH); // two dL/dh buffers in turn, and zeros (nothing flows into h_T)
-  const work = scratch(be, Math.max(scratchFloats(D, N, G), scratchFloats(H, N, G)));
+  const work = scratch(be, per * nt);
   try {
     const [pX, pWx, pWh, ph0, pc0, pY, pA, pC, pT, pdy] = [x, Wx, Wh, h0, c0, y, act, c, tc, dy].map((t) => offsetOf(be, t));
     const [pdx, pdWx, pdWh, pdb, pdh0, pdc0] = [dx, dWx, dWh, db, dh0, dc0].map((t) => offsetOf(be, t));
-    g.pack(pWh, whT, G, H, 1, G); // (W_hᵀ)[g, h] = W_h[h, g]
-    g.pack(pWx, wxT, G, D, 1, G);
     // Views after every allocation (a malloc may grow the heap and detach older views).
     f32(be, dh + 8 * BH, BH).fill(0);
     f32(be, pdc0, BH).set(f32(be, pdy + 4 * T * BH, BH)); // the running dL/dc starts at dL/dc_T
-    let dhNext = dh + 8 * BH;
-    for (let t = T - 1; t >= 0; t--) {
-      const cPrev = t === 0 ? pc0 : pC + 4 * (t - 1) * BH;
-      const dzt = dz + 4 * t * B * G;
-      k.bwd(pA + 4 * t * B * G, cPrev, pT + 4 * t * BH, pdy + 4 * t * BH, dhNext, pdc0, dzt, B, H);
-      const dhPrev = t === 0 ? pdh0 : dh + 4 * (t % 2) * BH;
-      g.mm(dzt, whT, dhPrev, B, G, H, G, 1, { packed: true }); // dL/dh_{t-1} = dZ_t W_hᵀ
-      dhNext = dhPrev;
-    }
-    g.mm(pX, dz, pdWx, D, N, G, 1, D, { scratch: work }); // dW_x = Xᵀ dZ
-    g.mm(ph0, dz, pdWh, H, B, G, 1, H, { scratch: work }); // dW_h = h_0ᵀ dZ_1 + [h_1 .. h_{T-1}]ᵀ [dZ_2 .. dZ_T]
-    if (T > 1) g.mm(pY, dz + 4 * B * G, pdWh, H, N - B, G, 1, H, { accumulate: true, scratch: work });
-    k.colsum(dz, pdb, N, G);
-    g.mm(dz, wxT, pdx, N, G, D, G, 1, { packed: true }); // dX = dZ W_xᵀ
+    const job: LstmBackwardJob = {
+      x: pX, Wx: pWx, Wh: pWh, h0: ph0, c0: pc0, y: pY, act: pA, c: pC, tc: pT, dy: pdy,
+      dx: pdx, dWx: pdWx, dWh: pdWh, db: pdb, dh0: pdh0, dc0: pdc0, dz, whT, wxT, dh, T, B, D, H, byRows, scratch: work, scratchFloats: per,
+    };
+    runJob(memory, "lstmBackward", job as unknown as Record<string, number>, nt, pool);
   } finally {
-    for (const p of [dz, whT, wxT, dh, work]) be.wasm._free(p);
+    for (const p of [dz, whT, wxT, dh, work]) freeScratch(be, p);
   }
   return [dx, dWx, dWh, db, dh0, dc0];
 }

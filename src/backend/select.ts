@@ -5,11 +5,18 @@
 //               binary, which fails offline).
 //   wasm        @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD, one thread in Node), with the kernels
 //               of ./wasm-kernels patched in: fast transposed/batched matmul, slices that do not copy
-//               the whole input, and UnsortedSegmentSum so that embeddings (tf.gather) train.
+//               the whole input, and UnsortedSegmentSum so that embeddings (tf.gather) train; its
+//               heap made shared (./shared-heap) so that seqlab's products, LSTM and attention
+//               kernels use every core (./threads: SEQLAB_THREADS, default the machine's cores), and
+//               fused multiply-adds where the engine has relaxed SIMD (./simd-gemm, SEQLAB_FMA=0: off).
 //   cpu         tfjs's plain JavaScript backend: always there, 40-50x slower than wasm for matmul.
 //
 // SEQLAB_BACKEND=tensorflow|wasm|cpu forces one (an error if it cannot be had).
 import * as tf from "@tensorflow/tfjs";
+import { watchOutputs, type WasmBackend } from "./heap";
+import { shareWasmHeap } from "./shared-heap";
+import { fmaEnabled, isShared } from "./simd-gemm";
+import { threadCount } from "./threads";
 import { patchWasm } from "./wasm-kernels";
 import { tr } from "../lang";
 
@@ -28,9 +35,10 @@ export interface BackendChoice {
   patched: string[];
   /** The one-line report, also printed unless `quiet`. */
   message: string;
-  /** For wasm: SIMD in use, and the thread count. */
+  /** For wasm: SIMD in use, the threads seqlab's kernels use (1 unless its heap is shared), and fused multiply-adds. */
   simd?: boolean;
   threads?: number;
+  fma?: boolean;
 }
 
 export interface UseBackendOptions {
@@ -88,11 +96,13 @@ function loadTensorflow(): void {
   throw new Error(errors.length ? errors.join("; ") : `none of ${TFJS_NODE_PACKAGES.join(", ")} is installed`);
 }
 
-async function activate(name: BackendName, opts: UseBackendOptions): Promise<Pick<BackendChoice, "patched" | "simd" | "threads">> {
+async function activate(name: BackendName, opts: UseBackendOptions): Promise<Pick<BackendChoice, "patched" | "simd" | "threads" | "fma">> {
   if (name === "tensorflow") {
     loadTensorflow();
   } else if (name === "wasm") {
     require("@tensorflow/tfjs-backend-wasm");
+    // Before the backend starts: its heap shared, for seqlab's threads (not wanted with SEQLAB_THREADS=1).
+    if (!opts.noPatch && threadCount() > 1) shareWasmHeap();
   }
   let patched: string[] = [];
   if (name === "wasm" && !opts.noPatch) patched = patchWasm();
@@ -104,9 +114,11 @@ async function activate(name: BackendName, opts: UseBackendOptions): Promise<Pic
     (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   }
   if (name === "wasm") {
-    const wasm = require("@tensorflow/tfjs-backend-wasm") as { getThreadsCount(): number };
+    if (!opts.noPatch) watchOutputs(tf.backend() as unknown as WasmBackend);
     const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
-    return { patched, simd, threads: wasm.getThreadsCount() };
+    const memory = (tf.backend() as unknown as { wasm?: { asm?: { memory?: WebAssembly.Memory } } }).wasm?.asm?.memory;
+    const ours = patched.length > 0 && simd;
+    return { patched, simd, threads: ours && memory && isShared(memory) ? threadCount() : 1, fma: ours && fmaEnabled() };
   }
   return { patched };
 }
@@ -139,7 +151,7 @@ export async function useBackend(opts: UseBackendOptions = {}): Promise<BackendC
             : tr("the fastest available", "쓸 수 있는 것 중 가장 빠름");
       const threads = tr(`${extra.threads} thread${extra.threads === 1 ? "" : "s"}`, `스레드 ${extra.threads}개`);
       const patched = extra.patched.length ? `; ${tr("patched", "패치함:")} ${extra.patched.join(", ")}` : "";
-      const detail = name === "wasm" ? ` (SIMD ${extra.simd ? tr("on", "켜짐") : tr("off", "꺼짐")}, ${threads}${patched})` : "";
+      const detail = name === "wasm" ? ` (SIMD ${extra.simd ? tr("on", "켜짐") : tr("off", "꺼짐")}, ${threads}${extra.fma ? ", FMA" : ""}${patched})` : "";
       const message = tr(`seqlab: TensorFlow.js backend "${name}"${detail}; ${reason}`, `seqlab: TensorFlow.js 백엔드 "${name}"${detail}; ${reason}`);
       current = { backend: name, reason, message, ...extra, patched: extra.patched };
       if (!opts.quiet) console.log(message);

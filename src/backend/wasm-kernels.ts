@@ -21,16 +21,28 @@
 //                   of the LSTM's step for 2,048 rows of 64). Other axes: the original.
 //   Exp             the original called the C library's exp per element (≈ 26 ns; softmax's two exps
 //                   were 7 ms of an LSTM step); this one is lstm.wat's SIMD exp, 1 ulp.
+//   Sum             over the leading axes (a bias gradient: Σ over B·T rows of dy) the original
+//                   transposed first; this one adds rows in SIMD lanes (lstm.wat's colsum). Other
+//                   reductions: the original.
 //   SeqlabLstm,     not tfjs kernels at all: a whole LSTM layer forward and backward through time
 //   SeqlabLstmGrad  (./lstm-kernels.ts), which src/nn/fused-lstm.ts runs when they are registered.
+//   SeqlabAttention(Grad)  causal self-attention of a layer (./attention-kernels.ts, src/nn/attention.ts).
+//   SeqlabLayerNorm(Grad), SeqlabGelu(Grad)  GPT's LayerNorm and GELU (./norm-kernels.ts, src/nn).
+// The products, the LSTM, attention and these share their work among threads where the heap is
+// shared (./threads.ts).
 import * as tf from "@tensorflow/tfjs";
-import { f32, offsetOf, scratch, transposeInto, type Kernel, type KernelArgs, type WasmBackend, type WasmModule } from "./heap";
-import { LSTM_KERNELS, lstmBackward, lstmForward, lstmWasm } from "./lstm-kernels";
-import { packedFloats, scratchFloats, simdFits, simdGemm } from "./simd-gemm";
+import { f32, offsetOf, freeScratch, output, runFrame, scratch, transposeInto, type Kernel, type KernelArgs, type WasmBackend, type WasmModule } from "./heap";
+import { ATTENTION_KERNELS, attentionBackward, attentionForward } from "./attention-kernels";
+import { lstmWasm } from "./elementwise";
+import { gemmScratchFloats, type GemmJob } from "./jobs";
+import { LSTM_KERNELS, lstmBackward, lstmForward } from "./lstm-kernels";
+import { NORM_KERNELS, geluGradKernel, geluKernel, layerNormGradKernel, layerNormKernel } from "./norm-kernels";
+import { packedFloats, simdFits, simdGemm } from "./simd-gemm";
+import { runJob, threadsFor } from "./threads";
 
 
 /** The kernels `patchWasm()` replaces or adds, in the order it installs them. */
-export const WASM_PATCHED_KERNELS = ["BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum", "Identity", "Exp", "GatherV2", LSTM_KERNELS.forward, LSTM_KERNELS.backward] as const;
+export const WASM_PATCHED_KERNELS = ["BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum", "Identity", "Exp", "GatherV2", "Sum", LSTM_KERNELS.forward, LSTM_KERNELS.backward, ATTENTION_KERNELS.forward, ATTENTION_KERNELS.backward, NORM_KERNELS.layerNorm, NORM_KERNELS.layerNormGrad, NORM_KERNELS.gelu, NORM_KERNELS.geluGrad] as const;
 
 const originals = new Map<string, tf.KernelConfig | undefined>();
 let patched = false;
@@ -56,7 +68,8 @@ export function patchWasm(): string[] {
       // When patched before the backend initialises, the originals we delegate to still need
       // their own setup (it binds their C functions).
       setupFunc: original?.setupFunc,
-      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+      // In a frame (heap.ts): what a kernel stopped half way by an interrupt held is freed afterwards.
+      kernelFunc: ((args: KernelArgs) => runFrame(args.backend, () => kernelFunc(args))) as unknown as tf.KernelFunc,
     });
   };
   const need = (name: string) => {
@@ -80,8 +93,16 @@ export function patchWasm(): string[] {
   install("Exp", (args) => expKernel(args, origExp));
   const origGather = need("GatherV2");
   install("GatherV2", (args) => gatherKernel(args, origGather));
+  const origSum = need("Sum");
+  install("Sum", (args) => sumKernel(args, origSum));
   install(LSTM_KERNELS.forward, lstmForward);
   install(LSTM_KERNELS.backward, lstmBackward);
+  install(ATTENTION_KERNELS.forward, attentionForward);
+  install(ATTENTION_KERNELS.backward, attentionBackward);
+  install(NORM_KERNELS.layerNorm, layerNormKernel);
+  install(NORM_KERNELS.layerNormGrad, layerNormGradKernel);
+  install(NORM_KERNELS.gelu, geluKernel);
+  install(NORM_KERNELS.geluGrad, geluGradKernel);
   patched = true;
   return [...WASM_PATCHED_KERNELS];
 }
@@ -150,19 +171,26 @@ function simdTakes(be: WasmBackend, M: number, N: number): boolean {
  * The kernel reads op(A) either way round. A transposed B, or one whose N (a 65-character vocabulary)
  * is not a multiple of 8, is packed whole into 8-column panels straight from where it lies, zeros past
  * N (the output and bias then padded in scratch, the output's N columns copied back); any other B is
- * packed by the kernel itself, block by block, when A has rows enough to repay it.
+ * packed by the kernel itself, block by block, when A has rows enough to repay it. Large products are
+ * shared out among threads (threads.ts) by rows of the output, or by columns when it has few rows.
  */
 function simdProduct(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: number, K: number, N: number, tA: boolean, tB: boolean, biasOff: number): boolean {
   if (!simdTakes(be, M, N)) return false;
-  const gemm = simdGemm(be.wasm.asm?.memory)!;
+  const memory = be.wasm.asm!.memory!;
+  const gemm = simdGemm(memory)!;
   const N8 = pad8(N);
   const padded = N8 !== N;
   const packed = tB || padded;
+  const { nt, pool } = threadsFor(memory, M * K * N8);
+  const job: GemmJob = {
+    a: aOff, b: 0, c: 0, M, K, N: N8, sai: tA ? 1 : K, sak: tA ? M : 1, acc: 0, packed: packed ? 1 : 0, bias: 0,
+    ldb: N8, ldc: N8, scratch: 0, scratchFloats: 0, byCols: splitByColumns(M, N8, nt) ? 1 : 0,
+  };
+  job.scratchFloats = packed ? 0 : gemmScratchFloats(job, nt);
   const bP = packed ? scratch(be, packedFloats(K, N)) : 0;
   const cP = padded ? scratch(be, M * N8) : 0;
   const biasP = padded && biasOff ? scratch(be, N8) : 0;
-  const packFloats = packed ? 0 : scratchFloats(M, K, N);
-  const work = packFloats ? scratch(be, packFloats) : 0;
+  const work = job.scratchFloats ? scratch(be, job.scratchFloats * nt) : 0;
   try {
     if (bP) gemm.pack(bOff, bP, K, N, tB ? 1 : N, tB ? K : 1);
     if (biasP) {
@@ -170,16 +198,26 @@ function simdProduct(be: WasmBackend, aOff: number, bOff: number, outOff: number
       v.fill(0);
       v.set(f32(be, biasOff, N));
     }
-    gemm.mm(aOff, bP || bOff, cP || outOff, M, K, N8, tA ? 1 : K, tA ? M : 1, { bias: biasP || biasOff, packed, scratch: work || undefined });
+    Object.assign(job, { b: bP || bOff, c: cP || outOff, bias: biasP || biasOff, scratch: work });
+    runJob(memory, "gemm", job as unknown as Record<string, number>, nt, pool);
     if (cP) {
       const c = f32(be, cP, M * N8);
       const out = f32(be, outOff, M * N);
       for (let i = 0; i < M; i++) out.set(c.subarray(i * N8, i * N8 + N), i * N);
     }
   } finally {
-    for (const p of [bP, cP, biasP, work]) if (p) be.wasm._free(p);
+    for (const p of [bP, cP, biasP, work]) if (p) freeScratch(be, p);
   }
   return true;
+}
+
+/**
+ * Whether nt threads share a product out by columns: when C has few rows for its columns (a weight
+ * gradient, [in, out] summed over batch x time) and enough whole panels for every thread; by rows
+ * otherwise (each thread then packs all of B for itself, which a product with many rows repays).
+ */
+function splitByColumns(M: number, N: number, nt: number): boolean {
+  return nt > 1 && N >= 16 * nt && M <= 4 * N;
 }
 
 /**
@@ -201,8 +239,8 @@ function xnnPath(be: WasmBackend, aOff: number, bOff: number, outOff: number, M:
       if (tB) transposeInto(f32(be, bOff, K * N), 0, N, K, f32(be, bT, K * N), 0);
       xnnGemm(be, tA ? aT : aOff, tB ? bT : bOff, outOff, M, K, N);
     } finally {
-      if (aT) be.wasm._free(aT);
-      if (bT) be.wasm._free(bT);
+      if (aT) freeScratch(be, aT);
+      if (bT) freeScratch(be, bT);
     }
   } else {
     // C^T [N,M] = op(B)^T [N,K] · op(A)^T [K,M]; op(B)^T is B itself when tB, op(A)^T is A when tA.
@@ -215,9 +253,9 @@ function xnnPath(be: WasmBackend, aOff: number, bOff: number, outOff: number, M:
       xnnGemm(be, tB ? bOff : left, tA ? aOff : right, ct, N, K, M);
       transposeInto(f32(be, ct, M * N), 0, N, M, f32(be, outOff, M * N), 0);
     } finally {
-      if (left) be.wasm._free(left);
-      if (right) be.wasm._free(right);
-      be.wasm._free(ct);
+      if (left) freeScratch(be, left);
+      if (right) freeScratch(be, right);
+      freeScratch(be, ct);
     }
   }
 }
@@ -249,7 +287,7 @@ function batchMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
   }
   const outer = batchA >= batchB ? outerA : outerB;
   const batch = Math.max(batchA, batchB);
-  const out = be.makeOutput([...outer, M, N], "float32");
+  const out = output(be, [...outer, M, N], "float32");
   try {
     const aOff = offsetOf(be, a);
     const bOff = offsetOf(be, b);
@@ -291,7 +329,7 @@ function fusedMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
     (!bias || (bias.dtype === "float32" && size(bias) === N && bias.shape[bias.shape.length - 1] === N)) &&
     simdTakes(be, M, N)
   ) {
-    const out = be.makeOutput([1, M, N], "float32");
+    const out = output(be, [1, M, N], "float32");
     try {
       simdProduct(be, offsetOf(be, a), offsetOf(be, b), offsetOf(be, out), M, K, N, tA, tB, bias ? offsetOf(be, bias) : 0);
     } catch (e) {
@@ -305,7 +343,7 @@ function fusedMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
   const made: tf.TensorInfo[] = [];
   const materialise = (x: tf.TensorInfo): tf.TensorInfo => {
     const [bt, r, c] = x.shape;
-    const y = be.makeOutput([bt, c, r], "float32");
+    const y = output(be, [bt, c, r], "float32");
     made.push(y);
     const src = f32(be, offsetOf(be, x), bt * r * c);
     const dst = f32(be, offsetOf(be, y), bt * r * c);
@@ -336,7 +374,7 @@ function heapView(be: WasmBackend, t: tf.TensorInfo): Float32Array | Int32Array 
 }
 
 function copySlice(be: WasmBackend, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
-  const out = be.makeOutput(size, x.dtype); // allocate first: views below stay valid
+  const out = output(be, size, x.dtype); // allocate first: views below stay valid
   const src = heapView(be, x);
   const dst = heapView(be, out);
   const rank = x.shape.length;
@@ -425,7 +463,7 @@ function unsortedSegmentSum(args: KernelArgs): tf.TensorInfo {
   if (rows !== n) throw new Error(`UnsortedSegmentSum: segmentIds shape ${ids.shape} must be a prefix of x's shape ${x.shape}`);
   const innerShape = x.shape.slice(ids.shape.length);
   const inner = innerShape.reduce((p, d) => p * d, 1);
-  const out = be.makeOutput([numSegments, ...innerShape], x.dtype);
+  const out = output(be, [numSegments, ...innerShape], x.dtype);
   const xs = heapView(be, x) as Float32Array;
   const idv = heapView(be, ids) as Int32Array;
   const o = heapView(be, out) as Float32Array;
@@ -455,7 +493,7 @@ function expKernel(args: KernelArgs, original: Kernel): tf.TensorInfo {
   const k = memory && x.dtype === "float32" ? lstmWasm(memory) : undefined;
   if (!k) return original(args) as tf.TensorInfo;
   const n = x.shape.reduce((a, b) => a * b, 1);
-  const out = be.makeOutput(x.shape, "float32");
+  const out = output(be, x.shape, "float32");
   const px = offsetOf(be, x);
   const po = offsetOf(be, out);
   const n4 = n - (n % 4);
@@ -481,7 +519,7 @@ function gatherKernel(args: KernelArgs, original: Kernel): tf.TensorInfo {
   }
   const rows = x.shape[0];
   const row = x.shape.slice(1).reduce((p, d) => p * d, 1);
-  const out = be.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+  const out = output(be, [...indices.shape, ...x.shape.slice(1)], x.dtype);
   const idx = heapView(be, indices);
   const src = heapView(be, x);
   const dst = heapView(be, out);
@@ -493,5 +531,23 @@ function gatherKernel(args: KernelArgs, original: Kernel): tf.TensorInfo {
     }
     dst.set(src.subarray(r * row, (r + 1) * row), i * row);
   }
+  return out;
+}
+
+/** tf.sum over leading axes of float32 (rows of C values, C a multiple of 4): column sums; anything else to the original. */
+function sumKernel(args: KernelArgs, original: Kernel): tf.TensorInfo {
+  const { inputs, backend: be, attrs } = args;
+  const x = inputs.x as tf.TensorInfo;
+  const rank = x.shape.length;
+  const memory = be.wasm.asm?.memory;
+  const k = memory && x.dtype === "float32" ? lstmWasm(memory) : undefined;
+  const axes = k && rank >= 2 ? tf.util.parseAxisParam(attrs?.axis as number | number[], x.shape).sort((a, b) => a - b) : [];
+  const lead = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+  const inner = x.shape.slice(axes.length);
+  const C = inner.reduce((p, d) => p * d, 1);
+  if (!k || !lead || C % 4 !== 0 || C === 0) return original(args) as tf.TensorInfo;
+  const rows = x.shape.slice(0, axes.length).reduce((p, d) => p * d, 1);
+  const out = output(be, attrs?.keepDims ? [...axes.map(() => 1), ...inner] : inner, "float32");
+  k.colsum(offsetOf(be, x), offsetOf(be, out), rows, C, C);
   return out;
 }

@@ -157,7 +157,8 @@ export class GPT extends Module {
         kv: opts.kv ? layerNorm(p.ln1, opts.kv) : null,
         mask: opts.mask,
         causal: this.causal,
-        dropout: (a) => this.dropout(a, training),
+        // none without dropout: attention then runs as one wasm kernel where it can (src/nn/attention.ts)
+        dropout: training && this.config.dropout > 0 ? (a) => this.dropout(a, training) : undefined,
       });
       const x1 = tf.add(x, this.dropout(y, training));
       const m = linear(p.mlp.proj, gelu(linear(p.mlp.fc, layerNorm(p.ln2, x1))));

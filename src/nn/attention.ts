@@ -13,10 +13,13 @@
 // nothing gets zero attention (not a uniform average). With `kv` the keys and values come from kv
 // instead of x (XLNet's query stream reads the content stream so), through the same weights.
 //
-// On tfjs's wasm backend the two attention products are rank-4 batched matmuls, which seqlab's
-// patched BatchMatMul (src/backend/wasm-kernels.ts) runs as XNNPACK products on heap views; no
-// tensor is sliced per head.
+// On tfjs's wasm backend with seqlab's kernels, causal self-attention without dropout (GPT's, when T
+// and the head size are multiples of 8) runs from the projection's output qkv to the merged heads
+// as one kernel forward and one backward (src/backend/attention-kernels.ts), shared out among
+// threads by (batch, head). Everything else is the tfjs ops below, where the two attention products
+// are rank-4 batched matmuls (seqlab's patched BatchMatMul on wasm); no tensor is sliced per head.
 import * as tf from "@tensorflow/tfjs";
+import { ATTENTION_KERNELS, attentionKernelsUsable } from "../backend/attention-kernels";
 import { linear, type LinearParams } from "./linear";
 
 /** Which keys each query may attend to: "causal" (the default), "full", or a 0/1 tensor [Tq, Tk] or [B, Tq, Tk]. */
@@ -83,6 +86,11 @@ export function attention(p: AttentionParams, x: tf.Tensor, opts: AttentionOptio
   const hd = C / H;
   const kv = opts.kv ?? null;
   const Tk = kv ? kv.shape[1]! : Tq;
+  const mask = opts.mask ?? "causal";
+  if (!kv && mask === "causal" && !opts.dropout && attentionKernelsUsable(Tq, C, H)) {
+    const { y, att } = causalAttentionKernel(linear(p.qkv, x), H);
+    return { y: linear(p.proj, y), att };
+  }
   let q: tf.Tensor, k: tf.Tensor, v: tf.Tensor;
   if (!kv) {
     [q, k, v] = tf.split(linear(p.qkv, x), 3, -1);
@@ -95,7 +103,6 @@ export function attention(p: AttentionParams, x: tf.Tensor, opts: AttentionOptio
   const heads = (t: tf.Tensor, T: number) => tf.transpose(tf.reshape(t, [B, T, H, hd]), [0, 2, 1, 3]); // [B, H, T, hd]
   // the 1/√hd scale on q (B·T·C values) rather than on the scores (B·H·T·T)
   let scores = tf.matMul(heads(tf.mul(q, 1 / Math.sqrt(hd)), Tq) as tf.Tensor4D, heads(k, Tk) as tf.Tensor4D, false, true); // [B, H, Tq, Tk]
-  const mask = opts.mask ?? "causal";
   let allowed: tf.Tensor | null = null;
   if (mask === "causal") {
     if (Tq !== Tk) throw new Error("attention: the causal mask needs as many keys as queries");
@@ -111,4 +118,28 @@ export function attention(p: AttentionParams, x: tf.Tensor, opts: AttentionOptio
   const y = tf.matMul((opts.dropout ? opts.dropout(att) : att) as tf.Tensor4D, heads(v, Tk) as tf.Tensor4D); // [B, H, Tq, hd]
   const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, Tq, C]);
   return { y: linear(p.proj, merged), att };
+}
+
+/**
+ * Causal self-attention from qkv [B, T, 3C] to the merged heads [B, T, C] by the wasm kernels, under
+ * one tf.customGrad (the gradient with respect to qkv); also returns the weights [B, H, T, T].
+ */
+function causalAttentionKernel(qkv: tf.Tensor, nHead: number): { y: tf.Tensor; att: tf.Tensor } {
+  let att: tf.Tensor | undefined;
+  const op = tf.customGrad((...args: unknown[]) => {
+    const q = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const [y, a] = tf.engine().runKernel(ATTENTION_KERNELS.forward, { qkv: q }, { nHead }) as tf.Tensor[];
+    att = tf.keep(a); // survives the tidy that customGrad runs this function in (it returns only y)
+    save([q, a]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, [qS, aS]: tf.Tensor[]) => tf.engine().runKernel(ATTENTION_KERNELS.backward, { qkv: qS, att: aS, dy }, { nHead }) as tf.Tensor,
+    };
+  });
+  const y = op(qkv);
+  // The weights belong to the caller's scope, as if made here (disposed with it unless returned).
+  att!.kept = false;
+  (tf.engine() as unknown as { track(t: tf.Tensor): tf.Tensor }).track(att!);
+  return { y, att: att! };
 }

@@ -3,8 +3,11 @@
 //   gelu(x) = x/2 · (1 + tanh(√(2/π)(x + 0.044715x³))) = x · σ(2√(2/π)(x + 0.044715x³))
 //
 // within 5e-4 of the exact x·Φ(x) that PyTorch's nn.GELU() computes. Written with sigmoid because
-// tfjs's wasm backend runs sigmoid vectorised (XNNPACK) and exp and tanh as scalar loops.
+// tfjs's wasm backend runs sigmoid vectorised (XNNPACK) and exp and tanh as scalar loops. On the
+// wasm backend with seqlab's kernels it is one kernel forward and one backward instead
+// (src/backend/norm-kernels.ts: SIMD, shared out among threads), which save only x.
 import * as tf from "@tensorflow/tfjs";
+import { NORM_KERNELS, normKernelsUsable } from "../backend/norm-kernels";
 import { fusedOp } from "./fused-op";
 
 const K = 2 * Math.sqrt(2 / Math.PI);
@@ -21,7 +24,15 @@ const geluOp = fusedOp<(x: tf.Tensor) => tf.Tensor>((x: tf.Tensor, save: tf.Grad
   };
 });
 
+const geluKernelOp = fusedOp<(x: tf.Tensor) => tf.Tensor>((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x]);
+  return {
+    value: tf.engine().runKernel(NORM_KERNELS.gelu, { x }, {}) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, [xs]: tf.Tensor[]) => [tf.engine().runKernel(NORM_KERNELS.geluGrad, { x: xs, dy }, {}) as tf.Tensor],
+  };
+});
+
 /** GELU, GPT-2's tanh form, elementwise. */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  return geluOp(x);
+  return x.dtype === "float32" && normKernelsUsable() ? geluKernelOp(x) : geluOp(x);
 }

@@ -4,8 +4,11 @@
 //
 // fused into one tf.customGrad. The backward pass:
 //   dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)),  dx̂ = dy · g;   dg = Σ dy · x̂,  db = Σ dy
-// with dg and db summed over the rows in JavaScript (see layerNormParamGrads).
+// with dg and db summed over the rows in JavaScript (see layerNormParamGrads). On the wasm backend
+// with seqlab's kernels (C a multiple of 4) forward and backward are one kernel each instead
+// (src/backend/norm-kernels.ts), shared out among threads by rows.
 import * as tf from "@tensorflow/tfjs";
+import { NORM_KERNELS, normKernelsUsable } from "../backend/norm-kernels";
 import { fusedOp } from "./fused-op";
 
 /** LayerNorm's gain g and bias b, each [C]. */
@@ -52,8 +55,19 @@ const layerNormOp = fusedOp<(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Ten
   };
 });
 
+/** The same op through the wasm kernels (x̂ and rstd saved for the gradient). */
+const layerNormKernelOp = fusedOp<(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor>((x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  const [y, xhat, rstd] = tf.engine().runKernel(NORM_KERNELS.layerNorm, { x, g, b }, { eps: 1e-5 }) as tf.Tensor[];
+  save([xhat, rstd, g]);
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor2D, [xh, rs, gs]: tf.Tensor[]) => tf.engine().runKernel(NORM_KERNELS.layerNormGrad, { dy, xhat: xh, rstd: rs, g: gs }, {}) as tf.Tensor[],
+  };
+});
+
 /** LayerNorm over the last axis of x [..., C] (ε = 1e-5, as PyTorch). */
 export function layerNorm(p: LayerNormParams, x: tf.Tensor): tf.Tensor {
   const C = x.shape[x.rank - 1];
-  return tf.reshape(layerNormOp(tf.reshape(x, [-1, C]), p.g, p.b), x.shape);
+  const op = C % 4 === 0 && x.dtype === "float32" && normKernelsUsable() ? layerNormKernelOp : layerNormOp;
+  return tf.reshape(op(tf.reshape(x, [-1, C]), p.g, p.b), x.shape);
 }

@@ -1,7 +1,8 @@
 // A linear layer's op, y = x·W + b over the last axis, fused: the forward pass is one matmul with
-// the bias added in (tf.fused.matMul), the backward pass two products, the bias gradient folded
-// into the weight gradient's product as one more row ([dW; db] = [x | 1]ᵀ·dy) instead of a
-// tf.sum over B·T rows (wasm runs that as a transpose and a sum).
+// the bias added in (tf.fused.matMul), the backward pass two products and the bias gradient as a
+// sum over the B·T rows of dy. (It used to be folded into the weight gradient as one more row,
+// [dW; db] = [x | 1]ᵀ·dy, when tfjs's wasm Sum transposed first; seqlab's wasm Sum adds the rows in
+// SIMD lanes, and the extra row cost a copy of x and a product row finished in JavaScript.)
 import * as tf from "@tensorflow/tfjs";
 import { fusedOp } from "./fused-op";
 
@@ -15,12 +16,7 @@ const linearBias = fusedOp<(x: tf.Tensor, W: tf.Tensor, b: tf.Tensor) => tf.Tens
   save([x, W]);
   return {
     value: tf.fused.matMul({ a: x, b: W, bias: b }),
-    gradFunc: (dy: tf.Tensor2D, [xs, Ws]: tf.Tensor[]) => {
-      const [N, inSize] = xs.shape;
-      const gWb = tf.matMul(tf.concat([xs, tf.ones([N, 1])], 1) as tf.Tensor2D, dy, true, false);
-      const out = dy.shape[1];
-      return [tf.matMul(dy, Ws as tf.Tensor2D, false, true), tf.slice(gWb, [0, 0], [inSize, out]), tf.reshape(tf.slice(gWb, [inSize, 0], [1, out]), [out])];
-    },
+    gradFunc: (dy: tf.Tensor2D, [xs, Ws]: tf.Tensor[]) => [tf.matMul(dy, Ws as tf.Tensor2D, false, true), tf.matMul(xs as tf.Tensor2D, dy, true, false), tf.sum(dy, 0)],
   };
 });
 

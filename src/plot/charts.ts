@@ -105,7 +105,8 @@ export function lossChartSpec(history: LossHistory, opts: LossChartOptions = {})
     field: "series",
     type: "nominal",
     title: null,
-    scale: { domain: [TRAIN, VALIDATION], range: [PALETTE[0], PALETTE[1]] },
+    // The legend lists the domain, data or not: validation only when there is a validation line.
+    scale: va.x.length ? { domain: [TRAIN, VALIDATION], range: [PALETTE[0], PALETTE[1]] } : { domain: [TRAIN], range: [PALETTE[0]] },
     legend: { orient: "top-right", symbolType: "stroke", symbolOpacity: 1, symbolStrokeWidth: 3 },
   };
   const layer: VegaLiteSpec[] = [];

@@ -262,10 +262,23 @@ export interface LstmDiagramOptions {
 
 function showNum(v: Num | undefined): string {
   if (v === undefined) return "";
-  const f = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2)) : String(x));
+  // three significant digits in exponent form past 10^5, so one number never needs more than ~9 characters
+  const f = (x: number) => (!Number.isFinite(x) ? String(x) : Math.abs(x) >= 1e5 ? x.toPrecision(3) : Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
   if (typeof v === "number") return f(v);
   const a = Array.from(v);
   return `[${a.slice(0, 3).map(f).join(", ")}${a.length > 3 ? ", …" : ""}]`;
+}
+
+/** `s` broken after its commas into lines no wider than `maxWidth` px at `size` px (a piece wider than that keeps a line to itself). */
+function wrapAtCommas(s: string, maxWidth: number, size: number): string[] {
+  const pieces = s.split(/(?<=,) /);
+  const lines: string[] = [];
+  for (const p of pieces) {
+    const last = lines.length ? `${lines[lines.length - 1]} ${p}` : "";
+    if (lines.length && textWidth(last, size) <= maxWidth) lines[lines.length - 1] = last;
+    else lines.push(p);
+  }
+  return lines;
 }
 
 /**
@@ -275,12 +288,18 @@ function showNum(v: Num | undefined): string {
 export function lstmDiagram(opts: LstmDiagramOptions = {}): Picture {
   const v = opts.values ?? {};
   const eq = opts.equations ?? true;
-  const W = eq ? 1070 : 740, H = 480;
-  const b: string[] = [];
-  b.push(label(16, 30, opts.title ?? "LSTM 셀 (LSTM cell)", "", 18, { anchor: "start" }));
   const yC = 110, yMul = 180, yGate = 240, yBus = 330, right = 680;
   const gx = { f: 200, i: 300, g: 400, o: 500 };
   const plusX = 350, xo = 580, xUp = 625;
+  // One step's numbers go in fixed places that nothing else uses, wrapped at their commas to fit:
+  // under each gate, between its input arrow and the next gate's; above the c_{t-1} and h_{t-1}
+  // lines; under the c_t and h_t labels, left of the equations (which start past their widest line).
+  const VALUE_SIZE = 12, VALUE_LINE = 14;
+  const valueX = right + 6, valueWidth = 104;
+  const ex = valueX + valueWidth + 16;
+  const W = eq ? ex + 310 : ex, H = 480;
+  const b: string[] = [];
+  b.push(label(16, 30, opts.title ?? "LSTM 셀 (LSTM cell)", "", 18, { anchor: "start" }));
   // cell body
   b.push(`<rect x="90" y="70" width="${right - 30 - 90}" height="300" rx="18" fill="#f6f6f6" stroke="#999" stroke-width="1.5"/>`);
   // cell state line (c_{t-1} → × → + → c_t)
@@ -335,22 +354,22 @@ export function lstmDiagram(opts: LstmDiagramOptions = {}): Picture {
   b.push(`<circle cx="${xUp}" cy="${yBus}" r="3" fill="#444"/>`);
   b.push(path(`M${xUp},${yBus} L${xUp},50`));
   b.push(label(xUp + 12, 56, "h", "t", 14, { anchor: "start" }));
-  // one step's numbers, in blue
-  const val = (x: number, y: number, n: Num | undefined, anchor = "start") => {
+  // one step's numbers, in blue: `y` is the first line's baseline, or with `up` the last one's
+  const val = (x: number, y: number, n: Num | undefined, maxWidth: number, up = false) => {
     const s = showNum(n);
-    if (s) b.push(`<text x="${x}" y="${y}" font-size="12" text-anchor="${anchor}" fill="#1f5fa8">${esc(s)}</text>`);
+    if (!s) return;
+    const lines = wrapAtCommas(s, maxWidth, VALUE_SIZE);
+    const first = up ? y - (lines.length - 1) * VALUE_LINE : y;
+    const spans = lines.map((l, k) => `<tspan x="${x}" y="${first + k * VALUE_LINE}">${esc(l)}</tspan>`).join("");
+    b.push(`<text font-size="${VALUE_SIZE}" fill="#1f5fa8">${spans}</text>`);
   };
-  val(gx.f + 6, yGate + 36, v.f);
-  val(gx.i + 6, yGate + 36, v.i);
-  val(gx.g + 6, yGate + 36, v.g);
-  val(gx.o + 6, yGate + 36, v.o);
-  val(40, yC - 14, v.cPrev);
-  val(right - 22, yC - 14, v.c);
-  val(40, yBus - 12, v.hPrev);
-  val(right - 22, yBus - 12, v.h);
-  val(160, 438, v.x);
+  for (const k of ["f", "i", "g", "o"] as const) val(gx[k] + 6, yGate + 34, v[k], 100 - 12);
+  val(40, yC - 12, v.cPrev, gx.f - 20 - 40, true);
+  val(40, yBus - 12, v.hPrev, gx.f - 8 - 40, true);
+  val(160, 438, v.x, 240);
+  val(valueX, yC + 30, v.c, valueWidth);
+  val(valueX, yBus + 30, v.h, valueWidth);
   if (eq) {
-    const ex = right + 80;
     const lines: [string, string][] = [
       ["f_t = σ(W_f [h_{t−1}, x_t] + b_f)", "망각 게이트 (forget gate)"],
       ["i_t = σ(W_i [h_{t−1}, x_t] + b_i)", "입력 게이트 (input gate)"],

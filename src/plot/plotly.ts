@@ -3,13 +3,21 @@
 // Bundle: application/vnd.plotly.v1+json ({data, layout, config}), text/html and text/plain.
 // The HTML works wherever output scripts run (JupyterLab, classic Notebook, nbconvert's HTML):
 //
-//   <div class="seqlab-plotly" id="seqlab-plotly-…" style="width:…px;height:…px"></div>
+//   <div class="seqlab-plotly" id="seqlab-plotly-…">
+//     <div class="seqlab-plotly-fallback">…: trust the notebook to draw it …</div>
+//   </div>
 //   <script data-seqlab-plotly="library">  — only in the first figure this kernel process shows:
 //     if (!window.Plotly) { (function (define, module, exports) { …plotly.min.js… }).call(window); }
 //   </script>
 //   <script data-seqlab-plotly="plot">  — in every figure: waits until window.Plotly exists, then
 //     Plotly.newPlot(div, data, layout, config)
 //   </script>
+//
+// Where output scripts do not run (a notebook JupyterLab or the Notebook does not trust, as every
+// notebook written by `seqlab run` or received from someone else is until trusted), their
+// sanitizers remove the scripts and keep plain elements and text: the fallback line says why the
+// figure is missing instead of an empty box. The plot script removes it and only then gives the
+// figure its size.
 //
 // The library is wrapped in a function whose parameters `define`, `module` and `exports` are
 // undefined, so its UMD header sets window.Plotly even under require.js (nbconvert's template
@@ -23,7 +31,7 @@ import { DISPLAY } from "../display/display";
 import { fmt, toMatrix } from "./data";
 import { FONT_FAMILY } from "./fonts";
 import { pca } from "./pca";
-import { DisplayBundle } from "./render";
+import { DisplayBundle, esc } from "./render";
 
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
@@ -82,7 +90,11 @@ export class PlotlyFigure {
     const layout = this.figure.layout ?? {};
     const w = typeof layout.width === "number" ? `${layout.width}px` : "100%";
     const h = typeof layout.height === "number" ? `${layout.height}px` : "450px";
-    const parts = [`<div class="seqlab-plotly" id="${this.id}" style="width:${w};height:${h}"></div>`];
+    const title = typeof layout.title === "string" ? layout.title : typeof layout.title?.text === "string" ? layout.title.text : "";
+    const fallback =
+      `<div class="seqlab-plotly-fallback" style="padding:6px 10px;border:1px dashed #bbb;border-radius:4px;color:#555;font-size:13px">` +
+      `Plotly figure${title ? ` “${esc(title)}”` : ""}: trust this notebook to draw it (JupyterLab: File › Trust Notebook).</div>`;
+    const parts = [`<div class="seqlab-plotly" id="${this.id}">${fallback}</div>`];
     if (this.carriesLibrary) {
       // String concatenation keeps "</script>" inside the library (if any) from ending the element.
       const lib = plotlyLibrary().replace(/<\/script/gi, "<\\/script");
@@ -91,7 +103,13 @@ export class PlotlyFigure {
     parts.push(
       `<script type="text/javascript" data-seqlab-plotly="plot">(function () {` +
         `var id = ${JSON.stringify(this.id)}, fig = ${scriptJson({ data: this.figure.data, layout, config: { responsive: true, ...(this.figure.config ?? {}) } })}, t0 = Date.now();` +
-        `function draw() { var el = document.getElementById(id); if (!el) return;` +
+        // The same saved output shown twice on a page (two views of a notebook) repeats the id:
+        // look in this script's own output first (JupyterLab runs it in place), then the page.
+        ` var scope = document.currentScript && document.currentScript.parentNode;` +
+        ` function find() { var el = scope && scope.querySelector ? scope.querySelector('[id="' + id + '"]') : null; return el || document.getElementById(id); }` +
+        ` function draw() { var el = find(); if (!el) return;` +
+        ` var fb = el.querySelector(".seqlab-plotly-fallback"); if (fb) el.removeChild(fb);` +
+        ` el.style.width = ${JSON.stringify(w)}; el.style.height = ${JSON.stringify(h)};` +
         ` if (window.Plotly) { window.Plotly.newPlot(el, fig.data, fig.layout, fig.config); return; }` +
         ` if (Date.now() - t0 < 30000) { setTimeout(draw, 50); return; }` +
         ` el.textContent = "plotly.js is not loaded on this page: re-run the first cell that shows a plotly figure, or call resetPlotlyLibrary()."; }` +

@@ -8,23 +8,39 @@
 //   await live.finish();            // the final picture (PNG), kept in the saved notebook
 //
 // update() only records the state. At most once per `interval` (500 ms) the latest state is
-// shown: the progress bar (HTML + text) and the chart as a vega-lite spec (no PNG: rendering a
-// picture costs ~100 ms), both replaced in place by display id. A trailing timer shows the last
-// state when updates pause. finish() sends the final chart with its PNG. Without a kernel
-// (a terminal), a text progress bar goes to stderr instead.
+// shown: the progress bar (HTML + text) and the chart, both replaced in place by display id. A
+// trailing timer shows the last state when updates pause. finish() sends the final chart with its
+// PNG. Without a kernel (a terminal), a text progress bar goes to stderr instead.
+//
+// Every chart update is one bundle: the vega-lite spec (JupyterLab and VS Code draw it, live) and
+// the latest PNG (the classic notebook and nbconvert have no vega renderer and show the picture;
+// without one they would show only the text line until training ends). An update replaces the whole
+// bundle, so each one carries the latest PNG, even when that picture is a few seconds older than
+// the spec. PNGs are rendered at a low rate, in a worker thread (plot/offthread.ts): vega and
+// resvg take 100-300 ms of CPU per picture, which on the training thread would slow training by
+// several percent. At most one per `pictureInterval` (5 s, the first one too), and no more often
+// than 30 times its own rendering time: where the worker has no core of its own (a busy machine)
+// it takes at most ~3% of the training thread's. If the worker cannot run, pictures are drawn on
+// this thread instead, at most 1/40 of the time.
 import { kernel } from "../display/bridge";
 import { display, newDisplayId } from "../display/display";
-import { Chart, renderChart, specBundle } from "../plot/chart";
+import { Chart, renderChart, specBundle, specToSvg, VegaLiteSpec } from "../plot/chart";
 import { LossChartOptions, lossChartSpec } from "../plot/charts";
 import { fmt } from "../plot/data";
-import { esc } from "../plot/render";
 import { tr } from "../lang";
+import { renderOffThread } from "../plot/offthread";
+import { esc, svgToPng } from "../plot/render";
+
+const LIVE_SCALE = 1;
 
 export interface LiveLossOptions extends LossChartOptions {
   /** Steps in the whole run (for the progress bar and the time left). */
   total: number;
   /** Least time between two renders, ms (default 500). */
   interval?: number;
+  /** Least time between two PNG pictures of the live chart, ms (default 5000; 0: as often as the
+   * rendering-time limit allows). Infinity: no picture until finish(). */
+  pictureInterval?: number;
   /** Where the text progress bar goes when no kernel is present (default process.stderr). */
   stream?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Clock in ms (default performance.now), replaceable in tests. */
@@ -56,8 +72,12 @@ export class LiveLoss {
   readonly trainY: number[] = [];
   readonly valX: number[] = [];
   readonly valY: number[] = [];
-  /** Renders sent so far (progress and chart updates), for inspection. */
+  /** Renders sent so far (at most one per `interval`: a progress update, and a chart update unless
+   * the chart's own cost holds it back), for inspection. */
   renders = 0;
+  /** Live PNG pictures rendered so far: when each was started (clock), its wall time and the CPU
+   * time that spaces the next one (`cost`, ms), and where it was drawn. */
+  readonly pictures: { at: number; ms: number; cost: number; thread: "worker" | "main" }[] = [];
   private readonly interval: number;
   private readonly clock: () => number;
   private readonly started: number;
@@ -74,12 +94,26 @@ export class LiveLoss {
   private readonly chartId = newDisplayId();
   private readonly progressId = newDisplayId();
   private lastTextDecile = -1;
+  private readonly pictureInterval: number;
+  private png: { data: string; width: number; height: number } | undefined;
+  private drawingNow: Promise<void> | undefined;
+  private lastPictureAt = -Infinity;
+  private pictureGap: number;
+  private lastChartAt = -Infinity;
+  private lastChart: { spec: VegaLiteSpec; text: string } | undefined;
+  private chartGap = 0;
+  private offThread = true;
+  private canDraw = true;
 
   constructor(readonly opts: LiveLossOptions) {
     if (!(opts.total > 0)) throw new RangeError("liveLoss: `total` (the number of steps) must be positive");
     this.interval = opts.interval ?? 500;
     this.clock = opts.clock ?? (() => performance.now());
     this.started = this.last = this.clock();
+    this.pictureInterval = opts.pictureInterval ?? 5000;
+    this.pictureGap = this.pictureInterval;
+    // the first picture after one interval too: a run that ends sooner shows its final chart instead
+    this.lastPictureAt = this.started;
     this.notebook = !!kernel();
     if (this.notebook) {
       display(this.progressBundle(false), { displayId: this.progressId });
@@ -104,13 +138,21 @@ export class LiveLoss {
     this.dirty = true;
     const now = this.clock();
     if (now - this.last >= this.interval) this.render(now);
-    else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        if (this.dirty && !this.finished) this.render(this.clock());
-      }, Math.max(0, this.interval - (now - this.last)));
-      this.timer.unref?.();
-    }
+    else this.trailing(this.interval - (now - this.last));
+  }
+
+  /**
+   * Show the latest state after `delay` ms, as updates may stop. If nothing was rendered meanwhile
+   * they did stop, and the chart is shown whatever its cost; otherwise it is an ordinary render.
+   */
+  private trailing(delay: number): void {
+    if (this.timer) return;
+    const renders = this.renders;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.dirty && !this.finished) this.render(this.clock(), this.renders === renders);
+    }, Math.max(0, delay));
+    this.timer.unref?.();
   }
 
   /** Steps done, elapsed ms, tokens per second and ms left. */
@@ -164,15 +206,86 @@ export class LiveLoss {
     return lossChartSpec({ train: { x: this.trainX, y: this.trainY }, val: { x: this.valX, y: this.valY } }, this.opts);
   }
 
-  private render(now: number): void {
+  /** The live chart's bundle: spec, text and the latest picture (if one has been drawn yet). */
+  private chartBundle(spec: VegaLiteSpec, text: string): { data: Record<string, unknown>; metadata: Record<string, unknown> } {
+    const b = specBundle(spec, text);
+    if (!this.png) return b;
+    return { data: { ...b.data, "image/png": this.png.data }, metadata: { "image/png": { width: this.png.width, height: this.png.height } } };
+  }
+
+  private sendChart(spec: VegaLiteSpec, text: string): void {
+    this.lastChart = { spec, text };
+    const b = this.chartBundle(spec, text);
+    display(b.data, { displayId: this.chartId, update: true, metadata: b.metadata });
+  }
+
+  private render(now: number, stopped = false): void {
     this.last = now;
     this.dirty = false;
     this.renders++;
     if (this.notebook) {
       display(this.progressBundle(false, now), { displayId: this.progressId, update: true });
+      if (!stopped && now - this.lastChartAt < this.chartGap) {
+        // held back (see below): a later render shows it, or the trailing one if updates stop
+        this.dirty = true;
+        this.trailing(this.chartGap - (now - this.lastChartAt));
+        return;
+      }
+      const c0 = this.clock();
       const { spec, text } = this.spec();
-      display(specBundle(spec, text).data, { displayId: this.chartId, update: true });
+      this.sendChart(spec, text);
+      // The spec is built from the whole history (decimated to a few hundred points, but in time
+      // proportional to the steps so far: ~10-30 ms at 60,000 steps), so on a long run the chart
+      // is updated less often than the progress bar, keeping it near 2% of the training thread.
+      this.chartGap = Math.max(this.interval, 50 * (this.clock() - c0));
+      this.lastChartAt = now;
+      this.draw(now, spec);
     } else this.terminal(false, now);
+  }
+
+  /** The live picture being rendered, if any (resolves once it has been sent; never rejects). */
+  get drawing(): Promise<void> | undefined {
+    return this.drawingNow;
+  }
+
+  /** Start a PNG of `spec` if none is being drawn and the last one is old enough. */
+  private draw(now: number, spec: VegaLiteSpec): void {
+    if (this.drawingNow || this.finished || !this.canDraw || !this.trainY.length || !Number.isFinite(this.pictureInterval)) return;
+    if (now - this.lastPictureAt < this.pictureGap) return;
+    this.lastPictureAt = now;
+    const thread = this.offThread ? "worker" : "main";
+    const t0 = performance.now();
+    // At 1x (the final chart is 2x): a preview that is replaced in seconds, for ~40% less rendering
+    // and a third of the bytes in every update.
+    const picture: Promise<{ png: Buffer; width: number; height: number; ms: number; cpuMs: number }> = this.offThread
+      ? renderOffThread(spec, LIVE_SCALE)
+      : specToSvg(spec).then((svg) => ({ ...svgToPng(svg, { scale: LIVE_SCALE }), ms: performance.now() - t0, cpuMs: NaN }));
+    this.drawingNow = picture.then(
+      (p) => {
+        this.drawingNow = undefined;
+        // What a picture costs others is the CPU it took (the worker runs at low priority, so on a
+        // busy machine its wall time is mostly waiting); on this thread, its whole time.
+        const cost = thread === "worker" && Number.isFinite(p.cpuMs) ? p.cpuMs : p.ms;
+        this.pictures.push({ at: now, ms: p.ms, cost, thread });
+        // Keep pictures near 3% of a core in the worker (on a small machine it may share the
+        // training thread's), 2.5% of this thread. The first picture runs cold (JIT, font tables)
+        // and says little about the next ones.
+        if (this.pictures.length > 1) this.pictureGap = Math.max(this.pictureInterval, (thread === "worker" ? 30 : 40) * cost);
+        if (this.finished) return;
+        this.png = { data: p.png.toString("base64"), width: p.width, height: p.height };
+        // with the spec last sent (building a new one costs time on a long run; the next update has it)
+        this.sendChart(this.lastChart!.spec, this.lastChart!.text);
+      },
+      () => {
+        this.drawingNow = undefined;
+        // No worker here (or it died): draw on this thread, less often. If that fails too, stop
+        // trying; finish() renders the final chart and reports its error.
+        if (thread === "worker") {
+          this.offThread = false;
+          this.lastPictureAt = -Infinity;
+        } else this.canDraw = false;
+      },
+    );
   }
 
   private terminal(final: boolean, now = this.clock()): void {

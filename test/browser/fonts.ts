@@ -2,7 +2,7 @@
 // the check that every element showing Hangul draws it with the page's embedded Korean font.
 import { mkdirSync, writeFileSync } from "fs";
 import * as path from "path";
-import { packageDir } from "../../kernel/export/assets";
+import { packageDir } from "../../kernel/tools/export/assets";
 
 /** A fontconfig file with only DejaVu (from npm), so a report's Hangul can only come from the
  * font the report embeds. */

@@ -99,7 +99,7 @@ test("a clean clone: npm ci, its command line, npm start planned, reused, resume
     ok(ci, "npm ci");
     const warnings = (ci.stdout + ci.stderr).split("\n").filter((l) => /npm warn/i.test(l));
     assert.deepEqual(warnings, [], "npm ci warned");
-    assert.ok(statSync(path.join(clone, "dist", "kernel", "cli.js")).mode & 0o100, "dist/kernel/cli.js is executable");
+    assert.ok(statSync(path.join(clone, "dist", "kernel", "tools", "cli.js")).mode & 0o100, "dist/kernel/tools/cli.js is executable");
     const version = sh("npx", ["seqlab", "--version"]);
     ok(version, "npx seqlab --version");
     assert.equal(version.stdout.trim(), JSON.parse(readFileSync(path.join(clone, "package.json"), "utf8")).version);

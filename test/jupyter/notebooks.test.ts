@@ -13,8 +13,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import { existsSync, readFileSync, readdirSync } from "fs";
 import * as path from "path";
-import { isGradeCell, isSolutionCell } from "../../kernel/assignment";
-import { Cell, Notebook, sourceText } from "../../kernel/notebook";
+import { isGradeCell, isSolutionCell } from "../../kernel/tools/assignment";
+import { Cell, Notebook, sourceText } from "../../kernel/tools/notebook";
 import { CLI, kernelspecEnv, ROOT, tempDir } from "../support/tools";
 
 const notebooks = readdirSync(path.join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort();

@@ -4,7 +4,7 @@
 // await or a `for await` failed at run time.)
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { KernelClient, Reply } from "../../kernel/client";
+import { KernelClient, Reply } from "../../kernel/tools/client";
 import { tempDir } from "../support/tools";
 
 let k: KernelClient;

@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "fs";
 import * as path from "path";
-import { KernelClient, Reply } from "../../kernel/client";
+import { KernelClient, Reply } from "../../kernel/tools/client";
 import { tempDir } from "../support/tools";
 
 let k: KernelClient;

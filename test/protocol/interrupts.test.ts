@@ -3,8 +3,8 @@
 // and an interrupt that comes while no cell runs reaches no later cell.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { KernelClient, Reply } from "../../kernel/client";
-import { Message } from "../../kernel/wire";
+import { KernelClient, Reply } from "../../kernel/tools/client";
+import { Message } from "../../kernel/server/wire";
 import { tempDir } from "../support/tools";
 
 let k: KernelClient;
@@ -231,5 +231,90 @@ describe("TensorFlow.js after interrupts", () => {
     assert.equal(got.lower, true, "a training step after the interrupts lowers the loss");
     assert.equal(got.tensors, 0, "tensors left behind by interrupted steps");
     assert.deepEqual(got.state, { scopes: 0, tape: true, gradientDepth: 0, kernelDepth: 0 });
+  });
+});
+
+describe("seqlab's compute threads after interrupts", () => {
+  // A kernel of its own with 3 compute threads whatever the machine has (on 2 cores they take
+  // turns): interrupts land in the middle of threaded jobs (the LSTM's passes by sequences and by
+  // hidden units, GPT's products, attention, LayerNorm and GELU), and the repair after each cell
+  // must abandon the job, wait for the workers and free what the stopped kernel held, before the
+  // engine frees the cell's tensors and before the next cell's jobs.
+  let kt: KernelClient;
+  let log = "";
+  before(async () => {
+    kt = await KernelClient.start({ cwd: tempDir("seqlab-nb-"), env: { ...process.env, SEQLAB_THREADS: "3", SEQLAB_LSTM_THREADS: "1", SEQLAB_BACKEND: "wasm", XDG_DATA_HOME: tempDir() }, stderr: "pipe" });
+    kt.proc!.stderr!.on("data", (d) => (log += String(d)));
+  });
+  after(async () => kt.shutdown());
+
+  test("12 interrupts in threaded training, then training cells that lower the loss, with threads intact and nothing left behind", async () => {
+    const setup = await kt.execute(
+      [
+        'import * as tf from "@tensorflow/tfjs";',
+        'import { useBackend, threadCount, setThreadCount, threadState, fusedLstm, lstmParams, GPT, AdamW } from "seqlab";',
+        'await useBackend({ quiet: true });',
+        "const lstm = lstmParams(32, 128, 1);",
+        "const lstmOpt = tf.train.adam(0.01);",
+        // B 24: by sequences on 3 threads; B 16: by hidden units (a barrier every step)
+        'const rows = { x: tf.randomNormal([24, 16, 32], 0, 1, "float32", 2) as tf.Tensor3D, y: tf.randomNormal([24, 16, 128], 0, 0.5, "float32", 3) };',
+        'const units = { x: tf.randomNormal([16, 16, 32], 0, 1, "float32", 4) as tf.Tensor3D, y: tf.randomNormal([16, 16, 128], 0, 0.5, "float32", 5) };',
+        "const lstmLoss = (d: typeof rows) => tf.losses.meanSquaredError(d.y, fusedLstm(lstm, d.x).hs) as tf.Scalar;",
+        "function lstmStep(d: typeof rows): number { return tf.tidy(() => { const { value, grads } = tf.variableGrads(() => lstmLoss(d), [lstm.Wx, lstm.Wh, lstm.b]); lstmOpt.applyGradients(grads as any); return value.dataSync()[0]; }); }",
+        "const gpt = new GPT({ vocabSize: 32, blockSize: 32, nLayer: 1, nHead: 4, nEmbd: 64, seed: 2 });",
+        "const gptOpt = new AdamW(gpt.variables(), { learningRate: 3e-3 });",
+        "const ids = Int32Array.from({ length: 8 * 33 }, (_, i) => (i * 7 + (i >> 3)) % 32);",
+        "const batch = { x: Int32Array.from({ length: 256 }, (_, i) => ids[Math.floor(i / 32) * 33 + (i % 32)]), y: Int32Array.from({ length: 256 }, (_, i) => ids[Math.floor(i / 32) * 33 + (i % 32) + 1]), shape: [8, 32] as [number, number] };",
+        "function gptStep(): number { return tf.tidy(() => { const vars = gpt.variables(); const { value, grads } = tf.variableGrads(() => gpt.loss(batch), vars); gptOpt.update(vars.map((w) => grads[w.name]), { clipNorm: 1 }); return value.dataSync()[0]; }); }",
+        "lstmStep(rows); lstmStep(units); gptStep();",
+        "const baseline = { tensors: tf.memory().numTensors, data: (tf.backend() as any).numDataIds() };",
+        "JSON.stringify({ threads: threadCount(), ...threadState() })",
+      ].join("\n"),
+      { timeoutMs: CELL_TIMEOUT_MS },
+    );
+    assert.equal(setup.reply.content.status, "ok", setup.reply.content.evalue);
+    assert.deepEqual(JSON.parse(result(setup).slice(1, -1)), { threads: 3, workers: 2, busy: 0 });
+    const loops = [
+      "for (;;) { lstmStep(rows); gptStep(); lstmStep(units); }",
+      "for (;;) { lstmStep(units); await null; }",
+      "for (;;) { gptStep(); await new Promise((r) => setTimeout(r, 0)); }",
+      "for (let i = 0; i < 1e9; i++) lstmStep(rows);",
+    ];
+    const bad: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const code = loops[i % loops.length];
+      let started!: () => void;
+      const began = new Promise<void>((r) => (started = r));
+      const running = kt.execute(code, { timeoutMs: CELL_TIMEOUT_MS, onOutput: (m) => m.header.msg_type === "execute_input" && started() });
+      await began;
+      await sleep(50 + Math.floor(Math.random() * 600));
+      if (Math.random() < 0.5) assert.equal((await kt.interrupt()).reply.content.status, "ok");
+      else kt.proc!.kill("SIGINT");
+      const r = await running;
+      if (r.reply.content.ename !== "KeyboardInterrupt") bad.push(`${i} (${code}): ${r.reply.content.ename}: ${r.reply.content.evalue}`);
+    }
+    assert.deepEqual(bad, [], "every interrupted cell ends with the interrupt error, none with another");
+    assert.match(log, /stopped kernel\(s\): \d+ scratch buffer\(s\) and \d+ output\(s\) freed/, "some interrupt stopped a kernel (the repair said so)");
+    assert.doesNotMatch(log, /could not be repaired|repair failed/);
+    const check = await kt.execute(
+      [
+        "const idle = threadState();", // before any job of this cell: the repairs left no job running
+        "const lost = { tensors: tf.memory().numTensors - baseline.tensors, data: (tf.backend() as any).numDataIds() - baseline.data };",
+        // each model trained on its own batch alone (the two LSTM batches share its weights)
+        "const lower = ([[() => lstmLoss(rows), () => lstmStep(rows)], [() => lstmLoss(units), () => lstmStep(units)], [() => gpt.loss(batch), gptStep]] as const).map(([loss, step]) => { const before = tf.tidy(() => loss().dataSync()[0]); for (let i = 0; i < 5; i++) step(); return tf.tidy(() => loss().dataSync()[0]) < before; });",
+        // the threads compute what one thread does, bit for bit
+        "const out = () => tf.tidy(() => Array.from(fusedLstm(lstm, units.x).hs.dataSync()).concat(Array.from(fusedLstm(lstm, rows.x).hs.dataSync())));",
+        "const threaded = out(); setThreadCount(1); const single = out(); setThreadCount(3);",
+        "JSON.stringify({ idle, lost, lower, same: threaded.every((v, i) => v === single[i]), after: threadState() })",
+      ].join("\n"),
+      { timeoutMs: CELL_TIMEOUT_MS },
+    );
+    assert.equal(check.reply.content.status, "ok", check.reply.content.evalue);
+    const got = JSON.parse(result(check).slice(1, -1));
+    assert.deepEqual(got.idle, { workers: 2, busy: 0 }, "the same two workers, idle, when the next cell starts");
+    assert.deepEqual(got.lost, { tensors: 0, data: 0 }, "tensors and tensor data left behind by interrupted cells");
+    assert.deepEqual(got.lower, [true, true, true], "training steps after the interrupts lower the LSTM's and the GPT's loss");
+    assert.equal(got.same, true, "3 threads compute what 1 does after the interrupts");
+    assert.deepEqual(got.after, { workers: 2, busy: 0 });
   });
 });

@@ -1,8 +1,8 @@
 // The kernel against a real kernel process, over zeromq, through our client.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { KernelClient, Reply } from "../../kernel/client";
-import { encode, Message, Signer } from "../../kernel/wire";
+import { KernelClient, Reply } from "../../kernel/tools/client";
+import { encode, Message, Signer } from "../../kernel/server/wire";
 import { tempDir } from "../support/tools";
 
 let k: KernelClient;

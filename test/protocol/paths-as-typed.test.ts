@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
-import { KernelClient } from "../../kernel/client";
+import { KernelClient } from "../../kernel/tools/client";
 import { CLI, ROOT, tempDir } from "../support/tools";
 
 const MIRROR = process.env.SEQLAB_DATA;

@@ -1,7 +1,7 @@
 // shutdown_request: the kernel answers, exits cleanly, and a restarted kernel starts afresh.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { KernelClient } from "../../kernel/client";
+import { KernelClient } from "../../kernel/tools/client";
 
 test("shutdown with restart: reply, clean exit, and a fresh kernel", async () => {
   const k = await KernelClient.start();

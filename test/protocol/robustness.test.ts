@@ -4,8 +4,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "crypto";
-import { KernelClient, Reply } from "../../kernel/client";
-import { encode, Signer } from "../../kernel/wire";
+import { KernelClient, Reply } from "../../kernel/tools/client";
+import { encode, Signer } from "../../kernel/server/wire";
 import { tempDir } from "../support/tools";
 
 let k: KernelClient;

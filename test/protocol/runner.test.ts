@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
-import { readFileSync, writeFileSync } from "fs";
+import { readdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { CLI, tempDir } from "../support/tools";
 
@@ -49,4 +49,51 @@ test("display updates are applied to the saved output, results and counts record
     { output_type: "execute_result", execution_count: 1, data: { "text/plain": ["42"] }, metadata: {} },
   ]);
   assert.equal(nb.cells[0].execution_count, 1);
+});
+
+test("--record DIR writes each notebook's output messages with their times, in order, per cell", () => {
+  const file = notebook([
+    cell("markdown", "# t"),
+    cell("code", 'console.log("a")'),
+    cell(
+      "code",
+      'import { display, clearOutput } from "seqlab";\n' +
+        'display({"text/plain": "0%"}, {displayId: "p"});\n' +
+        "await new Promise((r) => setTimeout(r, 300));\n" +
+        'display({"text/plain": "100%"}, {displayId: "p", update: true});\n' +
+        'clearOutput({wait: true});\nconsole.log("b");\n6 * 7',
+    ),
+  ]);
+  const rec = path.join(tempDir(), "rec", "deeper"); // created as needed
+  const r = spawnSync(process.execPath, [CLI, "run", file, "--out", tempDir(), "--record", rec], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = readFileSync(path.join(rec, "demo.messages.jsonl"), "utf8").split("\n");
+  assert.equal(lines.pop(), "", "one JSON object a line, each ended by a newline");
+  const msgs = lines.map((l) => JSON.parse(l));
+  // the kernel's output messages only (no status or execute_input), with the notebook's cell index
+  assert.deepEqual(
+    msgs.map((m) => [m.cell, m.msg_type]),
+    [[1, "stream"], [2, "display_data"], [2, "update_display_data"], [2, "clear_output"], [2, "stream"], [2, "execute_result"]],
+  );
+  assert.deepEqual(msgs[1].content.data, { "text/plain": "0%" });
+  assert.equal(msgs[2].content.transient.display_id, msgs[1].content.transient.display_id, "updates name their display");
+  assert.deepEqual(msgs[3].content, { wait: true });
+  assert.equal(msgs[5].content.data["text/plain"], "42");
+  for (const m of msgs) assert.ok(Number.isInteger(m.t) && m.t >= 0, `t is whole ms: ${m.t}`);
+  for (let i = 1; i < msgs.length; i++) assert.ok(msgs[i].t >= msgs[i - 1].t, "times in order");
+  // times are the kernel's sending times, so the cell's 300 ms wait shows whatever the load
+  assert.ok(msgs[2].t - msgs[1].t >= 295, `the update was sent ${msgs[2].t - msgs[1].t} ms after the display (the cell waited 300 ms)`);
+  // without --record nothing is written beside the notebook
+  const plain = notebook([cell("code", "1")]);
+  assert.equal(spawnSync(process.execPath, [CLI, "run", plain], { encoding: "utf8" }).status, 0);
+  assert.ok(!readdirSync(path.dirname(plain)).some((f) => f.endsWith(".jsonl")));
+});
+
+test("--record naming a file is refused before anything runs", () => {
+  const file = notebook([cell("code", "1")]);
+  const before = readFileSync(file, "utf8");
+  const r = spawnSync(process.execPath, [CLI, "run", file, "--record", file], { encoding: "utf8" });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /--record .*demo\.ipynb is a file; expected a folder/);
+  assert.equal(readFileSync(file, "utf8"), before, "the notebook was not run");
 });

@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import { readFileSync, writeFileSync } from "fs";
 import * as path from "path";
-import { KernelClient, Reply } from "../../kernel/client";
-import { Message } from "../../kernel/wire";
+import { KernelClient, Reply } from "../../kernel/tools/client";
+import { Message } from "../../kernel/server/wire";
 import { CLI, tempDir } from "../support/tools";
 
 let k: KernelClient;

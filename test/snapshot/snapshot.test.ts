@@ -1,12 +1,12 @@
-// The kernel started from its start-up snapshot (kernel/snapshot.ts): the compiler and the
+// The kernel started from its start-up snapshot (kernel/server/snapshot.ts): the compiler and the
 // declaration files come from the snapshot, the kernel still behaves as one started without it,
 // and the launcher never hands node a snapshot it cannot load.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, writeFileSync } from "fs";
 import * as path from "path";
-import { KernelClient, Reply } from "../../kernel/client";
-import { kernelCommand } from "../../kernel/snapshotblob";
+import { KernelClient, Reply } from "../../kernel/tools/client";
+import { kernelCommand } from "../../kernel/server/snapshotblob";
 import { CLI, ROOT, tempDir } from "../support/tools";
 
 const result = (r: Reply) => r.outputs.find((m) => m.header.msg_type === "execute_result")?.content.data["text/plain"];

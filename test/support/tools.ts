@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 
 export const ROOT = path.resolve(__dirname, "..", "..", "..");
-export const CLI = path.join(ROOT, "dist", "kernel", "cli.js");
+export const CLI = path.join(ROOT, "dist", "kernel", "tools", "cli.js");
 
 /** Debian's python3 first: the python3 first on PATH may lack Jupyter's modules. */
 export function python(): string | undefined {
@@ -23,7 +23,7 @@ export function tempDir(prefix = "seqlab-test-"): string {
 /** Install the kernelspec into a fresh prefix; returns env vars that make Jupyter find it. */
 export function kernelspecEnv(): NodeJS.ProcessEnv {
   const prefix = tempDir("seqlab-ks-");
-  const r = spawnSync(process.execPath, [CLI, "install", "--prefix", prefix], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [CLI, "install", "--prefix", prefix, "--no-snapshot"], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`seqlab install failed: ${r.stderr}`);
   return { ...process.env, JUPYTER_PATH: path.join(prefix, "share", "jupyter"), XDG_DATA_HOME: path.join(prefix, "data") };
 }

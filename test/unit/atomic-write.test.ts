@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
-import { writeFileAtomic } from "../../kernel/atomic-write";
+import { writeFileAtomic } from "../../kernel/server/atomic-write";
 import { CLI, tempDir } from "../support/tools";
 import { code, markdown, notebook, writeNotebook } from "../browser/fixtures";
 
@@ -62,7 +62,7 @@ test("a write that fails part way (EFBIG) reports the file, keeps the old one an
   // With SIGXFSZ handled, the kernel returns a short write and then EFBIG instead of killing.
   const script =
     `process.on("SIGXFSZ", () => {});` +
-    `const { writeFileAtomic } = require(${JSON.stringify(require.resolve("../../kernel/atomic-write"))});` +
+    `const { writeFileAtomic } = require(${JSON.stringify(require.resolve("../../kernel/server/atomic-write"))});` +
     `try { writeFileAtomic(${JSON.stringify(file)}, "x".repeat(${LIMIT_KB * 1024 * 2}), "notebook"); } catch (e) { console.error(e.message); process.exit(3); }`;
   const r = spawnSync("/bin/bash", ["-c", `ulimit -f ${LIMIT_KB} && exec "$0" "$@"`, process.execPath, "-e", script], { encoding: "utf8" });
   assert.equal(r.status, 3, r.stderr);

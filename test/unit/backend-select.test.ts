@@ -54,11 +54,24 @@ test("SEQLAB_BACKEND=cpu selects cpu and reports it in one line", () => {
 });
 
 test("SEQLAB_BACKEND=wasm selects wasm with its kernels patched", () => {
-  const r = choose({ SEQLAB_BACKEND: "wasm" });
+  const r = choose({ SEQLAB_BACKEND: "wasm", SEQLAB_THREADS: "1" });
   assert.equal(r.ok, true, r.error);
   assert.equal(r.choice!.backend, "wasm");
-  assert.deepEqual(r.choice!.patched, ["BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum", "Identity", "Exp", "GatherV2", "SeqlabLstm", "SeqlabLstmGrad"]);
-  assert.match(r.choice!.message, /^seqlab: TensorFlow.js backend "wasm" \(SIMD (on|off), 1 thread; patched BatchMatMul, .*UnsortedSegmentSum, Identity, Exp, GatherV2, SeqlabLstm, SeqlabLstmGrad\); SEQLAB_BACKEND=wasm$/);
+  assert.deepEqual(r.choice!.patched, [
+    "BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum", "Identity", "Exp", "GatherV2", "Sum",
+    "SeqlabLstm", "SeqlabLstmGrad", "SeqlabAttention", "SeqlabAttentionGrad", "SeqlabLayerNorm", "SeqlabLayerNormGrad", "SeqlabGelu", "SeqlabGeluGrad",
+  ]);
+  assert.match(r.choice!.message, /^seqlab: TensorFlow.js backend "wasm" \(SIMD (on|off), 1 thread(, FMA)?; patched BatchMatMul, .*UnsortedSegmentSum, Identity, Exp, GatherV2, Sum, SeqlabLstm, .*, SeqlabGeluGrad\); SEQLAB_BACKEND=wasm$/);
+});
+
+test("SEQLAB_THREADS sets the threads (the wasm heap then shared); a bad value fails clearly", () => {
+  const three = choose({ SEQLAB_BACKEND: "wasm", SEQLAB_THREADS: "3" });
+  assert.equal(three.ok, true, three.error);
+  assert.equal((three.choice as { threads?: number }).threads, 3);
+  assert.match(three.choice!.message, /\(SIMD on, 3 threads(, FMA)?; patched /);
+  const bad = choose({ SEQLAB_BACKEND: "wasm", SEQLAB_THREADS: "two" });
+  assert.equal(bad.ok, false);
+  assert.match(bad.error!, /SEQLAB_THREADS=two: expected a whole number of threads, 1 or more/);
 });
 
 test("SEQLAB_BACKEND=tensorflow fails clearly when tfjs-node is missing; a bad name fails", { skip: tfjsNodeInstalled && "tfjs-node is installed here" }, () => {

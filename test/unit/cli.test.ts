@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
+import { KERNEL_NODE_FLAGS } from "../../kernel/server/snapshotblob";
 import { CLI, tempDir } from "../support/tools";
 
 const seqlab = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
@@ -31,18 +32,25 @@ test("wrong arguments fail with a message naming what was wrong", () => {
   assert.match(noFile.stderr, /--connection-file/);
 });
 
-test("install --prefix writes a kernelspec that starts this package's kernel by absolute paths", () => {
+test("install --prefix writes a kernelspec that starts this package's kernel by absolute paths, through its launcher", () => {
   const prefix = tempDir();
-  const r = seqlab("install", "--prefix", prefix);
+  const r = seqlab("install", "--prefix", prefix, "--no-snapshot");
   assert.equal(r.status, 0, r.stderr);
-  const spec = JSON.parse(readFileSync(path.join(prefix, "share/jupyter/kernels/seqlab/kernel.json"), "utf8"));
+  const dir = path.join(prefix, "share/jupyter/kernels/seqlab");
+  const spec = JSON.parse(readFileSync(path.join(dir, "kernel.json"), "utf8"));
   assert.equal(spec.display_name, "TypeScript (seqlab)");
   assert.equal(spec.language, "typescript");
-  // Through the snapshot launcher when a start-up snapshot was built (kernel/snapshotblob.ts),
-  // directly otherwise; either way this node and this package's cli.js, by absolute paths.
-  const launcher = path.join(path.dirname(CLI), "snapshot", "kernel.sh");
-  const command = spec.argv[0] === "/bin/sh" ? spec.argv.slice(0, 4) : spec.argv.slice(0, 2);
-  assert.deepEqual(command, spec.argv[0] === "/bin/sh" ? ["/bin/sh", launcher, process.execPath, CLI] : [process.execPath, CLI]);
-  assert.equal(spec.argv[0] === "/bin/sh", existsSync(launcher) && process.platform !== "win32");
+  // On POSIX through the launcher beside kernel.json, which picks a start-up snapshot built for
+  // this node wherever and whenever it was built (kernel/server/snapshotblob.ts); this node and this
+  // package's cli.js, by absolute paths.
+  const launcher = path.join(dir, "kernel.sh");
+  const command = process.platform === "win32" ? [process.execPath, ...KERNEL_NODE_FLAGS, CLI] : ["/bin/sh", launcher, process.execPath, CLI];
+  assert.deepEqual(spec.argv.slice(0, command.length), command);
   assert.deepEqual(spec.argv.slice(command.length), ["kernel", "-f", "{connection_file}"]);
+  if (process.platform !== "win32") {
+    const text = readFileSync(launcher, "utf8");
+    assert.ok(text.includes(`'${path.join(path.dirname(CLI), "..", "server", "snapshot")}'`), `the launcher looks in the package's snapshot folder:\n${text}`);
+    assert.match(text, /"\$\{XDG_CACHE_HOME:-\$HOME\/\.cache\}\/seqlab\/snapshot\/[^"]+"/, "and in the cache of the user who runs it");
+    assert.ok(existsSync(launcher));
+  }
 });

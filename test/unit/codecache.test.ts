@@ -11,7 +11,7 @@ test("a module loaded with the code cache works, writes its cache once, and reus
   writeFileSync(mod, "exports.twice = (x) => 2 * x; exports.file = __filename; exports.req = typeof require('path').join;");
   const cache = path.join(dir, "cache");
   const script = `
-    const { requireWithCodeCache } = require(${JSON.stringify(path.join(ROOT, "dist/kernel/codecache.js"))});
+    const { requireWithCodeCache } = require(${JSON.stringify(path.join(ROOT, "dist/kernel/server/codecache.js"))});
     const m = requireWithCodeCache(${JSON.stringify(mod)});
     m.save();
     console.log(JSON.stringify({ twice: m.exports.twice(21), file: m.exports.file, req: m.exports.req, same: require(${JSON.stringify(mod)}) === m.exports }));`;
@@ -33,7 +33,7 @@ test("changed files get new caches; only the newest three are kept", () => {
   const mod = path.join(dir, "mod.js");
   const cache = path.join(dir, "cache");
   const script = `
-    const { requireWithCodeCache } = require(${JSON.stringify(path.join(ROOT, "dist/kernel/codecache.js"))});
+    const { requireWithCodeCache } = require(${JSON.stringify(path.join(ROOT, "dist/kernel/server/codecache.js"))});
     const m = requireWithCodeCache(${JSON.stringify(mod)});
     m.save();
     console.log(m.exports.v);`;

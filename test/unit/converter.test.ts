@@ -1,12 +1,12 @@
-// The converter (kernel/converter.ts) through the executor, in this process: what later cells see
+// The converter (kernel/server/converter.ts) through the executor, in this process: what later cells see
 // of earlier ones (values and types, shadowing), long sessions, large literals. Protocol tests
 // cover the same path through a kernel; these can count the converter's work.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Executor } from "../../kernel/executor";
-import { Interrupts } from "../../kernel/interrupts";
-import { sharedState } from "../../kernel/shared-state";
-import type { ConverterStats } from "../../kernel/converter";
+import { Executor } from "../../kernel/server/executor";
+import { Interrupts } from "../../kernel/server/interrupts";
+import { sharedState } from "../../kernel/server/shared-state";
+import type { ConverterStats } from "../../kernel/server/converter";
 import { tempDir } from "../support/tools";
 
 let ex: Executor;

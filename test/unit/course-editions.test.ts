@@ -20,9 +20,9 @@ import {
   proseOf,
   readGlossary,
   SLIDES_TERMS,
-} from "../../kernel/course-editions";
-import { structureProblems } from "../../kernel/course-structure";
-import { KERNELSPEC_METADATA, Notebook, readNotebook } from "../../kernel/notebook";
+} from "../../kernel/tools/course-editions";
+import { structureProblems } from "../../kernel/tools/course-structure";
+import { KERNELSPEC_METADATA, Notebook, readNotebook } from "../../kernel/tools/notebook";
 import { ROOT, tempDir } from "../support/tools";
 import { code, markdown, notebook } from "../browser/fixtures";
 

@@ -1,7 +1,7 @@
 // The first-run estimate: recorded times scaled by cores and by this machine's speed now.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { estimate, speedScale, type Recorded } from "../../kernel/course-estimate";
+import { estimate, speedScale, type Recorded } from "../../kernel/tools/course-estimate";
 
 const rec: Recorded = { cores: 2, probe: 0.05, notebooks: { "a.ipynb": { quick: 20, full: 600 }, "b.ipynb": { quick: 40, full: 900 } } };
 

@@ -6,8 +6,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "fs";
 import * as path from "path";
-import { readHeadlines, siteHtml, SiteNotebook } from "../../kernel/course-site";
-import { Notebook } from "../../kernel/notebook";
+import { readHeadlines, siteHtml, SiteNotebook } from "../../kernel/tools/course-site";
+import { Notebook } from "../../kernel/tools/notebook";
 import { ROOT } from "../support/tools";
 import { code, markdown, notebook } from "../browser/fixtures";
 

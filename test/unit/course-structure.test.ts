@@ -7,8 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "fs";
 import * as path from "path";
-import { findExercises, readOpening, structureProblems } from "../../kernel/course-structure";
-import { Notebook, readNotebook } from "../../kernel/notebook";
+import { findExercises, readOpening, structureProblems } from "../../kernel/tools/course-structure";
+import { Notebook, readNotebook } from "../../kernel/tools/notebook";
 import { ROOT } from "../support/tools";
 import { code, markdown, notebook } from "../browser/fixtures";
 

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { inflateSync } from "zlib";
-import { hangulIn, koreanFirstInCss, koreanFirstInStyle, koreanFontCss, withKoreanFont } from "../../kernel/export/fonts";
-import { sanitizeNotebookHtml } from "../../kernel/export/sanitize";
+import { hangulIn, koreanFirstInCss, koreanFirstInStyle, koreanFontCss, withKoreanFont } from "../../kernel/tools/export/fonts";
+import { sanitizeNotebookHtml } from "../../kernel/tools/export/sanitize";
 
 /** The code points a WOFF 1.0 font maps (its cmap: formats 4 and 12). */
 function woffCodePoints(woff: Buffer): Set<number> {

@@ -2,7 +2,7 @@
 // inlined, a table of contents, nothing loaded from the network, a failed run's report.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { notebookToHtml } from "../../kernel/export/html";
+import { notebookToHtml } from "../../kernel/tools/export/html";
 import { chartNotebook, code, markdown, notebook, plotlyOutput, vegaLiteOutput } from "../browser/fixtures";
 
 const count = (html: string, s: string) => html.split(s).length - 1;

@@ -2,8 +2,8 @@
 // the table of contents, highlighted fences, attachments.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Page } from "../../kernel/export/common";
-import { renderLatex, renderMarkdown } from "../../kernel/export/markdown";
+import { Page } from "../../kernel/tools/export/common";
+import { renderLatex, renderMarkdown } from "../../kernel/tools/export/markdown";
 
 const count = (html: string, re: RegExp) => (html.match(re) ?? []).length;
 /** The TeX sources KaTeX rendered (its MathML annotation keeps them). */

@@ -3,8 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Page } from "../../kernel/export/common";
-import { chooseMimetype, renderBundle, renderOutput } from "../../kernel/export/outputs";
+import { Page } from "../../kernel/tools/export/common";
+import { chooseMimetype, renderBundle, renderOutput } from "../../kernel/tools/export/outputs";
 import { PLOTLY_FIGURE, PNG, VEGALITE_SPEC, plotlyOutput, vegaLiteOutput } from "../browser/fixtures";
 
 const stream = (text: string, name = "stdout") => ({ output_type: "stream", name, text });

@@ -2,7 +2,7 @@
 // results in Chromium).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { activeContent, sanitizeNotebookHtml } from "../../kernel/export/sanitize";
+import { activeContent, sanitizeNotebookHtml } from "../../kernel/tools/export/sanitize";
 
 const clean = (html: string) => sanitizeNotebookHtml(html);
 const trusted = (html: string) => sanitizeNotebookHtml(html, true);

@@ -2,9 +2,9 @@
 // HTML report draws a widget view from it (or, with no state, the bundle's fallback).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { notebookToHtml } from "../../kernel/export/html";
-import { WidgetStateCollector } from "../../kernel/widgetstate";
-import { Message } from "../../kernel/wire";
+import { notebookToHtml } from "../../kernel/tools/export/html";
+import { WidgetStateCollector } from "../../kernel/tools/widgetstate";
+import { Message } from "../../kernel/server/wire";
 
 const msg = (msg_type: string, content: any, buffers: Buffer[] = []): Message =>
   ({ identities: [], header: { msg_type, msg_id: "x" } as any, parent_header: {}, metadata: {}, content, buffers }) as Message;

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { statSync } from "fs";
 import * as path from "path";
-import { compileGlob, History, MAX_ENTRY_BYTES, MAX_FILE_BYTES } from "../../kernel/history";
+import { compileGlob, History, MAX_ENTRY_BYTES, MAX_FILE_BYTES } from "../../kernel/server/history";
 import { tempDir } from "../support/tools";
 
 test("tail, range and search within a session", () => {

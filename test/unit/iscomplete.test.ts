@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ts from "typescript";
-import { isComplete } from "../../kernel/iscomplete";
+import { isComplete } from "../../kernel/server/iscomplete";
 
 const status = (code: string) => isComplete(ts, code).status;
 

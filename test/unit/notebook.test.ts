@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { OutputCollector, lines } from "../../kernel/notebook";
+import { OutputCollector, lines } from "../../kernel/tools/notebook";
 
 const m = (msg_type: string, content: any): any => ({ header: { msg_type }, content });
 

@@ -129,6 +129,25 @@ test("log axes: lineChart and scatter put log scales where asked and drop points
   assert.deepEqual([...new Set(values.map((v: any) => v.x))], [2]);
 });
 
+test("the loss chart's legend lists validation only when there is a validation line", async () => {
+  // The legend is drawn from the colour scale's domain, data or not: read it from the drawn SVG.
+  const legendLabels = async (spec: any) => {
+    const svg = await specToSvg(spec);
+    return [...svg.matchAll(/<g class="mark-text role-legend-label"[^>]*>((?:<text[^>]*>[^<]*<\/text>)*)<\/g>/g)].flatMap((g) =>
+      [...g[1].matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]),
+    );
+  };
+  const trainOnly = lossChartSpec({ train: losses });
+  assert.deepEqual(await legendLabels(trainOnly.spec), ["학습 (train)"]);
+  // the live chart's history has an empty validation series until the first evaluation
+  assert.deepEqual(await legendLabels(lossChartSpec({ train: { x: [0, 1, 2], y: [3, 2, 1] }, val: { x: [], y: [] } }).spec), ["학습 (train)"]);
+  assert.deepEqual(await legendLabels(lossChartSpec(losses.map((loss, step) => ({ step, loss }))).spec), ["학습 (train)"]);
+  const both = lossChartSpec({ train: losses, val: losses.filter((_, i) => i % 50 === 49).map((v, i) => [50 * i + 49, v + 0.1] as [number, number]) });
+  assert.deepEqual(await legendLabels(both.spec), ["학습 (train)", "검증 (validation)"]);
+  // with smoothing (a faint raw layer too) still one entry per series
+  assert.deepEqual(await legendLabels(lossChartSpec({ train: losses }, { smoothing: 0.6 }).spec), ["학습 (train)"]);
+});
+
 test("bar: reference ticks travel with their bars (sorted too), NaN leaves a bar without one, values are written", async () => {
   const { barSpec } = await import("../../src/plot/charts");
   const plainBar = barSpec({ a: 1, b: 2 }).spec as any;

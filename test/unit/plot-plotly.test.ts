@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as vm from "vm";
 import { toBundle } from "../../src/display/display";
+import { textWidth } from "../../src/plot/fonts";
 import { embedding3d, plotly, plotlyLibrary, PLOTLY_MIME, resetPlotlyLibrary } from "../../src/plot/plotly";
 
 const scripts = (html: string) => [...html.matchAll(/<script[^>]*data-seqlab-plotly="(\w+)"[^>]*>([\s\S]*?)<\/script>/g)].map((m) => ({ kind: m[1], code: m[2] }));
@@ -40,7 +41,8 @@ test("the library wrapper hides require.js's define, so the UMD bundle sets wind
   const code = libScript.code.replace(lib, stub);
   assert.notEqual(code, libScript.code);
   const defined: unknown[] = [];
-  const el = { id: "x", textContent: "" };
+  const fallback = { className: "seqlab-plotly-fallback" };
+  const el: any = { id: "x", textContent: "", style: {}, children: [fallback], querySelector: (sel: string) => (sel === ".seqlab-plotly-fallback" ? el.children[0] : null), removeChild: (c: unknown) => (el.children = el.children.filter((x: unknown) => x !== c)) };
   const win: any = { plotted: [], setTimeout, Date, document: { getElementById: () => el } };
   win.window = win;
   win.self = win;
@@ -53,6 +55,8 @@ test("the library wrapper hides require.js's define, so the UMD bundle sets wind
   vm.runInNewContext(plotScript.code, win);
   assert.equal(win.plotted.length, 1);
   assert.equal(win.plotted[0].el, el);
+  assert.deepEqual(el.children, [], "the fallback line is removed before the figure is drawn");
+  assert.deepEqual(el.style, { width: "100%", height: "450px" }, "the drawn figure gets its size");
   assert.deepEqual(JSON.parse(JSON.stringify(win.plotted[0].data)), [{ type: "bar", x: [1], y: [2] }]); // (another realm)
   // running the library script again (a second output carrying it) leaves the loaded one alone
   const before = win.Plotly;
@@ -80,4 +84,21 @@ test("embedding3d projects vectors to three PCA axes, one trace per group, with 
   // the groups differ along the first coordinate, so PC1 separates them
   const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
   assert.ok(Math.abs(mean(fig.data[0].x) - mean(fig.data[1].x)) > 3);
+});
+
+test("without its scripts (an untrusted notebook) a figure shows a line saying to trust the notebook, not an empty box", () => {
+  const fig = plotly({ data: [{ type: "bar", x: ["가"], y: [1] }], layout: { title: "게이트 (gates)", width: 420, height: 260 } }, { includeLibrary: false });
+  const html = toBundle(fig).data["text/html"] as string;
+  // what a sanitizer leaves: the markup without its script elements
+  const left = html.replace(/<script[\s\S]*?<\/script>/g, "").trim();
+  const m = left.match(/^<div class="seqlab-plotly" id="([^"]+)">(<div class="seqlab-plotly-fallback"[^>]*>([\s\S]*)<\/div>)<\/div>$/);
+  assert.ok(m, left);
+  assert.equal(m[1], fig.id);
+  assert.ok(!/height|width/.test(left.slice(0, left.indexOf(">"))), "no fixed size: no tall empty box around the line");
+  const line = m[3].replace(/<[^>]+>/g, "").replace(/&quot;/g, '"');
+  assert.equal(line, "Plotly figure “게이트 (gates)”: trust this notebook to draw it (JupyterLab: File › Trust Notebook).");
+  assert.ok(textWidth(line, 13) < 700, "one line in a notebook's output area");
+  // the figure's own text is escaped in it
+  const evil = toBundle(plotly({ data: [], layout: { title: "<img src=x onerror=alert(1)>" } }, { includeLibrary: false })).data["text/html"] as string;
+  assert.ok(!evil.replace(/<script[\s\S]*?<\/script>/g, "").includes("<img"));
 });

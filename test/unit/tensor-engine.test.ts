@@ -1,9 +1,9 @@
-// The kernel's repair of TensorFlow.js's engine after a cell stopped half way (kernel/tensor-engine.ts):
+// The kernel's repair of TensorFlow.js's engine after a cell stopped half way (kernel/server/tensor-engine.ts):
 // the states an interrupt leaves are made by hand here (a terminated cell's finally blocks never run).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { markEngine, restoreEngine } from "../../kernel/tensor-engine";
+import { markEngine, restoreEngine } from "../../kernel/server/tensor-engine";
 
 const engine = () => (tf.engine() as any);
 

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "path";
-import { absoluteDataEnv, PACKAGE_ROOT, typedCwd, typedPath } from "../../kernel/typed-paths";
+import { absoluteDataEnv, PACKAGE_ROOT, typedCwd, typedPath } from "../../kernel/tools/typed-paths";
 import { tempDir } from "../support/tools";
 
 test("under npm start (run in the package root) the folder where it was typed is INIT_CWD", () => {

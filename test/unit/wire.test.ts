@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decode, encode, newHeader, Signer, WireError, Message } from "../../kernel/wire";
+import { decode, encode, newHeader, Signer, WireError, Message } from "../../kernel/server/wire";
 
 const signer = new Signer("secret-key");
 const msg = (): Message => ({

@@ -5,7 +5,7 @@ import { existsSync, writeFileSync } from "fs";
 import * as path from "path";
 import { randomBytes } from "crypto";
 import { chromium, type Browser } from "playwright-core";
-import { freePort } from "../../kernel/client";
+import { freePort } from "../../kernel/tools/client";
 import { kernelspecEnv, python, ROOT, tempDir } from "../support/tools";
 
 export const CHROMIUM = process.env.SEQLAB_CHROMIUM ?? "/usr/bin/chromium";
