@@ -19,9 +19,10 @@ import { contentSecurityPolicy } from "./export/html";
 import { renderMarkdown } from "./export/markdown";
 import { PAGE_CSS } from "./export/style";
 import { Language, Notebook } from "./notebook";
+import { PACKAGE_ROOT } from "./typed-paths";
 
 export const SITE_INDEX = "index.html";
-const HEADLINES = path.resolve(__dirname, "..", "..", "bench", "reference", "headlines.json");
+const HEADLINES = path.join(PACKAGE_ROOT, "bench", "reference", "headlines.json");
 
 export interface Headline {
   file: string;
