@@ -53,7 +53,9 @@ export async function main(args: string[]): Promise<void> {
   const missing = hubMissing();
   if (missing) throw new Error(`the classroom benchmark needs what the hub test needs: ${missing}`);
 
-  console.log(`classroom: ${n} students, each running ${notebooks.join(", ")} (quick mode) at once through JupyterHub; a trivial cell after each cell`);
+  console.log(
+    `classroom: ${n} students, each running ${notebooks.join(", ")} (quick mode) at once through JupyterHub; a trivial cell after each cell`,
+  );
   const hub = await Hub.start({ env: { SEQLAB_QUICK: "1", SEQLAB_DATA: corpusMirror()! } });
   try {
     const students = Array.from({ length: n }, (_, i) => new Student(hub, `student${i + 1}`));
@@ -72,11 +74,15 @@ export async function main(args: string[]): Promise<void> {
       }),
     );
     console.log(`notebooks done: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    const failed = runs.flat().flatMap((r) => r.cells.filter((c) => c.status !== "ok").map((c) => `${r.notebook} cell ${c.index + 1}: ${c.error}`));
+    const failed = runs
+      .flat()
+      .flatMap((r) => r.cells.filter((c) => c.status !== "ok").map((c) => `${r.notebook} cell ${c.index + 1}: ${c.error}`));
     if (failed.length) throw new Error(`cells failed:\n${failed.join("\n")}`);
 
     const probes = students.flatMap((s) => s.probes);
-    console.log(`trivial cell under load (${probes.length} cells): median ${quantile(probes, 0.5).toFixed(0)} ms, p95 ${quantile(probes, 0.95).toFixed(0)} ms`);
+    console.log(
+      `trivial cell under load (${probes.length} cells): median ${quantile(probes, 0.5).toFixed(0)} ms, p95 ${quantile(probes, 0.95).toFixed(0)} ms`,
+    );
 
     const idle = runs.map((r) => r[0].idleKernel).filter((m): m is Memory => !!m);
     const after = runs.map((r) => r[r.length - 1].afterKernel).filter((m): m is Memory => !!m);
@@ -89,12 +95,45 @@ export async function main(args: string[]): Promise<void> {
     const serversNow = servers.map((m) => memoryOf(m.pid));
     const perStudent = now.map((k, i) => k.pssKb + serversNow[i].pssKb);
     const hubKb = hubMemoryKb(hub);
-    console.log(`idle kernel (started, before its first cell): RSS median ${mb(quantile(idle.map((m) => m.rssKb), 0.5))}, PSS median ${mb(quantile(idle.map((m) => m.pssKb), 0.5))}`);
-    console.log(`kernel after ${notebooks[notebooks.length - 1]}: RSS median ${mb(quantile(now.map((m) => m.rssKb), 0.5))}, max ${mb(Math.max(...now.map((m) => m.rssKb)))}; PSS median ${mb(quantile(now.map((m) => m.pssKb), 0.5))}`);
-    console.log(`single-user server: PSS median ${mb(quantile(serversNow.map((m) => m.pssKb), 0.5))}`);
+    console.log(
+      `idle kernel (started, before its first cell): RSS median ${mb(
+        quantile(
+          idle.map((m) => m.rssKb),
+          0.5,
+        ),
+      )}, PSS median ${mb(
+        quantile(
+          idle.map((m) => m.pssKb),
+          0.5,
+        ),
+      )}`,
+    );
+    console.log(
+      `kernel after ${notebooks[notebooks.length - 1]}: RSS median ${mb(
+        quantile(
+          now.map((m) => m.rssKb),
+          0.5,
+        ),
+      )}, max ${mb(Math.max(...now.map((m) => m.rssKb)))}; PSS median ${mb(
+        quantile(
+          now.map((m) => m.pssKb),
+          0.5,
+        ),
+      )}`,
+    );
+    console.log(
+      `single-user server: PSS median ${mb(
+        quantile(
+          serversNow.map((m) => m.pssKb),
+          0.5,
+        ),
+      )}`,
+    );
     const mean = perStudent.reduce((a, b) => a + b, 0) / n;
-    console.log(`per student (server + kernel, PSS): mean ${mb(mean)}, max ${mb(Math.max(...perStudent))}; the hub and its proxy ${mb(hubKb)}`);
-    const students24 = Math.floor((24 * GiB / 1024 - hubKb) / Math.max(...perStudent));
+    console.log(
+      `per student (server + kernel, PSS): mean ${mb(mean)}, max ${mb(Math.max(...perStudent))}; the hub and its proxy ${mb(hubKb)}`,
+    );
+    const students24 = Math.floor(((24 * GiB) / 1024 - hubKb) / Math.max(...perStudent));
     console.log(`students a 24 GiB machine holds (each at this class's largest, ${mb(Math.max(...perStudent))}): ${students24}`);
     console.log(`ratio=${(students24 / TARGET_STUDENTS).toFixed(2)}`);
   } finally {

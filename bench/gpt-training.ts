@@ -64,9 +64,34 @@ const ROOT = path.resolve(__dirname, "..", "..");
 const REQUEST_TIMEOUT_MS = 30 * 60_000;
 const SEED = 0;
 /** The throughput model. */
-const BENCH = { nLayer: 2, nHead: 4, nEmbd: 128, blockSize: 64, batch: 32, lr: 1e-3, beta2: 0.99, weightDecay: 0.1, gradClip: 1, bias: true };
+const BENCH = {
+  nLayer: 2,
+  nHead: 4,
+  nEmbd: 128,
+  blockSize: 64,
+  batch: 32,
+  lr: 1e-3,
+  beta2: 0.99,
+  weightDecay: 0.1,
+  gradClip: 1,
+  bias: true,
+};
 /** nanoGPT's CPU shakespeare_char run. */
-const NANO = { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, batch: 12, lr: 1e-3, minLr: 1e-4, warmupIters: 100, beta2: 0.99, weightDecay: 0.1, gradClip: 1, bias: false, seed: 1337 };
+const NANO = {
+  nLayer: 4,
+  nHead: 4,
+  nEmbd: 128,
+  blockSize: 64,
+  batch: 12,
+  lr: 1e-3,
+  minLr: 1e-4,
+  warmupIters: 100,
+  beta2: 0.99,
+  weightDecay: 0.1,
+  gradClip: 1,
+  bias: false,
+  seed: 1337,
+};
 
 interface Options {
   threads: number;
@@ -83,25 +108,58 @@ interface Options {
 }
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { threads: allCores(), steps: 8, warmup: 3, rounds: 5, python: "/usr/bin/python3", reference: false, iters: 2000, evalInterval: 250, evalIters: 20, finalEvalIters: 200, torch: false };
+  const o: Options = {
+    threads: allCores(),
+    steps: 8,
+    warmup: 3,
+    rounds: 5,
+    python: "/usr/bin/python3",
+    reference: false,
+    iters: 2000,
+    evalInterval: 250,
+    evalIters: 20,
+    finalEvalIters: 200,
+    torch: false,
+  };
   const count = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`gpt-training: ${flag} expects an integer >= ${min}, got ${JSON.stringify(v)}`);
+    if (v === undefined || !Number.isInteger(n) || n < min)
+      throw new Error(`gpt-training: ${flag} expects an integer >= ${min}, got ${JSON.stringify(v)}`);
     return n;
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     switch (a) {
-      case "--threads": o.threads = count(a, args[++i], 1); break;
-      case "--steps": o.steps = count(a, args[++i], 1); break;
-      case "--warmup": o.warmup = count(a, args[++i], 0); break;
-      case "--rounds": o.rounds = count(a, args[++i], 1); break;
-      case "--iters": o.iters = count(a, args[++i], 1); break;
-      case "--eval-interval": o.evalInterval = count(a, args[++i], 1); break;
-      case "--eval-iters": o.evalIters = count(a, args[++i], 1); break;
-      case "--final-eval-iters": o.finalEvalIters = count(a, args[++i], 1); break;
-      case "--reference": o.reference = true; break;
-      case "--torch": o.torch = true; break;
+      case "--threads":
+        o.threads = count(a, args[++i], 1);
+        break;
+      case "--steps":
+        o.steps = count(a, args[++i], 1);
+        break;
+      case "--warmup":
+        o.warmup = count(a, args[++i], 0);
+        break;
+      case "--rounds":
+        o.rounds = count(a, args[++i], 1);
+        break;
+      case "--iters":
+        o.iters = count(a, args[++i], 1);
+        break;
+      case "--eval-interval":
+        o.evalInterval = count(a, args[++i], 1);
+        break;
+      case "--eval-iters":
+        o.evalIters = count(a, args[++i], 1);
+        break;
+      case "--final-eval-iters":
+        o.finalEvalIters = count(a, args[++i], 1);
+        break;
+      case "--reference":
+        o.reference = true;
+        break;
+      case "--torch":
+        o.torch = true;
+        break;
       case "--python":
         if (args[i + 1] === undefined) throw new Error("gpt-training: --python expects a path");
         o.python = args[++i];
@@ -115,11 +173,9 @@ function parseArgs(args: string[]): Options {
   return o;
 }
 
-
 // --- data ----------------------------------------------------------------------------------------
 
 // --- the torch process -----------------------------------------------------------------------------
-
 
 /** Start a torch process (`threads` threads, OpenBLAS by LD_LIBRARY_PATH), or say why it cannot run. */
 async function startTorch(python: string, args: string[], threads = 1): Promise<TorchServer> {
@@ -128,13 +184,16 @@ async function startTorch(python: string, args: string[], threads = 1): Promise<
   else if (!existsSync(OPENBLAS_DIR)) s.failure = `${OPENBLAS_DIR} does not exist (apt-get install -y libopenblas0-pthread)`;
   else {
     const r = spawnSync(python, ["-c", "import torch, numpy"], { encoding: "utf8" });
-    if (r.status !== 0) s.failure = `${python} cannot import torch: ${(r.stderr || r.error?.message || "").trim().split("\n").pop()} (apt-get install -y python3-torch libopenblas0-pthread)`;
+    if (r.status !== 0)
+      s.failure = `${python} cannot import torch: ${(r.stderr || r.error?.message || "").trim().split("\n").pop()} (apt-get install -y python3-torch libopenblas0-pthread)`;
   }
   if (s.failure) return s;
   try {
     await s.start(python, path.join(ROOT, "bench", "torch", "gpt_training.py"), [...args, "--threads", String(threads)]);
     const i = s.info!;
-    console.log(`${s.label}: torch ${i.torch}, Python ${i.python}, ${i.threads} thread(s), LD_LIBRARY_PATH=${i.ld_library_path || "(unset)"}, ${i.params} parameters`);
+    console.log(
+      `${s.label}: torch ${i.torch}, Python ${i.python}, ${i.threads} thread(s), LD_LIBRARY_PATH=${i.ld_library_path || "(unset)"}, ${i.params} parameters`,
+    );
     console.log(`  mapped: ${i.blas_libraries.join(", ") || "(none)"} => ${s.blasSummary()}`);
   } catch (e) {
     s.failure = `cannot be run: ${(e as Error).message}`;
@@ -148,8 +207,19 @@ class SeqlabTrainer {
   readonly model: GPT;
   readonly opt: AdamW;
   private readonly rand = new SeededRandom(SEED + 1);
-  constructor(private readonly tokens: Int32Array, V: number) {
-    this.model = new GPT({ vocabSize: V, blockSize: BENCH.blockSize, nLayer: BENCH.nLayer, nHead: BENCH.nHead, nEmbd: BENCH.nEmbd, bias: BENCH.bias, seed: SEED });
+  constructor(
+    private readonly tokens: Int32Array,
+    V: number,
+  ) {
+    this.model = new GPT({
+      vocabSize: V,
+      blockSize: BENCH.blockSize,
+      nLayer: BENCH.nLayer,
+      nHead: BENCH.nHead,
+      nEmbd: BENCH.nEmbd,
+      bias: BENCH.bias,
+      seed: SEED,
+    });
     this.opt = new AdamW(this.model.variables(), { learningRate: BENCH.lr, beta2: BENCH.beta2, weightDecay: BENCH.weightDecay });
   }
   train(n: number): { ms: number; loss: number } {
@@ -171,8 +241,12 @@ async function throughput(o: Options): Promise<void> {
   const load0 = loadavg();
   const { batch: B, blockSize: T } = BENCH;
   const N = o.threads;
-  console.log(`gpt-training: ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), load average ${load0}`);
-  console.log(`model: ${BENCH.nLayer} layers, ${BENCH.nHead} heads, embedding ${BENCH.nEmbd}, context ${T}, batch ${B}, AdamW lr ${BENCH.lr}; ${o.warmup} warm-up + ${o.steps} timed steps per round, ${o.rounds} rounds; 1 thread and ${N} (all cores)`);
+  console.log(
+    `gpt-training: ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), load average ${load0}`,
+  );
+  console.log(
+    `model: ${BENCH.nLayer} layers, ${BENCH.nHead} heads, embedding ${BENCH.nEmbd}, context ${T}, batch ${B}, AdamW lr ${BENCH.lr}; ${o.warmup} warm-up + ${o.steps} timed steps per round, ${o.rounds} rounds; 1 thread and ${N} (all cores)`,
+  );
   const corpus = await loadShakespeare();
   const V = corpus.vocab.length || 65;
   console.log(`data: ${corpus.source}`);
@@ -182,9 +256,31 @@ async function throughput(o: Options): Promise<void> {
 
   const tokens = writeTokens(corpus.tokens, "gpt-training");
   const args = [
-    "--tokens", tokens.file, "--vocab", String(V), "--layers", String(BENCH.nLayer), "--heads", String(BENCH.nHead), "--embd", String(BENCH.nEmbd),
-    "--block", String(T), "--batch", String(B), "--lr", String(BENCH.lr), "--beta2", String(BENCH.beta2), "--weight-decay", String(BENCH.weightDecay),
-    "--clip", String(BENCH.gradClip), "--seed", String(SEED), ...(BENCH.bias ? [] : ["--no-bias"]),
+    "--tokens",
+    tokens.file,
+    "--vocab",
+    String(V),
+    "--layers",
+    String(BENCH.nLayer),
+    "--heads",
+    String(BENCH.nHead),
+    "--embd",
+    String(BENCH.nEmbd),
+    "--block",
+    String(T),
+    "--batch",
+    String(B),
+    "--lr",
+    String(BENCH.lr),
+    "--beta2",
+    String(BENCH.beta2),
+    "--weight-decay",
+    String(BENCH.weightDecay),
+    "--clip",
+    String(BENCH.gradClip),
+    "--seed",
+    String(SEED),
+    ...(BENCH.bias ? [] : ["--no-bias"]),
   ];
   const counts = N > 1 ? [1, N] : [1];
   const torches = new Map<number, TorchServer>();
@@ -196,14 +292,33 @@ async function throughput(o: Options): Promise<void> {
 
   const seqlab = new SeqlabTrainer(corpus.tokens, V);
   console.log(`seqlab: ${seqlab.model.parameterCount()} parameters`);
-  type Contender = { key: string; threads: number; torch?: TorchServer; label: string; run: (n: number) => Promise<{ ms: number; loss: number }> };
+  type Contender = {
+    key: string;
+    threads: number;
+    torch?: TorchServer;
+    label: string;
+    run: (n: number) => Promise<{ ms: number; loss: number }>;
+  };
   const contenders: Contender[] = [];
   for (const n of counts) {
-    contenders.push({ key: `seqlab_${n}t`, threads: n, label: `seqlab GPT (${choice.backend}), ${n} thread${n > 1 ? "s" : ""}`, run: async (k) => (setThreadCount(n), seqlab.train(k)) });
+    contenders.push({
+      key: `seqlab_${n}t`,
+      threads: n,
+      label: `seqlab GPT (${choice.backend}), ${n} thread${n > 1 ? "s" : ""}`,
+      run: async (k) => (setThreadCount(n), seqlab.train(k)),
+    });
     const t = torches.get(n)!;
-    contenders.push({ key: `torch_${n}t`, threads: n, torch: t, label: `torch [${t.info ? t.blasSummary() : "not run"}], ${n} thread${n > 1 ? "s" : ""}`, run: async (k) => t.request(`train ${k}`) });
+    contenders.push({
+      key: `torch_${n}t`,
+      threads: n,
+      torch: t,
+      label: `torch [${t.info ? t.blasSummary() : "not run"}], ${n} thread${n > 1 ? "s" : ""}`,
+      run: async (k) => t.request(`train ${k}`),
+    });
   }
-  const rows: Record<string, { rates: number[]; losses: number[] }> = Object.fromEntries(contenders.map((c) => [c.key, { rates: [], losses: [] }]));
+  const rows: Record<string, { rates: number[]; losses: number[] }> = Object.fromEntries(
+    contenders.map((c) => [c.key, { rates: [], losses: [] }]),
+  );
   const attempt = async (c: Contender, n: number) => {
     if (c.torch?.failure) return undefined;
     try {
@@ -233,7 +348,11 @@ async function throughput(o: Options): Promise<void> {
       got[c.key] = rate;
     }
     for (const n of counts) if (got[`seqlab_${n}t`] && got[`torch_${n}t`]) paired[n].push(got[`seqlab_${n}t`] / got[`torch_${n}t`]);
-    console.log(`round ${round + 1}/${o.rounds} (tokens/s): ${Object.entries(got).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}; load ${loadavg()}`);
+    console.log(
+      `round ${round + 1}/${o.rounds} (tokens/s): ${Object.entries(got)
+        .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+        .join(", ")}; load ${loadavg()}`,
+    );
     if (tensors0 < 0) tensors0 = tf.memory().numTensors;
   }
   const tensors1 = tf.memory().numTensors;
@@ -242,16 +361,26 @@ async function throughput(o: Options): Promise<void> {
   tokens.remove();
 
   console.log("");
-  console.log(`${"training".padEnd(40)} ${"tok/s med".padStart(9)} ${"min".padStart(7)} ${"max".padStart(7)} ${"rounds".padStart(6)} ${"ms/step".padStart(8)} ${"last loss".padStart(9)}`);
+  console.log(
+    `${"training".padEnd(40)} ${"tok/s med".padStart(9)} ${"min".padStart(7)} ${"max".padStart(7)} ${"rounds".padStart(6)} ${"ms/step".padStart(8)} ${"last loss".padStart(9)}`,
+  );
   for (const c of contenders) {
     const r = rows[c.key];
     const m = median(r.rates);
     const line = r.rates.length
-      ? `${m.toFixed(0).padStart(9)} ${Math.min(...r.rates).toFixed(0).padStart(7)} ${Math.max(...r.rates).toFixed(0).padStart(7)} ${String(r.rates.length).padStart(6)} ${((1000 * B * T) / m).toFixed(1).padStart(8)} ${r.losses[r.losses.length - 1].toFixed(3).padStart(9)}`
+      ? `${m.toFixed(0).padStart(9)} ${Math.min(...r.rates)
+          .toFixed(0)
+          .padStart(7)} ${Math.max(...r.rates)
+          .toFixed(0)
+          .padStart(
+            7,
+          )} ${String(r.rates.length).padStart(6)} ${((1000 * B * T) / m).toFixed(1).padStart(8)} ${r.losses[r.losses.length - 1].toFixed(3).padStart(9)}`
       : "NA".padStart(9);
     console.log(`${c.label.padEnd(40)} ${line}${c.torch?.failure ? `  (${c.torch.failure})` : ""}`);
   }
-  console.log(`tensors: ${tensors0} after ${o.warmup > 0 ? "the warm-up" : "round 1"}, ${tensors1} after the last round (${tensors1 === tensors0 ? "no leak" : "LEAK"})`);
+  console.log(
+    `tensors: ${tensors0} after ${o.warmup > 0 ? "the warm-up" : "round 1"}, ${tensors1} after the last round (${tensors1 === tensors0 ? "no leak" : "LEAK"})`,
+  );
   console.log(`load average: ${load0} before, ${loadavg()} after`);
   const med = (key: string) => median(rows[key]?.rates ?? []);
   const ratios: Record<number, number> = {};
@@ -259,10 +388,16 @@ async function throughput(o: Options): Promise<void> {
     const ratio = med(`seqlab_${n}t`) / med(`torch_${n}t`);
     ratios[n] = ratio;
     const what = `target: seqlab >= 0.6x PyTorch-OpenBLAS at ${n} thread${n > 1 ? "s" : ""}`;
-    if (Number.isFinite(ratio)) console.log(`${what}: ${ratio >= 0.6 ? "met" : "NOT met"} (${ratio.toFixed(3)}x of the medians; per-round paired median ${fmt(median(paired[n]))}x)`);
+    if (Number.isFinite(ratio))
+      console.log(
+        `${what}: ${ratio >= 0.6 ? "met" : "NOT met"} (${ratio.toFixed(3)}x of the medians; per-round paired median ${fmt(median(paired[n]))}x)`,
+      );
     else console.log(`${what}: not measured (PyTorch did not run)`);
   }
-  if (N > 1) console.log(`speed-up from 1 to ${N} threads: seqlab ${fmt(med(`seqlab_${N}t`) / med("seqlab_1t"), 2)}x, torch ${fmt(med(`torch_${N}t`) / med("torch_1t"), 2)}x`);
+  if (N > 1)
+    console.log(
+      `speed-up from 1 to ${N} threads: seqlab ${fmt(med(`seqlab_${N}t`) / med("seqlab_1t"), 2)}x, torch ${fmt(med(`torch_${N}t`) / med("torch_1t"), 2)}x`,
+    );
   const a = med(`seqlab_${N}t`);
   const b = med(`torch_${N}t`);
   console.log(
@@ -290,7 +425,9 @@ async function reference(o: Options): Promise<void> {
   const model = new GPT({ vocabSize: V, blockSize: T, nLayer, nHead, nEmbd, bias: NANO.bias, seed: NANO.seed });
   const opt = new AdamW(model.variables(), { learningRate: NANO.lr, beta2: NANO.beta2, weightDecay: NANO.weightDecay });
   const schedule = { learningRate: NANO.lr, minLr: NANO.minLr, warmupIters: NANO.warmupIters, decayIters: o.iters };
-  console.log(`model: ${nLayer} layers, ${nHead} heads, embedding ${nEmbd}, block ${T}, batch ${B}, no biases, ${model.parameterCount()} parameters (${(model.parameterCount({ nonEmbedding: true }) / 1e6).toFixed(2)}M non-embedding); ${o.iters} iterations, eval every ${o.evalInterval} on ${o.evalIters} batches`);
+  console.log(
+    `model: ${nLayer} layers, ${nHead} heads, embedding ${nEmbd}, block ${T}, batch ${B}, no biases, ${model.parameterCount()} parameters (${(model.parameterCount({ nonEmbedding: true }) / 1e6).toFixed(2)}M non-embedding); ${o.iters} iterations, eval every ${o.evalInterval} on ${o.evalIters} batches`,
+  );
   const rand = new SeededRandom(NANO.seed);
   const evalAt = (it: number, batches: number) => ({
     train: estimateLoss(model, train, { batches, batchSize: B, T, seed: 10_000 + it }),
@@ -302,7 +439,9 @@ async function reference(o: Options): Promise<void> {
   for (let it = 0; it <= o.iters; it++) {
     if (it % o.evalInterval === 0 || it === o.iters) {
       last = evalAt(it, o.evalIters);
-      console.log(`step ${it}: train loss ${last.train.toFixed(4)}, val loss ${last.val.toFixed(4)}; ${((performance.now() - t0) / 60000).toFixed(1)} min; ${stepMs ? `${(stepMs / Math.min(it, o.evalInterval)).toFixed(0)} ms/iter, ` : ""}load ${loadavg()}`);
+      console.log(
+        `step ${it}: train loss ${last.train.toFixed(4)}, val loss ${last.val.toFixed(4)}; ${((performance.now() - t0) / 60000).toFixed(1)} min; ${stepMs ? `${(stepMs / Math.min(it, o.evalInterval)).toFixed(0)} ms/iter, ` : ""}load ${loadavg()}`,
+      );
       stepMs = 0;
     }
     if (it === o.iters) break;
@@ -316,20 +455,54 @@ async function reference(o: Options): Promise<void> {
   const minutes = (performance.now() - t0) / 60000;
   console.log(`final estimate on ${o.finalEvalIters} batches: train ${final.train.toFixed(4)}, val ${final.val.toFixed(4)}`);
   const nl = corpus.vocab.indexOf("\n");
-  const text = model.generate([nl], 300, { seed: 1, temperature: 0.8 }).slice(1).map((t) => corpus.vocab[t]).join("");
+  const text = model
+    .generate([nl], 300, { seed: 1, temperature: 0.8 })
+    .slice(1)
+    .map((t) => corpus.vocab[t])
+    .join("");
   console.log(`sample (temperature 0.8):\n${text}\n`);
   opt.dispose();
   model.dispose();
   let torchPart = "";
   if (o.torch) {
     const tokens = writeTokens(corpus.tokens, "gpt-reference");
-    const torch = await startTorch(o.python, ["--tokens", tokens.file, "--vocab", String(V), "--layers", String(nLayer), "--heads", String(nHead), "--embd", String(nEmbd), "--block", String(T), "--batch", String(B), "--lr", String(NANO.lr), "--beta2", String(NANO.beta2), "--weight-decay", String(NANO.weightDecay), "--clip", String(NANO.gradClip), "--seed", String(NANO.seed), "--no-bias"]);
+    const torch = await startTorch(o.python, [
+      "--tokens",
+      tokens.file,
+      "--vocab",
+      String(V),
+      "--layers",
+      String(nLayer),
+      "--heads",
+      String(nHead),
+      "--embd",
+      String(nEmbd),
+      "--block",
+      String(T),
+      "--batch",
+      String(B),
+      "--lr",
+      String(NANO.lr),
+      "--beta2",
+      String(NANO.beta2),
+      "--weight-decay",
+      String(NANO.weightDecay),
+      "--clip",
+      String(NANO.gradClip),
+      "--seed",
+      String(NANO.seed),
+      "--no-bias",
+    ]);
     if (torch.failure) console.log(`torch: NOT RUN: ${torch.failure}`);
     else {
       try {
-        const r = await torch.request(`reference ${o.iters} ${NANO.minLr} ${NANO.warmupIters} ${o.evalInterval} ${o.evalIters} ${o.finalEvalIters}`);
+        const r = await torch.request(
+          `reference ${o.iters} ${NANO.minLr} ${NANO.warmupIters} ${o.evalInterval} ${o.evalIters} ${o.finalEvalIters}`,
+        );
         for (const l of r.log as string[]) console.log(`torch ${l}`);
-        console.log(`torch: final estimate on ${o.finalEvalIters} batches: train ${r.train.toFixed(4)}, val ${r.val.toFixed(4)}; ${(r.ms / 60000).toFixed(1)} min`);
+        console.log(
+          `torch: final estimate on ${o.finalEvalIters} batches: train ${r.train.toFixed(4)}, val ${r.val.toFixed(4)}; ${(r.ms / 60000).toFixed(1)} min`,
+        );
         torchPart = ` torch_val_loss=${fmt(r.val_last, 4)} torch_val_loss_final=${fmt(r.val, 4)} torch_minutes=${fmt(r.ms / 60000, 1)}`;
       } catch (e) {
         console.log(`torch: failed: ${(e as Error).message}`);
@@ -339,7 +512,9 @@ async function reference(o: Options): Promise<void> {
     tokens.remove();
   }
   console.log(`load average at the end: ${loadavg()}`);
-  console.log(`gpt-reference: iters=${o.iters} val_loss=${fmt(last.val, 4)} val_loss_final=${fmt(final.val, 4)} train_loss=${fmt(final.train, 4)} last_batch_loss=${fmt(trainLoss, 4)} minutes=${fmt(minutes, 1)}${torchPart}`);
+  console.log(
+    `gpt-reference: iters=${o.iters} val_loss=${fmt(last.val, 4)} val_loss_final=${fmt(final.val, 4)} train_loss=${fmt(final.train, 4)} last_batch_loss=${fmt(trainLoss, 4)} minutes=${fmt(minutes, 1)}${torchPart}`,
+  );
 }
 
 export async function main(args: string[]): Promise<void> {

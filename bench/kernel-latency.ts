@@ -64,10 +64,19 @@ const MID: [number, number] = [90, 100];
 const lateWindow = (n: number): [number, number] => [n - 10, n];
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { starts: 5, iters: 100, declaring: 400, warmup: 10, python: "/usr/bin/python3", clients: ["jupyter", "own"], verbose: false };
+  const o: Options = {
+    starts: 5,
+    iters: 100,
+    declaring: 400,
+    warmup: 10,
+    python: "/usr/bin/python3",
+    clients: ["jupyter", "own"],
+    verbose: false,
+  };
   const count = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`kernel-latency: ${flag} expects an integer >= ${min}, got ${JSON.stringify(v)}`);
+    if (v === undefined || !Number.isInteger(n) || n < min)
+      throw new Error(`kernel-latency: ${flag} expects an integer >= ${min}, got ${JSON.stringify(v)}`);
     return n;
   };
   for (let i = 0; i < args.length; i++) {
@@ -91,7 +100,8 @@ function parseArgs(args: string[]): Options {
         break;
       case "--client": {
         const v = args[++i];
-        if (v !== "jupyter" && v !== "own" && v !== "both") throw new Error(`kernel-latency: --client expects jupyter, own or both, got ${JSON.stringify(v)}`);
+        if (v !== "jupyter" && v !== "own" && v !== "both")
+          throw new Error(`kernel-latency: --client expects jupyter, own or both, got ${JSON.stringify(v)}`);
         o.clients = v === "both" ? ["jupyter", "own"] : [v];
         break;
       }
@@ -99,7 +109,9 @@ function parseArgs(args: string[]): Options {
         o.verbose = true;
         break;
       default:
-        throw new Error(`kernel-latency: unknown argument ${JSON.stringify(a)}; accepted: --starts N --iters N --declaring N --warmup N --python PATH --client jupyter|own|both --verbose`);
+        throw new Error(
+          `kernel-latency: unknown argument ${JSON.stringify(a)}; accepted: --starts N --iters N --declaring N --warmup N --python PATH --client jupyter|own|both --verbose`,
+        );
     }
   }
   return o;
@@ -109,7 +121,8 @@ function parseArgs(args: string[]): Options {
 function pythonMissing(py: string): string | undefined {
   if (!existsSync(py)) return `${py} does not exist`;
   const r = spawnSync(py, ["-c", "import jupyter_client, ipykernel"], { encoding: "utf8" });
-  if (r.status !== 0) return `${py} cannot import jupyter_client and ipykernel (apt-get install jupyter-client python3-ipykernel): ${(r.stderr || "").trim().split("\n").pop()}`;
+  if (r.status !== 0)
+    return `${py} cannot import jupyter_client and ipykernel (apt-get install jupyter-client python3-ipykernel): ${(r.stderr || "").trim().split("\n").pop()}`;
   return undefined;
 }
 
@@ -124,7 +137,9 @@ function kernelEnv(): NodeJS.ProcessEnv {
 function measureJupyter(o: Options, progress: (s: string) => void): Record<Name, Samples> {
   // The kernelspec `seqlab install` writes, in a prefix of its own: what a user's Jupyter starts.
   const prefix = tempDir("seqlab-latency-ks-");
-  const inst = spawnSync(process.execPath, [path.join(ROOT, "dist", "kernel", "tools", "cli.js"), "install", "--prefix", prefix], { encoding: "utf8" });
+  const inst = spawnSync(process.execPath, [path.join(ROOT, "dist", "kernel", "tools", "cli.js"), "install", "--prefix", prefix], {
+    encoding: "utf8",
+  });
   if (inst.status !== 0) throw new Error(`seqlab install --prefix failed: ${inst.stderr}`);
   const plan = {
     cwd: ROOT,
@@ -133,7 +148,10 @@ function measureJupyter(o: Options, progress: (s: string) => void): Record<Name,
     warmup: o.warmup,
     declaring: o.declaring,
     // python3: ipykernel's kernelspec (Debian's, or the one jupyter_client makes for the ipykernel it can import).
-    kernels: [{ name: "seqlab", spec: "seqlab" }, { name: "ipykernel", spec: "python3" }],
+    kernels: [
+      { name: "seqlab", spec: "seqlab" },
+      { name: "ipykernel", spec: "python3" },
+    ],
     cells: CELLS,
   };
   progress("through jupyter_client (bench/jupyter/kernel_latency.py)");
@@ -170,7 +188,10 @@ function ownChildren(): Set<number> {
 }
 
 async function startOwn(name: Name, o: Options, env: NodeJS.ProcessEnv): Promise<KernelClient> {
-  const argv = name === "seqlab" ? [...kernelCommand(), "kernel", "-f", "{connection_file}"] : [o.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"];
+  const argv =
+    name === "seqlab"
+      ? [...kernelCommand(), "kernel", "-f", "{connection_file}"]
+      : [o.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"];
   const before = ownChildren();
   try {
     return await KernelClient.start({ argv, cwd: ROOT, env, stderr: o.verbose ? "inherit" : "ignore" });
@@ -184,9 +205,11 @@ async function runOwn(name: Name, c: KernelClient, code: string, expect?: string
   const t0 = performance.now();
   const r = await c.execute(code, { timeoutMs: CELL_TIMEOUT_MS });
   const ms = performance.now() - t0;
-  if (r.reply.content.status !== "ok") throw new Error(`${name}: ${JSON.stringify(code)}: ${r.reply.content.ename}: ${r.reply.content.evalue}`);
+  if (r.reply.content.status !== "ok")
+    throw new Error(`${name}: ${JSON.stringify(code)}: ${r.reply.content.ename}: ${r.reply.content.evalue}`);
   const shown = r.outputs.find((m) => m.header.msg_type === "execute_result")?.content?.data?.["text/plain"];
-  if (expect !== undefined && shown !== expect) throw new Error(`${name}: ${JSON.stringify(code)} gave ${JSON.stringify(shown)}, expected ${expect}`);
+  if (expect !== undefined && shown !== expect)
+    throw new Error(`${name}: ${JSON.stringify(code)} gave ${JSON.stringify(shown)}, expected ${expect}`);
   return ms;
 }
 
@@ -195,7 +218,10 @@ const NAMES: Name[] = ["seqlab", "ipykernel"];
 
 async function measureOwn(o: Options, progress: (s: string) => void): Promise<Record<Name, Samples>> {
   const env = kernelEnv();
-  const out: Record<Name, Samples> = { seqlab: { startup: [], plain: [], declaring: [] }, ipykernel: { startup: [], plain: [], declaring: [] } };
+  const out: Record<Name, Samples> = {
+    seqlab: { startup: [], plain: [], declaring: [] },
+    ipykernel: { startup: [], plain: [], declaring: [] },
+  };
   for (let r = 0; r < o.starts; r++) {
     for (const name of rotate(NAMES, r)) {
       const t0 = performance.now();
@@ -229,7 +255,8 @@ async function measureOwn(o: Options, progress: (s: string) => void): Promise<Re
   progress(`  own client: ${o.iters} plain cells`);
   await session(async (clients) => {
     for (let i = 0; i < o.declaring; i++) {
-      for (const name of rotate(NAMES, i)) out[name].declaring.push(await runOwn(name, clients.get(name)!, CELLS[name].declaring.replaceAll("{i}", String(i))));
+      for (const name of rotate(NAMES, i))
+        out[name].declaring.push(await runOwn(name, clients.get(name)!, CELLS[name].declaring.replaceAll("{i}", String(i))));
       if ((i + 1) % 100 === 0) progress(`  own client: ${i + 1}/${o.declaring} declaring cells`);
     }
   });
@@ -278,16 +305,58 @@ function report(title: string, m: Summary, o: Options): string[] {
   const target = (ok: boolean) => (ok ? "met" : "NOT met");
   const rows = [
     ["", "seqlab ms", "ipykernel ms", "seqlab/ipykernel", "target"],
-    ["start-up to the first result", fmt(m.startup.seqlab, 0), fmt(m.startup.ipykernel, 0), fmt(ratio(m.startup), 2), `< 1500 ms: ${target(m.startup.seqlab < 1500)}`],
-    ["plain cell `N + 1`", fmt(m.plain.seqlab, 2), fmt(m.plain.ipykernel, 2), fmt(ratio(m.plain), 2), `<= 1.0x: ${target(ratio(m.plain) <= 1)}`],
-    [`declaring cell (all ${o.declaring})`, fmt(m.declaring.seqlab, 2), fmt(m.declaring.ipykernel, 2), fmt(ratio(m.declaring), 2), `<= 1.5x: ${target(ratio(m.declaring) <= 1.5)}`],
+    [
+      "start-up to the first result",
+      fmt(m.startup.seqlab, 0),
+      fmt(m.startup.ipykernel, 0),
+      fmt(ratio(m.startup), 2),
+      `< 1500 ms: ${target(m.startup.seqlab < 1500)}`,
+    ],
+    [
+      "plain cell `N + 1`",
+      fmt(m.plain.seqlab, 2),
+      fmt(m.plain.ipykernel, 2),
+      fmt(ratio(m.plain), 2),
+      `<= 1.0x: ${target(ratio(m.plain) <= 1)}`,
+    ],
+    [
+      `declaring cell (all ${o.declaring})`,
+      fmt(m.declaring.seqlab, 2),
+      fmt(m.declaring.ipykernel, 2),
+      fmt(ratio(m.declaring), 2),
+      `<= 1.5x: ${target(ratio(m.declaring) <= 1.5)}`,
+    ],
     [`  the 10th (cells ${EARLY[0] + 1}-${EARLY[1]})`, fmt(m.early.seqlab, 2), fmt(m.early.ipykernel, 2), fmt(ratio(m.early), 2), ""],
-    [`  the ${o.declaring}th (cells ${lateWindow(o.declaring)[0] + 1}-${o.declaring})`, fmt(m.late.seqlab, 2), fmt(m.late.ipykernel, 2), fmt(ratio(m.late), 2), ""],
-    [`  ${o.declaring}th / 10th`, fmt(m.late.seqlab / m.early.seqlab, 2), fmt(m.late.ipykernel / m.early.ipykernel, 2), "", `seqlab <= 1.2: ${target(m.late.seqlab / m.early.seqlab <= 1.2)}`],
+    [
+      `  the ${o.declaring}th (cells ${lateWindow(o.declaring)[0] + 1}-${o.declaring})`,
+      fmt(m.late.seqlab, 2),
+      fmt(m.late.ipykernel, 2),
+      fmt(ratio(m.late), 2),
+      "",
+    ],
+    [
+      `  ${o.declaring}th / 10th`,
+      fmt(m.late.seqlab / m.early.seqlab, 2),
+      fmt(m.late.ipykernel / m.early.ipykernel, 2),
+      "",
+      `seqlab <= 1.2: ${target(m.late.seqlab / m.early.seqlab <= 1.2)}`,
+    ],
   ];
   if (o.declaring >= 200) {
-    rows.splice(5, 0, [`  the 100th (cells ${MID[0] + 1}-${MID[1]})`, fmt(m.mid.seqlab, 2), fmt(m.mid.ipykernel, 2), fmt(ratio(m.mid), 2), ""]);
-    rows.push([`  ${o.declaring}th / 100th`, fmt(m.late.seqlab / m.mid.seqlab, 2), fmt(m.late.ipykernel / m.mid.ipykernel, 2), "", "(warm: informational)"]);
+    rows.splice(5, 0, [
+      `  the 100th (cells ${MID[0] + 1}-${MID[1]})`,
+      fmt(m.mid.seqlab, 2),
+      fmt(m.mid.ipykernel, 2),
+      fmt(ratio(m.mid), 2),
+      "",
+    ]);
+    rows.push([
+      `  ${o.declaring}th / 100th`,
+      fmt(m.late.seqlab / m.mid.seqlab, 2),
+      fmt(m.late.ipykernel / m.mid.ipykernel, 2),
+      "",
+      "(warm: informational)",
+    ]);
   }
   return [title, table(rows)];
 }
@@ -308,11 +377,19 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   const cpu = os.cpus();
-  console.log(`kernel-latency on ${cpu.length} vCPU (${cpu[0]?.model.trim() ?? "unknown CPU"}), node ${process.version}, ${os.platform()} ${os.release()}`);
-  console.log(`seqlab ${snapshotUsable() ? "from its start-up snapshot" : "without a start-up snapshot (build one: node dist/kernel/server/snapshotblob.js)"}; ${o.starts} starts, ${o.warmup} + ${o.iters} plain cells, ${o.declaring} declaring cells per kernel and client; kernels interleaved`);
+  console.log(
+    `kernel-latency on ${cpu.length} vCPU (${cpu[0]?.model.trim() ?? "unknown CPU"}), node ${process.version}, ${os.platform()} ${os.release()}`,
+  );
+  console.log(
+    `seqlab ${snapshotUsable() ? "from its start-up snapshot" : "without a start-up snapshot (build one: node dist/kernel/server/snapshotblob.js)"}; ${o.starts} starts, ${o.warmup} + ${o.iters} plain cells, ${o.declaring} declaring cells per kernel and client; kernels interleaved`,
+  );
   const t0 = performance.now();
   const progress = (s: string) => process.stderr.write(`  [${((performance.now() - t0) / 1000).toFixed(1)} s] ${s}\n`);
-  const load = () => os.loadavg().map((x) => x.toFixed(2)).join(" ");
+  const load = () =>
+    os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ");
   const loadBefore = load();
   const results = new Map<Client, Summary>();
   for (const client of o.clients) {
@@ -325,7 +402,9 @@ export async function main(args: string[]): Promise<void> {
     own: "through seqlab's own client, kernel/tools/client.ts (medians):",
   };
   for (const [client, m] of results) console.log([...report(titles[client], m, o), ""].join("\n"));
-  console.log(`load average (1/5/15 min) before: ${loadBefore}, after: ${load()} on ${cpu.length} vCPU; well above ${cpu.length} means other work competed`);
+  console.log(
+    `load average (1/5/15 min) before: ${loadBefore}, after: ${load()} on ${cpu.length} vCPU; well above ${cpu.length} means other work competed`,
+  );
   const j = results.get("jupyter") ?? results.get("own")!;
   const via = results.has("jupyter") ? "jupyter_client" : "own client";
   console.log(

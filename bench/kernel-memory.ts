@@ -30,7 +30,11 @@ function smaps(pid: number) {
 /** RSS (MB) of a fresh node process after running `code` (which must end with a settled promise). */
 function pieceRss(code: string): number {
   const script = `${code}\nPromise.resolve().then(() => setTimeout(() => { global.gc?.(); const m = require("fs").readFileSync("/proc/self/status", "utf8").match(/VmRSS:\\s+(\\d+)/); console.log(Number(m[1]) / 1024); process.exit(0); }, 300));`;
-  const r = spawnSync(process.execPath, ["--expose-gc", "-e", script], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+  const r = spawnSync(process.execPath, ["--expose-gc", "-e", script], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
   if (r.status !== 0) throw new Error(`piece failed: ${r.stderr}`);
   return Number(r.stdout.trim().split("\n").pop());
 }
@@ -49,13 +53,17 @@ async function lifeOfAKernel(label: string, argv: string[] | undefined, steps: [
     const r = await k.execute(HEAP);
     // The result is the JSON text as a string value, shown in single quotes.
     const heap = JSON.parse(r.outputs.find((o) => o.header.msg_type === "execute_result")!.content.data["text/plain"].slice(1, -1));
-    console.log(`  ${what.padEnd(44)} RSS ${m.rss.toFixed(0).padStart(4)} MB  PSS ${m.pss.toFixed(0).padStart(4)} MB  JS heap ${String(heap.heapUsed).padStart(3)}/${String(heap.heapTotal).padStart(3)} MB  external ${String(heap.external).padStart(3)} MB${ms === undefined ? "" : `  (${(ms / 1000).toFixed(1)} s)`}`);
+    console.log(
+      `  ${what.padEnd(44)} RSS ${m.rss.toFixed(0).padStart(4)} MB  PSS ${m.pss.toFixed(0).padStart(4)} MB  JS heap ${String(heap.heapUsed).padStart(3)}/${String(heap.heapTotal).padStart(3)} MB  external ${String(heap.external).padStart(3)} MB${ms === undefined ? "" : `  (${(ms / 1000).toFixed(1)} s)`}`,
+    );
   };
   console.log(`${label}:`);
   try {
     await new Promise((r) => setTimeout(r, 500));
     const m = smaps(pid);
-    console.log(`  ${"idle (started, no cell yet)".padEnd(44)} RSS ${m.rss.toFixed(0).padStart(4)} MB  PSS ${m.pss.toFixed(0).padStart(4)} MB  (first answer after ${(started / 1000).toFixed(1)} s)`);
+    console.log(
+      `  ${"idle (started, no cell yet)".padEnd(44)} RSS ${m.rss.toFixed(0).padStart(4)} MB  PSS ${m.pss.toFixed(0).padStart(4)} MB  (first answer after ${(started / 1000).toFixed(1)} s)`,
+    );
     for (const [what, cells] of steps) {
       const t = Date.now();
       for (const c of cells) {
@@ -76,7 +84,9 @@ export async function main(args: string[] = []): Promise<void> {
   console.log("An idle kernel, piece by piece (RSS, each in a fresh node process):");
   const tsPath = require.resolve("@tslab/typescript-for-tslab", { paths: [require.resolve("tslab")] });
   const node = pieceRss("");
-  const worker = pieceRss(`const { Worker } = require("worker_threads"); const w = new Worker('require("zeromq"); require("worker_threads").parentPort.postMessage(1)', { eval: true }); global.done = new Promise((r) => w.once("message", r));`);
+  const worker = pieceRss(
+    `const { Worker } = require("worker_threads"); const w = new Worker('require("zeromq"); require("worker_threads").parentPort.postMessage(1)', { eval: true }); global.done = new Promise((r) => w.once("message", r));`,
+  );
   const compiler = pieceRss(`global.ts = require(${JSON.stringify(tsPath)});`);
   const program = pieceRss(`
     const ts = require(${JSON.stringify(tsPath)});
@@ -94,10 +104,14 @@ export async function main(args: string[] = []): Promise<void> {
     ["+ lib.es2022 and @types/node parsed, bound, checked", program - compiler],
   ];
   for (const [what, mbs] of rows) console.log(`  ${what.padEnd(54)} ${mbs.toFixed(0).padStart(4)} MB`);
-  console.log(`  ${"= about".padEnd(54)} ${(node + (worker - node) + (program - node)).toFixed(0).padStart(4)} MB (the kernel's own code, buffers and thread stacks come on top)`);
+  console.log(
+    `  ${"= about".padEnd(54)} ${(node + (worker - node) + (program - node)).toFixed(0).padStart(4)} MB (the kernel's own code, buffers and thread stacks come on top)`,
+  );
 
   const notebook = JSON.parse(fs.readFileSync(path.join(ROOT, "notebooks", "03-char-rnn.ipynb"), "utf8"));
-  const cells03: string[] = notebook.cells.filter((c: any) => c.cell_type === "code").map((c: any) => (Array.isArray(c.source) ? c.source.join("") : c.source));
+  const cells03: string[] = notebook.cells
+    .filter((c: any) => c.cell_type === "code")
+    .map((c: any) => (Array.isArray(c.source) ? c.source.join("") : c.source));
   const steps: [string, string[]][] = [
     ['import { ... } from "seqlab"', ['import { useBackend, lineChart } from "seqlab";']],
     ["await useBackend() (wasm)", ["await useBackend({ quiet: true });"]],
@@ -107,12 +121,20 @@ export async function main(args: string[] = []): Promise<void> {
   console.log("");
   const plain = [process.execPath, CLI, "kernel", "-f", "{connection_file}"];
   const hub = [process.execPath, ...KERNEL_NODE_FLAGS, CLI, "kernel", "-f", "{connection_file}"];
-  await lifeOfAKernel(`A kernel without the start-up snapshot, with ${KERNEL_NODE_FLAGS.join(" ")} (the launcher's choice; a hub's kernels: SEQLAB_SNAPSHOT=off)`, hub, steps);
+  await lifeOfAKernel(
+    `A kernel without the start-up snapshot, with ${KERNEL_NODE_FLAGS.join(" ")} (the launcher's choice; a hub's kernels: SEQLAB_SNAPSHOT=off)`,
+    hub,
+    steps,
+  );
   await lifeOfAKernel("The same, 03-char-rnn", hub, with03);
   await lifeOfAKernel("A kernel without the snapshot, with V8's defaults", plain, steps);
   await lifeOfAKernel("The same, 03-char-rnn", plain, with03);
   if (flags.length) {
-    await lifeOfAKernel(`A kernel started with ${flags.join(" ")} (no snapshot)`, [process.execPath, ...flags, CLI, "kernel", "-f", "{connection_file}"], steps);
+    await lifeOfAKernel(
+      `A kernel started with ${flags.join(" ")} (no snapshot)`,
+      [process.execPath, ...flags, CLI, "kernel", "-f", "{connection_file}"],
+      steps,
+    );
     await lifeOfAKernel("The same, 03-char-rnn", [process.execPath, ...flags, CLI, "kernel", "-f", "{connection_file}"], with03);
   }
   if (usableSnapshot()) {

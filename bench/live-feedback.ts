@@ -43,7 +43,8 @@ function parse(args: string[]): Options {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const key = a.replace(/^--/, "") as keyof Options;
-    if (!a.startsWith("--") || !(key in o)) throw new Error(`live-feedback: unknown option ${a} (use --steps, --reps, --size, --interval, --picture)`);
+    if (!a.startsWith("--") || !(key in o))
+      throw new Error(`live-feedback: unknown option ${a} (use --steps, --reps, --size, --interval, --picture)`);
     const v = Number(args[++i]);
     if (!(v >= 0)) throw new Error(`live-feedback: ${a} needs a number`);
     o[key] = v;
@@ -87,7 +88,9 @@ export async function main(args: string[]): Promise<void> {
       return tf.losses.meanSquaredError(target, y).dataSync()[0];
     });
 
-  let messages = 0, bytes = 0, pngMessages = 0;
+  let messages = 0,
+    bytes = 0,
+    pngMessages = 0;
   const previous = (globalThis as any)[BRIDGE];
   (globalThis as any)[BRIDGE] = {
     display(msg: { data: Record<string, unknown> }) {
@@ -98,9 +101,24 @@ export async function main(args: string[]): Promise<void> {
     clearOutput() {},
   };
 
-  async function run(live: boolean, steps: number): Promise<{ loop: number; inside: number; finish: number; messages: number; pngs: number; pictures: number; pictureMs: number; cpu: number; procCpu: number }> {
-    const m0 = messages, p0 = pngMessages;
-    const c0 = mainThreadCpuMs(), pc0 = processCpuMs();
+  async function run(
+    live: boolean,
+    steps: number,
+  ): Promise<{
+    loop: number;
+    inside: number;
+    finish: number;
+    messages: number;
+    pngs: number;
+    pictures: number;
+    pictureMs: number;
+    cpu: number;
+    procCpu: number;
+  }> {
+    const m0 = messages,
+      p0 = pngMessages;
+    const c0 = mainThreadCpuMs(),
+      pc0 = processCpuMs();
     const t0 = performance.now();
     const l = live ? liveLoss({ total: steps, interval: o.interval, pictureInterval: o.picture, metric: "perplexity" }) : undefined;
     let inside = 0; // time spent in update() itself, renders included (trailing-timer renders are not)
@@ -114,7 +132,8 @@ export async function main(args: string[]): Promise<void> {
       await tick();
     }
     const loop = performance.now() - t0;
-    const cpu = mainThreadCpuMs() - c0, procCpu = processCpuMs() - pc0;
+    const cpu = mainThreadCpuMs() - c0,
+      procCpu = processCpuMs() - pc0;
     const pngs = pngMessages - p0; // before finish(): the live ones only
     let finish = 0;
     if (l) {
@@ -123,7 +142,17 @@ export async function main(args: string[]): Promise<void> {
       finish = performance.now() - t1;
     }
     const pictures = l ? l.pictures.length : 0;
-    return { loop, inside, finish, messages: messages - m0, pngs, pictures, pictureMs: pictures ? median(l!.pictures.map((p) => p.cost)) : 0, cpu, procCpu };
+    return {
+      loop,
+      inside,
+      finish,
+      messages: messages - m0,
+      pngs,
+      pictures,
+      pictureMs: pictures ? median(l!.pictures.map((p) => p.cost)) : 0,
+      cpu,
+      procCpu,
+    };
   }
 
   try {
@@ -134,9 +163,21 @@ export async function main(args: string[]): Promise<void> {
     const w0 = performance.now();
     await renderOffThread(lossChartSpec({ train: [3, 2, 1] }).spec);
     console.log(`chart worker started and drew its first picture in ${(performance.now() - w0).toFixed(0)} ms`);
-    const without: number[] = [], withLive: number[] = [], finish: number[] = [], msgs: number[] = [], inside: number[] = [], pngs: number[] = [], pictures: number[] = [], pictureMs: number[] = [];
-    const cpuWith: number[] = [], cpuWithout: number[] = [], procWith: number[] = [], procWithout: number[] = [];
-    const load0 = loadavg().map((x) => x.toFixed(2)).join(" ");
+    const without: number[] = [],
+      withLive: number[] = [],
+      finish: number[] = [],
+      msgs: number[] = [],
+      inside: number[] = [],
+      pngs: number[] = [],
+      pictures: number[] = [],
+      pictureMs: number[] = [];
+    const cpuWith: number[] = [],
+      cpuWithout: number[] = [],
+      procWith: number[] = [],
+      procWithout: number[] = [];
+    const load0 = loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ");
     for (let r = 0; r < o.reps; r++) {
       const order = r % 2 ? [true, false] : [false, true];
       for (const live of order) {
@@ -157,17 +198,29 @@ export async function main(args: string[]): Promise<void> {
           procWithout.push(res.procCpu);
         }
       }
-      console.log(`rep ${r + 1}: without ${without[r].toFixed(0)} ms (cpu ${cpuWithout[r].toFixed(0)}), with ${withLive[r].toFixed(0)} ms (cpu ${cpuWith[r].toFixed(0)}, process ${procWith[r].toFixed(0)} vs ${procWithout[r].toFixed(0)}) (${msgs[r]} messages, ${pngs[r]} with a PNG; ${pictures[r]} pictures, ${pictureMs[r].toFixed(0)} ms CPU each in the worker), finish ${finish[r].toFixed(0)} ms`);
+      console.log(
+        `rep ${r + 1}: without ${without[r].toFixed(0)} ms (cpu ${cpuWithout[r].toFixed(0)}), with ${withLive[r].toFixed(0)} ms (cpu ${cpuWith[r].toFixed(0)}, process ${procWith[r].toFixed(0)} vs ${procWithout[r].toFixed(0)}) (${msgs[r]} messages, ${pngs[r]} with a PNG; ${pictures[r]} pictures, ${pictureMs[r].toFixed(0)} ms CPU each in the worker), finish ${finish[r].toFixed(0)} ms`,
+      );
     }
-    const a = median(without), b = median(withLive);
+    const a = median(without),
+      b = median(withLive);
     const paired = median(withLive.map((v, i) => v / without[i])); // neighbours in time: less drift
     console.log(
       `live-feedback: steps=${o.steps} reps=${o.reps} size=${o.size} interval=${o.interval}ms ` +
         `without=${a.toFixed(1)}ms with=${b.toFixed(1)}ms (${((1000 * a) / o.steps).toFixed(1)} vs ${((1000 * b) / o.steps).toFixed(1)} µs/step) ` +
-        `messages/run=${median(msgs)} png-messages/run=${median(pngs)} pictures/run=${median(pictures)} picture-cpu-ms=${median(pictureMs).toFixed(0)} bytes/run=${Math.round(bytes / Math.max(1, msgs.reduce((s, v) => s + v, 0)) * median(msgs))} ` +
+        `messages/run=${median(msgs)} png-messages/run=${median(pngs)} pictures/run=${median(pictures)} picture-cpu-ms=${median(pictureMs).toFixed(0)} bytes/run=${Math.round(
+          (bytes /
+            Math.max(
+              1,
+              msgs.reduce((s, v) => s + v, 0),
+            )) *
+            median(msgs),
+        )} ` +
         `finish=${median(finish).toFixed(0)}ms in-update=${(100 * median(inside)).toFixed(2)}% ` +
         `cpu=${median(cpuWithout).toFixed(0)}->${median(cpuWith).toFixed(0)}ms (x${(median(cpuWith) / median(cpuWithout)).toFixed(3)}) ` +
-        `proc-cpu=${median(procWithout).toFixed(0)}->${median(procWith).toFixed(0)}ms load=${load0}->${loadavg().map((x) => x.toFixed(2)).join(" ")} ` +
+        `proc-cpu=${median(procWithout).toFixed(0)}->${median(procWith).toFixed(0)}ms load=${load0}->${loadavg()
+          .map((x) => x.toFixed(2))
+          .join(" ")} ` +
         `paired=${paired.toFixed(3)} ratio=${(b / a).toFixed(3)}`,
     );
   } finally {

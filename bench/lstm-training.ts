@@ -61,7 +61,12 @@ import { Dense, Embedding, fusedLstm, lstmCell, lstmStep, type LstmParams } from
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const REFERENCE_DIRS = "/usr/lib/x86_64-linux-gnu/blas:/usr/lib/x86_64-linux-gnu/lapack";
-const E = 64, H = 256, T = 64, B = 32, LR = 2e-3, SEED = 0;
+const E = 64,
+  H = 256,
+  T = 64,
+  B = 32,
+  LR = 2e-3,
+  SEED = 0;
 const REQUEST_TIMEOUT_MS = 20 * 60_000;
 
 interface Options {
@@ -77,10 +82,21 @@ interface Options {
 }
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { threads: allCores(), steps: 15, warmup: 3, rounds: 5, sample: 1000, python: "/usr/bin/python3", layers: true, torchDefault: false, reference: false };
+  const o: Options = {
+    threads: allCores(),
+    steps: 15,
+    warmup: 3,
+    rounds: 5,
+    sample: 1000,
+    python: "/usr/bin/python3",
+    layers: true,
+    torchDefault: false,
+    reference: false,
+  };
   const count = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`lstm-training: ${flag} expects an integer >= ${min}, got ${JSON.stringify(v)}`);
+    if (v === undefined || !Number.isInteger(n) || n < min)
+      throw new Error(`lstm-training: ${flag} expects an integer >= ${min}, got ${JSON.stringify(v)}`);
     return n;
   };
   for (let i = 0; i < args.length; i++) {
@@ -123,7 +139,6 @@ function parseArgs(args: string[]): Options {
   return o;
 }
 
-
 // --- data ----------------------------------------------------------------------------------------
 
 // --- contenders in this process ----------------------------------------------------------------
@@ -144,7 +159,10 @@ class SeqlabModel implements Trainer {
   readonly out: Dense;
   private readonly opt = tf.train.adam(LR);
   private readonly rand = mulberry32(SEED + 1);
-  constructor(private readonly tokens: Int32Array, readonly V: number) {
+  constructor(
+    private readonly tokens: Int32Array,
+    readonly V: number,
+  ) {
     this.emb = new Embedding(V, E, { seed: SEED + 11 });
     this.cell = lstmCell({ inputSize: E, hiddenSize: H, seed: SEED + 12 });
     this.out = new Dense(H, V, { seed: SEED + 13 });
@@ -191,7 +209,10 @@ class SeqlabModel implements Trainer {
 class LayersModel {
   private readonly model: tf.Sequential;
   private readonly rand = mulberry32(SEED + 2);
-  constructor(private readonly tokens: Int32Array, private readonly V: number) {
+  constructor(
+    private readonly tokens: Int32Array,
+    private readonly V: number,
+  ) {
     const m = tf.sequential();
     m.add(tf.layers.embedding({ inputDim: V, outputDim: E, inputLength: T }));
     m.add(
@@ -261,7 +282,15 @@ function drawFrom(logits: Float32Array | number[], offset: number, V: number, ra
  * Sample `count` tokens after `start`, one step at a time from the LSTM parameters: per token one
  * [1, H]·[H, 4H+V] matmul on the backend. `probs` (optional) receives each step's distribution.
  */
-function sampleFused(p: LstmParams, table: tf.Tensor2D, out: Dense, count: number, seed: number, start: number, probs?: Float32Array[]): number[] {
+function sampleFused(
+  p: LstmParams,
+  table: tf.Tensor2D,
+  out: Dense,
+  count: number,
+  seed: number,
+  start: number,
+  probs?: Float32Array[],
+): number[] {
   const V = table.shape[0];
   const G = 4 * H;
   const rand = mulberry32(seed);
@@ -271,7 +300,8 @@ function sampleFused(p: LstmParams, table: tf.Tensor2D, out: Dense, count: numbe
   xwT.dispose();
   const WhO = tf.tidy(() => tf.concat([p.Wh, out.W], 1)) as tf.Tensor2D;
   const bo = out.b ? (out.b.dataSync() as Float32Array) : new Float32Array(V);
-  const h = new Float32Array(H), c = new Float32Array(H);
+  const h = new Float32Array(H),
+    c = new Float32Array(H);
   let rec: Float32Array = new Float32Array(G + V); // h_{t-1}·[W_h | W_out]; h_0 = 0
   const logits = new Float32Array(V);
   const sig = (x: number) => 1 / (1 + Math.exp(-x));
@@ -351,7 +381,6 @@ function checkSampler(m: SeqlabModel, start: number, n: number): number {
 
 // --- PyTorch processes -----------------------------------------------------------------------------
 
-
 // --- main ------------------------------------------------------------------------------------------
 
 interface Row {
@@ -364,9 +393,13 @@ interface Row {
 export async function main(args: string[]): Promise<void> {
   const o = parseArgs(args);
   const load0 = loadavg();
-  console.log(`lstm-training: ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), load average ${load0}`);
+  console.log(
+    `lstm-training: ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), load average ${load0}`,
+  );
   const N = o.threads;
-  console.log(`model: embedding ${E}, LSTM ${H}, ${T} steps, batch ${B}, Adam lr ${LR}; ${o.warmup} warm-up + ${o.steps} timed steps per round, ${o.rounds} rounds; 1 thread and ${N} (all cores); sampling ${o.sample} characters`);
+  console.log(
+    `model: embedding ${E}, LSTM ${H}, ${T} steps, batch ${B}, Adam lr ${LR}; ${o.warmup} warm-up + ${o.steps} timed steps per round, ${o.rounds} rounds; 1 thread and ${N} (all cores); sampling ${o.sample} characters`,
+  );
 
   const corpus = await loadShakespeare();
   const V = corpus.vocab.length || 65;
@@ -382,23 +415,53 @@ export async function main(args: string[]): Promise<void> {
   const torchDefault = o.torchDefault ? new TorchServer("torch default BLAS, 1 thread", torchEnv(), REQUEST_TIMEOUT_MS) : undefined;
   const torchOpen = new TorchServer("torch OpenBLAS, 1 thread", torchEnv(OPENBLAS_DIR), REQUEST_TIMEOUT_MS);
   const torchOpenN = N > 1 ? new TorchServer(`torch OpenBLAS, ${N} threads`, torchEnv(OPENBLAS_DIR, N), REQUEST_TIMEOUT_MS) : undefined;
-  const torchRef = o.reference ? new TorchServer("torch reference BLAS, 1 thread", torchEnv(REFERENCE_DIRS), REQUEST_TIMEOUT_MS) : undefined;
-  const servers = [torchOpen, ...(torchOpenN ? [torchOpenN] : []), ...(torchDefault ? [torchDefault] : []), ...(torchRef ? [torchRef] : [])];
+  const torchRef = o.reference
+    ? new TorchServer("torch reference BLAS, 1 thread", torchEnv(REFERENCE_DIRS), REQUEST_TIMEOUT_MS)
+    : undefined;
+  const servers = [
+    torchOpen,
+    ...(torchOpenN ? [torchOpenN] : []),
+    ...(torchDefault ? [torchDefault] : []),
+    ...(torchRef ? [torchRef] : []),
+  ];
   const threadsOf = new Map<TorchServer, number>([[torchOpen, 1], ...(torchOpenN ? [[torchOpenN, N] as [TorchServer, number]] : [])]);
   let pyProblem: string | undefined;
   if (!existsSync(o.python)) pyProblem = `${o.python} does not exist`;
   else {
     const r = spawnSync(o.python, ["-c", "import torch, numpy"], { encoding: "utf8" });
-    if (r.status !== 0) pyProblem = `${o.python} cannot import torch: ${(r.stderr || r.error?.message || "").trim().split("\n").pop()} (install: apt-get install -y python3-torch libopenblas0-pthread)`;
+    if (r.status !== 0)
+      pyProblem = `${o.python} cannot import torch: ${(r.stderr || r.error?.message || "").trim().split("\n").pop()} (install: apt-get install -y python3-torch libopenblas0-pthread)`;
   }
-  if (!existsSync(OPENBLAS_DIR)) for (const s of [torchOpen, torchOpenN]) if (s) s.failure = `${OPENBLAS_DIR} does not exist (apt-get install -y libopenblas0-pthread)`;
+  if (!existsSync(OPENBLAS_DIR))
+    for (const s of [torchOpen, torchOpenN]) if (s) s.failure = `${OPENBLAS_DIR} does not exist (apt-get install -y libopenblas0-pthread)`;
   for (const s of servers) {
     if (pyProblem) s.failure = pyProblem;
     if (s.failure) continue;
     try {
-      await s.start(o.python, script, ["--tokens", tokens.file, "--vocab", String(V), "--emb", String(E), "--hidden", String(H), "--seq", String(T), "--batch", String(B), "--lr", String(LR), "--seed", String(SEED), "--threads", String(threadsOf.get(s) ?? 1)]);
+      await s.start(o.python, script, [
+        "--tokens",
+        tokens.file,
+        "--vocab",
+        String(V),
+        "--emb",
+        String(E),
+        "--hidden",
+        String(H),
+        "--seq",
+        String(T),
+        "--batch",
+        String(B),
+        "--lr",
+        String(LR),
+        "--seed",
+        String(SEED),
+        "--threads",
+        String(threadsOf.get(s) ?? 1),
+      ]);
       const i = s.info!;
-      console.log(`${s.label}: torch ${i.torch}, Python ${i.python}, ${i.threads} thread(s) (interop ${i.interop_threads}), LD_LIBRARY_PATH=${i.ld_library_path || "(unset)"}`);
+      console.log(
+        `${s.label}: torch ${i.torch}, Python ${i.python}, ${i.threads} thread(s) (interop ${i.interop_threads}), LD_LIBRARY_PATH=${i.ld_library_path || "(unset)"}`,
+      );
       const cfg = (i.blas_config as string[]).join(" ").match(/\b(BLAS_INFO|LAPACK_INFO)=[^,\s]*/g) ?? [];
       console.log(`  torch.__config__.show(): ${cfg.join(", ") || "(no BLAS_INFO)"}`);
       console.log(`  mapped: ${i.blas_libraries.join(", ") || "(none)"} => ${s.blasSummary()}`);
@@ -413,14 +476,38 @@ export async function main(args: string[]): Promise<void> {
   const layers = o.layers ? new LayersModel(corpus.tokens, V) : undefined;
 
   const rows: Record<string, Row> = {};
-  type Contender = { key: string; label: string; run: (n: number) => Promise<{ ms: number; loss: number }>; failed: () => string | undefined; fail: (why: string) => void };
+  type Contender = {
+    key: string;
+    label: string;
+    run: (n: number) => Promise<{ ms: number; loss: number }>;
+    failed: () => string | undefined;
+    fail: (why: string) => void;
+  };
   const counts = N > 1 ? [1, N] : [1];
   const contenders: Contender[] = counts.map((n) => {
     const key = `seqlab_${n}t`;
-    return { key, label: `seqlab fusedLstm (${choice.backend}), ${n} thread${n > 1 ? "s" : ""}`, run: async (k: number) => (setThreadCount(n), seqlab.train(k)), failed: () => rows[key].failure, fail: (w: string) => (rows[key].failure = w) };
+    return {
+      key,
+      label: `seqlab fusedLstm (${choice.backend}), ${n} thread${n > 1 ? "s" : ""}`,
+      run: async (k: number) => (setThreadCount(n), seqlab.train(k)),
+      failed: () => rows[key].failure,
+      fail: (w: string) => (rows[key].failure = w),
+    };
   });
-  if (layers) contenders.push({ key: "layers", label: `tf.layers.lstm (${choice.backend}), ${N} thread${N > 1 ? "s" : ""}`, run: (n) => (setThreadCount(N), layers.trainAsync(n)), failed: () => rows.layers.failure, fail: (w) => (rows.layers.failure = w) });
-  for (const [key, s] of [["torch_1t", torchOpen], [`torch_${N}t`, torchOpenN], ["torch_default", torchDefault], ["torch_reference", torchRef]] as const) {
+  if (layers)
+    contenders.push({
+      key: "layers",
+      label: `tf.layers.lstm (${choice.backend}), ${N} thread${N > 1 ? "s" : ""}`,
+      run: (n) => (setThreadCount(N), layers.trainAsync(n)),
+      failed: () => rows.layers.failure,
+      fail: (w) => (rows.layers.failure = w),
+    });
+  for (const [key, s] of [
+    ["torch_1t", torchOpen],
+    [`torch_${N}t`, torchOpenN],
+    ["torch_default", torchDefault],
+    ["torch_reference", torchRef],
+  ] as const) {
     if (!s) continue;
     contenders.push({
       key,
@@ -539,25 +626,41 @@ export async function main(args: string[]): Promise<void> {
 
   // report
   console.log("");
-  console.log(`${"training".padEnd(46)} ${"tok/s med".padStart(9)} ${"min".padStart(7)} ${"max".padStart(7)} ${"rounds".padStart(6)} ${"ms/step".padStart(8)} ${"last loss".padStart(9)}`);
+  console.log(
+    `${"training".padEnd(46)} ${"tok/s med".padStart(9)} ${"min".padStart(7)} ${"max".padStart(7)} ${"rounds".padStart(6)} ${"ms/step".padStart(8)} ${"last loss".padStart(9)}`,
+  );
   for (const c of contenders) {
     const r = rows[c.key];
     const m = median(r.rates);
     const line = r.rates.length
-      ? `${m.toFixed(0).padStart(9)} ${Math.min(...r.rates).toFixed(0).padStart(7)} ${Math.max(...r.rates).toFixed(0).padStart(7)} ${String(r.rates.length).padStart(6)} ${((1000 * B * T) / m).toFixed(1).padStart(8)} ${r.losses[r.losses.length - 1].toFixed(3).padStart(9)}`
+      ? `${m.toFixed(0).padStart(9)} ${Math.min(...r.rates)
+          .toFixed(0)
+          .padStart(7)} ${Math.max(...r.rates)
+          .toFixed(0)
+          .padStart(
+            7,
+          )} ${String(r.rates.length).padStart(6)} ${((1000 * B * T) / m).toFixed(1).padStart(8)} ${r.losses[r.losses.length - 1].toFixed(3).padStart(9)}`
       : `${"NA".padStart(9)}`;
     const why = r.failure ?? c.failed();
     console.log(`${r.label.padEnd(46)} ${line}${why ? `  (${why})` : ""}`);
   }
   console.log("");
-  console.log(`${`sampling ${o.sample} characters`.padEnd(46)} ${"ms/tok med".padStart(10)} ${"min".padStart(7)} ${"max".padStart(7)}  text (first round)`);
+  console.log(
+    `${`sampling ${o.sample} characters`.padEnd(46)} ${"ms/tok med".padStart(10)} ${"min".padStart(7)} ${"max".padStart(7)}  text (first round)`,
+  );
   const sampleRow = (label: string, xs: number[], text?: string) =>
-    console.log(`${label.padEnd(46)} ${fmt(median(xs), 4).padStart(10)} ${xs.length ? fmt(Math.min(...xs), 4).padStart(7) : "".padStart(7)} ${xs.length ? fmt(Math.max(...xs), 4).padStart(7) : "".padStart(7)}  ${text !== undefined ? JSON.stringify(text) : ""}`);
+    console.log(
+      `${label.padEnd(46)} ${fmt(median(xs), 4).padStart(10)} ${xs.length ? fmt(Math.min(...xs), 4).padStart(7) : "".padStart(7)} ${xs.length ? fmt(Math.max(...xs), 4).padStart(7) : "".padStart(7)}  ${text !== undefined ? JSON.stringify(text) : ""}`,
+    );
   sampleRow(`seqlab, one matmul per token (${choice.backend})`, sample.fused, texts.fused);
   sampleRow(`seqlab, lstmStep + Dense ops (informational)`, sample.steps, texts.steps);
   sampleRow(`torch OpenBLAS${torchOpen.failure ? ` (${torchOpen.failure})` : ""}`, sample.torch, texts.torch);
-  console.log(`sampler check: max |p - p(fusedLstm + Dense)| over 64 steps = ${samplerCheck.toExponential(2)}${samplerCheck < 1e-4 ? " (ok)" : " (MISMATCH)"}`);
-  console.log(`tensors: ${tensors0} after ${o.warmup > 0 ? "the warm-up" : "round 1"}, ${tensors1} after the last round (${tensors1 - tensors0 === 0 ? "no leak" : "LEAK"})`);
+  console.log(
+    `sampler check: max |p - p(fusedLstm + Dense)| over 64 steps = ${samplerCheck.toExponential(2)}${samplerCheck < 1e-4 ? " (ok)" : " (MISMATCH)"}`,
+  );
+  console.log(
+    `tensors: ${tensors0} after ${o.warmup > 0 ? "the warm-up" : "round 1"}, ${tensors1} after the last round (${tensors1 - tensors0 === 0 ? "no leak" : "LEAK"})`,
+  );
   console.log(`load average: ${load0} before, ${load1} after`);
 
   const med = (key: string) => median(rows[key]?.rates ?? []);
@@ -568,19 +671,36 @@ export async function main(args: string[]): Promise<void> {
     // the same ratio taken within each round (neighbours in time: less drift), for comparison
     const paired = median(byRound.filter((r) => r[`seqlab_${n}t`] && r[`torch_${n}t`]).map((r) => r[`seqlab_${n}t`] / r[`torch_${n}t`]));
     const what = `target: seqlab training >= 0.8x PyTorch-OpenBLAS at ${n} thread${n > 1 ? "s" : ""}`;
-    if (Number.isFinite(ratio)) console.log(`${what}: ${ratio >= 0.8 ? "met" : "NOT met"} (${ratio.toFixed(3)}x of the medians; per-round paired median ${fmt(paired)}x)`);
+    if (Number.isFinite(ratio))
+      console.log(
+        `${what}: ${ratio >= 0.8 ? "met" : "NOT met"} (${ratio.toFixed(3)}x of the medians; per-round paired median ${fmt(paired)}x)`,
+      );
     else console.log(`${what}: not measured (PyTorch with OpenBLAS did not run)`);
   }
-  if (N > 1) console.log(`speed-up from 1 to ${N} threads: seqlab ${fmt(med(`seqlab_${N}t`) / med("seqlab_1t"), 2)}x, torch ${fmt(med(`torch_${N}t`) / med("torch_1t"), 2)}x`);
+  if (N > 1)
+    console.log(
+      `speed-up from 1 to ${N} threads: seqlab ${fmt(med(`seqlab_${N}t`) / med("seqlab_1t"), 2)}x, torch ${fmt(med(`torch_${N}t`) / med("torch_1t"), 2)}x`,
+    );
   const a = med(`seqlab_${N}t`);
   const d = med(`torch_${N}t`);
   const e = median(sample.fused);
   const f = median(sample.torch);
-  if (Number.isFinite(e) && Number.isFinite(f)) console.log(`target: seqlab sampling faster than PyTorch: ${e < f ? "met" : "NOT met"} (${e.toFixed(4)} vs ${f.toFixed(4)} ms/token, ${(f / e).toFixed(2)}x)`);
+  if (Number.isFinite(e) && Number.isFinite(f))
+    console.log(
+      `target: seqlab sampling faster than PyTorch: ${e < f ? "met" : "NOT met"} (${e.toFixed(4)} vs ${f.toFixed(4)} ms/token, ${(f / e).toFixed(2)}x)`,
+    );
   else console.log("target: seqlab sampling faster than PyTorch: not measured");
   const needed = [torchOpen, ...(torchOpenN ? [torchOpenN] : [])];
   const torchFailed = needed.some((s) => s.failure) || !Number.isFinite(d) || !Number.isFinite(ratios[1]) || !Number.isFinite(f);
-  if (torchFailed) console.log(`PyTorch was not fully measured: ${needed.filter((s) => s.failure).map((s) => `${s.label}: ${s.failure}`).join("; ") || "no samples"}`);
+  if (torchFailed)
+    console.log(
+      `PyTorch was not fully measured: ${
+        needed
+          .filter((s) => s.failure)
+          .map((s) => `${s.label}: ${s.failure}`)
+          .join("; ") || "no samples"
+      }`,
+    );
   console.log(
     `lstm-training: threads=${N} seqlab_1t_tok_s=${fmt(med("seqlab_1t"))} torch_1t_tok_s=${fmt(med("torch_1t"))} ratio_1t=${fmt(ratios[1])} ` +
       `seqlab_tok_s=${fmt(a)} torch_tok_s=${fmt(d)} layers_tok_s=${fmt(med("layers"))} ` +

@@ -17,7 +17,9 @@ const check = args.includes("--check");
 const dir = path.resolve(args.find((a) => !a.startsWith("--")) ?? path.join(__dirname, "..", "..", "notebooks"));
 let trouble = 0;
 let changed = 0;
-for (const name of readdirSync(dir).filter((f) => f.endsWith(".ipynb")).sort()) {
+for (const name of readdirSync(dir)
+  .filter((f) => f.endsWith(".ipynb"))
+  .sort()) {
   const en = path.join(dir, name);
   const ko = koreanPath(en);
   if (!existsSync(ko)) {
@@ -32,7 +34,12 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith(".ipynb")).sort()) 
     continue;
   }
   if (!r.copied.length && !r.kernelspecSet) continue;
-  const what = [r.copied.length ? `code cell${r.copied.length === 1 ? "" : "s"} ${r.copied.join(", ")} from the English edition` : "", r.kernelspecSet ? "kernelspec seqlab-ko" : ""].filter(Boolean).join("; ");
+  const what = [
+    r.copied.length ? `code cell${r.copied.length === 1 ? "" : "s"} ${r.copied.join(", ")} from the English edition` : "",
+    r.kernelspecSet ? "kernelspec seqlab-ko" : "",
+  ]
+    .filter(Boolean)
+    .join("; ");
   changed++;
   if (check) {
     console.log(`ko/${name}: would take ${what}`);
@@ -42,5 +49,9 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith(".ipynb")).sort()) 
     console.log(`ko/${name}: took ${what}`);
   }
 }
-console.log(check ? `${trouble ? `${trouble} Korean notebook(s) to fix` : "the Korean edition's code matches the English edition's"}` : `${changed} Korean notebook(s) updated${trouble ? `, ${trouble} left (see above)` : ""}`);
+console.log(
+  check
+    ? `${trouble ? `${trouble} Korean notebook(s) to fix` : "the Korean edition's code matches the English edition's"}`
+    : `${changed} Korean notebook(s) updated${trouble ? `, ${trouble} left (see above)` : ""}`,
+);
 process.exit(trouble ? 1 : 0);

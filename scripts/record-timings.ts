@@ -23,7 +23,9 @@ const probes = state.probes?.[mode] ?? {};
 // The Korean edition (keys "ko/NAME") runs the English notebook's code: timings.json keeps the English times.
 const measured = Object.keys(times).filter((n) => probes[n] > 0 && !n.includes("/"));
 if (!measured.length) {
-  console.error(`no ${mode}-mode times with a probe in ${reports}/.cache.json: run the course there first (npm start${mode === "quick" ? " -- --quick" : ""})`);
+  console.error(
+    `no ${mode}-mode times with a probe in ${reports}/.cache.json: run the course there first (npm start${mode === "quick" ? " -- --quick" : ""})`,
+  );
   process.exit(1);
 }
 const rec = JSON.parse(readFileSync(file, "utf8"));
@@ -39,12 +41,19 @@ for (const name of measured) {
   const entry = (rec.notebooks[name] ??= { quick: seconds, full: seconds });
   entry[mode] = Math.round(seconds);
   const was = typeof entry.source === "string" ? entry.source.replace(/^(quick|full): seqlab start [^;]*(; before: )?/, "") : "";
-  entry.source = `${mode}: seqlab start ${day}, ${times[name].toFixed(1)} s at probe ${probes[name].toFixed(3)} s${note ? `, ${note}` : ""}` + (was ? `; before: ${was}` : "");
-  console.log(`${name.padEnd(44)} ${mode} ${Math.round(seconds)} s (measured ${times[name].toFixed(1)} s at probe ${probes[name].toFixed(3)} s)`);
+  entry.source =
+    `${mode}: seqlab start ${day}, ${times[name].toFixed(1)} s at probe ${probes[name].toFixed(3)} s${note ? `, ${note}` : ""}` +
+    (was ? `; before: ${was}` : "");
+  console.log(
+    `${name.padEnd(44)} ${mode} ${Math.round(seconds)} s (measured ${times[name].toFixed(1)} s at probe ${probes[name].toFixed(3)} s)`,
+  );
 }
 rec.probe = probe;
 // The file's layout: one line per notebook.
-const line = (v: Record<string, unknown>) => `{ ${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${JSON.stringify(x)}`).join(", ")} }`;
+const line = (v: Record<string, unknown>) =>
+  `{ ${Object.entries(v)
+    .map(([k, x]) => `${JSON.stringify(k)}: ${JSON.stringify(x)}`)
+    .join(", ")} }`;
 const { notebooks, ...head } = rec;
 const top = Object.entries(head).map(([k, v]) => ` ${JSON.stringify(k)}: ${JSON.stringify(v)},`);
 const rows = Object.entries(notebooks as Record<string, Record<string, unknown>>).map(([k, v]) => `  ${JSON.stringify(k)}: ${line(v)}`);

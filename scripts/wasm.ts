@@ -22,7 +22,12 @@ export const WASM_MODULES = {
   gemm: {
     wat: "gemm.wat",
     generated: "gemm-wasm.ts",
-    variants: { GEMM_WASM_BASE64: [], GEMM_FMA_WASM_BASE64: ["fma"], GEMM_SHARED_WASM_BASE64: ["shared"], GEMM_SHARED_FMA_WASM_BASE64: ["shared", "fma"] },
+    variants: {
+      GEMM_WASM_BASE64: [],
+      GEMM_FMA_WASM_BASE64: ["fma"],
+      GEMM_SHARED_WASM_BASE64: ["shared"],
+      GEMM_SHARED_FMA_WASM_BASE64: ["shared", "fma"],
+    },
   },
   lstm: { wat: "lstm.wat", generated: "lstm-wasm.ts", variants: { LSTM_WASM_BASE64: [], LSTM_SHARED_WASM_BASE64: ["shared"] } },
 } as const satisfies Record<string, { wat: string; generated: string; variants: Record<string, readonly Transform[]> }>;
@@ -61,7 +66,12 @@ export async function assemble(name: WasmModuleName): Promise<Record<string, Uin
   const source = readFileSync(backendFile(wat), "utf8");
   const out: Record<string, Uint8Array> = {};
   for (const [constant, transforms] of Object.entries(variants) as [string, readonly Transform[]][]) {
-    const mod = wabt.parseWat(wat, variantText(source, transforms, wat), { simd: true, threads: true, relaxed_simd: true, bulk_memory: true });
+    const mod = wabt.parseWat(wat, variantText(source, transforms, wat), {
+      simd: true,
+      threads: true,
+      relaxed_simd: true,
+      bulk_memory: true,
+    });
     try {
       out[constant] = new Uint8Array(mod.toBinary({}).buffer);
     } finally {
@@ -78,7 +88,11 @@ export function generatedSource(name: WasmModuleName, binaries: Record<string, U
   for (const [constant, transforms] of Object.entries(variants) as [string, readonly Transform[]][]) {
     const b64 = Buffer.from(binaries[constant]).toString("base64");
     const lines = b64.match(/.{1,100}/g) ?? [];
-    parts.push(`/** ${transforms.length ? transforms.join(" + ") : "as written"} */`, `export const ${constant} =`, lines.map((l) => `  "${l}"`).join(" +\n") + ";");
+    parts.push(
+      `/** ${transforms.length ? transforms.join(" + ") : "as written"} */`,
+      `export const ${constant} =`,
+      lines.map((l) => `  "${l}"`).join(" +\n") + ";",
+    );
   }
   return parts.join("\n") + "\n";
 }
@@ -89,7 +103,9 @@ if (require.main === module) {
       const binaries = await assemble(name);
       writeFileSync(generatedPath(name), generatedSource(name, binaries));
       const sizes = Object.values(binaries).map((b) => b.length);
-      console.log(`wrote ${path.relative(process.cwd(), generatedPath(name))} (${sizes.length} variants, ${sizes.join(", ")} bytes of wasm)`);
+      console.log(
+        `wrote ${path.relative(process.cwd(), generatedPath(name))} (${sizes.length} variants, ${sizes.join(", ")} bytes of wasm)`,
+      );
     }
   })();
 }

@@ -6,10 +6,55 @@ export { input } from "./display/input";
 export { Comm, openComm, registerCommTarget } from "./display/comm";
 export * from "./widgets";
 export type { MimeBundle } from "./display/bridge";
-export { lossChart, lineChart, scatter, bar, histogram, heatmap, embeddingPlot, lossChartSpec, lineChartSpec, scatterSpec, barSpec, histogramSpec, heatmapSpec, embeddingPlotSpec, type LossHistory, type LossPoint, type LossChartOptions, type LineChartOptions, type ScatterData, type ScatterOptions, type BarData, type BarOptions, type HistogramOptions, type HeatmapOptions, type EmbeddingPlotOptions } from "./plot/charts";
+export {
+  lossChart,
+  lineChart,
+  scatter,
+  bar,
+  histogram,
+  heatmap,
+  embeddingPlot,
+  lossChartSpec,
+  lineChartSpec,
+  scatterSpec,
+  barSpec,
+  histogramSpec,
+  heatmapSpec,
+  embeddingPlotSpec,
+  type LossHistory,
+  type LossPoint,
+  type LossChartOptions,
+  type LineChartOptions,
+  type ScatterData,
+  type ScatterOptions,
+  type BarData,
+  type BarOptions,
+  type HistogramOptions,
+  type HeatmapOptions,
+  type EmbeddingPlotOptions,
+} from "./plot/charts";
 export { Chart, renderChart, VEGALITE_MIME, VEGALITE_SCHEMA, type ChartOptions, type ChartPromise, type VegaLiteSpec } from "./plot/chart";
-export { plotly, embedding3d, PlotlyFigure, resetPlotlyLibrary, PLOTLY_MIME, type PlotlyFigureSpec, type PlotlyOptions, type Embedding3dOptions } from "./plot/plotly";
-export { rnnDiagram, rnnLoopDiagram, lstmDiagram, RNN_SHAPES, type RnnShape, type RnnDiagramOptions, type RnnLoopDiagramOptions, type LstmDiagramOptions, type LstmValues } from "./plot/diagrams";
+export {
+  plotly,
+  embedding3d,
+  PlotlyFigure,
+  resetPlotlyLibrary,
+  PLOTLY_MIME,
+  type PlotlyFigureSpec,
+  type PlotlyOptions,
+  type Embedding3dOptions,
+} from "./plot/plotly";
+export {
+  rnnDiagram,
+  rnnLoopDiagram,
+  lstmDiagram,
+  RNN_SHAPES,
+  type RnnShape,
+  type RnnDiagramOptions,
+  type RnnLoopDiagramOptions,
+  type LstmDiagramOptions,
+  type LstmValues,
+} from "./plot/diagrams";
 export { encodePng } from "./plot/png";
 export { ema as smooth } from "./plot/data";
 export { Picture, svgToPng } from "./plot/render";

@@ -34,7 +34,11 @@ function standIn(id: string, parent: NodeModule): object {
     const loaded = originalLoad(id, parent, false) as Record<PropertyKey, unknown>;
     real = loaded;
     for (const key of Reflect.ownKeys(loaded)) {
-      Object.defineProperty(target, key, { enumerable: Object.getOwnPropertyDescriptor(loaded, key)?.enumerable ?? true, configurable: false, get: () => loaded[key] });
+      Object.defineProperty(target, key, {
+        enumerable: Object.getOwnPropertyDescriptor(loaded, key)?.enumerable ?? true,
+        configurable: false,
+        get: () => loaded[key],
+      });
     }
     return loaded;
   };
@@ -84,7 +88,11 @@ if (!M._load.__seqlabOriginal) {
 
 function safeResolve(request: string, parent: NodeModule): string {
   try {
-    return (Module as unknown as { _resolveFilename(r: string, p: NodeModule, isMain: boolean): string })._resolveFilename(request, parent, false);
+    return (Module as unknown as { _resolveFilename(r: string, p: NodeModule, isMain: boolean): string })._resolveFilename(
+      request,
+      parent,
+      false,
+    );
   } catch {
     return request;
   }

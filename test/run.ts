@@ -54,7 +54,14 @@ const suites: Suite[] = [
     missing: () => {
       const chromium = process.env.SEQLAB_CHROMIUM ?? "/usr/bin/chromium";
       if (!existsSync(chromium)) return `no Chromium at ${chromium} (apt-get install chromium, or set SEQLAB_CHROMIUM)`;
-      for (const p of ["esbuild", "@jupyterlab/outputarea", "@jupyterlab/rendermime", "@jupyterlab/vega5-extension", "@jupyterlab/theme-light-extension", "marked"]) {
+      for (const p of [
+        "esbuild",
+        "@jupyterlab/outputarea",
+        "@jupyterlab/rendermime",
+        "@jupyterlab/vega5-extension",
+        "@jupyterlab/theme-light-extension",
+        "marked",
+      ]) {
         try {
           require.resolve(`${p}/package.json`);
         } catch {
@@ -71,9 +78,11 @@ const suites: Suite[] = [
       // git is used when the checkout is a git work tree (a clone of HEAD), else the files are copied.
       if (spawnSync("npm", ["--version"], { encoding: "utf8" }).status !== 0) return "no npm on PATH";
       const data = process.env.SEQLAB_DATA;
-      if (!data || !existsSync(path.join(data, "timemachine.txt"))) return "no offline corpus mirror (set SEQLAB_DATA to a folder holding the corpora, e.g. ../shared/corpora)";
+      if (!data || !existsSync(path.join(data, "timemachine.txt")))
+        return "no offline corpus mirror (set SEQLAB_DATA to a folder holding the corpora, e.g. ../shared/corpora)";
       const ping = spawnSync("npm", ["ping"], { encoding: "utf8", timeout: 30_000 });
-      if (ping.status !== 0) return `the npm registry does not answer (npm ping: ${(ping.stderr || ping.error?.message || "").trim().split("\n").pop()})`;
+      if (ping.status !== 0)
+        return `the npm registry does not answer (npm ping: ${(ping.stderr || ping.error?.message || "").trim().split("\n").pop()})`;
       return undefined;
     },
   },
@@ -85,9 +94,11 @@ const suites: Suite[] = [
       if (process.platform === "win32") return "the package test uses POSIX paths and the POSIX launcher";
       if (spawnSync("npm", ["--version"], { encoding: "utf8" }).status !== 0) return "no npm on PATH";
       const py = python();
-      if (!py || spawnSync(py, ["-c", "import nbclient, nbformat"]).status !== 0) return "no python3 with nbclient (apt-get install python3-nbclient jupyter-client)";
+      if (!py || spawnSync(py, ["-c", "import nbclient, nbformat"]).status !== 0)
+        return "no python3 with nbclient (apt-get install python3-nbclient jupyter-client)";
       const ping = spawnSync("npm", ["ping"], { encoding: "utf8", timeout: 30_000 });
-      if (ping.status !== 0) return `the npm registry does not answer (npm ping: ${(ping.stderr || ping.error?.message || "").trim().split("\n").pop()})`;
+      if (ping.status !== 0)
+        return `the npm registry does not answer (npm ping: ${(ping.stderr || ping.error?.message || "").trim().split("\n").pop()})`;
       return undefined;
     },
   },
@@ -130,14 +141,20 @@ for (const s of skipped) console.log(`SKIPPED suite ${s}`);
 const ci = process.env.CI === "true" || process.env.CI === "1";
 if (!files.length) {
   // `node --test` with no files would run every test file it finds under the current folder.
-  console.log(`no test files to run${wanted.length ? ` for ${wanted.join(", ")}` : ""}${skipped.length ? ` (skipped: ${skipped.map((s) => s.split(":")[0]).join(", ")})` : ""}`);
+  console.log(
+    `no test files to run${wanted.length ? ` for ${wanted.join(", ")}` : ""}${skipped.length ? ` (skipped: ${skipped.map((s) => s.split(":")[0]).join(", ")})` : ""}`,
+  );
   process.exit(ci && skipped.length ? 1 : wanted.some((w) => !suites.some((s) => s.name === w)) ? 2 : 0);
 }
 // One folder for the whole run: suites that need the course executed share one execution
 // (test/support/course.ts).
 const runDir = mkdtempSync(path.join(os.tmpdir(), "seqlab-test-run-"));
-const r = spawnSync(process.execPath, ["--test", ...passthrough, ...files], { stdio: "inherit", env: { ...process.env, SEQLAB_TEST_RUN_DIR: runDir } });
+const r = spawnSync(process.execPath, ["--test", ...passthrough, ...files], {
+  stdio: "inherit",
+  env: { ...process.env, SEQLAB_TEST_RUN_DIR: runDir },
+});
 if (!process.env.SEQLAB_KEEP_TEST_RUN) rmSync(runDir, { recursive: true, force: true });
 else console.log(`kept ${runDir} (SEQLAB_KEEP_TEST_RUN)`);
-if (skipped.length) console.log(`skipped ${skipped.length} suite(s): ${skipped.map((s) => s.split(":")[0]).join(", ")}${ci ? " (a failure under CI)" : ""}`);
-process.exit(r.status !== 0 ? r.status ?? 1 : ci && skipped.length ? 1 : 0);
+if (skipped.length)
+  console.log(`skipped ${skipped.length} suite(s): ${skipped.map((s) => s.split(":")[0]).join(", ")}${ci ? " (a failure under CI)" : ""}`);
+process.exit(r.status !== 0 ? (r.status ?? 1) : ci && skipped.length ? 1 : 0);

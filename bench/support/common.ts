@@ -26,10 +26,15 @@ export async function loadShakespeare(): Promise<Corpus> {
     const tokens = Int32Array.from(chars, (c) => id.get(c)!);
     return { tokens, vocab, source: `tinyshakespeare (${tokens.length} characters, vocabulary ${vocab.length})` };
   } catch (e) {
-    const n = 1_000_000, V = 65;
+    const n = 1_000_000,
+      V = 65;
     const rand = mulberry32(12345);
     const tokens = Int32Array.from({ length: n }, () => Math.floor(rand() * V));
-    return { tokens, vocab: [], source: `RANDOM TOKENS (${n}, vocabulary ${V}): tinyshakespeare could not be loaded: ${(e as Error).message}` };
+    return {
+      tokens,
+      vocab: [],
+      source: `RANDOM TOKENS (${n}, vocabulary ${V}): tinyshakespeare could not be loaded: ${(e as Error).message}`,
+    };
   }
 }
 
@@ -38,11 +43,19 @@ export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-export const loadavg = (): string => os.loadavg().map((v) => v.toFixed(2)).join(" ");
+export const loadavg = (): string =>
+  os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(" ");
 export const fmt = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : "NA");
 
 /** The windows of `tokens` at `starts` as int32 tensors [B, T]: inputs and next-token targets. */
-export function tensorBatch(tokens: ArrayLike<number>, starts: readonly number[], T: number): { inputs: tf.Tensor2D; targets: tf.Tensor2D } {
+export function tensorBatch(
+  tokens: ArrayLike<number>,
+  starts: readonly number[],
+  T: number,
+): { inputs: tf.Tensor2D; targets: tf.Tensor2D } {
   const b = windowBatch(tokens, starts, T);
   return { inputs: tf.tensor2d(b.x, b.shape, "int32"), targets: tf.tensor2d(b.y, b.shape, "int32") };
 }

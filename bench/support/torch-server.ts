@@ -19,7 +19,13 @@ export const OPENBLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-pthread";
  */
 export function torchEnv(libDirs?: string, threads = 1): NodeJS.ProcessEnv {
   const n = String(threads);
-  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: n, OMP_WAIT_POLICY: "PASSIVE", OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    OMP_NUM_THREADS: n,
+    OMP_WAIT_POLICY: "PASSIVE",
+    OPENBLAS_NUM_THREADS: n,
+    MKL_NUM_THREADS: n,
+  };
   if (libDirs) env.LD_LIBRARY_PATH = [libDirs, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":");
   return env;
 }
@@ -50,7 +56,11 @@ export class TorchServer {
   failure?: string;
   info?: TorchInfo;
 
-  constructor(readonly label: string, readonly env: NodeJS.ProcessEnv, readonly timeoutMs: number) {}
+  constructor(
+    readonly label: string,
+    readonly env: NodeJS.ProcessEnv,
+    readonly timeoutMs: number,
+  ) {}
 
   async start(python: string, script: string, args: string[]): Promise<void> {
     const proc = spawn(python, [script, ...args], { env: this.env, stdio: ["pipe", "pipe", "pipe"] });

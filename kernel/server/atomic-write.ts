@@ -42,7 +42,7 @@ export function writeFileAtomic(file: string, data: string, what: string): void 
   try {
     fd = fs.openSync(tmp, "wx", mode ?? 0o666);
     if (mode !== undefined) fs.fchmodSync(fd, mode); // the umask narrowed it
-    for (let off = 0; off < bytes.length; ) {
+    for (let off = 0; off < bytes.length;) {
       const n = fs.writeSync(fd, bytes, off, bytes.length - off);
       if (n <= 0) throw Object.assign(new Error("the disk accepted no more bytes"), { code: "ENOSPC" });
       off += n;
@@ -68,12 +68,21 @@ export function writeFileAtomic(file: string, data: string, what: string): void 
 function fileError(e: unknown, file: string, dir: string, what: string, existed: boolean): Error {
   const err = e as NodeJS.ErrnoException;
   const why =
-    err.code === "ENOSPC" ? "no space left on the disk"
-    : err.code === "EDQUOT" ? "the disk quota is used up"
-    : err.code === "EFBIG" ? "the file is larger than this process may write (ulimit -f)"
-    : err.code === "EACCES" || err.code === "EPERM" ? `permission denied in ${dir}`
-    : err.code === "EROFS" ? `${dir} is on a read-only file system`
-    : err.code === "EISDIR" ? `${file} is a folder`
-    : err.message;
-  return new Error(`could not write the ${what} ${file}: ${why}${err.code && !why.includes(err.code) ? ` (${err.code})` : ""}; ${existed ? "the previous file is unchanged" : "nothing was written"}`, { cause: e });
+    err.code === "ENOSPC"
+      ? "no space left on the disk"
+      : err.code === "EDQUOT"
+        ? "the disk quota is used up"
+        : err.code === "EFBIG"
+          ? "the file is larger than this process may write (ulimit -f)"
+          : err.code === "EACCES" || err.code === "EPERM"
+            ? `permission denied in ${dir}`
+            : err.code === "EROFS"
+              ? `${dir} is on a read-only file system`
+              : err.code === "EISDIR"
+                ? `${file} is a folder`
+                : err.message;
+  return new Error(
+    `could not write the ${what} ${file}: ${why}${err.code && !why.includes(err.code) ? ` (${err.code})` : ""}; ${existed ? "the previous file is unchanged" : "nothing was written"}`,
+    { cause: e },
+  );
 }

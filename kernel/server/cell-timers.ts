@@ -27,7 +27,10 @@ export class CellTimers {
    * @param cell the running cell's number, 0 between cells
    * @param report where an exception thrown by a callback goes (it would be an uncaught exception)
    */
-  constructor(private readonly cell: () => number, private readonly report: (e: unknown) => void) {}
+  constructor(
+    private readonly cell: () => number,
+    private readonly report: (e: unknown) => void,
+  ) {}
 
   install() {
     this.channel.port1.on("message", (key: number) => {

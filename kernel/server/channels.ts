@@ -25,7 +25,10 @@ export class Channels {
   watchesSigint = false;
   readonly ready: Promise<void>;
 
-  constructor(connection: ConnectionInfo, readonly session: string) {
+  constructor(
+    connection: ConnectionInfo,
+    readonly session: string,
+  ) {
     const data: SocketThreadData = { connection, session, state: this.state.buffer as SharedArrayBuffer };
     this.worker = new Worker(path.join(__dirname, "sockets.js"), { workerData: data, stdout: false, stderr: false });
     this.ready = new Promise((resolve, reject) => {
@@ -36,7 +39,8 @@ export class Channels {
           resolve();
         } else if (m.op === "request") this.onRequest(m.channel, revive(m.msg));
         else if (m.op === "interrupt") this.onInterrupt(m.cell, m.seq);
-        else if (m.op === "ping") Atomics.store(this.state, Slot.Ack, m.seq); // this thread is not stuck
+        else if (m.op === "ping")
+          Atomics.store(this.state, Slot.Ack, m.seq); // this thread is not stuck
         else if (m.op === "closed") this.closing?.();
         else if (m.op === "flushed") {
           this.flushes.get(m.id)?.();

@@ -165,7 +165,12 @@ export class Converter {
     this.fixedRoots = [path.dirname(ts.getDefaultLibFilePath(this.options)), ...fixedRoots].map((p) => toSlashes(p) + "/");
     this.scope = new CellScope(ts, this.dir, this.options);
     this.moduleCache = ts.createModuleResolutionCache(this.dir, (f) => f, this.options);
-    this.typeRefCache = ts.createTypeReferenceDirectiveResolutionCache(this.dir, (f) => f, this.options, this.moduleCache.getPackageJsonInfoCache());
+    this.typeRefCache = ts.createTypeReferenceDirectiveResolutionCache(
+      this.dir,
+      (f) => f,
+      this.options,
+      this.moduleCache.getPackageJsonInfoCache(),
+    );
     this.host = this.createHost();
     // The first block of declaration slots is in the first program already (commit()).
     this.addSlots(DECLARATION_SLOTS);
@@ -202,7 +207,9 @@ export class Converter {
     });
     // Something to keep: names the suffix exports, or the cell's own `export`s.
     const declares = this.names.length > 0 || ((cell as any).symbol?.exports?.size ?? 0) > 0 || augments;
-    const declarations = declares ? { text: withoutNodeReference(out.dts ?? ""), meanings: this.meanings(checker, cell, this.names) } : undefined;
+    const declarations = declares
+      ? { text: withoutNodeReference(out.dts ?? ""), meanings: this.meanings(checker, cell, this.names) }
+      : undefined;
     return { diagnostics: [], output: out.js, map: out.map, hasTopLevelAwait, hasValue, sideOutputs, declarations };
   }
 
@@ -246,7 +253,15 @@ export class Converter {
     const program = this.programFor(cell);
     const pos = position + CELL_PREFIX.length;
     const info: TS.CompletionInfo | undefined = (ts as any).Completions.getCompletionsAtPositionForTslab(
-      {}, program, () => {}, cell, pos, {}, undefined, ts.CompletionTriggerKind.Invoked, NO_CANCEL,
+      {},
+      program,
+      () => {},
+      cell,
+      pos,
+      {},
+      undefined,
+      ts.CompletionTriggerKind.Invoked,
+      NO_CANCEL,
     );
     if (info?.optionalReplacementSpan) info.optionalReplacementSpan.start -= CELL_PREFIX.length;
     // The identifier being typed, if any: candidates are ranked by how they match it.
@@ -261,7 +276,8 @@ export class Converter {
   inspect(src: string, position: number): TS.QuickInfo | undefined {
     const cell = this.parseCell(src, false);
     const program = this.programFor(cell);
-    const info = (this.ts as any).getQuickInfoAtPosition(cell, program.getTypeChecker(), NO_CANCEL, position + CELL_PREFIX.length) as TS.QuickInfo | undefined;
+    const info = (this.ts as any).getQuickInfoAtPosition(cell, program.getTypeChecker(), NO_CANCEL, position + CELL_PREFIX.length) as
+      TS.QuickInfo | undefined;
     if (info?.textSpan) info.textSpan.start -= CELL_PREFIX.length;
     return info;
   }
@@ -300,7 +316,12 @@ export class Converter {
       return base;
     }
     this.stats.programs++;
-    this.base = this.ts.createProgram({ rootNames: [...this.declarationSlots, cell.fileName], options: this.options, host: this.host, oldProgram: base });
+    this.base = this.ts.createProgram({
+      rootNames: [...this.declarationSlots, cell.fileName],
+      options: this.options,
+      host: this.host,
+      oldProgram: base,
+    });
     this.stale = false;
     this.committedAtBuild = this.committed;
     this.checkedAgainstBase = 0;
@@ -324,7 +345,8 @@ export class Converter {
       const m = r.resolvedModule;
       // Programs do not load JavaScript from packages (its imports are `any`).
       const loaded = m && !(m.isExternalLibraryImport && /\.[cm]?jsx?$/.test(m.resolvedFileName));
-      if (loaded && (!base.getSourceFile(m.resolvedFileName) || (this.slotIndex.get(m.resolvedFileName) ?? -1) >= this.committedAtBuild)) return false;
+      if (loaded && (!base.getSourceFile(m.resolvedFileName) || (this.slotIndex.get(m.resolvedFileName) ?? -1) >= this.committedAtBuild))
+        return false;
       resolutions.push([name, r]);
     }
     const file = sf as any;
@@ -336,7 +358,12 @@ export class Converter {
   /** Whether a local file (not a package's, not the standard library's) of the program changed on disk. */
   private localFileChanged(program: TS.Program): boolean {
     for (const [fileName, e] of this.files) {
-      if (e.mtime !== undefined && program.getSourceFile(fileName) === e.sf && this.ts.sys.getModifiedTime?.(fileName)?.getTime() !== e.mtime) return true;
+      if (
+        e.mtime !== undefined &&
+        program.getSourceFile(fileName) === e.sf &&
+        this.ts.sys.getModifiedTime?.(fileName)?.getTime() !== e.mtime
+      )
+        return true;
     }
     return false;
   }
@@ -404,7 +431,9 @@ export class Converter {
       if (name === "default" || name === "__export" || name === "export=") return;
       // `export { a }` names a local; an `export const a` in the cell itself is the symbol.
       const spec = exported.declarations?.find(ts.isExportSpecifier);
-      const symbol: TS.Symbol | undefined = spec ? (sf as any).locals?.get((spec.propertyName as TS.Identifier | undefined)?.escapedText ?? name) : exported;
+      const symbol: TS.Symbol | undefined = spec
+        ? (sf as any).locals?.get((spec.propertyName as TS.Identifier | undefined)?.escapedText ?? name)
+        : exported;
       if (!symbol) return;
       names.push({ name, symbol, meanings: meanings.get(name as string) ?? symbol.flags });
     });
@@ -434,7 +463,15 @@ export class Converter {
   }
 
   /** A message chain becomes one diagnostic per message, at the same place (as tslab did). */
-  private flatten(msg: string | TS.DiagnosticMessageChain, category: number, code: number, start: Diagnostic["start"], end: Diagnostic["end"], fileName: string | undefined, out: Diagnostic[]) {
+  private flatten(
+    msg: string | TS.DiagnosticMessageChain,
+    category: number,
+    code: number,
+    start: Diagnostic["start"],
+    end: Diagnostic["end"],
+    fileName: string | undefined,
+    out: Diagnostic[],
+  ) {
     if (typeof msg === "string") {
       out.push({ start, end, messageText: msg, category, code, fileName });
       return;
@@ -453,12 +490,20 @@ export class Converter {
   // ---- emit --------------------------------------------------------------------------------
 
   private emit(program: TS.Program, sf: TS.SourceFile, transformers: TS.CustomTransformers): { js: string; map?: unknown; dts?: string } {
-    let js = "", map: unknown, dts: string | undefined;
-    program.emit(sf, (name, data) => {
-      if (name.endsWith(".d.ts")) dts = data;
-      else if (name.endsWith(".map")) map = JSON.parse(data);
-      else js = data.replace(/\n\/\/# sourceMappingURL=.*\s*$/, "\n");
-    }, undefined, false, transformers);
+    let js = "",
+      map: unknown,
+      dts: string | undefined;
+    program.emit(
+      sf,
+      (name, data) => {
+        if (name.endsWith(".d.ts")) dts = data;
+        else if (name.endsWith(".map")) map = JSON.parse(data);
+        else js = data.replace(/\n\/\/# sourceMappingURL=.*\s*$/, "\n");
+      },
+      undefined,
+      false,
+      transformers,
+    );
     return { js, map, dts };
   }
 
@@ -509,17 +554,22 @@ export class Converter {
       useCaseSensitiveFileNames: () => true,
       getNewLine: () => "\n",
       fileExists: (f) => f === this.cell?.fileName || this.virtual.has(f) || sys.fileExists(f),
-      readFile: (f) => (f === this.cell?.fileName ? this.cell.text : this.virtual.get(f)?.text ?? sys.readFile(f)),
+      readFile: (f) => (f === this.cell?.fileName ? this.cell.text : (this.virtual.get(f)?.text ?? sys.readFile(f))),
       directoryExists: (d) => sys.directoryExists(d),
       getDirectories: (d) => sys.getDirectories(d),
       realpath: sys.realpath && ((p) => sys.realpath!(p)),
       getModuleResolutionCache: () => this.moduleCache,
       resolveModuleNameLiterals: (literals, containingFile, redirected, options, containingSourceFile) =>
-        literals.map((lit) => this.resolveModule(lit.text, containingFile, ts.getModeForUsageLocation(containingSourceFile, lit, options), redirected, options)),
+        literals.map((lit) =>
+          this.resolveModule(lit.text, containingFile, ts.getModeForUsageLocation(containingSourceFile, lit, options), redirected, options),
+        ),
       resolveTypeReferenceDirectiveReferences: (refs, containingFile, redirected, options, containingSourceFile) =>
         refs.map((r) => {
           const name = typeof r === "string" ? r : r.fileName.toLowerCase();
-          const mode = typeof r === "string" ? containingSourceFile?.impliedNodeFormat : (ts as any).getModeForFileReference(r, containingSourceFile?.impliedNodeFormat);
+          const mode =
+            typeof r === "string"
+              ? containingSourceFile?.impliedNodeFormat
+              : (ts as any).getModeForFileReference(r, containingSourceFile?.impliedNodeFormat);
           return this.resolveTypeRef(name, containingFile, mode, redirected, options);
         }),
     };
@@ -555,7 +605,13 @@ export class Converter {
    * the ambient `declare module "fs"` instead), but asked again when a cell or a local file
    * asked, without TypeScript's cache, so that a module installed or written meanwhile is found.
    */
-  private resolveModule(name: string, containingFile: string, mode: TS.ResolutionMode, redirected: TS.ResolvedProjectReference | undefined, options: TS.CompilerOptions) {
+  private resolveModule(
+    name: string,
+    containingFile: string,
+    mode: TS.ResolutionMode,
+    redirected: TS.ResolvedProjectReference | undefined,
+    options: TS.CompilerOptions,
+  ) {
     const key = `${path.dirname(containingFile)}\0${mode}\0${name}`;
     let r = this.resolved.get(key);
     if (r) return r;
@@ -565,12 +621,26 @@ export class Converter {
     return r;
   }
 
-  private resolveTypeRef(name: string, containingFile: string, mode: TS.ResolutionMode, redirected: TS.ResolvedProjectReference | undefined, options: TS.CompilerOptions) {
+  private resolveTypeRef(
+    name: string,
+    containingFile: string,
+    mode: TS.ResolutionMode,
+    redirected: TS.ResolvedProjectReference | undefined,
+    options: TS.CompilerOptions,
+  ) {
     const key = `${path.dirname(containingFile)}\0${mode}\0${name}`;
     let r = this.resolvedTypeRefs.get(key);
     if (r) return r;
     const fresh = !this.isFixed(containingFile);
-    r = this.ts.resolveTypeReferenceDirective(name, containingFile, options, this.host, redirected, fresh ? undefined : this.typeRefCache, mode);
+    r = this.ts.resolveTypeReferenceDirective(
+      name,
+      containingFile,
+      options,
+      this.host,
+      redirected,
+      fresh ? undefined : this.typeRefCache,
+      mode,
+    );
     if (r.resolvedTypeReferenceDirective?.resolvedFileName || !fresh) this.resolvedTypeRefs.set(key, r);
     return r;
   }
@@ -611,7 +681,11 @@ function moduleNames(ts: typeof TS, sf: TS.SourceFile): string[] | undefined {
   for (const st of sf.statements) {
     if ((ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteralLike(st.moduleSpecifier)) {
       names.push(st.moduleSpecifier.text);
-    } else if (ts.isImportEqualsDeclaration(st) && ts.isExternalModuleReference(st.moduleReference) && ts.isStringLiteralLike(st.moduleReference.expression)) {
+    } else if (
+      ts.isImportEqualsDeclaration(st) &&
+      ts.isExternalModuleReference(st.moduleReference) &&
+      ts.isStringLiteralLike(st.moduleReference.expression)
+    ) {
       names.push(st.moduleReference.expression.text);
     } else if (ts.isModuleDeclaration(st) && (ts.isStringLiteral(st.name) || st.flags & ts.NodeFlags.GlobalAugmentation)) {
       return undefined;
@@ -619,8 +693,15 @@ function moduleNames(ts: typeof TS, sf: TS.SourceFile): string[] | undefined {
   }
   if (/\bimport\s*\(/.test(sf.text)) {
     const visit = (n: TS.Node): void => {
-      if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument) && ts.isStringLiteral(n.argument.literal)) names.push(n.argument.literal.text);
-      else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments.length && ts.isStringLiteralLike(n.arguments[0])) names.push(n.arguments[0].text);
+      if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument) && ts.isStringLiteral(n.argument.literal))
+        names.push(n.argument.literal.text);
+      else if (
+        ts.isCallExpression(n) &&
+        n.expression.kind === ts.SyntaxKind.ImportKeyword &&
+        n.arguments.length &&
+        ts.isStringLiteralLike(n.arguments[0])
+      )
+        names.push(n.arguments[0].text);
       ts.forEachChild(n, visit);
     };
     visit(sf);
@@ -659,4 +740,3 @@ function completionFor(info: TS.CompletionInfo | undefined, id: TS.Identifier, s
     original: info,
   };
 }
-

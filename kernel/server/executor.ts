@@ -15,9 +15,7 @@ import { setImmediate, setTimeout } from "timers";
 
 export { KeyboardInterrupt };
 
-export type Outcome =
-  | { ok: true; hasValue: boolean; value?: unknown }
-  | { ok: false; error: ErrorContent; interrupted: boolean };
+export type Outcome = { ok: true; hasValue: boolean; value?: unknown } | { ok: false; error: ErrorContent; interrupted: boolean };
 
 const WRAPPER_LINES = 1;
 /** How long an interrupted async cell may take to run its own finally blocks. */
@@ -26,7 +24,6 @@ const noop = () => {};
 
 /** What an interrupted cell's code awaits after its interrupt was delivered. */
 const NEVER = new Promise<never>(() => {});
-
 
 export class Executor {
   readonly ts: typeof import("typescript");
@@ -37,7 +34,10 @@ export class Executor {
   private readonly sideModules = new Map<string, Module>();
   private getCodeMetadata: (src: string) => { module?: string; mode?: string; jsx?: boolean };
 
-  constructor(readonly rootDir: string, private readonly interrupts: Interrupts) {
+  constructor(
+    readonly rootDir: string,
+    private readonly interrupts: Interrupts,
+  ) {
     this.ts = setupTypeScript(rootDir) as any;
     // Required only now: tslab's metadata parser must get the compiler tsenv.ts loaded.
     this.getCodeMetadata = require("tslab/dist/metadata").getCodeMetadata;
@@ -95,7 +95,15 @@ export class Executor {
       return { ok: true, hasValue: false };
     }
     if (meta.mode === "browser") {
-      return { ok: false, error: { ename: "Unsupported", evalue: "@browser cells are not supported by seqlab", traceback: ["@browser cells are not supported by seqlab"] }, interrupted: false };
+      return {
+        ok: false,
+        error: {
+          ename: "Unsupported",
+          evalue: "@browser cells are not supported by seqlab",
+          traceback: ["@browser cells are not supported by seqlab"],
+        },
+        interrupted: false,
+      };
     }
     const converted = this.conv.convert(src, cell.n);
     if (converted.diagnostics.length > 0) {
@@ -124,7 +132,7 @@ export class Executor {
       if ("error" in run) throw run.error;
       ret = run.value as { value: unknown } | undefined;
       if (converted.hasTopLevelAwait) {
-        ret = (await this.settle(run.value as Promise<{ value: unknown } | undefined>, cell));
+        ret = await this.settle(run.value as Promise<{ value: unknown } | undefined>, cell);
         await this.drainMicrotasks();
       }
     } catch (e) {
@@ -139,7 +147,11 @@ export class Executor {
 
   /** The compiled cell as a function of the cells' exports object; it returns { value } of its last expression. */
   private wrap(output: string, async: boolean): string {
-    return (async ? "(async function(exports, require) {\n" : "(function(exports, require) {\n") + output + "\n})(__seqlab__.exports, __seqlab__.require)";
+    return (
+      (async ? "(async function(exports, require) {\n" : "(function(exports, require) {\n") +
+      output +
+      "\n})(__seqlab__.exports, __seqlab__.require)"
+    );
   }
 
   /**
@@ -191,7 +203,15 @@ export class Executor {
   async evaluate(expr: string): Promise<{ ok: true; value: unknown } | { ok: false; error: ErrorContent }> {
     const converted = this.conv.convert(`(${expr})`);
     if (converted.diagnostics.length) return { ok: false, error: formatDiagnostics(converted.diagnostics, expr, "expression") };
-    if (converted.hasTopLevelAwait) return { ok: false, error: { ename: "SyntaxError", evalue: "await is not allowed in user_expressions", traceback: ["await is not allowed in user_expressions"] } };
+    if (converted.hasTopLevelAwait)
+      return {
+        ok: false,
+        error: {
+          ename: "SyntaxError",
+          evalue: "await is not allowed in user_expressions",
+          traceback: ["await is not allowed in user_expressions"],
+        },
+      };
     const code = this.wrap(converted.output, false);
     const phase = this.interrupts.phase;
     this.interrupts.phase = Phase.Run;

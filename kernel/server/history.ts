@@ -109,7 +109,10 @@ export class History {
     let hits = this.all().filter((e) => glob(e.input));
     if (unique) {
       const seen = new Set<string>();
-      hits = hits.reverse().filter((e) => !seen.has(e.input) && seen.add(e.input)).reverse();
+      hits = hits
+        .reverse()
+        .filter((e) => !seen.has(e.input) && seen.add(e.input))
+        .reverse();
     }
     return n > 0 ? hits.slice(-n) : hits;
   }

@@ -42,7 +42,10 @@ export class Cell {
   readonly stopped: Promise<never>;
   private readonly cooperating = new Set<Promise<unknown>>();
 
-  constructor(readonly n: number, private readonly state: Int32Array) {
+  constructor(
+    readonly n: number,
+    private readonly state: Int32Array,
+  ) {
     this.stopped = new Promise<never>((_, reject) => (this.rejectStop = reject));
     this.stopped.catch(() => {});
   }
@@ -87,7 +90,10 @@ export class Interrupts {
   private readonly interruptedCells = new Set<number>();
   private session: inspector.Session | undefined;
 
-  constructor(private readonly state: Int32Array, private readonly log: (text: string) => void = defaultLog) {
+  constructor(
+    private readonly state: Int32Array,
+    private readonly log: (text: string) => void = defaultLog,
+  ) {
     // The inspector runs `stopNow` on this thread in the middle of whatever JavaScript runs.
     (globalThis as any).__seqlab_stopNow__ = (n: number) => this.stopNow(n);
   }

@@ -25,8 +25,17 @@ import { setImmediate } from "timers";
 const VERSION: string = require("../../../package.json").version;
 
 const SHELL_TYPES = new Set([
-  "execute_request", "complete_request", "inspect_request", "is_complete_request", "history_request",
-  "kernel_info_request", "comm_info_request", "comm_open", "comm_msg", "comm_close", "shutdown_request",
+  "execute_request",
+  "complete_request",
+  "inspect_request",
+  "is_complete_request",
+  "history_request",
+  "kernel_info_request",
+  "comm_info_request",
+  "comm_open",
+  "comm_msg",
+  "comm_close",
+  "shutdown_request",
 ]);
 
 function log(text: string) {
@@ -71,7 +80,10 @@ export class Kernel {
     this.executor = new Executor(process.cwd(), this.interrupts);
     this.history = new History(opts.historyFile ?? defaultHistoryFile());
     this.streams = new StreamCapture((name, text) => this.publish("stream", { name, text }, false));
-    this.timers = new CellTimers(() => this.interrupts.running?.n ?? 0, (e) => this.reportStray(e, "uncaught exception"));
+    this.timers = new CellTimers(
+      () => this.interrupts.running?.n ?? 0,
+      (e) => this.reportStray(e, "uncaught exception"),
+    );
   }
 
   async start() {
@@ -291,8 +303,10 @@ export class Kernel {
     let interrupted = false;
     try {
       const outcome = await this.executor.execute(code, label, file, cell);
-      if (!outcome.ok) { error = outcome.error; interrupted = outcome.interrupted; }
-      else if (outcome.hasValue && !silent) {
+      if (!outcome.ok) {
+        error = outcome.error;
+        interrupted = outcome.interrupted;
+      } else if (outcome.hasValue && !silent) {
         const { data, metadata } = toBundle(outcome.value);
         // An empty bundle: the value has nothing (more) to show, e.g. a self-check's result.
         if (Object.keys(data).length) this.publish("execute_result", { execution_count: count, data, metadata });
@@ -325,7 +339,9 @@ export class Kernel {
         const repaired = restoreEngine(engine);
         if (repaired) log(`after ${interrupted ? "an interrupted" : "a failed"} cell, TensorFlow.js's engine was repaired: ${repaired}`);
       } catch (e) {
-        log(`after ${interrupted ? "an interrupted" : "a failed"} cell, TensorFlow.js's engine could not be repaired: ${(e as Error).stack}`);
+        log(
+          `after ${interrupted ? "an interrupted" : "a failed"} cell, TensorFlow.js's engine could not be repaired: ${(e as Error).stack}`,
+        );
       }
     }
     this.streams.flush();
@@ -340,7 +356,13 @@ export class Kernel {
       this.reply("shell", msg, "execute_reply", { status: "error", execution_count: count, ...error }, { status: "error" });
       return;
     }
-    this.reply("shell", msg, "execute_reply", { status: "ok", execution_count: count, user_expressions: userExpressions, payload: this.payload }, { status: "ok" });
+    this.reply(
+      "shell",
+      msg,
+      "execute_reply",
+      { status: "ok", execution_count: count, user_expressions: userExpressions, payload: this.payload },
+      { status: "ok" },
+    );
   }
 
   /**
@@ -354,7 +376,9 @@ export class Kernel {
       for (const f of process.listeners(event as "uncaughtException") as Listener[]) {
         if (this.ownErrorHandlers.has(f) || !RETHROWS.test(String(f))) continue;
         process.removeListener(event as "uncaughtException", f);
-        log(`removed a process ${event} handler that rethrows (it would end the kernel on a stray error): ${String(f).replace(/\s+/g, " ").slice(0, 80)}`);
+        log(
+          `removed a process ${event} handler that rethrows (it would end the kernel on a stray error): ${String(f).replace(/\s+/g, " ").slice(0, 80)}`,
+        );
       }
     }
   }
@@ -403,7 +427,9 @@ export class Kernel {
     const doc = ts.displayPartsToString(info.documentation);
     const tags = (info.tags ?? []).map((t: any) => `@${t.name} ${ts.displayPartsToString(t.text)}`.trim());
     const plain = [signature, doc, ...tags].filter(Boolean).join("\n\n");
-    const markdown = ["```typescript\n" + signature + "\n```", doc, tags.map((t: string) => `*${t}*`).join("  \n")].filter(Boolean).join("\n\n");
+    const markdown = ["```typescript\n" + signature + "\n```", doc, tags.map((t: string) => `*${t}*`).join("  \n")]
+      .filter(Boolean)
+      .join("\n\n");
     return { status: "ok", found: true, data: { "text/plain": plain, "text/markdown": markdown }, metadata: {} };
   }
 
@@ -411,9 +437,11 @@ export class Kernel {
     const type = c.hist_access_type;
     const n = Number(c.n ?? 10);
     const entries =
-      type === "range" ? this.history.range(Number(c.session ?? 0), Number(c.start ?? 0), Number(c.stop ?? 0))
-      : type === "search" ? this.history.search(String(c.pattern ?? "*"), n, !!c.unique)
-      : this.history.tail(n);
+      type === "range"
+        ? this.history.range(Number(c.session ?? 0), Number(c.start ?? 0), Number(c.stop ?? 0))
+        : type === "search"
+          ? this.history.search(String(c.pattern ?? "*"), n, !!c.unique)
+          : this.history.tail(n);
     return entries.map((e) => [e.session, e.line, c.output ? [e.input, null] : e.input]);
   }
 
@@ -458,12 +486,21 @@ export class Kernel {
       },
       commOpen(id, target, data, metadata, handlers, buffers = []) {
         k.comms.set(id, { target, handlers });
-        k.channels.send("iopub", child(k.parent, "comm_open", { comm_id: id, target_name: target, data }, k.session, { metadata, buffers: buffers.map((b) => Buffer.from(b)) }));
+        k.channels.send(
+          "iopub",
+          child(k.parent, "comm_open", { comm_id: id, target_name: target, data }, k.session, {
+            metadata,
+            buffers: buffers.map((b) => Buffer.from(b)),
+          }),
+        );
       },
       commSend(id, data, metadata, buffers, parent) {
         // A given parent: the front end's own comm_msg (widgets' echo_update must name it).
         const p = parent ? ({ header: parent } as unknown as Message) : k.parent;
-        k.channels.send("iopub", child(p, "comm_msg", { comm_id: id, data }, k.session, { metadata, buffers: buffers.map((b) => Buffer.from(b)) }));
+        k.channels.send(
+          "iopub",
+          child(p, "comm_msg", { comm_id: id, data }, k.session, { metadata, buffers: buffers.map((b) => Buffer.from(b)) }),
+        );
       },
       commClose(id, data) {
         k.comms.delete(id);

@@ -92,7 +92,11 @@ export class CellScope {
   private layer(i: number): Map<TS.__String, TS.Symbol> {
     while (this.layers.length <= i) {
       const n = this.layers.length;
-      const sf = this.ts.createSourceFile(`${this.dir}/__scope_${n}__.d.ts`, "export {};", this.options.target ?? this.ts.ScriptTarget.ES2022);
+      const sf = this.ts.createSourceFile(
+        `${this.dir}/__scope_${n}__.d.ts`,
+        "export {};",
+        this.options.target ?? this.ts.ScriptTarget.ES2022,
+      );
       (this.ts as any).bindSourceFile(sf, this.options);
       if (n > 0) (this.layers[n - 1] as any).parent = sf;
       this.layers.push(sf);

@@ -57,7 +57,8 @@
   const ANCHOR = "function createSourceFile(fileName, sourceText, languageVersionOrOptions, setParentNodes = false, scriptKind) {";
   const once = (text: string, what: string) => {
     const i = text.indexOf(what);
-    if (i < 0 || text.indexOf(what, i + 1) >= 0) throw new Error(`snapshot.js: expected exactly one ${JSON.stringify(what)} in ${config.tsPath}`);
+    if (i < 0 || text.indexOf(what, i + 1) >= 0)
+      throw new Error(`snapshot.js: expected exactly one ${JSON.stringify(what)} in ${config.tsPath}`);
     return i;
   };
   const original = fs.readFileSync(config.tsPath, "utf8");
@@ -79,14 +80,24 @@
   let recording = true;
   /** Declaration files answered from the snapshot, and those parsed after all (kernel tests read both). */
   const stats = { hits: 0, parsed: [] as string[] };
-  const options = (o: unknown) => (typeof o === "object" && o ? (o as { languageVersion: number; impliedNodeFormat?: number }) : { languageVersion: o as number, impliedNodeFormat: undefined });
+  const options = (o: unknown) =>
+    typeof o === "object" && o
+      ? (o as { languageVersion: number; impliedNodeFormat?: number })
+      : { languageVersion: o as number, impliedNodeFormat: undefined };
 
   (globalThis as any).__seqlabSourceFiles = {
     get(fileName: string, text: string, o: unknown, setParentNodes: boolean, scriptKind: unknown) {
       if (recording || scriptKind !== undefined) return undefined;
       const s = files.get(fileName);
       const { languageVersion, impliedNodeFormat } = options(o);
-      if (!s || s.text !== text || s.languageVersion !== languageVersion || s.impliedNodeFormat !== impliedNodeFormat || s.setParentNodes !== !!setParentNodes) return undefined;
+      if (
+        !s ||
+        s.text !== text ||
+        s.languageVersion !== languageVersion ||
+        s.impliedNodeFormat !== impliedNodeFormat ||
+        s.setParentNodes !== !!setParentNodes
+      )
+        return undefined;
       stats.hits++;
       return s.sf;
     },
@@ -97,7 +108,15 @@
       } else if (scriptKind === undefined) {
         const st = fs.statSync(fileName);
         const { languageVersion, impliedNodeFormat } = options(o);
-        files.set(fileName, { sf, text, size: st.size, mtimeMs: st.mtimeMs, languageVersion, impliedNodeFormat, setParentNodes: !!setParentNodes });
+        files.set(fileName, {
+          sf,
+          text,
+          size: st.size,
+          mtimeMs: st.mtimeMs,
+          languageVersion,
+          impliedNodeFormat,
+          setParentNodes: !!setParentNodes,
+        });
       }
       return sf;
     },
@@ -170,6 +189,8 @@
 
   /** Declaration text as the kernel reads it: @types/node without its JSDoc (see tsenv.ts). */
   function declarationText(p: string, text: string | undefined): string | undefined {
-    return text !== undefined && p.includes(`${path.sep}node_modules${path.sep}@types${path.sep}node${path.sep}`) ? text.replace(JSDOC, "") : text;
+    return text !== undefined && p.includes(`${path.sep}node_modules${path.sep}@types${path.sep}node${path.sep}`)
+      ? text.replace(JSDOC, "")
+      : text;
   }
 })();

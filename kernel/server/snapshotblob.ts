@@ -14,7 +14,20 @@
 // kernel starts and finds none for its node (never built, or node upgraded), in the background
 // by that kernel, which itself starts without one.
 import { spawn, spawnSync } from "child_process";
-import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "fs";
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "fs";
 import * as os from "os";
 import * as path from "path";
 
@@ -79,7 +92,8 @@ export const KERNEL_NODE_FLAGS = ["--max-semi-space-size=2", "--v8-pool-size=1"]
 export function kernelCommand(node = process.execPath): string[] {
   if (process.platform !== "win32") {
     for (const dir of snapshotDirs()) {
-      if (existsSync(path.join(dir, "kernel.sh")) && existsSync(path.join(dir, "kernel.blob"))) return ["/bin/sh", path.join(dir, "kernel.sh"), node, CLI];
+      if (existsSync(path.join(dir, "kernel.sh")) && existsSync(path.join(dir, "kernel.blob")))
+        return ["/bin/sh", path.join(dir, "kernel.sh"), node, CLI];
     }
   }
   return [node, ...KERNEL_NODE_FLAGS, CLI];
@@ -160,7 +174,13 @@ export function buildSnapshot(dir = snapshotTarget()): string {
   const major = Number(process.versions.node.split(".")[0]);
   // The converter's target (converter.ts) is es2022, which Node has from 18 on.
   if (major < 18) return "start-up snapshot: skipped (cells are compiled for es2022, Node 18 and later)";
-  const config = { tsPath, typeRoots: [path.dirname(typesNode)], target: 9 /* ES2022 */, lib: ["lib.es2022.d.ts"], imports: [SEQLAB_TYPES] };
+  const config = {
+    tsPath,
+    typeRoots: [path.dirname(typesNode)],
+    target: 9 /* ES2022 */,
+    lib: ["lib.es2022.d.ts"],
+    imports: [SEQLAB_TYPES],
+  };
   const blob = path.join(dir, "kernel.blob");
   try {
     mkdirSync(dir, { recursive: true });
@@ -171,7 +191,10 @@ export function buildSnapshot(dir = snapshotTarget()): string {
   const t0 = Date.now();
   const env: NodeJS.ProcessEnv = { ...process.env, SEQLAB_SNAPSHOT_CONFIG: JSON.stringify(config) };
   delete env.SEQLAB_SNAPSHOT_MISSING;
-  const built = spawnSync(process.execPath, ["--snapshot-blob", tmp, "--build-snapshot", path.join(__dirname, "snapshot.js")], { env, encoding: "utf8" });
+  const built = spawnSync(process.execPath, ["--snapshot-blob", tmp, "--build-snapshot", path.join(__dirname, "snapshot.js")], {
+    env,
+    encoding: "utf8",
+  });
   const fail = (what: string, r: { status: number | null; signal?: NodeJS.Signals | null; stderr?: string }) => {
     rmSync(tmp, { force: true });
     return `start-up snapshot: not built (${what}: status ${r.status ?? r.signal}); kernels start without it.\n${(r.stderr ?? "").trim().split("\n").slice(-5).join("\n")}`;
@@ -250,7 +273,11 @@ export function buildInBackground(): string | undefined {
   try {
     mkdirSync(dir, { recursive: true });
     const log = openSync(path.join(dir, "build.log"), "w");
-    const child = spawn("nice", ["-n", "19", process.execPath, __filename, "--background", dir], { detached: true, stdio: ["ignore", log, log], env });
+    const child = spawn("nice", ["-n", "19", process.execPath, __filename, "--background", dir], {
+      detached: true,
+      stdio: ["ignore", log, log],
+      env,
+    });
     child.on("error", () => {}); // no `nice`: the build is skipped, the kernel is unaffected
     child.unref();
     closeSync(log);

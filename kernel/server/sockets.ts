@@ -19,9 +19,7 @@ export interface SocketThreadData {
 
 /** Main thread → socket thread. */
 export type ToSockets =
-  | { op: "send"; channel: "shell" | "control" | "iopub" | "stdin"; msg: Message }
-  | { op: "flush"; id: number }
-  | { op: "close" };
+  { op: "send"; channel: "shell" | "control" | "iopub" | "stdin"; msg: Message } | { op: "flush"; id: number } | { op: "close" };
 
 /** Socket thread → main thread. */
 export type FromSockets =
@@ -55,7 +53,12 @@ async function main() {
   await Promise.all(Object.entries(sockets).map(([name, s]) => s.bind(endpoint(info, name as any))));
 
   // One send at a time per socket (zeromq.js refuses concurrent sends); order is kept per socket.
-  const tails: Record<string, Promise<void>> = { shell: Promise.resolve(), control: Promise.resolve(), stdin: Promise.resolve(), iopub: Promise.resolve() };
+  const tails: Record<string, Promise<void>> = {
+    shell: Promise.resolve(),
+    control: Promise.resolve(),
+    stdin: Promise.resolve(),
+    iopub: Promise.resolve(),
+  };
   function send(channel: keyof typeof tails, msg: Message, counted: boolean) {
     const socket = sockets[channel as keyof typeof sockets];
     const frames = encode(revive(msg), signer);
@@ -123,7 +126,14 @@ async function main() {
         const status = (s: string) => send("iopub", child(msg, "status", { execution_state: s }, data.session), false);
         status("busy");
         const count = Atomics.load(state, Slot.ExecutionCount);
-        send("control", child(msg, "execute_reply", { status: "error", execution_count: count, ...error }, data.session, { identities: msg.identities, metadata: { status: "error" } }), false);
+        send(
+          "control",
+          child(msg, "execute_reply", { status: "error", execution_count: count, ...error }, data.session, {
+            identities: msg.identities,
+            metadata: { status: "error" },
+          }),
+          false,
+        );
         status("idle");
         log("refused an execute_request on the control channel");
         continue;
@@ -162,7 +172,10 @@ class InterruptSender {
   /** A stopNow request is on its way to the main thread, or running there. */
   private stopping = false;
 
-  constructor(private readonly state: Int32Array, private readonly port: NonNullable<typeof parentPort>) {}
+  constructor(
+    private readonly state: Int32Array,
+    private readonly port: NonNullable<typeof parentPort>,
+  ) {}
 
   /** An interrupt_request. */
   request() {
@@ -249,7 +262,9 @@ function watchSigint(onSignal: () => void): boolean {
     handle.onsignal = onSignal;
     return handle.start(constants.signals.SIGINT) === 0;
   } catch (e) {
-    log(`cannot watch SIGINT from the socket thread (${(e as Error).message}): a cell stuck in a loop after an await stops only by interrupt_request`);
+    log(
+      `cannot watch SIGINT from the socket thread (${(e as Error).message}): a cell stuck in a loop after an await stops only by interrupt_request`,
+    );
     return false;
   } finally {
     process.noDeprecation = quiet;

@@ -113,10 +113,18 @@ export function restoreEngine(mark: EngineMark | undefined): string | undefined 
   // there with its saved tensors.
   if (m.gradientDepth === 0) {
     let saved = 0;
-    for (const node of s.activeTape ?? []) for (const t of node.saved ?? []) { t.dispose(); saved++; }
+    for (const node of s.activeTape ?? [])
+      for (const t of node.saved ?? []) {
+        t.dispose();
+        saved++;
+      }
     // Kept for a tape but not on it yet (the cell stopped in between), or on a tape now gone.
     let orphans = 0;
-    for (const t of keptForTape) if (!t.isDisposed) { t.dispose(); orphans++; }
+    for (const t of keptForTape)
+      if (!t.isDisposed) {
+        t.dispose();
+        orphans++;
+      }
     keptForTape.clear();
     if (s.activeTape) fixed.push(`tape dropped with ${saved} saved tensors`);
     if (orphans) fixed.push(`${orphans} tensors kept for a tape freed`);

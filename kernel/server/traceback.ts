@@ -2,7 +2,11 @@
 // own line numbers (through the source maps of each compiled cell), and the offending line.
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 
-const RED = "\x1b[31m", CYAN = "\x1b[36m", GREEN = "\x1b[32m", BOLD = "\x1b[1m", RESET = "\x1b[0m";
+const RED = "\x1b[31m",
+  CYAN = "\x1b[36m",
+  GREEN = "\x1b[32m",
+  BOLD = "\x1b[1m",
+  RESET = "\x1b[0m";
 
 export interface ErrorContent {
   ename: string;
@@ -61,7 +65,8 @@ export class CellRegistry {
 /** A source excerpt with a caret under the column. */
 export function codeFrame(source: string, line: number, column: number, context = 1): string {
   const lines = source.split("\n");
-  const from = Math.max(1, line - context), to = Math.min(lines.length, line + context);
+  const from = Math.max(1, line - context),
+    to = Math.min(lines.length, line + context);
   const width = String(to).length;
   const out: string[] = [];
   for (let n = from; n <= to; n++) {

@@ -70,14 +70,23 @@ export function earlierNames(ts: Ts, checker: TS.TypeChecker, isEarlier: (s: TS.
     const ref = (name: string) => f.createPropertyAccessExpression(f.createIdentifier("exports"), name);
     if (ts.isShorthandPropertyAssignment(node) && isEarlier(checker.getShorthandAssignmentValueSymbol(node))) {
       const init = node.objectAssignmentInitializer;
-      const value = init ? f.createAssignment(ref(ts.idText(node.name)), ts.visitNode(init, visit) as TS.Expression) : ref(ts.idText(node.name));
+      const value = init
+        ? f.createAssignment(ref(ts.idText(node.name)), ts.visitNode(init, visit) as TS.Expression)
+        : ref(ts.idText(node.name));
       return ts.setTextRange(f.createPropertyAssignment(ts.idText(node.name), value), node);
     }
     if (ts.isIdentifier(node)) {
       return isEarlier(checker.getSymbolAtLocation(node)) ? ts.setTextRange(ref(ts.idText(node)), node) : node;
     }
-    if (ts.isCallExpression(node) && !ts.isOptionalChain(node) && ts.isIdentifier(node.expression) && isEarlier(checker.getSymbolAtLocation(node.expression))) {
-      const callee = f.createParenthesizedExpression(f.createComma(f.createNumericLiteral(0), ts.setTextRange(ref(ts.idText(node.expression)), node.expression)));
+    if (
+      ts.isCallExpression(node) &&
+      !ts.isOptionalChain(node) &&
+      ts.isIdentifier(node.expression) &&
+      isEarlier(checker.getSymbolAtLocation(node.expression))
+    ) {
+      const callee = f.createParenthesizedExpression(
+        f.createComma(f.createNumericLiteral(0), ts.setTextRange(ref(ts.idText(node.expression)), node.expression)),
+      );
       const args = node.arguments.map((a) => ts.visitNode(a, visit) as TS.Expression);
       return f.updateCallExpression(node, callee, node.typeArguments, args);
     }
@@ -106,7 +115,12 @@ export function plainExports(ts: Ts): Factory {
       ts.idText(node.arguments[0]) === "exports"
     ) {
       const f = ctx.factory;
-      return f.updateCallExpression(node, f.createPropertyAccessExpression(f.createIdentifier("__seqlab__"), "defineExport"), undefined, node.arguments);
+      return f.updateCallExpression(
+        node,
+        f.createPropertyAccessExpression(f.createIdentifier("__seqlab__"), "defineExport"),
+        undefined,
+        node.arguments,
+      );
     }
     return node;
   });
@@ -124,7 +138,8 @@ export const LONG_LITERAL = 100;
 export function widenLiterals(ts: Ts): Factory {
   const keyword = (node: TS.Node): TS.KeywordTypeSyntaxKind | undefined => {
     if (ts.isPrefixUnaryExpression(node) && node.operator === ts.SyntaxKind.MinusToken) node = node.operand;
-    if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return node.text.length > LONG_LITERAL ? ts.SyntaxKind.StringKeyword : undefined;
+    if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node))
+      return node.text.length > LONG_LITERAL ? ts.SyntaxKind.StringKeyword : undefined;
     if (ts.isNumericLiteral(node)) return node.text.length > LONG_LITERAL ? ts.SyntaxKind.NumberKeyword : undefined;
     if (ts.isBigIntLiteral(node)) return node.text.length > LONG_LITERAL ? ts.SyntaxKind.BigIntKeyword : undefined;
     return undefined;

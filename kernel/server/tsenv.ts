@@ -86,7 +86,15 @@ function patchSys(real: typeof TS, cwd: string) {
     const orig = (sys[key] as any)?.bind(sys);
     if (orig) (sys as any)[key] = (p: string, ...rest: any[]) => orig(map(p), ...rest);
   };
-  for (const key of ["fileExists", "readFile", "directoryExists", "getDirectories", "readDirectory", "realpath", "getModifiedTime"] as const) {
+  for (const key of [
+    "fileExists",
+    "readFile",
+    "directoryExists",
+    "getDirectories",
+    "readDirectory",
+    "realpath",
+    "getModifiedTime",
+  ] as const) {
     wrap(key);
   }
   // A virtual folder must exist for resolution to look into it.

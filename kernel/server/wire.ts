@@ -65,9 +65,7 @@ export function newHeader(msgType: string, session: string, username = "seqlab")
 
 /** Serialise a message into zeromq frames: identities, delimiter, signature, four JSON parts, buffers. */
 export function encode(msg: Message, signer: Signer): Buffer[] {
-  const parts = [msg.header, msg.parent_header, msg.metadata, msg.content].map((p) =>
-    Buffer.from(JSON.stringify(p ?? {}), "utf8"),
-  );
+  const parts = [msg.header, msg.parent_header, msg.metadata, msg.content].map((p) => Buffer.from(JSON.stringify(p ?? {}), "utf8"));
   return [...msg.identities, Buffer.from(DELIMITER), Buffer.from(signer.sign(parts)), ...parts, ...msg.buffers];
 }
 

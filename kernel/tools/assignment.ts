@@ -72,7 +72,10 @@ export function findRegions(src: string, begin: string, end: string, where: stri
   let open: number | undefined;
   src.split("\n").forEach((line, n) => {
     if (line.includes(begin)) {
-      if (open !== undefined) throw new AssignmentError(`${where}: a second ${begin} at line ${n + 1} inside the region opened at line ${open + 1} (regions cannot nest)`);
+      if (open !== undefined)
+        throw new AssignmentError(
+          `${where}: a second ${begin} at line ${n + 1} inside the region opened at line ${open + 1} (regions cannot nest)`,
+        );
       open = n;
     } else if (line.includes(end)) {
       if (open === undefined) throw new AssignmentError(`${where}: ${end} at line ${n + 1} without a ${begin} before it`);
@@ -143,8 +146,10 @@ export function regionProblem(src: string, region: Region): string | undefined {
     return found;
   };
   const b = bodyAt(starts[region.begin]);
-  if (!b) return `the solution region at lines ${region.begin + 1}-${region.end + 1} is not inside a function body; put the solution inside the function the self-check calls`;
-  if (bodyAt(starts[region.end]) !== b) return `the solution region at lines ${region.begin + 1}-${region.end + 1} begins and ends in different blocks`;
+  if (!b)
+    return `the solution region at lines ${region.begin + 1}-${region.end + 1} is not inside a function body; put the solution inside the function the self-check calls`;
+  if (bodyAt(starts[region.end]) !== b)
+    return `the solution region at lines ${region.begin + 1}-${region.end + 1} begins and ends in different blocks`;
   return undefined;
 }
 
@@ -159,7 +164,8 @@ export interface StudentEdition {
 
 /** The student edition of a teacher's notebook (a new object; `nb` is not changed). */
 export function studentEdition(nb: Notebook, file: string): StudentEdition {
-  if (nb.metadata?.seqlab?.edition === "student") throw new AssignmentError(`${file} is already a student edition (written by seqlab assignment); give it the teacher's edition`);
+  if (nb.metadata?.seqlab?.edition === "student")
+    throw new AssignmentError(`${file} is already a student edition (written by seqlab assignment); give it the teacher's edition`);
   const out: Notebook = JSON.parse(JSON.stringify(nb));
   let solutions = 0;
   let checks = 0;
@@ -171,9 +177,15 @@ export function studentEdition(nb: Notebook, file: string): StudentEdition {
     if (c.cell_type === "raw") return;
     // Prose may mention the markers; only code and solution cells hold regions.
     const regions = c.cell_type === "code" || solution ? findRegions(src, BEGIN_SOLUTION, END_SOLUTION, where) : [];
-    if (regions.length && !solution) throw new AssignmentError(`${where} has a ${BEGIN_SOLUTION} region but is not a solution cell; add "nbgrader": {"solution": true, ...} to its metadata`);
+    if (regions.length && !solution)
+      throw new AssignmentError(
+        `${where} has a ${BEGIN_SOLUTION} region but is not a solution cell; add "nbgrader": {"solution": true, ...} to its metadata`,
+      );
     if (solution && c.cell_type === "code") {
-      if (!regions.length) throw new AssignmentError(`${where} is a solution cell without a "// ### ${BEGIN_SOLUTION}" … "// ### ${END_SOLUTION}" region; mark the solution inside its function`);
+      if (!regions.length)
+        throw new AssignmentError(
+          `${where} is a solution cell without a "// ### ${BEGIN_SOLUTION}" … "// ### ${END_SOLUTION}" region; mark the solution inside its function`,
+        );
       for (const r of regions) {
         const problem = regionProblem(src, r);
         if (problem) throw new AssignmentError(`${where}: ${problem}`);
@@ -242,7 +254,10 @@ export function writeAssignments(files: readonly string[], outDir: string): Writ
     if (clash) throw new AssignmentError(`${file} and ${clash} would both be written to ${to}; run them with different --out folders`);
     targets.set(path.resolve(to), file);
     for (const input of files) {
-      if (sameFile(input, to)) throw new AssignmentError(`refusing to write the student edition of ${file} over ${input === file ? "itself" : input} (${to}); choose another --out folder`);
+      if (sameFile(input, to))
+        throw new AssignmentError(
+          `refusing to write the student edition of ${file} over ${input === file ? "itself" : input} (${to}); choose another --out folder`,
+        );
     }
     let nb: Notebook;
     try {

@@ -25,7 +25,9 @@ const program = new Command("seqlab")
 
 program
   .command("install")
-  .description("install the Jupyter kernelspecs 'seqlab' (\"TypeScript (seqlab)\") and 'seqlab-ko' (the same kernel with SEQLAB_LANG=ko, for notebooks/ko/), and build the start-up snapshot for this node")
+  .description(
+    "install the Jupyter kernelspecs 'seqlab' (\"TypeScript (seqlab)\") and 'seqlab-ko' (the same kernel with SEQLAB_LANG=ko, for notebooks/ko/), and build the start-up snapshot for this node",
+  )
   .option("--user", "for the current user (the default)")
   .option("--sys-prefix", "into the Python environment's prefix (sys.prefix)")
   .option("--prefix <dir>", "into DIR/share/jupyter/kernels")
@@ -34,7 +36,9 @@ program
     const chosen = [o.user, o.sysPrefix, o.prefix !== undefined].filter(Boolean).length;
     if (chosen > 1) throw new UsageError("choose one of --user, --sys-prefix and --prefix DIR");
     const { install } = require("./install") as typeof import("./install");
-    const dirs = install(o.prefix !== undefined ? { kind: "prefix", dir: o.prefix } : o.sysPrefix ? { kind: "sys-prefix" } : { kind: "user" });
+    const dirs = install(
+      o.prefix !== undefined ? { kind: "prefix", dir: o.prefix } : o.sysPrefix ? { kind: "sys-prefix" } : { kind: "user" },
+    );
     console.log(`installed kernelspecs seqlab and seqlab-ko (SEQLAB_LANG=ko) in ${path.dirname(dirs[0])}`);
     const snap = require("../server/snapshotblob") as typeof import("../server/snapshotblob");
     if (process.platform === "win32") return;
@@ -78,39 +82,53 @@ program
   .option("--force", "run a notebook written for another kernel or language as TypeScript all the same")
   .option("--trust", "sign the notebooks written, as `jupyter trust` does, so Jupyter opens them trusted")
   .option("--record <dir>", "also write each notebook's output messages with their times (DIR/NAME.messages.jsonl), to replay the run")
-  .action(async (files: string[], o: { out?: string; html?: string; timeout?: number; force?: boolean; trust?: boolean; record?: string }) => {
-    const { runNotebook, checkRunnable } = require("./runner") as typeof import("./runner");
-    const { readNotebook } = require("./notebook") as typeof import("./notebook");
-    // Paths as typed, before any kernel starts (a kernel's working folder is its notebook's).
-    absoluteDataEnv();
-    files = files.map((f) => typedPath(f));
-    o = { ...o, out: o.out && typedPath(o.out), html: o.html && typedPath(o.html), record: o.record && typedPath(o.record) };
-    // Every notebook is checked before any runs: a refusal writes nothing.
-    for (const f of files) {
-      if (!existsSync(f)) throw new UsageError(`no such notebook: ${f}`);
-      if (!f.endsWith(".ipynb")) throw new UsageError(`expected a .ipynb notebook, got ${f}`);
-      try {
-        const nb = readNotebook(f);
-        if (!o.force) checkRunnable(f, nb);
-      } catch (e) {
-        throw new UsageError((e as Error).message);
+  .action(
+    async (files: string[], o: { out?: string; html?: string; timeout?: number; force?: boolean; trust?: boolean; record?: string }) => {
+      const { runNotebook, checkRunnable } = require("./runner") as typeof import("./runner");
+      const { readNotebook } = require("./notebook") as typeof import("./notebook");
+      // Paths as typed, before any kernel starts (a kernel's working folder is its notebook's).
+      absoluteDataEnv();
+      files = files.map((f) => typedPath(f));
+      o = { ...o, out: o.out && typedPath(o.out), html: o.html && typedPath(o.html), record: o.record && typedPath(o.record) };
+      // Every notebook is checked before any runs: a refusal writes nothing.
+      for (const f of files) {
+        if (!existsSync(f)) throw new UsageError(`no such notebook: ${f}`);
+        if (!f.endsWith(".ipynb")) throw new UsageError(`expected a .ipynb notebook, got ${f}`);
+        try {
+          const nb = readNotebook(f);
+          if (!o.force) checkRunnable(f, nb);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
       }
-    }
-    for (const [flag, dir] of [["--out", o.out], ["--html", o.html], ["--record", o.record]] as const) {
-      if (dir !== undefined && existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${flag} ${dir} is a file; expected a folder`);
-    }
-    let failed = 0;
-    for (const f of files) {
-      try {
-        const out = await runNotebook(f, { outDir: o.out, htmlDir: o.html, timeoutSec: o.timeout, force: o.force, trust: o.trust, recordDir: o.record });
-        console.log(`ran ${f} -> ${out}`);
-      } catch (e) {
-        failed++;
-        console.error(`seqlab run: ${(e as Error).message}`);
+      for (const [flag, dir] of [
+        ["--out", o.out],
+        ["--html", o.html],
+        ["--record", o.record],
+      ] as const) {
+        if (dir !== undefined && existsSync(dir) && !statSync(dir).isDirectory())
+          throw new UsageError(`${flag} ${dir} is a file; expected a folder`);
       }
-    }
-    if (failed) process.exitCode = 1;
-  });
+      let failed = 0;
+      for (const f of files) {
+        try {
+          const out = await runNotebook(f, {
+            outDir: o.out,
+            htmlDir: o.html,
+            timeoutSec: o.timeout,
+            force: o.force,
+            trust: o.trust,
+            recordDir: o.record,
+          });
+          console.log(`ran ${f} -> ${out}`);
+        } catch (e) {
+          failed++;
+          console.error(`seqlab run: ${(e as Error).message}`);
+        }
+      }
+      if (failed) process.exitCode = 1;
+    },
+  );
 
 program
   .command("export")
@@ -168,7 +186,9 @@ program
 
 program
   .command("course")
-  .description("copy the course's notebooks into a folder of your own, to open in JupyterLab or the notebook; never overwrites a notebook you changed")
+  .description(
+    "copy the course's notebooks into a folder of your own, to open in JupyterLab or the notebook; never overwrites a notebook you changed",
+  )
   .argument("[dir]", "the folder (default: ./seqlab-course)")
   .action((dir: string | undefined) => {
     const { copyCourse, describeCopy } = require("./course-copy") as typeof import("./course-copy");

@@ -27,7 +27,17 @@ export async function newConnection(key = randomBytes(16).toString("hex")): Prom
   const ports = new Set<number>();
   while (ports.size < 5) ports.add(await freePort());
   const [shell_port, control_port, iopub_port, stdin_port, hb_port] = [...ports];
-  return { transport: "tcp", ip: "127.0.0.1", shell_port, control_port, iopub_port, stdin_port, hb_port, key, signature_scheme: "hmac-sha256" };
+  return {
+    transport: "tcp",
+    ip: "127.0.0.1",
+    shell_port,
+    control_port,
+    iopub_port,
+    stdin_port,
+    hb_port,
+    key,
+    signature_scheme: "hmac-sha256",
+  };
 }
 
 export interface Reply {
@@ -53,7 +63,10 @@ export class KernelClient {
   private control = new zmq.Dealer();
   private stdin = new zmq.Dealer();
   private iopub = new zmq.Subscriber();
-  private waiting = new Map<string, { outputs: Message[]; idle: boolean; reply?: Message; done: (r: Reply) => void; onOutput?: (m: Message) => void }>();
+  private waiting = new Map<
+    string,
+    { outputs: Message[]; idle: boolean; reply?: Message; done: (r: Reply) => void; onOutput?: (m: Message) => void }
+  >();
   private replies = new Map<string, Message>();
   /** Called for every input_request; return the answer. */
   onInput: (prompt: string, password: boolean) => string | Promise<string> = () => "";
@@ -61,7 +74,11 @@ export class KernelClient {
   onIopub: (m: Message) => void = () => {};
   private closed = false;
 
-  private constructor(readonly info: ConnectionInfo, readonly proc: ChildProcess | undefined, private readonly dir: string | undefined) {
+  private constructor(
+    readonly info: ConnectionInfo,
+    readonly proc: ChildProcess | undefined,
+    private readonly dir: string | undefined,
+  ) {
     this.signer = new Signer(info.key, info.signature_scheme);
   }
 
@@ -73,7 +90,11 @@ export class KernelClient {
     const argv = (opts.argv ?? [...kernelCommand(), "kernel", "-f", "{connection_file}"]).map((a) =>
       a === "{connection_file}" ? file : a,
     );
-    const proc = spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "ignore", opts.stderr ?? "ignore"] });
+    const proc = spawn(argv[0], argv.slice(1), {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ["ignore", "ignore", opts.stderr ?? "ignore"],
+    });
     const client = new KernelClient(info, proc, dir);
     KernelClient.started.add(client);
     proc.once("exit", () => KernelClient.started.delete(client));
@@ -90,7 +111,11 @@ export class KernelClient {
 
   private async connect() {
     const identity = `client-${this.session}`;
-    for (const [s, ch] of [[this.shell, "shell"], [this.control, "control"], [this.stdin, "stdin"]] as const) {
+    for (const [s, ch] of [
+      [this.shell, "shell"],
+      [this.control, "control"],
+      [this.stdin, "stdin"],
+    ] as const) {
       s.routingId = identity;
       s.connect(endpoint(this.info, ch));
     }
@@ -186,7 +211,13 @@ export class KernelClient {
   }
 
   /** Send a request and wait for its reply and its idle status. */
-  async request(type: string, content: unknown, channel: "shell" | "control" = "shell", timeoutMs = 0, onOutput?: (m: Message) => void): Promise<Reply> {
+  async request(
+    type: string,
+    content: unknown,
+    channel: "shell" | "control" = "shell",
+    timeoutMs = 0,
+    onOutput?: (m: Message) => void,
+  ): Promise<Reply> {
     return this.send(this.message(type, content), channel, timeoutMs, onOutput);
   }
 
@@ -202,13 +233,22 @@ export class KernelClient {
           reject(new Error(`no reply to ${msg.header.msg_type} within ${timeoutMs} ms`));
         }, timeoutMs);
       }
-      this.waiting.set(id, { outputs: [], idle: false, reply: noReply ? msg : undefined, onOutput, done: (r) => (clearTimeout(timer), resolve(r)) });
+      this.waiting.set(id, {
+        outputs: [],
+        idle: false,
+        reply: noReply ? msg : undefined,
+        onOutput,
+        done: (r) => (clearTimeout(timer), resolve(r)),
+      });
     });
     (channel === "shell" ? this.shell : this.control).send(encode(msg, this.signer));
     return p;
   }
 
-  execute(code: string, opts: { timeoutMs?: number; onOutput?: (m: Message) => void; content?: Record<string, unknown> } = {}): Promise<Reply> {
+  execute(
+    code: string,
+    opts: { timeoutMs?: number; onOutput?: (m: Message) => void; content?: Record<string, unknown> } = {},
+  ): Promise<Reply> {
     return this.request(
       "execute_request",
       { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: true, stop_on_error: true, ...opts.content },

@@ -98,7 +98,13 @@ export function keyParts(nb: Notebook, common: Omit<KeyParts, "code">): KeyParts
 /** Why an entry cannot be reused, or undefined when it can. */
 export function staleness(entry: Entry | undefined, parts: KeyParts, reportsDir: string, nb: Notebook): string | undefined {
   if (!entry) return "not run before";
-  const names: Record<keyof KeyParts, string> = { code: "code changed", mode: "mode changed", backend: "backend changed", version: "version changed", library: "library rebuilt" };
+  const names: Record<keyof KeyParts, string> = {
+    code: "code changed",
+    mode: "mode changed",
+    backend: "backend changed",
+    version: "version changed",
+    library: "library rebuilt",
+  };
   for (const k of Object.keys(names) as (keyof KeyParts)[]) if (entry.parts[k] !== parts[k]) return names[k];
   const executed = path.join(reportsDir, entry.executed);
   if (!existsSync(executed)) return `${entry.executed} is missing`;

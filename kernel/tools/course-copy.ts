@@ -61,11 +61,15 @@ function readManifest(dir: string): Manifest {
   try {
     m = JSON.parse(readFileSync(file, "utf8"));
   } catch (e) {
-    throw new Error(`${file} is not the course's manifest (expected JSON written by seqlab course: ${(e as Error).message}); move it away to copy the course again`);
+    throw new Error(
+      `${file} is not the course's manifest (expected JSON written by seqlab course: ${(e as Error).message}); move it away to copy the course again`,
+    );
   }
   const files = (m as Manifest | null)?.files;
   if (typeof files !== "object" || files === null || Object.values(files).some((h) => typeof h !== "string")) {
-    throw new Error(`${file} is not the course's manifest (expected {"seqlab": VERSION, "files": {NOTEBOOK: SHA256}}); move it away to copy the course again`);
+    throw new Error(
+      `${file} is not the course's manifest (expected {"seqlab": VERSION, "files": {NOTEBOOK: SHA256}}); move it away to copy the course again`,
+    );
   }
   return m as Manifest;
 }
@@ -127,8 +131,15 @@ export function copyCourse(dir: string, source = COURSE_NOTEBOOKS): CopyResult {
 
 /** What `seqlab course` prints. */
 export function describeCopy(r: CopyResult): string {
-  const lines = [`seqlab course: ${r.dir}: ${r.copied.length} copied, ${r.updated.length} updated, ${r.unchanged.length} already up to date, ${r.refused.length} kept as they are`];
-  for (const { file, why } of r.refused) lines.push(`  kept ${file}: ${why}; the course's version was not copied over it (rename it and run seqlab course again to get the course's)`);
-  lines.push(`Open it: jupyter lab ${r.dir}   (or: jupyter notebook ${r.dir}); the kernel is "TypeScript (seqlab)" (seqlab install --user)`);
+  const lines = [
+    `seqlab course: ${r.dir}: ${r.copied.length} copied, ${r.updated.length} updated, ${r.unchanged.length} already up to date, ${r.refused.length} kept as they are`,
+  ];
+  for (const { file, why } of r.refused)
+    lines.push(
+      `  kept ${file}: ${why}; the course's version was not copied over it (rename it and run seqlab course again to get the course's)`,
+    );
+  lines.push(
+    `Open it: jupyter lab ${r.dir}   (or: jupyter notebook ${r.dir}); the kernel is "TypeScript (seqlab)" (seqlab install --user)`,
+  );
   return lines.join("\n");
 }

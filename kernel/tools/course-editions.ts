@@ -55,9 +55,11 @@ const firstDifference = (a: string, b: string) => {
 
 /** How a code cell of the Korean edition differs from the English one, or undefined. */
 export function codeCellDifference(en: Cell, ko: Cell): string | undefined {
-  const a = sourceText(en), b = sourceText(ko);
+  const a = sourceText(en),
+    b = sourceText(ko);
   if (a !== b) return `its source differs (${firstDifference(a, b)})`;
-  const ma = canonical(en.metadata ?? {}), mb = canonical(ko.metadata ?? {});
+  const ma = canonical(en.metadata ?? {}),
+    mb = canonical(ko.metadata ?? {});
   if (ma !== mb) return `its metadata differs (English ${ma}, Korean ${mb})`;
   return undefined;
 }
@@ -65,12 +67,18 @@ export function codeCellDifference(en: Cell, ko: Cell): string | undefined {
 /** Every way the Korean edition departs from the English one's cells (empty when it does not). */
 export function editionProblems(en: Notebook, ko: Notebook, name: string): string[] {
   const problems: string[] = [];
-  if (en.cells.length !== ko.cells.length) problems.push(`ko/${name}: ${ko.cells.length} cells, the English edition has ${en.cells.length} (translate cell by cell: none merged, split, added or dropped)`);
+  if (en.cells.length !== ko.cells.length)
+    problems.push(
+      `ko/${name}: ${ko.cells.length} cells, the English edition has ${en.cells.length} (translate cell by cell: none merged, split, added or dropped)`,
+    );
   const n = Math.min(en.cells.length, ko.cells.length);
   for (let i = 0; i < n; i++) {
-    const a = en.cells[i], b = ko.cells[i];
+    const a = en.cells[i],
+      b = ko.cells[i];
     if (a.cell_type !== b.cell_type) {
-      problems.push(`ko/${name}: cell ${i + 1} is ${b.cell_type}, the English edition's is ${a.cell_type} (the cells are out of order from here)`);
+      problems.push(
+        `ko/${name}: cell ${i + 1} is ${b.cell_type}, the English edition's is ${a.cell_type} (the cells are out of order from here)`,
+      );
       break;
     }
     if (a.cell_type !== "code") continue;
@@ -98,7 +106,8 @@ const HANGUL = /[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7a3\ud7b0-\ud7
 
 /** Letters (Unicode L) and Hangul among them, in the prose of the notebook's markdown cells. */
 export function markdownLetters(nb: Notebook): { letters: number; hangul: number } {
-  let letters = 0, hangul = 0;
+  let letters = 0,
+    hangul = 0;
   for (const c of nb.cells) {
     if (c.cell_type !== "markdown") continue;
     for (const ch of proseOf(sourceText(c))) {
@@ -149,7 +158,13 @@ export function readGlossary(text: string): GlossaryEntry[] {
     const cols = cellsOf(l);
     if (cols.length < 4 || /^한국어/.test(plain(cols[0]))) return;
     const nb = /(\d\d-[a-z0-9-]+)(?:\.ipynb)?/.exec(cols[2]);
-    out.push({ ko: plain(cols[0]), en: plain(cols[1]), notebook: nb ? `${nb[1]}.ipynb` : plain(cols[2]), source: plain(cols[3]), line: i + 1 });
+    out.push({
+      ko: plain(cols[0]),
+      en: plain(cols[1]),
+      notebook: nb ? `${nb[1]}.ipynb` : plain(cols[2]),
+      source: plain(cols[3]),
+      line: i + 1,
+    });
   });
   return out;
 }
@@ -164,7 +179,13 @@ export const termForms = (ko: string) =>
     .filter(Boolean);
 
 /** The markdown of a notebook, its whitespace squashed (a term may be wrapped across lines). */
-export const markdownText = (nb: Notebook) => squash(nb.cells.filter((c) => c.cell_type === "markdown").map(sourceText).join("\n"));
+export const markdownText = (nb: Notebook) =>
+  squash(
+    nb.cells
+      .filter((c) => c.cell_type === "markdown")
+      .map(sourceText)
+      .join("\n"),
+  );
 
 /**
  * Every way the glossary fails the course: a slides term missing or not tagged as the slides', a
@@ -178,15 +199,24 @@ export function glossaryProblems(entries: GlossaryEntry[], course: readonly stri
   for (const t of SLIDES_TERMS) {
     const e = entries.find((x) => x.ko === t);
     if (!e) problems.push(`glossary: the slides' term "${t}" is not listed`);
-    else if (!isSlides(e)) problems.push(`glossary line ${e.line}: "${t}" is the slides' term; its source should say "the slides", not "${e.source}"`);
+    else if (!isSlides(e))
+      problems.push(`glossary line ${e.line}: "${t}" is the slides' term; its source should say "the slides", not "${e.source}"`);
   }
   const seen = new Map<string, number>();
   for (const e of entries) {
-    if (!KNOWN_SOURCE.test(e.source)) problems.push(`glossary line ${e.line}: "${e.ko}" has the source "${e.source}"; say where it comes from: the slides, d2l 한국어판 or common usage`);
-    if (!course.includes(e.notebook)) problems.push(`glossary line ${e.line}: "${e.ko}" is introduced in "${e.notebook}", which is not a notebook of the course`);
-    for (const [kind, key] of [["Korean term", e.ko], ["English term", e.en.toLowerCase()]] as const) {
+    if (!KNOWN_SOURCE.test(e.source))
+      problems.push(
+        `glossary line ${e.line}: "${e.ko}" has the source "${e.source}"; say where it comes from: the slides, d2l 한국어판 or common usage`,
+      );
+    if (!course.includes(e.notebook))
+      problems.push(`glossary line ${e.line}: "${e.ko}" is introduced in "${e.notebook}", which is not a notebook of the course`);
+    for (const [kind, key] of [
+      ["Korean term", e.ko],
+      ["English term", e.en.toLowerCase()],
+    ] as const) {
       const k = `${kind}\0${key}`;
-      if (seen.has(k)) problems.push(`glossary line ${e.line}: the ${kind} "${key}" is listed already (line ${seen.get(k)}); one term per idea`);
+      if (seen.has(k))
+        problems.push(`glossary line ${e.line}: the ${kind} "${key}" is listed already (line ${seen.get(k)}); one term per idea`);
       else seen.set(k, e.line);
     }
   }
@@ -199,7 +229,10 @@ export function glossaryProblems(entries: GlossaryEntry[], course: readonly stri
     // "접힌 모습 / 펼친 모습": each of the forms; "장단기 메모리 (LSTM)": without the gloss.
     const text = markdownText(nb);
     for (const form of termForms(e.ko))
-      if (!text.includes(form)) problems.push(`glossary line ${e.line}: the slides' term "${form}" does not appear in ko/${e.notebook}, which the glossary says introduces it`);
+      if (!text.includes(form))
+        problems.push(
+          `glossary line ${e.line}: the slides' term "${form}" does not appear in ko/${e.notebook}, which the glossary says introduces it`,
+        );
   }
   return problems;
 }

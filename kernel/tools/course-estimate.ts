@@ -51,11 +51,20 @@ export function speedScale(rec: Recorded, probe: number | undefined): number {
 
 /** A notebook with no recorded time: the median of the recorded ones in that mode. */
 function fallback(rec: Recorded, mode: Mode): number {
-  const xs = Object.values(rec.notebooks).map((n) => n[mode]).sort((a, b) => a - b);
+  const xs = Object.values(rec.notebooks)
+    .map((n) => n[mode])
+    .sort((a, b) => a - b);
   return xs.length ? xs[Math.floor(xs.length / 2)] : 30;
 }
 
-export function estimate(name: string, mode: Mode, lastRun: Record<string, number>, rec: Recorded, cores = os.availableParallelism(), probe?: number): Estimate {
+export function estimate(
+  name: string,
+  mode: Mode,
+  lastRun: Record<string, number>,
+  rec: Recorded,
+  cores = os.availableParallelism(),
+  probe?: number,
+): Estimate {
   const last = lastRun[name];
   if (typeof last === "number" && last > 0) return { seconds: last, from: "last run" };
   const r = rec.notebooks[name];

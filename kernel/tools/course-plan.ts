@@ -61,7 +61,16 @@ export function makePlan(o: PlanInput): Plan {
     const why = o.force ? "--force" : staleness(entry, parts, o.reportsDir, nb);
     otherModeTotal += guess(name, base, other).seconds;
     if (why) return { file, name, edition, nb, parts, why, markdownChanged: false, estimate: guess(name, base, o.mode) };
-    return { file, name, edition, nb, parts, cached: entry, markdownChanged: entry!.source !== fileHash(file), estimate: { seconds: 0, from: "last run" } };
+    return {
+      file,
+      name,
+      edition,
+      nb,
+      parts,
+      cached: entry,
+      markdownChanged: entry!.source !== fileHash(file),
+      estimate: { seconds: 0, from: "last run" },
+    };
   });
   return { notebooks, mode: o.mode, total: notebooks.reduce((s, n) => s + n.estimate.seconds, 0), otherModeTotal };
 }
@@ -85,14 +94,20 @@ export function formatPlan(plan: Plan, t: PlanText): string {
   lines.push(`seqlab start: ${n} notebook${n === 1 ? "" : "s"} into ${t.reportsDir}`);
   if (plan.mode === "quick") {
     lines.push(`mode: quick (${t.modeFrom}): small models and few steps, seconds per notebook`);
-    lines.push(`  full mode trains to the numbers in bench/reference/ (about ${duration(plan.otherModeTotal)} here): ${t.otherModeCommand}`);
+    lines.push(
+      `  full mode trains to the numbers in bench/reference/ (about ${duration(plan.otherModeTotal)} here): ${t.otherModeCommand}`,
+    );
   } else {
     lines.push(`mode: full (${t.modeFrom}): trains to the numbers in bench/reference/`);
     lines.push(`  quick mode (about ${duration(plan.otherModeTotal)} here): ${t.otherModeCommand}`);
   }
   const width = Math.max(...plan.notebooks.map((p) => p.name.length), 8) + 2;
   for (const p of plan.notebooks) {
-    const what = p.cached ? (p.markdownChanged ? "cached (text changed: report rebuilt)" : "cached") : `${`~${duration(p.estimate.seconds)}`.padEnd(13)} ${p.why}`;
+    const what = p.cached
+      ? p.markdownChanged
+        ? "cached (text changed: report rebuilt)"
+        : "cached"
+      : `${`~${duration(p.estimate.seconds)}`.padEnd(13)} ${p.why}`;
     lines.push(`  ${p.name.padEnd(width)}${what}`);
   }
   const cached = n - toRun.length;

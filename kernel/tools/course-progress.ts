@@ -112,7 +112,9 @@ export class CourseProgress {
     if (this.current < 0) return;
     if (this.tty) this.redraw();
     else if (Date.now() - this.lastPrinted >= HEARTBEAT_MS - 1000) {
-      this.print(`${this.items[this.current].name}: still running${this.lastLine ? ` (${this.lastLine})` : ""}, ${this.notebookTimes()}; ${this.courseTimes()}`);
+      this.print(
+        `${this.items[this.current].name}: still running${this.lastLine ? ` (${this.lastLine})` : ""}, ${this.notebookTimes()}; ${this.courseTimes()}`,
+      );
     }
   }
 
@@ -155,7 +157,8 @@ export class CourseProgress {
       this.doneActual += seconds;
       this.doneEstimate += it.estimate;
     }
-    const tail = outcome === "done" ? `done in ${duration(seconds)} (estimate ${duration(it.estimate)})` : `${outcome} after ${duration(seconds)}`;
+    const tail =
+      outcome === "done" ? `done in ${duration(seconds)} (estimate ${duration(it.estimate)})` : `${outcome} after ${duration(seconds)}`;
     this.finished.add(i);
     this.current = -1;
     this.lastLine = "";

@@ -86,7 +86,6 @@ export function commandFor(invokedAs: CourseOptions["invokedAs"], flags: string)
   return invokedAs === "npm start" ? `npm start -- ${flags}` : `seqlab start ${flags}`;
 }
 
-
 /** A cached notebook whose markdown or course links changed: its outputs put into the current
  * text, the report written again (no kernel). */
 async function refreshText(p: PlannedNotebook, reportsDir: string, nav: CourseNav | undefined) {
@@ -141,7 +140,10 @@ export async function runCourse(o: CourseOptions): Promise<number> {
   const names = new Map<string, string>();
   for (const p of plan.notebooks) {
     const other = names.get(p.name);
-    if (other && other !== p.file) throw new Error(`two notebooks of the ${p.edition === "ko" ? "Korean" : "English"} edition named ${path.basename(p.file)} (${other} and ${p.file}) would write the same report`);
+    if (other && other !== p.file)
+      throw new Error(
+        `two notebooks of the ${p.edition === "ko" ? "Korean" : "English"} edition named ${path.basename(p.file)} (${other} and ${p.file}) would write the same report`,
+      );
     names.set(p.name, p.file);
   }
   const navs = courseNavs(plan.notebooks);
@@ -150,7 +152,8 @@ export async function runCourse(o: CourseOptions): Promise<number> {
     formatPlan(plan, {
       reportsDir: o.reportsDir,
       modeFrom: o.modeFrom,
-      otherModeCommand: o.mode === "quick" ? commandFor(o.invokedAs, "--full") : `${commandFor(o.invokedAs, "--quick")}, or SEQLAB_QUICK=1 ${o.invokedAs}`,
+      otherModeCommand:
+        o.mode === "quick" ? commandFor(o.invokedAs, "--full") : `${commandFor(o.invokedAs, "--quick")}, or SEQLAB_QUICK=1 ${o.invokedAs}`,
       forceCommand: commandFor(o.invokedAs, "--force"),
       recordedCores: recorded.cores,
       speed: speedScale(recorded, probe),
@@ -226,7 +229,14 @@ export async function runCourse(o: CourseOptions): Promise<number> {
       try {
         const dir = editionDir(o.reportsDir, p);
         mkdirSync(dir, { recursive: true });
-        const executed = await runNotebook(p.file, { outDir: dir, htmlDir: dir, timeoutSec: o.timeoutSec, progress: progress.runnerStream(), lang: p.edition, nav: navs.get(p.name) });
+        const executed = await runNotebook(p.file, {
+          outDir: dir,
+          htmlDir: dir,
+          timeoutSec: o.timeoutSec,
+          progress: progress.runnerStream(),
+          lang: p.edition,
+          nav: navs.get(p.name),
+        });
         const seconds = (Date.now() - t0) / 1000;
         ran++;
         state.notebooks[p.name] = {
@@ -270,7 +280,9 @@ export async function runCourse(o: CourseOptions): Promise<number> {
 
   const reused = plan.notebooks.filter((p) => p.cached).length;
   if (ran || failures.length || stoppedAt) say();
-  say(`seqlab start: ${ran} executed, ${reused} reused from the cache, ${failures.length} failed in ${duration((Date.now() - started) / 1000)}`);
+  say(
+    `seqlab start: ${ran} executed, ${reused} reused from the cache, ${failures.length} failed in ${duration((Date.now() - started) / 1000)}`,
+  );
   if (stoppedAt) say(`stopped in ${stoppedAt}: ${o.invokedAs} resumes there (the notebooks done are cached)`);
   if (failures.length) {
     say(`${failures.length} notebook${failures.length === 1 ? "" : "s"} failed (each report shows the run up to its failure):`);
@@ -310,7 +322,15 @@ export async function courseCommand(args: string[], flags: CourseFlags): Promise
   if (!notebooks.length) throw new Error(`no notebooks in ${args.join(" ") || path.join(PACKAGE_ROOT, "notebooks")}`);
   const envQuick = process.env.SEQLAB_QUICK === "1";
   const mode: Mode = flags.quick ? "quick" : flags.full ? "full" : envQuick ? "quick" : "full";
-  const modeFrom = flags.quick ? "--quick" : flags.full ? (envQuick ? "--full, over SEQLAB_QUICK=1" : "--full") : envQuick ? "SEQLAB_QUICK=1" : "the default";
+  const modeFrom = flags.quick
+    ? "--quick"
+    : flags.full
+      ? envQuick
+        ? "--full, over SEQLAB_QUICK=1"
+        : "--full"
+      : envQuick
+        ? "SEQLAB_QUICK=1"
+        : "the default";
   return runCourse({
     notebooks,
     reportsDir: flags.out ? typedPath(flags.out) : path.join(PACKAGE_ROOT, "reports"),

@@ -42,7 +42,11 @@ const WORDS = {
     title: "Sequence models in TypeScript: from RNNs to GPT",
     intro:
       "A course of notebooks run with the seqlab kernel: from the recurrence h_t = f(h_{t-1}, x_t; Θ) and its unrolling through LSTM gates to the pretraining objectives behind ELMo, word2vec, BERT, XLNet and GPT. Each notebook below links to its report (the notebook as it ran here, outputs included) in English and in Korean.",
-    mode: { quick: "These reports were made in quick mode: small models and few steps, so their numbers are not the reference numbers below (npm start -- --full trains to them).", full: "These reports were made in full mode: their numbers should match the reference numbers below." },
+    mode: {
+      quick:
+        "These reports were made in quick mode: small models and few steps, so their numbers are not the reference numbers below (npm start -- --full trains to them).",
+      full: "These reports were made in full mode: their numbers should match the reference numbers below.",
+    },
     outcomes: "After this notebook you can",
     prerequisites: "Prerequisites",
     none: "none",
@@ -58,7 +62,11 @@ const WORDS = {
     title: "TypeScript로 배우는 시퀀스 모델: RNN에서 GPT까지",
     intro:
       "seqlab 커널로 실행하는 노트북 강좌입니다. 순환식 h_t = f(h_{t-1}, x_t; Θ)와 그 펼침에서 시작해 LSTM 게이트를 거쳐 ELMo, word2vec, BERT, XLNet, GPT의 사전학습 목표까지 다룹니다. 아래 각 노트북에서 한국어와 영어 보고서(이 컴퓨터에서 실행한 노트북과 그 출력)로 갈 수 있습니다.",
-    mode: { quick: "이 보고서들은 빠른 모드로 만들었습니다. 작은 모델을 짧게 학습하므로 아래 기준 수치와 다릅니다 (npm start -- --full 로 기준 수치까지 학습합니다).", full: "이 보고서들은 전체 모드로 만들었습니다. 수치가 아래 기준 수치와 맞아야 합니다." },
+    mode: {
+      quick:
+        "이 보고서들은 빠른 모드로 만들었습니다. 작은 모델을 짧게 학습하므로 아래 기준 수치와 다릅니다 (npm start -- --full 로 기준 수치까지 학습합니다).",
+      full: "이 보고서들은 전체 모드로 만들었습니다. 수치가 아래 기준 수치와 맞아야 합니다.",
+    },
     outcomes: "이 노트북을 마치면 할 수 있는 것",
     prerequisites: "선수 노트북",
     none: "없음",
@@ -73,7 +81,11 @@ const WORDS = {
 };
 
 /** "1 h 05 min" → "1시간 05분" for the Korean page. */
-const koDuration = (s: string) => s.replace(/(\d+) h\b/, "$1시간").replace(/(\d+) min\b/, "$1분").replace(/(\d+) s\b/, "$1초");
+const koDuration = (s: string) =>
+  s
+    .replace(/(\d+) h\b/, "$1시간")
+    .replace(/(\d+) min\b/, "$1분")
+    .replace(/(\d+) s\b/, "$1초");
 
 export interface SiteNotebook {
   /** File name, e.g. "03-char-rnn.ipynb". */
@@ -122,17 +134,29 @@ export function siteHtml(notebooks: SiteNotebook[], o: SiteOptions): string {
         .map((l) => {
           const r = n.editions[l]!.report;
           const label = `${l === "en" ? "English" : "한국어"}`;
-          return r ? `<a href="${escapeHtml(r)}" hreflang="${l}" lang="${l}">${escapeHtml(label)}</a>` : `<span class="muted" lang="${l}">${escapeHtml(label)}: ${escapeHtml(WORDS[l].notRun)}</span>`;
+          return r
+            ? `<a href="${escapeHtml(r)}" hreflang="${l}" lang="${l}">${escapeHtml(label)}</a>`
+            : `<span class="muted" lang="${l}">${escapeHtml(label)}: ${escapeHtml(WORDS[l].notRun)}</span>`;
         });
       const pre = readOpening(english.nb).prerequisites;
       const preHtml =
-        pre === undefined ? ""
-        : pre.length === 0 ? escapeHtml(w.none)
-        : pre.map((p) => (notebooks.some((m) => m.name === `${p}.ipynb`) ? `<a href="#${escapeHtml(`${lang}-${p}`)}">${escapeHtml(p)}</a>` : escapeHtml(p))).join(", ");
+        pre === undefined
+          ? ""
+          : pre.length === 0
+            ? escapeHtml(w.none)
+            : pre
+                .map((p) =>
+                  notebooks.some((m) => m.name === `${p}.ipynb`)
+                    ? `<a href="#${escapeHtml(`${lang}-${p}`)}">${escapeHtml(p)}</a>`
+                    : escapeHtml(p),
+                )
+                .join(", ");
       const rec = o.recorded.notebooks[n.name];
       const dur = (s: number) => (lang === "ko" ? koDuration(duration(s)) : duration(s));
       const facts = [
-        opening.outcomes.length ? `<dt>${escapeHtml(w.outcomes)}</dt><dd>${renderMarkdown(opening.outcomes.map((x) => `- ${x}`).join("\n"), page)}</dd>` : "",
+        opening.outcomes.length
+          ? `<dt>${escapeHtml(w.outcomes)}</dt><dd>${renderMarkdown(opening.outcomes.map((x) => `- ${x}`).join("\n"), page)}</dd>`
+          : "",
         pre !== undefined ? `<dt>${escapeHtml(w.prerequisites)}</dt><dd>${preHtml}</dd>` : "",
         rec ? `<dt>${escapeHtml(w.time)}</dt><dd>${escapeHtml(w.timeText(dur(rec.quick), dur(rec.full), o.recorded.cores))}</dd>` : "",
         headlines[n.name]?.length
@@ -176,7 +200,10 @@ export function siteNotebooks(reportsDir: string, plan: PlannedNotebook[]): Site
     const entry = byName.get(name) ?? { name, editions: {} };
     byName.set(name, entry);
     const report = path.join(p.edition, name.replace(/\.ipynb$/i, "") + ".html");
-    entry.editions[p.edition] = { nb: p.nb, report: existsSync(path.join(reportsDir, report)) ? report.split(path.sep).join("/") : undefined };
+    entry.editions[p.edition] = {
+      nb: p.nb,
+      report: existsSync(path.join(reportsDir, report)) ? report.split(path.sep).join("/") : undefined,
+    };
   }
   return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -69,7 +69,8 @@ export interface Exercise {
   check?: number;
 }
 
-const heading = (src: string, level: number, words: RegExp) => new RegExp(`^${"#".repeat(level)} [^\\n]*(?:${words.source})`, "m").test(src);
+const heading = (src: string, level: number, words: RegExp) =>
+  new RegExp(`^${"#".repeat(level)} [^\\n]*(?:${words.source})`, "m").test(src);
 const md = (c: Cell) => (c.cell_type === "markdown" ? sourceText(c) : "");
 
 /** The notebook's number from its file name ("01-recurrence….ipynb" → 1), or undefined. */
@@ -95,7 +96,8 @@ export function readOpening(nb: Notebook): Opening {
     }
   }
   const pre = /^\**Prerequisites:?\**:?\s*(.+)$/im.exec(src)?.[1];
-  const prerequisites = pre === undefined ? undefined : /^\s*none\b/i.test(pre) ? [] : [...pre.matchAll(/\b(\d\d-[a-z0-9-]+)(?:\.ipynb)?/g)].map((m) => m[1]);
+  const prerequisites =
+    pre === undefined ? undefined : /^\s*none\b/i.test(pre) ? [] : [...pre.matchAll(/\b(\d\d-[a-z0-9-]+)(?:\.ipynb)?/g)].map((m) => m[1]);
   const time = /^\**Time:?\**:?\s*(.+)$/im.exec(src)?.[1].trim();
   return { title, outcomes, prerequisites, time };
 }
@@ -107,7 +109,10 @@ export function findExercises(nb: Notebook): Exercise[] {
     const m = /^### Exercise (\d+\.\d+) \(([^)]*)\): *(.*)$/m.exec(md(c));
     if (!m) return;
     const ex: Exercise = { id: m[1], level: m[2].trim(), title: m[3].trim(), heading: i };
-    const code = nb.cells.map((c, j) => [c, j] as const).filter(([c, j]) => j > i && c.cell_type === "code").map(([, j]) => j);
+    const code = nb.cells
+      .map((c, j) => [c, j] as const)
+      .filter(([c, j]) => j > i && c.cell_type === "code")
+      .map(([, j]) => j);
     ex.solution = code[0];
     ex.check = code[1];
     out.push(ex);
@@ -128,22 +133,34 @@ export function structureProblems(nb: Notebook, file: string, courseFiles: reado
   if (nb.cells[0]?.cell_type !== "markdown") problems.push(`${name}: the first cell is not a markdown opening`);
   const o = readOpening(nb);
   if (!o.title) problems.push(`${name}: the opening has no "# title"`);
-  if (o.outcomes.length < 2) problems.push(`${name}: the opening has no "After this notebook you can" followed by a bullet list of outcomes (found ${o.outcomes.length})`);
-  for (const x of o.outcomes) if (VAGUE.test(x.replace(/^\*+/, ""))) problems.push(`${name}: the outcome "${x.slice(0, 50)}" starts with a verb no one can check; say what the learner can do (compute, derive, explain, compare, …)`);
+  if (o.outcomes.length < 2)
+    problems.push(
+      `${name}: the opening has no "After this notebook you can" followed by a bullet list of outcomes (found ${o.outcomes.length})`,
+    );
+  for (const x of o.outcomes)
+    if (VAGUE.test(x.replace(/^\*+/, "")))
+      problems.push(
+        `${name}: the outcome "${x.slice(0, 50)}" starts with a verb no one can check; say what the learner can do (compute, derive, explain, compare, …)`,
+      );
   if (o.prerequisites === undefined) problems.push(`${name}: the opening has no "Prerequisites:" line (notebook file names, or "none")`);
   else {
     const known = new Set(courseFiles.map((f) => path.basename(f).replace(/\.ipynb$/, "")));
-    for (const p of o.prerequisites) if (known.size && !known.has(p)) problems.push(`${name}: the prerequisite ${p} is not a notebook of the course`);
+    for (const p of o.prerequisites)
+      if (known.size && !known.has(p)) problems.push(`${name}: the prerequisite ${p} is not a notebook of the course`);
   }
   if (!o.time) problems.push(`${name}: the opening has no "Time:" line`);
   else {
     const durations = o.time.match(/\d+(\.\d+)?\s*(s|sec|seconds?|min|minutes?|h|hours?)\b/gi) ?? [];
-    if (!/quick/i.test(o.time) || !/full/i.test(o.time) || durations.length < 2) problems.push(`${name}: the "Time:" line should give the time in quick mode and in full mode (e.g. "Time: 10 s in quick mode, 12 min in full mode, on 2 cores"); got "${o.time}"`);
+    if (!/quick/i.test(o.time) || !/full/i.test(o.time) || durations.length < 2)
+      problems.push(
+        `${name}: the "Time:" line should give the time in quick mode and in full mode (e.g. "Time: 10 s in quick mode, 12 min in full mode, on 2 cores"); got "${o.time}"`,
+      );
   }
 
   // Exercises.
   const exercises = findExercises(nb);
-  if (exercises.length < MIN_EXERCISES) problems.push(`${name}: ${exercises.length} exercise(s); at least ${MIN_EXERCISES} ("### Exercise N.k (easy|medium|hard): title")`);
+  if (exercises.length < MIN_EXERCISES)
+    problems.push(`${name}: ${exercises.length} exercise(s); at least ${MIN_EXERCISES} ("### Exercise N.k (easy|medium|hard): title")`);
   let lastLevel = -1;
   exercises.forEach((ex, k) => {
     const at = `${name}: Exercise ${ex.id} (cell ${ex.heading + 1})`;
@@ -160,19 +177,27 @@ export function structureProblems(nb: Notebook, file: string, courseFiles: reado
     else {
       const meta = nbgrader(sol);
       if (!exactly(meta, { schema_version: 3, grade: false, locked: false, solution: true, task: false, grade_id: id }))
-        problems.push(`${at}: the solution cell (cell ${ex.solution! + 1}) needs the nbgrader metadata {"schema_version": 3, "grade": false, "locked": false, "solution": true, "task": false, "grade_id": "${id}"}; has ${JSON.stringify(meta)}`);
+        problems.push(
+          `${at}: the solution cell (cell ${ex.solution! + 1}) needs the nbgrader metadata {"schema_version": 3, "grade": false, "locked": false, "solution": true, "task": false, "grade_id": "${id}"}; has ${JSON.stringify(meta)}`,
+        );
       const s = sourceText(sol);
       if (!/^\s*\/\/ ### BEGIN SOLUTION\s*$/m.test(s) || !/^\s*\/\/ ### END SOLUTION\s*$/m.test(s))
         problems.push(`${at}: the solution cell (cell ${ex.solution! + 1}) has no "// ### BEGIN SOLUTION" … "// ### END SOLUTION" lines`);
     }
     const chk = ex.check === undefined ? undefined : nb.cells[ex.check];
     const checkRe = new RegExp(`await check\\(\\s*"Exercise ${ex.id.replace(".", "\\.")}"`);
-    if (!chk || !checkRe.test(sourceText(chk))) problems.push(`${at}: the code cell after its solution should be its self-check, await check("Exercise ${ex.id}", …)`);
+    if (!chk || !checkRe.test(sourceText(chk)))
+      problems.push(`${at}: the code cell after its solution should be its self-check, await check("Exercise ${ex.id}", …)`);
     else {
       const meta = nbgrader(chk);
-      if (!exactly(meta, { schema_version: 3, grade: true, locked: true, solution: false, task: false, points: 1, grade_id: `${id}-check` }))
-        problems.push(`${at}: the self-check (cell ${ex.check! + 1}) needs the nbgrader metadata {"schema_version": 3, "grade": true, "locked": true, "solution": false, "task": false, "points": 1, "grade_id": "${id}-check"}; has ${JSON.stringify(meta)}`);
-      if (!/hint:\s*\{\s*en:[\s\S]*ko:/.test(sourceText(chk))) problems.push(`${at}: the self-check's hint should be bilingual, { hint: { en: "…", ko: "…" } }`);
+      if (
+        !exactly(meta, { schema_version: 3, grade: true, locked: true, solution: false, task: false, points: 1, grade_id: `${id}-check` })
+      )
+        problems.push(
+          `${at}: the self-check (cell ${ex.check! + 1}) needs the nbgrader metadata {"schema_version": 3, "grade": true, "locked": true, "solution": false, "task": false, "points": 1, "grade_id": "${id}-check"}; has ${JSON.stringify(meta)}`,
+        );
+      if (!/hint:\s*\{\s*en:[\s\S]*ko:/.test(sourceText(chk)))
+        problems.push(`${at}: the self-check's hint should be bilingual, { hint: { en: "…", ko: "…" } }`);
     }
   });
   // The student edition can be made (regions well formed, each inside a function body).
@@ -191,17 +216,21 @@ export function structureProblems(nb: Notebook, file: string, courseFiles: reado
     const text = md(nb.cells[summary]);
     if (/^\s*\|.*\|\s*$/m.test(text)) problems.push(`${name}: the summary (cell ${summary + 1}) is a table; write it as prose`);
     const prose = text.replace(/^#.*$/gm, "").replace(/\s+/g, " ").trim();
-    if (prose.length < 200) problems.push(`${name}: the summary (cell ${summary + 1}) has ${prose.length} characters of prose; write a paragraph or more`);
+    if (prose.length < 200)
+      problems.push(`${name}: the summary (cell ${summary + 1}) has ${prose.length} characters of prose; write a paragraph or more`);
   }
   if (refs < 0) problems.push(`${name}: no "## References" markdown cell`);
   else {
-    if (summary >= 0 && refs < summary) problems.push(`${name}: "## References" (cell ${refs + 1}) comes before "## Summary" (cell ${summary + 1})`);
+    if (summary >= 0 && refs < summary)
+      problems.push(`${name}: "## References" (cell ${refs + 1}) comes before "## Summary" (cell ${summary + 1})`);
     const text = md(nb.cells[refs]);
     const cited = KNOWN_REFERENCES.filter((r) => r.pattern.test(text));
-    if (!cited.length) problems.push(`${name}: the references cite none of the course's works (${KNOWN_REFERENCES.map((r) => r.name).join("; ")})`);
+    if (!cited.length)
+      problems.push(`${name}: the references cite none of the course's works (${KNOWN_REFERENCES.map((r) => r.name).join("; ")})`);
     // Each item (a bullet with its continuation lines, or a paragraph) that names d2l gives a section.
     for (const item of text.split(/\n(?=[ \t]*[-*] )|\n\s*\n/)) {
-      if (/d2l/i.test(item) && !/\b\d+(\.\d+)+\b|chapter \d+|§\s*\d+/i.test(item)) problems.push(`${name}: the d2l.ai reference "${item.trim().slice(0, 60)}" has no section number (e.g. §9.5)`);
+      if (/d2l/i.test(item) && !/\b\d+(\.\d+)+\b|chapter \d+|§\s*\d+/i.test(item))
+        problems.push(`${name}: the d2l.ai reference "${item.trim().slice(0, 60)}" has no section number (e.g. §9.5)`);
     }
     const codeAfter = nb.cells.slice(refs + 1).some((c) => c.cell_type === "code");
     if (codeAfter) problems.push(`${name}: code cells after "## References"; the references end the notebook`);
@@ -211,12 +240,18 @@ export function structureProblems(nb: Notebook, file: string, courseFiles: reado
   nb.cells.forEach((c, i) => {
     // nbgrader reads the markers in every cell: in prose they would start a region to clear.
     if (c.cell_type !== "code" && !nbgrader(c).solution && /(BEGIN|END) (SOLUTION|HIDDEN TESTS)/.test(sourceText(c)))
-      problems.push(`${name}: cell ${i + 1} (${c.cell_type}) writes a solution or hidden-test marker; nbgrader would take it for a region (describe the markers without their words)`);
+      problems.push(
+        `${name}: cell ${i + 1} (${c.cell_type}) writes a solution or hidden-test marker; nbgrader would take it for a region (describe the markers without their words)`,
+      );
     const unfinished = UNFINISHED.exec(sourceText(c));
-    if (unfinished) problems.push(`${name}: cell ${i + 1} (${c.cell_type}) says ${unfinished[1]}: it is unfinished; write what it should say`);
+    if (unfinished)
+      problems.push(`${name}: cell ${i + 1} (${c.cell_type}) says ${unfinished[1]}: it is unfinished; write what it should say`);
     if (c.cell_type !== "code") return;
     const ls = sourceText(c).replace(/\n$/, "").split("\n");
-    if (ls.length > MAX_CELL_LINES) problems.push(`${name}: cell ${i + 1} has ${ls.length} lines (at most ${MAX_CELL_LINES}); move plumbing into the library or split the cell`);
+    if (ls.length > MAX_CELL_LINES)
+      problems.push(
+        `${name}: cell ${i + 1} has ${ls.length} lines (at most ${MAX_CELL_LINES}); move plumbing into the library or split the cell`,
+      );
     ls.forEach((l, n) => {
       const len = [...l].length;
       if (len > MAX_LINE) problems.push(`${name}: cell ${i + 1}, line ${n + 1} has ${len} characters (at most ${MAX_LINE})`);

@@ -37,9 +37,11 @@ export type KernelName = keyof typeof KERNELSPECS;
 
 export function kernelDir(where: Where, name: KernelName = "seqlab"): string {
   const base =
-    where.kind === "user" ? userDataDir()
-    : where.kind === "sys-prefix" ? path.join(pythonPrefix(), "share", "jupyter")
-    : path.join(path.resolve(where.dir), "share", "jupyter");
+    where.kind === "user"
+      ? userDataDir()
+      : where.kind === "sys-prefix"
+        ? path.join(pythonPrefix(), "share", "jupyter")
+        : path.join(path.resolve(where.dir), "share", "jupyter");
   return path.join(base, "kernels", name);
 }
 
@@ -52,7 +54,10 @@ export function kernelDir(where: Where, name: KernelName = "seqlab"): string {
 export function kernelSpec(dir: string, name: KernelName = "seqlab") {
   const { display_name, env } = KERNELSPECS[name];
   const cli = path.join(__dirname, "cli.js");
-  const command = process.platform === "win32" ? [process.execPath, ...KERNEL_NODE_FLAGS, cli] : ["/bin/sh", path.join(dir, "kernel.sh"), process.execPath, cli];
+  const command =
+    process.platform === "win32"
+      ? [process.execPath, ...KERNEL_NODE_FLAGS, cli]
+      : ["/bin/sh", path.join(dir, "kernel.sh"), process.execPath, cli];
   return {
     argv: [...command, "kernel", "-f", "{connection_file}"],
     display_name,

@@ -23,7 +23,8 @@ export interface Notebook {
 const CELL_TYPES = ["code", "markdown", "raw"];
 const OUTPUT_TYPES = ["stream", "display_data", "execute_result", "error"];
 const isObject = (v: unknown): v is Record<string, any> => typeof v === "object" && v !== null && !Array.isArray(v);
-const describe = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "string" ? `the string ${JSON.stringify(v.slice(0, 40))}` : typeof v);
+const describe = (v: unknown) =>
+  v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "string" ? `the string ${JSON.stringify(v.slice(0, 40))}` : typeof v;
 
 /** Line and column (from 1) of a character offset, for a JSON error. */
 function lineColumn(text: string, offset: number): string {
@@ -53,7 +54,11 @@ export function readNotebook(file: string): Notebook {
     throw new Error(`${file} is not a readable notebook: invalid JSON${at ? ` at ${lineColumn(text, Number(at[1]))}` : ""} (${msg})`);
   }
   if (!isObject(nb) || nb.nbformat !== 4 || !Array.isArray(nb.cells)) {
-    const got = !isObject(nb) ? `it holds ${describe(nb)}` : nb.nbformat !== 4 ? `its nbformat is ${JSON.stringify(nb.nbformat ?? null)}` : `its "cells" is ${describe(nb.cells)}`;
+    const got = !isObject(nb)
+      ? `it holds ${describe(nb)}`
+      : nb.nbformat !== 4
+        ? `its nbformat is ${JSON.stringify(nb.nbformat ?? null)}`
+        : `its "cells" is ${describe(nb.cells)}`;
     throw new Error(`${file} is not an nbformat 4 notebook: ${got}; expected an object with "nbformat": 4 and a list of "cells"`);
   }
   if (nb.metadata === undefined) nb.metadata = {};
@@ -65,23 +70,28 @@ export function readNotebook(file: string): Notebook {
 function checkCell(file: string, cell: unknown, i: number): void {
   const where = `${file}: cell ${i + 1} (cells[${i}])`;
   if (!isObject(cell)) throw new Error(`${where} is ${describe(cell)}; expected an object with "cell_type" and "source"`);
-  if (!CELL_TYPES.includes(cell.cell_type)) throw new Error(`${where} has cell_type ${JSON.stringify(cell.cell_type ?? null)}; expected "code", "markdown" or "raw"`);
+  if (!CELL_TYPES.includes(cell.cell_type))
+    throw new Error(`${where} has cell_type ${JSON.stringify(cell.cell_type ?? null)}; expected "code", "markdown" or "raw"`);
   const src = cell.source;
   if (!(typeof src === "string" || (Array.isArray(src) && src.every((l) => typeof l === "string")))) {
     throw new Error(`${where} has a source that is ${describe(src)}; expected a string or a list of strings`);
   }
   if (cell.metadata === undefined) cell.metadata = {};
   if (!isObject(cell.metadata)) throw new Error(`${where} has metadata that is ${describe(cell.metadata)}; expected an object`);
-  if (cell.attachments !== undefined && !isObject(cell.attachments)) throw new Error(`${where} has attachments that are ${describe(cell.attachments)}; expected an object`);
+  if (cell.attachments !== undefined && !isObject(cell.attachments))
+    throw new Error(`${where} has attachments that are ${describe(cell.attachments)}; expected an object`);
   if (cell.cell_type !== "code") return;
   if (cell.outputs === undefined) cell.outputs = [];
   if (!Array.isArray(cell.outputs)) throw new Error(`${where} has outputs that are ${describe(cell.outputs)}; expected a list`);
   cell.outputs.forEach((o: unknown, j: number) => {
     const at = `${where}, output ${j + 1}`;
     if (!isObject(o)) throw new Error(`${at} is ${describe(o)}; expected an object with "output_type"`);
-    if (!OUTPUT_TYPES.includes(o.output_type)) throw new Error(`${at} has output_type ${JSON.stringify(o.output_type ?? null)}; expected one of ${OUTPUT_TYPES.join(", ")}`);
-    if (o.data !== undefined && !isObject(o.data)) throw new Error(`${at} has data that is ${describe(o.data)}; expected an object of mimetype to value`);
-    if (o.metadata !== undefined && !isObject(o.metadata)) throw new Error(`${at} has metadata that is ${describe(o.metadata)}; expected an object`);
+    if (!OUTPUT_TYPES.includes(o.output_type))
+      throw new Error(`${at} has output_type ${JSON.stringify(o.output_type ?? null)}; expected one of ${OUTPUT_TYPES.join(", ")}`);
+    if (o.data !== undefined && !isObject(o.data))
+      throw new Error(`${at} has data that is ${describe(o.data)}; expected an object of mimetype to value`);
+    if (o.metadata !== undefined && !isObject(o.metadata))
+      throw new Error(`${at} has metadata that is ${describe(o.metadata)}; expected an object`);
   });
 }
 
@@ -111,7 +121,9 @@ export function editionOf(file: string, nb: Notebook): Language {
 export function kernelMismatch(nb: Notebook): string | undefined {
   const spec = isObject(nb.metadata?.kernelspec) ? nb.metadata.kernelspec : {};
   const name = typeof spec.name === "string" ? spec.name : undefined;
-  const languages = [spec.language, isObject(nb.metadata?.language_info) ? nb.metadata.language_info.name : undefined].filter((l): l is string => typeof l === "string" && l !== "");
+  const languages = [spec.language, isObject(nb.metadata?.language_info) ? nb.metadata.language_info.name : undefined].filter(
+    (l): l is string => typeof l === "string" && l !== "",
+  );
   const wrongName = name !== undefined && name !== EXPECTED_KERNEL.name && name !== KOREAN_KERNEL;
   const wrongLanguage = languages.find((l) => l.toLowerCase() !== EXPECTED_KERNEL.language);
   if (!wrongName && wrongLanguage === undefined) return undefined;
@@ -157,7 +169,8 @@ export class OutputCollector {
       }
       out = { output_type: "stream", name: c.name, text: c.text };
     } else if (type === "display_data") out = { output_type: "display_data", data: c.data, metadata: c.metadata ?? {} };
-    else if (type === "execute_result") out = { output_type: "execute_result", execution_count: c.execution_count, data: c.data, metadata: c.metadata ?? {} };
+    else if (type === "execute_result")
+      out = { output_type: "execute_result", execution_count: c.execution_count, data: c.data, metadata: c.metadata ?? {} };
     else if (type === "error") out = { output_type: "error", ename: c.ename, evalue: c.evalue, traceback: c.traceback };
     else return;
     if (this.clearPending) this.flushClear();

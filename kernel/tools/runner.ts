@@ -6,7 +6,16 @@
 import * as path from "path";
 import { KernelClient } from "./client";
 import { writeFileAtomic } from "../server/atomic-write";
-import { KERNELSPEC_METADATA, Language, Notebook, OutputCollector, kernelLanguage, kernelMismatch, readNotebook, sourceText } from "./notebook";
+import {
+  KERNELSPEC_METADATA,
+  Language,
+  Notebook,
+  OutputCollector,
+  kernelLanguage,
+  kernelMismatch,
+  readNotebook,
+  sourceText,
+} from "./notebook";
 import { signNotebook } from "./trust";
 import { WidgetStateCollector } from "./widgetstate";
 import type { Message } from "../server/wire";
@@ -118,7 +127,8 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
         break;
       }
     }
-    if (tty) progress.write(`\r\x1b[K${path.basename(file)} ${bar(code.length, code.length)} ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    if (tty)
+      progress.write(`\r\x1b[K${path.basename(file)} ${bar(code.length, code.length)} ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   } finally {
     await kernel.shutdown();
   }
@@ -143,7 +153,10 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
     await exportNotebook(out, html, { source: path.basename(file), failure, nav: opts.nav });
     progress.write(`${path.basename(file)}: report ${html}\n`);
   }
-  if (failure) throw new CellFailure(`${file}: cell ${failure.cell + 1} (code cell ${failure.codeCell}) failed: ${failure.message}${unsigned ? `; ${unsigned.message}` : ""}`);
+  if (failure)
+    throw new CellFailure(
+      `${file}: cell ${failure.cell + 1} (code cell ${failure.codeCell}) failed: ${failure.message}${unsigned ? `; ${unsigned.message}` : ""}`,
+    );
   if (unsigned) throw unsigned;
   return out;
 }

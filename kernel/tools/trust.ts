@@ -31,13 +31,15 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-const hasNbformat = (py: string, env: NodeJS.ProcessEnv) => spawnSync(py, ["-c", "import nbformat.sign"], { env, stdio: "ignore" }).status === 0;
+const hasNbformat = (py: string, env: NodeJS.ProcessEnv) =>
+  spawnSync(py, ["-c", "import nbformat.sign"], { env, stdio: "ignore" }).status === 0;
 
 /** The signer to use, or an Error saying what was looked for. SEQLAB_PYTHON, when set, is the
  * only python tried; else `jupyter trust`, then python3 on PATH, then /usr/bin/python3. */
 export function findSigner(env: NodeJS.ProcessEnv = process.env): Signer | Error {
   if (env.SEQLAB_PYTHON) {
-    if (hasNbformat(env.SEQLAB_PYTHON, env)) return { argv: [env.SEQLAB_PYTHON, "-m", "nbformat.sign"], label: `${env.SEQLAB_PYTHON} -m nbformat.sign` };
+    if (hasNbformat(env.SEQLAB_PYTHON, env))
+      return { argv: [env.SEQLAB_PYTHON, "-m", "nbformat.sign"], label: `${env.SEQLAB_PYTHON} -m nbformat.sign` };
     return new Error(`SEQLAB_PYTHON=${env.SEQLAB_PYTHON} cannot import nbformat (Jupyter's notary)`);
   }
   const jupyterTrust = onPath("jupyter-trust", env);
@@ -61,7 +63,9 @@ export function signNotebook(file: string, env: NodeJS.ProcessEnv = process.env)
   const r = spawnSync(signer.argv[0], [...signer.argv.slice(1), file], { env, encoding: "utf8", timeout: 60_000 });
   if (r.status !== 0) {
     const said = `${r.stderr ?? ""}${r.stdout ?? ""}`.trim().split("\n").slice(-3).join(" / ");
-    throw new Error(`cannot sign ${file}: ${signer.label} failed (${r.error?.message ?? `exit status ${r.status}`})${said ? `: ${said}` : ""}; ${unsigned}`);
+    throw new Error(
+      `cannot sign ${file}: ${signer.label} failed (${r.error?.message ?? `exit status ${r.status}`})${said ? `: ${said}` : ""}; ${unsigned}`,
+    );
   }
   return signer;
 }

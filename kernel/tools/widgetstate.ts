@@ -28,7 +28,8 @@ export class WidgetStateCollector {
       this.merge(c.comm_id, c.data.state, c.data.buffer_paths, msg.buffers);
     } else if (type === "comm_msg") {
       const method = c.data?.method;
-      if ((method === "update" || method === "echo_update") && c.data.state && this.models.has(c.comm_id)) this.merge(c.comm_id, c.data.state, c.data.buffer_paths, msg.buffers);
+      if ((method === "update" || method === "echo_update") && c.data.state && this.models.has(c.comm_id))
+        this.merge(c.comm_id, c.data.state, c.data.buffer_paths, msg.buffers);
     } else if (type === "comm_close") {
       this.models.delete(c.comm_id);
     }

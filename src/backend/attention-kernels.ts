@@ -47,7 +47,8 @@ function setup(args: KernelArgs) {
     throw new Error(`SeqlabAttention: qkv ${qkv.dtype} [${qkv.shape}] with ${nHead} heads does not suit the kernel (attentionKernelFits)`);
   }
   const memory = be.wasm.asm?.memory;
-  if (!memory || !simdGemm(memory) || !lstmWasm(memory)) throw new Error("SeqlabAttention: needs WebAssembly SIMD on the wasm backend (and SEQLAB_SIMD_GEMM not 0)");
+  if (!memory || !simdGemm(memory) || !lstmWasm(memory))
+    throw new Error("SeqlabAttention: needs WebAssembly SIMD on the wasm backend (and SEQLAB_SIMD_GEMM not 0)");
   const hd = C / nHead;
   const { nt, pool } = threadsFor(memory, 2 * B * nHead * T * T * hd);
   const per = attentionScratchFloats(T, hd);
@@ -58,7 +59,21 @@ function run(s: ReturnType<typeof setup>, fields: Partial<AttentionJob>, job: "a
   const { be, B, T, C, nHead, hd, memory, nt, pool, per } = s;
   const work = scratch(be, per * nt);
   try {
-    const p: AttentionJob = { qkv: offsetOf(be, s.qkv), att: 0, y: 0, dy: 0, dqkv: 0, B, T, C, nHead, scale: 1 / Math.sqrt(hd), scratch: work, scratchFloats: per, ...fields };
+    const p: AttentionJob = {
+      qkv: offsetOf(be, s.qkv),
+      att: 0,
+      y: 0,
+      dy: 0,
+      dqkv: 0,
+      B,
+      T,
+      C,
+      nHead,
+      scale: 1 / Math.sqrt(hd),
+      scratch: work,
+      scratchFloats: per,
+      ...fields,
+    };
     runJob(memory, job, p as unknown as Record<string, number>, nt, pool);
   } finally {
     freeScratch(be, work);

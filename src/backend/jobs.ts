@@ -179,7 +179,11 @@ export function lstmForwardScratchFloats(p: Pick<LstmForwardJob, "T" | "B" | "D"
   for (let t = 0; t < nt; t++) {
     if (p.byRows) {
       const zc = chunking(p.T * p.B, 4, nt, 64);
-      most = Math.max(most, scratchFloats(Math.min(zc.size, p.T * p.B), p.D, 4 * p.H), scratchFloats(p.T * p.B - (zc.count - 1) * zc.size, p.D, 4 * p.H));
+      most = Math.max(
+        most,
+        scratchFloats(Math.min(zc.size, p.T * p.B), p.D, 4 * p.H),
+        scratchFloats(p.T * p.B - (zc.count - 1) * zc.size, p.D, 4 * p.H),
+      );
     } else {
       const [u0, u1] = share(p.H, 8, t, nt);
       if (u1 > u0) most = Math.max(most, scratchFloats(p.T * p.B, p.D, u1 - u0));
@@ -323,7 +327,19 @@ export function lstmBackwardPart(ctx: ThreadCtx, p: LstmBackwardJob, tid: number
   for (let t = T - 1; t >= 0; t--) {
     const cPrev = t === 0 ? p.c0 : p.c + 4 * (t - 1) * BH;
     const dzt = p.dz + 4 * t * B * G;
-    if (U > 0) k.bwd(p.act + 4 * (t * B * G + u0), cPrev + 4 * u0, p.tc + 4 * (t * BH + u0), p.dy + 4 * (t * BH + u0), dhNext + 4 * u0, p.dc0 + 4 * u0, dzt + 4 * u0, B, H, U);
+    if (U > 0)
+      k.bwd(
+        p.act + 4 * (t * B * G + u0),
+        cPrev + 4 * u0,
+        p.tc + 4 * (t * BH + u0),
+        p.dy + 4 * (t * BH + u0),
+        dhNext + 4 * u0,
+        p.dc0 + 4 * u0,
+        dzt + 4 * u0,
+        B,
+        H,
+        U,
+      );
     sync.barrier(); // the product below reads all of dZ_t
     const dhPrev = t === 0 ? p.dh0 : p.dh + 4 * (t % 2) * BH;
     if (U > 0) blockedMm(g, memory, dzt, p.whT + 32 * G * (u0 / 8), dhPrev + 4 * u0, B, G, U, G, 1, { packed: true, ldc: H }); // dL/dh_{t-1} = dZ_t W_hᵀ
@@ -452,7 +468,17 @@ export function layerNormPart(ctx: ThreadCtx, p: NormJob, _tid: number, nt: numb
   const { size, count } = chunking(p.rows, 1, nt, 16);
   for (let ch = sync.claim(0); ch < count; ch = sync.claim(0)) {
     const r0 = ch * size;
-    ctx.k.layernorm(p.x + 4 * r0 * p.C, p.g, p.b, p.y + 4 * r0 * p.C, p.xhat + 4 * r0 * p.C, p.rstd + 4 * r0, Math.min(size, p.rows - r0), p.C, p.eps);
+    ctx.k.layernorm(
+      p.x + 4 * r0 * p.C,
+      p.g,
+      p.b,
+      p.y + 4 * r0 * p.C,
+      p.xhat + 4 * r0 * p.C,
+      p.rstd + 4 * r0,
+      Math.min(size, p.rows - r0),
+      p.C,
+      p.eps,
+    );
   }
 }
 
@@ -463,7 +489,17 @@ export function layerNormGradPart(ctx: ThreadCtx, p: NormJob, tid: number, nt: n
   const { size, count } = chunking(p.rows, 1, nt, 16);
   for (let ch = sync.claim(0); ch < count; ch = sync.claim(0)) {
     const r0 = ch * size;
-    ctx.k.layernorm_grad(p.dy + 4 * r0 * p.C, p.xhat + 4 * r0 * p.C, p.rstd + 4 * r0, p.g, p.dx + 4 * r0 * p.C, dg, dg + 4 * p.C, Math.min(size, p.rows - r0), p.C);
+    ctx.k.layernorm_grad(
+      p.dy + 4 * r0 * p.C,
+      p.xhat + 4 * r0 * p.C,
+      p.rstd + 4 * r0,
+      p.g,
+      p.dx + 4 * r0 * p.C,
+      dg,
+      dg + 4 * p.C,
+      Math.min(size, p.rows - r0),
+      p.C,
+    );
   }
 }
 
@@ -502,7 +538,35 @@ export type JobName = keyof typeof JOBS;
 export const JOB_FIELDS: Record<JobName, readonly string[]> = {
   gemm: ["a", "b", "c", "M", "K", "N", "sai", "sak", "acc", "packed", "bias", "ldb", "ldc", "scratch", "scratchFloats", "byCols"],
   lstmForward: ["x", "Wx", "Wh", "b", "h0", "c0", "y", "act", "c", "tc", "whP", "T", "B", "D", "H", "byRows", "scratch", "scratchFloats"],
-  lstmBackward: ["x", "Wx", "Wh", "h0", "c0", "y", "act", "c", "tc", "dy", "dx", "dWx", "dWh", "db", "dh0", "dc0", "dz", "whT", "wxT", "dh", "T", "B", "D", "H", "byRows", "scratch", "scratchFloats"],
+  lstmBackward: [
+    "x",
+    "Wx",
+    "Wh",
+    "h0",
+    "c0",
+    "y",
+    "act",
+    "c",
+    "tc",
+    "dy",
+    "dx",
+    "dWx",
+    "dWh",
+    "db",
+    "dh0",
+    "dc0",
+    "dz",
+    "whT",
+    "wxT",
+    "dh",
+    "T",
+    "B",
+    "D",
+    "H",
+    "byRows",
+    "scratch",
+    "scratchFloats",
+  ],
   attentionForward: ["qkv", "att", "y", "dy", "dqkv", "B", "T", "C", "nHead", "scale", "scratch", "scratchFloats"],
   attentionBackward: ["qkv", "att", "y", "dy", "dqkv", "B", "T", "C", "nHead", "scale", "scratch", "scratchFloats"],
   layerNorm: ["x", "g", "b", "y", "xhat", "rstd", "dy", "dx", "partials", "rows", "C", "eps"],

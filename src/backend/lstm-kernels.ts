@@ -56,7 +56,8 @@ export function lstmKernelsUsable(B: number, D: number, H: number): boolean {
 
 function memoryOf(be: WasmBackend): WebAssembly.Memory {
   const memory = be.wasm.asm?.memory;
-  if (!memory || !simdGemm(memory) || !lstmWasm(memory)) throw new Error("SeqlabLstm: needs WebAssembly SIMD on the wasm backend (and SEQLAB_SIMD_GEMM not 0)");
+  if (!memory || !simdGemm(memory) || !lstmWasm(memory))
+    throw new Error("SeqlabLstm: needs WebAssembly SIMD on the wasm backend (and SEQLAB_SIMD_GEMM not 0)");
   return memory;
 }
 
@@ -118,7 +119,26 @@ export function lstmForward(args: KernelArgs): tf.TensorInfo[] {
   try {
     const [pX, pWx, pWh, pb, ph0, pc0] = [x, Wx, Wh, b, h0, c0].map((t) => offsetOf(be, t));
     const [pY, pA, pC, pT] = [y, act, c, tc].map((t) => offsetOf(be, t));
-    const job: LstmForwardJob = { x: pX, Wx: pWx, Wh: pWh, b: pb, h0: ph0, c0: pc0, y: pY, act: pA, c: pC, tc: pT, whP, T, B, D, H, byRows, scratch: work, scratchFloats: per };
+    const job: LstmForwardJob = {
+      x: pX,
+      Wx: pWx,
+      Wh: pWh,
+      b: pb,
+      h0: ph0,
+      c0: pc0,
+      y: pY,
+      act: pA,
+      c: pC,
+      tc: pT,
+      whP,
+      T,
+      B,
+      D,
+      H,
+      byRows,
+      scratch: work,
+      scratchFloats: per,
+    };
     runJob(memory, "lstmForward", job as unknown as Record<string, number>, nt, pool);
     const heap = be.wasm.HEAPU8.buffer;
     new Float32Array(heap, pY + 4 * T * BH, BH).set(new Float32Array(heap, pC + 4 * (T - 1) * BH, BH)); // c_T
@@ -155,8 +175,33 @@ export function lstmBackward(args: KernelArgs): tf.TensorInfo[] {
     f32(be, dh + 8 * BH, BH).fill(0);
     f32(be, pdc0, BH).set(f32(be, pdy + 4 * T * BH, BH)); // the running dL/dc starts at dL/dc_T
     const job: LstmBackwardJob = {
-      x: pX, Wx: pWx, Wh: pWh, h0: ph0, c0: pc0, y: pY, act: pA, c: pC, tc: pT, dy: pdy,
-      dx: pdx, dWx: pdWx, dWh: pdWh, db: pdb, dh0: pdh0, dc0: pdc0, dz, whT, wxT, dh, T, B, D, H, byRows, scratch: work, scratchFloats: per,
+      x: pX,
+      Wx: pWx,
+      Wh: pWh,
+      h0: ph0,
+      c0: pc0,
+      y: pY,
+      act: pA,
+      c: pC,
+      tc: pT,
+      dy: pdy,
+      dx: pdx,
+      dWx: pdWx,
+      dWh: pdWh,
+      db: pdb,
+      dh0: pdh0,
+      dc0: pdc0,
+      dz,
+      whT,
+      wxT,
+      dh,
+      T,
+      B,
+      D,
+      H,
+      byRows,
+      scratch: work,
+      scratchFloats: per,
     };
     runJob(memory, "lstmBackward", job as unknown as Record<string, number>, nt, pool);
   } finally {

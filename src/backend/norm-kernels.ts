@@ -16,7 +16,12 @@ import { f32, offsetOf, freeScratch, output, scratch, type KernelArgs, type Wasm
 import type { GeluJob, NormJob } from "./jobs";
 import { runJob, threadsFor } from "./threads";
 
-export const NORM_KERNELS = { layerNorm: "SeqlabLayerNorm", layerNormGrad: "SeqlabLayerNormGrad", gelu: "SeqlabGelu", geluGrad: "SeqlabGeluGrad" } as const;
+export const NORM_KERNELS = {
+  layerNorm: "SeqlabLayerNorm",
+  layerNormGrad: "SeqlabLayerNormGrad",
+  gelu: "SeqlabGelu",
+  geluGrad: "SeqlabGeluGrad",
+} as const;
 
 /** Whether layer-norm.ts and gelu.ts can run these kernels now (the wasm backend with seqlab's kernels). */
 export function normKernelsUsable(): boolean {
@@ -35,7 +40,8 @@ const size = (t: tf.TensorInfo) => t.shape.reduce((p, d) => p * d, 1);
 
 function rowsOf(x: tf.TensorInfo, what: string): { rows: number; C: number } {
   const C = x.shape[x.shape.length - 1];
-  if (x.dtype !== "float32" || !(C > 0) || C % 4 !== 0) throw new Error(`${what}: float32 rows of a multiple of 4 values expected, got ${x.dtype} [${x.shape}]`);
+  if (x.dtype !== "float32" || !(C > 0) || C % 4 !== 0)
+    throw new Error(`${what}: float32 rows of a multiple of 4 values expected, got ${x.dtype} [${x.shape}]`);
   return { rows: size(x) / C, C };
 }
 
@@ -49,8 +55,18 @@ export function layerNormKernel(args: KernelArgs): tf.TensorInfo[] {
   const xhat = output(be, x.shape, "float32");
   const rstd = output(be, [rows], "float32");
   const job: NormJob = {
-    x: offsetOf(be, x), g: offsetOf(be, g), b: offsetOf(be, b), y: offsetOf(be, y), xhat: offsetOf(be, xhat), rstd: offsetOf(be, rstd),
-    dy: 0, dx: 0, partials: 0, rows, C, eps: Number(attrs?.eps ?? 1e-5),
+    x: offsetOf(be, x),
+    g: offsetOf(be, g),
+    b: offsetOf(be, b),
+    y: offsetOf(be, y),
+    xhat: offsetOf(be, xhat),
+    rstd: offsetOf(be, rstd),
+    dy: 0,
+    dx: 0,
+    partials: 0,
+    rows,
+    C,
+    eps: Number(attrs?.eps ?? 1e-5),
   };
   runJob(memory, "layerNorm", job as unknown as Record<string, number>, nt, pool);
   return [y, xhat, rstd];
@@ -68,8 +84,18 @@ export function layerNormGradKernel(args: KernelArgs): tf.TensorInfo[] {
   const partials = scratch(be, 2 * C * nt);
   try {
     const job: NormJob = {
-      x: 0, g: offsetOf(be, g), b: 0, y: 0, xhat: offsetOf(be, xhat), rstd: offsetOf(be, rstd),
-      dy: offsetOf(be, dy), dx: offsetOf(be, dx), partials, rows, C, eps: 0,
+      x: 0,
+      g: offsetOf(be, g),
+      b: 0,
+      y: 0,
+      xhat: offsetOf(be, xhat),
+      rstd: offsetOf(be, rstd),
+      dy: offsetOf(be, dy),
+      dx: offsetOf(be, dx),
+      partials,
+      rows,
+      C,
+      eps: 0,
     };
     runJob(memory, "layerNormGrad", job as unknown as Record<string, number>, nt, pool);
     // the threads' partial sums, added in a fixed order (the same result for any timing)

@@ -88,7 +88,9 @@ function loadTensorflow(): void {
       continue;
     }
     if (!tf.findBackendFactory("tensorflow")) {
-      errors.push(`${id} loaded but registered no "tensorflow" backend with this @tensorflow/tfjs ${tf.version.tfjs} (a second copy of tfjs-core? versions must match)`);
+      errors.push(
+        `${id} loaded but registered no "tensorflow" backend with this @tensorflow/tfjs ${tf.version.tfjs} (a second copy of tfjs-core? versions must match)`,
+      );
       continue;
     }
     return;
@@ -138,7 +140,8 @@ export async function useBackend(opts: UseBackendOptions = {}): Promise<BackendC
     return current;
   }
   const skipped: string[] = [];
-  if (!forced && order[0] !== "tensorflow") skipped.push(tr("tensorflow: @tensorflow/tfjs-node is not installed", "tensorflow: @tensorflow/tfjs-node가 설치되지 않음"));
+  if (!forced && order[0] !== "tensorflow")
+    skipped.push(tr("tensorflow: @tensorflow/tfjs-node is not installed", "tensorflow: @tensorflow/tfjs-node가 설치되지 않음"));
   for (const name of order) {
     try {
       const extra = await activate(name, opts);
@@ -151,8 +154,14 @@ export async function useBackend(opts: UseBackendOptions = {}): Promise<BackendC
             : tr("the fastest available", "쓸 수 있는 것 중 가장 빠름");
       const threads = tr(`${extra.threads} thread${extra.threads === 1 ? "" : "s"}`, `스레드 ${extra.threads}개`);
       const patched = extra.patched.length ? `; ${tr("patched", "패치함:")} ${extra.patched.join(", ")}` : "";
-      const detail = name === "wasm" ? ` (SIMD ${extra.simd ? tr("on", "켜짐") : tr("off", "꺼짐")}, ${threads}${extra.fma ? ", FMA" : ""}${patched})` : "";
-      const message = tr(`seqlab: TensorFlow.js backend "${name}"${detail}; ${reason}`, `seqlab: TensorFlow.js 백엔드 "${name}"${detail}; ${reason}`);
+      const detail =
+        name === "wasm"
+          ? ` (SIMD ${extra.simd ? tr("on", "켜짐") : tr("off", "꺼짐")}, ${threads}${extra.fma ? ", FMA" : ""}${patched})`
+          : "";
+      const message = tr(
+        `seqlab: TensorFlow.js backend "${name}"${detail}; ${reason}`,
+        `seqlab: TensorFlow.js 백엔드 "${name}"${detail}; ${reason}`,
+      );
       current = { backend: name, reason, message, ...extra, patched: extra.patched };
       if (!opts.quiet) console.log(message);
       return current;

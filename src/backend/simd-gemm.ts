@@ -18,12 +18,7 @@
 // command line (which a start-up snapshot would have to be built with too). SEQLAB_FMA=0 keeps the
 // separate multiply and add. FMA rounds once where mul + add rounds twice: products differ from the
 // plain kernel's in the last bits, well within the tolerances of the tests.
-import {
-  GEMM_FMA_WASM_BASE64,
-  GEMM_SHARED_FMA_WASM_BASE64,
-  GEMM_SHARED_WASM_BASE64,
-  GEMM_WASM_BASE64,
-} from "./gemm-wasm";
+import { GEMM_FMA_WASM_BASE64, GEMM_SHARED_FMA_WASM_BASE64, GEMM_SHARED_WASM_BASE64, GEMM_WASM_BASE64 } from "./gemm-wasm";
 
 export interface GemmOptions {
   /** A byte address of bias[N], added to every row (C = A·B + bias). */
@@ -97,13 +92,29 @@ export function simdFits(M: number, N: number): boolean {
 
 /** gemm.wat's exports. */
 export interface GemmExports {
-  mm(a: number, b: number, c: number, M: number, K: number, N: number, sai: number, sak: number, acc: number, bias: number, ldb: number, pstride: number, ldc: number): void;
+  mm(
+    a: number,
+    b: number,
+    c: number,
+    M: number,
+    K: number,
+    N: number,
+    sai: number,
+    sak: number,
+    acc: number,
+    bias: number,
+    ldb: number,
+    pstride: number,
+    ldc: number,
+  ): void;
   pack(src: number, dst: number, K: number, N: number, sk: number, sn: number): void;
   packa(src: number, dst: number, rows: number, kk: number, sak: number): void;
 }
 
 /** A module with one f32x4.relaxed_madd: valid only where the engine has relaxed SIMD. */
-const RELAXED_MADD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
+const RELAXED_MADD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11,
+]);
 
 let fmaState: boolean | undefined;
 
@@ -169,7 +180,19 @@ export function isShared(memory: WebAssembly.Memory): boolean {
  * C = A·B by blocks, as described at KC/MC above: `ex` is gemm.wat instantiated on `memory`. Main
  * thread and worker threads alike run this (on their share of the rows or columns).
  */
-export function blockedMm(ex: GemmExports, memory: WebAssembly.Memory, a: number, b: number, c: number, M: number, K: number, N: number, sai: number, sak: number, opts: GemmOptions = {}): void {
+export function blockedMm(
+  ex: GemmExports,
+  memory: WebAssembly.Memory,
+  a: number,
+  b: number,
+  c: number,
+  M: number,
+  K: number,
+  N: number,
+  sai: number,
+  sak: number,
+  opts: GemmOptions = {},
+): void {
   const { bias = 0, accumulate = false, packed = false, scratch, ldb = N, ldc = N } = opts;
   const M4 = M - (M % 4);
   const kc = kBlock(M);
@@ -199,7 +222,9 @@ export function blockedMm(ex: GemmExports, memory: WebAssembly.Memory, a: number
     }
   }
   if (M4 < M) {
-    const bAt = packed ? (k: number, j: number) => (b >>> 2) + 8 * ((j >>> 3) * K + k) + (j & 7) : (k: number, j: number) => (b >>> 2) + k * ldb + j;
+    const bAt = packed
+      ? (k: number, j: number) => (b >>> 2) + 8 * ((j >>> 3) * K + k) + (j & 7)
+      : (k: number, j: number) => (b >>> 2) + k * ldb + j;
     lastRows(new Float32Array(memory.buffer), a >>> 2, bAt, c >>> 2, M4, M, K, N, sai, sak, ldc, bias ? bias >>> 2 : -1, accumulate);
   }
 }
@@ -250,7 +275,21 @@ export function gemmExports(memory: WebAssembly.Memory, opts: { fma?: boolean } 
 }
 
 /** Rows M4..M of C (fewer than 4), in JavaScript: float indices (B's element (k, j) at bAt); bias < 0 for none. */
-function lastRows(f: Float32Array, a: number, bAt: (k: number, j: number) => number, c: number, M4: number, M: number, K: number, N: number, sai: number, sak: number, ldc: number, bias: number, accumulate: boolean) {
+function lastRows(
+  f: Float32Array,
+  a: number,
+  bAt: (k: number, j: number) => number,
+  c: number,
+  M4: number,
+  M: number,
+  K: number,
+  N: number,
+  sai: number,
+  sak: number,
+  ldc: number,
+  bias: number,
+  accumulate: boolean,
+) {
   for (let i = M4; i < M; i++) {
     const row = c + i * ldc;
     if (!accumulate) {

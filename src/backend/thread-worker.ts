@@ -8,7 +8,26 @@ import { workerData, type MessagePort } from "worker_threads";
 import { JOB_FIELDS, JOBS, runPart, type JobName, type ThreadCtx } from "./jobs";
 import type { ElementwiseExports } from "./elementwise";
 import type { GemmExports } from "./simd-gemm";
-import { ABORT, ABORTED, BAR_GEN, CONTROL_SLOTS, DEAD, DONE, ERROR, HEAP, KIND, NT, PARAMS_OFFSET, QUIT, READY, SEQ, STATS_OFFSET, TOKEN, sharedSync, waitChange } from "./sync";
+import {
+  ABORT,
+  ABORTED,
+  BAR_GEN,
+  CONTROL_SLOTS,
+  DEAD,
+  DONE,
+  ERROR,
+  HEAP,
+  KIND,
+  NT,
+  PARAMS_OFFSET,
+  QUIT,
+  READY,
+  SEQ,
+  STATS_OFFSET,
+  TOKEN,
+  sharedSync,
+  waitChange,
+} from "./sync";
 
 interface WorkerInit {
   memory: WebAssembly.Memory;

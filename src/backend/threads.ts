@@ -30,7 +30,30 @@ import { elementwiseModule, lstmWasm } from "./elementwise";
 import { releaseOrphanOutputs, releaseStoppedKernels } from "./heap";
 import { JOB_FIELDS, JOBS, runPart, soloSync, type JobName, type ThreadCtx } from "./jobs";
 import { fmaEnabled, gemmExports, gemmModule, isShared } from "./simd-gemm";
-import { ABORT, ABORTED, BAR_COUNT, BAR_GEN, CONTROL_BYTES, CONTROL_SLOTS, DEAD, DONE, ERROR, HEAP, KIND, MAX_THREADS, NT, PARAMS_OFFSET, QUIT, NEXT, READY, SEQ, STATS_OFFSET, TOKEN, sharedSync, waitChange } from "./sync";
+import {
+  ABORT,
+  ABORTED,
+  BAR_COUNT,
+  BAR_GEN,
+  CONTROL_BYTES,
+  CONTROL_SLOTS,
+  DEAD,
+  DONE,
+  ERROR,
+  HEAP,
+  KIND,
+  MAX_THREADS,
+  NT,
+  PARAMS_OFFSET,
+  QUIT,
+  NEXT,
+  READY,
+  SEQ,
+  STATS_OFFSET,
+  TOKEN,
+  sharedSync,
+  waitChange,
+} from "./sync";
 
 /**
  * Multiply-adds below which a job stays on one thread. A job wakes the workers and waits for the
@@ -115,7 +138,16 @@ class Pool {
         Atomics.store(this.ctl, DONE + tid, Atomics.load(this.ctl, SEQ)); // idle until the next job
         const { port1, port2 } = new MessageChannel();
         const worker = new Worker(WORKER_FILE, {
-          workerData: { memory: this.memory, control: this.control, tid, token, seq: Atomics.load(this.ctl, SEQ), gemm, elementwise, port: port2 },
+          workerData: {
+            memory: this.memory,
+            control: this.control,
+            tid,
+            token,
+            seq: Atomics.load(this.ctl, SEQ),
+            gemm,
+            elementwise,
+            port: port2,
+          },
           transferList: [port2],
         });
         worker.unref(); // never keeps the process (or the kernel) alive

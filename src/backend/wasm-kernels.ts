@@ -31,7 +31,19 @@
 // The products, the LSTM, attention and these share their work among threads where the heap is
 // shared (./threads.ts).
 import * as tf from "@tensorflow/tfjs";
-import { f32, offsetOf, freeScratch, output, runFrame, scratch, transposeInto, type Kernel, type KernelArgs, type WasmBackend, type WasmModule } from "./heap";
+import {
+  f32,
+  offsetOf,
+  freeScratch,
+  output,
+  runFrame,
+  scratch,
+  transposeInto,
+  type Kernel,
+  type KernelArgs,
+  type WasmBackend,
+  type WasmModule,
+} from "./heap";
 import { ATTENTION_KERNELS, attentionBackward, attentionForward } from "./attention-kernels";
 import { lstmWasm } from "./elementwise";
 import { gemmScratchFloats, type GemmJob } from "./jobs";
@@ -40,9 +52,27 @@ import { NORM_KERNELS, geluGradKernel, geluKernel, layerNormGradKernel, layerNor
 import { packedFloats, simdFits, simdGemm } from "./simd-gemm";
 import { runJob, threadsFor } from "./threads";
 
-
 /** The kernels `patchWasm()` replaces or adds, in the order it installs them. */
-export const WASM_PATCHED_KERNELS = ["BatchMatMul", "_FusedMatMul", "Slice", "SplitV", "Unpack", "UnsortedSegmentSum", "Identity", "Exp", "GatherV2", "Sum", LSTM_KERNELS.forward, LSTM_KERNELS.backward, ATTENTION_KERNELS.forward, ATTENTION_KERNELS.backward, NORM_KERNELS.layerNorm, NORM_KERNELS.layerNormGrad, NORM_KERNELS.gelu, NORM_KERNELS.geluGrad] as const;
+export const WASM_PATCHED_KERNELS = [
+  "BatchMatMul",
+  "_FusedMatMul",
+  "Slice",
+  "SplitV",
+  "Unpack",
+  "UnsortedSegmentSum",
+  "Identity",
+  "Exp",
+  "GatherV2",
+  "Sum",
+  LSTM_KERNELS.forward,
+  LSTM_KERNELS.backward,
+  ATTENTION_KERNELS.forward,
+  ATTENTION_KERNELS.backward,
+  NORM_KERNELS.layerNorm,
+  NORM_KERNELS.layerNormGrad,
+  NORM_KERNELS.gelu,
+  NORM_KERNELS.geluGrad,
+] as const;
 
 const originals = new Map<string, tf.KernelConfig | undefined>();
 let patched = false;
@@ -154,7 +184,17 @@ function xnnGemm(be: WasmBackend, aOff: number, bOff: number, outOff: number, M:
 const PACK_COST = 3;
 
 /** out = op(A)·op(B) for one batch entry, all operands on the heap (row-major). */
-function gemm(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: number, K: number, N: number, tA: boolean, tB: boolean): void {
+function gemm(
+  be: WasmBackend,
+  aOff: number,
+  bOff: number,
+  outOff: number,
+  M: number,
+  K: number,
+  N: number,
+  tA: boolean,
+  tB: boolean,
+): void {
   if (!simdProduct(be, aOff, bOff, outOff, M, K, N, tA, tB, 0)) xnnPath(be, aOff, bOff, outOff, M, K, N, tA, tB);
 }
 
@@ -174,7 +214,18 @@ function simdTakes(be: WasmBackend, M: number, N: number): boolean {
  * packed by the kernel itself, block by block, when A has rows enough to repay it. Large products are
  * shared out among threads (threads.ts) by rows of the output, or by columns when it has few rows.
  */
-function simdProduct(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: number, K: number, N: number, tA: boolean, tB: boolean, biasOff: number): boolean {
+function simdProduct(
+  be: WasmBackend,
+  aOff: number,
+  bOff: number,
+  outOff: number,
+  M: number,
+  K: number,
+  N: number,
+  tA: boolean,
+  tB: boolean,
+  biasOff: number,
+): boolean {
   if (!simdTakes(be, M, N)) return false;
   const memory = be.wasm.asm!.memory!;
   const gemm = simdGemm(memory)!;
@@ -183,8 +234,22 @@ function simdProduct(be: WasmBackend, aOff: number, bOff: number, outOff: number
   const packed = tB || padded;
   const { nt, pool } = threadsFor(memory, M * K * N8);
   const job: GemmJob = {
-    a: aOff, b: 0, c: 0, M, K, N: N8, sai: tA ? 1 : K, sak: tA ? M : 1, acc: 0, packed: packed ? 1 : 0, bias: 0,
-    ldb: N8, ldc: N8, scratch: 0, scratchFloats: 0, byCols: splitByColumns(M, N8, nt) ? 1 : 0,
+    a: aOff,
+    b: 0,
+    c: 0,
+    M,
+    K,
+    N: N8,
+    sai: tA ? 1 : K,
+    sak: tA ? M : 1,
+    acc: 0,
+    packed: packed ? 1 : 0,
+    bias: 0,
+    ldb: N8,
+    ldc: N8,
+    scratch: 0,
+    scratchFloats: 0,
+    byCols: splitByColumns(M, N8, nt) ? 1 : 0,
   };
   job.scratchFloats = packed ? 0 : gemmScratchFloats(job, nt);
   const bP = packed ? scratch(be, packedFloats(K, N)) : 0;
@@ -224,7 +289,17 @@ function splitByColumns(M: number, N: number, nt: number): boolean {
  * The XNNPACK path, for products too small for the SIMD kernel: chooses between materialising
  * op(A)/op(B) and computing (op(B)^T · op(A)^T)^T, whichever moves fewer floats.
  */
-function xnnPath(be: WasmBackend, aOff: number, bOff: number, outOff: number, M: number, K: number, N: number, tA: boolean, tB: boolean): void {
+function xnnPath(
+  be: WasmBackend,
+  aOff: number,
+  bOff: number,
+  outOff: number,
+  M: number,
+  K: number,
+  N: number,
+  tA: boolean,
+  tB: boolean,
+): void {
   // Floats copied (transposes) plus packed (XNNPACK packs its right operand on every call here).
   // Packing a float costs XNNPACK several times what transposing it costs us (a GPT weight gradient
   // [2048,128]ᵀ·[2048,512] took 118 ms packing the 2048x512 operand and 75 ms transposing it and
@@ -279,7 +354,12 @@ function batchMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
   const simpleBroadcast =
     batchA === batchB ? outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]) : batchA === 1 || batchB === 1;
   if (
-    a.dtype !== "float32" || b.dtype !== "float32" || ra < 2 || rb < 2 || K !== Kb || !simpleBroadcast ||
+    a.dtype !== "float32" ||
+    b.dtype !== "float32" ||
+    ra < 2 ||
+    rb < 2 ||
+    K !== Kb ||
+    !simpleBroadcast ||
     M * K * N === 0 ||
     (!tA && !tB && batchA === 1 && batchB === 1 && !simdTakes(be, M, N))
   ) {
@@ -297,7 +377,17 @@ function batchMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
       gemm(be, aOff, bOff, outOff, batch * M, K, N, false, tB);
     } else {
       for (let i = 0; i < batch; i++) {
-        gemm(be, aOff + (batchA === 1 ? 0 : i * M * K * 4), bOff + (batchB === 1 ? 0 : i * K * N * 4), outOff + i * M * N * 4, M, K, N, tA, tB);
+        gemm(
+          be,
+          aOff + (batchA === 1 ? 0 : i * M * K * 4),
+          bOff + (batchB === 1 ? 0 : i * K * N * 4),
+          outOff + i * M * N * 4,
+          M,
+          K,
+          N,
+          tA,
+          tB,
+        );
       }
     }
   } catch (e) {
@@ -325,7 +415,10 @@ function fusedMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
   const size = (t: tf.TensorInfo) => t.shape.reduce((p, d) => p * d, 1);
   const plain = (attrs?.activation ?? "linear") === "linear" && !inputs.preluActivationWeights;
   if (
-    plain && a.shape[0] === 1 && b.shape[0] === 1 && (tB ? b.shape[2] : b.shape[1]) === K &&
+    plain &&
+    a.shape[0] === 1 &&
+    b.shape[0] === 1 &&
+    (tB ? b.shape[2] : b.shape[1]) === K &&
     (!bias || (bias.dtype === "float32" && size(bias) === N && bias.shape[bias.shape.length - 1] === N)) &&
     simdTakes(be, M, N)
   ) {
@@ -353,7 +446,11 @@ function fusedMatMul(args: KernelArgs, original: Kernel): tf.TensorInfo {
   try {
     const a2 = tA ? materialise(a) : a;
     const b2 = tB ? materialise(b) : b;
-    return original({ ...args, inputs: { ...inputs, a: a2, b: b2 }, attrs: { ...attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
+    return original({
+      ...args,
+      inputs: { ...inputs, a: a2, b: b2 },
+      attrs: { ...attrs, transposeA: false, transposeB: false },
+    }) as tf.TensorInfo;
   } finally {
     for (const t of made) be.disposeData(t.dataId);
   }
@@ -514,7 +611,13 @@ function gatherKernel(args: KernelArgs, original: Kernel): tf.TensorInfo {
   const indices = inputs.indices as tf.TensorInfo;
   const rank = x.shape.length;
   const axis = Number(attrs?.axis ?? 0);
-  if ((axis !== 0 && axis !== -rank) || Number(attrs?.batchDims ?? 0) !== 0 || rank < 1 || indices.dtype !== "int32" || (x.dtype !== "float32" && x.dtype !== "int32")) {
+  if (
+    (axis !== 0 && axis !== -rank) ||
+    Number(attrs?.batchDims ?? 0) !== 0 ||
+    rank < 1 ||
+    indices.dtype !== "int32" ||
+    (x.dtype !== "float32" && x.dtype !== "int32")
+  ) {
     return original(args) as tf.TensorInfo;
   }
   const rows = x.shape[0];

@@ -50,7 +50,11 @@ export class ChecksumError extends Error {
 
 /** A corpus is neither in the cache folder nor downloadable. */
 export class CorpusUnavailableError extends Error {
-  constructor(message: string, readonly corpus: string, readonly url: string) {
+  constructor(
+    message: string,
+    readonly corpus: string,
+    readonly url: string,
+  ) {
     super(message);
     this.name = "CorpusUnavailableError";
   }
@@ -103,13 +107,21 @@ export function readCachedCorpus(name: string, options: { dir?: string } = {}): 
     if (code === "ENOENT") return undefined;
     // Say which path is wrong and how, not a bare EISDIR.
     const why =
-      code === "EISDIR" ? `${file} is a folder, not the corpus file`
-      : code === "ENOTDIR" ? `${dir} (the corpus folder) or a folder above it is a file, not a folder`
-      : code === "EACCES" || code === "EPERM" ? `${file} cannot be read: permission denied`
-      : `${file} could not be read (${(e as Error).message})`;
+      code === "EISDIR"
+        ? `${file} is a folder, not the corpus file`
+        : code === "ENOTDIR"
+          ? `${dir} (the corpus folder) or a folder above it is a file, not a folder`
+          : code === "EACCES" || code === "EPERM"
+            ? `${file} cannot be read: permission denied`
+            : `${file} could not be read (${(e as Error).message})`;
     throw new Error(`corpus "${name}": ${why}; expected ${info.file} in ${where(dir)}`, { cause: e });
   }
-  verify(info, file, bytes, `the file is corrupt or a different version of corpus "${name}"; delete it to download it again, or point SEQLAB_DATA at a good copy`);
+  verify(
+    info,
+    file,
+    bytes,
+    `the file is corrupt or a different version of corpus "${name}"; delete it to download it again, or point SEQLAB_DATA at a good copy`,
+  );
   return bytes;
 }
 
@@ -179,7 +191,8 @@ export async function downloadCorpus(info: CorpusInfo, options: LoadOptions = {}
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       throw unavailable(`${(e as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ""}${url === info.url ? "" : ` [${url}]`}`);
     }
-    if (!res.ok) throw unavailable(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}${url === info.url ? "" : ` for ${url}`}`);
+    if (!res.ok)
+      throw unavailable(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}${url === info.url ? "" : ` for ${url}`}`);
     return res;
   };
 
@@ -189,7 +202,12 @@ export async function downloadCorpus(info: CorpusInfo, options: LoadOptions = {}
   } finally {
     bar?.finish();
   }
-  verify(info, info.url, bytes, `the download from upstream is not the expected file for corpus "${info.name}"; nothing was written to ${dir}`);
+  verify(
+    info,
+    info.url,
+    bytes,
+    `the download from upstream is not the expected file for corpus "${info.name}"; nothing was written to ${dir}`,
+  );
 
   const tmp = path.join(dir, `.${info.file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {
@@ -277,7 +295,10 @@ async function assembleFromRepository(
     const res = await get(`https://api.github.com/repos/${a.repo}/contents/${a.dir}?ref=${a.branch}`, "application/vnd.github+json");
     const list = JSON.parse(Buffer.from(await res.arrayBuffer()).toString("utf8")) as { name?: unknown; type?: unknown }[];
     if (!Array.isArray(list)) throw new Error("the contents API did not return a list");
-    novels = list.filter((e) => e.type === "dir" && typeof e.name === "string").map((e) => e.name as string).sort(byNumericPrefix);
+    novels = list
+      .filter((e) => e.type === "dir" && typeof e.name === "string")
+      .map((e) => e.name as string)
+      .sort(byNumericPrefix);
     if (!novels.length) throw new Error("the contents API listed no folders");
   } catch {
     // The API is rate-limited for anonymous use; the repository's own list names the same folders.
@@ -306,7 +327,10 @@ class ProgressBar {
   private lastLine = "";
   private started = false;
 
-  constructor(private readonly name: string, private readonly out: { write(s: string): unknown }) {
+  constructor(
+    private readonly name: string,
+    private readonly out: { write(s: string): unknown },
+  ) {
     this.label = name;
   }
 

@@ -34,7 +34,14 @@ export interface KernelBridge {
   /** Show a bundle in the front end's pager (a payload of the running cell's execute_reply). */
   page(data: MimeBundle): void;
   input(prompt: string, password: boolean): Promise<string>;
-  commOpen(id: string, target: string, data: unknown, metadata: Record<string, unknown>, handlers: CommHandlers, buffers?: Uint8Array[]): void;
+  commOpen(
+    id: string,
+    target: string,
+    data: unknown,
+    metadata: Record<string, unknown>,
+    handlers: CommHandlers,
+    buffers?: Uint8Array[],
+  ): void;
   /** `parent`: the request this message answers; by default the running (else the last) cell. */
   commSend(id: string, data: unknown, metadata: Record<string, unknown>, buffers: Uint8Array[], parent?: MessageHeader): void;
   commClose(id: string, data: unknown): void;

@@ -4,7 +4,12 @@ import { CommHandlers, kernel, KernelBridge, MessageHeader } from "./bridge";
 
 export class Comm {
   private closed = false;
-  constructor(readonly id: string, readonly target: string, private readonly k: KernelBridge, readonly handlers: CommHandlers) {}
+  constructor(
+    readonly id: string,
+    readonly target: string,
+    private readonly k: KernelBridge,
+    readonly handlers: CommHandlers,
+  ) {}
   get isClosed(): boolean {
     return this.closed;
   }
@@ -27,7 +32,14 @@ function need(): KernelBridge {
 }
 
 /** Open a comm to the front end's `target`; `buffers` travel as binary frames of the comm_open. */
-export function openComm(target: string, data: unknown = {}, handlers: CommHandlers = {}, metadata: Record<string, unknown> = {}, buffers: Uint8Array[] = [], id: string = randomUUID()): Comm {
+export function openComm(
+  target: string,
+  data: unknown = {},
+  handlers: CommHandlers = {},
+  metadata: Record<string, unknown> = {},
+  buffers: Uint8Array[] = [],
+  id: string = randomUUID(),
+): Comm {
   const k = need();
   k.commOpen(id, target, data, metadata, handlers, buffers);
   return new Comm(id, target, k, handlers);

@@ -48,7 +48,8 @@ export function toBundle(value: unknown): { data: MimeBundle; metadata: Record<s
   const hook = value != null ? (value as any)[DISPLAY] : undefined;
   if (typeof hook === "function") {
     const r = hook.call(value);
-    if (r && typeof r === "object" && Object.getPrototypeOf(r) === Object.prototype && Object.keys(r).length === 0) return { data: {}, metadata: {} };
+    if (r && typeof r === "object" && Object.getPrototypeOf(r) === Object.prototype && Object.keys(r).length === 0)
+      return { data: {}, metadata: {} };
     if (r && typeof r === "object" && "data" in r && isMimeBundle((r as any).data)) {
       return { data: normalise((r as any).data), metadata: (r as any).metadata ?? {} };
     }

@@ -69,7 +69,10 @@ export function agreement(
     const value = relativeDifference(a, b);
     if (opts.valuesOnly || value === Infinity) return { value, grads: [] as number[] };
     const R = tf.tensor(normalValues(b.size, 1, opts.seed ?? 0), b.shape);
-    const weighted = (f: (...xs: tf.Tensor[]) => tf.Tensor) => (...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), R));
+    const weighted =
+      (f: (...xs: tf.Tensor[]) => tf.Tensor) =>
+      (...xs: tf.Tensor[]) =>
+        tf.sum(tf.mul(f(...xs), R));
     const ga = tf.grads(weighted(mine))(inputs);
     const gb = tf.grads(weighted(reference))(inputs);
     return { value, grads: ga.map((g, i) => relativeDifference(g, gb[i])) };
@@ -79,7 +82,12 @@ export function agreement(
   const f = (x: number) => (x === Infinity ? "∞" : x.toExponential(1));
   const parts = [`${ko ? "값" : "values"} ${f(value)}`];
   if (grads.length) parts.push(`${ko ? "기울기" : "gradients"} ${grads.map(f).join(", ")}`);
-  const what = value === Infinity ? (ko ? "모양이 다름" : "the shapes differ") : `${ko ? "최대 상대 차이" : "largest relative difference"}: ${parts.join("; ")}`;
+  const what =
+    value === Infinity
+      ? ko
+        ? "모양이 다름"
+        : "the shapes differ"
+      : `${ko ? "최대 상대 차이" : "largest relative difference"}: ${parts.join("; ")}`;
   return { ok, value, grads, message: `${ok ? "✓" : "✗"} ${name}: ${what}` };
 }
 

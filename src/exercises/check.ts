@@ -37,10 +37,20 @@ export interface CheckResult {
  * or a test. Never throws (an answer that throws is "not yet"), except when grading
  * (SEQLAB_GRADING=1), where "not yet" raises; returns whether the answer is right.
  */
-export async function check<T>(name: string, attempt: () => T | Promise<T>, test: (got: T) => boolean | Bilingual, opts: CheckOptions): Promise<CheckResult>;
+export async function check<T>(
+  name: string,
+  attempt: () => T | Promise<T>,
+  test: (got: T) => boolean | Bilingual,
+  opts: CheckOptions,
+): Promise<CheckResult>;
 /** The reference may be plain data for an answer that is a tensor (compared by its values). */
 export async function check<T>(name: string, attempt: () => T | Promise<T>, expected: unknown, opts: CheckOptions): Promise<CheckResult>;
-export async function check<T>(name: string, attempt: () => T | Promise<T>, expected: Expectation<T>, opts: CheckOptions): Promise<CheckResult> {
+export async function check<T>(
+  name: string,
+  attempt: () => T | Promise<T>,
+  expected: Expectation<T>,
+  opts: CheckOptions,
+): Promise<CheckResult> {
   const l = lang();
   const w = WORDS[l];
   let verdict: true | string;
@@ -52,7 +62,9 @@ export async function check<T>(name: string, attempt: () => T | Promise<T>, expe
     verdict = /your code here|여기에 코드/i.test(message) ? w.stub : `${w.threw}: ${message}`;
   }
   const ok = verdict === true;
-  const message = ok ? `✓ ${name}: ${w.right}` : `✗ ${name}: ${w.notYet}${verdict ? ` (${verdict})` : ""}. ${w.hint}: ${inLang(opts.hint, l)}`;
+  const message = ok
+    ? `✓ ${name}: ${w.right}`
+    : `✗ ${name}: ${w.notYet}${verdict ? ` (${verdict})` : ""}. ${w.hint}: ${inLang(opts.hint, l)}`;
   const color = ok ? "#1a7f37" : "#b35900";
   display({ "text/plain": message, "text/html": `<div style="color:${color};font-weight:600">${escapeHtml(message)}</div>` });
   // Autograding (nbgrader counts a grade cell as passed when it raises no error): opt in with

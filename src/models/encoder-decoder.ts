@@ -115,8 +115,16 @@ export function seq2seqBatch(pairs: readonly { source: string; target: string }[
   const S = opts.srcLen ?? Math.max(...srcs.map((s) => s.length));
   const T = opts.tgtLen ?? Math.max(...tgts.map((t) => t.length)) + 1;
   const src = padSequences(srcs, S, sv.padId);
-  const tgtIn = padSequences(tgts.map((t) => [tv.bosId, ...t]), T, tv.padId);
-  const tgtOut = padSequences(tgts.map((t) => [...t, tv.eosId]), T, tv.padId);
+  const tgtIn = padSequences(
+    tgts.map((t) => [tv.bosId, ...t]),
+    T,
+    tv.padId,
+  );
+  const tgtOut = padSequences(
+    tgts.map((t) => [...t, tv.eosId]),
+    T,
+    tv.padId,
+  );
   const B = pairs.length;
   const tgtMask = new Float32Array(B * T);
   for (let b = 0; b < B; b++) tgtMask.fill(1, b * T, b * T + tgtOut.validLens[b]);
@@ -130,22 +138,29 @@ export class EncoderDecoder extends Module {
   readonly context: boolean;
 
   /** `parts`: an encoder and a decoder to use (see fromLanguageModels) instead of new ones. */
-  constructor(readonly opts: EncoderDecoderOptions, parts?: { encoder: RecurrentStack; decoder: LanguageModel }) {
+  constructor(
+    readonly opts: EncoderDecoderOptions,
+    parts?: { encoder: RecurrentStack; decoder: LanguageModel },
+  ) {
     super();
     this.context = opts.context ?? true;
     if (parts) {
-      if (this.context && parts.decoder.contextSize !== parts.encoder.hiddenSize) throw new RangeError("EncoderDecoder: a decoder without a context input needs context: false");
+      if (this.context && parts.decoder.contextSize !== parts.encoder.hiddenSize)
+        throw new RangeError("EncoderDecoder: a decoder without a context input needs context: false");
       this.encoder = parts.encoder;
       this.decoder = parts.decoder;
       return;
     }
-    if (opts.shareEmbedding && opts.srcVocabSize !== opts.tgtVocabSize) throw new RangeError("EncoderDecoder: shareEmbedding needs one vocabulary");
+    if (opts.shareEmbedding && opts.srcVocabSize !== opts.tgtVocabSize)
+      throw new RangeError("EncoderDecoder: shareEmbedding needs one vocabulary");
     const seed = opts.seed ?? 0;
     // the encoder's input layer subSeed(seed, 0) and recurrent layer subSeed(seed, 1); the decoder subSeed(seed, 2)
     const layer = { embedDim: opts.embedDim, embedScale: opts.embedScale, hiddenSize: opts.hiddenSize, cell: opts.cell, fused: opts.fused };
     this.encoder = new RecurrentStack({ ...layer, vocabSize: opts.srcVocabSize, seed }, undefined, "encoderDecoder");
     const dec = { ...layer, vocabSize: opts.tgtVocabSize, seed: subSeed(seed, 2), contextSize: this.context ? opts.hiddenSize : 0 };
-    const decStack = opts.shareEmbedding ? new RecurrentStack({ ...dec, extraInputSize: dec.contextSize }, this.encoder.input, "encoderDecoder.decoder") : undefined;
+    const decStack = opts.shareEmbedding
+      ? new RecurrentStack({ ...dec, extraInputSize: dec.contextSize }, this.encoder.input, "encoderDecoder.decoder")
+      : undefined;
     this.decoder = new LanguageModel(dec, "encoderDecoder.decoder", decStack);
   }
 
@@ -155,7 +170,8 @@ export class EncoderDecoder extends Module {
    * The decoder reads no context (the source reaches it through its initial state).
    */
   static fromLanguageModels(source: LanguageModel, target: LanguageModel, opts: { share?: boolean } = {}): EncoderDecoder {
-    if (source.hiddenSize !== target.hiddenSize) throw new RangeError("EncoderDecoder.fromLanguageModels: the two models need one hidden size");
+    if (source.hiddenSize !== target.hiddenSize)
+      throw new RangeError("EncoderDecoder.fromLanguageModels: the two models need one hidden size");
     if (target.contextSize) throw new RangeError("EncoderDecoder.fromLanguageModels: the target model reads a context");
     const encoder = opts.share ? source.stack : source.stack.clone();
     let decoder = target;
@@ -164,7 +180,10 @@ export class EncoderDecoder extends Module {
       copyVariables(target.head.variables(), decoder.head.variables());
     }
     const kind = encoder.layers[0].kind;
-    return new EncoderDecoder({ srcVocabSize: source.vocabSize, tgtVocabSize: target.vocabSize, hiddenSize: target.hiddenSize, cell: kind, context: false }, { encoder, decoder });
+    return new EncoderDecoder(
+      { srcVocabSize: source.vocabSize, tgtVocabSize: target.vocabSize, hiddenSize: target.hiddenSize, cell: kind, context: false },
+      { encoder, decoder },
+    );
   }
 
   get srcInput(): SequenceInput {
@@ -172,7 +191,11 @@ export class EncoderDecoder extends Module {
   }
 
   /** src [batch, srcSteps] → the encoder's final state (at each row's srcLens when given). */
-  encode(src: TensorInput, opts: { srcLens?: TensorInput; srcShape?: readonly number[] } = {}, where = "encoderDecoder.encode"): RecurrentState {
+  encode(
+    src: TensorInput,
+    opts: { srcLens?: TensorInput; srcShape?: readonly number[] } = {},
+    where = "encoderDecoder.encode",
+  ): RecurrentState {
     return tf.tidy(() => {
       const { ids, xs } = this.encoder.embed(where, src, opts.srcShape);
       const [B, S] = ids.shape;
@@ -183,7 +206,11 @@ export class EncoderDecoder extends Module {
   }
 
   /** Teacher forcing: src [batch, srcSteps], tgtIn [batch, tgtSteps] → logits [batch, tgtSteps, tgtVocab]. */
-  apply(src: TensorInput, tgtIn: TensorInput, opts: { srcLens?: TensorInput; srcShape?: readonly number[]; tgtShape?: readonly number[] } = {}): tf.Tensor3D {
+  apply(
+    src: TensorInput,
+    tgtIn: TensorInput,
+    opts: { srcLens?: TensorInput; srcShape?: readonly number[]; tgtShape?: readonly number[] } = {},
+  ): tf.Tensor3D {
     const where = "encoderDecoder.apply";
     return tf.tidy(() => {
       const y = this.decoder.input.tensor(where, tgtIn, opts.tgtShape);
@@ -206,22 +233,49 @@ export class EncoderDecoder extends Module {
   }
 
   /** Decode up to maxLen tokens per source row, from bosId, each row stopping at eosId (greedy unless a temperature, topK or topP is given). */
-  generate(src: TensorInput, opts: GenerateOptions & { bosId: number; eosId: number; maxLen: number; srcLens?: TensorInput; srcShape?: readonly number[] }): number[][] {
+  generate(
+    src: TensorInput,
+    opts: GenerateOptions & { bosId: number; eosId: number; maxLen: number; srcLens?: TensorInput; srcShape?: readonly number[] },
+  ): number[][] {
     const state = this.encode(src, opts, "encoderDecoder.generate");
     try {
       const context = this.context ? state.h : undefined;
       const sampling = opts.temperature !== undefined || opts.topK !== undefined || opts.topP !== undefined;
-      return this.decoder.generateFrom(state, new Array(state.h.shape[0]).fill(opts.bosId), opts.maxLen, { greedy: !sampling, ...opts, context });
+      return this.decoder.generateFrom(state, new Array(state.h.shape[0]).fill(opts.bosId), opts.maxLen, {
+        greedy: !sampling,
+        ...opts,
+        context,
+      });
     } finally {
       disposeState(state);
     }
   }
 
   /** Greedy decoding of source texts into target texts. */
-  translate(sources: readonly string[], opts: { srcVocab: Seq2SeqVocab; tgtVocab?: Seq2SeqVocab; maxLen?: number; tokenize?: (s: string) => string[]; join?: string; reverseSource?: boolean }): string[] {
+  translate(
+    sources: readonly string[],
+    opts: {
+      srcVocab: Seq2SeqVocab;
+      tgtVocab?: Seq2SeqVocab;
+      maxLen?: number;
+      tokenize?: (s: string) => string[];
+      join?: string;
+      reverseSource?: boolean;
+    },
+  ): string[] {
     const tv = opts.tgtVocab ?? opts.srcVocab;
-    const b = seq2seqBatch(sources.map((source) => ({ source, target: "" })), { ...opts, tgtLen: 1 });
-    const out = this.generate(b.src, { bosId: tv.bosId, eosId: tv.eosId, maxLen: opts.maxLen ?? 2 * b.srcShape[1] + 2, srcLens: b.srcLens, srcShape: b.srcShape, greedy: true });
+    const b = seq2seqBatch(
+      sources.map((source) => ({ source, target: "" })),
+      { ...opts, tgtLen: 1 },
+    );
+    const out = this.generate(b.src, {
+      bosId: tv.bosId,
+      eosId: tv.eosId,
+      maxLen: opts.maxLen ?? 2 * b.srcShape[1] + 2,
+      srcLens: b.srcLens,
+      srcShape: b.srcShape,
+      greedy: true,
+    });
     return out.map((ids) => tv.decode(ids).join(opts.join ?? ""));
   }
 

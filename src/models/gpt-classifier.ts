@@ -29,7 +29,10 @@ export interface GPTTokenRows {
 }
 
 /** <bos> x <eos> rows, right-padded with `padId` to the longest (or to `length`). */
-export function gptRows(seqs: readonly ArrayLike<number>[], opts: { bosId?: number; eosId?: number; padId?: number; length?: number } = {}): GPTTokenRows {
+export function gptRows(
+  seqs: readonly ArrayLike<number>[],
+  opts: { bosId?: number; eosId?: number; padId?: number; length?: number } = {},
+): GPTTokenRows {
   const bos = opts.bosId ?? RESERVED_IDS.bos;
   const eos = opts.eosId ?? RESERVED_IDS.eos;
   const pad = opts.padId ?? RESERVED_IDS.pad;
@@ -46,7 +49,10 @@ export function gptRows(seqs: readonly ArrayLike<number>[], opts: { bosId?: numb
  * The next-token batch of right-padded rows, for GPT.loss: x = the rows, y[t] = x[t + 1] where
  * that is a real token, -1 (ignored) at the last real token and on padding.
  */
-export function nextTokenBatch(rows: GPTTokenRows, padId: number = RESERVED_IDS.pad): { x: Int32Array; y: Int32Array; shape: [number, number] } {
+export function nextTokenBatch(
+  rows: GPTTokenRows,
+  padId: number = RESERVED_IDS.pad,
+): { x: Int32Array; y: Int32Array; shape: [number, number] } {
   const [B, T] = rows.shape;
   const y = new Int32Array(B * T).fill(-1);
   for (let b = 0; b < B; b++) {
@@ -79,10 +85,14 @@ export class GPTClassifier extends Module {
   readonly padId: number;
   private dropSeed: number;
 
-  constructor(readonly gpt: GPT, opts: GPTClassifierOptions) {
+  constructor(
+    readonly gpt: GPT,
+    opts: GPTClassifierOptions,
+  ) {
     super();
     const seed = opts.seed ?? 0;
-    if (!(Number.isInteger(opts.numClasses) && opts.numClasses >= 2)) throw new RangeError(`GPTClassifier: numClasses must be an integer >= 2, got ${opts.numClasses}`);
+    if (!(Number.isInteger(opts.numClasses) && opts.numClasses >= 2))
+      throw new RangeError(`GPTClassifier: numClasses must be an integer >= 2, got ${opts.numClasses}`);
     this.lmWeight = opts.lmWeight ?? 0.5;
     this.dropout = opts.dropout ?? 0.1;
     if (!(this.lmWeight >= 0)) throw new RangeError(`GPTClassifier: lmWeight must be >= 0, got ${this.lmWeight}`);
@@ -98,7 +108,10 @@ export class GPTClassifier extends Module {
    * overrides the copy's settings that do not change its weights' shapes: `dropout`, and `seed`
    * (for a copy, only the seed of its dropout masks: the weights are copied).
    */
-  static fromPretrained(pretrained: GPT, opts: GPTClassifierOptions & { config?: Partial<Pick<GPTConfig, "dropout" | "seed">> }): GPTClassifier {
+  static fromPretrained(
+    pretrained: GPT,
+    opts: GPTClassifierOptions & { config?: Partial<Pick<GPTConfig, "dropout" | "seed">> },
+  ): GPTClassifier {
     const copy = new GPT({ ...pretrained.config, ...opts.config });
     copyVariables(pretrained.variables(), copy.variables());
     return new GPTClassifier(copy, opts);

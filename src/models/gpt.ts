@@ -102,7 +102,10 @@ export class GPT extends Module {
     const C = c.nEmbd;
     let k = 0;
     const seed = () => subSeed(c.seed, k++);
-    const lin = (i: number, o: number, std = 0.02): Linear => ({ W: normalVariable([i, o], std, seed()), b: c.bias ? constantVariable([o], 0) : null });
+    const lin = (i: number, o: number, std = 0.02): Linear => ({
+      W: normalVariable([i, o], std, seed()),
+      b: c.bias ? constantVariable([o], 0) : null,
+    });
     const ln = (): LayerNormParams => ({ g: constantVariable([C], 1), b: constantVariable([C], 0) });
     const projStd = 0.02 / Math.sqrt(2 * c.nLayer);
     this.wte = normalVariable([c.vocabSize, C], 0.02, seed());
@@ -147,7 +150,11 @@ export class GPT extends Module {
    * and values come from kv instead of x (XLNet's query stream reads the content stream so);
    * `attention`, when given, receives this layer's weights [B, H, Tq, Tk].
    */
-  block(l: number, x: tf.Tensor3D, opts: { kv?: tf.Tensor3D; mask?: AttentionMask; training?: boolean; attention?: tf.Tensor4D[] } = {}): tf.Tensor3D {
+  block(
+    l: number,
+    x: tf.Tensor3D,
+    opts: { kv?: tf.Tensor3D; mask?: AttentionMask; training?: boolean; attention?: tf.Tensor4D[] } = {},
+  ): tf.Tensor3D {
     const p = this.blocks[l];
     if (!p) throw new RangeError(`GPT.block: no layer ${l} (the model has ${this.blocks.length})`);
     const training = opts.training ?? false;
@@ -280,12 +287,19 @@ export class GPT extends Module {
   /** idx as an int32 tensor [B, T] (made inside the caller's tidy), checked against blockSize. */
   private ids(idx: GPTInput): tf.Tensor2D {
     const t = (
-      idx instanceof tf.Tensor ? idx
-      : "ids" in idx && "shape" in idx ? tf.tensor(Int32Array.from(idx.ids), Array.from(idx.shape) as [number, number], "int32")
-      : tf.tensor2d(Array.from(idx as ArrayLike<number>[], (r) => Array.from(r)), undefined, "int32")
+      idx instanceof tf.Tensor
+        ? idx
+        : "ids" in idx && "shape" in idx
+          ? tf.tensor(Int32Array.from(idx.ids), Array.from(idx.shape) as [number, number], "int32")
+          : tf.tensor2d(
+              Array.from(idx as ArrayLike<number>[], (r) => Array.from(r)),
+              undefined,
+              "int32",
+            )
     ) as tf.Tensor2D;
     if (t.rank !== 2) throw new RangeError(`GPT: token ids must be [B, T], got shape [${t.shape}]`);
-    if (t.shape[1] > this.config.blockSize) throw new RangeError(`GPT: a sequence of ${t.shape[1]} tokens is longer than blockSize ${this.config.blockSize}`);
+    if (t.shape[1] > this.config.blockSize)
+      throw new RangeError(`GPT: a sequence of ${t.shape[1]} tokens is longer than blockSize ${this.config.blockSize}`);
     if (t.shape[1] < 1) throw new RangeError("GPT: a sequence needs at least one token");
     return t;
   }

@@ -26,18 +26,23 @@ export class SequenceInput {
   constructor(where: string, opts: SequenceInputOptions, seed: number) {
     const { vocabSize, embedDim, inputSize } = opts;
     if ((vocabSize === undefined) === (inputSize === undefined)) {
-      throw new Error(`${where}: give vocabSize (token ids, with embedDim for an embedding) or inputSize (float features), not ${vocabSize === undefined ? "neither" : "both"}`);
+      throw new Error(
+        `${where}: give vocabSize (token ids, with embedDim for an embedding) or inputSize (float features), not ${vocabSize === undefined ? "neither" : "both"}`,
+      );
     }
     if (inputSize !== undefined) {
-      if (!(Number.isInteger(inputSize) && inputSize > 0)) throw new RangeError(`${where}: inputSize must be a positive integer, got ${inputSize}`);
+      if (!(Number.isInteger(inputSize) && inputSize > 0))
+        throw new RangeError(`${where}: inputSize must be a positive integer, got ${inputSize}`);
       this.kind = "features";
       this.size = inputSize;
       return;
     }
-    if (!(Number.isInteger(vocabSize) && vocabSize! > 0)) throw new RangeError(`${where}: vocabSize must be a positive integer, got ${vocabSize}`);
+    if (!(Number.isInteger(vocabSize) && vocabSize! > 0))
+      throw new RangeError(`${where}: vocabSize must be a positive integer, got ${vocabSize}`);
     this.vocabSize = vocabSize;
     if (embedDim) {
-      if (!(Number.isInteger(embedDim) && embedDim > 0)) throw new RangeError(`${where}: embedDim must be a positive integer, got ${embedDim}`);
+      if (!(Number.isInteger(embedDim) && embedDim > 0))
+        throw new RangeError(`${where}: embedDim must be a positive integer, got ${embedDim}`);
       this.kind = "embedding";
       this.size = embedDim;
       this.embedding = new Embedding(vocabSize!, embedDim, { seed, scale: opts.embedScale });
@@ -49,7 +54,9 @@ export class SequenceInput {
 
   /** What the input is called in errors, and its shape pattern. */
   get expected(): { what: string; pattern: (string | number)[] } {
-    return this.kind === "features" ? { what: "features", pattern: ["batch", "steps", this.size] } : { what: "token ids", pattern: ["batch", "steps"] };
+    return this.kind === "features"
+      ? { what: "features", pattern: ["batch", "steps", this.size] }
+      : { what: "token ids", pattern: ["batch", "steps"] };
   }
 
   /** The raw input (tensor, nested arrays, or flat data with `shape`) as a checked tensor. */

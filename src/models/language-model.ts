@@ -65,8 +65,22 @@ export class LanguageModel extends Module {
     // the input layer subSeed(seed, 0), the recurrent layer subSeed(seed, 1), the softmax layer subSeed(seed, 2)
     this.stack =
       stack ??
-      new RecurrentStack({ vocabSize: opts.vocabSize, embedDim: opts.embedDim, embedScale: opts.embedScale, hiddenSize: opts.hiddenSize, cell: opts.cell, seed, fused: opts.fused, extraInputSize: this.contextSize }, undefined, name);
-    if (this.stack.layers.length !== 1) throw new RangeError(`${name}: a language model runs one recurrent layer, the stack has ${this.stack.layers.length}`);
+      new RecurrentStack(
+        {
+          vocabSize: opts.vocabSize,
+          embedDim: opts.embedDim,
+          embedScale: opts.embedScale,
+          hiddenSize: opts.hiddenSize,
+          cell: opts.cell,
+          seed,
+          fused: opts.fused,
+          extraInputSize: this.contextSize,
+        },
+        undefined,
+        name,
+      );
+    if (this.stack.layers.length !== 1)
+      throw new RangeError(`${name}: a language model runs one recurrent layer, the stack has ${this.stack.layers.length}`);
     this.head = new Dense(opts.hiddenSize, opts.vocabSize, { seed: subSeed(seed, 2) });
   }
 
@@ -99,7 +113,11 @@ export class LanguageModel extends Module {
    * ids [batch, steps] (and a state to continue from) → logits [batch, steps, vocab] and the final
    * state. `shape` is that of flat ids; `context` [batch, contextSize] when the model has one.
    */
-  apply(ids: TensorInput, state?: RecurrentState, opts: { shape?: readonly number[]; context?: tf.Tensor } = {}): { logits: tf.Tensor3D; state: RecurrentState } {
+  apply(
+    ids: TensorInput,
+    state?: RecurrentState,
+    opts: { shape?: readonly number[]; context?: tf.Tensor } = {},
+  ): { logits: tf.Tensor3D; state: RecurrentState } {
     const where = `${this.name}.apply`;
     return tf.tidy(() => {
       const x = this.input.tensor(where, ids, opts.shape);
@@ -117,7 +135,10 @@ export class LanguageModel extends Module {
       checkShape(where, "token ids", x.shape, ["batch"]);
       this.rnn.checkState(where, state, x.shape[0]);
       const B = x.shape[0];
-      const input = tf.reshape(this.withContext(where, tf.reshape(this.input.applyStep(where, x), [B, 1, this.input.size]) as tf.Tensor3D, context), [B, -1]) as tf.Tensor2D;
+      const input = tf.reshape(
+        this.withContext(where, tf.reshape(this.input.applyStep(where, x), [B, 1, this.input.size]) as tf.Tensor3D, context),
+        [B, -1],
+      ) as tf.Tensor2D;
       const next = this.rnn.step(input, state);
       return { logits: this.head.apply(next.h) as tf.Tensor2D, state: next };
     });
@@ -170,7 +191,12 @@ export class LanguageModel extends Module {
    * Continue from `state` (not disposed), feeding `first` (one id per row) and then each chosen
    * token: up to `steps` tokens per row. A row stops at `eosId` (left out of its result).
    */
-  generateFrom(state: RecurrentState, first: ArrayLike<number>, steps: number, opts: GenerateOptions & { eosId?: number; context?: tf.Tensor } = {}): number[][] {
+  generateFrom(
+    state: RecurrentState,
+    first: ArrayLike<number>,
+    steps: number,
+    opts: GenerateOptions & { eosId?: number; context?: tf.Tensor } = {},
+  ): number[][] {
     const random = generatorOf(opts);
     const B = first.length;
     const V = this.vocabSize;

@@ -100,7 +100,10 @@ export class Recurrent extends Module {
       for (let t = 0; t < T; t++) {
         let next = this.step(inputs[t], state);
         if (validLens) {
-          const m = tf.tensor2d(validLens.map((n) => (t < n ? 1 : 0)), [B, 1]);
+          const m = tf.tensor2d(
+            validLens.map((n) => (t < n ? 1 : 0)),
+            [B, 1],
+          );
           const keep = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.add(tf.mul(m, a), tf.mul(tf.sub(1, m), b)) as tf.Tensor2D;
           next = this.kind === "lstm" ? { h: keep(next.h, state.h), c: keep(next.c!, state.c!) } : { h: keep(next.h, state.h) };
         }

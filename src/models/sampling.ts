@@ -49,7 +49,8 @@ function kept(p: Float64Array, opts: SampleOptions): Uint8Array {
 export function sampleToken(logits: ArrayLike<number>, opts: SampleOptions, random: SeededRandom): number {
   const V = logits.length;
   const temperature = opts.temperature ?? 1;
-  if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new RangeError(`temperature must be a finite number >= 0, got ${temperature}`);
+  if (!(temperature >= 0) || !Number.isFinite(temperature))
+    throw new RangeError(`temperature must be a finite number >= 0, got ${temperature}`);
   let best = 0;
   for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
   if (opts.greedy || temperature === 0) return best;

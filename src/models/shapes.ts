@@ -97,7 +97,17 @@ export class OneToMany extends Module {
     super();
     const seed = opts.seed ?? 0;
     this.init = new Dense(opts.inputSize, opts.hiddenSize, { seed: subSeed(seed, 3) });
-    this.decoder = new LanguageModel({ vocabSize: opts.vocabSize, hiddenSize: opts.hiddenSize, embedDim: opts.embedDim, cell: opts.cell, seed: subSeed(seed, 4), fused: opts.fused }, "oneToMany");
+    this.decoder = new LanguageModel(
+      {
+        vocabSize: opts.vocabSize,
+        hiddenSize: opts.hiddenSize,
+        embedDim: opts.embedDim,
+        cell: opts.cell,
+        seed: subSeed(seed, 4),
+        fused: opts.fused,
+      },
+      "oneToMany",
+    );
   }
   /** features [batch, inputSize] → the decoder's initial state. */
   initialState(features: TensorInput, where = "oneToMany.initialState"): RecurrentState {
@@ -168,7 +178,10 @@ export interface SequenceBatch {
 abstract class SequenceModel extends Module {
   readonly stack: RecurrentStack;
   readonly head: Dense;
-  constructor(readonly where: string, readonly opts: SequenceModelOptions) {
+  constructor(
+    readonly where: string,
+    readonly opts: SequenceModelOptions,
+  ) {
     super();
     const seed = opts.seed ?? 0;
     this.stack = new RecurrentStack(opts, undefined, where); // the input layer subSeed(seed, 0), the recurrent layer subSeed(seed, 1)
@@ -235,7 +248,10 @@ export class ManyToMany extends SequenceModel {
         checkShape("manyToMany.loss", "mask", mask.shape, [B, T]);
       } else if (batch.validLens !== undefined) {
         const lens = lengthsArray("manyToMany.loss", batch.validLens, B, T)!;
-        mask = tf.tensor2d(lens.flatMap((n) => Array.from({ length: T }, (_, t) => (t < n ? 1 : 0))), [B, T]);
+        mask = tf.tensor2d(
+          lens.flatMap((n) => Array.from({ length: T }, (_, t) => (t < n ? 1 : 0))),
+          [B, T],
+        );
       }
       return crossEntropy(scores, y, mask);
     });

@@ -30,16 +30,23 @@ export class RecurrentStack extends Module {
   readonly layers: Recurrent[];
 
   /** `input`: share this input layer (another stack's) instead of making one. */
-  constructor(readonly opts: RecurrentStackOptions, input?: SequenceInput, readonly name = "recurrentStack") {
+  constructor(
+    readonly opts: RecurrentStackOptions,
+    input?: SequenceInput,
+    readonly name = "recurrentStack",
+  ) {
     super();
     const seed = opts.seed ?? 0;
     const numLayers = opts.numLayers ?? 1;
-    if (!(Number.isInteger(numLayers) && numLayers >= 1)) throw new RangeError(`${name}: numLayers must be a positive integer, got ${numLayers}`);
+    if (!(Number.isInteger(numLayers) && numLayers >= 1))
+      throw new RangeError(`${name}: numLayers must be a positive integer, got ${numLayers}`);
     this.input = input ?? new SequenceInput(name, opts, subSeed(seed, 0));
     this.layers = [];
     for (let l = 0; l < numLayers; l++) {
       const inputSize = l === 0 ? this.input.size + (opts.extraInputSize ?? 0) : opts.hiddenSize;
-      this.layers.push(new Recurrent({ cell: opts.cell, inputSize, hiddenSize: opts.hiddenSize, seed: subSeed(seed, l + 1), fused: opts.fused }));
+      this.layers.push(
+        new Recurrent({ cell: opts.cell, inputSize, hiddenSize: opts.hiddenSize, seed: subSeed(seed, l + 1), fused: opts.fused }),
+      );
     }
   }
 
@@ -58,7 +65,11 @@ export class RecurrentStack extends Module {
    * its state in `state0` (default zeros): every layer's outputs [B, T, H] (bottom first) and final
    * state. With validLens (one per row) a row's state stops changing after its length.
    */
-  runLayers(xs: tf.Tensor3D, state0?: readonly (RecurrentState | undefined)[], validLens?: readonly number[]): { outputs: tf.Tensor3D[]; states: RecurrentState[] } {
+  runLayers(
+    xs: tf.Tensor3D,
+    state0?: readonly (RecurrentState | undefined)[],
+    validLens?: readonly number[],
+  ): { outputs: tf.Tensor3D[]; states: RecurrentState[] } {
     const outputs: tf.Tensor3D[] = [];
     const states: RecurrentState[] = [];
     let x = xs;
@@ -72,9 +83,15 @@ export class RecurrentStack extends Module {
   }
 
   /** ids [B, T] (or features) through the input layer and every layer: see runLayers. */
-  run(x: TensorInput, opts: { shape?: readonly number[]; state0?: readonly (RecurrentState | undefined)[]; validLens?: readonly number[] } = {}): { outputs: tf.Tensor3D[]; states: RecurrentState[] } {
+  run(
+    x: TensorInput,
+    opts: { shape?: readonly number[]; state0?: readonly (RecurrentState | undefined)[]; validLens?: readonly number[] } = {},
+  ): { outputs: tf.Tensor3D[]; states: RecurrentState[] } {
     type Result = { outputs: tf.Tensor3D[]; states: RecurrentState[] };
-    return tf.tidy((): tf.TensorContainer => this.runLayers(this.embed(`${this.name}.run`, x, opts.shape).xs, opts.state0, opts.validLens) as unknown as tf.TensorContainer) as unknown as Result;
+    return tf.tidy(
+      (): tf.TensorContainer =>
+        this.runLayers(this.embed(`${this.name}.run`, x, opts.shape).xs, opts.state0, opts.validLens) as unknown as tf.TensorContainer,
+    ) as unknown as Result;
   }
 
   /** A new stack with the same options and a copy of these weights (its own input layer). */
@@ -86,6 +103,10 @@ export class RecurrentStack extends Module {
 
   /** "embedding/table", then each layer's parameters: "lstm/Wx" for the first, "lstm2/Wx" for the second, ... */
   namedVariables(): Record<string, tf.Variable> {
-    return Object.assign({}, this.input.namedVariables("embedding"), ...this.layers.map((r, l) => prefixed(`${r.kind}${l === 0 ? "" : l + 1}/`, r.namedVariables())));
+    return Object.assign(
+      {},
+      this.input.namedVariables("embedding"),
+      ...this.layers.map((r, l) => prefixed(`${r.kind}${l === 0 ? "" : l + 1}/`, r.namedVariables())),
+    );
   }
 }

@@ -40,10 +40,15 @@ export function idsTensor(value: TensorInput, shape?: readonly number[]): tf.Ten
 /** Lengths (one per row) as a JS array, checked against the batch size. */
 export function lengthsArray(where: string, lens: TensorInput | undefined, batch: number, steps: number): number[] | undefined {
   if (lens === undefined) return undefined;
-  const arr = lens instanceof tf.Tensor ? Array.from(lens.dataSync()) : Array.from((ArrayBuffer.isView(lens) ? lens : (lens as number[]).flat(2)) as ArrayLike<number>);
-  if (arr.length !== batch) throw new ShapeError(`${where}: expected validLens of shape [batch=${batch}], got [${arr.length}]`, [arr.length]);
+  const arr =
+    lens instanceof tf.Tensor
+      ? Array.from(lens.dataSync())
+      : Array.from((ArrayBuffer.isView(lens) ? lens : (lens as number[]).flat(2)) as ArrayLike<number>);
+  if (arr.length !== batch)
+    throw new ShapeError(`${where}: expected validLens of shape [batch=${batch}], got [${arr.length}]`, [arr.length]);
   for (const n of arr) {
-    if (!(Number.isInteger(n) && n >= 1 && n <= steps)) throw new RangeError(`${where}: a valid length must be an integer in 1..${steps}, got ${n}`);
+    if (!(Number.isInteger(n) && n >= 1 && n <= steps))
+      throw new RangeError(`${where}: a valid length must be an integer in 1..${steps}, got ${n}`);
   }
   return arr;
 }

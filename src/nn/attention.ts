@@ -73,7 +73,8 @@ function causalBias(T: number): tf.Tensor2D {
  * al. 2020, §2.1, after Child et al. 2019); pass it as attention's `mask`.
  */
 export function bandedMask(T: number, window: number): tf.Tensor2D {
-  if (!(Number.isInteger(T) && T >= 1 && Number.isInteger(window) && window >= 1)) throw new RangeError(`bandedMask: T and window must be positive integers, got ${T} and ${window}`);
+  if (!(Number.isInteger(T) && T >= 1 && Number.isInteger(window) && window >= 1))
+    throw new RangeError(`bandedMask: T and window must be positive integers, got ${T} and ${window}`);
   const v = new Float32Array(T * T);
   for (let i = 0; i < T; i++) for (let j = Math.max(0, i - window + 1); j <= i; j++) v[i * T + j] = 1;
   return tf.tensor2d(v, [T, T]);
@@ -134,7 +135,8 @@ function causalAttentionKernel(qkv: tf.Tensor, nHead: number): { y: tf.Tensor; a
     save([q, a]);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor, [qS, aS]: tf.Tensor[]) => tf.engine().runKernel(ATTENTION_KERNELS.backward, { qkv: qS, att: aS, dy }, { nHead }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, [qS, aS]: tf.Tensor[]) =>
+        tf.engine().runKernel(ATTENTION_KERNELS.backward, { qkv: qS, att: aS, dy }, { nHead }) as tf.Tensor,
     };
   });
   const y = op(qkv);

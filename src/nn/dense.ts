@@ -14,7 +14,11 @@ export interface DenseOptions {
 export class Dense extends Module {
   readonly W: tf.Variable; // [inputSize, outputSize]
   readonly b: tf.Variable | null; // [outputSize]
-  constructor(readonly inputSize: number, readonly outputSize: number, opts: DenseOptions = {}) {
+  constructor(
+    readonly inputSize: number,
+    readonly outputSize: number,
+    opts: DenseOptions = {},
+  ) {
     super();
     this.W = glorotVariable(inputSize, outputSize, subSeed(opts.seed ?? 0, 0));
     this.b = opts.bias === false ? null : constantVariable([outputSize]);

@@ -49,7 +49,11 @@ export interface EmbeddingOptions {
 /** An embedding layer: apply(ids int32 [...]) -> float32 [..., dim]. */
 export class Embedding extends Module {
   readonly table: tf.Variable; // [vocab, dim]
-  constructor(readonly vocabSize: number, readonly dim: number, opts: EmbeddingOptions = {}) {
+  constructor(
+    readonly vocabSize: number,
+    readonly dim: number,
+    opts: EmbeddingOptions = {},
+  ) {
     super();
     this.table = uniformVariable([vocabSize, dim], opts.scale ?? 0.05, subSeed(opts.seed ?? 0, 0));
   }

@@ -11,6 +11,7 @@ type CustomGradResult = { value: tf.Tensor; gradFunc: (dy: never, saved: tf.Tens
  */
 export function fusedOp<F>(f: (...args: never[]) => CustomGradResult): F {
   let op: ((...args: unknown[]) => unknown) | undefined;
-  const call = (...args: unknown[]) => (op ??= tf.customGrad(f as Parameters<typeof tf.customGrad>[0]) as unknown as (...args: unknown[]) => unknown)(...args);
+  const call = (...args: unknown[]) =>
+    (op ??= tf.customGrad(f as Parameters<typeof tf.customGrad>[0]) as unknown as (...args: unknown[]) => unknown)(...args);
   return call as unknown as F;
 }

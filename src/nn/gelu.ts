@@ -20,7 +20,9 @@ const geluOp = fusedOp<(x: tf.Tensor) => tf.Tensor>((x: tf.Tensor, save: tf.Grad
   return {
     value: tf.mul(x, s),
     // d/dx x·σ(u) = σ(u) + x · σ(u)(1 − σ(u)) · u',  u' = K (1 + 3A x²)
-    gradFunc: (dy: tf.Tensor, [xs, x2s, ss]: tf.Tensor[]) => [tf.mul(dy, tf.add(ss, tf.mul(tf.mul(xs, tf.mul(ss, tf.sub(1, ss))), tf.add(tf.mul(x2s, 3 * A * K), K))))],
+    gradFunc: (dy: tf.Tensor, [xs, x2s, ss]: tf.Tensor[]) => [
+      tf.mul(dy, tf.add(ss, tf.mul(tf.mul(xs, tf.mul(ss, tf.sub(1, ss))), tf.add(tf.mul(x2s, 3 * A * K), K)))),
+    ],
   };
 });
 

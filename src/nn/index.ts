@@ -3,7 +3,18 @@
 // and the module contract every model keeps.
 export { type Cell, type CellOptions } from "./cell";
 export { rnnCell, rnnStep, rnnParams, type RnnParams, type RnnState } from "./rnn";
-export { lstmCell, lstmStep, lstmParams, lstmParamsFromKeras, kerasToLstmOrder, lstmToKerasOrder, LSTM_GATES, type LstmParams, type LstmState, type LstmStep } from "./lstm";
+export {
+  lstmCell,
+  lstmStep,
+  lstmParams,
+  lstmParamsFromKeras,
+  kerasToLstmOrder,
+  lstmToKerasOrder,
+  LSTM_GATES,
+  type LstmParams,
+  type LstmState,
+  type LstmStep,
+} from "./lstm";
 export { gruCell, gruStep, gruParams, type GruParams, type GruState, type GruStep } from "./gru";
 export { unroll, timeSteps, stackSteps, type StepFn } from "./unroll";
 export { fusedLstm, type FusedLstmOutput } from "./fused-lstm";

@@ -39,31 +39,36 @@ function layerNormParamGrads(dy: tf.Tensor2D, xhat: tf.Tensor2D): { dg: tf.Tenso
   return { dg: tf.tensor1d(Float32Array.from(g)), db: tf.tensor1d(Float32Array.from(b)) };
 }
 
-const layerNormOp = fusedOp<(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor>((x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
-  const xc = tf.sub(x, tf.mean(x, -1, true));
-  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), 1e-5));
-  const xhat = tf.mul(xc, rstd);
-  save([xhat, rstd, g]);
-  return {
-    value: tf.add(tf.mul(xhat, g), b),
-    gradFunc: (dy: tf.Tensor2D, [xh, rs, gs]: tf.Tensor[]) => {
-      const dxhat = tf.mul(dy, gs);
-      const dx = tf.mul(tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true))), rs);
-      const { dg, db } = layerNormParamGrads(dy, xh as tf.Tensor2D);
-      return [dx, dg, db];
-    },
-  };
-});
+const layerNormOp = fusedOp<(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor>(
+  (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    const xc = tf.sub(x, tf.mean(x, -1, true));
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), 1e-5));
+    const xhat = tf.mul(xc, rstd);
+    save([xhat, rstd, g]);
+    return {
+      value: tf.add(tf.mul(xhat, g), b),
+      gradFunc: (dy: tf.Tensor2D, [xh, rs, gs]: tf.Tensor[]) => {
+        const dxhat = tf.mul(dy, gs);
+        const dx = tf.mul(tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true))), rs);
+        const { dg, db } = layerNormParamGrads(dy, xh as tf.Tensor2D);
+        return [dx, dg, db];
+      },
+    };
+  },
+);
 
 /** The same op through the wasm kernels (x̂ and rstd saved for the gradient). */
-const layerNormKernelOp = fusedOp<(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor>((x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
-  const [y, xhat, rstd] = tf.engine().runKernel(NORM_KERNELS.layerNorm, { x, g, b }, { eps: 1e-5 }) as tf.Tensor[];
-  save([xhat, rstd, g]);
-  return {
-    value: y,
-    gradFunc: (dy: tf.Tensor2D, [xh, rs, gs]: tf.Tensor[]) => tf.engine().runKernel(NORM_KERNELS.layerNormGrad, { dy, xhat: xh, rstd: rs, g: gs }, {}) as tf.Tensor[],
-  };
-});
+const layerNormKernelOp = fusedOp<(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor>(
+  (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    const [y, xhat, rstd] = tf.engine().runKernel(NORM_KERNELS.layerNorm, { x, g, b }, { eps: 1e-5 }) as tf.Tensor[];
+    save([xhat, rstd, g]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor2D, [xh, rs, gs]: tf.Tensor[]) =>
+        tf.engine().runKernel(NORM_KERNELS.layerNormGrad, { dy, xhat: xh, rstd: rs, g: gs }, {}) as tf.Tensor[],
+    };
+  },
+);
 
 /** LayerNorm over the last axis of x [..., C] (ε = 1e-5, as PyTorch). */
 export function layerNorm(p: LayerNormParams, x: tf.Tensor): tf.Tensor {

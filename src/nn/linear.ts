@@ -12,13 +12,19 @@ export interface LinearParams {
   b: tf.Tensor | null;
 }
 
-const linearBias = fusedOp<(x: tf.Tensor, W: tf.Tensor, b: tf.Tensor) => tf.Tensor>((x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
-  save([x, W]);
-  return {
-    value: tf.fused.matMul({ a: x, b: W, bias: b }),
-    gradFunc: (dy: tf.Tensor2D, [xs, Ws]: tf.Tensor[]) => [tf.matMul(dy, Ws as tf.Tensor2D, false, true), tf.matMul(xs as tf.Tensor2D, dy, true, false), tf.sum(dy, 0)],
-  };
-});
+const linearBias = fusedOp<(x: tf.Tensor, W: tf.Tensor, b: tf.Tensor) => tf.Tensor>(
+  (x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    save([x, W]);
+    return {
+      value: tf.fused.matMul({ a: x, b: W, bias: b }),
+      gradFunc: (dy: tf.Tensor2D, [xs, Ws]: tf.Tensor[]) => [
+        tf.matMul(dy, Ws as tf.Tensor2D, false, true),
+        tf.matMul(xs as tf.Tensor2D, dy, true, false),
+        tf.sum(dy, 0),
+      ],
+    };
+  },
+);
 
 /** x·W + b over the last axis ([..., in] → [..., out]): one 2-D matmul (bias fused in). */
 export function linear(p: LinearParams, x: tf.Tensor): tf.Tensor {

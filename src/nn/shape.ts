@@ -39,7 +39,10 @@ export function checkShape(
 
 /** A wrong shape passed to a model. */
 export class ShapeError extends Error {
-  constructor(message: string, readonly actual: number[]) {
+  constructor(
+    message: string,
+    readonly actual: number[],
+  ) {
     super(message);
     this.name = "ShapeError";
   }

@@ -52,7 +52,12 @@ export const DEFAULT_ANALOGY_PAIRS: readonly (readonly [string, string])[] = [
 /** A seeded corpus in which every pair shares a topic and every side shares markers. */
 export function plantedAnalogyCorpus(opts: PlantedAnalogyOptions = {}): PlantedAnalogyCorpus {
   const pairs = (opts.pairs ?? DEFAULT_ANALOGY_PAIRS).map(([a, b]) => [a, b] as [string, string]);
-  const markers: [string[], string[]] = opts.markers ? [[...opts.markers[0]], [...opts.markers[1]]] : [["he", "him", "his"], ["she", "her", "hers"]];
+  const markers: [string[], string[]] = opts.markers
+    ? [[...opts.markers[0]], [...opts.markers[1]]]
+    : [
+        ["he", "him", "his"],
+        ["she", "her", "hers"],
+      ];
   const nTopic = opts.topicWords ?? 3;
   const perSentence = Math.min(opts.topicsPerSentence ?? 2, nTopic);
   const perWord = opts.sentencesPerWord ?? 40;

@@ -104,13 +104,18 @@ export function gatherPositions(x: tf.Tensor, index: Int32Array): tf.Tensor {
  * Counts of every id in a corpus (or in sentences), for a noise distribution; reserved ids
  * (below `reservedBelow`, default 5) are not counted.
  */
-export function tokenCounts(corpus: ArrayLike<number> | ArrayLike<number>[], vocabSize: number, reservedBelow: number = RESERVED_IDS.count): Float64Array {
+export function tokenCounts(
+  corpus: ArrayLike<number> | ArrayLike<number>[],
+  vocabSize: number,
+  reservedBelow: number = RESERVED_IDS.count,
+): Float64Array {
   const counts = new Float64Array(vocabSize);
   const add = (id: number) => {
     if (id >= reservedBelow && id < vocabSize) counts[id]++;
   };
   const first = (corpus as ArrayLike<unknown>)[0];
-  if (typeof first === "object" && first !== null) for (const s of Array.from(corpus as ArrayLike<number>[])) for (let i = 0; i < s.length; i++) add(s[i]);
+  if (typeof first === "object" && first !== null)
+    for (const s of Array.from(corpus as ArrayLike<number>[])) for (let i = 0; i < s.length; i++) add(s[i]);
   else for (let i = 0; i < corpus.length; i++) add((corpus as ArrayLike<number>)[i]);
   return counts;
 }

@@ -59,8 +59,17 @@ export class Context2Vec extends Module {
     this.right = new RecurrentStack({ ...stack, seed: subSeed(seed, 1) }, this.left.input, "context2vec");
     this.mlp1 = new Dense(2 * H, opts.mlpSize ?? 2 * H, { seed: subSeed(seed, 2) });
     this.mlp2 = new Dense(opts.mlpSize ?? 2 * H, this.dim, { seed: subSeed(seed, 3) });
-    this.targets = tf.tidy(() => tf.variable(tf.tensor2d(uniformValues(opts.vocabSize * this.dim, 1 / Math.sqrt(this.dim), subSeed(seed, 4)), [opts.vocabSize, this.dim])));
-    this.ids = { pad: opts.padId ?? RESERVED_IDS.pad, bos: opts.bosId ?? RESERVED_IDS.bos, eos: opts.eosId ?? RESERVED_IDS.eos, reserved: opts.reservedBelow ?? RESERVED_IDS.count };
+    this.targets = tf.tidy(() =>
+      tf.variable(
+        tf.tensor2d(uniformValues(opts.vocabSize * this.dim, 1 / Math.sqrt(this.dim), subSeed(seed, 4)), [opts.vocabSize, this.dim]),
+      ),
+    );
+    this.ids = {
+      pad: opts.padId ?? RESERVED_IDS.pad,
+      bos: opts.bosId ?? RESERVED_IDS.bos,
+      eos: opts.eosId ?? RESERVED_IDS.eos,
+      reserved: opts.reservedBelow ?? RESERVED_IDS.count,
+    };
   }
 
   /** The context vector of every position of x [B, T]: [B, T, dim] (built without the word there). */
@@ -110,7 +119,10 @@ export class Context2Vec extends Module {
     return tf.tidy(() => {
       const c = tf.reshape(this.contextVectors(t), [B * T, this.dim]);
       const pos = tf.sum(tf.mul(c, embeddingLookup(this.targets as tf.Tensor2D, tf.tensor1d(t.ids, "int32"))), 1);
-      const neg = tf.sum(tf.mul(embeddingLookup(this.targets as tf.Tensor2D, tf.tensor2d(negs, [B * T, negatives], "int32")), tf.expandDims(c, 1)), 2);
+      const neg = tf.sum(
+        tf.mul(embeddingLookup(this.targets as tf.Tensor2D, tf.tensor2d(negs, [B * T, negatives], "int32")), tf.expandDims(c, 1)),
+        2,
+      );
       const perToken = tf.add(logSigmoid(pos), tf.sum(logSigmoid(tf.neg(neg)), 1));
       const w = tf.tensor1d(weights);
       return tf.neg(tf.div(tf.sum(tf.mul(perToken, w)), tf.maximum(tf.sum(w), 1))) as tf.Scalar;
@@ -122,7 +134,8 @@ export class Context2Vec extends Module {
    * token there is ignored). Returns the k best ids, best first, with their scores.
    */
   fill(ids: ArrayLike<number>, blank: number, k = 10): { id: number; score: number }[] {
-    if (!(Number.isInteger(blank) && blank >= 0 && blank < ids.length)) throw new RangeError(`Context2Vec.fill: blank ${blank} is outside the sentence of ${ids.length}`);
+    if (!(Number.isInteger(blank) && blank >= 0 && blank < ids.length))
+      throw new RangeError(`Context2Vec.fill: blank ${blank} is outside the sentence of ${ids.length}`);
     const row = Array.from(ids);
     row[blank] = this.opts.unkId ?? RESERVED_IDS.unk; // never read; only keeps a <pad> there from shortening the row
     const scores = tf.tidy(() => {
@@ -140,6 +153,12 @@ export class Context2Vec extends Module {
   /** left/…, right/… (the shared embedding once, under left/), mlp1/…, mlp2/…, targets. */
   namedVariables(): Record<string, tf.Variable> {
     const right = Object.entries(this.right.namedVariables()).filter(([name]) => name !== "embedding/table");
-    return { ...prefixed("left/", this.left.namedVariables()), ...prefixed("right/", Object.fromEntries(right)), ...prefixed("mlp1/", this.mlp1.namedVariables()), ...prefixed("mlp2/", this.mlp2.namedVariables()), targets: this.targets };
+    return {
+      ...prefixed("left/", this.left.namedVariables()),
+      ...prefixed("right/", Object.fromEntries(right)),
+      ...prefixed("mlp1/", this.mlp1.namedVariables()),
+      ...prefixed("mlp2/", this.mlp2.namedVariables()),
+      targets: this.targets,
+    };
   }
 }

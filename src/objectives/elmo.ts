@@ -55,7 +55,18 @@ export class BiLM extends Module {
     const seed = opts.seed ?? 0;
     this.numLayers = opts.numLayers ?? 2;
     const stack = (k: number, input?: SequenceInput) =>
-      new RecurrentStack({ vocabSize: opts.vocabSize, embedDim: opts.dim, embedScale: 0.1, hiddenSize: opts.dim, numLayers: this.numLayers, seed: subSeed(seed, k) }, input, "biLM");
+      new RecurrentStack(
+        {
+          vocabSize: opts.vocabSize,
+          embedDim: opts.dim,
+          embedScale: 0.1,
+          hiddenSize: opts.dim,
+          numLayers: this.numLayers,
+          seed: subSeed(seed, k),
+        },
+        input,
+        "biLM",
+      );
     this.forwardLstm = stack(0);
     this.backwardLstm = stack(1, this.forwardLstm.input);
     this.softmax = new Dense(opts.dim, opts.vocabSize, { seed: subSeed(seed, 2) });
@@ -129,7 +140,11 @@ export class BiLM extends Module {
   /** forward/…, backward/… (the shared embedding once, under forward/), softmax/…. */
   namedVariables(): Record<string, tf.Variable> {
     const backward = Object.entries(this.backwardLstm.namedVariables()).filter(([name]) => name !== "embedding/table");
-    return { ...prefixed("forward/", this.forwardLstm.namedVariables()), ...prefixed("backward/", Object.fromEntries(backward)), ...prefixed("softmax/", this.softmax.namedVariables()) };
+    return {
+      ...prefixed("forward/", this.forwardLstm.namedVariables()),
+      ...prefixed("backward/", Object.fromEntries(backward)),
+      ...prefixed("softmax/", this.softmax.namedVariables()),
+    };
   }
 }
 
@@ -139,7 +154,8 @@ export class ScalarMix extends Module {
   readonly gamma: tf.Variable; // scalar
   constructor(readonly numLayers: number) {
     super();
-    if (!Number.isInteger(numLayers) || numLayers < 1) throw new RangeError(`ScalarMix: numLayers must be a positive integer, got ${numLayers}`);
+    if (!Number.isInteger(numLayers) || numLayers < 1)
+      throw new RangeError(`ScalarMix: numLayers must be a positive integer, got ${numLayers}`);
     this.w = tf.tidy(() => tf.variable(tf.zeros([numLayers]))); // (tidy: the initial values are not kept)
     this.gamma = tf.tidy(() => tf.variable(tf.scalar(1)));
   }

@@ -56,8 +56,10 @@ export function maskTokens(x: TokenIdsInput, opts: MaskTokensOptions): MaskedLmB
   const rate = opts.rate ?? 0.15;
   const pMask = opts.maskProb ?? 0.8;
   const pRandom = opts.randomProb ?? 0.1;
-  if (!(rate >= 0 && rate <= 1 && pMask >= 0 && pRandom >= 0 && pMask + pRandom <= 1)) throw new RangeError("maskTokens: probabilities must be in [0, 1] with maskProb + randomProb <= 1");
-  if (opts.vocabSize <= reserved) throw new RangeError(`maskTokens: vocabSize ${opts.vocabSize} leaves no ordinary tokens above ${reserved} reserved ids`);
+  if (!(rate >= 0 && rate <= 1 && pMask >= 0 && pRandom >= 0 && pMask + pRandom <= 1))
+    throw new RangeError("maskTokens: probabilities must be in [0, 1] with maskProb + randomProb <= 1");
+  if (opts.vocabSize <= reserved)
+    throw new RangeError(`maskTokens: vocabSize ${opts.vocabSize} leaves no ordinary tokens above ${reserved} reserved ids`);
   const n = t.ids.length;
   const inputs = Int32Array.from(t.ids);
   const targets = new Int32Array(n).fill(-1);
@@ -117,7 +119,11 @@ export function encoderMask(x: TokenIdsInput, padId: number = RESERVED_IDS.pad):
 }
 
 /** The masked-LM loss of a bidirectional encoder (a GPT with the padding mask) on a batch. */
-export function maskedLmModelLoss(model: MaskedEncoder, batch: MaskedLmBatch, opts: { padId?: number; training?: boolean } = {}): tf.Scalar {
+export function maskedLmModelLoss(
+  model: MaskedEncoder,
+  batch: MaskedLmBatch,
+  opts: { padId?: number; training?: boolean } = {},
+): tf.Scalar {
   return tf.tidy(() => {
     const inputs = tf.tensor2d(batch.inputs, batch.shape, "int32");
     const mask = encoderMask({ ids: batch.original, shape: batch.shape }, opts.padId);
@@ -129,7 +135,11 @@ export function maskedLmModelLoss(model: MaskedEncoder, batch: MaskedLmBatch, op
  * The encoder's most likely token at every position of a corrupted batch, and how many of the
  * chosen positions it gets right (masked-token accuracy). Runs `chunk` rows at a time.
  */
-export function maskedLmAccuracy(model: MaskedEncoder, batch: MaskedLmBatch, opts: { padId?: number; chunk?: number } = {}): { correct: number; total: number; accuracy: number; predictions: Int32Array } {
+export function maskedLmAccuracy(
+  model: MaskedEncoder,
+  batch: MaskedLmBatch,
+  opts: { padId?: number; chunk?: number } = {},
+): { correct: number; total: number; accuracy: number; predictions: Int32Array } {
   const [B, T] = batch.shape;
   const chunk = opts.chunk ?? 64;
   const predictions = new Int32Array(B * T);
@@ -158,10 +168,16 @@ export function maskedLmAccuracy(model: MaskedEncoder, batch: MaskedLmBatch, opt
  * replaced by <mask>: one at a time (the others visible: the pseudo-log-likelihood of Salazar et
  * al., 2020, is the sum) or all together (one pass; BERT then predicts them independently).
  */
-export function maskedTokenLogProbs(model: MaskedEncoder, ids: ArrayLike<number>, positions: readonly number[], opts: { together?: boolean; maskId?: number; padId?: number } = {}): number[] {
+export function maskedTokenLogProbs(
+  model: MaskedEncoder,
+  ids: ArrayLike<number>,
+  positions: readonly number[],
+  opts: { together?: boolean; maskId?: number; padId?: number } = {},
+): number[] {
   const T = ids.length;
   const maskId = opts.maskId ?? RESERVED_IDS.mask;
-  for (const p of positions) if (!(Number.isInteger(p) && p >= 0 && p < T)) throw new RangeError(`maskedTokenLogProbs: position ${p} is outside the row of ${T}`);
+  for (const p of positions)
+    if (!(Number.isInteger(p) && p >= 0 && p < T)) throw new RangeError(`maskedTokenLogProbs: position ${p} is outside the row of ${T}`);
   if (positions.length === 0) return [];
   const rows = opts.together ? [positions] : positions.map((p) => [p]);
   const inputs = new Int32Array(rows.length * T);

@@ -40,7 +40,8 @@ export function orderRanks(order: ArrayLike<number>, T: number = order.length): 
   const rank = new Int32Array(T).fill(-1);
   for (let r = 0; r < order.length; r++) {
     const p = order[r];
-    if (!(Number.isInteger(p) && p >= 0 && p < T) || rank[p] !== -1) throw new RangeError(`orderRanks: the order ${Array.from(order)} is not a permutation of distinct positions below ${T}`);
+    if (!(Number.isInteger(p) && p >= 0 && p < T) || rank[p] !== -1)
+      throw new RangeError(`orderRanks: the order ${Array.from(order)} is not a permutation of distinct positions below ${T}`);
     rank[p] = r;
   }
   return rank;
@@ -129,7 +130,11 @@ export interface TwoStreamTransformer {
 }
 
 /** The query stream's logits [B, T, V]: at position i, the prediction of x_i from what precedes i in the order. */
-export function permutationLmLogits(model: TwoStreamTransformer, batch: PermutationLmBatch, opts: { maskId?: number; training?: boolean } = {}): tf.Tensor3D {
+export function permutationLmLogits(
+  model: TwoStreamTransformer,
+  batch: PermutationLmBatch,
+  opts: { maskId?: number; training?: boolean } = {},
+): tf.Tensor3D {
   return tf.tidy(() => {
     const [B, T] = batch.shape;
     const query = tf.tensor3d(batch.queryMask, [B, T, T]);
@@ -146,7 +151,11 @@ export function permutationLmLogits(model: TwoStreamTransformer, batch: Permutat
 }
 
 /** The permutation-LM loss: mean cross-entropy of the query stream at the predicted positions. */
-export function permutationLmLoss(model: TwoStreamTransformer, batch: PermutationLmBatch, opts: { maskId?: number; training?: boolean } = {}): tf.Scalar {
+export function permutationLmLoss(
+  model: TwoStreamTransformer,
+  batch: PermutationLmBatch,
+  opts: { maskId?: number; training?: boolean } = {},
+): tf.Scalar {
   return tf.tidy(() => crossEntropy(permutationLmLogits(model, batch, opts), batch.targets, batch.weights));
 }
 
@@ -155,12 +164,19 @@ export function permutationLmLoss(model: TwoStreamTransformer, batch: Permutatio
  * -log p(x_{z_r} | x_{z_1} .. x_{z_{r-1}}) over the batch's predicted positions of rank r (NaN where
  * none), so entry r is the loss with r tokens of context. Also returns how many fell in each rank.
  */
-export function permutationLmLossByRank(model: TwoStreamTransformer, batch: PermutationLmBatch, opts: { maskId?: number } = {}): { loss: Float64Array; count: Int32Array } {
+export function permutationLmLossByRank(
+  model: TwoStreamTransformer,
+  batch: PermutationLmBatch,
+  opts: { maskId?: number } = {},
+): { loss: Float64Array; count: Int32Array } {
   const [B, T] = batch.shape;
   const nll = tf.tidy(() => {
     const logp = tf.logSoftmax(permutationLmLogits(model, batch, opts));
     const V = logp.shape[2];
-    const targets = tf.tensor1d(Int32Array.from(batch.targets, (t) => Math.max(t, 0)), "int32");
+    const targets = tf.tensor1d(
+      Int32Array.from(batch.targets, (t) => Math.max(t, 0)),
+      "int32",
+    );
     return tf.neg(tf.sum(tf.mul(tf.reshape(logp, [B * T, V]), tf.oneHot(targets, V)), 1));
   });
   const values = nll.dataSync();

@@ -39,20 +39,47 @@ export interface StackOptions {
  * decoder reading no context (the sentence reaches it only through the encoder's final state).
  */
 export function sequenceAutoencoder(opts: Omit<StackOptions, "numLayers">): EncoderDecoder {
-  return new EncoderDecoder({ srcVocabSize: opts.vocabSize, tgtVocabSize: opts.vocabSize, embedDim: opts.embedDim, hiddenSize: opts.hiddenSize, shareEmbedding: true, context: false, seed: opts.seed });
+  return new EncoderDecoder({
+    srcVocabSize: opts.vocabSize,
+    tgtVocabSize: opts.vocabSize,
+    embedDim: opts.embedDim,
+    hiddenSize: opts.hiddenSize,
+    shareEmbedding: true,
+    context: false,
+    seed: opts.seed,
+  });
 }
 
 /** Autoencoder batch: each sequence is its own target (source left-padded to `length`). */
-export function autoencoderBatch(seqs: readonly ArrayLike<number>[], length: number, ids: { padId?: number; bosId?: number; eosId?: number } = {}): PairBatch {
-  return pairBatch(seqs.map((s) => ({ source: s, target: s })), { sourceLength: length, targetLength: length + 1, ...ids });
+export function autoencoderBatch(
+  seqs: readonly ArrayLike<number>[],
+  length: number,
+  ids: { padId?: number; bosId?: number; eosId?: number } = {},
+): PairBatch {
+  return pairBatch(
+    seqs.map((s) => ({ source: s, target: s })),
+    { sourceLength: length, targetLength: length + 1, ...ids },
+  );
 }
 
 /**
  * Sequences right-padded (or cut at the end) to `length`: a classifier's input. `side: "left"` pads in front (and cuts
  * the front), the layout of an encoder whose final state must be the last token's.
  */
-export function classifierInputs(seqs: readonly ArrayLike<number>[], length: number, padId: number = RESERVED_IDS.pad, side: "right" | "left" = "right"): TokenIds {
-  if (side === "left") return { ids: pairBatch(seqs.map((s) => ({ source: s, target: [] })), { sourceLength: length, targetLength: 1, padId }).src, shape: [seqs.length, length] };
+export function classifierInputs(
+  seqs: readonly ArrayLike<number>[],
+  length: number,
+  padId: number = RESERVED_IDS.pad,
+  side: "right" | "left" = "right",
+): TokenIds {
+  if (side === "left")
+    return {
+      ids: pairBatch(
+        seqs.map((s) => ({ source: s, target: [] })),
+        { sourceLength: length, targetLength: 1, padId },
+      ).src,
+      shape: [seqs.length, length],
+    };
   const ids = new Int32Array(seqs.length * length).fill(padId);
   seqs.forEach((s, b) => {
     for (let t = 0; t < Math.min(s.length, length); t++) ids[b * length + t] = s[t];
@@ -89,9 +116,15 @@ export class SequenceClassifier extends Module {
   readonly padId: number;
   readonly dropout: Required<ClassifierDropout>;
   private dropSeed: number;
-  constructor(readonly encoder: RecurrentStack, readonly numClasses: number, seed = 0, opts: ClassifierOptions = {}) {
+  constructor(
+    readonly encoder: RecurrentStack,
+    readonly numClasses: number,
+    seed = 0,
+    opts: ClassifierOptions = {},
+  ) {
     super();
-    if (encoder.input.kind !== "embedding") throw new RangeError("SequenceClassifier: the encoder must read token ids through an embedding");
+    if (encoder.input.kind !== "embedding")
+      throw new RangeError("SequenceClassifier: the encoder must read token ids through an embedding");
     this.out = new Dense(encoder.hiddenSize, numClasses, { seed: subSeed(seed, 7) });
     this.pool = opts.pool ?? "last";
     this.padId = opts.padId ?? RESERVED_IDS.pad;
@@ -107,7 +140,18 @@ export class SequenceClassifier extends Module {
    * are subSeed(seed, 0) for the embedding (uniform ±0.1) and subSeed(seed, l + 1) for layer l.
    */
   static create(opts: StackOptions & ClassifierOptions & { numClasses: number }): SequenceClassifier {
-    const stack = new RecurrentStack({ vocabSize: opts.vocabSize, embedDim: opts.embedDim, embedScale: 0.1, hiddenSize: opts.hiddenSize, numLayers: opts.numLayers, seed: opts.seed }, undefined, "sequenceClassifier");
+    const stack = new RecurrentStack(
+      {
+        vocabSize: opts.vocabSize,
+        embedDim: opts.embedDim,
+        embedScale: 0.1,
+        hiddenSize: opts.hiddenSize,
+        numLayers: opts.numLayers,
+        seed: opts.seed,
+      },
+      undefined,
+      "sequenceClassifier",
+    );
     return new SequenceClassifier(stack, opts.numClasses, opts.seed, opts);
   }
 
@@ -115,7 +159,11 @@ export class SequenceClassifier extends Module {
    * A classifier whose embedding and LSTM start from a pretrained stack: a language model's `stack`
    * or an autoencoder's `encoder`. Copied by default; `share: true` uses the same variables.
    */
-  static fromPretrained(encoder: RecurrentStack, numClasses: number, opts: ClassifierOptions & { share?: boolean; seed?: number } = {}): SequenceClassifier {
+  static fromPretrained(
+    encoder: RecurrentStack,
+    numClasses: number,
+    opts: ClassifierOptions & { share?: boolean; seed?: number } = {},
+  ): SequenceClassifier {
     return new SequenceClassifier(opts.share ? encoder : encoder.clone(), numClasses, opts.seed, opts);
   }
 
@@ -125,10 +173,15 @@ export class SequenceClassifier extends Module {
    */
   logits(x: TokenIds, opts: { training?: boolean } = {}): tf.Tensor2D {
     const [B, T] = x.shape;
-    const drop = (t: tf.Tensor, rate: number, noiseShape?: number[]) => (opts.training && rate > 0 ? tf.dropout(t, rate, noiseShape, this.dropSeed++) : t);
+    const drop = (t: tf.Tensor, rate: number, noiseShape?: number[]) =>
+      opts.training && rate > 0 ? tf.dropout(t, rate, noiseShape, this.dropSeed++) : t;
     return tf.tidy(() => {
       const ids = tf.tensor2d(x.ids, x.shape, "int32");
-      let h = drop(this.encoder.input.apply("sequenceClassifier.logits", ids), this.dropout.embedding, [B, 1, this.encoder.input.size]) as tf.Tensor3D;
+      let h = drop(this.encoder.input.apply("sequenceClassifier.logits", ids), this.dropout.embedding, [
+        B,
+        1,
+        this.encoder.input.size,
+      ]) as tf.Tensor3D;
       for (const layer of this.encoder.layers) h = layer.run(h).hs;
       h = drop(h, this.dropout.hidden) as tf.Tensor3D;
       let features: tf.Tensor2D;

@@ -19,7 +19,8 @@ export interface SubwordOptions {
 export function charNgrams(word: string, opts: SubwordOptions = {}): string[] {
   const minN = opts.minN ?? 3;
   const maxN = opts.maxN ?? 6;
-  if (!(Number.isInteger(minN) && Number.isInteger(maxN) && minN >= 1 && maxN >= minN)) throw new RangeError(`charNgrams: need integers 1 <= minN <= maxN, got ${minN}, ${maxN}`);
+  if (!(Number.isInteger(minN) && Number.isInteger(maxN) && minN >= 1 && maxN >= minN))
+    throw new RangeError(`charNgrams: need integers 1 <= minN <= maxN, got ${minN}, ${maxN}`);
   const chars = Array.from(`<${word}>`);
   const out: string[] = [];
   for (let n = minN; n <= maxN; n++) {
@@ -46,6 +47,7 @@ export function fnv1a(s: string): number {
 /** The bucket of each n-gram of `word`, in 0..buckets-1 (duplicates kept, as fastText). */
 export function subwordBuckets(word: string, opts: SubwordOptions = {}): number[] {
   const buckets = opts.buckets ?? 2000;
-  if (!(Number.isInteger(buckets) && buckets >= 1)) throw new RangeError(`subwordBuckets: buckets must be a positive integer, got ${buckets}`);
+  if (!(Number.isInteger(buckets) && buckets >= 1))
+    throw new RangeError(`subwordBuckets: buckets must be a positive integer, got ${buckets}`);
   return charNgrams(word, opts).map((g) => fnv1a(g) % buckets);
 }

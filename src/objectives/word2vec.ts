@@ -139,10 +139,12 @@ export function* cbowBatches(sentences: readonly ArrayLike<number>[], opts: Word
     const chunk = list.slice(start, start + size);
     const contexts = new Int32Array(chunk.length * width);
     const contextWeights = new Float32Array(chunk.length * width);
-    chunk.forEach((e, i) => e.contexts.forEach((c, j) => {
-      contexts[i * width + j] = c;
-      contextWeights[i * width + j] = 1;
-    }));
+    chunk.forEach((e, i) =>
+      e.contexts.forEach((c, j) => {
+        contexts[i * width + j] = c;
+        contextWeights[i * width + j] = 1;
+      }),
+    );
     const centers = Int32Array.from(chunk, (e) => e.center);
     yield { kind: "cbow", contexts, contextWeights, width, centers, negatives: negativesFor(centers, k, opts.noise), numNegatives: k };
   }
@@ -218,13 +220,15 @@ export class Word2Vec extends Module {
       const n = ids.length;
       let total = 0;
       for (let i = 0; i < n; i++) {
-        if (!(ids[i] >= 0 && ids[i] < this.vocabSize)) throw new RangeError(`Word2Vec: token id ${ids[i]} is outside [0, ${this.vocabSize})`);
+        if (!(ids[i] >= 0 && ids[i] < this.vocabSize))
+          throw new RangeError(`Word2Vec: token id ${ids[i]} is outside [0, ${this.vocabSize})`);
         total += start[ids[i] + 1] - start[ids[i]];
       }
       const flat = new Int32Array(total);
       const word = new Int32Array(total);
       for (let i = 0, at = 0; i < n; i++) {
-        const from = start[ids[i]], to = start[ids[i] + 1];
+        const from = start[ids[i]],
+          to = start[ids[i] + 1];
         flat.set(rows.subarray(from, to), at);
         word.fill(i, at, at + to - from);
         at += to - from;
@@ -312,7 +316,15 @@ export class Word2Vec extends Module {
     const buckets = subwordBuckets(word, this.subwordOptions);
     const v = new Float32Array(this.dim);
     if (!buckets.length) return v;
-    const rows = tf.tidy(() => tf.gather(this.input, tf.tensor1d(buckets.map((b) => this.vocabSize + b), "int32")));
+    const rows = tf.tidy(() =>
+      tf.gather(
+        this.input,
+        tf.tensor1d(
+          buckets.map((b) => this.vocabSize + b),
+          "int32",
+        ),
+      ),
+    );
     const data = rows.dataSync();
     rows.dispose();
     for (let r = 0; r < buckets.length; r++) for (let j = 0; j < this.dim; j++) v[j] += data[r * this.dim + j];
@@ -376,7 +388,13 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** The k rows of table [n·dim] most cosine-similar to q, skipping some. */
-export function nearestRows(table: Float32Array, dim: number, q: ArrayLike<number>, k: number, opts: { skip?: (id: number) => boolean } = {}): { id: number; similarity: number }[] {
+export function nearestRows(
+  table: Float32Array,
+  dim: number,
+  q: ArrayLike<number>,
+  k: number,
+  opts: { skip?: (id: number) => boolean } = {},
+): { id: number; similarity: number }[] {
   const n = table.length / dim;
   const scored: { id: number; similarity: number }[] = [];
   for (let id = 0; id < n; id++) {
@@ -388,7 +406,10 @@ export function nearestRows(table: Float32Array, dim: number, q: ArrayLike<numbe
 }
 
 /** The share of analogies a : b :: c : d whose nearest answer (a, b, c left out) is d. */
-export function analogyAccuracy(model: Word2Vec, analogies: readonly (readonly [string, string, string, string])[]): { accuracy: number; correct: number; total: number; wrong: { analogy: readonly string[]; got: string }[] } {
+export function analogyAccuracy(
+  model: Word2Vec,
+  analogies: readonly (readonly [string, string, string, string])[],
+): { accuracy: number; correct: number; total: number; wrong: { analogy: readonly string[]; got: string }[] } {
   const words = model.words;
   if (!words) throw new Error("analogyAccuracy: the model needs `words`");
   const table = model.wordVectors();

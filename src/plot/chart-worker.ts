@@ -47,7 +47,8 @@ parentPort?.on("message", async (job: ChartJob) => {
   try {
     // `ms` is what one picture costs from now on, not the one-time import of vega
     await loadVega();
-    const t0 = performance.now(), c0 = threadCpuMs();
+    const t0 = performance.now(),
+      c0 = threadCpuMs();
     const r = svgToPng(await specToSvg(job.spec), { scale: job.scale });
     // A copy in a plain ArrayBuffer (resvg's may belong to native code), moved, not copied again, to
     // the training thread.

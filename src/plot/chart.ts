@@ -127,7 +127,11 @@ export function chartPromise(kind: string, spec: VegaLiteSpec, text: string): Ch
   const p = renderChart(kind, spec, text) as ChartPromise;
   Object.defineProperty(p, "spec", { value: spec });
   Object.defineProperty(p, DISPLAY, {
-    value: () => specBundle(spec, `${text} ${tr("(not yet rendered: `await` the chart for its picture)", "(아직 그리지 않음: 그림을 보려면 차트를 `await` 하세요)")}`),
+    value: () =>
+      specBundle(
+        spec,
+        `${text} ${tr("(not yet rendered: `await` the chart for its picture)", "(아직 그리지 않음: 그림을 보려면 차트를 `await` 하세요)")}`,
+      ),
   });
   return p;
 }

@@ -56,14 +56,20 @@ export const VALIDATION = "검증 (validation)";
 
 function lossSeries(h: LossHistory): { train: XY; val: XY; bad: number } {
   if (Array.isArray(h)) {
-    const train: XY = { x: [], y: [] }, val: XY = { x: [], y: [] };
+    const train: XY = { x: [], y: [] },
+      val: XY = { x: [], y: [] };
     let bad = 0;
     for (const p of h as ReadonlyArray<LossPoint>) {
       if (p.loss !== undefined) {
-        if (Number.isFinite(p.loss) && Number.isFinite(p.step)) { train.x.push(p.step); train.y.push(p.loss); }
-        else bad++;
+        if (Number.isFinite(p.loss) && Number.isFinite(p.step)) {
+          train.x.push(p.step);
+          train.y.push(p.loss);
+        } else bad++;
       }
-      if (p.valLoss !== undefined && Number.isFinite(p.valLoss) && Number.isFinite(p.step)) { val.x.push(p.step); val.y.push(p.valLoss); }
+      if (p.valLoss !== undefined && Number.isFinite(p.valLoss) && Number.isFinite(p.step)) {
+        val.x.push(p.step);
+        val.y.push(p.valLoss);
+      }
     }
     return { train, val, bad };
   }
@@ -86,7 +92,8 @@ export function lossChartSpec(history: LossHistory, opts: LossChartOptions = {})
     const keep = y.map((v) => Number.isFinite(v) && (!opts.logScale || v > 0));
     return { x: d.x.filter((_, i) => keep[i]), y: y.filter((_, i) => keep[i]) };
   };
-  const trn = f(train), va = f(val);
+  const trn = f(train),
+    va = f(val);
   const max = opts.maxPoints ?? 500;
   const w = opts.smoothing ?? 0;
   const values: Record<string, unknown>[] = [];
@@ -99,7 +106,12 @@ export function lossChartSpec(history: LossHistory, opts: LossChartOptions = {})
   } else push(lttb(trn, max), TRAIN, "smoothed");
   push(lttb(va, max), VALIDATION, "smoothed");
   const metricTitle = ppl ? "퍼플렉서티 (perplexity)" : "손실 (loss)";
-  const y = { field: "value", type: "quantitative", title: opts.yTitle ?? metricTitle, scale: opts.logScale ? { type: "log" } : { zero: false } };
+  const y = {
+    field: "value",
+    type: "quantitative",
+    title: opts.yTitle ?? metricTitle,
+    scale: opts.logScale ? { type: "log" } : { zero: false },
+  };
   const x = { field: "step", type: "quantitative", title: opts.xTitle ?? "스텝 (step)" };
   const color = {
     field: "series",
@@ -110,7 +122,12 @@ export function lossChartSpec(history: LossHistory, opts: LossChartOptions = {})
     legend: { orient: "top-right", symbolType: "stroke", symbolOpacity: 1, symbolStrokeWidth: 3 },
   };
   const layer: VegaLiteSpec[] = [];
-  if (w > 0) layer.push({ transform: [{ filter: "datum.kind === 'raw'" }], mark: { type: "line", opacity: 0.25, strokeWidth: 1 }, encoding: { x, y, color } });
+  if (w > 0)
+    layer.push({
+      transform: [{ filter: "datum.kind === 'raw'" }],
+      mark: { type: "line", opacity: 0.25, strokeWidth: 1 },
+      encoding: { x, y, color },
+    });
   layer.push({
     transform: [{ filter: `datum.kind === 'smoothed' && datum.series === '${TRAIN}'` }],
     mark: { type: "line", strokeWidth: 2 },
@@ -123,11 +140,18 @@ export function lossChartSpec(history: LossHistory, opts: LossChartOptions = {})
       encoding: { x, y, color, tooltip: [{ field: "step" }, { field: "value", format: ".4g" }] },
     });
   }
-  const spec = finishSpec({ data: { values }, layer }, { ...opts, title: opts.title ?? (ppl ? "퍼플렉서티 (perplexity)" : "학습 곡선 (learning curve)") });
+  const spec = finishSpec(
+    { data: { values }, layer },
+    { ...opts, title: opts.title ?? (ppl ? "퍼플렉서티 (perplexity)" : "학습 곡선 (learning curve)") },
+  );
   const name = ppl ? tr("perplexity", "퍼플렉서티") : tr("loss", "손실");
   let text = `${name} ${tr("chart: train", "차트: 학습")} ${trn.y.length ? `${range(trn)} (${minAt(trn)})` : tr("no points", "점 없음")}`;
   if (va.x.length) text += `; ${tr("validation", "검증")} ${range(va)} (${minAt(va)})`;
-  if (bad) text += tr(`; ${bad} train value(s) not finite (NaN or ±Infinity): training diverged?`, `; 학습 값 ${bad}개가 유한하지 않음 (NaN 또는 ±Infinity): 학습이 발산했나요?`);
+  if (bad)
+    text += tr(
+      `; ${bad} train value(s) not finite (NaN or ±Infinity): training diverged?`,
+      `; 학습 값 ${bad}개가 유한하지 않음 (NaN 또는 ±Infinity): 학습이 발산했나요?`,
+    );
   return { spec, text };
 }
 
@@ -170,8 +194,15 @@ export function lineChartSpec(series: Series | Record<string, Series>, opts: Lin
       mark: { type: "line", strokeWidth: 2, point: opts.points ?? most <= 40 },
       encoding: {
         x: { field: "x", type: "quantitative", title: opts.xTitle ?? "x", ...(opts.logX ? { scale: { type: "log" } } : {}) },
-        y: { field: "y", type: "quantitative", title: opts.yTitle ?? (multi ? "" : named[0][0]), scale: opts.logY ? { type: "log" } : { zero: false } },
-        ...(multi ? { color: { field: "series", type: "nominal", title: null, sort: named.map(([n]) => n), scale: { range: PALETTE } } } : { color: { value: PALETTE[0] } }),
+        y: {
+          field: "y",
+          type: "quantitative",
+          title: opts.yTitle ?? (multi ? "" : named[0][0]),
+          scale: opts.logY ? { type: "log" } : { zero: false },
+        },
+        ...(multi
+          ? { color: { field: "series", type: "nominal", title: null, sort: named.map(([n]) => n), scale: { range: PALETTE } } }
+          : { color: { value: PALETTE[0] } }),
         tooltip: [{ field: "series" }, { field: "x" }, { field: "y", format: ".4g" }],
       },
     },
@@ -228,11 +259,25 @@ export function scatterSpec(data: ScatterData | ReadonlyArray<readonly [number, 
   const axisScale = (log: boolean | undefined, padding: number) => (log ? { type: "log", padding } : { zero: false, padding });
   const x = { field: "x", type: "quantitative", title: opts.xTitle ?? "x", scale: axisScale(opts.logX, d.labels ? 40 : 10) };
   const y = { field: "y", type: "quantitative", title: opts.yTitle ?? "y", scale: axisScale(opts.logY, d.labels ? 16 : 10) };
-  const color = d.groups ? { field: "group", type: "nominal", title: null, scale: { range: PALETTE }, legend: { orient: "bottom" } } : { value: PALETTE[0] };
-  const tooltip = [...(d.labels ? [{ field: "label" }] : []), ...(d.groups ? [{ field: "group" }] : []), { field: "x", format: ".4g" }, { field: "y", format: ".4g" }];
+  const color = d.groups
+    ? { field: "group", type: "nominal", title: null, scale: { range: PALETTE }, legend: { orient: "bottom" } }
+    : { value: PALETTE[0] };
+  const tooltip = [
+    ...(d.labels ? [{ field: "label" }] : []),
+    ...(d.groups ? [{ field: "group" }] : []),
+    { field: "x", format: ".4g" },
+    { field: "y", format: ".4g" },
+  ];
   const layer: VegaLiteSpec[] = [];
-  if (opts.line) layer.push({ mark: { type: "line", strokeWidth: 1, opacity: 0.5, color: "#888" }, encoding: { x, y, order: { field: "order", type: "quantitative" }, ...(d.groups ? { detail: { field: "group" } } : {}) } });
-  layer.push({ mark: { type: "circle", size: opts.pointSize ?? (values.length > 500 ? 12 : 40), opacity: 0.8 }, encoding: { x, y, color, tooltip } });
+  if (opts.line)
+    layer.push({
+      mark: { type: "line", strokeWidth: 1, opacity: 0.5, color: "#888" },
+      encoding: { x, y, order: { field: "order", type: "quantitative" }, ...(d.groups ? { detail: { field: "group" } } : {}) },
+    });
+  layer.push({
+    mark: { type: "circle", size: opts.pointSize ?? (values.length > 500 ? 12 : 40), opacity: 0.8 },
+    encoding: { x, y, color, tooltip },
+  });
   if (d.labels) {
     layer.push({
       transform: [{ filter: "datum.shown" }],
@@ -279,7 +324,9 @@ export interface BarOptions extends ChartOptions {
 
 export function barSpec(data: BarData, opts: BarOptions = {}): SpecAndText {
   let items: { label: string; value: number; tick?: number }[] = Array.isArray(data)
-    ? (data as any[]).map((d) => (Array.isArray(d) ? { label: String(d[0]), value: Number(d[1]) } : { label: String(d.label), value: Number(d.value) }))
+    ? (data as any[]).map((d) =>
+        Array.isArray(d) ? { label: String(d[0]), value: Number(d[1]) } : { label: String(d.label), value: Number(d.value) },
+      )
     : Object.entries(data as Record<string, number>).map(([label, value]) => ({ label, value: Number(value) }));
   const ticks = opts.ticks;
   if (ticks && ticks.length !== items.length) throw new RangeError(`bar: ${ticks.length} ticks for ${items.length} bars`);
@@ -294,11 +341,24 @@ export function barSpec(data: BarData, opts: BarOptions = {}): SpecAndText {
   const band = (opts.width ?? 400) / Math.max(1, kept.length);
   // Layers union their domains, which vega-lite sorts only by min, max or count (not the default sum).
   const layered = !!(opts.ticks || opts.showValues);
-  const cat = { field: "label", type: "nominal", sort: { field: "order", ...(layered ? { op: "min" } : {}) }, title: opts.xTitle ?? null, axis: horizontal ? {} : { labelAngle: longest > band - 6 ? -45 : 0 } };
+  const cat = {
+    field: "label",
+    type: "nominal",
+    sort: { field: "order", ...(layered ? { op: "min" } : {}) },
+    title: opts.xTitle ?? null,
+    axis: horizontal ? {} : { labelAngle: longest > band - 6 ? -45 : 0 },
+  };
   const val = { field: "value", type: "quantitative", title: opts.yTitle ?? "" };
   const tickTitle = opts.tickTitle ?? tr("reference", "기준값");
-  const tooltip = [{ field: "label" }, { field: "value", format: ".4g" }, ...(ticks ? [{ field: "tick", title: tickTitle, format: ".4g" }] : [])];
-  const bars: VegaLiteSpec = { mark: { type: "bar", color: PALETTE[0] }, encoding: { ...(horizontal ? { y: cat, x: val } : { x: cat, y: val }), tooltip } };
+  const tooltip = [
+    { field: "label" },
+    { field: "value", format: ".4g" },
+    ...(ticks ? [{ field: "tick", title: tickTitle, format: ".4g" }] : []),
+  ];
+  const bars: VegaLiteSpec = {
+    mark: { type: "bar", color: PALETTE[0] },
+    encoding: { ...(horizontal ? { y: cat, x: val } : { x: cat, y: val }), tooltip },
+  };
   const layer: VegaLiteSpec[] = [bars];
   if (ticks) {
     const at = { field: "tick", type: "quantitative" };
@@ -311,15 +371,27 @@ export function barSpec(data: BarData, opts: BarOptions = {}): SpecAndText {
   if (opts.showValues) {
     const format = typeof opts.showValues === "string" ? opts.showValues : ".2f";
     const mark = horizontal ? { type: "text", align: "left", dx: 4, fontSize: 11 } : { type: "text", dy: -8, fontSize: 11 };
-    layer.push({ mark, encoding: { ...(horizontal ? { y: cat, x: val } : { x: cat, y: val }), text: { field: "value", type: "quantitative", format } } });
+    layer.push({
+      mark,
+      encoding: { ...(horizontal ? { y: cat, x: val } : { x: cat, y: val }), text: { field: "value", type: "quantitative", format } },
+    });
   }
   // One layer is the plain bar spec (mark and encoding at the top level); more are layered.
   const body: VegaLiteSpec = layer.length === 1 ? { data: { values: kept }, ...bars } : { data: { values: kept }, layer };
-  const spec = finishSpec(body, { ...opts, height: opts.height ?? (horizontal ? Math.max(120, Math.min(600, kept.length * 18)) : undefined) });
+  const spec = finishSpec(body, {
+    ...opts,
+    height: opts.height ?? (horizontal ? Math.max(120, Math.min(600, kept.length * 18)) : undefined),
+  });
   const keptTicks = kept.map((d) => d.tick).filter((t): t is number => t !== undefined);
   const tickText = ticks ? `; ${tickTitle} ${tr("ticks", "눈금")} ${keptTicks.map((t) => fmt(t)).join(", ")}` : "";
-  const more = total > 8 ? tr(`, … (${total} bars${total > max ? `, ${max} drawn` : ""})`, `, … (막대 ${total}개${total > max ? `, ${max}개 그림` : ""})`) : "";
-  const text = `${tr("bar chart", "막대 그래프")}${opts.title ? ` "${opts.title}"` : ""}: ${kept.slice(0, 8).map((d) => `${d.label} ${fmt(d.value)}`).join(", ")}${more}${tickText}`;
+  const more =
+    total > 8
+      ? tr(`, … (${total} bars${total > max ? `, ${max} drawn` : ""})`, `, … (막대 ${total}개${total > max ? `, ${max}개 그림` : ""})`)
+      : "";
+  const text = `${tr("bar chart", "막대 그래프")}${opts.title ? ` "${opts.title}"` : ""}: ${kept
+    .slice(0, 8)
+    .map((d) => `${d.label} ${fmt(d.value)}`)
+    .join(", ")}${more}${tickText}`;
   return { spec, text };
 }
 
@@ -346,9 +418,17 @@ function flatValues(v: unknown): ArrayLike<number> {
 export function histogramSpec(values: ArrayLike<number> | unknown, opts: HistogramOptions = {}): SpecAndText {
   const v = flatValues(values);
   const bins = histogramBins(v, opts.bins);
-  let n = 0, s = 0, s2 = 0;
-  for (let i = 0; i < v.length; i++) if (Number.isFinite(v[i])) { n++; s += v[i]; s2 += v[i] * v[i]; }
-  const mean = n ? s / n : NaN, sd = n ? Math.sqrt(Math.max(0, s2 / n - mean * mean)) : NaN;
+  let n = 0,
+    s = 0,
+    s2 = 0;
+  for (let i = 0; i < v.length; i++)
+    if (Number.isFinite(v[i])) {
+      n++;
+      s += v[i];
+      s2 += v[i] * v[i];
+    }
+  const mean = n ? s / n : NaN,
+    sd = n ? Math.sqrt(Math.max(0, s2 / n - mean * mean)) : NaN;
   const spec = finishSpec(
     {
       data: { values: bins.map((b) => ({ start: b.start, end: b.end, count: b.count })) },
@@ -398,27 +478,43 @@ export interface HeatmapOptions extends ChartOptions {
 
 export function heatmapSpec(matrix: unknown, opts: HeatmapOptions = {}): SpecAndText {
   const m = toMatrix(matrix);
-  const rows = m.length, cols = rows ? m[0].length : 0;
+  const rows = m.length,
+    cols = rows ? m[0].length : 0;
   const maxCells = opts.maxCells ?? 4096;
   const side = Math.sqrt(maxCells);
   const shrink = rows * cols > maxCells;
   const mr = shrink ? Math.max(1, Math.round((side * rows) / Math.max(rows, cols))) : rows;
   const mc = shrink ? Math.max(1, Math.floor(maxCells / mr)) : cols;
   const { values: b, rowStep, colStep } = blockMean(m, mr, mc);
-  let lo = Infinity, hi = -Infinity;
-  for (const r of b) for (const v of r) if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const r of b)
+    for (const v of r)
+      if (Number.isFinite(v)) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
   const signed = lo < 0 && hi > 0;
   const scheme = opts.scheme ?? (signed ? "blueorange" : "viridis");
   const labelsOf = (given: ArrayLike<string> | undefined, n: number, step: number) =>
     Array.from({ length: n }, (_, i) => (given && step === 1 ? String(given[i] ?? i) : step === 1 ? String(i) : `${i * step}`));
-  const R = b.length, C = R ? b[0].length : 0;
-  const rowL = labelsOf(opts.rowLabels, R, rowStep), colL = labelsOf(opts.colLabels, C, colStep);
+  const R = b.length,
+    C = R ? b[0].length : 0;
+  const rowL = labelsOf(opts.rowLabels, R, rowStep),
+    colL = labelsOf(opts.colLabels, C, colStep);
   const values: Record<string, unknown>[] = [];
   const named = !!(opts.rowLabels || opts.colLabels) && !shrink;
   for (let r = 0; r < R; r++)
-    for (let c = 0; c < C; c++) if (Number.isFinite(b[r][c])) values.push(named ? { row: r, col: c, value: b[r][c], rowLabel: rowL[r], colLabel: colL[c] } : { row: r * rowStep, col: c * colStep, value: b[r][c] });
+    for (let c = 0; c < C; c++)
+      if (Number.isFinite(b[r][c]))
+        values.push(
+          named
+            ? { row: r, col: c, value: b[r][c], rowLabel: rowL[r], colLabel: colL[c] }
+            : { row: r * rowStep, col: c * colStep, value: b[r][c] },
+        );
   const cell = opts.cellSize ?? Math.max(6, Math.min(40, Math.floor(400 / Math.max(R, C, 1))));
-  const width = opts.width ?? Math.max(60, C * cell), height = opts.height ?? Math.max(60, R * cell);
+  const width = opts.width ?? Math.max(60, C * cell),
+    height = opts.height ?? Math.max(60, R * cell);
   const colW = Math.max(0, ...colL.map((l) => textWidth(l, 11)));
   const showValues = opts.showValues ?? R * C <= 150;
   const domain = opts.domain ?? (signed ? [-Math.max(-lo, hi), Math.max(-lo, hi)] : undefined);
@@ -429,16 +525,35 @@ export function heatmapSpec(matrix: unknown, opts: HeatmapOptions = {}): SpecAnd
   // would drop every other one ("backward" beside "forward"): keep them all then.
   const colStepPx = width / Math.max(C, 1);
   const turned = colW > colStepPx - 2;
-  const x = { field: "col", type: "ordinal", title: opts.xTitle ?? null, axis: { ...axisLabels(colL), labelAngle: turned ? -45 : 0, ticks: false, domain: false, labelOverlap: !(turned && colStepPx >= 16) } };
-  const y = { field: "row", type: "ordinal", title: opts.yTitle ?? null, axis: { ...axisLabels(rowL), ticks: false, domain: false, labelOverlap: true } };
+  const x = {
+    field: "col",
+    type: "ordinal",
+    title: opts.xTitle ?? null,
+    axis: { ...axisLabels(colL), labelAngle: turned ? -45 : 0, ticks: false, domain: false, labelOverlap: !(turned && colStepPx >= 16) },
+  };
+  const y = {
+    field: "row",
+    type: "ordinal",
+    title: opts.yTitle ?? null,
+    axis: { ...axisLabels(rowL), ticks: false, domain: false, labelOverlap: true },
+  };
   const layer: VegaLiteSpec[] = [
     {
       mark: { type: "rect" },
       encoding: {
         x,
         y,
-        color: { field: "value", type: "quantitative", title: opts.valueTitle ?? "", scale: { scheme, ...(domain ? { domain } : {}), ...(signed && !opts.domain ? { domainMid: 0 } : {}) } },
-        tooltip: [{ field: named ? "rowLabel" : "row", title: tr("row", "행") }, { field: named ? "colLabel" : "col", title: tr("column", "열") }, { field: "value", format: ".4g" }],
+        color: {
+          field: "value",
+          type: "quantitative",
+          title: opts.valueTitle ?? "",
+          scale: { scheme, ...(domain ? { domain } : {}), ...(signed && !opts.domain ? { domainMid: 0 } : {}) },
+        },
+        tooltip: [
+          { field: named ? "rowLabel" : "row", title: tr("row", "행") },
+          { field: named ? "colLabel" : "col", title: tr("column", "열") },
+          { field: "value", format: ".4g" },
+        ],
       },
     },
   ];
@@ -454,7 +569,10 @@ export function heatmapSpec(matrix: unknown, opts: HeatmapOptions = {}): SpecAnd
       },
     });
   }
-  const spec = finishSpec({ data: { values }, layer, config: { axis: { grid: false, labelFontSize: 11 }, view: { stroke: null } } }, { ...opts, width, height });
+  const spec = finishSpec(
+    { data: { values }, layer, config: { axis: { grid: false, labelFontSize: 11 }, view: { stroke: null } } },
+    { ...opts, width, height },
+  );
   const text = tr(
     `heatmap${opts.title ? ` "${opts.title}"` : ""}: ${rows}×${cols}${shrink ? ` (shown as ${R}×${C} block means)` : ""}, values ${fmt(lo)} to ${fmt(hi)}`,
     `히트맵${opts.title ? ` "${opts.title}"` : ""}: ${rows}×${cols}${shrink ? ` (${R}×${C} 블록 평균으로 표시)` : ""}, 값 ${fmt(lo)} ~ ${fmt(hi)}`,
@@ -484,7 +602,11 @@ export function embeddingPlotSpec(vectors: unknown, labels?: ArrayLike<string>, 
   const rows = toMatrix(vectors);
   const d = rows.length ? rows[0].length : 0;
   const usePca = (opts.method ?? (d > 2 ? "pca" : "none")) === "pca";
-  let xs: number[], ys: number[], xTitle = "x", yTitle = "y", how = tr("first two coordinates", "처음 두 좌표");
+  let xs: number[],
+    ys: number[],
+    xTitle = "x",
+    yTitle = "y",
+    how = tr("first two coordinates", "처음 두 좌표");
   if (usePca) {
     const p = pca(rows, 2);
     xs = p.points.map((q) => q[0]);
@@ -497,7 +619,10 @@ export function embeddingPlotSpec(vectors: unknown, labels?: ArrayLike<string>, 
     xs = rows.map((r) => r[0]);
     ys = rows.map((r) => r[1] ?? 0);
   }
-  const { spec } = scatterSpec({ x: xs, y: ys, labels, groups: opts.groups }, { xTitle, yTitle, ...opts, title: opts.title ?? `임베딩 (embedding)${usePca ? " — PCA" : ""}` });
+  const { spec } = scatterSpec(
+    { x: xs, y: ys, labels, groups: opts.groups },
+    { xTitle, yTitle, ...opts, title: opts.title ?? `임베딩 (embedding)${usePca ? " — PCA" : ""}` },
+  );
   return { spec, text: tr(`embedding plot: ${rows.length} vectors, ${how}`, `임베딩 그림: 벡터 ${rows.length}개, ${how}`) };
 }
 

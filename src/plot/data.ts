@@ -11,9 +11,13 @@ export interface XY {
 
 /** Normalise a series to parallel arrays, dropping points that are not finite. */
 export function toXY(s: Series, xStart = 0): XY {
-  const x: number[] = [], y: number[] = [];
+  const x: number[] = [],
+    y: number[] = [];
   const push = (a: number, b: number) => {
-    if (Number.isFinite(a) && Number.isFinite(b)) { x.push(a); y.push(b); }
+    if (Number.isFinite(a) && Number.isFinite(b)) {
+      x.push(a);
+      y.push(b);
+    }
   };
   if (s && typeof s === "object" && "x" in s && "y" in s && !Array.isArray(s)) {
     const n = Math.min(s.x.length, s.y.length);
@@ -52,21 +56,32 @@ export function nonFinite(s: Series): number {
 export function lttb(d: XY, max: number): XY {
   const n = d.x.length;
   if (n <= max || max < 3) return max < 3 && n > max ? { x: d.x.slice(0, max), y: d.y.slice(0, max) } : d;
-  const x = [d.x[0]], y = [d.y[0]];
+  const x = [d.x[0]],
+    y = [d.y[0]];
   const every = (n - 2) / (max - 2);
   let a = 0;
   for (let i = 0; i < max - 2; i++) {
-    const lo = Math.floor(i * every) + 1, hi = Math.floor((i + 1) * every) + 1;
-    const nlo = hi, nhi = Math.min(Math.floor((i + 2) * every) + 1, n);
-    let ax = 0, ay = 0;
-    for (let j = nlo; j < nhi; j++) { ax += d.x[j]; ay += d.y[j]; }
+    const lo = Math.floor(i * every) + 1,
+      hi = Math.floor((i + 1) * every) + 1;
+    const nlo = hi,
+      nhi = Math.min(Math.floor((i + 2) * every) + 1, n);
+    let ax = 0,
+      ay = 0;
+    for (let j = nlo; j < nhi; j++) {
+      ax += d.x[j];
+      ay += d.y[j];
+    }
     const cnt = nhi - nlo || 1;
     ax /= cnt;
     ay /= cnt;
-    let best = lo, area = -1;
+    let best = lo,
+      area = -1;
     for (let j = lo; j < hi; j++) {
       const s = Math.abs((d.x[a] - ax) * (d.y[j] - d.y[a]) - (d.x[a] - d.x[j]) * (ay - d.y[a]));
-      if (s > area) { area = s; best = j; }
+      if (s > area) {
+        area = s;
+        best = j;
+      }
     }
     x.push(d.x[best]);
     y.push(d.y[best]);
@@ -92,7 +107,8 @@ export function strideIndices(n: number, max: number): number[] {
 export function ema(y: readonly number[], weight: number): number[] {
   if (!(weight > 0)) return y.slice();
   const w = Math.min(weight, 0.999);
-  let s = 0, debias = 1;
+  let s = 0,
+    debias = 1;
   return y.map((v) => {
     s = w * s + (1 - w) * v;
     debias *= w;
@@ -108,14 +124,23 @@ export interface Bin {
 
 /** Equal-width bins over the finite values (count ≈ √n, at most 60, unless given). */
 export function histogramBins(values: ArrayLike<number>, bins?: number): Bin[] {
-  let lo = Infinity, hi = -Infinity, n = 0;
+  let lo = Infinity,
+    hi = -Infinity,
+    n = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); n++; }
+    if (Number.isFinite(v)) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+      n++;
+    }
   }
   if (n === 0) return [];
   const k = Math.max(1, Math.floor(bins ?? Math.min(60, Math.max(5, Math.ceil(Math.sqrt(n))))));
-  if (hi === lo) { lo -= 0.5; hi += 0.5; }
+  if (hi === lo) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
   const w = (hi - lo) / k;
   const out: Bin[] = Array.from({ length: k }, (_, i) => ({ start: lo + i * w, end: i === k - 1 ? hi : lo + (i + 1) * w, count: 0 }));
   for (let i = 0; i < values.length; i++) {
@@ -126,19 +151,29 @@ export function histogramBins(values: ArrayLike<number>, bins?: number): Bin[] {
 }
 
 /** Shrink a matrix by averaging blocks so that it has at most maxRows × maxCols cells. */
-export function blockMean(m: readonly (ArrayLike<number>)[], maxRows: number, maxCols: number): { values: number[][]; rowStep: number; colStep: number } {
-  const rows = m.length, cols = rows ? m[0].length : 0;
-  const rs = Math.max(1, Math.ceil(rows / maxRows)), cs = Math.max(1, Math.ceil(cols / maxCols));
+export function blockMean(
+  m: readonly ArrayLike<number>[],
+  maxRows: number,
+  maxCols: number,
+): { values: number[][]; rowStep: number; colStep: number } {
+  const rows = m.length,
+    cols = rows ? m[0].length : 0;
+  const rs = Math.max(1, Math.ceil(rows / maxRows)),
+    cs = Math.max(1, Math.ceil(cols / maxCols));
   if (rs === 1 && cs === 1) return { values: m.map((r) => Array.from(r)), rowStep: 1, colStep: 1 };
   const values: number[][] = [];
   for (let r0 = 0; r0 < rows; r0 += rs) {
     const row: number[] = [];
     for (let c0 = 0; c0 < cols; c0 += cs) {
-      let s = 0, k = 0;
+      let s = 0,
+        k = 0;
       for (let r = r0; r < Math.min(rows, r0 + rs); r++)
         for (let c = c0; c < Math.min(cols, c0 + cs); c++) {
           const v = m[r][c];
-          if (Number.isFinite(v)) { s += v; k++; }
+          if (Number.isFinite(v)) {
+            s += v;
+            k++;
+          }
         }
       row.push(k ? s / k : NaN);
     }
@@ -159,6 +194,7 @@ export function fmt(v: number, digits = 4): string {
 /** Rows of a matrix given as nested arrays or anything with arraySync() (a tf.Tensor2D). */
 export function toMatrix(m: unknown): number[][] {
   const v: unknown = m && typeof (m as any).arraySync === "function" ? (m as any).arraySync() : m;
-  if (!Array.isArray(v) || !v.every((r) => Array.isArray(r) || ArrayBuffer.isView(r))) throw new TypeError("expected a matrix: an array of rows (or a 2-D tensor)");
+  if (!Array.isArray(v) || !v.every((r) => Array.isArray(r) || ArrayBuffer.isView(r)))
+    throw new TypeError("expected a matrix: an array of rows (or a 2-D tensor)");
   return (v as ArrayLike<number>[]).map((r) => Array.from(r, Number));
 }

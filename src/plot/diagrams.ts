@@ -42,7 +42,14 @@ const COLORS = {
 };
 
 /** Text with an optional subscript, centred at (x, y) (the baseline of the main text). */
-function label(x: number, y: number, base: string, sub = "", size = 15, opts: { anchor?: string; color?: string; weight?: string } = {}): string {
+function label(
+  x: number,
+  y: number,
+  base: string,
+  sub = "",
+  size = 15,
+  opts: { anchor?: string; color?: string; weight?: string } = {},
+): string {
   const s = sub ? `<tspan font-size="${(size * 0.72).toFixed(1)}" dy="${(size * 0.3).toFixed(1)}">${esc(sub)}</tspan>` : "";
   return `<text x="${x}" y="${y}" font-size="${size}" text-anchor="${opts.anchor ?? "middle"}" fill="${opts.color ?? "#222"}"${opts.weight ? ` font-weight="${opts.weight}"` : ""}>${esc(base)}${s}</text>`;
 }
@@ -99,13 +106,18 @@ export function rnnDiagram(shape: RnnShape = "many-to-many", opts: RnnDiagramOpt
 
 /** The unrolled diagram as an SVG document, its size and its text. */
 function unrolledSvg(shape: RnnShape, opts: RnnDiagramOptions): { svg: string; width: number; height: number; text: string } {
-  if (!RNN_SHAPES.includes(shape)) throw new RangeError(`rnnDiagram: shape must be one of ${RNN_SHAPES.join(", ")}; got ${JSON.stringify(shape)}`);
+  if (!RNN_SHAPES.includes(shape))
+    throw new RangeError(`rnnDiagram: shape must be one of ${RNN_SHAPES.join(", ")}; got ${JSON.stringify(shape)}`);
   const encdec = shape === "encoder-decoder";
   const given = shape === "one-to-many" ? opts.outputs?.length : opts.inputs?.length;
   const T = shape === "one-to-one" ? 1 : Math.max(1, Math.min(12, opts.steps ?? given ?? (encdec ? 3 : 4)));
   const D = encdec ? Math.max(1, Math.min(12, opts.outputSteps ?? opts.outputs?.length ?? 3)) : 0;
-  const colW = 112, left = 92, top = 64;
-  const yY = top + 40, yH = top + 140, yX = top + 240;
+  const colW = 112,
+    left = 92,
+    top = 64;
+  const yY = top + 40,
+    yH = top + 140,
+    yX = top + 240;
   const gap = encdec ? 70 : 0; // room for the context vector
   const cols = T + D;
   const title = opts.title ?? `펼침 (unrolling): ${shape} (${KOREAN[shape]})`;
@@ -116,9 +128,11 @@ function unrolledSvg(shape: RnnShape, opts: RnnDiagramOptions): { svg: string; w
   const body: string[] = [];
   body.push(label(16, 30, title, "", 18, { anchor: "start" }));
   body.push(label(16, 50, subtitle, "", 12, { anchor: "start", color: "#666" }));
-  const bw = 62, bh = 40;
+  const bw = 62,
+    bh = 40;
   const xLabel = (i: number): [string, string] => {
-    if (encdec && i >= T) return i === T ? ["<bos>", ""] : opts.outputs?.[i - T - 1] !== undefined ? [opts.outputs[i - T - 1], ""] : ["y", String(i - T)];
+    if (encdec && i >= T)
+      return i === T ? ["<bos>", ""] : opts.outputs?.[i - T - 1] !== undefined ? [opts.outputs[i - T - 1], ""] : ["y", String(i - T)];
     return opts.inputs?.[i] !== undefined ? [opts.inputs[i], ""] : ["x", String(i + 1)];
   };
   const hasX = (i: number) => shape !== "one-to-many" || i === 0;
@@ -155,7 +169,13 @@ function unrolledSvg(shape: RnnShape, opts: RnnDiagramOptions): { svg: string; w
       body.push(label(x, yY + 5, b, s, 14));
       body.push(arrow(x, yH - bh / 2, x, yY + 19));
       // the decoder feeds each output back as the next input
-      if (dec && i < cols - 1) body.push(path(`M${x + w / 2},${yY} C${x + colW * 0.55},${yY} ${cx(i + 1) - 40},${yX} ${cx(i + 1) - Math.max(bw, wide(xLabel(i + 1).join(""))) / 2 - 2},${yX}`, { color: "#3c8d2f" }));
+      if (dec && i < cols - 1)
+        body.push(
+          path(
+            `M${x + w / 2},${yY} C${x + colW * 0.55},${yY} ${cx(i + 1) - 40},${yX} ${cx(i + 1) - Math.max(bw, wide(xLabel(i + 1).join(""))) / 2 - 2},${yX}`,
+            { color: "#3c8d2f" },
+          ),
+        );
     }
   }
   if (encdec) {
@@ -165,7 +185,8 @@ function unrolledSvg(shape: RnnShape, opts: RnnDiagramOptions): { svg: string; w
     body.push(arrow(cx(T - 1) + bw / 2, yH, ccx - 22, yH));
     body.push(arrow(ccx + 20, yH, cx(T) - bw / 2 - 2, yH));
     body.push(label(ccx, yH - 28, "문맥 (context)", "", 11, { color: "#555" }));
-    const encMid = (cx(0) + cx(T - 1)) / 2, decMid = (cx(T) + cx(cols - 1)) / 2;
+    const encMid = (cx(0) + cx(T - 1)) / 2,
+      decMid = (cx(T) + cx(cols - 1)) / 2;
     body.push(label(encMid, height - 8, "인코더 (encoder)", "", 13, { color: COLORS.h.stroke }));
     body.push(label(decMid, height - 8, "디코더 (decoder)", "", 13, { color: COLORS.s.stroke }));
   }
@@ -203,7 +224,12 @@ export function rnnLoopDiagram(opts: RnnLoopDiagramOptions = {}): Picture {
   const unrolled = unrolledSvg("many-to-many", { steps, inputs: opts.inputs, outputs: opts.outputs, title: "", subtitle: "" });
   const title = opts.title ?? "순환과 펼침 (the loop, and the same network unrolled)";
   const left = 290; // the rolled-up cell's part; the unrolled diagram is placed after it
-  const cx = 96, yY = 104, yH = 204, yX = 304, bw = 62, bh = 40;
+  const cx = 96,
+    yY = 104,
+    yH = 204,
+    yX = 304,
+    bw = 62,
+    bh = 40;
   const width = Math.ceil(Math.max(left + unrolled.width, textWidth(title, 18) + 32));
   const height = unrolled.height + 8;
   const b: string[] = [];
@@ -226,12 +252,24 @@ export function rnnLoopDiagram(opts: RnnLoopDiagramOptions = {}): Picture {
   b.push(arrow(left - 66, yH, left - 10, yH, { width: 2.4 }));
   b.push(label(left - 38, yH - 12, "펼침", "", 13), label(left - 38, yH + 22, "(unroll)", "", 11, { color: "#666" }));
   b.push(label(cx + 20, height - 14, "순환 (the loop)", "", 13, { color: COLORS.h.stroke }));
-  b.push(label(left + unrolled.width / 2, height - 14, inLang({ en: `펼침 (unrolled, ${steps} steps)`, ko: `펼침 (unrolled, ${steps}스텝)` }), "", 13, { color: COLORS.h.stroke }));
+  b.push(
+    label(
+      left + unrolled.width / 2,
+      height - 14,
+      inLang({ en: `펼침 (unrolled, ${steps} steps)`, ko: `펼침 (unrolled, ${steps}스텝)` }),
+      "",
+      13,
+      { color: COLORS.h.stroke },
+    ),
+  );
   // the unrolled diagram, as drawn by rnnDiagram, nested at the right
   // (without its white background, which would cover the title)
   b.push(unrolled.svg.replace("<svg ", `<svg x="${left}" y="0" `).replace(BACKGROUND, ""));
   const svg = svgDoc(width, height, b);
-  const rolled = inLang({ en: "RNN rolled up (one cell, its state fed back through W_hh) and unrolled (펼침)", ko: "감긴 RNN (셀 하나, 상태가 W_hh를 거쳐 되돌아옴)과 펼친 RNN (펼침)" });
+  const rolled = inLang({
+    en: "RNN rolled up (one cell, its state fed back through W_hh) and unrolled (펼침)",
+    ko: "감긴 RNN (셀 하나, 상태가 W_hh를 거쳐 되돌아옴)과 펼친 RNN (펼침)",
+  });
   return Picture.fromSvg(svg, `${rolled}: ${unrolled.text.replace(`${inLang(W.unrolled)} `, "")}`);
 }
 
@@ -263,7 +301,8 @@ export interface LstmDiagramOptions {
 function showNum(v: Num | undefined): string {
   if (v === undefined) return "";
   // three significant digits in exponent form past 10^5, so one number never needs more than ~9 characters
-  const f = (x: number) => (!Number.isFinite(x) ? String(x) : Math.abs(x) >= 1e5 ? x.toPrecision(3) : Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
+  const f = (x: number) =>
+    !Number.isFinite(x) ? String(x) : Math.abs(x) >= 1e5 ? x.toPrecision(3) : Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2);
   if (typeof v === "number") return f(v);
   const a = Array.from(v);
   return `[${a.slice(0, 3).map(f).join(", ")}${a.length > 3 ? ", …" : ""}]`;
@@ -288,16 +327,25 @@ function wrapAtCommas(s: string, maxWidth: number, size: number): string[] {
 export function lstmDiagram(opts: LstmDiagramOptions = {}): Picture {
   const v = opts.values ?? {};
   const eq = opts.equations ?? true;
-  const yC = 110, yMul = 180, yGate = 240, yBus = 330, right = 680;
+  const yC = 110,
+    yMul = 180,
+    yGate = 240,
+    yBus = 330,
+    right = 680;
   const gx = { f: 200, i: 300, g: 400, o: 500 };
-  const plusX = 350, xo = 580, xUp = 625;
+  const plusX = 350,
+    xo = 580,
+    xUp = 625;
   // One step's numbers go in fixed places that nothing else uses, wrapped at their commas to fit:
   // under each gate, between its input arrow and the next gate's; above the c_{t-1} and h_{t-1}
   // lines; under the c_t and h_t labels, left of the equations (which start past their widest line).
-  const VALUE_SIZE = 12, VALUE_LINE = 14;
-  const valueX = right + 6, valueWidth = 104;
+  const VALUE_SIZE = 12,
+    VALUE_LINE = 14;
+  const valueX = right + 6,
+    valueWidth = 104;
   const ex = valueX + valueWidth + 16;
-  const W = eq ? ex + 310 : ex, H = 480;
+  const W = eq ? ex + 310 : ex,
+    H = 480;
   const b: string[] = [];
   b.push(label(16, 30, opts.title ?? "LSTM 셀 (LSTM cell)", "", 18, { anchor: "start" }));
   // cell body
@@ -385,7 +433,9 @@ export function lstmDiagram(opts: LstmDiagramOptions = {}): Picture {
     });
   }
   const svg = svgDoc(W, H, b);
-  const shown = Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => `${k}=${showNum(x as Num)}`);
+  const shown = Object.entries(v)
+    .filter(([, x]) => x !== undefined)
+    .map(([k, x]) => `${k}=${showNum(x as Num)}`);
   const what = inLang({
     en: "LSTM cell diagram (forget/input/output gates, candidate c̃, cell state c, hidden state h)",
     ko: "LSTM 셀 그림 (망각/입력/출력 게이트, 후보 셀 상태 c̃, 셀 상태 c, 은닉 상태 h)",
@@ -398,7 +448,7 @@ function subscripts(s: string, y: number): string {
   const out: string[] = [];
   const re = /_(\{[^}]*\}|[A-Za-z0-9])/g;
   let last = 0;
-  for (let m; (m = re.exec(s)); ) {
+  for (let m; (m = re.exec(s));) {
     out.push(`<tspan y="${y}">${esc(s.slice(last, m.index))}</tspan>`);
     const sub = m[1].startsWith("{") ? m[1].slice(1, -1) : m[1];
     out.push(`<tspan font-size="10" y="${y + 4}">${esc(sub)}</tspan>`);

@@ -60,13 +60,18 @@ function parseFont(file: string): FontMetrics {
   const hmtx = need("hmtx");
   const adv = (g: number) => b.readUInt16BE(hmtx + 4 * Math.min(g, nh - 1));
   const cmap = need("cmap");
-  let best = -1, bestScore = 0;
+  let best = -1,
+    bestScore = 0;
   for (let i = 0, m = b.readUInt16BE(cmap + 2); i < m; i++) {
-    const pid = b.readUInt16BE(cmap + 4 + 8 * i), eid = b.readUInt16BE(cmap + 6 + 8 * i);
+    const pid = b.readUInt16BE(cmap + 4 + 8 * i),
+      eid = b.readUInt16BE(cmap + 6 + 8 * i);
     const off = cmap + b.readUInt32BE(cmap + 8 + 8 * i);
     const format = b.readUInt16BE(off);
     const score = format === 12 ? 3 : format === 4 && (pid === 3 || pid === 0) ? (eid === 1 || pid === 0 ? 2 : 1) : 0;
-    if (score > bestScore) { best = off; bestScore = score; }
+    if (score > bestScore) {
+      best = off;
+      bestScore = score;
+    }
   }
   const advance = new Map<number, number>();
   if (best < 0) throw new Error(`${path.basename(file)}: no Unicode cmap`);
@@ -74,15 +79,22 @@ function parseFont(file: string): FontMetrics {
     const groups = b.readUInt32BE(best + 12);
     for (let g = 0; g < groups; g++) {
       const o = best + 16 + 12 * g;
-      const start = b.readUInt32BE(o), end = b.readUInt32BE(o + 4), glyph = b.readUInt32BE(o + 8);
+      const start = b.readUInt32BE(o),
+        end = b.readUInt32BE(o + 4),
+        glyph = b.readUInt32BE(o + 8);
       for (let c = start; c <= end && c - start < 0x30000; c++) advance.set(c, adv(glyph + c - start));
     }
   } else {
     const segX2 = b.readUInt16BE(best + 6);
-    const ends = best + 14, starts = ends + segX2 + 2, deltas = starts + segX2, ranges = deltas + segX2;
+    const ends = best + 14,
+      starts = ends + segX2 + 2,
+      deltas = starts + segX2,
+      ranges = deltas + segX2;
     for (let s = 0; s < segX2 / 2; s++) {
-      const end = b.readUInt16BE(ends + 2 * s), start = b.readUInt16BE(starts + 2 * s);
-      const delta = b.readInt16BE(deltas + 2 * s), ro = b.readUInt16BE(ranges + 2 * s);
+      const end = b.readUInt16BE(ends + 2 * s),
+        start = b.readUInt16BE(starts + 2 * s);
+      const delta = b.readInt16BE(deltas + 2 * s),
+        ro = b.readUInt16BE(ranges + 2 * s);
       for (let c = start; c <= end && c !== 0xffff; c++) {
         let g: number;
         if (ro === 0) g = (c + delta) & 0xffff;

@@ -43,7 +43,14 @@ function start(): Worker {
     const p = pending.get(r.id);
     if (!p) return;
     pending.delete(r.id);
-    if (r.ok) p.resolve({ png: Buffer.from(r.png.buffer, r.png.byteOffset, r.png.byteLength), width: r.width, height: r.height, ms: r.ms, cpuMs: r.cpuMs });
+    if (r.ok)
+      p.resolve({
+        png: Buffer.from(r.png.buffer, r.png.byteOffset, r.png.byteLength),
+        width: r.width,
+        height: r.height,
+        ms: r.ms,
+        cpuMs: r.cpuMs,
+      });
     else p.reject(new Error(`chart worker: ${r.error}`));
     if (!pending.size) {
       w.unref();

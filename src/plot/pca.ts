@@ -19,7 +19,8 @@ export function symmetricEigen(a: number[][]): { values: number[]; vectors: numb
   const m = a.map((r) => r.slice());
   const v: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
   for (let sweep = 0; sweep < 60; sweep++) {
-    let off = 0, diag = 0;
+    let off = 0,
+      diag = 0;
     for (let i = 0; i < n; i++) {
       diag += m[i][i] * m[i][i];
       for (let j = i + 1; j < n; j++) off += m[i][j] * m[i][j];
@@ -31,19 +32,23 @@ export function symmetricEigen(a: number[][]): { values: number[]; vectors: numb
         if (Math.abs(apq) < 1e-300) continue;
         const theta = (m[q][q] - m[p][p]) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        const c = 1 / Math.sqrt(t * t + 1),
+          s = t * c;
         for (let k = 0; k < n; k++) {
-          const mkp = m[k][p], mkq = m[k][q];
+          const mkp = m[k][p],
+            mkq = m[k][q];
           m[k][p] = c * mkp - s * mkq;
           m[k][q] = s * mkp + c * mkq;
         }
         for (let k = 0; k < n; k++) {
-          const mpk = m[p][k], mqk = m[q][k];
+          const mpk = m[p][k],
+            mqk = m[q][k];
           m[p][k] = c * mpk - s * mqk;
           m[q][k] = s * mpk + c * mqk;
         }
         for (let k = 0; k < n; k++) {
-          const vkp = v[k][p], vkq = v[k][q];
+          const vkp = v[k][p],
+            vkq = v[k][q];
           v[k][p] = c * vkp - s * vkq;
           v[k][q] = s * vkp + c * vkq;
         }
@@ -103,7 +108,8 @@ function rows(x: unknown): number[][] {
 /** Project vectors onto their first k principal components. */
 export function pca(vectors: unknown, k = 2): PcaResult {
   const x = rows(vectors);
-  const n = x.length, d = x[0].length;
+  const n = x.length,
+    d = x[0].length;
   const mean = new Array(d).fill(0);
   for (const r of x) for (let j = 0; j < d; j++) mean[j] += r[j] / n;
   const xc = x.map((r) => r.map((v, j) => v - mean[j]));
@@ -173,7 +179,10 @@ export function pca(vectors: unknown, k = 2): PcaResult {
     for (const v of c) if (Math.abs(v) > Math.abs(big)) big = v;
     return big < 0 ? c.map((v) => -v) : c;
   });
-  while (components.length < k) { components.push(new Array(d).fill(0)); variances.push(0); }
+  while (components.length < k) {
+    components.push(new Array(d).fill(0));
+    variances.push(0);
+  }
   return {
     points: xc.map((r) => components.map((c) => dot(r, c))),
     components,

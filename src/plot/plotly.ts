@@ -60,7 +60,11 @@ export function resetPlotlyLibrary(): void {
 
 /** JSON safe inside a <script> element. */
 function scriptJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(v)
+    .replace(/</g, "\\u003c")
+    .replace(/>/g, "\\u003e")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 export interface PlotlyOptions {
@@ -98,7 +102,9 @@ export class PlotlyFigure {
     if (this.carriesLibrary) {
       // String concatenation keeps "</script>" inside the library (if any) from ending the element.
       const lib = plotlyLibrary().replace(/<\/script/gi, "<\\/script");
-      parts.push(`<script type="text/javascript" data-seqlab-plotly="library">if (!window.Plotly) { (function (define, module, exports) {\n${lib}\n}).call(window); }</script>`);
+      parts.push(
+        `<script type="text/javascript" data-seqlab-plotly="library">if (!window.Plotly) { (function (define, module, exports) {\n${lib}\n}).call(window); }</script>`,
+      );
     }
     parts.push(
       `<script type="text/javascript" data-seqlab-plotly="plot">(function () {` +
@@ -119,7 +125,18 @@ export class PlotlyFigure {
   }
 
   bundle(): DisplayBundle {
-    return { data: { [PLOTLY_MIME]: { data: this.figure.data, layout: this.figure.layout ?? {}, ...(this.figure.config ? { config: this.figure.config } : {}) }, "text/html": this.html, "text/plain": this.text }, metadata: {} };
+    return {
+      data: {
+        [PLOTLY_MIME]: {
+          data: this.figure.data,
+          layout: this.figure.layout ?? {},
+          ...(this.figure.config ? { config: this.figure.config } : {}),
+        },
+        "text/html": this.html,
+        "text/plain": this.text,
+      },
+      metadata: {},
+    };
   }
 
   [DISPLAY](): DisplayBundle {
@@ -138,7 +155,12 @@ export function plotly(figure: PlotlyFigureSpec, opts: PlotlyOptions = {}): Plot
   const traces = figure.data.map((t) => t.type ?? "scatter");
   const title = typeof layout.title === "string" ? layout.title : layout.title?.text;
   const kinds = [...new Set(traces)].join(", ");
-  const text = opts.text ?? tr(`plotly figure${title ? ` "${title}"` : ""}: ${figure.data.length} trace(s) (${kinds})`, `plotly 그림${title ? ` "${title}"` : ""}: 트레이스 ${figure.data.length}개 (${kinds})`);
+  const text =
+    opts.text ??
+    tr(
+      `plotly figure${title ? ` "${title}"` : ""}: ${figure.data.length} trace(s) (${kinds})`,
+      `plotly 그림${title ? ` "${title}"` : ""}: 트레이스 ${figure.data.length}개 (${kinds})`,
+    );
   return new PlotlyFigure({ ...figure, layout }, text, opts);
 }
 
@@ -158,7 +180,9 @@ export function embedding3d(vectors: unknown, labels?: ArrayLike<string>, opts: 
   const rows = toMatrix(vectors);
   const d = rows.length ? rows[0].length : 0;
   const usePca = (opts.method ?? (d > 3 ? "pca" : "none")) === "pca";
-  let pts: number[][], axes = ["x", "y", "z"], how = tr("first three coordinates", "처음 세 좌표");
+  let pts: number[][],
+    axes = ["x", "y", "z"],
+    how = tr("first three coordinates", "처음 세 좌표");
   if (usePca) {
     const p = pca(rows, 3);
     pts = p.points;
@@ -192,5 +216,18 @@ export function embedding3d(vectors: unknown, labels?: ArrayLike<string>, opts: 
     showlegend: names.length > 1,
     scene: { xaxis: { title: { text: axes[0] } }, yaxis: { title: { text: axes[1] } }, zaxis: { title: { text: axes[2] } } },
   };
-  return plotly({ data, layout }, { ...opts, text: `${tr(`3-D embedding: ${rows.length} vectors, ${how}; first`, `3차원 임베딩: 벡터 ${rows.length}개, ${how}; 처음`)}: ${labels ? Array.from(labels).slice(0, 5).join(", ") : pts.slice(0, 2).map((p) => p.map((v) => fmt(v)).join(",")).join("; ")}` });
+  return plotly(
+    { data, layout },
+    {
+      ...opts,
+      text: `${tr(`3-D embedding: ${rows.length} vectors, ${how}; first`, `3차원 임베딩: 벡터 ${rows.length}개, ${how}; 처음`)}: ${
+        labels
+          ? Array.from(labels).slice(0, 5).join(", ")
+          : pts
+              .slice(0, 2)
+              .map((p) => p.map((v) => fmt(v)).join(","))
+              .join("; ")
+      }`,
+    },
+  );
 }

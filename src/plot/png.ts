@@ -55,7 +55,9 @@ export function pngSize(png: Uint8Array): { width: number; height: number } {
 
 function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
-  const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+  const pa = Math.abs(p - a),
+    pb = Math.abs(p - b),
+    pc = Math.abs(p - c);
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
@@ -66,14 +68,18 @@ function paeth(a: number, b: number, c: number): number {
 export function decodePng(png: Uint8Array): { width: number; height: number; rgba: Uint8Array } {
   const b = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
   const { width, height } = pngSize(b);
-  const depth = b[24], type = b[25], interlace = b[28];
-  if (depth !== 8 || interlace !== 0) throw new Error(`decodePng: only 8-bit non-interlaced PNGs (got depth ${depth}, interlace ${interlace})`);
+  const depth = b[24],
+    type = b[25],
+    interlace = b[28];
+  if (depth !== 8 || interlace !== 0)
+    throw new Error(`decodePng: only 8-bit non-interlaced PNGs (got depth ${depth}, interlace ${interlace})`);
   const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[type];
   if (!channels) throw new Error(`decodePng: colour type ${type}`);
   const idat: Buffer[] = [];
   let palette: Buffer | undefined, trns: Buffer | undefined;
-  for (let off = 8; off < b.length; ) {
-    const len = b.readUInt32BE(off), kind = b.toString("latin1", off + 4, off + 8);
+  for (let off = 8; off < b.length;) {
+    const len = b.readUInt32BE(off),
+      kind = b.toString("latin1", off + 4, off + 8);
     const data = b.subarray(off + 8, off + 8 + len);
     if (kind === "IDAT") idat.push(data);
     else if (kind === "PLTE") palette = data;
@@ -82,25 +88,37 @@ export function decodePng(png: Uint8Array): { width: number; height: number; rgb
   }
   const raw = inflateSync(Buffer.concat(idat));
   const stride = width * channels;
-  const cur = Buffer.alloc(stride), prev = Buffer.alloc(stride);
+  const cur = Buffer.alloc(stride),
+    prev = Buffer.alloc(stride);
   const rgba = new Uint8Array(width * height * 4);
   for (let y = 0; y < height; y++) {
     const f = raw[y * (stride + 1)];
     const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
     for (let i = 0; i < stride; i++) {
-      const a = i >= channels ? cur[i - channels] : 0, up = prev[i], c = i >= channels ? prev[i - channels] : 0;
+      const a = i >= channels ? cur[i - channels] : 0,
+        up = prev[i],
+        c = i >= channels ? prev[i - channels] : 0;
       const x = line[i];
       cur[i] = f === 0 ? x : f === 1 ? x + a : f === 2 ? x + up : f === 3 ? x + ((a + up) >> 1) : x + paeth(a, up, c);
     }
     for (let x = 0; x < width; x++) {
-      const o = (y * width + x) * 4, i = x * channels;
+      const o = (y * width + x) * 4,
+        i = x * channels;
       if (type === 6) rgba.set(cur.subarray(i, i + 4), o);
-      else if (type === 2) { rgba[o] = cur[i]; rgba[o + 1] = cur[i + 1]; rgba[o + 2] = cur[i + 2]; rgba[o + 3] = 255; }
-      else if (type === 0 || type === 4) { rgba[o] = rgba[o + 1] = rgba[o + 2] = cur[i]; rgba[o + 3] = type === 4 ? cur[i + 1] : 255; }
-      else {
+      else if (type === 2) {
+        rgba[o] = cur[i];
+        rgba[o + 1] = cur[i + 1];
+        rgba[o + 2] = cur[i + 2];
+        rgba[o + 3] = 255;
+      } else if (type === 0 || type === 4) {
+        rgba[o] = rgba[o + 1] = rgba[o + 2] = cur[i];
+        rgba[o + 3] = type === 4 ? cur[i + 1] : 255;
+      } else {
         const p = cur[i];
         if (!palette) throw new Error("decodePng: palette image without PLTE");
-        rgba[o] = palette[p * 3]; rgba[o + 1] = palette[p * 3 + 1]; rgba[o + 2] = palette[p * 3 + 2];
+        rgba[o] = palette[p * 3];
+        rgba[o + 1] = palette[p * 3 + 1];
+        rgba[o + 2] = palette[p * 3 + 2];
         rgba[o + 3] = trns && p < trns.length ? trns[p] : 255;
       }
     }
@@ -110,12 +128,21 @@ export function decodePng(png: Uint8Array): { width: number; height: number; rgb
 }
 
 /** Pixels that differ from `background` (default: the top-left pixel) by more than `tolerance` in any channel. */
-export function inkPixels(img: { width: number; height: number; rgba: Uint8Array }, opts: { background?: [number, number, number, number]; tolerance?: number } = {}): number {
+export function inkPixels(
+  img: { width: number; height: number; rgba: Uint8Array },
+  opts: { background?: [number, number, number, number]; tolerance?: number } = {},
+): number {
   const bg = opts.background ?? [img.rgba[0], img.rgba[1], img.rgba[2], img.rgba[3]];
   const tol = opts.tolerance ?? 16;
   let n = 0;
   for (let i = 0; i < img.rgba.length; i += 4) {
-    if (Math.abs(img.rgba[i] - bg[0]) > tol || Math.abs(img.rgba[i + 1] - bg[1]) > tol || Math.abs(img.rgba[i + 2] - bg[2]) > tol || Math.abs(img.rgba[i + 3] - bg[3]) > tol) n++;
+    if (
+      Math.abs(img.rgba[i] - bg[0]) > tol ||
+      Math.abs(img.rgba[i + 1] - bg[1]) > tol ||
+      Math.abs(img.rgba[i + 2] - bg[2]) > tol ||
+      Math.abs(img.rgba[i + 3] - bg[3]) > tol
+    )
+      n++;
   }
   return n;
 }

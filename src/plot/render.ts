@@ -38,7 +38,8 @@ export function svgToPng(svg: string, opts: RenderOptions = {}): Rendered {
     },
     logLevel: "off",
   });
-  const width = r.width, height = r.height;
+  const width = r.width,
+    height = r.height;
   const png = r.render().asPng();
   return { png, width: Math.round(width), height: Math.round(height), scale };
 }

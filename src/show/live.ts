@@ -59,7 +59,9 @@ export interface LiveUpdate {
 function clockTime(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return "?";
   const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    sec = s % 60;
   return h ? `${h}:${String(m).padStart(2, "0")}:${String(sec).padStart(2, "0")}` : `${m}:${String(sec).padStart(2, "0")}`;
 }
 
@@ -128,11 +130,17 @@ export class LiveLoss {
     const step = Number(u.step);
     if (this.zeroBased === undefined) this.zeroBased = step === 0;
     this.done = Math.max(this.done, step + (this.zeroBased ? 1 : 0));
-    if (Number.isFinite(u.loss)) { this.trainX.push(step); this.trainY.push(u.loss); }
+    if (Number.isFinite(u.loss)) {
+      this.trainX.push(step);
+      this.trainY.push(u.loss);
+    }
     this.lastLoss = u.loss;
     if (u.valLoss !== undefined) {
       this.lastVal = u.valLoss;
-      if (Number.isFinite(u.valLoss)) { this.valX.push(step); this.valY.push(u.valLoss); }
+      if (Number.isFinite(u.valLoss)) {
+        this.valX.push(step);
+        this.valY.push(u.valLoss);
+      }
     }
     if (u.tokens) this.tokens += u.tokens;
     this.dirty = true;
@@ -148,10 +156,13 @@ export class LiveLoss {
   private trailing(delay: number): void {
     if (this.timer) return;
     const renders = this.renders;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.dirty && !this.finished) this.render(this.clock(), this.renders === renders);
-    }, Math.max(0, delay));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        if (this.dirty && !this.finished) this.render(this.clock(), this.renders === renders);
+      },
+      Math.max(0, delay),
+    );
     this.timer.unref?.();
   }
 
@@ -182,7 +193,9 @@ export class LiveLoss {
     const parts = [`${p.done}/${p.total} (${pct}%)`];
     if (this.tokens) parts.push(tr(`${rate(p.tokensPerSecond)} tok/s`, `초당 토큰 ${rate(p.tokensPerSecond)}개`));
     const [elapsed, left] = [clockTime(p.elapsed), clockTime(p.remaining)];
-    parts.push(final ? tr(`done in ${elapsed}`, `${elapsed}에 끝남`) : tr(`${elapsed} elapsed, ${left} left`, `${elapsed} 지남, ${left} 남음`));
+    parts.push(
+      final ? tr(`done in ${elapsed}`, `${elapsed}에 끝남`) : tr(`${elapsed} elapsed, ${left} left`, `${elapsed} 지남, ${left} 남음`),
+    );
     const l = this.lossText();
     if (l) parts.push(l);
     return parts.join(" · ");
@@ -192,7 +205,8 @@ export class LiveLoss {
     const p = this.progress(now);
     const frac = Math.min(1, p.done / p.total);
     const line = this.progressLine(final, now);
-    const width = 30, filled = Math.round(frac * width);
+    const width = 30,
+      filled = Math.round(frac * width);
     const bar = `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
     const html =
       `<div style="display:flex;align-items:center;gap:8px;font-family:monospace;font-size:12px">` +
@@ -210,7 +224,10 @@ export class LiveLoss {
   private chartBundle(spec: VegaLiteSpec, text: string): { data: Record<string, unknown>; metadata: Record<string, unknown> } {
     const b = specBundle(spec, text);
     if (!this.png) return b;
-    return { data: { ...b.data, "image/png": this.png.data }, metadata: { "image/png": { width: this.png.width, height: this.png.height } } };
+    return {
+      data: { ...b.data, "image/png": this.png.data },
+      metadata: { "image/png": { width: this.png.width, height: this.png.height } },
+    };
   }
 
   private sendChart(spec: VegaLiteSpec, text: string): void {
@@ -309,7 +326,10 @@ export class LiveLoss {
    */
   finish(): Promise<Chart> {
     if (this.finished) return this.finished;
-    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     const now = this.clock();
     const { spec, text } = this.spec();
     if (this.notebook) display(this.progressBundle(true, now), { displayId: this.progressId, update: true });

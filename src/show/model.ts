@@ -33,9 +33,12 @@ function weightCount(ws: LayerLike["trainableWeights"]): number {
 /** Layers with their output shapes and parameter counts, and the totals (trainable or not). */
 export function showModel(model: ModelLike): HtmlView {
   if (!model || !Array.isArray(model.layers)) throw new TypeError("showModel: expected a tf.LayersModel (with .layers)");
-  let total = 0, trainable = 0;
+  let total = 0,
+    trainable = 0;
   const rows: (string | number)[][] = model.layers.map((l) => {
-    let out = "?", params = 0, tr = 0;
+    let out = "?",
+      params = 0,
+      tr = 0;
     try {
       out = shapeText(l.outputShape); // throws while the layer has never been called
     } catch {

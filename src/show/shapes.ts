@@ -15,7 +15,10 @@ export const shapeText = (t: Shaped) => `[${t.shape.join(", ")}]`;
  * A table of tensors by name and shape, in the order given: pairs [name, tensor] or an object.
  * Only the shapes are read, so the tensors may be disposed afterwards.
  */
-export function showShapes(named: readonly (readonly [string, Shaped])[] | Record<string, Shaped>, opts: { caption?: string } = {}): HtmlView {
+export function showShapes(
+  named: readonly (readonly [string, Shaped])[] | Record<string, Shaped>,
+  opts: { caption?: string } = {},
+): HtmlView {
   const rows = (Array.isArray(named) ? named : Object.entries(named)).map(([n, t]) => [n, shapeText(t)]);
   const header = lang() === "ko" ? ["텐서", "모양"] : ["tensor", "shape"]; // SEQLAB_LANG
   const caption = opts.caption ? `${opts.caption}\n` : "";

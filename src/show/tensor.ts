@@ -36,7 +36,10 @@ function nested(values: ArrayLike<unknown>, shape: number[], dtype: string, edge
   const rec = (dim: number, off: number, indent: string): string => {
     if (dim === shape.length) return dtype === "string" ? JSON.stringify(cell(values[off], dtype)) : cell(values[off], dtype);
     const n = shape[dim];
-    const idx = n > 2 * edge + 1 ? [...Array.from({ length: edge }, (_, i) => i), -1, ...Array.from({ length: edge }, (_, i) => n - edge + i)] : Array.from({ length: n }, (_, i) => i);
+    const idx =
+      n > 2 * edge + 1
+        ? [...Array.from({ length: edge }, (_, i) => i), -1, ...Array.from({ length: edge }, (_, i) => n - edge + i)]
+        : Array.from({ length: n }, (_, i) => i);
     const parts = idx.map((i) => (i < 0 ? "…" : rec(dim + 1, off + i * strides[dim], indent + " ")));
     return dim === shape.length - 1 ? `[${parts.join(", ")}]` : `[${parts.join(`,\n${indent} `)}]`;
   };
@@ -52,7 +55,12 @@ interface Stats {
 }
 
 function stats(v: ArrayLike<number>): Stats {
-  let min = Infinity, max = -Infinity, s = 0, s2 = 0, n = 0, bad = 0;
+  let min = Infinity,
+    max = -Infinity,
+    s = 0,
+    s2 = 0,
+    n = 0,
+    bad = 0;
   for (let i = 0; i < v.length; i++) {
     const x = Number(v[i]);
     if (!Number.isFinite(x)) {
@@ -78,8 +86,10 @@ function rgb(hex: string): [number, number, number] {
 
 function colormap(stops: string[], t: number): [number, number, number] {
   const x = Math.max(0, Math.min(1, t)) * (stops.length - 1);
-  const i = Math.min(stops.length - 2, Math.floor(x)), f = x - i;
-  const a = rgb(stops[i]), b = rgb(stops[i + 1]);
+  const i = Math.min(stops.length - 2, Math.floor(x)),
+    f = x - i;
+  const a = rgb(stops[i]),
+    b = rgb(stops[i + 1]);
   return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f].map(Math.round) as [number, number, number];
 }
 
@@ -89,34 +99,48 @@ function colormap(stops: string[], t: number): [number, number, number] {
  */
 export function matrixPicture(values: ArrayLike<number>, rows: number, cols: number, title = ""): Picture {
   const st = stats(values);
-  const rs = Math.max(1, Math.ceil(rows / 512)), cs = Math.max(1, Math.ceil(cols / 512));
-  const R = Math.ceil(rows / rs), C = Math.ceil(cols / cs);
+  const rs = Math.max(1, Math.ceil(rows / 512)),
+    cs = Math.max(1, Math.ceil(cols / 512));
+  const R = Math.ceil(rows / rs),
+    C = Math.ceil(cols / cs);
   const signed = st.min < 0 && st.max > 0;
   const lim = Math.max(Math.abs(st.min), Math.abs(st.max));
-  const lo = signed ? -lim : st.min, hi = signed ? lim : st.max;
+  const lo = signed ? -lim : st.min,
+    hi = signed ? lim : st.max;
   const stops = signed ? DIVERGING : VIRIDIS;
   const px = new Uint8Array(R * C * 4);
   for (let r = 0; r < R; r++)
     for (let c = 0; c < C; c++) {
-      let s = 0, k = 0;
+      let s = 0,
+        k = 0;
       for (let i = r * rs; i < Math.min(rows, (r + 1) * rs); i++)
         for (let j = c * cs; j < Math.min(cols, (c + 1) * cs); j++) {
           const x = Number(values[i * cols + j]);
-          if (Number.isFinite(x)) { s += x; k++; }
+          if (Number.isFinite(x)) {
+            s += x;
+            k++;
+          }
         }
       const o = (r * C + c) * 4;
       const [R8, G8, B8] = k ? colormap(stops, hi > lo ? (s / k - lo) / (hi - lo) : 0.5) : [255, 0, 255];
-      px[o] = R8; px[o + 1] = G8; px[o + 2] = B8; px[o + 3] = 255;
+      px[o] = R8;
+      px[o + 1] = G8;
+      px[o + 2] = B8;
+      px[o + 3] = 255;
     }
   const png = encodePng(px, C, R);
   // display size: up to 3 px per cell, the longer side 240-480 px
   const long = Math.max(rows, cols);
   const k = Math.max(240, Math.min(480, 3 * long)) / long;
-  const dw = Math.max(8, Math.round(cols * k)), dh = Math.max(8, Math.round(rows * k));
-  const L = 46, T = title ? 30 : 10, H = T + dh + 26;
+  const dw = Math.max(8, Math.round(cols * k)),
+    dh = Math.max(8, Math.round(rows * k));
+  const L = 46,
+    T = title ? 30 : 10,
+    H = T + dh + 26;
   const W = Math.ceil(Math.max(L + dw + 80, title ? textWidth(title, 12) + 20 : 0));
   const grad = stops.map((c, i) => `<stop offset="${(i / (stops.length - 1)).toFixed(3)}" stop-color="${c}"/>`).join("");
-  const t = (x: number, y: number, s: string, anchor = "middle", size = 11) => `<text x="${x}" y="${y}" font-size="${size}" text-anchor="${anchor}" fill="#333">${esc(s)}</text>`;
+  const t = (x: number, y: number, s: string, anchor = "middle", size = 11) =>
+    `<text x="${x}" y="${y}" font-size="${size}" text-anchor="${anchor}" fill="#333">${esc(s)}</text>`;
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${W}" height="${H}" font-family="${FONT_FAMILY}">` +
     `<defs><linearGradient id="cb" x1="0" y1="1" x2="0" y2="0">${grad}</linearGradient></defs>` +
@@ -132,7 +156,10 @@ export function matrixPicture(values: ArrayLike<number>, rows: number, cols: num
     t(L + dw + 30, T + 10, fmt(hi, 3), "start") +
     t(L + dw + 30, T + dh, fmt(lo, 3), "start") +
     `</svg>`;
-  return Picture.fromSvg(svg, title || tr(`heatmap ${rows}×${cols}, ${fmt(st.min)} to ${fmt(st.max)}`, `히트맵 ${rows}×${cols}, ${fmt(st.min)} ~ ${fmt(st.max)}`));
+  return Picture.fromSvg(
+    svg,
+    title || tr(`heatmap ${rows}×${cols}, ${fmt(st.min)} to ${fmt(st.max)}`, `히트맵 ${rows}×${cols}, ${fmt(st.min)} ~ ${fmt(st.max)}`),
+  );
 }
 
 function header(t: TensorLike): string {
@@ -141,7 +168,8 @@ function header(t: TensorLike): string {
 
 /** A tensor as shape and dtype with its values: an HTML table when small, a heatmap picture when a large matrix. */
 export function showTensor(t: TensorLike, opts: ShowTensorOptions = {}): HtmlView | Picture {
-  if (!t || !Array.isArray(t.shape) || typeof t.dataSync !== "function") throw new TypeError("showTensor: expected a tensor (shape, dtype, dataSync())");
+  if (!t || !Array.isArray(t.shape) || typeof t.dataSync !== "function")
+    throw new TypeError("showTensor: expected a tensor (shape, dtype, dataSync())");
   const disposed = tr("(disposed)", "(해제됨)");
   if (t.isDisposed) return new HtmlView(`<code>${esc(header(t))}</code> <i>${disposed}</i>`, `${header(t)} ${disposed}`);
   const values = t.dataSync();
@@ -167,23 +195,31 @@ export function showTensor(t: TensorLike, opts: ShowTensorOptions = {}): HtmlVie
 }
 
 function tablesHtml(values: ArrayLike<unknown>, shape: number[], dtype: string): string {
-  const td = (v: unknown, head = false) => `<${head ? "th" : "td"} style="text-align:right;padding:1px 6px;font-family:monospace;${head ? "color:#888;font-weight:normal" : ""}">${esc(v)}</${head ? "th" : "td"}>`;
+  const td = (v: unknown, head = false) =>
+    `<${head ? "th" : "td"} style="text-align:right;padding:1px 6px;font-family:monospace;${head ? "color:#888;font-weight:normal" : ""}">${esc(v)}</${head ? "th" : "td"}>`;
   const matrix = (off: number, rows: number, cols: number) => {
     let h = `<table style="border-collapse:collapse;font-size:12px;margin:2px 0"><tr>${td("", true)}${Array.from({ length: cols }, (_, j) => td(j, true)).join("")}</tr>`;
-    for (let i = 0; i < rows; i++) h += `<tr>${td(i, true)}${Array.from({ length: cols }, (_, j) => td(cell(values[off + i * cols + j], dtype))).join("")}</tr>`;
+    for (let i = 0; i < rows; i++)
+      h += `<tr>${td(i, true)}${Array.from({ length: cols }, (_, j) => td(cell(values[off + i * cols + j], dtype))).join("")}</tr>`;
     return h + "</table>";
   };
   if (shape.length === 0) return `<div style="font-family:monospace;font-size:13px">${esc(cell(values[0], dtype))}</div>`;
   if (shape.length === 1) return matrix(0, 1, shape[0]).replace(/<tr><th[^>]*>0<\/th>/, `<tr>${td("", true)}`);
-  const rows = shape[shape.length - 2], cols = shape[shape.length - 1];
+  const rows = shape[shape.length - 2],
+    cols = shape[shape.length - 1];
   if (shape.length === 2) return matrix(0, rows, cols);
   const lead = shape.slice(0, -2);
   const count = lead.reduce((a, b) => a * b, 1);
   let h = "";
   for (let k = 0; k < count; k++) {
     const idx: number[] = [];
-    for (let r = k, d = lead.length - 1; d >= 0; d--) { idx.unshift(r % lead[d]); r = Math.floor(r / lead[d]); }
-    h += `<div style="font-family:monospace;font-size:11px;color:#888;margin-top:4px">[${idx.join(", ")}, :, :]</div>` + matrix(k * rows * cols, rows, cols);
+    for (let r = k, d = lead.length - 1; d >= 0; d--) {
+      idx.unshift(r % lead[d]);
+      r = Math.floor(r / lead[d]);
+    }
+    h +=
+      `<div style="font-family:monospace;font-size:11px;color:#888;margin-top:4px">[${idx.join(", ")}, :, :]</div>` +
+      matrix(k * rows * cols, rows, cols);
   }
   return h;
 }
@@ -194,7 +230,7 @@ function tablesHtml(values: ArrayLike<unknown>, shape: number[], dtype: string):
  */
 export function installTensorDisplay(tf: { Tensor: { prototype: object } }): () => void {
   const proto = tf?.Tensor?.prototype;
-  if (!proto) throw new TypeError("installTensorDisplay: pass the tf module (import * as tf from \"@tensorflow/tfjs\")");
+  if (!proto) throw new TypeError('installTensorDisplay: pass the tf module (import * as tf from "@tensorflow/tfjs")');
   Object.defineProperty(proto, DISPLAY, {
     configurable: true,
     writable: true,

@@ -21,13 +21,21 @@ export interface ShowVocabOptions {
 /** Whitespace and control characters made visible: " " → ␣, "\n" → ⏎, "\t" → ⇥, "" → ∅. */
 export function visibleToken(t: string): string {
   if (t === "") return "∅";
-  return t.replace(/ /g, "␣").replace(/\n/g, "⏎").replace(/\t/g, "⇥").replace(/\r/g, "␍").replace(/[\u0000-\u001f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return t
+    .replace(/ /g, "␣")
+    .replace(/\n/g, "⏎")
+    .replace(/\t/g, "⇥")
+    .replace(/\r/g, "␍")
+    .replace(/[\u0000-\u001f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 export function showVocab(vocab: VocabLike, opts: ShowVocabOptions = {}): HtmlView {
   const raw = typeof vocab.entries === "function" ? vocab.entries() : vocab.entries;
-  if (!raw || typeof (raw as Partial<Iterable<unknown>>)[Symbol.iterator] !== "function") throw new TypeError("showVocab: expected {size, entries: [token, count][] | () => Iterable<[token, count]>}");
-  const entries = Array.from(raw as Iterable<readonly [string, number]>, ([t, c]) => [String(t), Number(c)] as const).sort((a, b) => b[1] - a[1]);
+  if (!raw || typeof (raw as Partial<Iterable<unknown>>)[Symbol.iterator] !== "function")
+    throw new TypeError("showVocab: expected {size, entries: [token, count][] | () => Iterable<[token, count]>}");
+  const entries = Array.from(raw as Iterable<readonly [string, number]>, ([t, c]) => [String(t), Number(c)] as const).sort(
+    (a, b) => b[1] - a[1],
+  );
   const total = entries.reduce((s, e) => s + (Number.isFinite(e[1]) ? e[1] : 0), 0);
   const singletons = entries.filter((e) => e[1] === 1).length;
   const top = Math.min(opts.top ?? 20, entries.length);
@@ -36,9 +44,17 @@ export function showVocab(vocab: VocabLike, opts: ShowVocabOptions = {}): HtmlVi
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const summary =
     tr(`${int(vocab.size)} types, ${int(total)} tokens`, `타입 ${int(vocab.size)}개, 토큰 ${int(total)}개`) +
-    (entries.length ? tr(`; ${int(singletons)} singletons (${pct(singletons / entries.length)} of types)`, `; 한 번만 나온 타입 ${int(singletons)}개 (타입의 ${pct(singletons / entries.length)})`) : "") +
+    (entries.length
+      ? tr(
+          `; ${int(singletons)} singletons (${pct(singletons / entries.length)} of types)`,
+          `; 한 번만 나온 타입 ${int(singletons)}개 (타입의 ${pct(singletons / entries.length)})`,
+        )
+      : "") +
     (ks.length
-      ? tr(`; top ${ks.map((k) => `${int(k)} cover ${pct(coverage(k))}`).join(", ")}`, `; 상위 ${ks.map((k) => `${int(k)}개가 ${pct(coverage(k))}`).join(", ")} 차지`)
+      ? tr(
+          `; top ${ks.map((k) => `${int(k)} cover ${pct(coverage(k))}`).join(", ")}`,
+          `; 상위 ${ks.map((k) => `${int(k)}개가 ${pct(coverage(k))}`).join(", ")} 차지`,
+        )
       : "");
   const more = tr(`… ${int(entries.length - top)} more types`, `… 타입 ${int(entries.length - top)}개 더`);
   const title = opts.title ?? "어휘 (vocabulary)";
@@ -52,7 +68,9 @@ export function showVocab(vocab: VocabLike, opts: ShowVocabOptions = {}): HtmlVi
   const html =
     `<div style="font-size:12px;margin-bottom:4px"><b>${esc(title)}</b>: ${esc(summary)}</div>` +
     `<table style="border-collapse:collapse;font-size:12px"><thead><tr>` +
-    ["#", "토큰 (token)", "빈도 (count)", "비율 (share)", "누적 (cumulative)", ""].map((h) => `<th style="padding:1px 8px;text-align:left">${esc(h)}</th>`).join("") +
+    ["#", "토큰 (token)", "빈도 (count)", "비율 (share)", "누적 (cumulative)", ""]
+      .map((h) => `<th style="padding:1px 8px;text-align:left">${esc(h)}</th>`)
+      .join("") +
     `</tr></thead><tbody>` +
     rows
       .map(
@@ -67,4 +85,3 @@ export function showVocab(vocab: VocabLike, opts: ShowVocabOptions = {}): HtmlVi
   const text = `${title}: ${summary}\n${textTable(header, rows, [0, 2, 3, 4])}${entries.length > top ? `\n${more}` : ""}`;
   return new HtmlView(html, text);
 }
-

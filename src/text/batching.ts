@@ -29,7 +29,12 @@ function checkSizes(batchSize: number, numSteps: number): void {
  * at a time; each target row is its input row one token later in the stream. Adjacent batches are
  * not adjacent in the stream.
  */
-export function* seqDataIterRandom(corpus: ArrayLike<number>, batchSize: number, numSteps: number, options: PartitionOptions = {}): Generator<Batch> {
+export function* seqDataIterRandom(
+  corpus: ArrayLike<number>,
+  batchSize: number,
+  numSteps: number,
+  options: PartitionOptions = {},
+): Generator<Batch> {
   checkSizes(batchSize, numSteps);
   const rng = toRandom(options.seed);
   const offset = rng.randint(0, numSteps - 1);
@@ -71,7 +76,12 @@ export function randomWindows(random: SeededRandom, count: number, n: number, le
  * nanoGPT's get_batch, endlessly: batches of `batchSize` windows of `length` tokens at random
  * starts (drawn with replacement), from a seed or a generator. Stop it with train's `steps`.
  */
-export function* randomWindowBatches(tokens: ArrayLike<number>, batchSize: number, length: number, options: PartitionOptions = {}): Generator<Batch> {
+export function* randomWindowBatches(
+  tokens: ArrayLike<number>,
+  batchSize: number,
+  length: number,
+  options: PartitionOptions = {},
+): Generator<Batch> {
   checkSizes(batchSize, length);
   if (tokens.length < length + 2) throw new RangeError(`randomWindowBatches: ${tokens.length} tokens are too few for windows of ${length}`);
   const rng = toRandom(options.seed);
@@ -83,7 +93,12 @@ export function* randomWindowBatches(tokens: ArrayLike<number>, batchSize: numbe
  * rest out as batchSize parallel streams (rows), and walk along them numSteps at a time, so row i
  * of one batch continues row i of the previous batch (the hidden state may be carried over).
  */
-export function* seqDataIterSequential(corpus: ArrayLike<number>, batchSize: number, numSteps: number, options: PartitionOptions = {}): Generator<Batch> {
+export function* seqDataIterSequential(
+  corpus: ArrayLike<number>,
+  batchSize: number,
+  numSteps: number,
+  options: PartitionOptions = {},
+): Generator<Batch> {
   checkSizes(batchSize, numSteps);
   const rng = toRandom(options.seed);
   const offset = rng.randint(0, numSteps);
@@ -121,7 +136,10 @@ export class SeqDataLoader implements Iterable<Batch> {
   readonly numSteps: number;
   readonly random: boolean;
 
-  constructor(readonly corpus: ArrayLike<number>, options: SeqDataLoaderOptions) {
+  constructor(
+    readonly corpus: ArrayLike<number>,
+    options: SeqDataLoaderOptions,
+  ) {
     checkSizes(options.batchSize, options.numSteps);
     this.batchSize = options.batchSize;
     this.numSteps = options.numSteps;
@@ -249,24 +267,33 @@ export class WindowSplit {
   /** The validation windows in order, `valBatchSize` at a time. */
   readonly valBatches: Batch[];
 
-  constructor(readonly tokens: ArrayLike<number>, opts: WindowSplitOptions) {
+  constructor(
+    readonly tokens: ArrayLike<number>,
+    opts: WindowSplitOptions,
+  ) {
     const { numSteps, numTrain, numVal, batchSize } = opts;
     const valBatchSize = opts.valBatchSize ?? 1000;
     checkSizes(batchSize, numSteps);
     checkSizes(valBatchSize, numSteps);
-    for (const [name, v] of [["numTrain", numTrain], ["numVal", numVal]] as const) {
+    for (const [name, v] of [
+      ["numTrain", numTrain],
+      ["numVal", numVal],
+    ] as const) {
       if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`WindowSplit: ${name} must be a positive integer, got ${v}`);
     }
     // The last validation window, numTrain + numVal − 1, needs its numSteps + 1 tokens.
     if (numTrain + numVal + numSteps > tokens.length) {
-      throw new RangeError(`WindowSplit: ${numTrain} + ${numVal} windows of ${numSteps + 1} tokens need ${numTrain + numVal + numSteps} tokens, there are ${tokens.length}`);
+      throw new RangeError(
+        `WindowSplit: ${numTrain} + ${numVal} windows of ${numSteps + 1} tokens need ${numTrain + numVal + numSteps} tokens, there are ${tokens.length}`,
+      );
     }
     this.numSteps = numSteps;
     this.numTrain = numTrain;
     this.numVal = numVal;
     this.batchSize = batchSize;
     this.valBatches = [];
-    for (let s = 0; s < numVal; s += valBatchSize) this.valBatches.push(this.windows(range(numTrain + s, Math.min(valBatchSize, numVal - s))));
+    for (let s = 0; s < numVal; s += valBatchSize)
+      this.valBatches.push(this.windows(range(numTrain + s, Math.min(valBatchSize, numVal - s))));
   }
 
   /** The windows that start at `starts`, as one batch. */

@@ -171,7 +171,9 @@ export class BPE {
       const li = this.textIds.get(l);
       const ri = this.textIds.get(r);
       if (li === undefined || ri === undefined) {
-        throw new Error(`BPE: merge ${rank} (${JSON.stringify(l)}, ${JSON.stringify(r)}) uses a token that no earlier merge or the alphabet made`);
+        throw new Error(
+          `BPE: merge ${rank} (${JSON.stringify(l)}, ${JSON.stringify(r)}) uses a token that no earlier merge or the alphabet made`,
+        );
       }
       const t = l + r;
       let id = this.textIds.get(t);
@@ -206,7 +208,7 @@ export class BPE {
     const charCount = new Map<string, number>();
     for (const [chunk, n] of chunks) for (const ch of chunk) charCount.set(ch, (charCount.get(ch) ?? 0) + n);
     // The alphabet: the most frequent characters that fit (ties by code point), in code point order.
-    const byCode = (a: string, b: string) => (a.codePointAt(0)! - b.codePointAt(0)!) || cmp(a, b);
+    const byCode = (a: string, b: string) => a.codePointAt(0)! - b.codePointAt(0)! || cmp(a, b);
     const chars = [...charCount.keys()].sort((a, b) => charCount.get(b)! - charCount.get(a)! || byCode(a, b));
     const alphabet = chars.slice(0, vocabSize - fixed).sort(byCode);
     const inAlphabet = new Set(alphabet);
@@ -394,7 +396,9 @@ export class BPE {
       } else {
         const unk = this.specialIds.get("<unk>");
         if (unk === undefined) {
-          throw new Error(`BPE: the character ${JSON.stringify(ch)} is not in the alphabet, and there is neither byte fallback nor an <unk> token`);
+          throw new Error(
+            `BPE: the character ${JSON.stringify(ch)} is not in the alphabet, and there is neither byte fallback nor an <unk> token`,
+          );
         }
         out.push(unk);
       }

@@ -28,8 +28,13 @@ export interface VocabOptions {
 
 /** An unknown token in strict mode. */
 export class UnknownTokenError extends Error {
-  constructor(readonly token: string, readonly vocabSize: number) {
-    super(`unknown token ${JSON.stringify(token)}: it is not in the vocabulary of ${vocabSize} tokens (strict mode; without it, unknown tokens map to <unk>)`);
+  constructor(
+    readonly token: string,
+    readonly vocabSize: number,
+  ) {
+    super(
+      `unknown token ${JSON.stringify(token)}: it is not in the vocabulary of ${vocabSize} tokens (strict mode; without it, unknown tokens map to <unk>)`,
+    );
     this.name = "UnknownTokenError";
   }
 }
@@ -89,7 +94,8 @@ export class Vocab {
   static fromCounts(counts: Map<string, number> | Record<string, number>, options: VocabOptions = {}): Vocab {
     const m = counts instanceof Map ? counts : new Map(Object.entries(counts));
     for (const [t, n] of m) {
-      if (!Number.isInteger(n) || n < 0) throw new RangeError(`Vocab.fromCounts: the count of ${JSON.stringify(t)} must be a non-negative integer, got ${n}`);
+      if (!Number.isInteger(n) || n < 0)
+        throw new RangeError(`Vocab.fromCounts: the count of ${JSON.stringify(t)} must be a non-negative integer, got ${n}`);
     }
     return new Vocab([], options, m);
   }
@@ -193,7 +199,11 @@ export class Vocab {
       `<div><b>${esc(head)}</b><table><thead><tr><th>${hId}</th><th>${hToken}</th><th>${hFreq}</th></tr></thead>` +
       `<tbody>${rows}</tbody></table></div>`;
     const w = Math.max(5, ...top.map((e) => shown(e.token).length));
-    const plain = [head, `${hId.padStart(5)}  ${hToken.padEnd(w)}  ${hFreq}`, ...top.map((e) => `${String(e.id).padStart(5)}  ${shown(e.token).padEnd(w)}  ${e.freq}`)].join("\n");
+    const plain = [
+      head,
+      `${hId.padStart(5)}  ${hToken.padEnd(w)}  ${hFreq}`,
+      ...top.map((e) => `${String(e.id).padStart(5)}  ${shown(e.token).padEnd(w)}  ${e.freq}`),
+    ].join("\n");
     return { "text/html": html, "text/plain": plain };
   }
 }

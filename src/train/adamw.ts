@@ -37,7 +37,10 @@ export class AdamW {
   private readonly v: Float32Array[];
   private readonly decayed: boolean[];
 
-  constructor(readonly variables: tf.Variable[], opts: AdamWOptions = {}) {
+  constructor(
+    readonly variables: tf.Variable[],
+    opts: AdamWOptions = {},
+  ) {
     this.learningRate = opts.learningRate ?? 1e-3;
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
@@ -63,7 +66,8 @@ export class AdamW {
 
   /** The gradients' values, checked against the variables (train's loop reads them once per step). */
   read(grads: readonly tf.Tensor[]): Float32Array[] {
-    if (grads.length !== this.variables.length) throw new RangeError(`AdamW: ${grads.length} gradients for ${this.variables.length} variables`);
+    if (grads.length !== this.variables.length)
+      throw new RangeError(`AdamW: ${grads.length} gradients for ${this.variables.length} variables`);
     return grads.map((g) => g.dataSync() as Float32Array);
   }
 
@@ -87,7 +91,9 @@ export class AdamW {
     const stepSize = lr / (1 - b1 ** this.step);
     const c2 = Math.sqrt(1 - b2 ** this.step);
     this.variables.forEach((p, i) => {
-      const g = gs[i], m = this.m[i], v = this.v[i];
+      const g = gs[i],
+        m = this.m[i],
+        v = this.v[i];
       const x = Float32Array.from(p.dataSync() as Float32Array);
       const decay = this.decayed[i] ? 1 - lr * this.weightDecay : 1;
       for (let k = 0; k < x.length; k++) {

@@ -25,10 +25,7 @@ const OPTIMIZER_STATE_FIELDS = ["accBeta1", "accBeta2", "iteration"];
 
 /** Parameters: a list, a name → variable map, or a model with namedVariables() or variables(). */
 export type ParamsLike =
-  | readonly tf.Variable[]
-  | Record<string, tf.Variable>
-  | { namedVariables(): Record<string, tf.Variable> }
-  | { variables(): tf.Variable[] };
+  readonly tf.Variable[] | Record<string, tf.Variable> | { namedVariables(): Record<string, tf.Variable> } | { variables(): tf.Variable[] };
 
 /** Parameters by name: a model's namedVariables(), a map as given, a list as param_0, param_1, … */
 export function namedParams(p: ParamsLike): Record<string, tf.Variable> {
@@ -156,9 +153,14 @@ function isCheckpointDir(dir: string): boolean {
  * Write params, optimiser state, step and extra to `dir` atomically (see the top of this file).
  * An existing `dir` must be a checkpoint or empty: other folders are never replaced.
  */
-export async function saveCheckpoint(dir: string, state: CheckpointState, opts: SaveCheckpointOptions = {}): Promise<{ dir: string; step: number; bytes: number }> {
+export async function saveCheckpoint(
+  dir: string,
+  state: CheckpointState,
+  opts: SaveCheckpointOptions = {},
+): Promise<{ dir: string; step: number; bytes: number }> {
   const { abs, parent, previous, tmpPrefix } = siblings(dir);
-  if (fs.existsSync(abs) && !fs.statSync(abs).isDirectory()) throw new Error(`saveCheckpoint: ${abs} is a file; a checkpoint is a folder (choose another name)`);
+  if (fs.existsSync(abs) && !fs.statSync(abs).isDirectory())
+    throw new Error(`saveCheckpoint: ${abs} is a file; a checkpoint is a folder (choose another name)`);
   const hadCheckpoint = fs.existsSync(abs) && isCheckpointDir(abs);
   if (fs.existsSync(abs) && !hadCheckpoint && fs.readdirSync(abs).length > 0) {
     throw new Error(`saveCheckpoint: ${abs} exists and is not a seqlab checkpoint; it is left alone (choose another folder)`);
@@ -198,7 +200,14 @@ export async function saveCheckpoint(dir: string, state: CheckpointState, opts: 
   } finally {
     tf.dispose(temporaries);
   }
-  const meta: CheckpointMeta = { version: 1, step, savedAt: new Date().toISOString(), params: Object.keys(params), optimizer, extra: state.extra ?? null };
+  const meta: CheckpointMeta = {
+    version: 1,
+    step,
+    savedAt: new Date().toISOString(),
+    params: Object.keys(params),
+    optimizer,
+    extra: state.extra ?? null,
+  };
   const randomState = randomStateful(state.params)?.randomState();
   if (randomState && Object.keys(randomState).length) meta.randomState = randomState;
   const modelJson = {
@@ -275,7 +284,10 @@ export interface LoadCheckpointOptions<O extends CheckpointOptimizer = tf.Optimi
 }
 
 /** Restore params (in place) and the optimiser's state from a checkpoint; returns step and extra. */
-export async function loadCheckpoint<O extends CheckpointOptimizer = tf.Optimizer>(dir: string, opts: LoadCheckpointOptions<O>): Promise<{ step: number; extra: unknown; optimizer: O | undefined }> {
+export async function loadCheckpoint<O extends CheckpointOptimizer = tf.Optimizer>(
+  dir: string,
+  opts: LoadCheckpointOptions<O>,
+): Promise<{ step: number; extra: unknown; optimizer: O | undefined }> {
   const { meta, tensors, folder } = readCheckpoint(dir);
   try {
     const params = namedParams(opts.params);
@@ -290,7 +302,10 @@ export async function loadCheckpoint<O extends CheckpointOptimizer = tf.Optimize
     }
     for (const [name, v] of Object.entries(params)) {
       const t = tensors[name];
-      if (t.shape.join() !== v.shape.join()) throw new Error(`loadCheckpoint: ${name} has shape [${t.shape.join(", ")}] in the checkpoint, [${v.shape.join(", ")}] in the model`);
+      if (t.shape.join() !== v.shape.join())
+        throw new Error(
+          `loadCheckpoint: ${name} has shape [${t.shape.join(", ")}] in the checkpoint, [${v.shape.join(", ")}] in the model`,
+        );
     }
     for (const [name, v] of Object.entries(params)) v.assign(tensors[name]);
 
@@ -303,7 +318,9 @@ export async function loadCheckpoint<O extends CheckpointOptimizer = tf.Optimize
         const [cls, fromConfig] = entry;
         optimizer = fromConfig(cls, om.config) as unknown as O;
       } else if (optimizer.getClassName() !== om.className) {
-        throw new Error(`loadCheckpoint: the checkpoint holds ${om.className} state, but the optimizer given is ${optimizer.getClassName()}`);
+        throw new Error(
+          `loadCheckpoint: the checkpoint holds ${om.className} state, but the optimizer given is ${optimizer.getClassName()}`,
+        );
       }
       await restoreOptimizer(optimizer, om, tensors);
     }

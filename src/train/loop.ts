@@ -112,7 +112,10 @@ export class TrainHistory {
     const range = l.length ? `, ${tr("loss", "손실")} ${f(l[0])} → ${f(l[l.length - 1])}` : "";
     const [s, e] = [this.steps.length, this.epochs.length];
     const ended = this.message || inLang(STOPPED[this.stopped]);
-    return tr(`TrainHistory: ${s} steps, ${e} epochs${range}; ${ended}`, `TrainHistory (학습 기록): 스텝 ${s}개, 에폭 ${e}개${range}; ${ended}`);
+    return tr(
+      `TrainHistory: ${s} steps, ${e} epochs${range}; ${ended}`,
+      `TrainHistory (학습 기록): 스텝 ${s}개, 에폭 ${e}개${range}; ${ended}`,
+    );
   }
   [DISPLAY](): Record<string, string> {
     return { "text/plain": this.toString() };
@@ -121,7 +124,12 @@ export class TrainHistory {
 
 /** A stop that needs the user's attention: the history so far is attached. */
 export class TrainingError extends Error {
-  constructor(message: string, readonly step: number, readonly history: TrainHistory, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly step: number,
+    readonly history: TrainHistory,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = "TrainingError";
   }
@@ -129,7 +137,12 @@ export class TrainingError extends Error {
 
 /** The loss (or the gradient norm) became NaN or infinite. */
 export class NonFiniteLossError extends TrainingError {
-  constructor(message: string, step: number, history: TrainHistory, readonly value: number) {
+  constructor(
+    message: string,
+    step: number,
+    history: TrainHistory,
+    readonly value: number,
+  ) {
     super(message, step, history);
     this.name = "NonFiniteLossError";
   }
@@ -149,7 +162,8 @@ export type Optimizer = tf.Optimizer | AdamW;
 /** Set the learning rate of the next update. */
 function setLearningRate(optimizer: Optimizer, lr: number): void {
   const o = optimizer as { setLearningRate?: (lr: number) => void; learningRate: number };
-  if (typeof o.setLearningRate === "function") o.setLearningRate(lr); // tf.train.sgd keeps it as a tensor
+  if (typeof o.setLearningRate === "function")
+    o.setLearningRate(lr); // tf.train.sgd keeps it as a tensor
   else o.learningRate = lr;
 }
 
@@ -219,7 +233,10 @@ export interface StepResult {
 }
 
 class NonFinite extends Error {
-  constructor(readonly what: "loss" | "gradient norm", readonly value: number) {
+  constructor(
+    readonly what: "loss" | "gradient norm",
+    readonly value: number,
+  ) {
     super(what);
   }
 }
@@ -274,11 +291,13 @@ function stepIn(vars: tf.Variable[], lossFn: () => tf.Tensor, optimizer: Optimiz
   try {
     if (optimizer instanceof AdamW) {
       // The gradients go to JavaScript anyway: the norm is taken there, in float64.
-      const gs = optimizer.read(optimizer.variables.map((v) => {
-        const g = grads[v.name];
-        if (!g) throw new Error(`train: AdamW's variable ${v.name} is not among the variables trained`);
-        return g;
-      }));
+      const gs = optimizer.read(
+        optimizer.variables.map((v) => {
+          const g = grads[v.name];
+          if (!g) throw new Error(`train: AdamW's variable ${v.name} is not among the variables trained`);
+          return g;
+        }),
+      );
       const loss = value.dataSync()[0];
       if (!Number.isFinite(loss)) throw new NonFinite("loss", loss);
       const gradNorm = AdamW.globalNorm(gs);
@@ -296,7 +315,9 @@ function stepIn(vars: tf.Variable[], lossFn: () => tf.Tensor, optimizer: Optimiz
     const scale = clipped ? clipNorm! / gradNorm : 1;
     tf.tidy(() => {
       // A list in the parameters' order: Adam keeps its moments by position.
-      optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: list[i] ? (clipped ? tf.mul(list[i]!, scale) : list[i]!) : tf.zerosLike(v) })));
+      optimizer.applyGradients(
+        vars.map((v, i) => ({ name: v.name, tensor: list[i] ? (clipped ? tf.mul(list[i]!, scale) : list[i]!) : tf.zerosLike(v) })),
+      );
     });
     return { loss, gradNorm, clipped };
   } finally {
@@ -345,12 +366,14 @@ async function trainIn<B>(opts: TrainOptions<B>, cell: CellHandle | undefined): 
   if (!lossFn) throw new Error("train: pass `loss: (batch) => scalar`, or a `model` with a loss(batch) method");
   const optimizer = opts.optimizer instanceof AdamW ? opts.optimizer : makeOptimizer(opts.optimizer ?? "adam", opts.learningRate);
   const schedule = opts.schedule;
-  const rateAt = schedule === undefined ? undefined : typeof schedule === "function" ? schedule : (i: number) => cosineLearningRate(i, schedule);
+  const rateAt =
+    schedule === undefined ? undefined : typeof schedule === "function" ? schedule : (i: number) => cosineLearningRate(i, schedule);
   const seed = opts.seed ?? 0;
   const startStep = opts.startStep ?? 0;
   const maxSteps = opts.steps ?? Infinity;
   const epochs = opts.epochs ?? (opts.steps !== undefined ? Infinity : 1);
-  if (!(Number.isInteger(startStep) && startStep >= 0)) throw new RangeError(`train: startStep must be a non-negative integer, got ${startStep}`);
+  if (!(Number.isInteger(startStep) && startStep >= 0))
+    throw new RangeError(`train: startStep must be a non-negative integer, got ${startStep}`);
   if (opts.clipNorm !== undefined && !(opts.clipNorm > 0)) throw new RangeError(`train: clipNorm must be positive, got ${opts.clipNorm}`);
   const batchesFor = (epoch: number): Iterable<B> => {
     if (typeof opts.batches === "function") {
@@ -370,7 +393,11 @@ async function trainIn<B>(opts: TrainOptions<B>, cell: CellHandle | undefined): 
   else if (opts.live) {
     let total = opts.steps;
     if (total === undefined) {
-      const perEpoch = Array.isArray(opts.batches) ? opts.batches.length : typeof opts.batches === "function" ? Array.from(batchesFor(0)).length : undefined;
+      const perEpoch = Array.isArray(opts.batches)
+        ? opts.batches.length
+        : typeof opts.batches === "function"
+          ? Array.from(batchesFor(0)).length
+          : undefined;
       if (perEpoch === undefined || !Number.isFinite(epochs)) {
         throw new Error("train: live needs the number of steps: pass `steps`, or batches as an array or a function of the epoch");
       }
@@ -386,7 +413,13 @@ async function trainIn<B>(opts: TrainOptions<B>, cell: CellHandle | undefined): 
     if (opts.checkpoint && history.lastStep > startStep) await saveNow();
     if (ownLive) await live!.finish();
   };
-  const saveNow = () => saveCheckpoint(opts.checkpoint!.dir, { params: source as ParamsLike, optimizer, step: history.lastStep, extra: opts.checkpoint!.extra?.() });
+  const saveNow = () =>
+    saveCheckpoint(opts.checkpoint!.dir, {
+      params: source as ParamsLike,
+      optimizer,
+      step: history.lastStep,
+      extra: opts.checkpoint!.extra?.(),
+    });
   const validateNow = async (): Promise<Record<string, number> | undefined> => {
     if (!opts.validate) return undefined;
     const v = await opts.validate(history.lastStep);
@@ -398,7 +431,8 @@ async function trainIn<B>(opts: TrainOptions<B>, cell: CellHandle | undefined): 
   for (let epoch = 0; epoch < epochs && step < maxSteps; epoch++) {
     const it = batchesFor(epoch)[Symbol.iterator]();
     let nx = it.next();
-    if (nx.done) throw new Error(`train: the batches of epoch ${epoch} are empty (an iterator read once? pass an array or a function of the epoch)`);
+    if (nx.done)
+      throw new Error(`train: the batches of epoch ${epoch} are empty (an iterator read once? pass an array or a function of the epoch)`);
     let lossSum = 0;
     let ran = 0;
     let indexInEpoch = 0; // batches of this epoch before the current one (skipped ones included)
@@ -467,11 +501,17 @@ async function trainIn<B>(opts: TrainOptions<B>, cell: CellHandle | undefined): 
     if (ran > 0 && nx.done) {
       const loss = lossSum / ran;
       const er: EpochRecord = { epoch, loss, perplexity: Math.exp(loss), steps: ran };
-      if (last?.val) { er.val = last.val; er.valLoss = last.valLoss; }
+      if (last?.val) {
+        er.val = last.val;
+        er.valLoss = last.valLoss;
+      }
       history.epochs.push(er);
       await opts.onEpoch?.(er, history);
     }
   }
-  await finish("completed", tr(`completed ${step - startStep} steps (to step ${step})`, `${step - startStep} 스텝 완료 (스텝 ${step}까지)`));
+  await finish(
+    "completed",
+    tr(`completed ${step - startStep} steps (to step ${step})`, `${step - startStep} 스텝 완료 (스텝 ${step}까지)`),
+  );
   return history;
 }

@@ -47,10 +47,16 @@ export interface TagScores {
 export function tagScores(pred: ArrayLike<number>, labels: ArrayLike<number>, mask?: ArrayLike<number>, positive = 1): TagScores {
   if (pred.length !== labels.length) throw new RangeError(`tagScores: ${pred.length} predictions but ${labels.length} labels`);
   if (mask && mask.length !== labels.length) throw new RangeError(`tagScores: ${mask.length} mask values but ${labels.length} labels`);
-  let right = 0, n = 0, negatives = 0, tp = 0, fp = 0, fn = 0;
+  let right = 0,
+    n = 0,
+    negatives = 0,
+    tp = 0,
+    fp = 0,
+    fn = 0;
   for (let i = 0; i < pred.length; i++) {
     if (mask && !mask[i]) continue;
-    const p = pred[i] === positive, y = labels[i] === positive;
+    const p = pred[i] === positive,
+      y = labels[i] === positive;
     n++;
     if (pred[i] === labels[i]) right++; // exact: with more than two classes, 0 ≠ 2 though neither is positive
     if (!y) negatives++;
@@ -58,7 +64,13 @@ export function tagScores(pred: ArrayLike<number>, labels: ArrayLike<number>, ma
     else if (p) fp++;
     else if (y) fn++;
   }
-  return { accuracy: n ? right / n : 0, baseline: n ? negatives / n : 0, precision: tp / Math.max(1, tp + fp), recall: tp / Math.max(1, tp + fn), n };
+  return {
+    accuracy: n ? right / n : 0,
+    baseline: n ? negatives / n : 0,
+    precision: tp / Math.max(1, tp + fp),
+    recall: tp / Math.max(1, tp + fn),
+    n,
+  };
 }
 
 export type Evaluation = {
@@ -112,7 +124,11 @@ export interface WindowModel {
  * random windows of T tokens of `tokens`, drawn from `seed` (default 0), without dropout. The same
  * seed draws the same windows, so estimates at different steps compare like with like.
  */
-export function estimateLoss(model: WindowModel, tokens: ArrayLike<number>, opts: { batches: number; batchSize: number; T: number; seed?: number }): number {
+export function estimateLoss(
+  model: WindowModel,
+  tokens: ArrayLike<number>,
+  opts: { batches: number; batchSize: number; T: number; seed?: number },
+): number {
   const random = toRandom(opts.seed ?? 0);
   let sum = 0;
   for (let i = 0; i < opts.batches; i++) {

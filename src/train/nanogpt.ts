@@ -38,19 +38,31 @@ export interface NanoGPTOptions {
 }
 
 /** Train a GPT on windows of `tokens` with nanoGPT's recipe; the estimates, the history and the seconds it took. */
-export async function trainNanoGPT(model: GPT, tokens: ArrayLike<number>, opts: NanoGPTOptions): Promise<{ evals: LossEstimate[]; history: TrainHistory; seconds: number }> {
+export async function trainNanoGPT(
+  model: GPT,
+  tokens: ArrayLike<number>,
+  opts: NanoGPTOptions,
+): Promise<{ evals: LossEstimate[]; history: TrainHistory; seconds: number }> {
   const T = model.config.blockSize;
   const evals: LossEstimate[] = [];
   const estimate = (step: number) => {
     const batch = { batches: opts.evalIters, batchSize: opts.batchSize, T };
-    const e = { step, train: estimateLoss(model, tokens, { ...batch, seed: 10_000 + step }), val: estimateLoss(model, opts.val, { ...batch, seed: 20_000 + step }) };
+    const e = {
+      step,
+      train: estimateLoss(model, tokens, { ...batch, seed: 10_000 + step }),
+      val: estimateLoss(model, opts.val, { ...batch, seed: 20_000 + step }),
+    };
     evals.push(e);
     opts.onEval?.(e);
     return e.val;
   };
   const started = performance.now();
   estimate(0);
-  const optimizer = new AdamW(model.variables(), { learningRate: opts.schedule.learningRate, beta2: opts.beta2 ?? 0.99, weightDecay: opts.weightDecay ?? 0.1 });
+  const optimizer = new AdamW(model.variables(), {
+    learningRate: opts.schedule.learningRate,
+    beta2: opts.beta2 ?? 0.99,
+    weightDecay: opts.weightDecay ?? 0.1,
+  });
   const history = await train({
     model,
     optimizer,

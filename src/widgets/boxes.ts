@@ -14,7 +14,9 @@ export interface BoxOptions extends BoxStyling {
 
 function checkChildren(what: string, children: unknown): Widget[] {
   if (!Array.isArray(children) || !children.every((c) => c instanceof Widget)) {
-    throw new TypeError(`${what}: children must be a list of widgets (slider(), output(), ...); got ${show(Array.isArray(children) ? children.map((c) => (c instanceof Widget ? String(c) : c)) : children)}`);
+    throw new TypeError(
+      `${what}: children must be a list of widgets (slider(), output(), ...); got ${show(Array.isArray(children) ? children.map((c) => (c instanceof Widget ? String(c) : c)) : children)}`,
+    );
   }
   return children;
 }
@@ -41,7 +43,10 @@ export class Box extends Widget {
   }
 
   textFallback(): string {
-    return this.kids.map((c) => c.textFallback()).filter(Boolean).join("\n");
+    return this.kids
+      .map((c) => c.textFallback())
+      .filter(Boolean)
+      .join("\n");
   }
   pngFallback(): string | undefined {
     for (const c of this.kids) {
@@ -73,7 +78,9 @@ export class Tab extends Box {
   constructor(children: Widget[], opts: TabOptions = {}) {
     const titles = opts.titles ?? children.map((_, i) => `${i + 1}`);
     if (!Array.isArray(titles) || !titles.every((t) => typeof t === "string") || titles.length !== children.length) {
-      throw new TypeError(`tab: titles must be a list of ${Array.isArray(children) ? children.length : "?"} strings, one per child; got ${show(titles)}`);
+      throw new TypeError(
+        `tab: titles must be a list of ${Array.isArray(children) ? children.length : "?"} strings, one per child; got ${show(titles)}`,
+      );
     }
     const selected = opts.selected ?? (children.length ? 0 : null);
     if (selected !== null && !(Number.isInteger(selected) && selected >= 0 && selected < children.length)) {

@@ -27,7 +27,10 @@ export class Button extends Widget {
   private readonly clicks = new Set<(b: Button) => unknown>();
 
   constructor(opts: ButtonOptions = {}) {
-    super({ model: { ...CONTROLS, name: "ButtonModel" }, view: { ...CONTROLS, name: "ButtonView" } }, buttonState(named("button", opts.description), opts, "ButtonStyleModel"));
+    super(
+      { model: { ...CONTROLS, name: "ButtonModel" }, view: { ...CONTROLS, name: "ButtonView" } },
+      buttonState(named("button", opts.description), opts, "ButtonStyleModel"),
+    );
     this.onMsg((content) => {
       if ((content as any)?.event === "click") this.click();
     });
@@ -94,7 +97,11 @@ export class Checkbox extends ValueWidget<boolean> {
     const what = named("checkbox", opts.description);
     super(
       { model: { ...CONTROLS, name: "CheckboxModel" }, view: { ...CONTROLS, name: "CheckboxView" } },
-      { value: bool(what, "value", opts.value ?? false), indent: bool(what, "indent", opts.indent ?? true), ...controlState(what, { ...opts, description: opts.description ?? "" }, "CheckboxStyleModel") },
+      {
+        value: bool(what, "value", opts.value ?? false),
+        indent: bool(what, "indent", opts.indent ?? true),
+        ...controlState(what, { ...opts, description: opts.description ?? "" }, "CheckboxStyleModel"),
+      },
     );
   }
   protected check(name: string, v: unknown): unknown {

@@ -14,7 +14,12 @@ export interface ControlOptions extends BoxStyling {
 }
 
 /** State keys for the shared options. */
-export function controlState(what: string, opts: ControlOptions, styleModel: string, keys: { disabled?: boolean } = { disabled: true }): WireState {
+export function controlState(
+  what: string,
+  opts: ControlOptions,
+  styleModel: string,
+  keys: { disabled?: boolean } = { disabled: true },
+): WireState {
   const out: WireState = {};
   if (opts.description !== undefined) out.description = text(what, "description", opts.description);
   out.description_allow_html = false;
@@ -45,7 +50,8 @@ export function whole(what: string, key: string, v: unknown): number {
 }
 
 export function oneOf<T extends string>(what: string, key: string, v: unknown, allowed: readonly T[]): T {
-  if (!allowed.includes(v as T)) throw new TypeError(`${what}: ${key} must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}; got ${show(v)}`);
+  if (!allowed.includes(v as T))
+    throw new TypeError(`${what}: ${key} must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}; got ${show(v)}`);
   return v as T;
 }
 

@@ -32,7 +32,10 @@ export class Dropdown<T> extends ValueWidget<T> {
     let index = 0;
     if (opts.value !== undefined) {
       index = values.findIndex((v) => sameValue(v, opts.value));
-      if (index < 0) throw new RangeError(`${what}: value ${show(opts.value)} is not among the options (${labels.map((l) => JSON.stringify(l)).join(", ")})`);
+      if (index < 0)
+        throw new RangeError(
+          `${what}: value ${show(opts.value)} is not among the options (${labels.map((l) => JSON.stringify(l)).join(", ")})`,
+        );
     }
     super(
       { model: { ...CONTROLS, name: "DropdownModel" }, view: { ...CONTROLS, name: "DropdownView" } },
@@ -47,7 +50,10 @@ export class Dropdown<T> extends ValueWidget<T> {
   }
   protected encode(value: T): unknown {
     const i = this.values.findIndex((v) => sameValue(v, value));
-    if (i < 0) throw new RangeError(`${named("dropdown", this.state.description as string)}: value ${show(value)} is not among the options (${this.labels.map((l) => JSON.stringify(l)).join(", ")})`);
+    if (i < 0)
+      throw new RangeError(
+        `${named("dropdown", this.state.description as string)}: value ${show(value)} is not among the options (${this.labels.map((l) => JSON.stringify(l)).join(", ")})`,
+      );
     return i;
   }
 
@@ -65,7 +71,9 @@ export class Dropdown<T> extends ValueWidget<T> {
 
   protected check(name: string, v: unknown): unknown {
     if (name === "index" && !(Number.isInteger(v) && (v as number) >= 0 && (v as number) < this.labels.length)) {
-      throw new RangeError(`${named("dropdown", this.state.description as string)}: index must be a whole number from 0 to ${this.labels.length - 1}; got ${show(v)}`);
+      throw new RangeError(
+        `${named("dropdown", this.state.description as string)}: index must be a whole number from 0 to ${this.labels.length - 1}; got ${show(v)}`,
+      );
     }
     return v;
   }

@@ -32,21 +32,22 @@ export type Abbreviation =
   | ValueWidget<any>;
 
 /** The value a described control gives. */
-export type ValueOf<A> = A extends ValueWidget<infer T>
-  ? T
-  : A extends readonly [number, number] | readonly [number, number, number]
-    ? number
-    : A extends readonly (readonly [string, infer V])[]
-      ? V
-      : A extends readonly (infer S)[]
-        ? S
-        : A extends boolean
-          ? boolean
-          : A extends string
-            ? string
-            : A extends number
-              ? number
-              : never;
+export type ValueOf<A> =
+  A extends ValueWidget<infer T>
+    ? T
+    : A extends readonly [number, number] | readonly [number, number, number]
+      ? number
+      : A extends readonly (readonly [string, infer V])[]
+        ? V
+        : A extends readonly (infer S)[]
+          ? S
+          : A extends boolean
+            ? boolean
+            : A extends string
+              ? string
+              : A extends number
+                ? number
+                : never;
 
 export type Values<S> = { -readonly [K in keyof S]: ValueOf<S[K]> };
 export type Controls<S> = { readonly [K in keyof S]: ValueWidget<ValueOf<S[K]>> };
@@ -91,14 +92,26 @@ export function controlFor(name: string, a: unknown): ValueWidget<unknown> {
     const mid = min + Math.round((max - min) / 2 / s) * s;
     return new Slider({ min, max, step: s, value: whole ? Math.round(mid) : round(mid, s), description: name, style });
   }
-  if (Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === "string" || (Array.isArray(x) && x.length === 2 && typeof x[0] === "string"))) {
+  if (
+    Array.isArray(a) &&
+    a.length > 0 &&
+    a.every((x) => typeof x === "string" || (Array.isArray(x) && x.length === 2 && typeof x[0] === "string"))
+  ) {
     return new Dropdown({ options: a as any, description: name, style });
   }
   if (typeof a === "boolean") return new Checkbox({ value: a, description: name, style });
   if (typeof a === "string") return new Text({ value: a, description: name, style });
   if (typeof a === "number" && Number.isFinite(a)) {
     const [min, max] = a > 0 ? [-a, 3 * a] : a < 0 ? [3 * a, -a] : [0, 1];
-    return new Slider({ min, max, value: a, kind: Number.isInteger(a) ? "int" : "float", step: Number.isInteger(a) ? 1 : Math.abs(a) / 10 || 0.1, description: name, style });
+    return new Slider({
+      min,
+      max,
+      value: a,
+      kind: Number.isInteger(a) ? "int" : "float",
+      step: Number.isInteger(a) ? 1 : Math.abs(a) / 10 || 0.1,
+      description: name,
+      style,
+    });
   }
   throw new TypeError(
     `interact: cannot make a control for ${JSON.stringify(name)} from ${show(a)}; expected [min, max] or [min, max, step], ` +
@@ -133,7 +146,8 @@ export class Interactive<S = Record<string, Abbreviation>> extends Box {
     if (!(out instanceof Output)) throw new TypeError(`interact: output must be an Output widget (output()); got ${show(out)}`);
     super("VBox", [...(Object.values(controls) as ValueWidget<unknown>[]), ...(opts.output ? [] : [out])], {});
     const debounce = opts.debounceMs ?? 50;
-    if (!(typeof debounce === "number" && debounce >= 0)) throw new RangeError(`interact: debounceMs must be a number of milliseconds, 0 or more; got ${show(debounce)}`);
+    if (!(typeof debounce === "number" && debounce >= 0))
+      throw new RangeError(`interact: debounceMs must be a number of milliseconds, 0 or more; got ${show(debounce)}`);
     this.debounceMs = debounce;
     this.controls = controls;
     this.output = out;

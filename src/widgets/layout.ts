@@ -5,18 +5,65 @@ import { BASE, CONTROLS } from "./protocol";
 import { ref, Widget, WireState } from "./widget";
 
 /** CSS properties of a widget's box, by their CSS names or ipywidgets' (width, max_width, flex_flow, ...). */
-export type LayoutOptions = Partial<Record<
-  | "width" | "height" | "min_width" | "max_width" | "min_height" | "max_height" | "margin" | "padding" | "border"
-  | "display" | "flex" | "flex_flow" | "align_items" | "align_content" | "align_self" | "justify_content" | "justify_items"
-  | "overflow" | "visibility" | "order" | "grid_area" | "grid_gap" | "grid_template_columns" | "grid_template_rows"
-  | "object_fit" | "object_position",
-  string
->>;
+export type LayoutOptions = Partial<
+  Record<
+    | "width"
+    | "height"
+    | "min_width"
+    | "max_width"
+    | "min_height"
+    | "max_height"
+    | "margin"
+    | "padding"
+    | "border"
+    | "display"
+    | "flex"
+    | "flex_flow"
+    | "align_items"
+    | "align_content"
+    | "align_self"
+    | "justify_content"
+    | "justify_items"
+    | "overflow"
+    | "visibility"
+    | "order"
+    | "grid_area"
+    | "grid_gap"
+    | "grid_template_columns"
+    | "grid_template_rows"
+    | "object_fit"
+    | "object_position",
+    string
+  >
+>;
 
 const LAYOUT_KEYS = new Set([
-  "width", "height", "min_width", "max_width", "min_height", "max_height", "margin", "padding", "border", "display", "flex",
-  "flex_flow", "align_items", "align_content", "align_self", "justify_content", "justify_items", "overflow", "visibility",
-  "order", "grid_area", "grid_gap", "grid_template_columns", "grid_template_rows", "object_fit", "object_position",
+  "width",
+  "height",
+  "min_width",
+  "max_width",
+  "min_height",
+  "max_height",
+  "margin",
+  "padding",
+  "border",
+  "display",
+  "flex",
+  "flex_flow",
+  "align_items",
+  "align_content",
+  "align_self",
+  "justify_content",
+  "justify_items",
+  "overflow",
+  "visibility",
+  "order",
+  "grid_area",
+  "grid_gap",
+  "grid_template_columns",
+  "grid_template_rows",
+  "object_fit",
+  "object_position",
 ]);
 
 export class Layout extends Widget {
@@ -24,7 +71,8 @@ export class Layout extends Widget {
     const state: WireState = {};
     for (const [k, v] of Object.entries(opts)) {
       const key = k.replace(/-/g, "_");
-      if (!LAYOUT_KEYS.has(key)) throw new TypeError(`layout: unknown property ${JSON.stringify(k)}; expected one of ${[...LAYOUT_KEYS].join(", ")}`);
+      if (!LAYOUT_KEYS.has(key))
+        throw new TypeError(`layout: unknown property ${JSON.stringify(k)}; expected one of ${[...LAYOUT_KEYS].join(", ")}`);
       if (typeof v !== "string") throw new TypeError(`layout.${k} must be a CSS string such as "300px"; got ${JSON.stringify(v)}`);
       // ipywidgets 8 has border_top/right/bottom/left instead of border.
       if (key === "border") for (const side of ["top", "right", "bottom", "left"]) state[`border_${side}`] = v;
@@ -38,7 +86,8 @@ export class Layout extends Widget {
 export class Style extends Widget {
   constructor(modelName: string, opts: Record<string, string>) {
     for (const [k, v] of Object.entries(opts)) {
-      if (typeof v !== "string") throw new TypeError(`style.${k} must be a CSS string such as "initial" or "#d33"; got ${JSON.stringify(v)}`);
+      if (typeof v !== "string")
+        throw new TypeError(`style.${k} must be a CSS string such as "initial" or "#d33"; got ${JSON.stringify(v)}`);
     }
     super({ model: { ...CONTROLS, name: modelName }, view: { ...BASE, name: "StyleView" } }, { ...opts });
   }

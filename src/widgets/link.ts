@@ -5,13 +5,19 @@ import { ref, Widget } from "./widget";
 
 export class Link extends Widget {
   constructor(source: [Widget, string], target: [Widget, string]) {
-    for (const [which, pair] of [["source", source], ["target", target]] as const) {
+    for (const [which, pair] of [
+      ["source", source],
+      ["target", target],
+    ] as const) {
       if (!Array.isArray(pair) || !(pair[0] instanceof Widget) || typeof pair[1] !== "string") {
         throw new TypeError(`jslink: ${which} must be [widget, "attribute"], e.g. [slider, "value"]`);
       }
       if (pair[0].get(pair[1]) === undefined) throw new TypeError(`jslink: ${pair[0]} has no attribute ${JSON.stringify(pair[1])}`);
     }
-    super({ model: { ...CONTROLS, name: "LinkModel" }, view: null }, { source: [ref(source[0]), source[1]], target: [ref(target[0]), target[1]] });
+    super(
+      { model: { ...CONTROLS, name: "LinkModel" }, view: null },
+      { source: [ref(source[0]), source[1]], target: [ref(target[0]), target[1]] },
+    );
   }
 }
 

@@ -56,9 +56,16 @@ export function ensureTargets(): void {
   registerCommTarget(CONTROL_TARGET, (comm) => ({
     onMsg(data, _buffers, header) {
       const method = (data as any)?.method;
-      if (method !== "request_states") throw new Error(`jupyter.widget.control: unknown method ${JSON.stringify(method)}; expected "request_states"`);
+      if (method !== "request_states")
+        throw new Error(`jupyter.widget.control: unknown method ${JSON.stringify(method)}; expected "request_states"`);
       const states: Record<string, unknown> = {};
-      for (const w of allWidgets()) states[w.id] = { model_name: w.modelName, model_module: w.modelModule, model_module_version: w.modelModuleVersion, state: w.wireState() };
+      for (const w of allWidgets())
+        states[w.id] = {
+          model_name: w.modelName,
+          model_module: w.modelModule,
+          model_module_version: w.modelModuleVersion,
+          state: w.wireState(),
+        };
       const split = removeBuffers(states);
       comm.send({ method: "update_states", states: split.state, buffer_paths: split.paths }, { buffers: split.buffers, parent: header });
     },
@@ -68,7 +75,16 @@ export function ensureTargets(): void {
 export interface SavedWidgetState {
   version_major: 2;
   version_minor: 0;
-  state: Record<string, { model_name: string; model_module: string; model_module_version: string; state: Record<string, unknown>; buffers?: ReturnType<typeof encodeBuffer>[] }>;
+  state: Record<
+    string,
+    {
+      model_name: string;
+      model_module: string;
+      model_module_version: string;
+      state: Record<string, unknown>;
+      buffers?: ReturnType<typeof encodeBuffer>[];
+    }
+  >;
 }
 
 /** Every open widget's state in the format notebooks save (widget-state schema v2). */

@@ -40,7 +40,10 @@ export class Output extends Widget {
   private delay = SYNC_DELAY_MS;
 
   constructor(opts: BoxStyling = {}) {
-    super({ model: { ...OUTPUT, name: "OutputModel" }, view: { ...OUTPUT, name: "OutputView" } }, { msg_id: "", outputs: [], ...styling(opts) });
+    super(
+      { model: { ...OUTPUT, name: "OutputModel" }, view: { ...OUTPUT, name: "OutputView" } },
+      { msg_id: "", outputs: [], ...styling(opts) },
+    );
     this.sink = {
       stream: (name, text) => this.stream(name, text),
       display: (msg, update) => this.displayed(msg, update),
@@ -150,13 +153,20 @@ export class Output extends Widget {
 
   textFallback(): string {
     return this.items
-      .map((o) => (o.output_type === "stream" ? o.text.replace(/\n$/, "") : o.output_type === "error" ? `${o.ename}: ${o.evalue}` : plain(o.data["text/plain"])))
+      .map((o) =>
+        o.output_type === "stream"
+          ? o.text.replace(/\n$/, "")
+          : o.output_type === "error"
+            ? `${o.ename}: ${o.evalue}`
+            : plain(o.data["text/plain"]),
+      )
       .filter(Boolean)
       .join("\n");
   }
 
   pngFallback(): string | undefined {
-    for (const o of this.items) if (o.output_type === "display_data" && typeof o.data["image/png"] === "string") return o.data["image/png"] as string;
+    for (const o of this.items)
+      if (o.output_type === "display_data" && typeof o.data["image/png"] === "string") return o.data["image/png"] as string;
     return undefined;
   }
 

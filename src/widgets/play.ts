@@ -31,7 +31,11 @@ export class Play extends ValueWidget<number> {
     super(
       { model: { ...CONTROLS, name: "PlayModel" }, view: { ...CONTROLS, name: "PlayView" } },
       {
-        value, min, max, step, interval,
+        value,
+        min,
+        max,
+        step,
+        interval,
         playing: false,
         repeat: bool(what, "repeat", opts.repeat ?? false),
         show_repeat: bool(what, "showRepeat", opts.showRepeat ?? true),
@@ -51,7 +55,8 @@ export class Play extends ValueWidget<number> {
   protected check(name: string, v: unknown): unknown {
     if (name === "value") {
       const what = named("play", this.state.description as string);
-      if (typeof v !== "number" || !Number.isFinite(v)) throw new TypeError(`${what}: value must be a whole number from ${this.state.min} to ${this.state.max}; got ${show(v)}`);
+      if (typeof v !== "number" || !Number.isFinite(v))
+        throw new TypeError(`${what}: value must be a whole number from ${this.state.min} to ${this.state.max}; got ${show(v)}`);
       return Math.min(this.state.max as number, Math.max(this.state.min as number, Math.round(v)));
     }
     return v;

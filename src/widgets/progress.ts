@@ -29,7 +29,9 @@ export class Progress extends ValueWidget<number> {
     super(
       { model: { ...CONTROLS, name: `${prefix}ProgressModel` }, view: { ...CONTROLS, name: "ProgressView" } },
       {
-        value: Math.min(max, Math.max(min, kind === "int" ? Math.round(value) : value)), min, max,
+        value: Math.min(max, Math.max(min, kind === "int" ? Math.round(value) : value)),
+        min,
+        max,
         bar_style: oneOf(what, "barStyle", opts.barStyle ?? "", BAR_STYLES),
         orientation: oneOf(what, "orientation", opts.orientation ?? "horizontal", ["horizontal", "vertical"] as const),
         ...controlState(what, opts, "ProgressStyleModel", { disabled: false }),
@@ -53,7 +55,8 @@ export class Progress extends ValueWidget<number> {
 
   protected check(name: string, v: unknown): unknown {
     if (name === "value") {
-      if (typeof v !== "number" || !Number.isFinite(v)) throw new TypeError(`${named("progress", this.state.description as string)}: value must be a number; got ${show(v)}`);
+      if (typeof v !== "number" || !Number.isFinite(v))
+        throw new TypeError(`${named("progress", this.state.description as string)}: value must be a number; got ${show(v)}`);
       const x = Math.min(this.state.max as number, Math.max(this.state.min as number, v));
       return this.kind === "int" ? Math.round(x) : x;
     }

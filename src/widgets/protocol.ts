@@ -73,9 +73,11 @@ export function removeBuffers(state: Record<string, unknown>): Buffers {
 export function putBuffers(state: Record<string, unknown>, paths: unknown, buffers: Uint8Array[]): void {
   if (paths === undefined || paths === null) return;
   if (!Array.isArray(paths)) throw new TypeError(`buffer_paths must be a list of paths; got ${JSON.stringify(paths)}`);
-  if (paths.length > buffers.length) throw new TypeError(`buffer_paths names ${paths.length} buffers but the message has ${buffers.length}`);
+  if (paths.length > buffers.length)
+    throw new TypeError(`buffer_paths names ${paths.length} buffers but the message has ${buffers.length}`);
   paths.forEach((path, i) => {
-    if (!Array.isArray(path) || path.length === 0) throw new TypeError(`a buffer path must be a non-empty list of keys and indices; got ${JSON.stringify(path)}`);
+    if (!Array.isArray(path) || path.length === 0)
+      throw new TypeError(`a buffer path must be a non-empty list of keys and indices; got ${JSON.stringify(path)}`);
     let obj: any = state;
     for (const key of path.slice(0, -1)) {
       obj = obj?.[key];

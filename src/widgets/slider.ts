@@ -42,14 +42,19 @@ export class Slider extends ValueWidget<number> {
     const step = finite(what, "step", opts.step ?? (kind === "int" ? 1 : 0.1));
     if (step <= 0) throw new RangeError(`${what}: step must be greater than 0; got ${step}`);
     if (kind === "int" && ![min, max, step].every(Number.isInteger)) {
-      throw new TypeError(`${what}: an int slider needs whole-number min, max and step; got min ${min}, max ${max}, step ${step} (use kind: "float")`);
+      throw new TypeError(
+        `${what}: an int slider needs whole-number min, max and step; got min ${min}, max ${max}, step ${step} (use kind: "float")`,
+      );
     }
     const value = Slider.clamp(finite(what, "value", opts.value ?? min), min, max, kind);
     const prefix = kind === "int" ? "Int" : "Float";
     super(
       { model: { ...CONTROLS, name: `${prefix}SliderModel` }, view: { ...CONTROLS, name: `${prefix}SliderView` } },
       {
-        value, min, max, step,
+        value,
+        min,
+        max,
+        step,
         behavior: "drag-tap",
         continuous_update: opts.continuousUpdate === undefined ? true : bool(what, "continuousUpdate", opts.continuousUpdate),
         orientation: oneOf(what, "orientation", opts.orientation ?? "horizontal", ["horizontal", "vertical"] as const),
@@ -88,12 +93,14 @@ export class Slider extends ValueWidget<number> {
   protected check(name: string, v: unknown, _source: "kernel" | "frontend"): unknown {
     const what = named("slider", this.state.description as string);
     if (name === "value") {
-      if (typeof v !== "number" || !Number.isFinite(v)) throw new TypeError(`${what}: value must be a number between ${this.min} and ${this.max}; got ${show(v)}`);
+      if (typeof v !== "number" || !Number.isFinite(v))
+        throw new TypeError(`${what}: value must be a number between ${this.min} and ${this.max}; got ${show(v)}`);
       return Slider.clamp(v, this.min, this.max, this.kind);
     }
     if (name === "min" || name === "max" || name === "step") {
       const n = finite(what, name, v);
-      if (this.kind === "int" && !Number.isInteger(n)) throw new TypeError(`${what}: ${name} of an int slider must be a whole number; got ${n}`);
+      if (this.kind === "int" && !Number.isInteger(n))
+        throw new TypeError(`${what}: ${name} of an int slider must be a whole number; got ${n}`);
       if (name === "step" && n <= 0) throw new RangeError(`${what}: step must be greater than 0; got ${n}`);
       if (name === "min" && n > this.max) throw new RangeError(`${what}: min (${n}) must not be greater than max (${this.max})`);
       if (name === "max" && n < this.min) throw new RangeError(`${what}: max (${n}) must not be less than min (${this.min})`);

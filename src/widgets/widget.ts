@@ -48,7 +48,8 @@ export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (isBinary(a) || isBinary(b)) {
     if (!isBinary(a) || !isBinary(b) || a.byteLength !== b.byteLength) return false;
-    const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength), y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
+      y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
     return true;
   }
@@ -56,7 +57,8 @@ export function sameValue(a: unknown, b: unknown): boolean {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => sameValue(v, b[i]));
   }
   if (a && b && typeof a === "object" && typeof b === "object") {
-    const ka = Object.keys(a), kb = Object.keys(b);
+    const ka = Object.keys(a),
+      kb = Object.keys(b);
     return ka.length === kb.length && ka.every((k) => sameValue((a as any)[k], (b as any)[k]));
   }
   return false;
@@ -207,7 +209,8 @@ export class Widget {
   private attach(comm: Comm) {
     this.comm = comm;
     Object.assign(comm.handlers, {
-      onMsg: (data: unknown, buffers: Uint8Array[], header?: MessageHeader) => guard(() => this.receive(data, buffers, header), `${this} message handler`),
+      onMsg: (data: unknown, buffers: Uint8Array[], header?: MessageHeader) =>
+        guard(() => this.receive(data, buffers, header), `${this} message handler`),
       onClose: () => {
         this.closed = true;
         removeWidget(this);
@@ -216,7 +219,12 @@ export class Widget {
   }
 
   /** Send keys (all by default) to the front ends. */
-  protected sendState(keys: string[] = Object.keys(this.state), method: "update" | "echo_update" = "update", parent?: MessageHeader, values: WireState = this.state): void {
+  protected sendState(
+    keys: string[] = Object.keys(this.state),
+    method: "update" | "echo_update" = "update",
+    parent?: MessageHeader,
+    values: WireState = this.state,
+  ): void {
     if (!this.comm || this.comm.isClosed) return;
     const part: WireState = {};
     for (const k of keys) part[k] = values[k];
@@ -259,13 +267,16 @@ export class Widget {
         for (const fn of [...this.customListeners]) guard(() => fn(d.content, buffers), `${this} custom message handler`);
         return;
       default:
-        throw new Error(`${this}: unknown widget message method ${JSON.stringify(d.method)}; expected "update", "request_state" or "custom"`);
+        throw new Error(
+          `${this}: unknown widget message method ${JSON.stringify(d.method)}; expected "update", "request_state" or "custom"`,
+        );
     }
   }
 
   private notify(changes: Change[]) {
     for (const c of changes) {
-      for (const fn of [...(this.listeners.get(c.name) ?? []), ...(this.listeners.get("*") ?? [])]) guard(() => fn(c), `an observer of ${this}.${c.name}`);
+      for (const fn of [...(this.listeners.get(c.name) ?? []), ...(this.listeners.get("*") ?? [])])
+        guard(() => fn(c), `an observer of ${this}.${c.name}`);
     }
   }
 }
@@ -303,6 +314,8 @@ export abstract class ValueWidget<T> extends Widget {
 setFrontendFactory((comm, state) => {
   const s = state as Record<string, string>;
   const model = { module: s._model_module ?? "", version: s._model_module_version ?? "", name: s._model_name ?? "" };
-  const view = s._view_name ? { module: s._view_module ?? model.module, version: s._view_module_version ?? model.version, name: s._view_name } : null;
+  const view = s._view_name
+    ? { module: s._view_module ?? model.module, version: s._view_module_version ?? model.version, name: s._view_name }
+    : null;
   return new Widget({ model, view }, state, { comm });
 });

@@ -31,22 +31,42 @@ const KERNELSPEC = {
 function write(lang: "en" | "ko", name: string, cells: any[]) {
   const dir = path.join(work, "notebooks", lang === "ko" ? "ko" : "");
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, name), JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: KERNELSPEC[lang] }, cells }));
+  writeFileSync(
+    path.join(dir, name),
+    JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: KERNELSPEC[lang] }, cells }),
+  );
 }
 const GREET = code('console.log(process.env.SEQLAB_LANG === "ko" ? "은닉 상태를 계산했습니다" : "computed the hidden state")');
 const SUM = code("[1, 2, 3].reduce((a, b) => a + b, 0)");
 const opening = (title: string, outcomes: string[], pre: string) =>
-  md(`# ${title}\n\nAfter this notebook you can\n\n${outcomes.map((o) => `- ${o}`).join("\n")}\n\n**Prerequisites:** ${pre}\n\n**Time:** 1 s in quick mode, 1 s in full mode`);
+  md(
+    `# ${title}\n\nAfter this notebook you can\n\n${outcomes.map((o) => `- ${o}`).join("\n")}\n\n**Prerequisites:** ${pre}\n\n**Time:** 1 s in quick mode, 1 s in full mode`,
+  );
 
 /** The report files the site must lead to, relative to reports/. */
 const REPORTS = ["en/01-recurrence.html", "en/02-sums.html", "ko/01-recurrence.html", "ko/02-sums.html"];
 
 before(async () => {
-  write("en", "01-recurrence.ipynb", [opening("1. Recurrence (순환)", ["compute $h_t = \\tanh(W h_{t-1} + U x_t)$,", "explain unrolling (펼침)."], "none"), GREET]);
+  write("en", "01-recurrence.ipynb", [
+    opening("1. Recurrence (순환)", ["compute $h_t = \\tanh(W h_{t-1} + U x_t)$,", "explain unrolling (펼침)."], "none"),
+    GREET,
+  ]);
   write("en", "02-sums.ipynb", [opening("2. Sums", ["add a list of numbers,", "check the sum."], "01-recurrence"), SUM]);
-  write("ko", "01-recurrence.ipynb", [opening("1. 순환 (Recurrence)", ["$h_t = \\tanh(W h_{t-1} + U x_t)$를 계산하고,", "펼침 (unrolling)을 설명합니다. 자모: ㄱ ㅏ ᄀ ᅡ"], "none"), GREET]);
+  write("ko", "01-recurrence.ipynb", [
+    opening(
+      "1. 순환 (Recurrence)",
+      ["$h_t = \\tanh(W h_{t-1} + U x_t)$를 계산하고,", "펼침 (unrolling)을 설명합니다. 자모: ㄱ ㅏ ᄀ ᅡ"],
+      "none",
+    ),
+    GREET,
+  ]);
   write("ko", "02-sums.ipynb", [opening("2. 합 (Sums)", ["수의 목록을 더하고,", "합을 확인합니다."], "01-recurrence"), SUM]);
-  run = spawnSync(process.execPath, [CLI, "start", "notebooks", "--out", "reports", "--quick"], { cwd: work, env: { ...process.env, SEQLAB_LANG: "en" }, encoding: "utf8", timeout: 10 * 60_000 });
+  run = spawnSync(process.execPath, [CLI, "start", "notebooks", "--out", "reports", "--quick"], {
+    cwd: work,
+    env: { ...process.env, SEQLAB_LANG: "en" },
+    encoding: "utf8",
+    timeout: 10 * 60_000,
+  });
   browser = await chromium.launch({
     executablePath: process.env.SEQLAB_CHROMIUM ?? "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
@@ -92,17 +112,27 @@ async function visit(url: string, shot?: string): Promise<Visit> {
   try {
     await page.goto(url, { waitUntil: "load" });
     await page.evaluate(() => document.fonts.ready);
-    const links = await page.evaluate(() => [...document.querySelectorAll("a[href]")].map((a: any) => ({ href: a.href, visible: a.offsetParent !== null })));
-    const missingAnchors = await page.evaluate(() =>
-      [...document.querySelectorAll('a[href^="#"]')].map((a: any) => a.getAttribute("href").slice(1)).filter((id: string) => id && !document.getElementById(decodeURIComponent(id))),
+    const links = await page.evaluate(() =>
+      [...document.querySelectorAll("a[href]")].map((a: any) => ({ href: a.href, visible: a.offsetParent !== null })),
     );
-    const hashFound = await page.evaluate(() => !document.location.hash || !!document.getElementById(decodeURIComponent(document.location.hash.slice(1))));
-    const visibleSections = await page.evaluate(() => [...document.querySelectorAll("section.edition")].filter((s: any) => s.offsetParent !== null).map((s: any) => s.id));
+    const missingAnchors = await page.evaluate(() =>
+      [...document.querySelectorAll('a[href^="#"]')]
+        .map((a: any) => a.getAttribute("href").slice(1))
+        .filter((id: string) => id && !document.getElementById(decodeURIComponent(id))),
+    );
+    const hashFound = await page.evaluate(
+      () => !document.location.hash || !!document.getElementById(decodeURIComponent(document.location.hash.slice(1))),
+    );
+    const visibleSections = await page.evaluate(() =>
+      [...document.querySelectorAll("section.edition")].filter((s: any) => s.offsetParent !== null).map((s: any) => s.id),
+    );
     let koreanFont: string[] = [];
     let hangulProblems: string[] = [];
     if (await page.evaluate(() => /[\uac00-\ud7a3]/.test(document.body.innerText))) {
       await page.evaluate(() => document.fonts.load('16px "seqlab-ko"', "한"));
-      koreanFont = await page.evaluate(() => [...document.fonts].filter((f: any) => f.family.replace(/"/g, "") === "seqlab-ko").map((f: any) => f.status));
+      koreanFont = await page.evaluate(() =>
+        [...document.fonts].filter((f: any) => f.family.replace(/"/g, "") === "seqlab-ko").map((f: any) => f.status),
+      );
       hangulProblems = await hangulNotInEmbeddedFont(page);
     }
     if (shot) await page.screenshot({ path: path.join(ARTIFACTS, shot), fullPage: true });
@@ -120,12 +150,20 @@ test("a quick seqlab start of a two-edition course writes the site", () => {
 test("the front page: each language shows its own section, and links every report in both", async () => {
   const index = pathToFileURL(path.join(site, "index.html")).href;
   const reports = REPORTS.map((r) => pathToFileURL(path.join(site, r)).href);
-  for (const [hash, lang] of [["", "en"], ["#en", "en"], ["#ko", "ko"]] as const) {
+  for (const [hash, lang] of [
+    ["", "en"],
+    ["#en", "en"],
+    ["#ko", "ko"],
+  ] as const) {
     const v = await visit(index + hash, `site-index-${lang}${hash ? "" : "-default"}.png`);
     assert.deepEqual(v.visibleSections, [lang], `index.html${hash} shows the ${lang} section only`);
     const visible = new Set(v.links.filter((l) => l.visible).map((l) => withoutHash(l.href)));
-    for (const r of reports) assert.ok(visible.has(r), `index.html${hash} links ${path.relative(site, new URL(r).pathname)} where the reader sees it`);
-    assert.ok(v.links.some((l) => l.visible && l.href === `${index}#${lang === "en" ? "ko" : "en"}`), "a switch to the other language");
+    for (const r of reports)
+      assert.ok(visible.has(r), `index.html${hash} links ${path.relative(site, new URL(r).pathname)} where the reader sees it`);
+    assert.ok(
+      v.links.some((l) => l.visible && l.href === `${index}#${lang === "en" ? "ko" : "en"}`),
+      "a switch to the other language",
+    );
     assert.deepEqual(v.missingAnchors, [], "every #anchor exists");
     assert.deepEqual(v.requests, [], "no network requests");
     assert.deepEqual(v.errors, [], "no console errors");
@@ -152,7 +190,8 @@ test("following every link from the front page, in both languages, finds every r
     for (const h of v.hangulProblems) problems.push(`${where}: Hangul not in the embedded font: ${h}`);
     for (const a of v.missingAnchors) problems.push(`${where}: link to a missing #${a}`);
     if (!v.hashFound) problems.push(`${where}: no element has the id the link names`);
-    if (v.koreanFont.length && !v.koreanFont.includes("loaded")) problems.push(`${where}: the embedded Korean font did not load (${v.koreanFont.join(", ")})`);
+    if (v.koreanFont.length && !v.koreanFont.includes("loaded"))
+      problems.push(`${where}: the embedded Korean font did not load (${v.koreanFont.join(", ")})`);
     for (const { href } of v.links) {
       if (!href.startsWith("file:")) {
         problems.push(`${where}: a link out of the site, ${href}`);
@@ -178,5 +217,8 @@ test("each report links back to the index in its language, to its neighbours and
   assert.ok(!hrefs.some((h) => /03-/.test(h)), "no next notebook after the last");
   const first = await visit(pathToFileURL(path.join(site, "en", "01-recurrence.html")).href);
   const firstHrefs = first.links.map((l) => path.relative(site, new URL(l.href).pathname) + new URL(l.href).hash);
-  assert.ok(firstHrefs.includes("index.html#en") && firstHrefs.includes("en/02-sums.html") && firstHrefs.includes("ko/01-recurrence.html"), firstHrefs.join(", "));
+  assert.ok(
+    firstHrefs.includes("index.html#en") && firstHrefs.includes("en/02-sums.html") && firstHrefs.includes("ko/01-recurrence.html"),
+    firstHrefs.join(", "),
+  );
 });

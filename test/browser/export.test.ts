@@ -18,7 +18,9 @@ import { chartNotebook, writeNotebook } from "./fixtures";
 declare const document: any;
 
 const ARTIFACTS = path.join(ROOT, "test-artifacts");
-const course = readdirSync(path.join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort();
+const course = readdirSync(path.join(ROOT, "notebooks"))
+  .filter((f) => f.endsWith(".ipynb"))
+  .sort();
 let work = "";
 let run: { status: number | null; stderr: string };
 let browser: Browser;
@@ -90,8 +92,12 @@ async function hangulNotInEmbeddedFont(page: import("playwright-core").Page): Pr
   const { root } = await cdp.send("DOM.getDocument", { depth: -1 });
   const elements: { nodeId: number; text: string }[] = [];
   const walk = (n: any) => {
-    const own = (n.children ?? []).filter((c: any) => c.nodeType === 3).map((c: any) => c.nodeValue).join("");
-    if (n.nodeType === 1 && !["SCRIPT", "STYLE", "TITLE"].includes(n.nodeName) && HANGUL.test(own)) elements.push({ nodeId: n.nodeId, text: own });
+    const own = (n.children ?? [])
+      .filter((c: any) => c.nodeType === 3)
+      .map((c: any) => c.nodeValue)
+      .join("");
+    if (n.nodeType === 1 && !["SCRIPT", "STYLE", "TITLE"].includes(n.nodeName) && HANGUL.test(own))
+      elements.push({ nodeId: n.nodeId, text: own });
     HANGUL.lastIndex = 0;
     for (const c of n.children ?? []) walk(c);
     if (n.contentDocument) walk(n.contentDocument);
@@ -101,9 +107,14 @@ async function hangulNotInEmbeddedFont(page: import("playwright-core").Page): Pr
   for (const el of elements) {
     const { fonts } = await cdp.send("CSS.getPlatformFontsForNode", { nodeId: el.nodeId });
     if (!fonts.length) continue;
-    const korean = fonts.filter((f: any) => f.isCustomFont && /Noto Sans (KR|CJK KR|Korean)/i.test(f.familyName)).reduce((s: number, f: any) => s + f.glyphCount, 0);
+    const korean = fonts
+      .filter((f: any) => f.isCustomFont && /Noto Sans (KR|CJK KR|Korean)/i.test(f.familyName))
+      .reduce((s: number, f: any) => s + f.glyphCount, 0);
     const needed = (el.text.match(/[\u3130-\u318f\uac00-\ud7a3]/g) ?? []).length || 1;
-    if (korean < needed) bad.push(`${JSON.stringify(el.text.trim().slice(0, 40))}: ${fonts.map((f: any) => `${f.familyName}${f.isCustomFont ? " (embedded)" : ""} ${f.glyphCount}`).join(", ")}`);
+    if (korean < needed)
+      bad.push(
+        `${JSON.stringify(el.text.trim().slice(0, 40))}: ${fonts.map((f: any) => `${f.familyName}${f.isCustomFont ? " (embedded)" : ""} ${f.glyphCount}`).join(", ")}`,
+      );
   }
   await cdp.detach();
   return bad;
@@ -116,9 +127,10 @@ function expectations(ipynb: string) {
   // The cells' outputs, and those that Output widgets hold in the saved widget state (the report
   // draws each widget in its last state, charts included: notebook 04's knob).
   const widgets = Object.values<any>(nb.metadata?.widgets?.["application/vnd.jupyter.widget-state+json"]?.state ?? {});
-  const charts = [...nb.cells.flatMap((c: any) => c.outputs ?? []), ...widgets.filter((w) => w.model_name === "OutputModel").flatMap((w) => w.state?.outputs ?? [])].filter(
-    (o: any) => Object.keys(o.data ?? {}).some((m) => /^application\/vnd\.(vegalite|vega|plotly)\.v\d+\+json$/.test(m)),
-  ).length;
+  const charts = [
+    ...nb.cells.flatMap((c: any) => c.outputs ?? []),
+    ...widgets.filter((w) => w.model_name === "OutputModel").flatMap((w) => w.state?.outputs ?? []),
+  ].filter((o: any) => Object.keys(o.data ?? {}).some((m) => /^application\/vnd\.(vegalite|vega|plotly)\.v\d+\+json$/.test(m))).length;
   const math = nb.cells.some((c: any) => c.cell_type === "markdown" && /\$[^$\s][^$]*\$/.test(text(c.source)));
   return { charts, math };
 }
@@ -144,7 +156,9 @@ for (const name of [...course.map((f) => f.replace(/\.ipynb$/, "")), "synthetic-
     page.on("pageerror", (e) => errors.push(String(e)));
     try {
       await page.goto(url, { waitUntil: "load" });
-      await page.waitForFunction(() => [...document.querySelectorAll(".chart")].every((el: any) => el.dataset.state), null, { timeout: 60_000 });
+      await page.waitForFunction(() => [...document.querySelectorAll(".chart")].every((el: any) => el.dataset.state), null, {
+        timeout: 60_000,
+      });
       await page.evaluate(() => document.fonts.ready);
 
       const charts = await page.evaluate(() =>
@@ -179,15 +193,24 @@ for (const name of [...course.map((f) => f.replace(/\.ipynb$/, "")), "synthetic-
       }));
       if (want.math) {
         assert.ok(math.katex > 0, "math rendered by KaTeX");
-        assert.ok(math.fonts.some((f) => f.endsWith(":loaded")), `a KaTeX font loaded offline: ${math.fonts.join(", ")}`);
+        assert.ok(
+          math.fonts.some((f) => f.endsWith(":loaded")),
+          `a KaTeX font loaded offline: ${math.fonts.join(", ")}`,
+        );
       }
       assert.deepEqual(math.errors, [], "no KaTeX parse errors");
-      assert.deepEqual(math.fonts.filter((f) => f.endsWith(":error")), [], "no font failed to load");
+      assert.deepEqual(
+        math.fonts.filter((f) => f.endsWith(":error")),
+        [],
+        "no font failed to load",
+      );
 
       const hangul = await page.evaluate(() => /[\uac00-\ud7a3]/.test(document.body.innerText));
       if (hangul) {
         await page.evaluate(() => document.fonts.load('16px "seqlab-ko"', "한"));
-        const faces = await page.evaluate(() => [...document.fonts].filter((f: any) => f.family.replace(/"/g, "") === "seqlab-ko").map((f: any) => f.status));
+        const faces = await page.evaluate(() =>
+          [...document.fonts].filter((f: any) => f.family.replace(/"/g, "") === "seqlab-ko").map((f: any) => f.status),
+        );
         assert.ok(faces.includes("loaded"), `the embedded Korean font loaded (${faces.join(", ") || "none embedded"})`);
         const boxes = await hangulNotInEmbeddedFont(page);
         assert.deepEqual(boxes, [], "every element showing Hangul draws it with the embedded font (no reader's font, no boxes)");
@@ -210,7 +233,12 @@ test("without scripts, each chart shows its static fallback (the PNG, or the tex
     const fallbacks = await page.evaluate(() =>
       [...document.querySelectorAll(".chart")].map((el: any) => {
         const img = el.querySelector(".chart-fallback img");
-        return { kind: el.dataset.chart, visible: el.querySelector(".chart-fallback").offsetParent != null, png: img ? img.naturalWidth > 0 && img.width === 320 : false, text: el.querySelector(".chart-fallback").textContent };
+        return {
+          kind: el.dataset.chart,
+          visible: el.querySelector(".chart-fallback").offsetParent != null,
+          png: img ? img.naturalWidth > 0 && img.width === 320 : false,
+          text: el.querySelector(".chart-fallback").textContent,
+        };
       }),
     );
     assert.deepEqual(fallbacks, [

@@ -34,7 +34,10 @@ export const code = (source: string, outputs: any[] = [], execution_count: numbe
 export const notebook = (cells: any[]) => ({
   nbformat: 4,
   nbformat_minor: 5,
-  metadata: { kernelspec: { name: "seqlab", display_name: "TypeScript (seqlab)", language: "typescript" }, language_info: { name: "typescript" } },
+  metadata: {
+    kernelspec: { name: "seqlab", display_name: "TypeScript (seqlab)", language: "typescript" },
+    language_info: { name: "typescript" },
+  },
   cells,
 });
 
@@ -53,7 +56,9 @@ export const plotlyOutput = () => ({
 /** A notebook with math, both chart kinds, streams, an error and images. */
 export function chartNotebook() {
   return notebook([
-    markdown("# 차트와 수식 (Charts and Math)\n\nThe state $h_t$ follows $$h_t = \\tanh(W_{hh} h_{t-1} + W_{xh} x_t)$$ and $a_1 * b_2 * c$ is not emphasis."),
+    markdown(
+      "# 차트와 수식 (Charts and Math)\n\nThe state $h_t$ follows $$h_t = \\tanh(W_{hh} h_{t-1} + W_{xh} x_t)$$ and $a_1 * b_2 * c$ is not emphasis.",
+    ),
     markdown("## Vega-Lite\n\nA line chart, with a PNG for front ends that cannot draw it."),
     code("lineChart(xs)", [vegaLiteOutput()], 1),
     markdown("## Plotly"),
@@ -64,11 +69,26 @@ export function chartNotebook() {
       [
         { output_type: "stream", name: "stdout", text: ["<script>alert('stdout')</script>\n"] },
         { output_type: "stream", name: "stderr", text: ["\u001b[33mwarning\u001b[0m: slow\n"] },
-        { output_type: "execute_result", execution_count: 3, data: { "text/plain": ["'<script>alert(\"plain\")</script>'"] }, metadata: {} },
+        {
+          output_type: "execute_result",
+          execution_count: 3,
+          data: { "text/plain": ["'<script>alert(\"plain\")</script>'"] },
+          metadata: {},
+        },
       ],
       3,
     ),
-    code("display(picture)", [{ output_type: "display_data", data: { "image/png": PNG, "text/plain": ["Picture"] }, metadata: { "image/png": { width: 64, height: 32 } } }], 4),
+    code(
+      "display(picture)",
+      [
+        {
+          output_type: "display_data",
+          data: { "image/png": PNG, "text/plain": ["Picture"] },
+          metadata: { "image/png": { width: 64, height: 32 } },
+        },
+      ],
+      4,
+    ),
   ]);
 }
 

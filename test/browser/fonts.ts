@@ -32,8 +32,12 @@ export async function hangulNotInEmbeddedFont(page: import("playwright-core").Pa
   const { root } = await cdp.send("DOM.getDocument", { depth: -1 });
   const elements: { nodeId: number; text: string }[] = [];
   const walk = (n: any) => {
-    const own = (n.children ?? []).filter((c: any) => c.nodeType === 3).map((c: any) => c.nodeValue).join("");
-    if (n.nodeType === 1 && !["SCRIPT", "STYLE", "TITLE"].includes(n.nodeName) && HANGUL.test(own)) elements.push({ nodeId: n.nodeId, text: own });
+    const own = (n.children ?? [])
+      .filter((c: any) => c.nodeType === 3)
+      .map((c: any) => c.nodeValue)
+      .join("");
+    if (n.nodeType === 1 && !["SCRIPT", "STYLE", "TITLE"].includes(n.nodeName) && HANGUL.test(own))
+      elements.push({ nodeId: n.nodeId, text: own });
     HANGUL.lastIndex = 0;
     for (const c of n.children ?? []) walk(c);
     if (n.contentDocument) walk(n.contentDocument);
@@ -43,11 +47,15 @@ export async function hangulNotInEmbeddedFont(page: import("playwright-core").Pa
   for (const el of elements) {
     const { fonts } = await cdp.send("CSS.getPlatformFontsForNode", { nodeId: el.nodeId });
     if (!fonts.length) continue;
-    const korean = fonts.filter((f: any) => f.isCustomFont && /Noto Sans (KR|CJK KR|Korean)/i.test(f.familyName)).reduce((s: number, f: any) => s + f.glyphCount, 0);
+    const korean = fonts
+      .filter((f: any) => f.isCustomFont && /Noto Sans (KR|CJK KR|Korean)/i.test(f.familyName))
+      .reduce((s: number, f: any) => s + f.glyphCount, 0);
     const needed = (el.text.match(/[\u3130-\u318f\uac00-\ud7a3]/g) ?? []).length || 1;
-    if (korean < needed) bad.push(`${JSON.stringify(el.text.trim().slice(0, 40))}: ${fonts.map((f: any) => `${f.familyName}${f.isCustomFont ? " (embedded)" : ""} ${f.glyphCount}`).join(", ")}`);
+    if (korean < needed)
+      bad.push(
+        `${JSON.stringify(el.text.trim().slice(0, 40))}: ${fonts.map((f: any) => `${f.familyName}${f.isCustomFont ? " (embedded)" : ""} ${f.glyphCount}`).join(", ")}`,
+      );
   }
   await cdp.detach();
   return bad;
 }
-

@@ -30,7 +30,9 @@ let browser: Browser;
 before(async () => {
   const file = writeNotebook(work, "injection.ipynb", nb);
   for (const [mode, out] of Object.entries(reports)) {
-    const r = spawnSync(process.execPath, [CLI, "export", file, "-o", out, ...(mode === "trusted" ? ["--trusted"] : [])], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [CLI, "export", file, "-o", out, ...(mode === "trusted" ? ["--trusted"] : [])], {
+      encoding: "utf8",
+    });
     assert.equal(r.status, 0, `export (${mode}) failed: ${r.stderr}`);
   }
   browser = await chromium.launch({
@@ -44,7 +46,11 @@ after(async () => {
 });
 
 /** The report's last code cell: it must still be an element after every vector above it. */
-const lastCode = nb.cells.map((c: any, i: number) => (c.cell_type === "code" ? i : -1)).filter((i: number) => i >= 0).pop() + 1;
+const lastCode =
+  nb.cells
+    .map((c: any, i: number) => (c.cell_type === "code" ? i : -1))
+    .filter((i: number) => i >= 0)
+    .pop() + 1;
 
 interface Visit {
   /** The id of the report's last code cell, as the page has it (the structure survived). */
@@ -85,13 +91,16 @@ async function visit(file: string, opts: { bypassCSP?: boolean; interact?: boole
   });
   try {
     await page.goto(url, { waitUntil: "load" });
-    await page.waitForFunction(() => [...document.querySelectorAll(".chart")].every((el: any) => el.dataset.state), null, { timeout: 60_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll(".chart")].every((el: any) => el.dataset.state), null, {
+      timeout: 60_000,
+    });
     seen.lastCell = await page.evaluate((id) => document.querySelector(`main > section#${id}.cell.code`)?.id ?? null, `cell-${lastCode}`);
     if (opts.interact) {
       await page.evaluate(() => {
         for (const a of document.querySelectorAll("a[href]")) if (/^\s*javascript:/i.test(a.getAttribute("href"))) a.click();
         for (const el of document.querySelectorAll("*")) {
-          for (const attr of [...el.attributes]) if (/^on/i.test(attr.name)) el.dispatchEvent(new window.Event(attr.name.slice(2).toLowerCase()));
+          for (const attr of [...el.attributes])
+            if (/^on/i.test(attr.name)) el.dispatchEvent(new window.Event(attr.name.slice(2).toLowerCase()));
         }
       });
       await page.evaluate(() => {
@@ -136,7 +145,11 @@ for (const mode of ["sanitized", "trusted"] as const) {
     if (mode === "sanitized") {
       // Nothing from the notebook's HTML even tries; what the CSP blocks comes from a chart
       // library (plotly's map trace asks for its topojson).
-      assert.deepEqual(seen.attempted.filter((u) => !/topo|world_110m/.test(u)), [], "requests attempted (blocked by the CSP)");
+      assert.deepEqual(
+        seen.attempted.filter((u) => !/topo|world_110m/.test(u)),
+        [],
+        "requests attempted (blocked by the CSP)",
+      );
     }
     assert.deepEqual(seen.navigations, [], "navigations");
     assert.equal(seen.popups, 0, "windows opened");
@@ -154,12 +167,18 @@ test("sanitized report: what is left of the notebook's HTML has no script, handl
       for (const el of document.querySelectorAll("main *")) {
         const tag = el.tagName.toLowerCase();
         if (["script", "iframe", "object", "embed", "base", "meta", "link", "style", "frame", "svg", "math", "template"].includes(tag)) {
-          if (!(tag === "script" && el.type === "application/json" && el.classList.contains("chart-spec")) && !el.closest(".katex")) bad.push(`<${tag}>`);
+          if (!(tag === "script" && el.type === "application/json" && el.classList.contains("chart-spec")) && !el.closest(".katex"))
+            bad.push(`<${tag}>`);
         }
         for (const attr of el.attributes) {
           if (/^on/i.test(attr.name)) bad.push(`${tag} ${attr.name}`);
-          if (/^\s*(javascript|vbscript|data:text)/i.test(attr.value) && /^(href|src|action|formaction|xlink:href|poster|srcset)$/i.test(attr.name)) bad.push(`${tag} ${attr.name}=${attr.value.slice(0, 40)}`);
-          if (/^(src|poster)$/i.test(attr.name) && !/^data:/i.test(attr.value)) bad.push(`${tag} ${attr.name}=${attr.value.slice(0, 40)} (not embedded)`);
+          if (
+            /^\s*(javascript|vbscript|data:text)/i.test(attr.value) &&
+            /^(href|src|action|formaction|xlink:href|poster|srcset)$/i.test(attr.name)
+          )
+            bad.push(`${tag} ${attr.name}=${attr.value.slice(0, 40)}`);
+          if (/^(src|poster)$/i.test(attr.name) && !/^data:/i.test(attr.value))
+            bad.push(`${tag} ${attr.name}=${attr.value.slice(0, 40)} (not embedded)`);
         }
         if (/url\(/i.test(el.getAttribute("style") ?? "")) bad.push(`${tag} style with url()`);
         if (/position:\s*fixed/i.test(el.getAttribute("style") ?? "")) bad.push(`${tag} style position fixed`);
@@ -185,5 +204,6 @@ test("control: without the CSP, the trusted report's scripts run (the vectors ar
   const seen = await visit(reports.trusted, { bypassCSP: true, interact: false });
   const plainScripts = vectors.filter((v) => /a script element$/.test(v.what)).map((v) => v.n);
   assert.ok(plainScripts.length >= 2);
-  for (const n of plainScripts) assert.ok(seen.fired.includes(n), `vector ${n} (${vectors[n - 1].what}) ran without the CSP; ran: ${describeFired(seen.fired)}`);
+  for (const n of plainScripts)
+    assert.ok(seen.fired.includes(n), `vector ${n} (${vectors[n - 1].what}) ran without the CSP; ran: ${describeFired(seen.fired)}`);
 });

@@ -10,7 +10,10 @@ import { code, notebook, vegaLiteOutput, writeNotebook } from "./fixtures";
 
 const ci = process.env.CI === "true" || process.env.CI === "1";
 const probe = spawnSync("jupyter", ["nbconvert", "--version"], { encoding: "utf8" });
-const missing = probe.error || probe.status !== 0 ? `jupyter nbconvert is not available on PATH (${probe.error?.message ?? probe.stderr.trim()}); install Debian's jupyter-nbconvert` : undefined;
+const missing =
+  probe.error || probe.status !== 0
+    ? `jupyter nbconvert is not available on PATH (${probe.error?.message ?? probe.stderr.trim()}); install Debian's jupyter-nbconvert`
+    : undefined;
 
 test("nbconvert --to html shows the PNG of a vega-lite + PNG chart bundle", { skip: !ci && missing ? missing : false }, () => {
   assert.equal(missing, undefined, missing);

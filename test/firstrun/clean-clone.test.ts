@@ -17,7 +17,12 @@ const reports = path.join(clone, "reports");
 const quick = "SEQLAB_QUICK";
 // The course as this commit has it (notebooks are added and renumbered; the Korean edition in
 // notebooks/ko/ runs after the English one): each notebook's place ("NAME" or "ko/NAME"), how many, the last.
-const ipynbs = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".ipynb")).sort() : []);
+const ipynbs = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith(".ipynb"))
+        .sort()
+    : [];
 const english = ipynbs(path.join(ROOT, "notebooks"));
 const course = [...english, ...ipynbs(path.join(ROOT, "notebooks", "ko")).map((f) => `ko/${f}`)];
 const last = course[course.length - 1];
@@ -37,7 +42,13 @@ const relativeData = () => path.relative(clone, MIRROR);
 
 function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
   const t0 = Date.now();
-  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? clone, env: opts.env ?? shellEnv(), encoding: "utf8", timeout: opts.timeoutMs ?? 600_000, maxBuffer: 64 * 2 ** 20 });
+  const r = spawnSync(cmd, args, {
+    cwd: opts.cwd ?? clone,
+    env: opts.env ?? shellEnv(),
+    encoding: "utf8",
+    timeout: opts.timeoutMs ?? 600_000,
+    maxBuffer: 64 * 2 ** 20,
+  });
   return { ...r, seconds: (Date.now() - t0) / 1000 };
 }
 
@@ -86,7 +97,10 @@ test("a clean clone: npm ci, its command line, npm start planned, reused, resume
         nbformat: 4,
         nbformat_minor: 5,
         metadata: {},
-        cells: [cell('import * as tf from "@tensorflow/tfjs";\nimport { useBackend } from "seqlab";\nawait useBackend({ quiet: true });'), cell("tf.tensor([1, 2, 3]).sum().dataSync()[0] * 7")],
+        cells: [
+          cell('import * as tf from "@tensorflow/tfjs";\nimport { useBackend } from "seqlab";\nawait useBackend({ quiet: true });'),
+          cell("tf.tensor([1, 2, 3]).sum().dataSync()[0] * 7"),
+        ],
       }),
     );
     ok(sh("npx", ["seqlab", "run", nb]), "npx seqlab run (scripts blocked)");
@@ -118,15 +132,30 @@ test("a clean clone: npm ci, its command line, npm start planned, reused, resume
     const est = r.stdout.match(/^estimate: ~(.+?) for (\d+) notebooks/m);
     assert.ok(est, `the plan gives an estimate:\n${r.stdout}`);
     const estimate = parseDuration(est[1]);
-    t.diagnostic(`first quick npm start: ${first.toFixed(1)} s measured, ${estimate} s estimated by the plan (measured/estimate ${(first / estimate).toFixed(2)})`);
+    t.diagnostic(
+      `first quick npm start: ${first.toFixed(1)} s measured, ${estimate} s estimated by the plan (measured/estimate ${(first / estimate).toFixed(2)})`,
+    );
     assert.match(r.stdout, /mode: quick \(SEQLAB_QUICK=1\)/);
     assert.match(r.stdout, /npm start -- --full/);
-    assert.ok(first <= 2 * estimate && first >= estimate / 2, `the estimate ${estimate} s is not within a factor of 2 of the measured ${first.toFixed(1)} s`);
+    assert.ok(
+      first <= 2 * estimate && first >= estimate / 2,
+      `the estimate ${estimate} s is not within a factor of 2 of the measured ${first.toFixed(1)} s`,
+    );
     const lines = r.stdout.trimEnd().split("\n");
     assert.match(lines.at(-4)!, new RegExp(`^Open the course: ${escaped(path.join(reports, "index.html"))}$`));
-    assert.deepEqual(lines.slice(-3), ["Use the notebooks in JupyterLab with this kernel:", "  npx seqlab install --user", "  jupyter lab notebooks/"]);
+    assert.deepEqual(lines.slice(-3), [
+      "Use the notebooks in JupyterLab with this kernel:",
+      "  npx seqlab install --user",
+      "  jupyter lab notebooks/",
+    ]);
     assert.match(r.stderr, new RegExp(`\\[${course.length}/${course.length}\\] ${escaped(last)}: done in`));
-    for (const f of [inSite("00-kernel-tour.ipynb"), inSite("00-kernel-tour.ipynb", ".html"), inSite(last, ".html"), path.join(reports, ".cache.json"), path.join(reports, "index.html")])
+    for (const f of [
+      inSite("00-kernel-tour.ipynb"),
+      inSite("00-kernel-tour.ipynb", ".html"),
+      inSite(last, ".html"),
+      path.join(reports, ".cache.json"),
+      path.join(reports, "index.html"),
+    ])
       assert.ok(existsSync(f), path.relative(clone, f));
     // The front page links every report of both editions.
     const index = readFileSync(path.join(reports, "index.html"), "utf8");
@@ -141,7 +170,9 @@ test("a clean clone: npm ci, its command line, npm start planned, reused, resume
     const before = mtime(inSite("04-lstm-gates.ipynb"));
     const r = sh("npm", ["start"], { env: shellEnv({ SEQLAB_DATA: relativeData(), [quick]: "1" }), timeoutMs: COURSE_TIMEOUT });
     ok(r, "second npm start");
-    t.diagnostic(`second quick npm start: ${r.seconds.toFixed(1)} s (first ${first.toFixed(1)} s, ratio ${(r.seconds / first).toFixed(3)})`);
+    t.diagnostic(
+      `second quick npm start: ${r.seconds.toFixed(1)} s (first ${first.toFixed(1)} s, ratio ${(r.seconds / first).toFixed(3)})`,
+    );
     assert.match(r.stdout, new RegExp(`0 executed, ${course.length} reused from the cache, 0 failed`));
     assert.match(planLine(r.stdout, "04-lstm-gates.ipynb"), /^\s+04-lstm-gates\.ipynb\s+cached$/);
     assert.equal(mtime(inSite("04-lstm-gates.ipynb")), before, "the executed copy was not rewritten");

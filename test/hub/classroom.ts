@@ -42,7 +42,12 @@ async function freePort(): Promise<number> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll `check` until it returns a value, or fail naming `what` after `ms`. */
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined> | T | undefined, detail: () => string = () => ""): Promise<T> {
+async function until<T>(
+  what: string,
+  ms: number,
+  check: () => Promise<T | undefined> | T | undefined,
+  detail: () => string = () => "",
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await check();
@@ -99,10 +104,18 @@ export class OutputModel {
         break;
       case "display_data":
       case "execute_result":
-        this.add(cell, { type: msg.header.msg_type, kind: Object.keys(c.data).sort().join(","), text: String(c.data["text/plain"] ?? ""), displayId: c.transient?.display_id });
+        this.add(cell, {
+          type: msg.header.msg_type,
+          kind: Object.keys(c.data).sort().join(","),
+          text: String(c.data["text/plain"] ?? ""),
+          displayId: c.transient?.display_id,
+        });
         break;
       case "update_display_data":
-        for (const list of this.cells) for (const o of list ?? []) if (o.displayId && o.displayId === c.transient?.display_id) Object.assign(o, { kind: Object.keys(c.data).sort().join(","), text: String(c.data["text/plain"] ?? "") });
+        for (const list of this.cells)
+          for (const o of list ?? [])
+            if (o.displayId && o.displayId === c.transient?.display_id)
+              Object.assign(o, { kind: Object.keys(c.data).sort().join(","), text: String(c.data["text/plain"] ?? "") });
         break;
       case "error":
         this.add(cell, { type: "error", kind: c.ename, text: c.evalue });
@@ -175,17 +188,27 @@ export class Hub {
     };
     delete env.NODE_OPTIONS;
     // Its own process group: the hub, its proxy and the servers it spawns, ended together.
-    const proc = spawn("/usr/bin/python3", [JUPYTERHUB, "-f", HUB_CONFIG], { cwd: state, env, stdio: ["ignore", out, out], detached: true });
+    const proc = spawn("/usr/bin/python3", [JUPYTERHUB, "-f", HUB_CONFIG], {
+      cwd: state,
+      env,
+      stdio: ["ignore", out, out],
+      detached: true,
+    });
     const hub = new Hub(root, port, homes, proc, logFile);
-    await until("JupyterHub answering on its proxy", 120_000, async () => {
-      if (proc.exitCode !== null) throw new Error(`jupyterhub exited ${proc.exitCode}:\n${hub.logTail()}`);
-      try {
-        const r = await fetch(`${hub.url}/hub/api`);
-        return r.ok ? true : undefined;
-      } catch {
-        return undefined;
-      }
-    }, () => hub.logTail());
+    await until(
+      "JupyterHub answering on its proxy",
+      120_000,
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`jupyterhub exited ${proc.exitCode}:\n${hub.logTail()}`);
+        try {
+          const r = await fetch(`${hub.url}/hub/api`);
+          return r.ok ? true : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      () => hub.logTail(),
+    );
     return hub;
   }
 
@@ -287,12 +310,17 @@ export class Student {
     const t0 = Date.now();
     const r = await this.api(`/users/${this.name}/server`, { method: "POST" });
     if (r.status !== 201 && r.status !== 202) throw new Error(`starting ${this.name}'s server: HTTP ${r.status}: ${await r.text()}`);
-    await until(`${this.name}'s server ready`, timeoutMs, async () => {
-      const u = await (await this.api(`/users/${this.name}`)).json();
-      const s = u.servers?.[""];
-      if (!s && !u.pending) throw new Error(`${this.name}'s server stopped while starting:\n${this.hub.logTail()}`);
-      return s?.ready ? true : undefined;
-    }, () => this.hub.logTail());
+    await until(
+      `${this.name}'s server ready`,
+      timeoutMs,
+      async () => {
+        const u = await (await this.api(`/users/${this.name}`)).json();
+        const s = u.servers?.[""];
+        if (!s && !u.pending) throw new Error(`${this.name}'s server stopped while starting:\n${this.hub.logTail()}`);
+        return s?.ready ? true : undefined;
+      },
+      () => this.hub.logTail(),
+    );
     return Date.now() - t0;
   }
 
@@ -315,7 +343,10 @@ export class Student {
     const settings = this.settings();
     const file = path.join(this.home, rel);
     const cells = codeCells(file);
-    const session = await SessionAPI.startSession({ path: rel, type: "notebook", name: path.basename(rel), kernel: { name: "seqlab" } } as any, settings);
+    const session = await SessionAPI.startSession(
+      { path: rel, type: "notebook", name: path.basename(rel), kernel: { name: "seqlab" } } as any,
+      settings,
+    );
     const kernel = new KernelConnection({ model: session.kernel!, serverSettings: settings, username: this.name, handleComms: true });
     const run: NotebookRun = { notebook: rel, cells: [], model: new OutputModel() };
     try {
@@ -350,7 +381,13 @@ export class Student {
     };
     const reply = await future.done;
     const c: any = reply.content;
-    return { index, status: c.status, ms: performance.now() - t0, outputs: index >= 0 ? model.masked(index) : [], error: c.status === "error" ? `${c.ename}: ${c.evalue}` : undefined };
+    return {
+      index,
+      status: c.status,
+      ms: performance.now() - t0,
+      outputs: index >= 0 ? model.masked(index) : [],
+      error: c.status === "error" ? `${c.ename}: ${c.evalue}` : undefined,
+    };
   }
 
   async stopServer() {
@@ -388,7 +425,8 @@ export function processesOf(homes: string): { pid: number; argv: string[]; user:
     const pid = Number(d);
     if (!pid) continue;
     const home = environ(pid).get("HOME");
-    if (home && home.startsWith(homes + path.sep)) found.push({ pid, argv: cmdline(pid), user: path.relative(homes, home).split(path.sep)[0] });
+    if (home && home.startsWith(homes + path.sep))
+      found.push({ pid, argv: cmdline(pid), user: path.relative(homes, home).split(path.sep)[0] });
   }
   return found;
 }
@@ -435,7 +473,10 @@ export async function referenceRun(notebook: string, cwd: string, env: NodeJS.Pr
     for (let i = 0; i < cells.length; i++) {
       const r = await k.execute(cells[i]);
       for (const m of r.outputs) model.apply(i, m as unknown as KernelMessage.IIOPubMessage);
-      if (r.reply.content.status !== "ok") throw new Error(`reference run of ${path.basename(notebook)}: cell ${i + 1} failed: ${r.reply.content.ename}: ${r.reply.content.evalue}`);
+      if (r.reply.content.status !== "ok")
+        throw new Error(
+          `reference run of ${path.basename(notebook)}: cell ${i + 1} failed: ${r.reply.content.ename}: ${r.reply.content.evalue}`,
+        );
     }
   } finally {
     await k.shutdown();

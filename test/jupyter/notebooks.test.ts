@@ -17,7 +17,9 @@ import { isGradeCell, isSolutionCell } from "../../kernel/tools/assignment";
 import { Cell, Notebook, sourceText } from "../../kernel/tools/notebook";
 import { CLI, kernelspecEnv, ROOT, tempDir } from "../support/tools";
 
-const notebooks = readdirSync(path.join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort();
+const notebooks = readdirSync(path.join(ROOT, "notebooks"))
+  .filter((f) => f.endsWith(".ipynb"))
+  .sort();
 // English messages whatever the machine's setting: the assertions read them.
 const env = { ...kernelspecEnv(), SEQLAB_QUICK: "1", SEQLAB_LANG: "en" };
 
@@ -45,7 +47,10 @@ function solutionNames(nb: Notebook): string[] {
   for (const c of nb.cells.filter(isSolutionCell)) {
     const src = sourceText(c);
     for (const m of src.matchAll(/^\s*(?:export\s+)?(?:async\s+)?function\*?\s+([A-Za-z_$][\w$]*)/gm)) names.push(m[1]);
-    for (const m of src.matchAll(/^\s*(?:const|let)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*(?:async\s*)?(?:\(|function|[A-Za-z_$][\w$]*\s*=>)/gm)) names.push(m[1]);
+    for (const m of src.matchAll(
+      /^\s*(?:const|let)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*(?:async\s*)?(?:\(|function|[A-Za-z_$][\w$]*\s*=>)/gm,
+    ))
+      names.push(m[1]);
     for (const m of src.matchAll(/^\s*class\s+([A-Za-z_$][\w$]*)/gm)) names.push(m[1]);
   }
   return names;
@@ -59,14 +64,20 @@ for (const nb of notebooks) {
     const checks = executed.cells.map((c, i) => [c, i] as const).filter(([c]) => isGradeCell(c));
     for (const [c, i] of checks) {
       const out = shown(c);
-      assert.match(out, /✓ Exercise \d+\.\d+: correct/, `cell ${i + 1}: the self-check should pass with the solution in place; it showed ${JSON.stringify(out)}`);
+      assert.match(
+        out,
+        /✓ Exercise \d+\.\d+: correct/,
+        `cell ${i + 1}: the self-check should pass with the solution in place; it showed ${JSON.stringify(out)}`,
+      );
       assert.doesNotMatch(out, /not yet/, `cell ${i + 1}`);
     }
   });
 
   test(`${nb}: its student edition (seqlab assignment) says "not yet" with a hint at every self-check, and fails nowhere else`, () => {
     const dir = tempDir();
-    const made = spawnSync(process.execPath, [CLI, "assignment", path.join(ROOT, "notebooks", nb), "--out", path.join(dir, "student")], { encoding: "utf8" });
+    const made = spawnSync(process.execPath, [CLI, "assignment", path.join(ROOT, "notebooks", nb), "--out", path.join(dir, "student")], {
+      encoding: "utf8",
+    });
     assert.equal(made.status, 0, made.stderr);
     const student: Notebook = JSON.parse(readFileSync(path.join(dir, "student", nb), "utf8"));
     assert.ok(!JSON.stringify(student).includes("BEGIN SOLUTION"), "no solution is left in the student edition");
@@ -76,14 +87,25 @@ for (const nb of notebooks) {
     executed.cells.forEach((c, i) => {
       const where = `${nb}, cell ${i + 1}`;
       if (isGradeCell(c)) {
-        assert.deepEqual(errorsOf(c).map((e) => e.evalue), [], `${where}: a self-check never fails`);
+        assert.deepEqual(
+          errorsOf(c).map((e) => e.evalue),
+          [],
+          `${where}: a self-check never fails`,
+        );
         const out = shown(c);
-        assert.match(out, /✗ Exercise \d+\.\d+: not yet \(not answered yet\)\. Hint: \S/, `${where}: the self-check should say "not yet" with a hint; it showed ${JSON.stringify(out)}`);
+        assert.match(
+          out,
+          /✗ Exercise \d+\.\d+: not yet \(not answered yet\)\. Hint: \S/,
+          `${where}: the self-check should say "not yet" with a hint; it showed ${JSON.stringify(out)}`,
+        );
         return;
       }
       for (const e of errorsOf(c)) {
         const caller = !isSolutionCell(c) && calls?.test(sourceText(c));
-        assert.ok(caller && /your code here/.test(e.evalue), `${where}: ${e.ename}: ${e.evalue} (only a cell that calls an exercise's function may fail, with the stub's "your code here")`);
+        assert.ok(
+          caller && /your code here/.test(e.evalue),
+          `${where}: ${e.ename}: ${e.evalue} (only a cell that calls an exercise's function may fail, with the stub's "your code here")`,
+        );
       }
     });
   });
@@ -92,11 +114,19 @@ for (const nb of notebooks) {
 // The Korean edition (notebooks/ko/) under nbclient: Jupyter starts the kernelspec its notebooks
 // name, seqlab-ko (SEQLAB_LANG=ko over this suite's SEQLAB_LANG=en), so the same code says every
 // self-check in Korean. Only the teacher's edition: the student edition is the English one's code.
-const korean = existsSync(path.join(ROOT, "notebooks", "ko")) ? readdirSync(path.join(ROOT, "notebooks", "ko")).filter((f) => f.endsWith(".ipynb")).sort() : [];
+const korean = existsSync(path.join(ROOT, "notebooks", "ko"))
+  ? readdirSync(path.join(ROOT, "notebooks", "ko"))
+      .filter((f) => f.endsWith(".ipynb"))
+      .sort()
+  : [];
 for (const nb of korean) {
   test(`ko/${nb}: the Korean edition runs under nbclient with its kernelspec seqlab-ko, no error, every self-check passing in Korean`, () => {
     const executed = nbclient(path.join(ROOT, "notebooks", "ko", nb), tempDir(), false);
-    assert.equal(executed.metadata.kernelspec?.name, "seqlab-ko", "the Korean edition names the kernelspec seqlab-ko (node dist/scripts/ko-edition.js)");
+    assert.equal(
+      executed.metadata.kernelspec?.name,
+      "seqlab-ko",
+      "the Korean edition names the kernelspec seqlab-ko (node dist/scripts/ko-edition.js)",
+    );
     const errors = executed.cells.flatMap((c, i) => errorsOf(c).map((e) => `cell ${i + 1}: ${e.ename}: ${e.evalue}`));
     assert.deepEqual(errors, []);
     for (const [c, i] of executed.cells.map((c, i) => [c, i] as const).filter(([c]) => isGradeCell(c))) {
@@ -110,12 +140,17 @@ for (const nb of korean) {
 test("graded (SEQLAB_GRADING=1), every self-check of an unanswered student edition fails, and only those", () => {
   const nb = "00-kernel-tour.ipynb";
   const dir = tempDir();
-  const made = spawnSync(process.execPath, [CLI, "assignment", path.join(ROOT, "notebooks", nb), "--out", path.join(dir, "student")], { encoding: "utf8" });
+  const made = spawnSync(process.execPath, [CLI, "assignment", path.join(ROOT, "notebooks", nb), "--out", path.join(dir, "student")], {
+    encoding: "utf8",
+  });
   assert.equal(made.status, 0, made.stderr);
   const executed = nbclient(path.join(dir, "student", nb), path.join(dir, "graded"), true, { SEQLAB_GRADING: "1" });
   const graded = executed.cells.filter(isGradeCell);
   assert.ok(graded.length >= 3);
   for (const c of graded) assert.match(errorsOf(c)[0]?.evalue ?? "", /✗ Exercise \d+\.\d+: not yet/);
   const others = executed.cells.filter((c) => !isGradeCell(c)).flatMap(errorsOf);
-  assert.deepEqual(others.map((e) => e.evalue), []);
+  assert.deepEqual(
+    others.map((e) => e.evalue),
+    [],
+  );
 });

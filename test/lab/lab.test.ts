@@ -52,7 +52,10 @@ let browser: Browser;
 function fontConfig(name: string, korean: boolean): string {
   const dir = path.join(work, name);
   mkdirSync(dir, { recursive: true });
-  const dirs = [path.join(packageDir("dejavu-fonts-ttf"), "ttf"), ...(korean ? [path.join(packageDir("@embedpdf/fonts-kr"), "fonts")] : [])];
+  const dirs = [
+    path.join(packageDir("dejavu-fonts-ttf"), "ttf"),
+    ...(korean ? [path.join(packageDir("@embedpdf/fonts-kr"), "fonts")] : []),
+  ];
   const file = path.join(dir, "fonts.conf");
   writeFileSync(
     file,
@@ -73,7 +76,11 @@ function launch(fonts: string): Promise<Browser> {
 
 before(async () => {
   [course, lab] = await Promise.all([executedCourse(), buildLabPage(path.join(work, "page"))]);
-  console.log(`# JupyterLab renderers: ${Object.entries(lab.versions).map(([k, v]) => `${k} ${v}`).join(", ")}; course ${course.ran ? "run by this suite" : "reused from another suite"} in ${course.dir}`);
+  console.log(
+    `# JupyterLab renderers: ${Object.entries(lab.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}; course ${course.ran ? "run by this suite" : "reused from another suite"} in ${course.dir}`,
+  );
   browser = await launch(fontConfig("fonts-ko", true));
   mkdirSync(ARTIFACTS, { recursive: true });
 });
@@ -106,7 +113,13 @@ async function open(b: Browser = browser): Promise<Opened> {
       requests.push(url.href);
       return route.fulfill({ status: 404, body: "" });
     }
-    const type = file.endsWith(".html") ? "text/html" : file.endsWith(".js") ? "text/javascript" : file.endsWith(".css") ? "text/css" : "application/octet-stream";
+    const type = file.endsWith(".html")
+      ? "text/html"
+      : file.endsWith(".js")
+        ? "text/javascript"
+        : file.endsWith(".css")
+          ? "text/css"
+          : "application/octet-stream";
     return route.fulfill({ status: 200, contentType: type, body: readFileSync(file) });
   });
   const page = await context.newPage();
@@ -126,8 +139,23 @@ interface Described {
   mimes: string[];
   mime: string | null;
   text: string;
-  vega?: { marks: Record<string, number> | null; ink: number; canvas: [number, number] | null; font: string | null; drawnSpec: string | null; modelSpec: string; embeds: number };
-  plotly?: { drawn: boolean; traces: number; gl: number; data: number; fallback: { visible: boolean; text: string } | null; height: number };
+  vega?: {
+    marks: Record<string, number> | null;
+    ink: number;
+    canvas: [number, number] | null;
+    font: string | null;
+    drawnSpec: string | null;
+    modelSpec: string;
+    embeds: number;
+  };
+  plotly?: {
+    drawn: boolean;
+    traces: number;
+    gl: number;
+    data: number;
+    fallback: { visible: boolean; text: string } | null;
+    height: number;
+  };
   image?: { complete: boolean; naturalWidth: number } | null;
 }
 
@@ -140,7 +168,10 @@ async function hangulWithoutKoreanFont(page: Page, scope: string): Promise<{ che
     await cdp.send("DOM.enable");
     await cdp.send("CSS.enable");
     const { root } = await cdp.send("DOM.getDocument", { depth: -1 });
-    const { nodeIds } = await cdp.send("DOM.querySelectorAll", { nodeId: root.nodeId, selector: `section[data-scope="${scope}"] [data-hangul]` });
+    const { nodeIds } = await cdp.send("DOM.querySelectorAll", {
+      nodeId: root.nodeId,
+      selector: `section[data-scope="${scope}"] [data-hangul]`,
+    });
     for (const nodeId of nodeIds) {
       const { fonts } = await cdp.send("CSS.getPlatformFontsForNode", { nodeId });
       const { attributes } = await cdp.send("DOM.getAttributes", { nodeId });
@@ -149,7 +180,9 @@ async function hangulWithoutKoreanFont(page: Page, scope: string): Promise<{ che
       const korean = fonts.filter((f) => KOREAN_FONT.test(f.familyName)).reduce((n, f) => n + f.glyphCount, 0);
       if (korean < Math.max(1, syllables)) {
         const { outerHTML } = await cdp.send("DOM.getOuterHTML", { nodeId });
-        failures.push(`${outerHTML.slice(0, 120)}… drawn with ${fonts.map((f) => `${f.familyName} (${f.glyphCount} glyphs)`).join(", ") || "no font"}; ${syllables} syllables`);
+        failures.push(
+          `${outerHTML.slice(0, 120)}… drawn with ${fonts.map((f) => `${f.familyName} (${f.glyphCount} glyphs)`).join(", ") || "no font"}; ${syllables} syllables`,
+        );
       }
     }
     assert.equal(nodeIds.length, checked, "every marked element was found");
@@ -181,14 +214,22 @@ for (const nb of notebooks) {
         await o.page.evaluate(([url, t]) => window.lab.renderNotebook(url, { trusted: t }), [`/course/${nb}.ipynb`, trusted] as const);
         if (trusted) {
           // plotly draws after its script ran (3-D scenes asynchronously)
-          await o.page.waitForFunction(() => [...document.querySelectorAll(".seqlab-plotly")].every((el: any) => el.querySelector(".main-svg")), null, { timeout: 60_000 });
+          await o.page.waitForFunction(
+            () => [...document.querySelectorAll(".seqlab-plotly")].every((el: any) => el.querySelector(".main-svg")),
+            null,
+            { timeout: 60_000 },
+          );
         }
         await o.page.waitForFunction(() => [...document.images].every((i: any) => i.complete), null, { timeout: 30_000 });
         const outputs: Described[] = await o.page.evaluate(() => window.lab.describe("final"));
 
         // one rendered output per stored output, each by a renderer
         const stored = saved.cells.flatMap((c: any, i: number) => (c.outputs ?? []).map((_: unknown, k: number) => `${i}/${k}`));
-        assert.deepEqual(outputs.map((d) => `${d.cell}/${d.index}`), stored, "every stored output is shown, once");
+        assert.deepEqual(
+          outputs.map((d) => `${d.cell}/${d.index}`),
+          stored,
+          "every stored output is shown, once",
+        );
         for (const d of outputs) assert.ok(d.mime, `cell ${d.cell} output ${d.index} (${d.mimes.join(", ")}) has a renderer`);
 
         for (const d of outputs.filter((x) => x.mimes.includes(VEGALITE))) {
@@ -203,7 +244,10 @@ for (const nb of notebooks) {
         for (const d of outputs.filter((x) => x.plotly)) {
           const where = `cell ${d.cell} output ${d.index}`;
           if (trusted) {
-            assert.ok(d.plotly!.drawn && (d.plotly!.traces >= d.plotly!.data || d.plotly!.gl > 0), `${where}: plotly drew ${d.plotly!.data} trace(s) (${JSON.stringify(d.plotly)})`);
+            assert.ok(
+              d.plotly!.drawn && (d.plotly!.traces >= d.plotly!.data || d.plotly!.gl > 0),
+              `${where}: plotly drew ${d.plotly!.data} trace(s) (${JSON.stringify(d.plotly)})`,
+            );
             assert.equal(d.plotly!.fallback, null, `${where}: the fallback is gone once drawn`);
             totals.plotlyTrusted++;
           } else {
@@ -215,19 +259,33 @@ for (const nb of notebooks) {
         }
         const plotlyOutputs = outputs.filter((x) => x.mimes.includes("application/vnd.plotly.v1+json"));
         assert.equal(outputs.filter((x) => x.plotly).length, plotlyOutputs.length, "every plotly output is a seqlab figure with its HTML");
-        for (const d of outputs.filter((x) => x.mime === "image/png")) assert.ok(d.image && d.image.naturalWidth > 0, `cell ${d.cell} output ${d.index}: the PNG loads`);
+        for (const d of outputs.filter((x) => x.mime === "image/png"))
+          assert.ok(d.image && d.image.naturalWidth > 0, `cell ${d.cell} output ${d.index}: the PNG loads`);
 
         // Korean text: DOM text by the fonts Chromium used; canvas text (vega) by the glyphs the chart's font list draws
         const hangul = await hangulWithoutKoreanFont(o.page, "final");
-        assert.deepEqual(hangul.failures, [], `Hangul not drawn with Noto Sans KR (${hangul.failures.length} of ${hangul.checked} elements)`);
+        assert.deepEqual(
+          hangul.failures,
+          [],
+          `Hangul not drawn with Noto Sans KR (${hangul.failures.length} of ${hangul.checked} elements)`,
+        );
         totals.hangulElements += hangul.checked;
-        const fonts = [...new Set(outputs.filter((d) => d.vega && d.vega.modelSpec && hasHangul(d.vega.modelSpec)).map((d) => d.vega!.font ?? "sans-serif"))];
+        const fonts = [
+          ...new Set(
+            outputs.filter((d) => d.vega && d.vega.modelSpec && hasHangul(d.vega.modelSpec)).map((d) => d.vega!.font ?? "sans-serif"),
+          ),
+        ];
         for (const font of fonts) {
           const r = await o.page.evaluate(([f]) => window.lab.canvasHangul(`11px ${f}`, '11px "Noto Sans Korean"'), [font] as const);
-          assert.deepEqual(r, { distinct: true, inked: true, sameAsReference: true }, `vega's canvas text in "${font}" is drawn with Noto Sans KR`);
+          assert.deepEqual(
+            r,
+            { distinct: true, inked: true, sameAsReference: true },
+            `vega's canvas text in "${font}" is drawn with Noto Sans KR`,
+          );
         }
 
-        if (nb.startsWith("00-plots") || nb.startsWith("06")) await o.page.screenshot({ path: path.join(ARTIFACTS, `lab-${nb}-${mode}.png`), fullPage: true });
+        if (nb.startsWith("00-plots") || nb.startsWith("06"))
+          await o.page.screenshot({ path: path.join(ARTIFACTS, `lab-${nb}-${mode}.png`), fullPage: true });
         assert.deepEqual(o.requests, [], "no network requests");
         assert.deepEqual(o.errors, [], "no console errors");
       } finally {
@@ -237,7 +295,10 @@ for (const nb of notebooks) {
   }
 
   test(`${nb}: output messages replayed at their recorded speed end in the saved notebook's state`, async () => {
-    const lines = readFileSync(path.join(course.dir, `${nb}.messages.jsonl`), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const lines = readFileSync(path.join(course.dir, `${nb}.messages.jsonl`), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     const updates = lines.filter((m) => m.msg_type === "update_display_data");
     for (const u of updates) assert.ok(u.content.transient?.display_id, "an update names the display it replaces");
     const o = await open();
@@ -245,14 +306,22 @@ for (const nb of notebooks) {
       const r = await o.page.evaluate(([url]) => window.lab.replay(url, { maxGap: 1000 }), [`/course/${nb}.messages.jsonl`] as const);
       assert.equal(r.applied, lines.length);
       await o.page.evaluate(([url]) => window.lab.renderNotebook(url, { trusted: true, scope: "final" }), [`/course/${nb}.ipynb`] as const);
-      await o.page.waitForFunction(() => [...document.querySelectorAll(".seqlab-plotly")].every((el: any) => el.querySelector(".main-svg")), null, { timeout: 60_000 });
+      await o.page.waitForFunction(
+        () => [...document.querySelectorAll(".seqlab-plotly")].every((el: any) => el.querySelector(".main-svg")),
+        null,
+        { timeout: 60_000 },
+      );
       const models = await o.page.evaluate(() => ({ replay: window.lab.modelJSON("replay"), final: window.lab.modelJSON("final") }));
       // Cells whose outputs were all cleared leave an empty area in the replay and none in the saved notebook.
       const replayed = Object.fromEntries(Object.entries(models.replay).filter(([, v]) => (v as unknown[]).length));
       assert.deepEqual(replayed, models.final, "the replayed outputs are the saved ones");
       const replay: Described[] = await o.page.evaluate(() => window.lab.describe("replay"));
       const final: Described[] = await o.page.evaluate(() => window.lab.describe("final"));
-      assert.deepEqual(replay.map((d) => `${d.cell}/${d.index}:${d.mime}`), final.map((d) => `${d.cell}/${d.index}:${d.mime}`), "the same outputs, in the same renderers, none duplicated");
+      assert.deepEqual(
+        replay.map((d) => `${d.cell}/${d.index}:${d.mime}`),
+        final.map((d) => `${d.cell}/${d.index}:${d.mime}`),
+        "the same outputs, in the same renderers, none duplicated",
+      );
       for (const [i, d] of replay.entries()) {
         if (d.vega) {
           // the chart on screen is the last update's, not an earlier one whose render finished late
@@ -302,7 +371,9 @@ test("the Korean-font checks fail where Chromium has no Korean font (they can te
       const hangul = await hangulWithoutKoreanFont(o.page, "final");
       assert.equal(hangul.checked, 3);
       assert.equal(hangul.failures.length, 3, hangul.failures.join("\n"));
-      const r = await o.page.evaluate(() => window.lab.canvasHangul("11px DejaVu Sans, Noto Sans KR, Noto Sans Korean, sans-serif", '11px "Noto Sans Korean"'));
+      const r = await o.page.evaluate(() =>
+        window.lab.canvasHangul("11px DejaVu Sans, Noto Sans KR, Noto Sans Korean, sans-serif", '11px "Noto Sans Korean"'),
+      );
       assert.equal(r.distinct, false, "without the font, two Korean words are the same boxes");
     } finally {
       await o.close();

@@ -1,5 +1,5 @@
 // The code's style is checked like its behaviour: typescript-eslint's rules (eslint.config.mjs says
-// which are relaxed and why) The compiler's noUnusedLocals and
+// which are relaxed and why) and prettier's layout (.prettierrc.json). The compiler's noUnusedLocals and
 // noUnusedParameters are on in tsconfig.json, so the build itself fails on an unused name.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -18,4 +18,9 @@ function run(cmd: string, args: string[]) {
 test("eslint (typescript-eslint's recommended rules) finds nothing", () => {
   const r = run(bin("eslint"), ["--max-warnings", "0", ...SOURCES]);
   assert.equal(r.status, 0, `eslint:\n${r.out.slice(-6000)}`);
+});
+
+test("prettier finds every TypeScript file formatted (.prettierrc.json)", () => {
+  const r = run(bin("prettier"), ["--check", `{${SOURCES.join(",")}}/**/*.ts`]);
+  assert.equal(r.status, 0, `prettier --check (npx prettier --write formats them):\n${r.out.slice(-6000)}`);
 });

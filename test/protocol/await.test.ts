@@ -9,7 +9,11 @@ import { tempDir } from "../support/tools";
 
 let k: KernelClient;
 const result = (r: Reply) => r.outputs.find((m) => m.header.msg_type === "execute_result")?.content.data["text/plain"];
-const stdout = (r: Reply) => r.outputs.filter((m) => m.header.msg_type === "stream" && m.content.name === "stdout").map((m) => m.content.text).join("");
+const stdout = (r: Reply) =>
+  r.outputs
+    .filter((m) => m.header.msg_type === "stream" && m.content.name === "stdout")
+    .map((m) => m.content.text)
+    .join("");
 
 async function ok(code: string): Promise<Reply> {
   const r = await k.execute(code);
@@ -40,8 +44,14 @@ describe("top-level await", () => {
   });
 
   test("for await over an async generator and over an array of promises", async () => {
-    assert.equal(result(await ok("async function* gen() { yield 1; yield 2; yield 3; }\nlet sum = 0;\nfor await (const x of gen()) sum += x;\nsum")), "6");
-    assert.equal(result(await ok("let joined = '';\nfor await (const s of [later('a'), later('b', 5), 'c']) joined += s;\njoined")), "'abc'");
+    assert.equal(
+      result(await ok("async function* gen() { yield 1; yield 2; yield 3; }\nlet sum = 0;\nfor await (const x of gen()) sum += x;\nsum")),
+      "6",
+    );
+    assert.equal(
+      result(await ok("let joined = '';\nfor await (const s of [later('a'), later('b', 5), 'c']) joined += s;\njoined")),
+      "'abc'",
+    );
   });
 
   test("in a template literal, in arguments, in conditions", async () => {

@@ -34,7 +34,9 @@ after(async () => k.shutdown());
 
 describe("earlier cells' names", () => {
   test("are completed and inspected, with their types and docs", async () => {
-    await ok("/** How many steps. */\nconst earlierCount = 3;\nfunction earlierTwice(x: number) { return 2 * x; }\ninterface EarlierShape { width: number }");
+    await ok(
+      "/** How many steps. */\nconst earlierCount = 3;\nfunction earlierTwice(x: number) { return 2 * x; }\ninterface EarlierShape { width: number }",
+    );
     const names = await complete("earl");
     assert.ok(names.includes("earlierCount") && names.includes("earlierTwice"), JSON.stringify(names));
     assert.ok((await complete("earlierCount.toF")).includes("toFixed"));

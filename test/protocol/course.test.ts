@@ -24,7 +24,8 @@ function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...e, ...extra };
 }
 
-const course = (cwd: string, args: string[], extra: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [CLI, "start", ...args], { cwd, env: env(extra), encoding: "utf8" });
+const course = (cwd: string, args: string[], extra: NodeJS.ProcessEnv = {}) =>
+  spawnSync(process.execPath, [CLI, "start", ...args], { cwd, env: env(extra), encoding: "utf8" });
 const planLine = (out: string, name: string) => out.split("\n").find((l) => l.trim().startsWith(name)) ?? `(no plan line for ${name})`;
 
 test("a failing notebook does not stop the others; the run ends non-zero naming notebook, cell and error; only it runs again", () => {
@@ -55,7 +56,10 @@ test("the plan names the mode and how to choose the other; the key holds the mod
   assert.match(quick.stdout, /^estimate: ~\d+ s for 1 notebook; from no recorded time/m);
   const full = course(dir, ["a.ipynb", "--out", "r", "--full"], { SEQLAB_QUICK: "1" });
   assert.equal(full.status, 0, full.stderr);
-  assert.match(full.stdout, /mode: full \(--full, over SEQLAB_QUICK=1\)[^\n]*\n\s+quick mode [^\n]*: seqlab start --quick, or SEQLAB_QUICK=1 seqlab start/);
+  assert.match(
+    full.stdout,
+    /mode: full \(--full, over SEQLAB_QUICK=1\)[^\n]*\n\s+quick mode [^\n]*: seqlab start --quick, or SEQLAB_QUICK=1 seqlab start/,
+  );
   assert.match(planLine(full.stdout, "a.ipynb"), /mode changed/);
   assert.match(readFileSync(path.join(dir, "r", "en", "a.ipynb"), "utf8"), /"full\\n"/);
   // This machine's last run now gives the estimate.
@@ -94,7 +98,12 @@ test("Ctrl-C stops after the running cell, keeps what is done, and the next run 
   write(dir, "1-done.ipynb", [code("console.log('one')")]);
   write(dir, "2-slow.ipynb", [code("console.log('two')"), code("while (true) {}")]);
   // Its own process group, as a terminal's foreground job: Ctrl-C reaches the course and its kernel.
-  const child = spawn(process.execPath, [CLI, "start", ".", "--out", "r"], { cwd: dir, env: env(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, "start", ".", "--out", "r"], {
+    cwd: dir,
+    env: env(),
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let log = "";
   let sent = false;
   const status = await new Promise<number | null>((resolve) => {
@@ -116,19 +125,23 @@ test("Ctrl-C stops after the running cell, keeps what is done, and the next run 
   assert.match(planLine(again.stdout, "1-done.ipynb"), /cached$/);
 });
 
-test("on a terminal the progress line redraws in place; in a log it is plain lines", { skip: spawnSync("script", ["--version"]).status === 0 ? false : "no script(1) to give the run a terminal" }, () => {
-  const dir = tempDir();
-  write(dir, "a.ipynb", [code("console.log(1)"), code("console.log(2)")]);
-  const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} start a.ipynb --out r`;
-  const tty = spawnSync("script", ["-qec", cmd, "/dev/null"], { cwd: dir, env: env({ COLUMNS: "200" }), encoding: "utf8" });
-  assert.equal(tty.status, 0, tty.stdout);
-  assert.match(tty.stdout, /\r\x1b\[K[█░]{20} +\d+% \[1\/1\] a\.ipynb( \[\d\/2\] cell \d)? · \d+:\d\d elapsed/);
-  const logged = course(dir, ["a.ipynb", "--out", "r2"]);
-  assert.ok(!/\x1b\[K/.test(logged.stderr), "no control sequences in a log");
-  assert.match(logged.stderr, /^\[1\/1\] a\.ipynb: started, estimate [^;]+; course 0:\d\d elapsed, ~\d+:\d\d left$/m);
-  assert.match(logged.stderr, /^ {2}a\.ipynb \[2\/2\] cell 2 \(\d+:\d\d elapsed, (~\d+:\d\d left|past its estimate)\)$/m);
-  assert.match(logged.stderr, /^\[1\/1\] a\.ipynb: done in \d+ s \(estimate [^)]+\)/m);
-});
+test(
+  "on a terminal the progress line redraws in place; in a log it is plain lines",
+  { skip: spawnSync("script", ["--version"]).status === 0 ? false : "no script(1) to give the run a terminal" },
+  () => {
+    const dir = tempDir();
+    write(dir, "a.ipynb", [code("console.log(1)"), code("console.log(2)")]);
+    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} start a.ipynb --out r`;
+    const tty = spawnSync("script", ["-qec", cmd, "/dev/null"], { cwd: dir, env: env({ COLUMNS: "200" }), encoding: "utf8" });
+    assert.equal(tty.status, 0, tty.stdout);
+    assert.match(tty.stdout, /\r\x1b\[K[█░]{20} +\d+% \[1\/1\] a\.ipynb( \[\d\/2\] cell \d)? · \d+:\d\d elapsed/);
+    const logged = course(dir, ["a.ipynb", "--out", "r2"]);
+    assert.ok(!/\x1b\[K/.test(logged.stderr), "no control sequences in a log");
+    assert.match(logged.stderr, /^\[1\/1\] a\.ipynb: started, estimate [^;]+; course 0:\d\d elapsed, ~\d+:\d\d left$/m);
+    assert.match(logged.stderr, /^ {2}a\.ipynb \[2\/2\] cell 2 \(\d+:\d\d elapsed, (~\d+:\d\d left|past its estimate)\)$/m);
+    assert.match(logged.stderr, /^\[1\/1\] a\.ipynb: done in \d+ s \(estimate [^)]+\)/m);
+  },
+);
 
 test("two editions: a folder's ko/ notebooks run with SEQLAB_LANG=ko into reports/ko/, cached apart from the English ones of the same name; the site links them", () => {
   const dir = tempDir();
@@ -148,7 +161,8 @@ test("two editions: a folder's ko/ notebooks run with SEQLAB_LANG=ko into report
   assert.equal(JSON.parse(readFileSync(path.join(dir, "site", "ko", "01-a.ipynb"), "utf8")).metadata.kernelspec.name, "seqlab-ko");
   assert.match(r.stdout, new RegExp(`Open the course: ${path.join(dir, "site", "index.html").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
   const index = readFileSync(path.join(dir, "site", "index.html"), "utf8");
-  for (const href of ["en/01-a.html", "en/02-b.html", "ko/01-a.html", "#en", "#ko"]) assert.ok(index.includes(`href="${href}"`), `index links ${href}`);
+  for (const href of ["en/01-a.html", "en/02-b.html", "ko/01-a.html", "#en", "#ko"])
+    assert.ok(index.includes(`href="${href}"`), `index links ${href}`);
   const enA = readFileSync(path.join(dir, "site", "en", "01-a.html"), "utf8");
   assert.match(enA, /href="02-b\.html" rel="next"/);
   assert.match(enA, /href="\.\.\/ko\/01-a\.html" rel="alternate"/);
@@ -161,7 +175,10 @@ test("two editions: a folder's ko/ notebooks run with SEQLAB_LANG=ko into report
   assert.match(again.stdout, /1 executed, 3 reused/);
   assert.match(planLine(again.stdout, "02-b.ipynb"), /cached$/);
   assert.match(planLine(again.stdout, "ko/02-b.ipynb"), /not run before/);
-  assert.match(readFileSync(path.join(dir, "site", "ko", "01-a.html"), "utf8"), /href="02-b\.html" rel="next"[^>]*>다음: 2\. 베타 \(Beta\)/);
+  assert.match(
+    readFileSync(path.join(dir, "site", "ko", "01-a.html"), "utf8"),
+    /href="02-b\.html" rel="next"[^>]*>다음: 2\. 베타 \(Beta\)/,
+  );
   assert.match(readFileSync(path.join(dir, "site", "en", "02-b.html"), "utf8"), /href="\.\.\/ko\/02-b\.html" rel="alternate"/);
   assert.equal(out("ko/01-a.ipynb"), "lang=ko\n", "the cached Korean notebook kept its outputs");
 });
@@ -171,7 +188,12 @@ test("seqlab run: a notebook whose kernelspec is seqlab-ko runs with SEQLAB_LANG
   const file = path.join(dir, "k.ipynb");
   writeFileSync(
     file,
-    JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: "seqlab-ko", display_name: "TypeScript (seqlab, 한국어)", language: "typescript" } }, cells: [code("console.log(process.env.SEQLAB_LANG)")] }),
+    JSON.stringify({
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: { name: "seqlab-ko", display_name: "TypeScript (seqlab, 한국어)", language: "typescript" } },
+      cells: [code("console.log(process.env.SEQLAB_LANG)")],
+    }),
   );
   const r = spawnSync(process.execPath, [CLI, "run", file], { env: env({ SEQLAB_LANG: "en" }), encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);

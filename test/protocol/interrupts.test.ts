@@ -109,7 +109,9 @@ describe("code that never yields, wherever it runs", () => {
     let seen!: () => void;
     const looping = new Promise<void>((r) => (seen = r));
     k.onIopub = (m: Message) => m.content?.data?.["text/plain"] === "stray looping" && seen();
-    const r = await k.execute('setTimeout(() => { display({ "text/plain": "stray looping" }); for (;;) {} }, 20);', { timeoutMs: CELL_TIMEOUT_MS });
+    const r = await k.execute('setTimeout(() => { display({ "text/plain": "stray looping" }); for (;;) {} }, 20);', {
+      timeoutMs: CELL_TIMEOUT_MS,
+    });
     assert.equal(r.reply.content.status, "ok");
     await looping;
     k.onIopub = () => {};
@@ -168,7 +170,8 @@ describe("interrupts between cells", () => {
       // The first cell may or may not have been stopped: the interrupt raced its end.
       assert.ok(a.reply.content.status === "ok" || a.reply.content.ename === "KeyboardInterrupt");
       const b = await k.execute(`${i} + 100`, { timeoutMs: CELL_TIMEOUT_MS });
-      const why = `the cell after interrupt ${i} lost its result (first: ${a.reply.content.status} ${a.reply.content.ename ?? ""}; ` +
+      const why =
+        `the cell after interrupt ${i} lost its result (first: ${a.reply.content.status} ${a.reply.content.ename ?? ""}; ` +
         `next: ${b.reply.content.status} ${b.reply.content.ename ?? ""} ${b.reply.content.evalue ?? ""})`;
       assert.equal(result(b), String(i + 100), why);
     }
@@ -182,9 +185,9 @@ describe("TensorFlow.js after interrupts", () => {
         'import * as tf from "@tensorflow/tfjs";',
         'import { useBackend, train } from "seqlab";',
         "await useBackend();",
-        "const w = tf.variable(tf.randomNormal([32, 16], 0, 0.1, \"float32\", 1));",
-        "const x = tf.randomNormal([128, 32], 0, 1, \"float32\", 2);",
-        "const y = tf.randomNormal([128, 16], 0, 1, \"float32\", 3);",
+        'const w = tf.variable(tf.randomNormal([32, 16], 0, 0.1, "float32", 1));',
+        'const x = tf.randomNormal([128, 32], 0, 1, "float32", 2);',
+        'const y = tf.randomNormal([128, 16], 0, 1, "float32", 3);',
         "const opt = tf.train.adam(0.01);",
         "const lossOf = () => tf.losses.meanSquaredError(y, tf.matMul(x, w)) as tf.Scalar;",
         "function step(): number { return tf.tidy(() => opt.minimize(lossOf, true)!.dataSync()[0]); }",
@@ -243,7 +246,11 @@ describe("seqlab's compute threads after interrupts", () => {
   let kt: KernelClient;
   let log = "";
   before(async () => {
-    kt = await KernelClient.start({ cwd: tempDir("seqlab-nb-"), env: { ...process.env, SEQLAB_THREADS: "3", SEQLAB_LSTM_THREADS: "1", SEQLAB_BACKEND: "wasm", XDG_DATA_HOME: tempDir() }, stderr: "pipe" });
+    kt = await KernelClient.start({
+      cwd: tempDir("seqlab-nb-"),
+      env: { ...process.env, SEQLAB_THREADS: "3", SEQLAB_LSTM_THREADS: "1", SEQLAB_BACKEND: "wasm", XDG_DATA_HOME: tempDir() },
+      stderr: "pipe",
+    });
     kt.proc!.stderr!.on("data", (d) => (log += String(d)));
   });
   after(async () => kt.shutdown());
@@ -253,7 +260,7 @@ describe("seqlab's compute threads after interrupts", () => {
       [
         'import * as tf from "@tensorflow/tfjs";',
         'import { useBackend, threadCount, setThreadCount, threadState, fusedLstm, lstmParams, GPT, AdamW } from "seqlab";',
-        'await useBackend({ quiet: true });',
+        "await useBackend({ quiet: true });",
         "const lstm = lstmParams(32, 128, 1);",
         "const lstmOpt = tf.train.adam(0.01);",
         // B 24: by sequences on 3 threads; B 16: by hidden units (a barrier every step)
@@ -294,7 +301,11 @@ describe("seqlab's compute threads after interrupts", () => {
       if (r.reply.content.ename !== "KeyboardInterrupt") bad.push(`${i} (${code}): ${r.reply.content.ename}: ${r.reply.content.evalue}`);
     }
     assert.deepEqual(bad, [], "every interrupted cell ends with the interrupt error, none with another");
-    assert.match(log, /stopped kernel\(s\): \d+ scratch buffer\(s\) and \d+ output\(s\) freed/, "some interrupt stopped a kernel (the repair said so)");
+    assert.match(
+      log,
+      /stopped kernel\(s\): \d+ scratch buffer\(s\) and \d+ output\(s\) freed/,
+      "some interrupt stopped a kernel (the repair said so)",
+    );
     assert.doesNotMatch(log, /could not be repaired|repair failed/);
     const check = await kt.execute(
       [

@@ -37,7 +37,10 @@ describe("requests", () => {
     const r = await k.execute('console.log("a"); 1 + 1');
     k.onIopub = () => {};
     const mine = seen.filter((m) => (m.parent_header as any).msg_id === (r.reply.parent_header as any).msg_id);
-    assert.deepEqual(mine.map((m) => m.header.msg_type), ["status", "execute_input", "stream", "execute_result", "status"]);
+    assert.deepEqual(
+      mine.map((m) => m.header.msg_type),
+      ["status", "execute_input", "stream", "execute_result", "status"],
+    );
     assert.equal(mine[0].content.execution_state, "busy");
     assert.equal(mine[mine.length - 1].content.execution_state, "idle");
     assert.equal(r.reply.header.msg_type, "execute_reply");
@@ -57,7 +60,10 @@ describe("requests", () => {
   test("a last value whose display hook returns {} publishes no execute_result (a self-check's result)", async () => {
     const r = await k.execute('const shownOnce = { [Symbol.for("Jupyter.display")]: () => ({}) };\nshownOnce');
     assert.equal(r.reply.content.status, "ok");
-    assert.deepEqual(types(r).filter((t) => t !== "status"), ["execute_input"]);
+    assert.deepEqual(
+      types(r).filter((t) => t !== "status"),
+      ["execute_input"],
+    );
     const shown = await k.execute('({ [Symbol.for("Jupyter.display")]: () => ({ "text/plain": "me" }) })');
     assert.equal(result(shown), "me");
   });
@@ -108,7 +114,9 @@ describe("requests", () => {
   });
 
   test("a value with a Jupyter.display method renders itself as the cell's result", async () => {
-    const r = await k.execute('class Tag { [Symbol.for("Jupyter.display")]() { return { "text/html": "<b>tag</b>", "text/plain": "tag" }; } }\nnew Tag()');
+    const r = await k.execute(
+      'class Tag { [Symbol.for("Jupyter.display")]() { return { "text/html": "<b>tag</b>", "text/plain": "tag" }; } }\nnew Tag()',
+    );
     const res = r.outputs.find((m) => m.header.msg_type === "execute_result")!;
     assert.deepEqual(res.content.data, { "text/html": "<b>tag</b>", "text/plain": "tag" });
   });
@@ -146,9 +154,13 @@ describe("requests", () => {
     const tail = (await k.request("history_request", { hist_access_type: "tail", n: 1, output: false, raw: true })).reply.content.history;
     assert.equal(tail[0][2], "const histMarker = 'h1';");
     const [session, line] = tail[0];
-    const range = (await k.request("history_request", { hist_access_type: "range", session, start: line, stop: line + 1, output: false, raw: true })).reply.content.history;
+    const range = (
+      await k.request("history_request", { hist_access_type: "range", session, start: line, stop: line + 1, output: false, raw: true })
+    ).reply.content.history;
     assert.deepEqual(range, [[session, line, "const histMarker = 'h1';"]]);
-    const search = (await k.request("history_request", { hist_access_type: "search", pattern: "*histMarker*", n: 5, output: false, raw: true })).reply.content.history;
+    const search = (
+      await k.request("history_request", { hist_access_type: "search", pattern: "*histMarker*", n: 5, output: false, raw: true })
+    ).reply.content.history;
     assert.equal(search.length, 1);
   });
 });
@@ -211,7 +223,9 @@ describe("interrupts keep state", () => {
     for (let i = 0; i < 4; i++) {
       let started!: () => void;
       const ready = new Promise<void>((r) => (started = r));
-      const running = k.execute(`let early${i} = 0;\nwhile (true) { early${i}++; }`, { onOutput: (m) => m.header.msg_type === "execute_input" && started() });
+      const running = k.execute(`let early${i} = 0;\nwhile (true) { early${i}++; }`, {
+        onOutput: (m) => m.header.msg_type === "execute_input" && started(),
+      });
       await ready;
       await sleep(i * 10);
       await k.interrupt();
@@ -245,8 +259,13 @@ describe("interrupts keep state", () => {
 
 describe("errors from timers and promises", () => {
   test("are shown under the running cell and do not kill the kernel", async () => {
-    const r = await k.execute("setTimeout(() => { throw new Error('late'); }, 5);\nPromise.reject(new Error('unhandled'));\nawait new Promise((r) => setTimeout(r, 100));");
-    const errors = r.outputs.filter((m) => m.header.msg_type === "error").map((m) => m.content.evalue).sort();
+    const r = await k.execute(
+      "setTimeout(() => { throw new Error('late'); }, 5);\nPromise.reject(new Error('unhandled'));\nawait new Promise((r) => setTimeout(r, 100));",
+    );
+    const errors = r.outputs
+      .filter((m) => m.header.msg_type === "error")
+      .map((m) => m.content.evalue)
+      .sort();
     assert.deepEqual(errors, ["late", "unhandled"]);
     assert.equal(result(await k.execute("1 + 1")), "2");
   });
@@ -257,13 +276,19 @@ describe("no output is lost", () => {
     const r = await k.execute(
       'import { display } from "seqlab";\nfor (let i = 0; i < 10000; i++) console.log(`line ${i}`);\nfor (let i = 0; i < 1000; i++) display({ "text/plain": `u${i}` }, { displayId: "flood", update: i > 0 });\nconsole.log("end");',
     );
-    const text = r.outputs.filter((m) => m.header.msg_type === "stream").map((m) => m.content.text).join("");
+    const text = r.outputs
+      .filter((m) => m.header.msg_type === "stream")
+      .map((m) => m.content.text)
+      .join("");
     const lines = text.split("\n").filter(Boolean);
     assert.equal(lines.length, 10001);
     lines.slice(0, 10000).forEach((l, i) => assert.equal(l, `line ${i}`));
     assert.equal(lines[10000], "end");
     const ups = r.outputs.filter((m) => m.header.msg_type.endsWith("display_data")).map((m) => m.content.data["text/plain"]);
-    assert.deepEqual(ups, Array.from({ length: 1000 }, (_, i) => `u${i}`));
+    assert.deepEqual(
+      ups,
+      Array.from({ length: 1000 }, (_, i) => `u${i}`),
+    );
     // "end" was printed after the updates and must come after them.
     const order = r.outputs.map((m) => m.header.msg_type);
     assert.ok(order.lastIndexOf("update_display_data") < order.lastIndexOf("stream"));
@@ -299,7 +324,13 @@ describe("the wire", () => {
   test("missing or wrong signatures, malformed frames and unknown types are dropped; the kernel keeps serving", async () => {
     const replies: Message[] = [];
     k.onIopub = (m) => replies.push(m);
-    const msg = k.message("execute_request", { code: "globalThis.__tampered = true", silent: false, store_history: false, user_expressions: {}, allow_stdin: false });
+    const msg = k.message("execute_request", {
+      code: "globalThis.__tampered = true",
+      silent: false,
+      store_history: false,
+      user_expressions: {},
+      allow_stdin: false,
+    });
     const frames = encode(msg, k.signer);
     const d = frames.findIndex((f) => f.toString() === "<IDS|MSG>");
     const noSig = [...frames];

@@ -36,9 +36,14 @@ test("live chart updates from the kernel carry PNGs drawn in the chart worker wh
   const seen: Message[] = [];
   const r = await k.execute(code, { onOutput: (m) => seen.push(m) });
   assert.equal(r.reply.content.status, "ok", `${r.reply.content.ename}: ${r.reply.content.evalue}`);
-  const summary = JSON.parse(r.outputs.find((m) => m.header.msg_type === "execute_result")!.content.data["text/plain"].replace(/^'|'$/g, ""));
+  const summary = JSON.parse(
+    r.outputs.find((m) => m.header.msg_type === "execute_result")!.content.data["text/plain"].replace(/^'|'$/g, ""),
+  );
   assert.ok(summary.pictures.length >= 2, `pictures: ${JSON.stringify(summary)}`);
-  assert.ok(summary.pictures.every((t: string) => t === "worker"), "drawn in the worker thread, not the kernel's main thread");
+  assert.ok(
+    summary.pictures.every((t: string) => t === "worker"),
+    "drawn in the worker thread, not the kernel's main thread",
+  );
 
   const charts = seen.filter((m) => m.header.msg_type === "update_display_data" && VEGALITE_MIME in m.content.data);
   const final = charts.pop()!;
@@ -46,7 +51,10 @@ test("live chart updates from the kernel carry PNGs drawn in the chart worker wh
   assert.equal(lastStep(final), summary.steps - 1, "the final update shows the whole run");
   const live = charts.filter((m) => "image/png" in m.content.data);
   assert.ok(live.length >= 2, `${live.length} live chart updates with a PNG of ${charts.length}`);
-  assert.ok(live.every((m) => lastStep(m) < summary.steps - 1), "sent while the loop ran");
+  assert.ok(
+    live.every((m) => lastStep(m) < summary.steps - 1),
+    "sent while the loop ran",
+  );
   assert.ok(new Set(live.map((m) => m.content.data["image/png"])).size >= 2, "a newer picture replaces the first");
   for (const m of [...live, final]) {
     // one bundle each: the interactive spec for JupyterLab, the picture for the classic notebook

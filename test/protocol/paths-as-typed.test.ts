@@ -10,7 +10,10 @@ import { KernelClient } from "../../kernel/tools/client";
 import { CLI, ROOT, tempDir } from "../support/tools";
 
 const MIRROR = process.env.SEQLAB_DATA;
-const noMirror = MIRROR && existsSync(path.join(MIRROR, "names.txt")) ? false : "no corpus mirror holding names.txt: set SEQLAB_DATA to the offline mirror";
+const noMirror =
+  MIRROR && existsSync(path.join(MIRROR, "names.txt"))
+    ? false
+    : "no corpus mirror holding names.txt: set SEQLAB_DATA to the offline mirror";
 
 const code = (source: string) => ({ cell_type: "code", source, metadata: {}, outputs: [], execution_count: null });
 
@@ -20,7 +23,11 @@ function workspace(): string {
   mkdirSync(path.join(t, "nb"));
   mkdirSync(path.join(t, "data"));
   copyFileSync(path.join(MIRROR!, "names.txt"), path.join(t, "data", "names.txt"));
-  const cells = [code('import { loadCorpusSync } from "seqlab";\nconst names = loadCorpusSync("names").split("\\n").filter(Boolean);\nconsole.log(`names: ${names.length}`);')];
+  const cells = [
+    code(
+      'import { loadCorpusSync } from "seqlab";\nconst names = loadCorpusSync("names").split("\\n").filter(Boolean);\nconsole.log(`names: ${names.length}`);',
+    ),
+  ];
   writeFileSync(path.join(t, "nb", "demo.ipynb"), JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells }));
   return t;
 }
@@ -40,7 +47,11 @@ const stdoutOf = (nbFile: string) =>
 
 test("seqlab run: relative notebook, --out, --html and SEQLAB_DATA are read where the command was typed", { skip: noMirror }, () => {
   const t = workspace();
-  const r = spawnSync(process.execPath, [CLI, "run", "nb/demo.ipynb", "--out", "executed", "--html", "html"], { cwd: t, env: shellEnv({ SEQLAB_DATA: "data" }), encoding: "utf8" });
+  const r = spawnSync(process.execPath, [CLI, "run", "nb/demo.ipynb", "--out", "executed", "--html", "html"], {
+    cwd: t,
+    env: shellEnv({ SEQLAB_DATA: "data" }),
+    encoding: "utf8",
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.match(stdoutOf(path.join(t, "executed", "demo.ipynb")), /names: \d{4,}/);
   assert.ok(existsSync(path.join(t, "html", "demo.html")), "the report is in T/html");
@@ -49,25 +60,33 @@ test("seqlab run: relative notebook, --out, --html and SEQLAB_DATA are read wher
 
 test("seqlab export: a relative -o is read where the command was typed", { skip: noMirror }, () => {
   const t = workspace();
-  const r = spawnSync(process.execPath, [CLI, "export", "nb/demo.ipynb", "-o", "pages/demo.html"], { cwd: t, env: shellEnv({}), encoding: "utf8" });
+  const r = spawnSync(process.execPath, [CLI, "export", "nb/demo.ipynb", "-o", "pages/demo.html"], {
+    cwd: t,
+    env: shellEnv({}),
+    encoding: "utf8",
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.ok(existsSync(path.join(t, "pages", "demo.html")));
 });
 
-test("npm start typed in another folder: its notebooks, --out and SEQLAB_DATA are read there (npm runs the script in the package root)", { skip: noMirror }, () => {
-  const t = workspace();
-  const r = spawnSync("npm", ["--prefix", ROOT, "start", "--", "nb/demo.ipynb", "--out", "reports", "--quick"], {
-    cwd: t,
-    env: shellEnv({ SEQLAB_DATA: "data" }),
-    encoding: "utf8",
-  });
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, new RegExp(`1 notebook into ${t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/reports`));
-  assert.match(stdoutOf(path.join(t, "reports", "en", "demo.ipynb")), /names: \d{4,}/);
-  assert.ok(existsSync(path.join(t, "reports", "en", "demo.html")));
-  assert.ok(existsSync(path.join(t, "reports", ".cache.json")));
-  assert.match(r.stdout, /jupyter lab nb\/\n/, "the command to type is relative to where npm start was typed");
-});
+test(
+  "npm start typed in another folder: its notebooks, --out and SEQLAB_DATA are read there (npm runs the script in the package root)",
+  { skip: noMirror },
+  () => {
+    const t = workspace();
+    const r = spawnSync("npm", ["--prefix", ROOT, "start", "--", "nb/demo.ipynb", "--out", "reports", "--quick"], {
+      cwd: t,
+      env: shellEnv({ SEQLAB_DATA: "data" }),
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`1 notebook into ${t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/reports`));
+    assert.match(stdoutOf(path.join(t, "reports", "en", "demo.ipynb")), /names: \d{4,}/);
+    assert.ok(existsSync(path.join(t, "reports", "en", "demo.html")));
+    assert.ok(existsSync(path.join(t, "reports", ".cache.json")));
+    assert.match(r.stdout, /jupyter lab nb\/\n/, "the command to type is relative to where npm start was typed");
+  },
+);
 
 test("a kernel with a relative SEQLAB_DATA names the absolute folder it read, once", async () => {
   const t = tempDir("seqlab-rel-");

@@ -56,8 +56,15 @@ describe("messages", () => {
     const frame = () => randomBytes(Math.floor(Math.random() * 200));
     const json = () => {
       const pick = [
-        () => "null", () => "[]", () => '"text"', () => "{}", () => '{"msg_type": 7}', () => '{"msg_id": "x", "msg_type": "execute_request"}',
-        () => '{"msg_id": "y", "msg_type": "comm_msg"}', () => '{"code": {"not": "a string"}}', () => frame().toString("latin1"),
+        () => "null",
+        () => "[]",
+        () => '"text"',
+        () => "{}",
+        () => '{"msg_type": 7}',
+        () => '{"msg_id": "x", "msg_type": "execute_request"}',
+        () => '{"msg_id": "y", "msg_type": "comm_msg"}',
+        () => '{"code": {"not": "a string"}}',
+        () => frame().toString("latin1"),
       ];
       return pick[Math.floor(Math.random() * pick.length)]();
     };
@@ -65,9 +72,11 @@ describe("messages", () => {
       const channel = i % 2 ? "shell" : "control";
       const kind = i % 3;
       const frames =
-        kind === 0 ? Array.from({ length: 1 + Math.floor(Math.random() * 8) }, frame)
-        : kind === 1 ? [Buffer.from("<IDS|MSG>"), frame(), frame(), frame(), frame(), frame()]
-        : signed([json(), json(), json(), json()]);
+        kind === 0
+          ? Array.from({ length: 1 + Math.floor(Math.random() * 8) }, frame)
+          : kind === 1
+            ? [Buffer.from("<IDS|MSG>"), frame(), frame(), frame(), frame(), frame()]
+            : signed([json(), json(), json(), json()]);
       await k.sendFrames(channel, frames);
       if (i % 50 === 49) await answers(i);
     }
@@ -75,7 +84,13 @@ describe("messages", () => {
   });
 
   test("the same signed message sent twice runs once", async () => {
-    const msg = k.message("execute_request", { code: "globalThis.__runs = ((globalThis as any).__runs ?? 0) + 1", silent: false, store_history: false, user_expressions: {}, allow_stdin: false });
+    const msg = k.message("execute_request", {
+      code: "globalThis.__runs = ((globalThis as any).__runs ?? 0) + 1",
+      silent: false,
+      store_history: false,
+      user_expressions: {},
+      allow_stdin: false,
+    });
     const frames = encode(msg, k.signer);
     await k.sendFrames("shell", frames);
     await k.sendFrames("shell", frames);
@@ -98,12 +113,19 @@ describe("the control channel", () => {
       onOutput: (m) => m.content?.data?.["text/plain"] === "spin" && spinning(),
     });
     await shown;
-    const sideways = await k.send(k.message("execute_request", { code: 'console.log("from control")', silent: false }), "control", TIMEOUT_MS);
+    const sideways = await k.send(
+      k.message("execute_request", { code: 'console.log("from control")', silent: false }),
+      "control",
+      TIMEOUT_MS,
+    );
     assert.equal(sideways.reply.content.status, "error");
     await k.interrupt();
     const r = await shell;
     assert.equal(r.reply.content.ename, "KeyboardInterrupt");
-    const text = r.outputs.filter((m) => m.header.msg_type === "stream").map((m) => m.content.text).join("");
+    const text = r.outputs
+      .filter((m) => m.header.msg_type === "stream")
+      .map((m) => m.content.text)
+      .join("");
     assert.ok(!text.includes("from control"), "output of a control cell mixed into the shell cell");
     await answers(7);
   });
@@ -112,7 +134,12 @@ describe("the control channel", () => {
 describe("history", () => {
   test("a search whose glob has many stars is answered", async () => {
     await k.execute(`const long = "${"a".repeat(3000)}";`, { timeoutMs: TIMEOUT_MS });
-    const r = await k.request("history_request", { hist_access_type: "search", pattern: "*a".repeat(40) + "b", n: 10, output: false, raw: true }, "shell", TIMEOUT_MS);
+    const r = await k.request(
+      "history_request",
+      { hist_access_type: "search", pattern: "*a".repeat(40) + "b", n: 10, output: false, raw: true },
+      "shell",
+      TIMEOUT_MS,
+    );
     assert.equal(r.reply.content.status, "ok");
     assert.deepEqual(r.reply.content.history, []);
     await answers(8);

@@ -7,7 +7,12 @@ import { readdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { CLI, tempDir } from "../support/tools";
 
-const cell = (cell_type: string, source: string) => ({ cell_type, source, metadata: {}, ...(cell_type === "code" ? { outputs: [], execution_count: null } : {}) });
+const cell = (cell_type: string, source: string) => ({
+  cell_type,
+  source,
+  metadata: {},
+  ...(cell_type === "code" ? { outputs: [], execution_count: null } : {}),
+});
 
 function notebook(cells: any[]): string {
   const dir = tempDir();
@@ -17,7 +22,12 @@ function notebook(cells: any[]): string {
 }
 
 test("a failing cell fails the run, naming notebook, cell and error", () => {
-  const file = notebook([cell("markdown", "# t"), cell("code", "let a = 1;\nconsole.log('before')"), cell("code", "throw new TypeError('bad input shape')"), cell("code", "a + 1")]);
+  const file = notebook([
+    cell("markdown", "# t"),
+    cell("code", "let a = 1;\nconsole.log('before')"),
+    cell("code", "throw new TypeError('bad input shape')"),
+    cell("code", "a + 1"),
+  ]);
   const out = tempDir();
   const r = spawnSync(process.execPath, [CLI, "run", file, "--out", out], { encoding: "utf8" });
   assert.equal(r.status, 1);
@@ -39,7 +49,10 @@ test("--timeout interrupts a cell that runs too long", () => {
 
 test("display updates are applied to the saved output, results and counts recorded", () => {
   const file = notebook([
-    cell("code", 'import { display } from "seqlab";\ndisplay({"text/plain": "0%"}, {displayId: "p"});\ndisplay({"text/plain": "100%"}, {displayId: "p", update: true});\n6 * 7'),
+    cell(
+      "code",
+      'import { display } from "seqlab";\ndisplay({"text/plain": "0%"}, {displayId: "p"});\ndisplay({"text/plain": "100%"}, {displayId: "p", update: true});\n6 * 7',
+    ),
   ]);
   const r = spawnSync(process.execPath, [CLI, "run", file], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
@@ -73,7 +86,14 @@ test("--record DIR writes each notebook's output messages with their times, in o
   // the kernel's output messages only (no status or execute_input), with the notebook's cell index
   assert.deepEqual(
     msgs.map((m) => [m.cell, m.msg_type]),
-    [[1, "stream"], [2, "display_data"], [2, "update_display_data"], [2, "clear_output"], [2, "stream"], [2, "execute_result"]],
+    [
+      [1, "stream"],
+      [2, "display_data"],
+      [2, "update_display_data"],
+      [2, "clear_output"],
+      [2, "stream"],
+      [2, "execute_result"],
+    ],
   );
   assert.deepEqual(msgs[1].content.data, { "text/plain": "0%" });
   assert.equal(msgs[2].content.transient.display_id, msgs[1].content.transient.display_id, "updates name their display");

@@ -33,7 +33,12 @@ async function value(expr: string): Promise<string> {
 }
 
 /** Send a comm message as a front end would; resolves at its idle status. */
-function fromFrontend(type: "comm_msg" | "comm_open" | "comm_close", content: Record<string, unknown>, buffers: Buffer[] = [], metadata: Record<string, unknown> = {}): Promise<Reply> {
+function fromFrontend(
+  type: "comm_msg" | "comm_open" | "comm_close",
+  content: Record<string, unknown>,
+  buffers: Buffer[] = [],
+  metadata: Record<string, unknown> = {},
+): Promise<Reply> {
   const m = k.message(type, content);
   m.buffers = buffers;
   m.metadata = metadata;
@@ -55,7 +60,9 @@ const opens = (r: Reply) => r.outputs.filter((m) => m.header.msg_type === "comm_
 const commMsgs = (id: string, method?: string, among: Message[] = all) =>
   among.filter((m) => m.header.msg_type === "comm_msg" && m.content.comm_id === id && (!method || m.content.data.method === method));
 const openOf = (r: Reply, model: string, description?: string) =>
-  opens(r).find((m) => m.content.data.state._model_name === model && (description === undefined || m.content.data.state.description === description));
+  opens(r).find(
+    (m) => m.content.data.state._model_name === model && (description === undefined || m.content.data.state.description === description),
+  );
 
 describe("widgets: the protocol", () => {
   let slider = "";
@@ -122,7 +129,9 @@ describe("widgets: the protocol", () => {
   });
 
   test("binary buffers: an image's bytes travel as frames named by buffer_paths, both ways", async () => {
-    const r = await run('import { image } from "seqlab";\nconst im = image({ value: new Uint8Array([137, 80, 78, 71, 1, 2, 3]), width: "40px" });');
+    const r = await run(
+      'import { image } from "seqlab";\nconst im = image({ value: new Uint8Array([137, 80, 78, 71, 1, 2, 3]), width: "40px" });',
+    );
     const open = openOf(r, "ImageModel")!;
     assert.deepEqual(open.content.data.buffer_paths, [["value"]]);
     assert.ok(!("value" in open.content.data.state), "a buffer's key is removed from the JSON state");
@@ -131,13 +140,23 @@ describe("widgets: the protocol", () => {
     const u = commMsgs(id, "update", (await run("im.value = new Uint8Array([9, 8, 7]);")).outputs)[0];
     assert.deepEqual(u.content.data, { method: "update", state: {}, buffer_paths: [["value"]] });
     assert.deepEqual([...u.buffers[0]], [9, 8, 7]);
-    const echo = commMsgs(id, "echo_update", (await fromFrontend("comm_msg", { comm_id: id, data: { method: "update", state: {}, buffer_paths: [["value"]] } }, [Buffer.from([5, 6])])).outputs)[0];
+    const echo = commMsgs(
+      id,
+      "echo_update",
+      (
+        await fromFrontend("comm_msg", { comm_id: id, data: { method: "update", state: {}, buffer_paths: [["value"]] } }, [
+          Buffer.from([5, 6]),
+        ])
+      ).outputs,
+    )[0];
     assert.deepEqual([...echo.buffers[0]], [5, 6]);
     assert.equal(await value("Array.from(im.value)"), "[ 5, 6 ]");
   });
 
   test("custom messages: a button's click reaches onClick; the kernel's custom content reaches the front end", async () => {
-    const r = await run('import { button } from "seqlab";\nconst b = button({ description: "go" });\nlet clicks = 0;\nb.onClick(() => clicks++);\nb.send({ hello: 1 });');
+    const r = await run(
+      'import { button } from "seqlab";\nconst b = button({ description: "go" });\nlet clicks = 0;\nb.onClick(() => clicks++);\nb.send({ hello: 1 });',
+    );
     const id = openOf(r, "ButtonModel")!.content.comm_id;
     assert.deepEqual(commMsgs(id, "custom", r.outputs)[0].content.data, { method: "custom", content: { hello: 1 } });
     await fromFrontend("comm_msg", { comm_id: id, data: { method: "custom", content: { event: "click" } } });
@@ -153,7 +172,12 @@ describe("widgets: the protocol", () => {
     assert.ok(m, "update_states answers request_states, under its message");
     const { states, buffer_paths } = m.content.data;
     assert.deepEqual(
-      { model_name: states[slider].model_name, model_module: states[slider].model_module, model_module_version: states[slider].model_module_version, value: states[slider].state.value },
+      {
+        model_name: states[slider].model_name,
+        model_module: states[slider].model_module,
+        model_module_version: states[slider].model_module_version,
+        value: states[slider].state.value,
+      },
       { model_name: "IntSliderModel", model_module: "@jupyter-widgets/controls", model_module_version: "2.0.0", value: 4 },
     );
     const imageId = Object.keys(states).find((id) => states[id].model_name === "ImageModel")!;
@@ -163,7 +187,9 @@ describe("widgets: the protocol", () => {
   });
 
   test("close: the kernel closes a widget's comm; a front end's close is seen by the kernel", async () => {
-    const r = await run('import { toggle } from "seqlab";\nconst t1 = toggle({ description: "a" });\nconst t2 = toggle({ description: "b" });\nt1.close();');
+    const r = await run(
+      'import { toggle } from "seqlab";\nconst t1 = toggle({ description: "a" });\nconst t2 = toggle({ description: "b" });\nt1.close();',
+    );
     const [a, b] = [openOf(r, "ToggleButtonModel", "a")!, openOf(r, "ToggleButtonModel", "b")!].map((m) => m.content.comm_id);
     assert.ok(r.outputs.some((m) => m.header.msg_type === "comm_close" && m.content.comm_id === a));
     await fromFrontend("comm_close", { comm_id: b, data: {} });
@@ -175,24 +201,29 @@ describe("widgets: the protocol", () => {
 
 describe("widgets: callbacks and output", () => {
   test("a callback that throws: the error is shown and the kernel keeps serving", async () => {
-    const r = await run('import { slider } from "seqlab";\nconst bad = slider({ max: 9, description: "bad" });\nbad.onChange((v) => { throw new RangeError("no good: " + v); });');
+    const r = await run(
+      'import { slider } from "seqlab";\nconst bad = slider({ max: 9, description: "bad" });\nbad.onChange((v) => { throw new RangeError("no good: " + v); });',
+    );
     const id = openOf(r, "IntSliderModel", "bad")!.content.comm_id;
     const before = all.length;
     await fromFrontend("comm_msg", { comm_id: id, data: { method: "update", state: { value: 6 }, buffer_paths: [] } });
     const err = await until("the callback's error", () => all.slice(before).find((m) => m.header.msg_type === "error"));
     assert.equal(err.content.ename, "RangeError");
     assert.equal(err.content.evalue, "no good: 6");
-    assert.ok(err.content.traceback.some((l: string) => /Cell In\[\d+\]/.test(l)), "the traceback names the cell");
+    assert.ok(
+      err.content.traceback.some((l: string) => /Cell In\[\d+\]/.test(l)),
+      "the traceback names the cell",
+    );
     assert.equal(await value("1 + 1"), "2");
   });
 
   test("interact: a run's output, its errors, and console output of async work all land in its Output widget", async () => {
     const r = await run(
       'import { interact, display } from "seqlab";\n' +
-        'const w = await interact(async ({ t, mode }) => {\n' +
-        '  await new Promise((r) => setTimeout(r, 5));\n' +
+        "const w = await interact(async ({ t, mode }) => {\n" +
+        "  await new Promise((r) => setTimeout(r, 5));\n" +
         '  if (t === 7) throw new Error("seven is not allowed");\n' +
-        '  console.log(`${mode} at ${t}`);\n' +
+        "  console.log(`${mode} at ${t}`);\n" +
         '  display({ "text/html": `<b>${t}</b>`, "text/plain": `t=${t}` });\n' +
         '}, { t: [0, 9], mode: ["greedy", "sample"] });\n' +
         "w",
@@ -206,13 +237,19 @@ describe("widgets: callbacks and output", () => {
       { output_type: "display_data", data: { "text/html": "<b>5</b>", "text/plain": "t=5" }, metadata: {} },
     ]);
     const shown = r.outputs.filter((m) => m.content.data?.[VIEW]);
-    assert.deepEqual(shown.map((m) => m.header.msg_type), ["execute_result"], "shown once, as the cell's result");
+    assert.deepEqual(
+      shown.map((m) => m.header.msg_type),
+      ["execute_result"],
+      "shown once, as the cell's result",
+    );
     assert.match(shown[0].content.data["text/plain"], /interact\(t=5, mode="greedy"\)\ngreedy at 5\nt=5/);
     const t = openOf(r, "IntSliderModel", "t")!.content.comm_id;
     const before = all.length;
     await fromFrontend("comm_msg", { comm_id: t, data: { method: "update", state: { value: 7 }, buffer_paths: [] } });
     const err = await until("the error in the output", () =>
-      commMsgs(out, "update", all.slice(before)).map((m) => m.content.data.state.outputs).find((o: any[]) => o.some((x) => x.output_type === "error")),
+      commMsgs(out, "update", all.slice(before))
+        .map((m) => m.content.data.state.outputs)
+        .find((o: any[]) => o.some((x) => x.output_type === "error")),
     );
     assert.equal(err.length, 1, "the error replaces the previous run's output");
     assert.equal(err[0].evalue, "seven is not allowed");
@@ -223,19 +260,20 @@ describe("widgets: callbacks and output", () => {
   test("a fast stream of slider changes: the output only moves forward and ends showing the last value alone", async () => {
     const r = await run(
       'import { interact } from "seqlab";\n' +
-        'let started = 0;\n' +
-        'const fast = await interact(async ({ step }, { signal }) => {\n' +
-        '  started++;\n' +
-        '  await new Promise((r) => setTimeout(r, 15));\n' +
+        "let started = 0;\n" +
+        "const fast = await interact(async ({ step }, { signal }) => {\n" +
+        "  started++;\n" +
+        "  await new Promise((r) => setTimeout(r, 15));\n" +
         '  console.log("step " + step + (signal.aborted ? " (superseded)" : ""));\n' +
-        '}, { step: [0, 100] }, { debounceMs: 0 });',
+        "}, { step: [0, 100] }, { debounceMs: 0 });",
     );
     const out = openOf(r, "OutputModel")!.content.comm_id;
     const step = openOf(r, "IntSliderModel", "step")!.content.comm_id;
     const before = all.length;
     // One after another, each a few ms apart: with no debounce, most land while the previous run
     // is still sleeping, so runs are superseded mid-way (the kernel counts how many started).
-    for (let i = 0; i < 30; i++) await fromFrontend("comm_msg", { comm_id: step, data: { method: "update", state: { value: i + 60 }, buffer_paths: [] } });
+    for (let i = 0; i < 30; i++)
+      await fromFrontend("comm_msg", { comm_id: step, data: { method: "update", state: { value: i + 60 }, buffer_paths: [] } });
     const shown = () => commMsgs(out, "update", all.slice(before)).map((m) => m.content.data.state.outputs as any[]);
     await until("the last value's output", () => shown().some((o) => o.length === 1 && o[0].text === "step 89\n"));
     // Wait for the kernel's own view: every run has finished.
@@ -249,7 +287,11 @@ describe("widgets: callbacks and output", () => {
         assert.doesNotMatch(o[0].text, /superseded/, "a superseded run's output is dropped");
         return Number(/step (\d+)/.exec(o[0].text)![1]);
       });
-    assert.deepEqual(values, [...values].sort((a, b) => a - b), `the output never goes back to an older value: ${values}`);
+    assert.deepEqual(
+      values,
+      [...values].sort((a, b) => a - b),
+      `the output never goes back to an older value: ${values}`,
+    );
     assert.equal(values.at(-1), 89);
   });
 
@@ -263,13 +305,20 @@ describe("widgets: callbacks and output", () => {
     const go = openOf(r, "ButtonModel", "go")!.content.comm_id;
     const before = all.length;
     await fromFrontend("comm_msg", { comm_id: go, data: { method: "custom", content: { event: "click" } } });
-    const outputs = await until("the captured outputs", () => commMsgs(out, "update", all.slice(before)).map((m) => m.content.data.state.outputs).find((o: any[]) => o.length === 3));
+    const outputs = await until("the captured outputs", () =>
+      commMsgs(out, "update", all.slice(before))
+        .map((m) => m.content.data.state.outputs)
+        .find((o: any[]) => o.length === 3),
+    );
     assert.deepEqual(outputs, [
       { output_type: "stream", name: "stdout", text: "clicked\n" },
       { output_type: "display_data", data: { "text/plain": "done" }, metadata: {} },
       { output_type: "stream", name: "stderr", text: "warn\n" },
     ]);
-    assert.ok(!all.slice(before).some((m) => m.header.msg_type === "stream" || m.header.msg_type === "display_data"), "nothing reached the cell");
+    assert.ok(
+      !all.slice(before).some((m) => m.header.msg_type === "stream" || m.header.msg_type === "display_data"),
+      "nothing reached the cell",
+    );
   });
 });
 
@@ -278,10 +327,20 @@ describe("widgets: a headless run", () => {
     const dir = tempDir();
     const file = path.join(dir, "w.ipynb");
     const cell = (source: string) => ({ cell_type: "code", source, metadata: {}, outputs: [], execution_count: null });
-    writeFileSync(file, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [
-      cell('import { slider, image, toggle } from "seqlab";\nconst s = slider({ max: 9, value: 2, description: "n" });\nconst im = image({ value: new Uint8Array([1, 2, 3]) });\nconst gone = toggle();\ngone.close();\ns'),
-      cell("s.value = 7;"),
-    ] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [
+          cell(
+            'import { slider, image, toggle } from "seqlab";\nconst s = slider({ max: 9, value: 2, description: "n" });\nconst im = image({ value: new Uint8Array([1, 2, 3]) });\nconst gone = toggle();\ngone.close();\ns',
+          ),
+          cell("s.value = 7;"),
+        ],
+      }),
+    );
     const r = spawnSync(process.execPath, [CLI, "run", file], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     const nb = JSON.parse(readFileSync(file, "utf8"));

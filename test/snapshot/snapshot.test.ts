@@ -18,7 +18,10 @@ const isLibraryDeclaration = (f: string) => f.endsWith(".d.ts") && !/\/__(decl|s
 async function stats(k: KernelClient): Promise<{ hits: number; parsed: string[] } | null> {
   const r = await k.execute(STATS);
   assert.equal(r.reply.content.status, "ok", JSON.stringify(r.reply.content));
-  const out = r.outputs.filter((m) => m.header.msg_type === "stream").map((m) => m.content.text).join("");
+  const out = r.outputs
+    .filter((m) => m.header.msg_type === "stream")
+    .map((m) => m.content.text)
+    .join("");
   return JSON.parse(out);
 }
 

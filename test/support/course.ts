@@ -23,17 +23,24 @@ export interface ExecutedCourse {
   ran: boolean;
 }
 
-export const COURSE = (): string[] => readdirSync(path.join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort();
+export const COURSE = (): string[] =>
+  readdirSync(path.join(ROOT, "notebooks"))
+    .filter((f) => f.endsWith(".ipynb"))
+    .sort();
 
 const RESULT = "run-result.json";
 
 function runCourse(dir: string, notebooks: string[]): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, "run", ...notebooks.map((f) => path.join(ROOT, "notebooks", f)), "--out", dir, "--html", dir, "--record", dir], {
-      // the English edition's messages (SEQLAB_LANG=ko would give the Korean edition's)
-      env: { ...process.env, SEQLAB_QUICK: "1", SEQLAB_LANG: "en" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, "run", ...notebooks.map((f) => path.join(ROOT, "notebooks", f)), "--out", dir, "--html", dir, "--record", dir],
+      {
+        // the English edition's messages (SEQLAB_LANG=ko would give the Korean edition's)
+        env: { ...process.env, SEQLAB_QUICK: "1", SEQLAB_LANG: "en" },
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
     const timer = setTimeout(() => child.kill("SIGKILL"), 35 * 60_000);

@@ -22,7 +22,9 @@ export function corpusMirror(): string | undefined {
 export function noMirror(...files: string[]): string | false {
   const mirror = corpusMirror();
   const missing = files.filter((f) => !mirror || !fs.existsSync(path.join(mirror, f)));
-  return missing.length ? `no corpus mirror holding ${missing.join(", ")}: set SEQLAB_DATA to the offline mirror (e.g. <clone>/../shared/corpora) to run this test` : false;
+  return missing.length
+    ? `no corpus mirror holding ${missing.join(", ")}: set SEQLAB_DATA to the offline mirror (e.g. <clone>/../shared/corpora) to run this test`
+    : false;
 }
 
 /** test(name, fn) when nothing is `missing`; else skipped with the reason, or, under CI, failed with it. */

@@ -14,10 +14,14 @@ test("gemm-wasm.ts holds exactly what gemm.wat assembles to, in every variant (r
 /** The variants a product can run in here: plain and FMA (where the engine has relaxed SIMD), on a memory shared or not. */
 const VARIANTS = [false, true].flatMap((shared) => [false, ...(fmaAvailable() ? [true] : [])].map((fma) => ({ shared, fma })));
 
-test("the fused multiply-add variant is there in Node 20 (relaxed SIMD, turned on at run time)", { skip: process.env.SEQLAB_FMA === "0" && "SEQLAB_FMA=0" }, () => {
-  assert.equal(fmaAvailable(), true);
-  assert.ok(VARIANTS.some((v) => v.fma && v.shared));
-});
+test(
+  "the fused multiply-add variant is there in Node 20 (relaxed SIMD, turned on at run time)",
+  { skip: process.env.SEQLAB_FMA === "0" && "SEQLAB_FMA=0" },
+  () => {
+    assert.equal(fmaAvailable(), true);
+    assert.ok(VARIANTS.some((v) => v.fma && v.shared));
+  },
+);
 
 for (const { shared, fma } of VARIANTS) {
   test(`mm computes A·B and Aᵀ·B with B row-major, packed block by block in scratch, or packed beforehand (${fma ? "FMA" : "mul + add"}, ${shared ? "shared" : "own"} memory)`, () => {
@@ -31,10 +35,22 @@ for (const { shared, fma } of VARIANTS) {
     // The larger sizes cross the wrapper's blocks (64 rows; 128 of K, longer for fewer rows; accumulating into C).
     // [129, 40, 64] and [7, 5, 8]: rows beyond the 4-row blocks (finished in JavaScript). M >= 16: B packed in scratch.
     let cases = 0;
-    for (const [M, K, N] of [[4, 1, 8], [8, 13, 24], [12, 64, 32], [136, 300, 16], [129, 40, 64], [7, 5, 8], [32, 700, 24]]) {
+    for (const [M, K, N] of [
+      [4, 1, 8],
+      [8, 13, 24],
+      [12, 64, 32],
+      [136, 300, 16],
+      [129, 40, 64],
+      [7, 5, 8],
+      [32, 700, 24],
+    ]) {
       for (const tA of [false, true]) {
         for (const layout of ["row-major", "scratch", "packed", "packed from Bᵀ"] as const) {
-          const a = 16, b = a + M * K, c = b + K * N, p = c + M * N + 3, bt = p + packedFloats(K, N) + 5; // float offsets, unaligned
+          const a = 16,
+            b = a + M * K,
+            c = b + K * N,
+            p = c + M * N + 3,
+            bt = p + packedFloats(K, N) + 5; // float offsets, unaligned
           const scratch = bt + K * N + 7;
           for (let i = a; i < c; i++) f[i] = 2 * r() - 1;
           for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) f[bt + n * K + k] = f[b + k * N + n]; // Bᵀ stored [N, K]
@@ -84,11 +100,25 @@ test("a block of columns of a product (ldb, ldc, a bias and packed panels offset
     for (const packed of [false, true]) {
       g.mm(4 * a, 4 * (packed ? p : b), 4 * whole, M, K, N, K, 1, { bias: 4 * bias, packed, scratch: packed ? undefined : 4 * scratch });
       f.fill(NaN, part, part + M * N);
-      for (const [j0, n] of [[0, 16], [16, 8], [24, 24]]) {
+      for (const [j0, n] of [
+        [0, 16],
+        [16, 8],
+        [24, 24],
+      ]) {
         const bAt = packed ? p + 8 * K * (j0 / 8) : b + j0;
-        g.mm(4 * a, 4 * bAt, 4 * (part + j0), M, K, n, K, 1, { bias: 4 * (bias + j0), packed, scratch: packed ? undefined : 4 * scratch, ldb: N, ldc: N });
+        g.mm(4 * a, 4 * bAt, 4 * (part + j0), M, K, n, K, 1, {
+          bias: 4 * (bias + j0),
+          packed,
+          scratch: packed ? undefined : 4 * scratch,
+          ldb: N,
+          ldc: N,
+        });
       }
-      assert.deepEqual(f.slice(part, part + M * N), f.slice(whole, whole + M * N), `${fma ? "FMA" : "mul + add"}, ${shared ? "shared" : "own"} memory, B ${packed ? "packed" : "row-major"}`);
+      assert.deepEqual(
+        f.slice(part, part + M * N),
+        f.slice(whole, whole + M * N),
+        `${fma ? "FMA" : "mul + add"}, ${shared ? "shared" : "own"} memory, B ${packed ? "packed" : "row-major"}`,
+      );
     }
   }
 });

@@ -92,9 +92,22 @@ test("fwd and bwd over two halves of the units (as two threads share them) write
     const rr = mulberry32(5);
     const [z, cp, c, tc, h, dy, dhn, dc, dz] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => 512 * i);
     for (let i = 0; i < B * G; i++) f[z + i] = 4 * rr() - 2;
-    for (let i = 0; i < B * H; i++) [f[cp + i], f[dy + i], f[dhn + i], f[dc + i]] = [2 * rr() - 1, 2 * rr() - 1, 2 * rr() - 1, 2 * rr() - 1];
-    for (const [u0, U] of halves ? [[0, 8], [8, 8]] : [[0, H]]) k.fwd(4 * (z + u0), 4 * (cp + u0), 4 * (c + u0), 4 * (tc + u0), 4 * (h + u0), B, H, U);
-    for (const [u0, U] of halves ? [[8, 8], [0, 8]] : [[0, H]]) k.bwd(4 * (z + u0), 4 * (cp + u0), 4 * (tc + u0), 4 * (dy + u0), 4 * (dhn + u0), 4 * (dc + u0), 4 * (dz + u0), B, H, U);
+    for (let i = 0; i < B * H; i++)
+      [f[cp + i], f[dy + i], f[dhn + i], f[dc + i]] = [2 * rr() - 1, 2 * rr() - 1, 2 * rr() - 1, 2 * rr() - 1];
+    for (const [u0, U] of halves
+      ? [
+          [0, 8],
+          [8, 8],
+        ]
+      : [[0, H]])
+      k.fwd(4 * (z + u0), 4 * (cp + u0), 4 * (c + u0), 4 * (tc + u0), 4 * (h + u0), B, H, U);
+    for (const [u0, U] of halves
+      ? [
+          [8, 8],
+          [0, 8],
+        ]
+      : [[0, H]])
+      k.bwd(4 * (z + u0), 4 * (cp + u0), 4 * (tc + u0), 4 * (dy + u0), 4 * (dhn + u0), 4 * (dc + u0), 4 * (dz + u0), B, H, U);
     return f.slice(0, 512 * 9);
   };
   assert.deepEqual(run(true), run(false));
@@ -106,7 +119,10 @@ test("colsum adds the rows of a matrix (or of a block of its columns: ld > cols)
   const f = new Float32Array(memory.buffer);
   const [rows, cols, ld] = [37, 12, 20];
   for (let i = 0; i < rows * ld; i++) f[i] = (i % 7) - 3 + i / 1000;
-  for (const [j0, n] of [[0, cols], [4, 8]]) {
+  for (const [j0, n] of [
+    [0, cols],
+    [4, 8],
+  ]) {
     f.fill(NaN, 1000, 1000 + cols); // every output is written
     k.colsum(4 * j0, 4000 + 4 * j0, rows, n, ld);
     for (let j = j0; j < j0 + n; j++) {
@@ -123,7 +139,11 @@ test("softmax: rows of scaled scores, causal or not, as Math.exp computes them; 
   const f = new Float32Array(memory.buffer);
   const r = mulberry32(9);
   const [rows, cols, ld, scale] = [13, 16, 20, 0.35];
-  for (const [causal, row0] of [[0, 0], [1, 0], [1, 5]]) {
+  for (const [causal, row0] of [
+    [0, 0],
+    [1, 0],
+    [1, 5],
+  ]) {
     const s = 0;
     for (let i = 0; i < rows * ld; i++) f[s + i] = 20 * r() - 10;
     if (causal) for (let i = 0; i < rows; i++) if (row0 + i + 1 < cols) f[s + i * ld + row0 + i + 1] = NaN; // a masked score is never read
@@ -137,7 +157,10 @@ test("softmax: rows of scaled scores, causal or not, as Math.exp computes them; 
       const sum = e.reduce((a, b) => a + b, 0);
       for (let j = 0; j < cols; j++) {
         const want = j < n ? e[j] / sum : 0;
-        assert.ok(Math.abs(f[s + i * ld + j] - want) < 1e-6, `causal ${causal}, row ${row0 + i}, column ${j}: ${f[s + i * ld + j]} vs ${want}`);
+        assert.ok(
+          Math.abs(f[s + i * ld + j] - want) < 1e-6,
+          `causal ${causal}, row ${row0 + i}, column ${j}: ${f[s + i * ld + j]} vs ${want}`,
+        );
       }
       for (let j = cols; j < ld; j++) assert.equal(f[s + i * ld + j], scores[i * ld + j], "columns past cols are left alone");
     }

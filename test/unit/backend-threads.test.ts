@@ -90,8 +90,18 @@ test("threaded and FMA BatchMatMul equal the cpu backend for every transpose and
   // Sizes past MIN_PARALLEL_WORK, shared out by columns ([136, 72, 120]: few rows for their columns),
   // by rows ([600, 40, 48]), padded columns ([136, 72, 125]: B packed whole first), and rows beyond the
   // 4-row blocks in one thread's share ([301, 64, 56]).
-  const sizes = [[136, 72, 120], [600, 40, 48], [136, 72, 125], [301, 64, 56]];
-  const batches: [number[], number[]][] = [[[], []], [[2], [2]], [[2], []], [[], [2]]];
+  const sizes = [
+    [136, 72, 120],
+    [600, 40, 48],
+    [136, 72, 125],
+    [301, 64, 56],
+  ];
+  const batches: [number[], number[]][] = [
+    [[], []],
+    [[2], [2]],
+    [[2], []],
+    [[], [2]],
+  ];
   let cases = 0;
   for (const [M, K, N] of sizes) {
     for (const [ba, bb] of batches) {
@@ -99,8 +109,14 @@ test("threaded and FMA BatchMatMul equal the cpu backend for every transpose and
         for (const tB of [false, true]) {
           const aShape = [...ba, ...(tA ? [K, M] : [M, K])];
           const bShape = [...bb, ...(tB ? [N, K] : [K, N])];
-          const av = randomValues(aShape.reduce((p, d) => p * d, 1), 2 * cases + 1);
-          const bv = randomValues(bShape.reduce((p, d) => p * d, 1), 2 * cases + 2);
+          const av = randomValues(
+            aShape.reduce((p, d) => p * d, 1),
+            2 * cases + 1,
+          );
+          const bv = randomValues(
+            bShape.reduce((p, d) => p * d, 1),
+            2 * cases + 2,
+          );
           const f = () => tf.matMul(tf.tensor(av, aShape), tf.tensor(bv, bShape), tA, tB);
           const ref = on("cpu", f);
           const one: Record<string, Float32Array[]> = {};
@@ -122,17 +138,29 @@ test("threaded and FMA BatchMatMul equal the cpu backend for every transpose and
 
 test("threaded and FMA _FusedMatMul (bias, transposes) equal the cpu backend", () => {
   let seed = 500;
-  for (const [M, K, N] of [[300, 64, 72], [129, 256, 64]]) {
+  for (const [M, K, N] of [
+    [300, 64, 72],
+    [129, 256, 64],
+  ]) {
     for (const withBias of [true, false]) {
       for (const tA of [false, true]) {
         for (const tB of [false, true]) {
           const [av, bv, biasv] = [randomValues(M * K, seed++), randomValues(K * N, seed++), randomValues(N, seed++)];
           const f = () =>
-            tf.fused.matMul({ a: tf.tensor2d(av, tA ? [K, M] : [M, K]), b: tf.tensor2d(bv, tB ? [N, K] : [K, N]), transposeA: tA, transposeB: tB, bias: withBias ? tf.tensor1d(biasv) : undefined });
+            tf.fused.matMul({
+              a: tf.tensor2d(av, tA ? [K, M] : [M, K]),
+              b: tf.tensor2d(bv, tB ? [N, K] : [K, N]),
+              transposeA: tA,
+              transposeB: tB,
+              bias: withBias ? tf.tensor1d(biasv) : undefined,
+            });
           const ref = on("cpu", f);
           eachSetting((threads, fma) => {
             const d = maxDiff(on("wasm", f), ref);
-            assert.ok(d <= 1e-4, `fused ${M}x${K}x${N} bias=${withBias} tA=${tA} tB=${tB}, ${threads} thread(s)${fma ? ", FMA" : ""}: ${d}`);
+            assert.ok(
+              d <= 1e-4,
+              `fused ${M}x${K}x${N} bias=${withBias} tA=${tA} tB=${tB}, ${threads} thread(s)${fma ? ", FMA" : ""}: ${d}`,
+            );
           });
         }
       }
@@ -142,7 +170,10 @@ test("threaded and FMA _FusedMatMul (bias, transposes) equal the cpu backend", (
 
 test("the LSTM kernels on 3 threads, by hidden units and by sequences: the same values and gradients as on 1 (bit for bit), and as the cpu backend's", () => {
   // B 16: shared out by hidden units (a barrier per step); B 32: by sequences (8 or more rows a thread)
-  for (const [B, T, D, H] of [[16, 5, 16, 128], [32, 4, 16, 128]]) {
+  for (const [B, T, D, H] of [
+    [16, 5, 16, 128],
+    [32, 4, 16, 128],
+  ]) {
     tf.setBackend("wasm");
     assert.ok(lstmKernelsUsable(B, D, H));
     assert.ok(B * H * 4 * H >= MIN_PARALLEL_WORK, "a step's h·W_h is large enough for threads");
@@ -184,10 +215,20 @@ test("the LSTM kernels on 3 threads, by hidden units and by sequences: the same 
 });
 
 test("causal attention as one wasm kernel: values and gradients as attention.ts's tfjs ops on cpu, on 1 and 3 threads", () => {
-  for (const [B, T, C, H] of [[2, 16, 32, 4], [4, 64, 64, 4]]) {
+  for (const [B, T, C, H] of [
+    [2, 16, 32, 4],
+    [4, 64, 64, 4],
+  ]) {
     tf.setBackend("wasm");
     assert.ok(attentionKernelsUsable(T, C, H), `[${B}, ${T}, ${C}] with ${H} heads runs the kernel`);
-    const [xv, wv, bv, pv, pbv, rv] = [randomValues(B * T * C, 1), randomValues(C * 3 * C, 2), randomValues(3 * C, 3), randomValues(C * C, 4), randomValues(C, 5), randomValues(B * T * C, 6)];
+    const [xv, wv, bv, pv, pbv, rv] = [
+      randomValues(B * T * C, 1),
+      randomValues(C * 3 * C, 2),
+      randomValues(3 * C, 3),
+      randomValues(C * C, 4),
+      randomValues(C, 5),
+      randomValues(B * T * C, 6),
+    ];
     const run = () => {
       const x = tf.tensor3d(xv, [B, T, C]);
       const W = tf.tensor2d(wv, [C, 3 * C]);
@@ -219,7 +260,11 @@ test("causal attention as one wasm kernel: values and gradients as attention.ts'
 test("LayerNorm, GELU and Sum over leading axes as wasm kernels: values and gradients as the cpu backend's tfjs ops, on 1 and 3 threads", () => {
   // [300, 128]: LayerNorm rows shared out; GELU over 300·128 (threaded) and 7·9 = 63 values (three
   // of them past the SIMD lanes, finished in JavaScript); C = 6 takes the tfjs ops on wasm too.
-  for (const [rows, C] of [[300, 128], [7, 9], [5, 6]]) {
+  for (const [rows, C] of [
+    [300, 128],
+    [7, 9],
+    [5, 6],
+  ]) {
     const [xv, gv, bv, rv] = [randomValues(rows * C, 31), randomValues(C, 32), randomValues(C, 33), randomValues(rows * C, 34)];
     const run = () => {
       const loss = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
@@ -228,7 +273,13 @@ test("LayerNorm, GELU and Sum over leading axes as wasm kernels: values and grad
       };
       const x = tf.tensor2d(xv, [rows, C]);
       const { value, grads } = tf.valueAndGrads(loss)([x, tf.tensor1d(gv), tf.tensor1d(bv)]);
-      return [value, gelu(x), layerNorm({ g: tf.tensor1d(gv), b: tf.tensor1d(bv) }, x), tf.sum(tf.reshape(x, [rows, 1, C]), [0, 1]), ...grads];
+      return [
+        value,
+        gelu(x),
+        layerNorm({ g: tf.tensor1d(gv), b: tf.tensor1d(bv) }, x),
+        tf.sum(tf.reshape(x, [rows, 1, C]), [0, 1]),
+        ...grads,
+      ];
     };
     const ref = on("cpu", run);
     const names = ["loss", "gelu", "layerNorm", "sum over rows", "d/dx", "d/dg", "d/db"];
@@ -238,7 +289,10 @@ test("LayerNorm, GELU and Sum over leading axes as wasm kernels: values and grad
         // float32 rounding relative to each output's largest entry (sums over 300 rows or 38,400 terms)
         const scale = r.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
         const d = maxDiff([got[i]], [r]);
-        assert.ok(d <= 4e-6 * scale + 1e-6, `[${rows}, ${C}] ${names[i]}, ${threads} thread(s)${fma ? ", FMA" : ""}: max |wasm - cpu| = ${d} (largest ${scale})`);
+        assert.ok(
+          d <= 4e-6 * scale + 1e-6,
+          `[${rows}, ${C}] ${names[i]}, ${threads} thread(s)${fma ? ", FMA" : ""}: max |wasm - cpu| = ${d} (largest ${scale})`,
+        );
       });
     });
   }
@@ -249,12 +303,22 @@ test("GPT runs the attention, LayerNorm and GELU kernels (no softmax, sigmoid, c
   tf.setBackend("wasm");
   const gpt = new GPT({ vocabSize: 16, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 32, seed: 1 });
   const ids = { ids: Int32Array.from({ length: 2 * 16 }, (_, i) => i % 16), shape: [2, 16] };
-  const info = await tf.profile(() => tf.tidy(() => tf.variableGrads(() => gpt.loss({ x: ids.ids, y: ids.ids, shape: ids.shape }), gpt.variables()).value));
+  const info = await tf.profile(() =>
+    tf.tidy(() => tf.variableGrads(() => gpt.loss({ x: ids.ids, y: ids.ids, shape: ids.shape }), gpt.variables()).value),
+  );
   const names = new Set(info.kernelNames);
-  for (const k of [ATTENTION_KERNELS.forward, ATTENTION_KERNELS.backward, NORM_KERNELS.layerNorm, NORM_KERNELS.layerNormGrad, NORM_KERNELS.gelu, NORM_KERNELS.geluGrad]) {
+  for (const k of [
+    ATTENTION_KERNELS.forward,
+    ATTENTION_KERNELS.backward,
+    NORM_KERNELS.layerNorm,
+    NORM_KERNELS.layerNormGrad,
+    NORM_KERNELS.gelu,
+    NORM_KERNELS.geluGrad,
+  ]) {
     assert.ok(names.has(k), `${k} ran (kernels: ${[...names].join(", ")})`);
   }
-  for (const k of ["Softmax", "Sigmoid", "Concat", "Square"]) assert.ok(!names.has(k), `no ${k} of the tfjs ops (kernels: ${[...names].join(", ")})`);
+  for (const k of ["Softmax", "Sigmoid", "Concat", "Square"])
+    assert.ok(!names.has(k), `no ${k} of the tfjs ops (kernels: ${[...names].join(", ")})`);
   gpt.dispose();
 });
 
@@ -276,11 +340,17 @@ test("30 training steps on 3 threads leak no tensors, wasm memory or worker memo
       const vars = gpt.variables();
       const { value, grads } = tf.variableGrads(() => gpt.loss({ x, y, shape: [8, 32] }), vars);
       const v = value.dataSync()[0];
-      opt.update(vars.map((w) => grads[w.name]), { clipNorm: 1 });
+      opt.update(
+        vars.map((w) => grads[w.name]),
+        { clipNorm: 1 },
+      );
       return v;
     });
     tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => tf.losses.meanSquaredError(target, fusedLstm(lstm, xs).hs) as tf.Scalar, [lstm.Wx, lstm.Wh, lstm.b]);
+      const { grads } = tf.variableGrads(
+        () => tf.losses.meanSquaredError(target, fusedLstm(lstm, xs).hs) as tf.Scalar,
+        [lstm.Wx, lstm.Wh, lstm.b],
+      );
       lstmOpt.applyGradients(grads);
     });
     return loss;
@@ -308,7 +378,9 @@ test("30 training steps on 3 threads leak no tensors, wasm memory or worker memo
   assert.equal(outstanding, 0, "as many frees as mallocs over 30 steps");
   assert.equal(heaps1.workers, 2, "the same two workers (none started per step)");
   assert.equal(heaps0.workers, 2);
-  heaps1.heapBytes.forEach((h, i) => assert.ok(h - heaps0.heapBytes[i] < 4 * 2 ** 20, `worker ${i + 1}'s heap grew from ${heaps0.heapBytes[i]} to ${h} bytes`));
+  heaps1.heapBytes.forEach((h, i) =>
+    assert.ok(h - heaps0.heapBytes[i] < 4 * 2 ** 20, `worker ${i + 1}'s heap grew from ${heaps0.heapBytes[i]} to ${h} bytes`),
+  );
   assert.ok(last < first, `the GPT's loss fell from ${first} to ${last}`);
   opt.dispose();
   gpt.dispose();
@@ -332,9 +404,31 @@ test("a worker that fails is reported as an error of the kernel, and the next jo
   const buf = wasm._malloc(4 * 4096) >>> 0;
   const end = mem.buffer.byteLength;
   const Wh = end - 4 * ((H - 1) * G + 16); // row H-1, column 16 starts exactly at the end
-  const job = { x: buf, Wx: buf, Wh, b: buf, h0: buf, c0: buf, y: buf + 4 * 1024, act: buf + 4 * 2048, c: buf + 4 * 1024, tc: buf + 4 * 1024, whP: buf + 4 * 3072, T, B, D, H, byRows: 1, scratch: 0, scratchFloats: 0 };
+  const job = {
+    x: buf,
+    Wx: buf,
+    Wh,
+    b: buf,
+    h0: buf,
+    c0: buf,
+    y: buf + 4 * 1024,
+    act: buf + 4 * 2048,
+    c: buf + 4 * 1024,
+    tc: buf + 4 * 1024,
+    whP: buf + 4 * 3072,
+    T,
+    B,
+    D,
+    H,
+    byRows: 1,
+    scratch: 0,
+    scratchFloats: 0,
+  };
   for (let i = 0; i < 3; i++) {
-    assert.throws(() => runJob(mem, "lstmForward", job, nt, pool), /^Error: seqlab threads: thread 2: RuntimeError: memory access out of bounds/);
+    assert.throws(
+      () => runJob(mem, "lstmForward", job, nt, pool),
+      /^Error: seqlab threads: thread 2: RuntimeError: memory access out of bounds/,
+    );
     assert.equal(poolState(mem)?.busy, 0);
   }
   wasm._free(buf);
@@ -423,8 +517,16 @@ test("the LSTM kernels share their passes among threads only when asked: SEQLAB_
   const script = `const k = require(${JSON.stringify(lstm)}); const a = k.lstmThreadsEnabled(); k.setLstmThreads(!a); console.log(a + " " + k.lstmThreadsEnabled());`;
   const env = { ...process.env };
   delete env.SEQLAB_LSTM_THREADS;
-  for (const [value, want] of [[undefined, "false true"], ["1", "true false"], ["0", "false true"]] as const) {
-    const r = spawnSync(process.execPath, ["-e", script], { env: value === undefined ? env : { ...env, SEQLAB_LSTM_THREADS: value }, encoding: "utf8", timeout: 60_000 });
+  for (const [value, want] of [
+    [undefined, "false true"],
+    ["1", "true false"],
+    ["0", "false true"],
+  ] as const) {
+    const r = spawnSync(process.execPath, ["-e", script], {
+      env: value === undefined ? env : { ...env, SEQLAB_LSTM_THREADS: value },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), want, `SEQLAB_LSTM_THREADS=${value}`);
   }
@@ -439,7 +541,12 @@ test("a process whose kernels used threads ends when its work does (the workers 
       console.log("threads " + require(${JSON.stringify(backend)}).workerStats().workers + " value " + c.dataSync()[0]);
     });`;
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, ["-e", script], { cwd: path.join(__dirname, "../../.."), env: { ...process.env, SEQLAB_THREADS: "3" }, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, ["-e", script], {
+    cwd: path.join(__dirname, "../../.."),
+    env: { ...process.env, SEQLAB_THREADS: "3" },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /threads 2 value 256/);
   assert.ok(Date.now() - t0 < 60_000);

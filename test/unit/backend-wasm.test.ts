@@ -34,7 +34,12 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-function assertClose(backendOut: { values: Float32Array; shape: number[] }, ref: { values: Float32Array; shape: number[] }, tol: number, what: string) {
+function assertClose(
+  backendOut: { values: Float32Array; shape: number[] },
+  ref: { values: Float32Array; shape: number[] },
+  tol: number,
+  what: string,
+) {
   assert.deepEqual(backendOut.shape, ref.shape, `${what}: shape`);
   const d = maxDiff(backendOut.values, ref.values);
   assert.ok(d <= tol, `${what}: max |wasm - cpu| = ${d} > ${tol}`);
@@ -56,7 +61,10 @@ test("patched BatchMatMul equals the cpu backend for every transpose and batch c
     [[], [3]],
     [[1], [4]],
     [[4], [1]],
-    [[2, 3], [2, 3]],
+    [
+      [2, 3],
+      [2, 3],
+    ],
   ];
   let cases = 0;
   for (const [M, K, N] of sizes) {
@@ -65,8 +73,14 @@ test("patched BatchMatMul equals the cpu backend for every transpose and batch c
         for (const tB of [false, true]) {
           const aShape = [...ba, ...(tA ? [K, M] : [M, K])];
           const bShape = [...bb, ...(tB ? [N, K] : [K, N])];
-          const av = randomValues(aShape.reduce((p, d) => p * d, 1), cases * 2 + 1);
-          const bv = randomValues(bShape.reduce((p, d) => p * d, 1), cases * 2 + 2);
+          const av = randomValues(
+            aShape.reduce((p, d) => p * d, 1),
+            cases * 2 + 1,
+          );
+          const bv = randomValues(
+            bShape.reduce((p, d) => p * d, 1),
+            cases * 2 + 2,
+          );
           const f = () => tf.matMul(tf.tensor(av, aShape), tf.tensor(bv, bShape), tA, tB);
           assertClose(on("wasm", f), on("cpu", f), 1e-4, `matMul ${aShape}${tA ? "ᵀ" : ""} · ${bShape}${tB ? "ᵀ" : ""}`);
           cases++;
@@ -82,7 +96,10 @@ test("patched _FusedMatMul (bias or none, relu or none, transposes) equals the c
   let seed = 100;
   let cases = 0;
   // [6, 5, 7] goes to XNNPACK; [13, 9, 16] to the SIMD kernel (blocks plus a row finished in JS).
-  for (const [M, K, N] of [[6, 5, 7], [13, 9, 16]]) {
+  for (const [M, K, N] of [
+    [6, 5, 7],
+    [13, 9, 16],
+  ]) {
     for (const activation of ["relu", "linear"] as const) {
       for (const withBias of [true, false]) {
         for (const tA of [false, true]) {
@@ -121,12 +138,25 @@ test("patched Slice, SplitV and Unpack equal the cpu backend (float32 and int32,
     const size = shape.map((d, i) => d - begin[i] - (d > 2 && i % 2 === 0 ? 1 : 0));
     for (const dtype of ["float32", "int32"] as const) {
       const x = () => (dtype === "float32" ? tf.tensor(v, shape) : tf.tensor(iv, shape, "int32"));
-      assertClose(on("wasm", () => tf.slice(x(), begin, size)), on("cpu", () => tf.slice(x(), begin, size)), 0, `slice ${shape} ${dtype}`);
+      assertClose(
+        on("wasm", () => tf.slice(x(), begin, size)),
+        on("cpu", () => tf.slice(x(), begin, size)),
+        0,
+        `slice ${shape} ${dtype}`,
+      );
       const axis = shape.length - 1;
       const sizes = shape[axis] > 2 ? [1, shape[axis] - 3, 2] : [shape[axis]];
-      const split = () => tf.concat(tf.split(x(), sizes, axis).map((p, i) => tf.mul(p, i + 1)), axis);
+      const split = () =>
+        tf.concat(
+          tf.split(x(), sizes, axis).map((p, i) => tf.mul(p, i + 1)),
+          axis,
+        );
       assertClose(on("wasm", split), on("cpu", split), 0, `split ${shape} ${dtype}`);
-      const unstack = () => tf.stack(tf.unstack(x(), 0).map((p, i) => tf.mul(p, i + 1)), 0);
+      const unstack = () =>
+        tf.stack(
+          tf.unstack(x(), 0).map((p, i) => tf.mul(p, i + 1)),
+          0,
+        );
       assertClose(on("wasm", unstack), on("cpu", unstack), 0, `unstack ${shape} ${dtype}`);
     }
   }
@@ -139,7 +169,8 @@ test("UnsortedSegmentSum on wasm equals cpu, so tf.gather's gradient works", () 
   const seg = () => tf.unsortedSegmentSum(tf.tensor2d(randomValues(7 * 4, 301), [7, 4]), tf.tensor1d(ids, "int32"), 6);
   assertClose(on("wasm", seg), on("cpu", seg), 1e-6, "unsortedSegmentSum");
   const r = randomValues(7 * 4, 302);
-  const gatherGrad = () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d(ids, "int32")), tf.tensor2d(r, [7, 4]))))(tf.tensor2d(table, [6, 4]));
+  const gatherGrad = () =>
+    tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d(ids, "int32")), tf.tensor2d(r, [7, 4]))))(tf.tensor2d(table, [6, 4]));
   const g = on("wasm", gatherGrad);
   assertClose(g, on("cpu", gatherGrad), 1e-6, "gather gradient");
   // row 5 is looked up three times: its gradient is the sum of three rows of r
@@ -153,9 +184,12 @@ test("embeddingLookup's gradient on wasm equals finite differences and the cpu g
   const table = randomValues(V * D, 400);
   const ids = Int32Array.from([4, 1, 1, 0, 4, 4]);
   const R = randomValues(ids.length * D, 401);
-  const loss = (t: tf.Tensor) => tf.sum(tf.mul(embeddingLookup(t as tf.Tensor2D, tf.tensor2d(ids, [2, 3], "int32")), tf.tensor3d(R, [2, 3, D])));
+  const loss = (t: tf.Tensor) =>
+    tf.sum(tf.mul(embeddingLookup(t as tf.Tensor2D, tf.tensor2d(ids, [2, 3], "int32")), tf.tensor3d(R, [2, 3, D])));
   const cpuGatherGrad = on("cpu", () =>
-    tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.reshape(tf.gather(t, tf.tensor1d(ids, "int32")), [2, 3, D]), tf.tensor3d(R, [2, 3, D]))))(tf.tensor2d(table, [V, D])),
+    tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.reshape(tf.gather(t, tf.tensor1d(ids, "int32")), [2, 3, D]), tf.tensor3d(R, [2, 3, D]))))(
+      tf.tensor2d(table, [V, D]),
+    ),
   );
   for (const patched of [true, false]) {
     if (!patched) unpatchWasm();
@@ -187,7 +221,10 @@ test("without the patch, tf.gather has no gradient on wasm (the gap the patch fi
   unpatchWasm();
   try {
     tf.setBackend("wasm");
-    assert.throws(() => tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.gather(t, tf.tensor1d([1, 0], "int32"))))(tf.ones([2, 2]))), /UnsortedSegmentSum/);
+    assert.throws(
+      () => tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.gather(t, tf.tensor1d([1, 0], "int32"))))(tf.ones([2, 2]))),
+      /UnsortedSegmentSum/,
+    );
   } finally {
     patchWasm();
   }
@@ -204,8 +241,13 @@ test("patched Exp equals Math.exp (to 2 float32 ulp) on every lane, overflow, un
       const want = Math.fround(Math.exp(x));
       const got = ys[i];
       if (Number.isNaN(want)) assert.ok(Number.isNaN(got), `exp(${x}) = ${got}`);
-      else if (!Number.isFinite(want) || want < 1.2e-38) assert.ok(got === want || Math.abs(got - want) < 1.2e-38, `exp(${x}) = ${got}, want ${want}`);
-      else assert.ok(Math.abs(got - want) <= 2.4e-7 * want, `exp(${x}) = ${got}, want ${want} (relative error ${Math.abs(got - want) / want})`);
+      else if (!Number.isFinite(want) || want < 1.2e-38)
+        assert.ok(got === want || Math.abs(got - want) < 1.2e-38, `exp(${x}) = ${got}, want ${want}`);
+      else
+        assert.ok(
+          Math.abs(got - want) <= 2.4e-7 * want,
+          `exp(${x}) = ${got}, want ${want} (relative error ${Math.abs(got - want) / want})`,
+        );
     });
   }
   // softmax, the op it serves, against the cpu backend
@@ -217,13 +259,23 @@ test("patched Exp equals Math.exp (to 2 float32 ulp) on every lane, overflow, un
 test("patched GatherV2 equals the cpu backend (rows of tables of any rank, other axes) and names an index out of range", () => {
   const cases: [number[], number[], number][] = [
     [[7, 5], [3, 0, 6, 6, 2], 0],
-    [[7], [[1, 2], [6, 0]] as unknown as number[], 0],
+    [
+      [7],
+      [
+        [1, 2],
+        [6, 0],
+      ] as unknown as number[],
+      0,
+    ],
     [[4, 3, 2], [3, 1], 0],
     [[4, 3, 2], [2, 0, 2], 1], // the original kernel
     [[4, 3], [1, 0], -2],
   ];
   for (const [shape, idx, axis] of cases) {
-    const xv = randomValues(shape.reduce((p, d) => p * d, 1), 40 + shape.length);
+    const xv = randomValues(
+      shape.reduce((p, d) => p * d, 1),
+      40 + shape.length,
+    );
     const f = () => tf.gather(tf.tensor(xv, shape), tf.tensor(idx as unknown as number[], undefined, "int32"), axis);
     assertClose(on("wasm", f), on("cpu", f), 0, `gather ${shape} by ${JSON.stringify(idx)} on axis ${axis}`);
   }

@@ -23,10 +23,22 @@ const foreign = (kernelspec: Record<string, string> | undefined, language: strin
 test("run refuses a notebook for another kernel, naming its kernel and language and what was expected, and leaves it as it was", () => {
   const dir = tempDir();
   const cases: [string, any, RegExp][] = [
-    ["python.ipynb", foreign({ name: "python3", display_name: "Python 3 (ipykernel)", language: "python" }, "python"), /kernel "python3", language "python"/],
-    ["tslab.ipynb", foreign({ name: "tslab", display_name: "TypeScript", language: "typescript" }, "typescript"), /kernel "tslab", language "typescript"/],
+    [
+      "python.ipynb",
+      foreign({ name: "python3", display_name: "Python 3 (ipykernel)", language: "python" }, "python"),
+      /kernel "python3", language "python"/,
+    ],
+    [
+      "tslab.ipynb",
+      foreign({ name: "tslab", display_name: "TypeScript", language: "typescript" }, "typescript"),
+      /kernel "tslab", language "typescript"/,
+    ],
     ["lang-only.ipynb", foreign(undefined, "python"), /kernel "\(none\)", language "python"/],
-    ["mixed.ipynb", foreign({ name: "seqlab", display_name: "TypeScript (seqlab)", language: "typescript" }, "R"), /kernel "seqlab", language "R"/],
+    [
+      "mixed.ipynb",
+      foreign({ name: "seqlab", display_name: "TypeScript (seqlab)", language: "typescript" }, "R"),
+      /kernel "seqlab", language "R"/,
+    ],
   ];
   for (const [name, nb, has] of cases) {
     const file = writeNotebook(dir, name, nb);
@@ -84,26 +96,55 @@ test("export refuses to write over its notebook or over any notebook, and leaves
     assert.equal(r.status, 2, `-o ${out}: ${r.stdout}${r.stderr}`);
     assert.match(r.stderr, why);
   }
-  assert.deepEqual([file, other, disguised].map((f) => readFileSync(f)), before);
+  assert.deepEqual(
+    [file, other, disguised].map((f) => readFileSync(f)),
+    before,
+  );
   mkdirSync(path.join(dir, "folder.html"));
-  assert.match(seqlab("export", file, "-o", path.join(dir, "folder.html")).stderr, /folder\.html is a folder; give a file name ending in \.html/);
+  assert.match(
+    seqlab("export", file, "-o", path.join(dir, "folder.html")).stderr,
+    /folder\.html is a folder; give a file name ending in \.html/,
+  );
 });
 
 test("a malformed notebook: the error names the file and the cell, for export and for run", () => {
   const dir = tempDir();
   const good = notebook([markdown("# ok"), code("1")]);
   const cases: [string, unknown, RegExp][] = [
-    ["null-cell.ipynb", { ...good, cells: [good.cells[0], null] }, /null-cell\.ipynb: cell 2 \(cells\[1\]\) is null; expected an object with "cell_type" and "source"/],
-    ["bad-type.ipynb", { ...good, cells: [{ cell_type: "heading", source: "x", metadata: {} }] }, /bad-type\.ipynb: cell 1 \(cells\[0\]\) has cell_type "heading"; expected "code", "markdown" or "raw"/],
-    ["bad-source.ipynb", { ...good, cells: [{ cell_type: "markdown", source: 42, metadata: {} }] }, /bad-source\.ipynb: cell 1 \(cells\[0\]\) has a source that is number; expected a string or a list of strings/],
-    ["null-output.ipynb", { ...good, cells: [good.cells[0], { ...good.cells[1], outputs: [null] }] }, /null-output\.ipynb: cell 2 \(cells\[1\]\), output 1 is null; expected an object with "output_type"/],
-    ["bad-data.ipynb", { ...good, cells: [{ ...good.cells[1], outputs: [{ output_type: "display_data", data: "x" }] }] }, /bad-data\.ipynb: cell 1 \(cells\[0\]\), output 1 has data that is the string "x"; expected an object/],
+    [
+      "null-cell.ipynb",
+      { ...good, cells: [good.cells[0], null] },
+      /null-cell\.ipynb: cell 2 \(cells\[1\]\) is null; expected an object with "cell_type" and "source"/,
+    ],
+    [
+      "bad-type.ipynb",
+      { ...good, cells: [{ cell_type: "heading", source: "x", metadata: {} }] },
+      /bad-type\.ipynb: cell 1 \(cells\[0\]\) has cell_type "heading"; expected "code", "markdown" or "raw"/,
+    ],
+    [
+      "bad-source.ipynb",
+      { ...good, cells: [{ cell_type: "markdown", source: 42, metadata: {} }] },
+      /bad-source\.ipynb: cell 1 \(cells\[0\]\) has a source that is number; expected a string or a list of strings/,
+    ],
+    [
+      "null-output.ipynb",
+      { ...good, cells: [good.cells[0], { ...good.cells[1], outputs: [null] }] },
+      /null-output\.ipynb: cell 2 \(cells\[1\]\), output 1 is null; expected an object with "output_type"/,
+    ],
+    [
+      "bad-data.ipynb",
+      { ...good, cells: [{ ...good.cells[1], outputs: [{ output_type: "display_data", data: "x" }] }] },
+      /bad-data\.ipynb: cell 1 \(cells\[0\]\), output 1 has data that is the string "x"; expected an object/,
+    ],
     ["nbformat3.ipynb", { nbformat: 3, worksheets: [] }, /nbformat3\.ipynb is not an nbformat 4 notebook: its nbformat is 3/],
   ];
   for (const [name, nb, why] of cases) {
     const file = path.join(dir, name);
     writeFileSync(file, JSON.stringify(nb));
-    for (const args of [["export", file], ["run", file]]) {
+    for (const args of [
+      ["export", file],
+      ["run", file],
+    ]) {
       const r = seqlab(...args);
       assert.equal(r.status, 2, `${args[0]} ${name}: ${r.stderr}`);
       assert.match(r.stderr, why, `${args[0]} ${name}`);

@@ -44,12 +44,16 @@ test("install --prefix writes a kernelspec that starts this package's kernel by 
   // this node wherever and whenever it was built (kernel/server/snapshotblob.ts); this node and this
   // package's cli.js, by absolute paths.
   const launcher = path.join(dir, "kernel.sh");
-  const command = process.platform === "win32" ? [process.execPath, ...KERNEL_NODE_FLAGS, CLI] : ["/bin/sh", launcher, process.execPath, CLI];
+  const command =
+    process.platform === "win32" ? [process.execPath, ...KERNEL_NODE_FLAGS, CLI] : ["/bin/sh", launcher, process.execPath, CLI];
   assert.deepEqual(spec.argv.slice(0, command.length), command);
   assert.deepEqual(spec.argv.slice(command.length), ["kernel", "-f", "{connection_file}"]);
   if (process.platform !== "win32") {
     const text = readFileSync(launcher, "utf8");
-    assert.ok(text.includes(`'${path.join(path.dirname(CLI), "..", "server", "snapshot")}'`), `the launcher looks in the package's snapshot folder:\n${text}`);
+    assert.ok(
+      text.includes(`'${path.join(path.dirname(CLI), "..", "server", "snapshot")}'`),
+      `the launcher looks in the package's snapshot folder:\n${text}`,
+    );
     assert.match(text, /"\$\{XDG_CACHE_HOME:-\$HOME\/\.cache\}\/seqlab\/snapshot\/[^"]+"/, "and in the cache of the user who runs it");
     assert.ok(existsSync(launcher));
   }

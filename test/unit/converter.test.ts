@@ -40,7 +40,11 @@ async function typeError(src: string): Promise<string> {
   return o.error.evalue;
 }
 
-const hover = (code: string, pos = code.length) => ex.inspect(code, pos)?.displayParts?.map((p) => p.text).join("") ?? "";
+const hover = (code: string, pos = code.length) =>
+  ex
+    .inspect(code, pos)
+    ?.displayParts?.map((p) => p.text)
+    .join("") ?? "";
 
 before(() => {
   // A bare folder, as a notebook's may be.
@@ -110,16 +114,26 @@ describe("cost over a long session", () => {
       const s0 = stats();
       await run(`const c${i} = ${i};\nfunction f${i}(x: number) { return x + c${i}; }`);
       const s1 = stats();
-      deltas.push({ parsedChars: s1.parsedChars - s0.parsedChars, parsedFiles: s1.parsedFiles - s0.parsedFiles, programs: s1.programs - s0.programs });
+      deltas.push({
+        parsedChars: s1.parsedChars - s0.parsedChars,
+        parsedFiles: s1.parsedFiles - s0.parsedFiles,
+        programs: s1.programs - s0.programs,
+      });
     }
-    const sum = (from: number, to: number, k: "parsedChars" | "parsedFiles" | "programs") => deltas.slice(from, to).reduce((a, d) => a + d[k], 0);
+    const sum = (from: number, to: number, k: "parsedChars" | "parsedFiles" | "programs") =>
+      deltas.slice(from, to).reduce((a, d) => a + d[k], 0);
     // Text parsed by cells 300-399 against cells 10-109: the same but for the longer numbers
     // (tslab's converter parsed every earlier cell's declarations again at each cell).
-    const early = sum(10, 110, "parsedChars"), late = sum(300, 400, "parsedChars");
+    const early = sum(10, 110, "parsedChars"),
+      late = sum(300, 400, "parsedChars");
     assert.ok(late < early * 1.15, `cells 300-399 parsed ${late} characters, cells 10-109 ${early}`);
     // Files parsed by a cell: itself twice (without and with its `export { ... }`) and its
     // declarations; now and then 64 empty declaration slots as well.
-    const median = (from: number, to: number) => deltas.slice(from, to).map((d) => d.parsedFiles).sort((a, b) => a - b)[(to - from) >> 1];
+    const median = (from: number, to: number) =>
+      deltas
+        .slice(from, to)
+        .map((d) => d.parsedFiles)
+        .sort((a, b) => a - b)[(to - from) >> 1];
     assert.equal(median(10, 110), 3);
     assert.equal(median(300, 400), 3);
     // A new program every 64 declaring cells (the declaration slots) and every 100 cells.

@@ -8,7 +8,8 @@ import * as path from "path";
 import { copyCourse, courseNotebooks, MANIFEST } from "../../kernel/tools/course-copy";
 import { CLI, ROOT, tempDir } from "../support/tools";
 
-const nb = (text: string) => JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "markdown", metadata: {}, source: text }] }) + "\n";
+const nb = (text: string) =>
+  JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "markdown", metadata: {}, source: text }] }) + "\n";
 
 /** A course folder of two notebooks, and a Korean edition when `ko`. */
 function course(ko = false): string {
@@ -98,7 +99,10 @@ test("a notebook of the same name that seqlab did not copy is kept, unless it is
   writeFileSync(path.join(dir, "00-a.ipynb"), nb("someone else's"));
   writeFileSync(path.join(dir, "01-b.ipynb"), nb("b"));
   const r = copyCourse(dir, src);
-  assert.deepEqual(r.refused.map((x) => [path.basename(x.file), x.why]), [["00-a.ipynb", `it was not copied by seqlab course (no record in ${MANIFEST})`]]);
+  assert.deepEqual(
+    r.refused.map((x) => [path.basename(x.file), x.why]),
+    [["00-a.ipynb", `it was not copied by seqlab course (no record in ${MANIFEST})`]],
+  );
   assert.deepEqual(r.unchanged, ["01-b.ipynb"]);
   assert.equal(readFileSync(path.join(dir, "00-a.ipynb"), "utf8"), nb("someone else's"));
 });
@@ -110,9 +114,15 @@ test("errors name the file and what was expected", () => {
   assert.throws(() => copyCourse(file, src), { message: `${file} is a file; expected a folder for the course's notebooks` });
   const dir = tempDir();
   writeFileSync(path.join(dir, MANIFEST), "{ not json");
-  assert.throws(() => copyCourse(dir, src), (e: Error) => e.message.startsWith(`${path.join(dir, MANIFEST)} is not the course's manifest (expected JSON`));
+  assert.throws(
+    () => copyCourse(dir, src),
+    (e: Error) => e.message.startsWith(`${path.join(dir, MANIFEST)} is not the course's manifest (expected JSON`),
+  );
   writeFileSync(path.join(dir, MANIFEST), JSON.stringify({ files: { "00-a.ipynb": 3 } }));
-  assert.throws(() => copyCourse(dir, src), /is not the course's manifest \(expected \{"seqlab": VERSION, "files": \{NOTEBOOK: SHA256\}\}\)/);
+  assert.throws(
+    () => copyCourse(dir, src),
+    /is not the course's manifest \(expected \{"seqlab": VERSION, "files": \{NOTEBOOK: SHA256\}\}\)/,
+  );
 });
 
 test("seqlab course: ./seqlab-course by default, from the folder it is typed in; the package's notebooks", () => {
@@ -122,7 +132,10 @@ test("seqlab course: ./seqlab-course by default, from the folder it is typed in;
   const dir = path.join(cwd, "seqlab-course");
   const expected = courseNotebooks(path.join(ROOT, "notebooks"));
   assert.ok(expected.includes("00-kernel-tour.ipynb"));
-  assert.match(r.stdout, new RegExp(`^seqlab course: ${dir}: ${expected.length} copied, 0 updated, 0 already up to date, 0 kept as they are$`, "m"));
+  assert.match(
+    r.stdout,
+    new RegExp(`^seqlab course: ${dir}: ${expected.length} copied, 0 updated, 0 already up to date, 0 kept as they are$`, "m"),
+  );
   for (const f of expected) assert.ok(existsSync(path.join(dir, f)), f);
   writeFileSync(path.join(dir, "00-kernel-tour.ipynb"), nb("my notes"));
   const again = spawnSync(process.execPath, [CLI, "course", "seqlab-course"], { cwd, encoding: "utf8" });

@@ -33,12 +33,13 @@ const english = (): Notebook =>
     markdown("# 7. Forward and Backward LMs\n\nA forward LM reads left to right; see `model.forward()` and $p(x_t \\mid x_{<t})$."),
     { ...code('const lm = forwardLM({ seed: 0 });\nsay("trained", "학습 완료");'), metadata: { tags: ["setup"] } },
     markdown("## 7.1 The backward LM\n\nIt reads right to left."),
-    code("lm.score(\"the cat\")"),
+    code('lm.score("the cat")'),
   ]) as any;
 
 const korean = (): Notebook => {
   const nb = structuredClone(english()) as any;
-  nb.cells[0].source = "# 7. 순방향과 역방향 언어 모델 (Forward and Backward LMs)\n\n**순방향 언어 모델 (forward LM)**은 왼쪽에서 오른쪽으로 읽습니다. `model.forward()`와 $p(x_t \\mid x_{<t})$를 보세요.";
+  nb.cells[0].source =
+    "# 7. 순방향과 역방향 언어 모델 (Forward and Backward LMs)\n\n**순방향 언어 모델 (forward LM)**은 왼쪽에서 오른쪽으로 읽습니다. `model.forward()`와 $p(x_t \\mid x_{<t})$를 보세요.";
   nb.cells[2].source = "## 7.1 역방향 언어 모델\n\n**역방향 언어 모델 (backward LM)**은 오른쪽에서 왼쪽으로 읽습니다.";
   nb.metadata.kernelspec = { ...KERNELSPEC_METADATA.ko };
   return nb;
@@ -52,9 +53,21 @@ test("a faithful translation has no edition problems and is mostly Hangul", () =
 
 test("each departure of the Korean edition from the English one's cells is reported", () => {
   const cases: [string, (ko: any) => void, RegExp][] = [
-    ["a changed code cell", (ko) => (ko.cells[3].source = 'lm.score("고양이")'), /code cell 4 is not the English edition's: its source differs \(line 1: English "lm\.score\(\\"the cat\\"\)", Korean "lm\.score\(\\"고양이\\"\)"\)/],
-    ["a translated string in code", (ko) => (ko.cells[1].source = 'const lm = forwardLM({ seed: 0 });\nsay("학습 완료", "학습 완료");'), /code cell 2 .*line 2/],
-    ["changed code cell metadata", (ko) => (ko.cells[1].metadata = { tags: ["setup", "ko"] }), /code cell 2 is not the English edition's: its metadata differs/],
+    [
+      "a changed code cell",
+      (ko) => (ko.cells[3].source = 'lm.score("고양이")'),
+      /code cell 4 is not the English edition's: its source differs \(line 1: English "lm\.score\(\\"the cat\\"\)", Korean "lm\.score\(\\"고양이\\"\)"\)/,
+    ],
+    [
+      "a translated string in code",
+      (ko) => (ko.cells[1].source = 'const lm = forwardLM({ seed: 0 });\nsay("학습 완료", "학습 완료");'),
+      /code cell 2 .*line 2/,
+    ],
+    [
+      "changed code cell metadata",
+      (ko) => (ko.cells[1].metadata = { tags: ["setup", "ko"] }),
+      /code cell 2 is not the English edition's: its metadata differs/,
+    ],
     ["a dropped cell", (ko) => ko.cells.splice(2, 1), /3 cells, the English edition has 4/],
     ["an added cell", (ko) => ko.cells.push(markdown("추가")), /5 cells, the English edition has 4/],
     ["cells swapped", (ko) => ko.cells.splice(1, 2, ko.cells[2], ko.cells[1]), /cell 2 is markdown, the English edition's is code/],
@@ -63,7 +76,10 @@ test("each departure of the Korean edition from the English one's cells is repor
     const ko = korean();
     spoil(ko);
     const problems = editionProblems(english(), ko, "07.ipynb");
-    assert.ok(problems.some((p) => want.test(p)), `${what}: expected ${want}, got ${JSON.stringify(problems)}`);
+    assert.ok(
+      problems.some((p) => want.test(p)),
+      `${what}: expected ${want}, got ${JSON.stringify(problems)}`,
+    );
   }
   // Metadata keys in another order are the same metadata; outputs and execution counts are not compared.
   const ko = korean() as any;
@@ -83,7 +99,8 @@ test("Hangul is counted among the letters of prose: code spans, fenced code, mat
   assert.equal(hangulShare(nb("순환 신경망이 RNNs `lots of code here` $abcdefgh$")), 0.6);
   // Too little Hangul: an English paragraph with Korean terms, as the English edition writes.
   const tooLittle = korean() as any;
-  tooLittle.cells[2].source = "## 7.1 역방향 언어 모델\n\nThe backward LM reads the text from right to left, and we train it exactly like the forward one.";
+  tooLittle.cells[2].source =
+    "## 7.1 역방향 언어 모델\n\nThe backward LM reads the text from right to left, and we train it exactly like the forward one.";
   assert.ok(hangulShare(tooLittle) < MIN_HANGUL, `share ${hangulShare(tooLittle)}`);
 });
 
@@ -92,14 +109,23 @@ const GLOSSARY_TEXT = [
   "",
   "| 한국어 | English | 처음 나오는 노트북 (introduced in) | 출처 (source) |",
   "| --- | --- | --- | --- |",
-  ...SLIDES_TERMS.map((t) => `| ${t} | ${t === "순방향 언어 모델" ? "forward LM" : t === "역방향 언어 모델" ? "backward LM" : `en ${t}`} | \`07.ipynb\` | 강의 슬라이드 (the slides) |`),
+  ...SLIDES_TERMS.map(
+    (t) =>
+      `| ${t} | ${t === "순방향 언어 모델" ? "forward LM" : t === "역방향 언어 모델" ? "backward LM" : `en ${t}`} | \`07.ipynb\` | 강의 슬라이드 (the slides) |`,
+  ),
   "| 은닉 상태 | hidden state | `07.ipynb` | d2l 한국어판 |",
 ].join("\n");
 
 test("the glossary: every slides term listed as the slides', and in the Korean notebook that introduces it", () => {
   const entries = readGlossary(GLOSSARY_TEXT);
   assert.equal(entries.length, SLIDES_TERMS.length + 1);
-  assert.deepEqual(entries[0], { ko: "순방향 언어 모델", en: "forward LM", notebook: "07.ipynb", source: "강의 슬라이드 (the slides)", line: 5 });
+  assert.deepEqual(entries[0], {
+    ko: "순방향 언어 모델",
+    en: "forward LM",
+    notebook: "07.ipynb",
+    source: "강의 슬라이드 (the slides)",
+    line: 5,
+  });
   // Every slides term in the one notebook (a term may be wrapped across lines).
   const full = korean() as any;
   full.cells[2].source += "\n\n" + SLIDES_TERMS.map((t) => t.replace(" ", "\n")).join(", ") + "를 씁니다.";
@@ -107,18 +133,56 @@ test("the glossary: every slides term listed as the slides', and in the Korean n
   assert.deepEqual(ok, []);
 
   const cases: [string, string, Map<string, Notebook>, RegExp][] = [
-    ["a term missing from its notebook", GLOSSARY_TEXT, new Map([["07.ipynb", korean()]]), /the slides' term "펼침" does not appear in ko\/07\.ipynb/],
-    ["a slides term not listed", GLOSSARY_TEXT.replace(/^\| 미세조정 .*$/m, ""), new Map([["07.ipynb", full]]), /the slides' term "미세조정" is not listed/],
-    ["a slides term tagged otherwise", GLOSSARY_TEXT.replace(/(\| 펼침 .*)강의 슬라이드 \(the slides\)/, "$1일반 용법"), new Map([["07.ipynb", full]]), /"펼침" is the slides' term; its source should say "the slides"/],
-    ["no known source", GLOSSARY_TEXT.replace("d2l 한국어판", "somewhere"), new Map([["07.ipynb", full]]), /"은닉 상태" has the source "somewhere"/],
-    ["a notebook not in the course", GLOSSARY_TEXT.replace("| `07.ipynb` | d2l", "| `99-nothing.ipynb` | d2l"), new Map([["07.ipynb", full]]), /introduced in "99-nothing\.ipynb", which is not a notebook of the course/],
-    ["two Korean terms for one idea", GLOSSARY_TEXT + "\n| 은닉 스테이트 | hidden state | `07.ipynb` | 일반 용법 |", new Map([["07.ipynb", full]]), /the English term "hidden state" is listed already/],
+    [
+      "a term missing from its notebook",
+      GLOSSARY_TEXT,
+      new Map([["07.ipynb", korean()]]),
+      /the slides' term "펼침" does not appear in ko\/07\.ipynb/,
+    ],
+    [
+      "a slides term not listed",
+      GLOSSARY_TEXT.replace(/^\| 미세조정 .*$/m, ""),
+      new Map([["07.ipynb", full]]),
+      /the slides' term "미세조정" is not listed/,
+    ],
+    [
+      "a slides term tagged otherwise",
+      GLOSSARY_TEXT.replace(/(\| 펼침 .*)강의 슬라이드 \(the slides\)/, "$1일반 용법"),
+      new Map([["07.ipynb", full]]),
+      /"펼침" is the slides' term; its source should say "the slides"/,
+    ],
+    [
+      "no known source",
+      GLOSSARY_TEXT.replace("d2l 한국어판", "somewhere"),
+      new Map([["07.ipynb", full]]),
+      /"은닉 상태" has the source "somewhere"/,
+    ],
+    [
+      "a notebook not in the course",
+      GLOSSARY_TEXT.replace("| `07.ipynb` | d2l", "| `99-nothing.ipynb` | d2l"),
+      new Map([["07.ipynb", full]]),
+      /introduced in "99-nothing\.ipynb", which is not a notebook of the course/,
+    ],
+    [
+      "two Korean terms for one idea",
+      GLOSSARY_TEXT + "\n| 은닉 스테이트 | hidden state | `07.ipynb` | 일반 용법 |",
+      new Map([["07.ipynb", full]]),
+      /the English term "hidden state" is listed already/,
+    ],
     ["not translated yet", GLOSSARY_TEXT, new Map(), /"펼침" is introduced in ko\/07\.ipynb, which does not exist yet/],
-    ["one of two forms missing", GLOSSARY_TEXT + "\n| 펼침 / 접힘 (folding) | unrolled / rolled up | `07.ipynb` | the slides |", new Map([["07.ipynb", full]]), /the slides' term "접힘" does not appear in ko\/07\.ipynb/],
+    [
+      "one of two forms missing",
+      GLOSSARY_TEXT + "\n| 펼침 / 접힘 (folding) | unrolled / rolled up | `07.ipynb` | the slides |",
+      new Map([["07.ipynb", full]]),
+      /the slides' term "접힘" does not appear in ko\/07\.ipynb/,
+    ],
   ];
   for (const [what, text, korean, want] of cases) {
     const problems = glossaryProblems(readGlossary(text), ["07.ipynb"], korean);
-    assert.ok(problems.some((p) => want.test(p)), `${what}: expected ${want}, got ${JSON.stringify(problems)}`);
+    assert.ok(
+      problems.some((p) => want.test(p)),
+      `${what}: expected ${want}, got ${JSON.stringify(problems)}`,
+    );
   }
 });
 
@@ -167,7 +231,9 @@ test("scripts/ko-edition.ts carries a code change from English into Korean, sets
 // ---- the course ---------------------------------------------------------------------------------
 
 const NOTEBOOKS = path.join(ROOT, "notebooks");
-const course = readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb")).sort();
+const course = readdirSync(NOTEBOOKS)
+  .filter((f) => f.endsWith(".ipynb"))
+  .sort();
 const koreanOf = (name: string) => koreanPath(path.join(NOTEBOOKS, name));
 
 for (const name of course) {
@@ -180,7 +246,10 @@ for (const name of course) {
     assert.deepEqual(editionProblems(en, ko, name), []);
     assert.deepEqual(ko.metadata.kernelspec, KERNELSPEC_METADATA.ko, `ko/${name}'s kernelspec: run node dist/scripts/ko-edition.js`);
     const share = hangulShare(ko);
-    assert.ok(share >= MIN_HANGUL, `ko/${name}: Hangul is ${(100 * share).toFixed(1)}% of the letters of its markdown prose; at least ${100 * MIN_HANGUL}%`);
+    assert.ok(
+      share >= MIN_HANGUL,
+      `ko/${name}: Hangul is ${(100 * share).toFixed(1)}% of the letters of its markdown prose; at least ${100 * MIN_HANGUL}%`,
+    );
     assert.deepEqual(structureProblems(ko, file, course), []);
   });
 }
@@ -198,4 +267,3 @@ test("the glossary lists the slides' terms, each in the Korean notebook that int
   const korean = new Map(course.filter((n) => existsSync(koreanOf(n))).map((n) => [n, readNotebook(koreanOf(n))] as const));
   assert.deepEqual(glossaryProblems(entries, course, korean), []);
 });
-

@@ -35,9 +35,11 @@ test("a batch: query then pair, one dictionary per sequence, the answer after ea
   for (let r = 0; r < 50; r++) {
     const dict = new Map<number, number>();
     for (let i = 0; i < 6; i++) {
-      const q = b.x[r * 12 + 2 * i], p = b.x[r * 12 + 2 * i + 1];
+      const q = b.x[r * 12 + 2 * i],
+        p = b.x[r * 12 + 2 * i + 1];
       assert.ok(q < 3, "a query token");
-      const k = Math.floor((p - 3) / 3), v = (p - 3) % 3;
+      const k = Math.floor((p - 3) / 3),
+        v = (p - 3) % 3;
       assert.equal(k, q, "the pair shows the queried key");
       if (dict.has(k)) assert.equal(dict.get(k), v, "one value per key within a sequence");
       dict.set(k, v);
@@ -55,7 +57,10 @@ test("prompts: 2k + 1 tokens ending in a query; seen says whether that key was s
     assert.equal(prompt.length, 7);
     const q = prompt[6];
     assert.ok(q < 4);
-    assert.equal(p.seen[i], [0, 2, 4].some((j) => prompt[j] === q));
+    assert.equal(
+      p.seen[i],
+      [0, 2, 4].some((j) => prompt[j] === q),
+    );
   }
   const share = p.seen.filter(Boolean).length / 400;
   assert.ok(Math.abs(share - (1 - 0.75 ** 3)) < 0.06, `shown share ${share}`);
@@ -70,7 +75,8 @@ test("lastTokenAccuracy: a perfect lookup scores about the ceiling, a model blin
   // A fake model: logits 1 for the value of the last example with the query's key (else for value 0).
   const model = (perfect: boolean) => ({
     forward: (ids: number[][]) => {
-      const T = ids[0].length, V = t.vocabSize;
+      const T = ids[0].length,
+        V = t.vocabSize;
       const v = new Float32Array(ids.length * T * V);
       ids.forEach((row, r) => {
         let val = 0;

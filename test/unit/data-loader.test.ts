@@ -136,7 +136,10 @@ test("a missing file without network fails naming the corpus, the address and SE
     });
   }
   await assert.rejects(loadCorpus("names", { dir, fetch: fakeFetch({}), progress: false }), /HTTP 404 Not Found[\s\S]*SEQLAB_DATA/);
-  assert.throws(() => loadCorpusSync("names", { dir }), (e: Error) => e.message.includes("names.txt") && e.message.includes("SEQLAB_DATA"));
+  assert.throws(
+    () => loadCorpusSync("names", { dir }),
+    (e: Error) => e.message.includes("names.txt") && e.message.includes("SEQLAB_DATA"),
+  );
   assert.deepEqual(fs.readdirSync(dir), [], "nothing is left behind");
 });
 
@@ -193,20 +196,24 @@ test("a simulated download lands atomically (temp file, verified, renamed) with 
   );
 });
 
-testNeeding("loadCorpus downloads a missing corpus into the cache once, then reads it from there", noMirror("timemachine.txt"), async () => {
-  const dir = tmpDir();
-  const bytes = fs.readFileSync(path.join(MIRROR!, "timemachine.txt"));
-  const log: string[] = [];
-  const [a, b] = await Promise.all([
-    loadCorpus("timemachine", { dir, fetch: fakeFetch({ [CORPORA.timemachine.url]: bytes }, log), progress: false }),
-    loadCorpus("timemachine", { dir, fetch: fakeFetch({ [CORPORA.timemachine.url]: bytes }, log), progress: false }),
-  ]);
-  assert.equal(a, bytes.toString("utf8"));
-  assert.equal(b, a);
-  assert.deepEqual(log, [CORPORA.timemachine.url], "concurrent loads share one download");
-  assert.equal(await loadCorpus("timemachine", { dir, fetch: offline }), a);
-  assert.deepEqual(fs.readdirSync(dir), ["timemachine.txt"]);
-});
+testNeeding(
+  "loadCorpus downloads a missing corpus into the cache once, then reads it from there",
+  noMirror("timemachine.txt"),
+  async () => {
+    const dir = tmpDir();
+    const bytes = fs.readFileSync(path.join(MIRROR!, "timemachine.txt"));
+    const log: string[] = [];
+    const [a, b] = await Promise.all([
+      loadCorpus("timemachine", { dir, fetch: fakeFetch({ [CORPORA.timemachine.url]: bytes }, log), progress: false }),
+      loadCorpus("timemachine", { dir, fetch: fakeFetch({ [CORPORA.timemachine.url]: bytes }, log), progress: false }),
+    ]);
+    assert.equal(a, bytes.toString("utf8"));
+    assert.equal(b, a);
+    assert.deepEqual(log, [CORPORA.timemachine.url], "concurrent loads share one download");
+    assert.equal(await loadCorpus("timemachine", { dir, fetch: offline }), a);
+    assert.deepEqual(fs.readdirSync(dir), ["timemachine.txt"]);
+  },
+);
 
 /** Fake GitHub for KoCoNovel: the contents API, raw text.jsonl files and list_of_novels.csv. */
 function fakeKoCoNovel(docs: { novel: string; doc_id: string; text: string }[], listCsv: string | undefined, apiWorks: boolean) {
@@ -230,7 +237,7 @@ function fakeKoCoNovel(docs: { novel: string; doc_id: string; text: string }[], 
 
 test("KoCoNovel is assembled from the repository's text.jsonl files in novel order (fake fetch)", async () => {
   const docs = [
-    { novel: "2_B", doc_id: "2_0", text: "둘째 \"소설\"\n끝" },
+    { novel: "2_B", doc_id: "2_0", text: '둘째 "소설"\n끝' },
     { novel: "10_C", doc_id: "10_0", text: "열째" },
     { novel: "1_A", doc_id: "1_0", text: "첫째" },
     { novel: "1_A", doc_id: "1_1", text: "tab\there" },
@@ -240,7 +247,13 @@ test("KoCoNovel is assembled from the repository's text.jsonl files in novel ord
     .flatMap((n) => docs.filter((d) => d.novel === n))
     .map((d) => `{"novel": ${JSON.stringify(d.novel)}, "doc_id": ${JSON.stringify(d.doc_id)}, "text": ${JSON.stringify(d.text)}}\n`)
     .join("");
-  const info: CorpusInfo = { ...CORPORA.koconovel, name: "kfake", file: "kfake.jsonl", sha256: sha256(expected), bytes: Buffer.byteLength(expected) };
+  const info: CorpusInfo = {
+    ...CORPORA.koconovel,
+    name: "kfake",
+    file: "kfake.jsonl",
+    sha256: sha256(expected),
+    bytes: Buffer.byteLength(expected),
+  };
   const dir = tmpDir();
   const log: string[] = [];
   const out = await downloadCorpus(info, { dir, fetch: fakeFetch(fakeKoCoNovel(docs, undefined, true), log), progress: false });
@@ -253,16 +266,23 @@ test("KoCoNovel is assembled from the repository's text.jsonl files in novel ord
   );
 });
 
-testNeeding("KoCoNovel assembled from fake upstream files reproduces the mirror's checksum, via the API or the novel list", noMirror("koconovel.jsonl", "koconovel_novels.csv"), async () => {
-  const mirror = fs.readFileSync(path.join(MIRROR!, "koconovel.jsonl"), "utf8");
-  const docs = mirror.split("\n").filter(Boolean).map((l) => JSON.parse(l));
-  const listCsv = fs.readFileSync(path.join(MIRROR!, "koconovel_novels.csv"), "utf8");
-  assert.deepEqual(koconovelFolders(listCsv), [...new Set(docs.map((d) => d.novel))], "folder names from list_of_novels.csv");
-  for (const apiWorks of [true, false]) {
-    const dir = tmpDir();
-    const text = await loadCorpus("koconovel", { dir, fetch: fakeFetch(fakeKoCoNovel(docs, listCsv, apiWorks)), progress: false });
-    assert.equal(sha256(Buffer.from(text)), CORPORA.koconovel.sha256);
-    assert.equal(text, mirror);
-  }
-  assert.equal(parseCsv(listCsv).length, 51);
-});
+testNeeding(
+  "KoCoNovel assembled from fake upstream files reproduces the mirror's checksum, via the API or the novel list",
+  noMirror("koconovel.jsonl", "koconovel_novels.csv"),
+  async () => {
+    const mirror = fs.readFileSync(path.join(MIRROR!, "koconovel.jsonl"), "utf8");
+    const docs = mirror
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    const listCsv = fs.readFileSync(path.join(MIRROR!, "koconovel_novels.csv"), "utf8");
+    assert.deepEqual(koconovelFolders(listCsv), [...new Set(docs.map((d) => d.novel))], "folder names from list_of_novels.csv");
+    for (const apiWorks of [true, false]) {
+      const dir = tmpDir();
+      const text = await loadCorpus("koconovel", { dir, fetch: fakeFetch(fakeKoCoNovel(docs, listCsv, apiWorks)), progress: false });
+      assert.equal(sha256(Buffer.from(text)), CORPORA.koconovel.sha256);
+      assert.equal(text, mirror);
+    }
+    assert.equal(parseCsv(listCsv).length, 51);
+  },
+);

@@ -63,15 +63,23 @@ testNeeding("the chatbot corpus: 11,823 pairs in three labels", noMirror("Chatbo
   const pairs = parseChatbotCsv(read("ChatbotData.csv"));
   assert.equal(pairs.length, 11823);
   const groups = splitChatbotByLabel(pairs);
-  assert.deepEqual(groups.map((g) => g.length), [5290, 3570, 2963]);
-  assert.ok(pairs.some((p) => p.a.includes(",")), "quoted answers with commas are kept whole");
+  assert.deepEqual(
+    groups.map((g) => g.length),
+    [5290, 3570, 2963],
+  );
+  assert.ok(
+    pairs.some((p) => p.a.includes(",")),
+    "quoted answers with commas are kept whole",
+  );
   assert.ok(groups[1].every((p) => p.label === 1));
 });
 
 test("KoCoNovel JSONL and names: one record a line; bad lines are errors naming the line", () => {
-  assert.deepEqual(parseKoCoNovel('{"novel": "1_A", "doc_id": "1_0", "text": "가\\n나"}\n\n'), [{ novel: "1_A", doc_id: "1_0", text: "가\n나" }]);
+  assert.deepEqual(parseKoCoNovel('{"novel": "1_A", "doc_id": "1_0", "text": "가\\n나"}\n\n'), [
+    { novel: "1_A", doc_id: "1_0", text: "가\n나" },
+  ]);
   assert.throws(() => parseKoCoNovel('{"novel": "1_A"}\n'), /line 1: expected an object/);
-  assert.throws(() => parseKoCoNovel('\nok\n'), /line 2/);
+  assert.throws(() => parseKoCoNovel("\nok\n"), /line 2/);
   assert.deepEqual(parseNames("emma\r\n olivia \n\nava"), ["emma", "olivia", "ava"]);
 });
 
@@ -79,7 +87,10 @@ testNeeding("the KoCoNovel corpus: 50 novels, 873 documents, 706,230 characters"
   const docs = parseKoCoNovel(read("koconovel.jsonl"));
   assert.equal(docs.length, 873);
   assert.equal(new Set(docs.map((d) => d.novel)).size, 50);
-  assert.equal(docs.reduce((n, d) => n + d.text.length, 0), 706230);
+  assert.equal(
+    docs.reduce((n, d) => n + d.text.length, 0),
+    706230,
+  );
   assert.equal(docs[0].novel, "1_Ms._B_and_Love_Letters");
 });
 
@@ -101,16 +112,23 @@ test("d2l v1.0 Time Machine preprocessing: non-letters become one space, lower c
   );
 });
 
-testNeeding("d2l's Time Machine numbers: 173,428 characters and a 28-token char vocabulary (a-z, space, <unk>)", noMirror("timemachine.txt"), () => {
-  const text = preprocessTimeMachine(read("timemachine.txt"));
-  assert.ok(text.startsWith("the time machine by h g wells i the time traveller for so it"));
-  const tokens = new CharTokenizer().tokenize(text);
-  assert.equal(tokens.length, 173428);
-  const vocab = new Vocab(tokens, { reserved: [] });
-  assert.equal(vocab.size, 28);
-  assert.deepEqual([...vocab.tokens].sort(), ["<unk>", " ", ..."abcdefghijklmnopqrstuvwxyz"].sort());
-  assert.deepEqual(vocab.topK(3).map((e) => e.token), [" ", "e", "t"]);
-});
+testNeeding(
+  "d2l's Time Machine numbers: 173,428 characters and a 28-token char vocabulary (a-z, space, <unk>)",
+  noMirror("timemachine.txt"),
+  () => {
+    const text = preprocessTimeMachine(read("timemachine.txt"));
+    assert.ok(text.startsWith("the time machine by h g wells i the time traveller for so it"));
+    const tokens = new CharTokenizer().tokenize(text);
+    assert.equal(tokens.length, 173428);
+    const vocab = new Vocab(tokens, { reserved: [] });
+    assert.equal(vocab.size, 28);
+    assert.deepEqual([...vocab.tokens].sort(), ["<unk>", " ", ..."abcdefghijklmnopqrstuvwxyz"].sort());
+    assert.deepEqual(
+      vocab.topK(3).map((e) => e.token),
+      [" ", "e", "t"],
+    );
+  },
+);
 
 testNeeding("Tiny Shakespeare has 1,115,394 characters and 65 symbols", noMirror("tinyshakespeare.txt"), () => {
   const chars = new CharTokenizer().tokenize(read("tinyshakespeare.txt"));
@@ -122,8 +140,14 @@ test("the seeded generator is deterministic, uniform enough, and its shuffles ar
   const a = new SeededRandom(42);
   const b = new SeededRandom(42);
   const xs = Array.from({ length: 5 }, () => a.next());
-  assert.deepEqual(xs, Array.from({ length: 5 }, () => b.next()));
-  assert.notDeepEqual(xs, Array.from({ length: 5 }, () => new SeededRandom(43).next()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 5 }, () => b.next()),
+  );
+  assert.notDeepEqual(
+    xs,
+    Array.from({ length: 5 }, () => new SeededRandom(43).next()),
+  );
   const counts = new Array(10).fill(0);
   const r = new SeededRandom("counts");
   for (let i = 0; i < 10000; i++) counts[r.int(10)]++;
@@ -133,11 +157,14 @@ test("the seeded generator is deterministic, uniform enough, and its shuffles ar
     assert.ok(v >= 3 && v <= 5 && Number.isInteger(v));
   }
   const perm = new SeededRandom(1).shuffle([...Array(50).keys()]);
-  assert.deepEqual([...perm].sort((x, y) => x - y), [...Array(50).keys()]);
+  assert.deepEqual(
+    [...perm].sort((x, y) => x - y),
+    [...Array(50).keys()],
+  );
   assert.notDeepEqual(perm, [...Array(50).keys()]);
 });
 
-test("addition task: \"12+7=\" → \"19\", seeded", () => {
+test('addition task: "12+7=" → "19", seeded', () => {
   const ex = additionTask(500, { maxDigits: 2, seed: 3 });
   assert.equal(ex.length, 500);
   for (const { source, target } of ex) {
@@ -145,7 +172,10 @@ test("addition task: \"12+7=\" → \"19\", seeded", () => {
     assert.ok(m, source);
     assert.equal(target, String(Number(m[1]) + Number(m[2])));
   }
-  assert.ok(ex.some((e) => e.target.length === 3), "carries into a third digit happen");
+  assert.ok(
+    ex.some((e) => e.target.length === 3),
+    "carries into a third digit happen",
+  );
   assert.deepEqual(additionTask(20, { seed: 3 }), additionTask(20, { seed: 3 }));
   assert.notDeepEqual(additionTask(20, { seed: 3 }), additionTask(20, { seed: 4 }));
   assert.throws(() => additionTask(1, { maxDigits: 0 }), RangeError);
@@ -180,7 +210,12 @@ test("long-range task: the label is the first symbol; the rest is noise from oth
   const mean = (cls: number) => {
     let s = 0;
     let n = 0;
-    for (let i = 0; i < 400; i++) if (t.y[i] === cls) for (let j = 1; j < 30; j++) { s += t.x[i * 30 + j]; n++; }
+    for (let i = 0; i < 400; i++)
+      if (t.y[i] === cls)
+        for (let j = 1; j < 30; j++) {
+          s += t.x[i * 30 + j];
+          n++;
+        }
     return s / n;
   };
   assert.ok(Math.abs(mean(0) - mean(1)) < 0.2);

@@ -29,7 +29,10 @@ test("mime bundles are told apart from ordinary objects", () => {
 
 test("display sends one message with every mimetype, JSON kept as objects, and updates by id", () => {
   const sent: any[] = [];
-  (globalThis as any)[BRIDGE] = { display: (m: any, update: boolean) => sent.push({ ...m, update }), clearOutput: (w: boolean) => sent.push({ clear: w }) };
+  (globalThis as any)[BRIDGE] = {
+    display: (m: any, update: boolean) => sent.push({ ...m, update }),
+    clearOutput: (w: boolean) => sent.push({ clear: w }),
+  };
   try {
     display({ "application/json": { a: 1 }, "text/plain": "a" }, { displayId: "d1" });
     display({ "text/plain": "b" }, { displayId: "d1", update: true, metadata: { k: 1 } });
@@ -56,6 +59,9 @@ test("a hook that returns an empty object has nothing to show: an empty bundle, 
   } finally {
     delete (globalThis as any)[BRIDGE];
   }
-  assert.deepEqual(sent.map((m) => m.data), [{ "text/plain": "x" }]);
+  assert.deepEqual(
+    sent.map((m) => m.data),
+    [{ "text/plain": "x" }],
+  );
   assert.throws(() => toBundle({ [DISPLAY]: () => new Map() }), /must return a mime bundle/);
 });

@@ -23,13 +23,27 @@ test("equal functions agree in values and gradients, and the result says so", ()
   assert.equal(r.ok, true);
   assert.ok(r.value < 1e-6 && r.grads.length === 1 && r.grads[0] < 1e-5, r.message);
   assert.match(r.message, /^✓ softmax: largest relative difference: values .*; gradients /);
-  assert.equal(agree("softmax", softmaxByHand, (x) => tf.softmax(x), [x], { quiet: true }), undefined, "agree returns nothing to show twice");
+  assert.equal(
+    agree("softmax", softmaxByHand, (x) => tf.softmax(x), [x], { quiet: true }),
+    undefined,
+    "agree returns nothing to show twice",
+  );
   x.dispose();
 });
 
 test("a wrong value throws, naming the piece", () => {
   const x = randomTensor([3, 5], 2);
-  assert.throws(() => agree("scaled", (x) => tf.mul(x, 1.001), (x) => x, [x], { quiet: true }), /scaled: largest relative difference.*does not agree with the library/);
+  assert.throws(
+    () =>
+      agree(
+        "scaled",
+        (x) => tf.mul(x, 1.001),
+        (x) => x,
+        [x],
+        { quiet: true },
+      ),
+    /scaled: largest relative difference.*does not agree with the library/,
+  );
   x.dispose();
 });
 
@@ -50,7 +64,17 @@ test("a wrong gradient behind a right value throws (Σ f ⊙ R, not Σ f)", () =
 
 test("shapes that differ are a disagreement, not a broadcast", () => {
   const x = randomTensor([2, 3], 4);
-  assert.throws(() => agree("shape", (x) => tf.transpose(x), (x) => x, [x], { quiet: true }), /shapes differ/);
+  assert.throws(
+    () =>
+      agree(
+        "shape",
+        (x) => tf.transpose(x),
+        (x) => x,
+        [x],
+        { quiet: true },
+      ),
+    /shapes differ/,
+  );
   assert.equal(relativeDifference(tf.zeros([2, 3]), tf.zeros([3, 2])), Infinity);
   x.dispose();
 });

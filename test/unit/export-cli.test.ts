@@ -38,7 +38,13 @@ test("run --html writes a report also when a cell fails, and still fails the run
   const file = writeNotebook(
     dir,
     "failing.ipynb",
-    notebook([markdown("# Failing <run>"), code("console.log('<script>x</script>')"), code("throw new RangeError('no <b>softmax</b> of nothing')"), markdown("## Never shown"), code("1")]),
+    notebook([
+      markdown("# Failing <run>"),
+      code("console.log('<script>x</script>')"),
+      code("throw new RangeError('no <b>softmax</b> of nothing')"),
+      markdown("## Never shown"),
+      code("1"),
+    ]),
   );
   const out = path.join(dir, "out");
   const r = seqlab("run", file, "--out", out, "--html", out);
@@ -46,7 +52,10 @@ test("run --html writes a report also when a cell fails, and still fails the run
   assert.match(r.stderr, /failing\.ipynb: cell 3 \(code cell 2\) failed: RangeError: no <b>softmax<\/b> of nothing/);
   assert.ok(existsSync(path.join(out, "failing.ipynb")));
   const html = readFileSync(path.join(out, "failing.html"), "utf8");
-  assert.match(html, /<div class="run-failed" role="alert">.*\(code cell 2\): RangeError: no &lt;b&gt;softmax&lt;\/b&gt; of nothing\. 1 later code cell was not run\./);
+  assert.match(
+    html,
+    /<div class="run-failed" role="alert">.*\(code cell 2\): RangeError: no &lt;b&gt;softmax&lt;\/b&gt; of nothing\. 1 later code cell was not run\./,
+  );
   assert.match(html, /RangeError: no &lt;b&gt;softmax&lt;\/b&gt; of nothing/);
   assert.match(html, /&lt;script&gt;x&lt;\/script&gt;/);
   assert.match(html, /In&nbsp;\[2\]:/);

@@ -71,7 +71,8 @@ test("inline font lists get the Korean font first, in sanitized and trusted HTML
 });
 
 test("a stylesheet's font lists get the Korean font first, but not the names its @font-face rules declare", () => {
-  const css = '@font-face{font-family:KaTeX_Main;src:url(data:font/woff2;base64,AA==)}.katex{font:normal 1.21em KaTeX_Main,Times New Roman,serif}.katex .mathnormal{font-family:KaTeX_Math;font-style:italic}';
+  const css =
+    "@font-face{font-family:KaTeX_Main;src:url(data:font/woff2;base64,AA==)}.katex{font:normal 1.21em KaTeX_Main,Times New Roman,serif}.katex .mathnormal{font-family:KaTeX_Math;font-style:italic}";
   const out = koreanFirstInCss(css);
   assert.match(out, /@font-face\{font-family:KaTeX_Main;/);
   assert.match(out, /\.katex\{font:normal 1\.21em "seqlab-ko", KaTeX_Main,Times New Roman,serif\}/);

@@ -9,7 +9,12 @@ const count = (html: string, s: string) => html.split(s).length - 1;
 const libs = (html: string) => [...html.matchAll(/<script data-lib="(\w+)" data-package="([\w.-]+)">/g)].map((m) => m[2]);
 
 test("a page without charts or math inlines no library and no KaTeX", () => {
-  const html = notebookToHtml(notebook([markdown("# Plain\n\nNo math, costs $5."), code("1 + 1", [{ output_type: "execute_result", execution_count: 1, data: { "text/plain": "2" }, metadata: {} }])]) as any);
+  const html = notebookToHtml(
+    notebook([
+      markdown("# Plain\n\nNo math, costs $5."),
+      code("1 + 1", [{ output_type: "execute_result", execution_count: 1, data: { "text/plain": "2" }, metadata: {} }]),
+    ]) as any,
+  );
   assert.deepEqual(libs(html), []);
   assert.doesNotMatch(html, /@font-face|KaTeX_Main|vegaEmbed\(|Plotly\.newPlot/);
   assert.ok(html.length < 40_000, `a plain page is small (${html.length} bytes)`);
@@ -67,7 +72,10 @@ test("the table of contents links to every markdown heading", () => {
 
 test("code cells show their execution count and highlighted source", () => {
   const html = notebookToHtml(notebook([code("const x: number = 1;\nx", [], 12)]) as any);
-  assert.match(html, /<div class="prompt">In&nbsp;\[12\]:<\/div><pre class="source"><code class="hljs language-typescript"><span class="hljs-keyword">const<\/span>/);
+  assert.match(
+    html,
+    /<div class="prompt">In&nbsp;\[12\]:<\/div><pre class="source"><code class="hljs language-typescript"><span class="hljs-keyword">const<\/span>/,
+  );
   assert.match(notebookToHtml(notebook([code("x", [], null)]) as any), /In&nbsp;\[&nbsp;\]:/);
   assert.doesNotMatch(html, /class="layout"/, "no headings, no sidebar");
 });
@@ -76,12 +84,19 @@ test("a failed run's report shows the notebook up to the failing cell, and says 
   const nb = notebook([
     markdown("# Run"),
     code("console.log('before')", [{ output_type: "stream", name: "stdout", text: ["before\n"] }], 1),
-    code("throw new TypeError('bad input shape')", [{ output_type: "error", ename: "TypeError", evalue: "bad input shape", traceback: ["\x1b[31mTypeError\x1b[0m: bad input shape"] }], 2),
+    code(
+      "throw new TypeError('bad input shape')",
+      [{ output_type: "error", ename: "TypeError", evalue: "bad input shape", traceback: ["\x1b[31mTypeError\x1b[0m: bad input shape"] }],
+      2,
+    ),
     markdown("## After the failure"),
     code("a + 1"),
   ]);
   const html = notebookToHtml(nb as any, { failure: { cell: 2, message: "TypeError: bad <input> shape" } });
-  assert.match(html, /<div class="run-failed" role="alert">.*<a href="#cell-3">cell 3<\/a> \(code cell 2\): TypeError: bad &lt;input&gt; shape\. 1 later code cell was not run\./);
+  assert.match(
+    html,
+    /<div class="run-failed" role="alert">.*<a href="#cell-3">cell 3<\/a> \(code cell 2\): TypeError: bad &lt;input&gt; shape\. 1 later code cell was not run\./,
+  );
   assert.match(html, /<section class="cell code failed" id="cell-3">/);
   assert.match(html, /<span style="color:rgb\(187,0,0\)">TypeError<\/span>: bad input shape/);
   assert.doesNotMatch(html, /After the failure|a \+ 1/);

@@ -7,7 +7,8 @@ import { renderLatex, renderMarkdown } from "../../kernel/tools/export/markdown"
 
 const count = (html: string, re: RegExp) => (html.match(re) ?? []).length;
 /** The TeX sources KaTeX rendered (its MathML annotation keeps them). */
-const texOf = (html: string) => [...html.matchAll(/<annotation encoding="application\/x-tex">([^<]*)<\/annotation>/g)].map((m) => m[1].replace(/&amp;/g, "&"));
+const texOf = (html: string) =>
+  [...html.matchAll(/<annotation encoding="application\/x-tex">([^<]*)<\/annotation>/g)].map((m) => m[1].replace(/&amp;/g, "&"));
 
 test("inline and display math become KaTeX markup, not dollar text", () => {
   const page = new Page();
@@ -83,7 +84,9 @@ test("fenced code is highlighted; unknown languages are escaped", () => {
 });
 
 test("images attached to the cell become data: URLs", () => {
-  const html = renderMarkdown("![unrolled](attachment:graph.png)", new Page(), { attachments: { "graph.png": { "image/png": "iVBORw0K\nGgo=" } } });
+  const html = renderMarkdown("![unrolled](attachment:graph.png)", new Page(), {
+    attachments: { "graph.png": { "image/png": "iVBORw0K\nGgo=" } },
+  });
   assert.match(html, /<img src="data:image\/png;base64,iVBORw0KGgo=" alt="unrolled"\s*\/?>/);
 });
 

@@ -26,7 +26,23 @@ test("a <script> in a stream or a text/plain result stays text", () => {
 });
 
 test("any stream text comes out escaped (property)", () => {
-  const piece = fc.constantFrom("<", ">", "&", '"', "'", "script", "</pre>", "\x1b[31m", "\x1b[1;4m", "\x1b[0m", "\r", "\n", "a", "한", " ");
+  const piece = fc.constantFrom(
+    "<",
+    ">",
+    "&",
+    '"',
+    "'",
+    "script",
+    "</pre>",
+    "\x1b[31m",
+    "\x1b[1;4m",
+    "\x1b[0m",
+    "\r",
+    "\n",
+    "a",
+    "한",
+    " ",
+  );
   fc.assert(
     fc.property(fc.array(piece, { maxLength: 40 }), (parts) => {
       const html = renderOutput(stream(parts.join("")), new Page());
@@ -38,10 +54,18 @@ test("any stream text comes out escaped (property)", () => {
 
 test("ANSI colours in errors and streams become styled spans, escape codes disappear", () => {
   const error = renderOutput(
-    { output_type: "error", ename: "TypeError", evalue: "bad", traceback: ["\x1b[31mTypeError\x1b[0m: bad <b>shape</b>", "\x1b[1;32m----> 3\x1b[0m | f(x)"] },
+    {
+      output_type: "error",
+      ename: "TypeError",
+      evalue: "bad",
+      traceback: ["\x1b[31mTypeError\x1b[0m: bad <b>shape</b>", "\x1b[1;32m----> 3\x1b[0m | f(x)"],
+    },
     new Page(),
   );
-  assert.match(error, /<pre class="error"><span style="color:rgb\(187,0,0\)">TypeError<\/span>: bad &lt;b&gt;shape&lt;\/b&gt;\n<span style="font-weight:bold;color:rgb\(0,187,0\)">----&gt; 3<\/span>/);
+  assert.match(
+    error,
+    /<pre class="error"><span style="color:rgb\(187,0,0\)">TypeError<\/span>: bad &lt;b&gt;shape&lt;\/b&gt;\n<span style="font-weight:bold;color:rgb\(0,187,0\)">----&gt; 3<\/span>/,
+  );
   assert.doesNotMatch(error, /\x1b/);
   const warn = renderOutput(stream("\x1b[33mwarning\x1b[0m: slow\n", "stderr"), new Page());
   assert.match(warn, /<pre class="stream stderr"><span style="color:rgb\(187,187,0\)">warning<\/span>: slow/);
@@ -80,7 +104,12 @@ test("a vega-lite output carries its spec safely and the PNG (at its metadata si
   const json = /<script type="application\/json" class="chart-spec">([\s\S]*?)<\/script>/.exec(html)![1];
   assert.deepEqual(JSON.parse(json), spec);
   assert.match(html, /<div class="chart" data-chart="vega-lite">/);
-  assert.match(html, new RegExp(`<div class="chart-fallback"><img src="data:image/png;base64,${PNG.replace(/[+/]/g, "\\$&")}" width="320" height="160" alt=""></div>`));
+  assert.match(
+    html,
+    new RegExp(
+      `<div class="chart-fallback"><img src="data:image/png;base64,${PNG.replace(/[+/]/g, "\\$&")}" width="320" height="160" alt=""></div>`,
+    ),
+  );
 });
 
 test("a plotly output falls back to its text when it has no image", () => {
@@ -102,11 +131,23 @@ test("a chart whose spec is not JSON shows its fallback and needs no library", (
 
 test("text/html is the author's own and kept as is; markdown, latex and images render", () => {
   const page = new Page();
-  assert.match(renderBundle({ "text/html": ["<table><tr><td>", "1</td></tr></table>"], "text/plain": "t" }, {}, page), /<table><tr><td>1<\/td><\/tr><\/table>/);
+  assert.match(
+    renderBundle({ "text/html": ["<table><tr><td>", "1</td></tr></table>"], "text/plain": "t" }, {}, page),
+    /<table><tr><td>1<\/td><\/tr><\/table>/,
+  );
   assert.match(renderBundle({ "text/markdown": "**bold** $x$" }, {}, page), /<strong>bold<\/strong> <span class="katex">/);
   assert.match(renderBundle({ "text/latex": "$$\\alpha$$" }, {}, page), /katex-display/);
   const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>';
-  assert.match(renderBundle({ "image/svg+xml": svg }, {}, page), new RegExp(`<img src="data:image/svg\\+xml;base64,${Buffer.from(svg).toString("base64")}" alt="">`));
-  assert.match(renderBundle({ "image/jpeg": "/9j/\n4AAQ" }, { "image/jpeg": { width: 10, height: 20 } }, page), /<img src="data:image\/jpeg;base64,\/9j\/4AAQ" width="10" height="20" alt="">/);
-  assert.match(renderBundle({ "image/png": PNG }, { "image/png": { width: "64; onload=x", unconfined: true } }, page), /<img src="[^"]+" class="unconfined" alt="">/);
+  assert.match(
+    renderBundle({ "image/svg+xml": svg }, {}, page),
+    new RegExp(`<img src="data:image/svg\\+xml;base64,${Buffer.from(svg).toString("base64")}" alt="">`),
+  );
+  assert.match(
+    renderBundle({ "image/jpeg": "/9j/\n4AAQ" }, { "image/jpeg": { width: 10, height: 20 } }, page),
+    /<img src="data:image\/jpeg;base64,\/9j\/4AAQ" width="10" height="20" alt="">/,
+  );
+  assert.match(
+    renderBundle({ "image/png": PNG }, { "image/png": { width: "64; onload=x", unconfined: true } }, page),
+    /<img src="[^"]+" class="unconfined" alt="">/,
+  );
 });

@@ -14,9 +14,33 @@ const VIEW = "application/vnd.jupyter.widget-view+json";
 
 test("the collector follows open, update, echo_update and close; binary values go under buffers", () => {
   const c = new WidgetStateCollector();
-  c.add(msg("comm_open", { comm_id: "a", target_name: "jupyter.widget", data: { state: { _model_name: "ImageModel", _model_module: "@jupyter-widgets/controls", _model_module_version: "2.0.0", format: "png" }, buffer_paths: [["value"]] } }, [Buffer.from([1, 2])]));
-  c.add(msg("comm_open", { comm_id: "b", target_name: "jupyter.widget", data: { state: { _model_name: "IntSliderModel", _model_module: "@jupyter-widgets/controls", _model_module_version: "2.0.0", value: 1 }, buffer_paths: [] } }));
-  c.add(msg("comm_open", { comm_id: "c", target_name: "jupyter.widget", data: { state: { _model_name: "ButtonModel" }, buffer_paths: [] } }));
+  c.add(
+    msg(
+      "comm_open",
+      {
+        comm_id: "a",
+        target_name: "jupyter.widget",
+        data: {
+          state: { _model_name: "ImageModel", _model_module: "@jupyter-widgets/controls", _model_module_version: "2.0.0", format: "png" },
+          buffer_paths: [["value"]],
+        },
+      },
+      [Buffer.from([1, 2])],
+    ),
+  );
+  c.add(
+    msg("comm_open", {
+      comm_id: "b",
+      target_name: "jupyter.widget",
+      data: {
+        state: { _model_name: "IntSliderModel", _model_module: "@jupyter-widgets/controls", _model_module_version: "2.0.0", value: 1 },
+        buffer_paths: [],
+      },
+    }),
+  );
+  c.add(
+    msg("comm_open", { comm_id: "c", target_name: "jupyter.widget", data: { state: { _model_name: "ButtonModel" }, buffer_paths: [] } }),
+  );
   c.add(msg("comm_open", { comm_id: "other", target_name: "something.else", data: { state: { x: 1 } } }));
   c.add(msg("comm_msg", { comm_id: "a", data: { method: "update", state: {}, buffer_paths: [["value"]] } }, [Buffer.from([3])]));
   c.add(msg("comm_msg", { comm_id: "b", data: { method: "update", state: { value: 5 }, buffer_paths: [] } }));
@@ -26,7 +50,9 @@ test("the collector follows open, update, echo_update and close; binary values g
   const saved = c.toMetadata()!;
   assert.deepEqual(Object.keys(saved.state).sort(), ["a", "b"]);
   assert.deepEqual(saved.state.a, {
-    model_name: "ImageModel", model_module: "@jupyter-widgets/controls", model_module_version: "2.0.0",
+    model_name: "ImageModel",
+    model_module: "@jupyter-widgets/controls",
+    model_module_version: "2.0.0",
     state: { _model_name: "ImageModel", _model_module: "@jupyter-widgets/controls", _model_module_version: "2.0.0", format: "png" },
     buffers: [{ path: ["value"], data: "Aw==", encoding: "base64" }],
   });
@@ -37,21 +63,48 @@ test("the collector follows open, update, echo_update and close; binary values g
 });
 
 function nb(outputs: any[], widgets?: any) {
-  return { nbformat: 4, nbformat_minor: 5, metadata: widgets ? { widgets: { [S]: { version_major: 2, version_minor: 0, state: widgets } } } : {}, cells: [{ cell_type: "code" as const, source: "w", metadata: {}, execution_count: 1, outputs }] };
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: widgets ? { widgets: { [S]: { version_major: 2, version_minor: 0, state: widgets } } } : {},
+    cells: [{ cell_type: "code" as const, source: "w", metadata: {}, execution_count: 1, outputs }],
+  };
 }
 
 test("the report draws a widget view from the saved state: controls in their last state, boxes, and the Output's outputs", () => {
-  const model = (model_name: string, state: any, extra: any = {}) => ({ model_name, model_module: "@jupyter-widgets/controls", model_module_version: "2.0.0", state, ...extra });
+  const model = (model_name: string, state: any, extra: any = {}) => ({
+    model_name,
+    model_module: "@jupyter-widgets/controls",
+    model_module_version: "2.0.0",
+    state,
+    ...extra,
+  });
   const html = notebookToHtml(
-    nb([{ output_type: "display_data", data: { [VIEW]: { model_id: "box", version_major: 2, version_minor: 0 }, "text/plain": "VBox(...)" }, metadata: {} }], {
-      box: model("VBoxModel", { children: ["IPY_MODEL_t", "IPY_MODEL_d", "IPY_MODEL_o", "IPY_MODEL_i", "IPY_MODEL_gone"] }),
-      t: model("FloatSliderModel", { value: 0.7, min: 0, max: 2, step: 0.1, readout_format: ".1f", description: "temperature <T>" }),
-      d: model("DropdownModel", { _options_labels: ["greedy", "sample"], index: 1, description: "mode" }),
-      o: model("OutputModel", { outputs: [{ output_type: "stream", name: "stdout", text: "sampled <text>\n" }] }),
-      i: model("ImageModel", { format: "png", width: "20px" }, { buffers: [{ path: ["value"], data: "iVBORw0KGgo=", encoding: "base64" }] }),
-    }) as any,
+    nb(
+      [
+        {
+          output_type: "display_data",
+          data: { [VIEW]: { model_id: "box", version_major: 2, version_minor: 0 }, "text/plain": "VBox(...)" },
+          metadata: {},
+        },
+      ],
+      {
+        box: model("VBoxModel", { children: ["IPY_MODEL_t", "IPY_MODEL_d", "IPY_MODEL_o", "IPY_MODEL_i", "IPY_MODEL_gone"] }),
+        t: model("FloatSliderModel", { value: 0.7, min: 0, max: 2, step: 0.1, readout_format: ".1f", description: "temperature <T>" }),
+        d: model("DropdownModel", { _options_labels: ["greedy", "sample"], index: 1, description: "mode" }),
+        o: model("OutputModel", { outputs: [{ output_type: "stream", name: "stdout", text: "sampled <text>\n" }] }),
+        i: model(
+          "ImageModel",
+          { format: "png", width: "20px" },
+          { buffers: [{ path: ["value"], data: "iVBORw0KGgo=", encoding: "base64" }] },
+        ),
+      },
+    ) as any,
   );
-  assert.match(html, /<span class="w-label">temperature &lt;T&gt;<\/span><input type="range" min="0" max="2" step="0.1" value="0.7" disabled[^>]*><output class="w-readout">0.7<\/output>/);
+  assert.match(
+    html,
+    /<span class="w-label">temperature &lt;T&gt;<\/span><input type="range" min="0" max="2" step="0.1" value="0.7" disabled[^>]*><output class="w-readout">0.7<\/output>/,
+  );
   assert.match(html, /<select disabled><option>greedy<\/option><option selected>sample<\/option><\/select>/);
   assert.match(html, /sampled &lt;text&gt;/);
   assert.match(html, /<img class="w-image" src="data:image\/png;base64,iVBORw0KGgo=" alt="" style="width:20px">/);
@@ -61,7 +114,9 @@ test("the report draws a widget view from the saved state: controls in their las
 });
 
 test("without saved state, a widget view shows the rest of its bundle", () => {
-  const html = notebookToHtml(nb([{ output_type: "display_data", data: { [VIEW]: { model_id: "x" }, "text/plain": "IntSlider(value=3)" }, metadata: {} }]) as any);
+  const html = notebookToHtml(
+    nb([{ output_type: "display_data", data: { [VIEW]: { model_id: "x" }, "text/plain": "IntSlider(value=3)" }, metadata: {} }]) as any,
+  );
   assert.match(html, /IntSlider\(value=3\)/);
   assert.doesNotMatch(html, /widget-static/);
 });

@@ -31,12 +31,14 @@ test("forward gives logits [B, T, V] and per-layer attention [B, H, T, T] whose 
   for (const a of attention) {
     assert.deepEqual(a.shape, [3, 2, 7, 7]);
     const v = a.arraySync() as number[][][][];
-    for (const b of v) for (const h of b) h.forEach((row, i) => {
-      const s = row.reduce((p, x) => p + x, 0);
-      assert.ok(Math.abs(s - 1) < 1e-5, `row sum ${s}`);
-      for (let j = i + 1; j < row.length; j++) assert.equal(row[j], 0, `attention to a later position ${j} from ${i}`);
-      assert.ok(row[0] > 0);
-    });
+    for (const b of v)
+      for (const h of b)
+        h.forEach((row, i) => {
+          const s = row.reduce((p, x) => p + x, 0);
+          assert.ok(Math.abs(s - 1) < 1e-5, `row sum ${s}`);
+          for (let j = i + 1; j < row.length; j++) assert.equal(row[j], 0, `attention to a later position ${j} from ${i}`);
+          assert.ok(row[0] > 0);
+        });
   }
   // the same ids as {ids, shape} and as an int32 tensor give the same logits
   const rows = randomIds(2, 4, 11, 9);
@@ -105,7 +107,7 @@ test("parameter count: nanoGPT's formula; tying drops the output matrix; both tr
     for (const [n, v] of Object.entries(m.namedVariables())) {
       assert.ok(grads[v.name], `no gradient for ${n}`);
     }
-    assert.ok((tf.max(tf.abs(grads[m.wte.name])).dataSync()[0]) > 0);
+    assert.ok(tf.max(tf.abs(grads[m.wte.name])).dataSync()[0] > 0);
     assert.equal(names.length, m.variables().length);
     tf.dispose([ids, ...Object.values(grads)]);
   }
@@ -156,7 +158,10 @@ test("learns a repeated pattern (abcabc…): loss near zero in a few hundred tin
   assert.ok(last < 0.05, `final loss ${last}`);
   assert.ok(tf.memory().numTensors - start < 5 * m.variables().length, "tensors leak per step");
   const out = m.generate([1], 20, { temperature: 0 });
-  assert.deepEqual(out, Array.from({ length: 21 }, (_, t) => pattern[(1 + t) % 3]));
+  assert.deepEqual(
+    out,
+    Array.from({ length: 21 }, (_, t) => pattern[(1 + t) % 3]),
+  );
   m.dispose();
   opt.dispose();
   tf.engine().endScope();
@@ -193,8 +198,10 @@ test("the whole model (fused ops, one-hot embedding) gives the loss and gradient
       const { mean, variance } = tf.moments(x, -1, true);
       return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
     };
-    const lin = (x: tf.Tensor, name: string) => tf.add(tf.matMul(tf.reshape(x, [-1, p[`${name}.W`].shape[0]]) as tf.Tensor2D, p[`${name}.W`] as tf.Tensor2D), p[`${name}.b`]);
-    const gelu = (x: tf.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI)))));
+    const lin = (x: tf.Tensor, name: string) =>
+      tf.add(tf.matMul(tf.reshape(x, [-1, p[`${name}.W`].shape[0]]) as tf.Tensor2D, p[`${name}.W`] as tf.Tensor2D), p[`${name}.b`]);
+    const gelu = (x: tf.Tensor) =>
+      tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI)))));
     const causal = tf.tensor2d(Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => (j > i ? -1e9 : 0))));
     let x: tf.Tensor = tf.add(tf.reshape(tf.gather(p.wte, tf.reshape(ids, [-1])), [B, T, C]), tf.slice(p.wpe, [0, 0], [T, C]));
     for (let l = 0; l < small.nLayer; l++) {
@@ -258,8 +265,16 @@ test("train() with AdamW and nanoGPT's schedule lowers the loss of a repeated pa
   const first = estimate();
   const opt = new AdamW(m.variables(), { learningRate: 3e-3 });
   const run = (steps: number, startStep = 0) =>
-    train({ model: m, optimizer: opt, clipNorm: 1, batches: randomWindowBatches(tokens, 4, 8, { seed: 1 }), steps, startStep, quiet: true,
-      schedule: { learningRate: 3e-3, minLr: 3e-4, warmupIters: 3, decayIters: 31 } });
+    train({
+      model: m,
+      optimizer: opt,
+      clipNorm: 1,
+      batches: randomWindowBatches(tokens, 4, 8, { seed: 1 }),
+      steps,
+      startStep,
+      quiet: true,
+      schedule: { learningRate: 3e-3, minLr: 3e-4, warmupIters: 3, decayIters: 31 },
+    });
   await run(1); // the optimiser's moments exist from here on
   const n0 = tf.memory().numTensors;
   const h = await run(31, 1);

@@ -8,11 +8,20 @@ import { tempDir } from "../support/tools";
 test("tail, range and search within a session", () => {
   const h = new History();
   ["a = 1", "b = 2", "a = 1", "c = 3"].forEach((s, i) => h.add(i + 1, s));
-  assert.deepEqual(h.tail(2).map((e) => e.input), ["a = 1", "c = 3"]);
-  assert.deepEqual(h.range(0, 2, 4).map((e) => e.line), [2, 3]);
+  assert.deepEqual(
+    h.tail(2).map((e) => e.input),
+    ["a = 1", "c = 3"],
+  );
+  assert.deepEqual(
+    h.range(0, 2, 4).map((e) => e.line),
+    [2, 3],
+  );
   assert.equal(h.search("a = ?", 0, false).length, 2);
   assert.equal(h.search("a = ?", 0, true).length, 1);
-  assert.deepEqual(h.search("*", 1, false).map((e) => e.input), ["c = 3"]);
+  assert.deepEqual(
+    h.search("*", 1, false).map((e) => e.input),
+    ["c = 3"],
+  );
   assert.equal(h.search("(x)", 0, false).length, 0, "regex characters in a pattern are literal");
 });
 
@@ -23,20 +32,42 @@ test("history is kept across sessions in its file, numbered by session", () => {
   const second = new History(file);
   assert.equal(second.session, first.session + 1);
   second.add(1, "x + 1");
-  assert.deepEqual(second.tail(2).map((e) => [e.session, e.input]), [[first.session, "let x = 1"], [second.session, "x + 1"]]);
-  assert.deepEqual(second.range(-1, 1, 2).map((e) => e.input), ["let x = 1"]);
+  assert.deepEqual(
+    second.tail(2).map((e) => [e.session, e.input]),
+    [
+      [first.session, "let x = 1"],
+      [second.session, "x + 1"],
+    ],
+  );
+  assert.deepEqual(
+    second.range(-1, 1, 2).map((e) => e.input),
+    ["let x = 1"],
+  );
 });
 
 test("globs match like fnmatch: * any run, ? one character, the rest literal", () => {
   const cases: [string, string, boolean][] = [
-    ["a*b", "ab", true], ["a*b", "axxb", true], ["a*b", "axxbc", false], ["*", "", true], ["?", "", false],
-    ["a?c", "abc", true], ["a?c", "ac", false], ["*a*a*", "aa", true], ["*a*a*", "a", false], ["a*a", "a", false],
-    ["*.ts", "x.ts", true], ["*.ts", "x.tsx", false], ["한?", "한글", true], ["x*y*z", "xyz", true], ["x*y*z", "xzy", false],
+    ["a*b", "ab", true],
+    ["a*b", "axxb", true],
+    ["a*b", "axxbc", false],
+    ["*", "", true],
+    ["?", "", false],
+    ["a?c", "abc", true],
+    ["a?c", "ac", false],
+    ["*a*a*", "aa", true],
+    ["*a*a*", "a", false],
+    ["a*a", "a", false],
+    ["*.ts", "x.ts", true],
+    ["*.ts", "x.tsx", false],
+    ["한?", "한글", true],
+    ["x*y*z", "xyz", true],
+    ["x*y*z", "xzy", false],
   ];
   for (const [pattern, text, want] of cases) assert.equal(compileGlob(pattern)(text), want, `${pattern} on ${JSON.stringify(text)}`);
   // Against a reference: the regular expression the old code built, on random short cases.
   for (let i = 0; i < 2000; i++) {
-    const pick = (alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join("");
+    const pick = (alphabet: string, n: number) =>
+      Array.from({ length: n }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join("");
     const pattern = pick("ab*?", 1 + Math.floor(Math.random() * 6));
     const text = pick("ab", Math.floor(Math.random() * 8));
     const re = new RegExp("^" + pattern.replace(/\*/g, "[\\s\\S]*").replace(/\?/g, "[\\s\\S]") + "$");
@@ -65,7 +96,10 @@ test("the file is bounded: past its limit the oldest entries go; start-up reads 
   const kept = later.tail(100000);
   assert.equal(kept[kept.length - 1].input, `${rows} ${cell}`, "the newest entry is kept");
   assert.ok(kept[0].line > 1, "the oldest entries were dropped");
-  assert.ok(kept.every((e, i) => i === 0 || e.line === kept[i - 1].line + 1), "what is kept is contiguous");
+  assert.ok(
+    kept.every((e, i) => i === 0 || e.line === kept[i - 1].line + 1),
+    "what is kept is contiguous",
+  );
   // A huge cell is kept for its session but not written to the file.
   later.add(1, "y".repeat(MAX_ENTRY_BYTES + 1));
   assert.equal(later.tail(1)[0].input.length, MAX_ENTRY_BYTES + 1);

@@ -35,27 +35,52 @@ const plain = (v: unknown) => String(toBundle(v).data["text/plain"]);
 
 /** The twins a learner reads, computed in the current language. */
 function twins(): Record<string, string> {
-  const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+  const x = tf.tensor2d([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   const model = {
     name: "char_lstm",
     layers: [{ name: "emb", getClassName: () => "Embedding", outputShape: [null, 5, 8], countParams: () => 80 }],
   };
   const history = new TrainHistory();
-  history.steps.push({ step: 1, epoch: 0, loss: 2.5, gradNorm: 1, clipped: false }, { step: 2, epoch: 0, loss: 2, gradNorm: 1, clipped: false });
+  history.steps.push(
+    { step: 1, epoch: 0, loss: 2.5, gradNorm: 1, clipped: false },
+    { step: 2, epoch: 0, loss: 2, gradNorm: 1, clipped: false },
+  );
   const live = new LiveLoss({ total: 4, clock: () => 0, stream: { write: () => true } as unknown as NodeJS.WritableStream });
   live.update({ step: 0, loss: 2.5 });
   const out = {
     loss: lossChartSpec({ train: [3, 2, 1], val: [2.5, 2] }).text,
     perplexity: lossChartSpec({ train: [3, 2, 1] }, { metric: "perplexity" }).text,
     histogram: histogramSpec([1, 2, 3, 4]).text,
-    heatmap: heatmapSpec([[0, 1], [1, 0]]).text,
+    heatmap: heatmapSpec([
+      [0, 1],
+      [1, 0],
+    ]).text,
     bar: barSpec(Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`b${i}`, i]))).text,
-    embedding: embeddingPlotSpec([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1]], ["a", "b", "c", "d"]).text,
+    embedding: embeddingPlotSpec(
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+        [1, 1, 1],
+      ],
+      ["a", "b", "c", "d"],
+    ).text,
     rnn: rnnDiagram("many-to-one", { steps: 3 }).text,
     lstm: lstmDiagram().text,
     tensor: plain(showTensor(x)),
     model: plain(showModel(model)),
-    vocab: plain(showVocab({ size: 2, entries: [["a", 2], ["b", 1]] })),
+    vocab: plain(
+      showVocab({
+        size: 2,
+        entries: [
+          ["a", 2],
+          ["b", 1],
+        ],
+      }),
+    ),
     Vocab: plain(new Vocab(["a", "b", "a"])),
     history: history.toString(),
     progress: String((live as unknown as { progressLine(final: boolean): string }).progressLine(true)),
@@ -68,8 +93,14 @@ test("lang(), inLang() and tr() follow SEQLAB_LANG (en unless it is ko)", () => 
   assert.equal(inLanguage(undefined, lang), "en");
   assert.equal(inLanguage("fr", lang), "en");
   assert.equal(inLanguage("ko", lang), "ko");
-  assert.equal(inLanguage("ko", () => tr("epoch", "에폭")), "에폭");
-  assert.equal(inLanguage("en", () => inLang({ en: "epoch", ko: "에폭" })), "epoch");
+  assert.equal(
+    inLanguage("ko", () => tr("epoch", "에폭")),
+    "에폭",
+  );
+  assert.equal(
+    inLanguage("en", () => inLang({ en: "epoch", ko: "에폭" })),
+    "epoch",
+  );
   assert.equal(inLang("same"), "same");
 });
 
@@ -139,7 +170,13 @@ test("a diverged run's message (a learner prints it in notebook 03) is Korean wi
   process.env.SEQLAB_LANG = "ko";
   try {
     await assert.rejects(
-      train({ params: [w], loss: (_b, { step }) => tf.mul(tf.sum(tf.square(w)), step === 2 ? NaN : 1), batches: [0, 1, 2], optimizer: "sgd", quiet: true }),
+      train({
+        params: [w],
+        loss: (_b, { step }) => tf.mul(tf.sum(tf.square(w)), step === 2 ? NaN : 1),
+        batches: [0, 1, 2],
+        optimizer: "sgd",
+        quiet: true,
+      }),
       (e: unknown) => {
         assert.ok(e instanceof NonFiniteLossError);
         assert.match(e.message, /^train: 스텝 2 \(에폭 0\)에서 손실이 NaN이 되었습니다; .*매개변수는 스텝 1의 것입니다/);

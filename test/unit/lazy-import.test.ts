@@ -20,12 +20,16 @@ function fresh(body: string): any {
 }
 
 test("import of seqlab loads no tfjs, vega, resvg or plotly", () => {
-  const r = fresh(`return ["@tensorflow/tfjs", "@tensorflow/tfjs-core", "@tensorflow/tfjs-layers", "vega", "vega-lite", "@resvg/resvg-js", "plotly.js-dist-min"].filter(loaded);`);
+  const r = fresh(
+    `return ["@tensorflow/tfjs", "@tensorflow/tfjs-core", "@tensorflow/tfjs-layers", "vega", "vega-lite", "@resvg/resvg-js", "plotly.js-dist-min"].filter(loaded);`,
+  );
   assert.deepEqual(r, [], "loaded at import");
 });
 
 test("the library's exports are all there at import, functions and classes", () => {
-  const r = fresh(`return { useBackend: typeof seqlab.useBackend, LanguageModel: typeof seqlab.LanguageModel, lineChart: typeof seqlab.lineChart, tfLoaded: loaded("@tensorflow/tfjs-core") };`);
+  const r = fresh(
+    `return { useBackend: typeof seqlab.useBackend, LanguageModel: typeof seqlab.LanguageModel, lineChart: typeof seqlab.lineChart, tfLoaded: loaded("@tensorflow/tfjs-core") };`,
+  );
   assert.deepEqual(r, { useBackend: "function", LanguageModel: "function", lineChart: "function", tfLoaded: false });
 });
 

@@ -62,11 +62,22 @@ function critical(df: number): number {
 function assertFits(where: string, counts: number[], probs: number[]): void {
   const { chi2, df } = chiSquared(counts, probs);
   assert.ok(df >= 1, `${where}: too few categories to test`);
-  assert.ok(chi2 < critical(df), `${where}: χ² = ${chi2.toFixed(1)} with ${df} degrees of freedom (bound ${critical(df).toFixed(1)}); counts ${counts.join(" ")}, expected ${probs.map((p) => (p * counts.reduce((a, b) => a + b, 0)).toFixed(0)).join(" ")}`);
+  assert.ok(
+    chi2 < critical(df),
+    `${where}: χ² = ${chi2.toFixed(1)} with ${df} degrees of freedom (bound ${critical(df).toFixed(1)}); counts ${counts.join(" ")}, expected ${probs.map((p) => (p * counts.reduce((a, b) => a + b, 0)).toFixed(0)).join(" ")}`,
+  );
 }
 
 const LOGITS = [0.5, 2.0, -1.0, 1.2, 0.0, 1.8, -0.5, 0.9];
-const SETTINGS: SampleOptions[] = [{ temperature: 1 }, { temperature: 0.5 }, { temperature: 2 }, { topK: 3 }, { topK: 3, temperature: 0.7 }, { topP: 0.6 }, { topP: 0.9, temperature: 1.5 }];
+const SETTINGS: SampleOptions[] = [
+  { temperature: 1 },
+  { temperature: 0.5 },
+  { temperature: 2 },
+  { topK: 3 },
+  { topK: 3, temperature: 0.7 },
+  { topP: 0.6 },
+  { topP: 0.9, temperature: 1.5 },
+];
 
 test("sampleToken: draw frequencies fit softmax(logits / τ), restricted to top-k / top-p (χ², 10,000 draws each)", () => {
   for (const opts of SETTINGS) {

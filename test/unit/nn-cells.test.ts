@@ -4,7 +4,21 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
-import { rnnCell, lstmCell, gruCell, rnnStep, lstmStep, gruStep, unroll, timeSteps, stackSteps, lstmToKerasOrder, lstmParamsFromKeras, type Cell, type LstmState } from "../../src/nn";
+import {
+  rnnCell,
+  lstmCell,
+  gruCell,
+  rnnStep,
+  lstmStep,
+  gruStep,
+  unroll,
+  timeSteps,
+  stackSteps,
+  lstmToKerasOrder,
+  lstmParamsFromKeras,
+  type Cell,
+  type LstmState,
+} from "../../src/nn";
 import { maxAbsDiff, randomTensor } from "../support/tensors";
 
 before(async () => {
@@ -13,11 +27,16 @@ before(async () => {
 
 const [B, T, D, H] = [2, 4, 3, 5];
 
-
 /** Our cell's hs [B, T, H] and final state, from state0. */
 function ours(cell: Cell<any, any, any>, xs: tf.Tensor3D, state0: Record<string, tf.Tensor2D>) {
   const steps = unroll(cell, xs, state0);
-  return { hs: tf.stack(steps.map((s) => s.h), 1), last: steps[steps.length - 1] };
+  return {
+    hs: tf.stack(
+      steps.map((s) => s.h),
+      1,
+    ),
+    last: steps[steps.length - 1],
+  };
 }
 
 test("rnnCell equals tf.layers.simpleRNN (tanh) within 1e-5", () => {
@@ -83,7 +102,13 @@ test("gruCell equals tf.layers.gru (sigmoid; reset applied before W_hg, as tfjs 
     tf.tidy(() => cell.params.b.assign(randomTensor([3 * H], 7, 0.5) as tf.Tensor1D));
     const xs = randomTensor([B, T, D], 7) as tf.Tensor3D;
     const h0 = randomTensor([B, H], 8, 0.5) as tf.Tensor2D;
-    const layer = tf.layers.gru({ units: H, recurrentActivation: "sigmoid", returnSequences: true, kernelInitializer: "zeros", recurrentInitializer: "zeros" });
+    const layer = tf.layers.gru({
+      units: H,
+      recurrentActivation: "sigmoid",
+      returnSequences: true,
+      kernelInitializer: "zeros",
+      recurrentInitializer: "zeros",
+    });
     layer.apply(xs, { initialState: [h0] });
     layer.setWeights([cell.params.Wx, cell.params.Wh, cell.params.b]);
     const d = maxAbsDiff(layer.apply(xs, { initialState: [h0] }) as tf.Tensor, ours(cell, xs, { h: h0 }).hs);
@@ -98,16 +123,33 @@ test("gruCell equals tf.layers.gru (sigmoid; reset applied before W_hg, as tfjs 
  * truncation error is ~eps²·|f‴|/6 and rounding ~1e-7/eps, both about 1e-5 here, while the
  * gradients are O(0.1-1): a missing or wrong term shows up far above the 3e-4 tolerance (the worst seen is 6e-5).
  */
-function checkGradients(kind: string, step: (p: any, x: tf.Tensor2D, s: any) => { h: tf.Tensor2D }, params: Record<string, tf.Tensor>, stateKeys: string[]) {
+function checkGradients(
+  kind: string,
+  step: (p: any, x: tf.Tensor2D, s: any) => { h: tf.Tensor2D },
+  params: Record<string, tf.Tensor>,
+  stateKeys: string[],
+) {
   const pNames = Object.keys(params);
   const names = [...pNames, "xs", ...stateKeys.map((k) => `${k}0`)];
-  const inputs = [...pNames.map((k) => params[k]), randomTensor([B, 2, D], 11), ...stateKeys.map((_, i) => randomTensor([B, H], 13 + i, 0.5))];
+  const inputs = [
+    ...pNames.map((k) => params[k]),
+    randomTensor([B, 2, D], 11),
+    ...stateKeys.map((_, i) => randomTensor([B, H], 13 + i, 0.5)),
+  ];
   const R = randomTensor([B, 2, H], 12);
   const loss = (...ts: tf.Tensor[]) => {
     const p = Object.fromEntries(pNames.map((k, i) => [k, ts[i]]));
     const s0 = Object.fromEntries(stateKeys.map((k, i) => [k, ts[pNames.length + 1 + i]]));
     const steps = unroll((x, s) => step(p, x, s), ts[pNames.length] as tf.Tensor3D, s0 as Record<string, tf.Tensor2D>);
-    return tf.sum(tf.mul(tf.stack(steps.map((s) => s.h), 1), R)) as tf.Scalar;
+    return tf.sum(
+      tf.mul(
+        tf.stack(
+          steps.map((s) => s.h),
+          1,
+        ),
+        R,
+      ),
+    ) as tf.Scalar;
   };
   const analytic = tf.grads(loss)(inputs);
   const eps = 1e-2;

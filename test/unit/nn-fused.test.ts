@@ -13,7 +13,6 @@ before(async () => {
   await useBackend({ backend: "cpu", quiet: true });
 });
 
-
 /** loss(xs, Wx, Wh, b, h0, c0) = Σ hs∘R + Σ h_T∘Rh + Σ c_T∘Rc, through `impl`. */
 function lossWith(impl: "fused" | "readable", R: tf.Tensor, Rh: tf.Tensor, Rc: tf.Tensor) {
   return (xs: tf.Tensor, Wx: tf.Tensor, Wh: tf.Tensor, b: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor): tf.Scalar => {
@@ -26,7 +25,10 @@ function lossWith(impl: "fused" | "readable", R: tf.Tensor, Rh: tf.Tensor, Rc: t
       last = out;
     } else {
       const steps = unroll((x, s: LstmState) => lstmStep(p, x, s), xs as tf.Tensor3D, { h: h0 as tf.Tensor2D, c: c0 as tf.Tensor2D });
-      hs = tf.stack(steps.map((s) => s.h), 1);
+      hs = tf.stack(
+        steps.map((s) => s.h),
+        1,
+      );
       last = steps[steps.length - 1];
     }
     return tf.addN([tf.sum(tf.mul(hs, R)), tf.sum(tf.mul(last.h, Rh)), tf.sum(tf.mul(last.c, Rc))]) as tf.Scalar;
@@ -37,18 +39,42 @@ function compareFusedWithReadable(backend: string, [B, T, D, H]: number[], seed:
   tf.setBackend(backend);
   tf.tidy(() => {
     const p = lstmParams(D, H, seed);
-    const inputs = [randomTensor([B, T, D], seed + 1), p.Wx, p.Wh, randomTensor([4 * H], seed + 2, 0.5), randomTensor([B, H], seed + 3, 0.5), randomTensor([B, H], seed + 4, 0.5)];
+    const inputs = [
+      randomTensor([B, T, D], seed + 1),
+      p.Wx,
+      p.Wh,
+      randomTensor([4 * H], seed + 2, 0.5),
+      randomTensor([B, H], seed + 3, 0.5),
+      randomTensor([B, H], seed + 4, 0.5),
+    ];
     const R = randomTensor([B, T, H], seed + 5);
     const Rh = randomTensor([B, H], seed + 6);
     const Rc = randomTensor([B, H], seed + 7);
     // values
-    const fused = fusedLstm({ Wx: p.Wx, Wh: p.Wh, b: inputs[3] } as unknown as LstmParams, inputs[0] as tf.Tensor3D, { h: inputs[4] as tf.Tensor2D, c: inputs[5] as tf.Tensor2D });
-    const steps = unroll((x, s: LstmState) => lstmStep({ Wx: p.Wx, Wh: p.Wh, b: inputs[3] } as unknown as LstmParams, x, s), inputs[0] as tf.Tensor3D, {
+    const fused = fusedLstm({ Wx: p.Wx, Wh: p.Wh, b: inputs[3] } as unknown as LstmParams, inputs[0] as tf.Tensor3D, {
       h: inputs[4] as tf.Tensor2D,
       c: inputs[5] as tf.Tensor2D,
     });
+    const steps = unroll(
+      (x, s: LstmState) => lstmStep({ Wx: p.Wx, Wh: p.Wh, b: inputs[3] } as unknown as LstmParams, x, s),
+      inputs[0] as tf.Tensor3D,
+      {
+        h: inputs[4] as tf.Tensor2D,
+        c: inputs[5] as tf.Tensor2D,
+      },
+    );
     assert.deepEqual(fused.hs.shape, [B, T, H]);
-    const dv = Math.max(maxAbsDiff(fused.hs, tf.stack(steps.map((s) => s.h), 1)), maxAbsDiff(fused.h, steps[T - 1].h), maxAbsDiff(fused.c, steps[T - 1].c));
+    const dv = Math.max(
+      maxAbsDiff(
+        fused.hs,
+        tf.stack(
+          steps.map((s) => s.h),
+          1,
+        ),
+      ),
+      maxAbsDiff(fused.h, steps[T - 1].h),
+      maxAbsDiff(fused.c, steps[T - 1].c),
+    );
     assert.ok(dv < 1e-5, `${backend} values: max difference ${dv}`);
     // gradients with respect to all six inputs
     const gf = tf.grads(lossWith("fused", R, Rh, Rc))(inputs);
@@ -74,7 +100,11 @@ test("fusedLstm equals the readable LSTM in values and all gradients (wasm)", ()
   compareFusedWithReadable("wasm", [3, 5, 4, 6], 3);
   // The wasm LSTM kernels (src/backend/lstm-kernels.ts): one step; a batch beyond the product's 4-row blocks;
   // several steps with larger sizes.
-  for (const size of [[4, 1, 8, 8], [5, 7, 8, 16], [8, 12, 16, 24]]) {
+  for (const size of [
+    [4, 1, 8, 8],
+    [5, 7, 8, 16],
+    [8, 12, 16, 24],
+  ]) {
     tf.setBackend("wasm");
     assert.ok(lstmKernelsUsable(size[0], size[2], size[3]), `[${size}] runs the wasm kernels`);
     compareFusedWithReadable("wasm", size, 5);
@@ -90,11 +120,15 @@ test("fusedLstm through the wasm kernels: training leaks neither tensors nor hea
     const opt: tf.Optimizer = tf.train.adam(0.01);
     const xs = randomTensor([B, T, D], 13) as tf.Tensor3D;
     const target = randomTensor([B, T, H], 14, 0.5);
-    const step = () => tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(target, fusedLstm(p, xs).hs) as tf.Scalar, [p.Wx, p.Wh, p.b]);
-      opt.applyGradients(grads);
-      return value.dataSync()[0];
-    });
+    const step = () =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(
+          () => tf.losses.meanSquaredError(target, fusedLstm(p, xs).hs) as tf.Scalar,
+          [p.Wx, p.Wh, p.b],
+        );
+        opt.applyGradients(grads);
+        return value.dataSync()[0];
+      });
     // every malloc on the wasm heap (tensors and the kernels' scratch buffers) matched by a free
     const wasm = (tf.backend() as unknown as { wasm: { _malloc(n: number): number; _free(p: number): void } }).wasm;
     const [malloc, free] = [wasm._malloc, wasm._free];
@@ -153,7 +187,13 @@ function tinyModel(impl: "fused" | "readable") {
   const targets = tf.oneHot(tf.tensor2d([1, 2, 3, 4, 5, 6], [B, T], "int32"), V);
   const loss = () => {
     const x = emb.apply(ids) as tf.Tensor3D;
-    const hs = impl === "fused" ? fusedLstm(cell, x).hs : tf.stack(unroll(cell, x).map((s) => s.h), 1);
+    const hs =
+      impl === "fused"
+        ? fusedLstm(cell, x).hs
+        : tf.stack(
+            unroll(cell, x).map((s) => s.h),
+            1,
+          );
     return tf.losses.softmaxCrossEntropy(targets, out.apply(hs)) as tf.Scalar;
   };
   const step = (opts: { throwAfterGrads?: boolean } = {}) =>

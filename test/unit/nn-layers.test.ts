@@ -12,14 +12,23 @@ before(async () => {
 test("Embedding looks up rows, its gradient scatter-adds (equals tf.gather's), and bad ids are refused", () => {
   tf.tidy(() => {
     const emb = new Embedding(6, 3, { seed: 5 });
-    const ids = tf.tensor2d([[5, 1], [1, 0]], [2, 2], "int32");
+    const ids = tf.tensor2d(
+      [
+        [5, 1],
+        [1, 0],
+      ],
+      [2, 2],
+      "int32",
+    );
     const y = emb.apply(ids);
     assert.deepEqual(y.shape, [2, 2, 3]);
     const table = emb.table.arraySync() as number[][];
     assert.deepEqual((y.arraySync() as number[][][])[0][0], table[5]);
     const R = tf.randomUniform([2, 2, 3], -1, 1, "float32", 7);
     const { grads } = tf.variableGrads(() => tf.sum(tf.mul(emb.apply(ids), R)) as tf.Scalar, [emb.table]);
-    const ref = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.reshape(tf.gather(t, tf.tensor1d([5, 1, 1, 0], "int32")), [2, 2, 3]), R)))(emb.table);
+    const ref = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.reshape(tf.gather(t, tf.tensor1d([5, 1, 1, 0], "int32")), [2, 2, 3]), R)))(
+      emb.table,
+    );
     assert.ok(tf.max(tf.abs(tf.sub(grads[emb.table.name], ref))).dataSync()[0] < 1e-6);
     assert.throws(() => emb.apply(tf.tensor1d([6], "int32")), /token id 6 is outside \[0, 6\)/);
     emb.dispose();
@@ -31,7 +40,12 @@ test("scatterAddRows: the JavaScript fallback equals the kernel path", () => {
     const dy = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [4, 2]);
     const ids = Int32Array.from([2, 0, 2, 3]);
     const kernel = scatterAddRows(dy, ids, 4).arraySync();
-    assert.deepEqual(kernel, [[3, 4], [0, 0], [1 + 5, 2 + 6], [7, 8]]);
+    assert.deepEqual(kernel, [
+      [3, 4],
+      [0, 0],
+      [1 + 5, 2 + 6],
+      [7, 8],
+    ]);
     // force the fallback by hiding the kernel on this backend
     const cfg = tf.getKernel("UnsortedSegmentSum", "cpu")!;
     tf.unregisterKernel("UnsortedSegmentSum", "cpu");

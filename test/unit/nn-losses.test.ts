@@ -27,7 +27,8 @@ function nll64(l: number[], y: number): number {
 }
 
 test("the mean of −log softmax[label] (float64 reference); negative labels and weight 0 are left out; weights weigh", () => {
-  const N = 12, C = 7;
+  const N = 12,
+    C = 7;
   const { logits, labels } = data(N, C, 1);
   const rows = Array.from({ length: N }, (_, n) => logits.slice(n * C, (n + 1) * C));
   const ref = rows.map((l, n) => nll64(l, labels[n]));
@@ -47,8 +48,17 @@ test("the mean of −log softmax[label] (float64 reference); negative labels and
   const wsum = w.reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(value(crossEntropy(lt, labels, w)) - ref.reduce((a, x, n) => a + w[n] * x, 0) / wsum) < 1e-5);
   assert.equal(value(crossEntropy(lt, labels, new Float32Array(N))), 0, "nothing counts: 0, not NaN");
-  assert.throws(() => crossEntropy(lt, Int32Array.from(labels, (y, n) => (n === 5 ? C : y))), /label 7 is outside \[0, 7\)/);
-  assert.throws(() => crossEntropy(lt, tf.tensor1d([0, 1], "int32")), { message: "crossEntropy: expected labels of shape [3, 4], got [2]" });
+  assert.throws(
+    () =>
+      crossEntropy(
+        lt,
+        Int32Array.from(labels, (y, n) => (n === 5 ? C : y)),
+      ),
+    /label 7 is outside \[0, 7\)/,
+  );
+  assert.throws(() => crossEntropy(lt, tf.tensor1d([0, 1], "int32")), {
+    message: "crossEntropy: expected labels of shape [3, 4], got [2]",
+  });
   assert.throws(() => crossEntropy(lt, labels, new Float32Array(5)), /5 weights for 12 positions/);
   lt.dispose();
 });
@@ -87,7 +97,11 @@ function gptCrossEntropy(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
 }
 
 test("wasm: the same bits as the three losses it replaced, value and gradient", () => {
-  for (const [B, T, C, seed] of [[4, 16, 65, 1], [8, 32, 50, 2], [32, 1, 3, 3]]) {
+  for (const [B, T, C, seed] of [
+    [4, 16, 65, 1],
+    [8, 32, 50, 2],
+    [32, 1, 3, 3],
+  ]) {
     const { logits, labels } = data(B * T, C, seed);
     const lt = tf.tensor3d(logits, [B, T, C]);
     const yt = tf.tensor2d(labels, [B, T], "int32");
@@ -100,12 +114,36 @@ test("wasm: the same bits as the three losses it replaced, value and gradient", 
       assert.deepEqual(a.grad.dataSync(), b.grad.dataSync(), `${name}: gradient`);
       tf.dispose([a.value, a.grad, b.value, b.grad]);
     };
-    same("train's", (l) => crossEntropy(l, yt), (l) => trainCrossEntropy(l, yt));
-    same("train's, masked", (l) => crossEntropy(l, yt, tf.tensor2d(mask, [B, T])), (l) => trainCrossEntropy(l, yt, tf.tensor2d(mask, [B, T])));
-    same("the objectives'", (l) => crossEntropy(l, labels), (l) => maskedCrossEntropy(l, labels));
-    same("the objectives', weighted", (l) => crossEntropy(l, labels, mask), (l) => maskedCrossEntropy(l, labels, mask));
-    same("GPT's", (l) => crossEntropy(l, yt), (l) => gptCrossEntropy(l, yt));
-    same("GPT's, ignoring", (l) => crossEntropy(l, tf.tensor2d(ignored, [B, T], "int32")), (l) => gptCrossEntropy(l, tf.tensor2d(ignored, [B, T], "int32")));
+    same(
+      "train's",
+      (l) => crossEntropy(l, yt),
+      (l) => trainCrossEntropy(l, yt),
+    );
+    same(
+      "train's, masked",
+      (l) => crossEntropy(l, yt, tf.tensor2d(mask, [B, T])),
+      (l) => trainCrossEntropy(l, yt, tf.tensor2d(mask, [B, T])),
+    );
+    same(
+      "the objectives'",
+      (l) => crossEntropy(l, labels),
+      (l) => maskedCrossEntropy(l, labels),
+    );
+    same(
+      "the objectives', weighted",
+      (l) => crossEntropy(l, labels, mask),
+      (l) => maskedCrossEntropy(l, labels, mask),
+    );
+    same(
+      "GPT's",
+      (l) => crossEntropy(l, yt),
+      (l) => gptCrossEntropy(l, yt),
+    );
+    same(
+      "GPT's, ignoring",
+      (l) => crossEntropy(l, tf.tensor2d(ignored, [B, T], "int32")),
+      (l) => gptCrossEntropy(l, tf.tensor2d(ignored, [B, T], "int32")),
+    );
     tf.dispose([lt, yt]);
   }
 });

@@ -34,7 +34,8 @@ const MODELS: Record<string, (seed: number) => Module> = {
   ScalarMixProbe: (seed) => new ScalarMixProbe({ numLayers: 3, dim: 4, numClasses: 2, seed }),
   Word2Vec: (seed) => new Word2Vec({ vocabSize: 10, dim: 4, seed }),
   Context2Vec: (seed) => new Context2Vec({ vocabSize: 10, embedDim: 4, hiddenSize: 4, dim: 4, seed }),
-  SequenceClassifier: (seed) => SequenceClassifier.create({ vocabSize: 10, embedDim: 4, hiddenSize: 4, numClasses: 3, seed, dropout: { hidden: 0.2 } }),
+  SequenceClassifier: (seed) =>
+    SequenceClassifier.create({ vocabSize: 10, embedDim: 4, hiddenSize: 4, numClasses: 3, seed, dropout: { hidden: 0.2 } }),
 };
 
 test("every model and objective: each variable once, under one stable name; dispose frees all it made", () => {
@@ -46,7 +47,10 @@ test("every model and objective: each variable once, under one stable name; disp
     assert.ok(vars.length > 0, name);
     assert.equal(Object.keys(named).length, vars.length, `${name}: a name per variable, a shared one once`);
     assert.deepEqual(new Set(Object.values(named)), new Set(vars), `${name}: the names cover the variables`);
-    assert.equal(m.parameterCount(), vars.reduce((s, v) => s + v.size, 0));
+    assert.equal(
+      m.parameterCount(),
+      vars.reduce((s, v) => s + v.size, 0),
+    );
     const other = make(2);
     assert.deepEqual(Object.keys(other.namedVariables()), Object.keys(named), `${name}: the names do not depend on the seed`);
     other.dispose();
@@ -64,7 +68,11 @@ test("every model and objective: a checkpoint of one instance loads into another
     const ck = await loadCheckpoint(dir, { params: b });
     assert.equal(ck.step, 3);
     const va = a.variables().map((v) => Array.from(v.dataSync()));
-    assert.deepEqual(b.variables().map((v) => Array.from(v.dataSync())), va, name);
+    assert.deepEqual(
+      b.variables().map((v) => Array.from(v.dataSync())),
+      va,
+      name,
+    );
     assert.deepEqual(b.randomState(), a.randomState(), `${name}: the random state travels too`);
     a.dispose();
     b.dispose();

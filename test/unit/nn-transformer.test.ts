@@ -27,7 +27,13 @@ function relErr(a: tf.Tensor, b: tf.Tensor): number {
 }
 
 /** f and its plain twin agree in value and in the gradients of Σ f·w (w random) with respect to every input. */
-function sameAsPlain(name: string, f: (...xs: tf.Tensor[]) => tf.Tensor, plain: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], tol = 1e-4): void {
+function sameAsPlain(
+  name: string,
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  plain: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: tf.Tensor[],
+  tol = 1e-4,
+): void {
   tf.tidy(() => {
     const y = f(...inputs);
     const w = randomTensor(y.shape, 99);
@@ -42,8 +48,18 @@ test("linear: x·W + b over the last axis, with and without a bias, values and g
   const x = randomTensor([2, 5, 6], 1);
   const W = randomTensor([6, 4], 2);
   const b = randomTensor([4], 3);
-  sameAsPlain("linear", (x, W, b) => linear({ W, b }, x), (x, W, b) => tf.add(tf.reshape(tf.matMul(tf.reshape(x, [10, 6]), W), [2, 5, 4]), b), [x, W, b]);
-  sameAsPlain("linear, no bias", (x, W) => linear({ W, b: null }, x), (x, W) => tf.reshape(tf.matMul(tf.reshape(x, [10, 6]), W), [2, 5, 4]), [x, W]);
+  sameAsPlain(
+    "linear",
+    (x, W, b) => linear({ W, b }, x),
+    (x, W, b) => tf.add(tf.reshape(tf.matMul(tf.reshape(x, [10, 6]), W), [2, 5, 4]), b),
+    [x, W, b],
+  );
+  sameAsPlain(
+    "linear, no bias",
+    (x, W) => linear({ W, b: null }, x),
+    (x, W) => tf.reshape(tf.matMul(tf.reshape(x, [10, 6]), W), [2, 5, 4]),
+    [x, W],
+  );
   tf.dispose([x, W, b]);
 });
 
@@ -67,7 +83,8 @@ test("layerNorm: (x − mean) / sqrt(var + 1e-5) · g + b over the last axis, va
 
 test("gelu: GPT-2's tanh form, values and gradient, within 5e-4 of the exact x·Φ(x)", () => {
   const x = tf.tidy(() => tf.mul(randomTensor([4, 50], 7), 4));
-  const tanhForm = (x: tf.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI)))));
+  const tanhForm = (x: tf.Tensor) =>
+    tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI)))));
   sameAsPlain("gelu", (x) => gelu(x), tanhForm, [x]);
   const xs = Array.from(x.dataSync());
   const ys = Array.from(gelu(x).dataSync());
@@ -82,11 +99,22 @@ test("gelu: GPT-2's tanh form, values and gradient, within 5e-4 of the exact x·
 });
 
 /** Multi-head attention with stock ops: per head, softmax(q kᵀ/√hd + bias) v, then the projection. */
-function plainAttention(x: tf.Tensor, kvIn: tf.Tensor, Wqkv: tf.Tensor, bqkv: tf.Tensor, Wp: tf.Tensor, bp: tf.Tensor, H: number, bias: tf.Tensor | null, allowed: tf.Tensor | null): tf.Tensor {
+function plainAttention(
+  x: tf.Tensor,
+  kvIn: tf.Tensor,
+  Wqkv: tf.Tensor,
+  bqkv: tf.Tensor,
+  Wp: tf.Tensor,
+  bp: tf.Tensor,
+  H: number,
+  bias: tf.Tensor | null,
+  allowed: tf.Tensor | null,
+): tf.Tensor {
   const [B, Tq, C] = x.shape;
   const Tk = kvIn.shape[1]!;
   const hd = C / H;
-  const proj = (t: tf.Tensor, from: number, n: number) => tf.add(tf.matMul(tf.reshape(t, [-1, C]), tf.slice(Wqkv, [0, from], [C, n])), tf.slice(bqkv, [from], [n]));
+  const proj = (t: tf.Tensor, from: number, n: number) =>
+    tf.add(tf.matMul(tf.reshape(t, [-1, C]), tf.slice(Wqkv, [0, from], [C, n])), tf.slice(bqkv, [from], [n]));
   const q = proj(x, 0, C);
   const k = proj(kvIn, C, C);
   const v = proj(kvIn, 2 * C, C);
@@ -114,17 +142,36 @@ test("attention: causal, full, a 0/1 mask and keys from another stream give the 
   const mask01 = tf.tensor2d(Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => (j < i ? 1 : 0)))); // row 0 sees nothing
   const params = (W: tf.Tensor, b: tf.Tensor, P: tf.Tensor, pb: tf.Tensor) => ({ qkv: { W, b }, proj: { W: P, b: pb } });
   const cases: [string, (...t: tf.Tensor[]) => tf.Tensor, (...t: tf.Tensor[]) => tf.Tensor][] = [
-    ["causal", (x, W, b, P, pb) => attention(params(W, b, P, pb), x, { nHead: H }).y, (x, W, b, P, pb) => plainAttention(x, x, W, b, P, pb, H, causal, null)],
-    ["full", (x, W, b, P, pb) => attention(params(W, b, P, pb), x, { nHead: H, mask: "full" }).y, (x, W, b, P, pb) => plainAttention(x, x, W, b, P, pb, H, null, null)],
-    ["0/1 mask", (x, W, b, P, pb) => attention(params(W, b, P, pb), x, { nHead: H, mask: mask01 }).y, (x, W, b, P, pb) => plainAttention(x, x, W, b, P, pb, H, tf.mul(tf.sub(1, mask01), -1e9), mask01)],
-    ["keys and values from kv", (x, W, b, P, pb) => attention(params(W, b, P, pb), x, { nHead: H, kv, mask: mask01 }).y, (x, W, b, P, pb) => plainAttention(x, kv, W, b, P, pb, H, tf.mul(tf.sub(1, mask01), -1e9), mask01)],
+    [
+      "causal",
+      (x, W, b, P, pb) => attention(params(W, b, P, pb), x, { nHead: H }).y,
+      (x, W, b, P, pb) => plainAttention(x, x, W, b, P, pb, H, causal, null),
+    ],
+    [
+      "full",
+      (x, W, b, P, pb) => attention(params(W, b, P, pb), x, { nHead: H, mask: "full" }).y,
+      (x, W, b, P, pb) => plainAttention(x, x, W, b, P, pb, H, null, null),
+    ],
+    [
+      "0/1 mask",
+      (x, W, b, P, pb) => attention(params(W, b, P, pb), x, { nHead: H, mask: mask01 }).y,
+      (x, W, b, P, pb) => plainAttention(x, x, W, b, P, pb, H, tf.mul(tf.sub(1, mask01), -1e9), mask01),
+    ],
+    [
+      "keys and values from kv",
+      (x, W, b, P, pb) => attention(params(W, b, P, pb), x, { nHead: H, kv, mask: mask01 }).y,
+      (x, W, b, P, pb) => plainAttention(x, kv, W, b, P, pb, H, tf.mul(tf.sub(1, mask01), -1e9), mask01),
+    ],
   ];
   for (const [name, f, plain] of cases) sameAsPlain(`attention, ${name}`, f, plain, [x, Wqkv, bqkv, Wp, bp], 2e-4);
   tf.tidy(() => {
     const { att } = attention(params(Wqkv, bqkv, Wp, bp), x, { nHead: H, mask: mask01 });
     const rows = att.arraySync() as number[][][][];
     for (const head of rows[0]) assert.deepEqual(head[0], [0, 0, 0, 0, 0], "a query that may see nothing gets zero weights");
-    assert.throws(() => attention(params(Wqkv, bqkv, Wp, bp), x, { nHead: H, kv: tf.slice(kv, [0, 0, 0], [B, 3, C]) }), /causal mask needs as many keys as queries/);
+    assert.throws(
+      () => attention(params(Wqkv, bqkv, Wp, bp), x, { nHead: H, kv: tf.slice(kv, [0, 0, 0], [B, 3, C]) }),
+      /causal mask needs as many keys as queries/,
+    );
   });
   tf.dispose([x, kv, Wqkv, bqkv, Wp, bp, causal, mask01]);
 });
@@ -150,16 +197,35 @@ test("CausalBias keeps one tensor per length until dispose; a later token change
 
 test("bandedMask: query i sees keys i − window + 1 … i; through attention, a token window or more back changes nothing", () => {
   const m = bandedMask(5, 2).arraySync();
-  assert.deepEqual(m, [[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [0, 1, 1, 0, 0], [0, 0, 1, 1, 0], [0, 0, 0, 1, 1]]);
+  assert.deepEqual(m, [
+    [1, 0, 0, 0, 0],
+    [1, 1, 0, 0, 0],
+    [0, 1, 1, 0, 0],
+    [0, 0, 1, 1, 0],
+    [0, 0, 0, 1, 1],
+  ]);
   const full = bandedMask(4, 4).arraySync();
-  assert.deepEqual(full, [[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]], "a window as long as T is the causal mask");
+  assert.deepEqual(
+    full,
+    [
+      [1, 0, 0, 0],
+      [1, 1, 0, 0],
+      [1, 1, 1, 0],
+      [1, 1, 1, 1],
+    ],
+    "a window as long as T is the causal mask",
+  );
   assert.throws(() => bandedMask(4, 0), /positive integers/);
-  const C = 8, T = 6, w = 3;
+  const C = 8,
+    T = 6,
+    w = 3;
   const p = { qkv: { W: randomTensor([C, 3 * C], 31), b: null }, proj: { W: randomTensor([C, C], 32), b: null } };
   const a = randomTensor([1, T, C], 33);
   const mask = bandedMask(T, w);
   // change token 1: outputs 1 .. 1 + w − 1 may change, every other one must not
-  const changed = tf.tidy(() => tf.concat([tf.slice(a, [0, 0, 0], [1, 1, C]), tf.add(tf.slice(a, [0, 1, 0], [1, 1, C]), 1), tf.slice(a, [0, 2, 0], [1, T - 2, C])], 1));
+  const changed = tf.tidy(() =>
+    tf.concat([tf.slice(a, [0, 0, 0], [1, 1, C]), tf.add(tf.slice(a, [0, 1, 0], [1, 1, C]), 1), tf.slice(a, [0, 2, 0], [1, T - 2, C])], 1),
+  );
   const ya = attention(p, a, { nHead: 2, mask }).y.arraySync() as number[][][];
   const yb = attention(p, changed, { nHead: 2, mask }).y.arraySync() as number[][][];
   for (let t = 0; t < T; t++) {

@@ -3,7 +3,19 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
-import { forwardLmBatch, backwardLmBatch, reverseSequences, reverseIndex, BiLM, ScalarMix, ScalarMixProbe, continuationLogProbs, sequenceNats, tokenIds, validLengths } from "../../src/objectives";
+import {
+  forwardLmBatch,
+  backwardLmBatch,
+  reverseSequences,
+  reverseIndex,
+  BiLM,
+  ScalarMix,
+  ScalarMixProbe,
+  continuationLogProbs,
+  sequenceNats,
+  tokenIds,
+  validLengths,
+} from "../../src/objectives";
 import { LanguageModel } from "../../src/models";
 import { mulberry32 } from "../../src/data/random";
 
@@ -32,13 +44,19 @@ test("backward LM targets are the forward LM's targets reversed, row by row with
     assert.deepEqual(Array.from(f.x.subarray(r * 6, r * 6 + n)), [2, ...ft.slice(0, n - 1)]);
     assert.deepEqual(Array.from(b.x.subarray(r * 6, r * 6 + n)), [3, ...bt.slice(0, n - 1)]);
     // mask: 1 on the row's tokens, 0 on its padding
-    assert.deepEqual(Array.from(f.mask.subarray(r * 6, r * 6 + 6)), Array.from({ length: 6 }, (_, t) => (t < n ? 1 : 0)));
+    assert.deepEqual(
+      Array.from(f.mask.subarray(r * 6, r * 6 + 6)),
+      Array.from({ length: 6 }, (_, t) => (t < n ? 1 : 0)),
+    );
     assert.deepEqual(Array.from(b.mask.subarray(r * 6, r * 6 + 6)), Array.from(f.mask.subarray(r * 6, r * 6 + 6)));
   }
 });
 
 test("reverseSequences keeps padding at the end and undoes itself; tensors and {ids, shape} are accepted", () => {
-  const x = tokenIds([[5, 6, 7, 0], [8, 9, 0, 0]]);
+  const x = tokenIds([
+    [5, 6, 7, 0],
+    [8, 9, 0, 0],
+  ]);
   assert.deepEqual(Array.from(reverseSequences(x).ids), [7, 6, 5, 0, 9, 8, 0, 0]);
   assert.deepEqual(Array.from(reverseSequences(reverseSequences(x)).ids), Array.from(x.ids));
   const t = tf.tensor2d([[5, 6, 7, 0]], undefined, "int32");
@@ -69,17 +87,22 @@ test("biLM representations: forward halves never see later tokens, backward halv
   const bilm = new BiLM({ vocabSize: V, dim: 8, numLayers: 2, seed: 3 });
   const rows = paddedRows([7, 5], 7, V, 4);
   const D = 8;
-  const read = (x: number[][]) => bilm.layers(x).map((t) => {
-    const v = t.arraySync() as number[][][];
-    t.dispose();
-    return v;
-  });
+  const read = (x: number[][]) =>
+    bilm.layers(x).map((t) => {
+      const v = t.arraySync() as number[][][];
+      t.dispose();
+      return v;
+    });
   const base = read(rows);
   assert.equal(base.length, 3);
   base.forEach((l) => assert.equal(l[0][0].length, 2 * D));
   // layer 0 is the embedding twice
   assert.deepEqual(base[0][0][2].slice(0, D), base[0][0][2].slice(D));
-  for (const [row, j] of [[0, 3], [1, 2], [1, 4]] as const) {
+  for (const [row, j] of [
+    [0, 3],
+    [1, 2],
+    [1, 4],
+  ] as const) {
     const changed = rows.map((r) => r.slice());
     changed[row][j] = changed[row][j] === 5 ? 6 : 5;
     const after = read(changed);
@@ -107,10 +130,11 @@ test("biLM training lowers both directions' losses; the embedding and softmax ar
   assert.equal(new Set(bilm.variables()).size, bilm.variables().length);
   assert.equal(Object.keys(bilm.namedVariables()).length, bilm.variables().length, "the shared embedding is named once");
   const rows = Array.from({ length: 6 }, (_, b) => Array.from({ length: 6 }, (_, t) => 5 + ((b + t) % 7)));
-  const losses = () => tf.tidy(() => {
-    const r = bilm.run(rows);
-    return [r.forwardLoss.dataSync()[0], r.backwardLoss.dataSync()[0]];
-  });
+  const losses = () =>
+    tf.tidy(() => {
+      const r = bilm.run(rows);
+      return [r.forwardLoss.dataSync()[0], r.backwardLoss.dataSync()[0]];
+    });
   const [f0, b0] = losses();
   const opt = tf.train.adam(0.03);
   for (let i = 0; i < 40; i++) tf.dispose(opt.minimize(() => bilm.loss(rows), true, bilm.variables())!);
@@ -124,7 +148,10 @@ test("ELMo scalar mix: weights are a softmax (sum to 1), γ scales, and a task's
   const bilm = new BiLM({ vocabSize: 12, dim: 4, numLayers: 2, seed: 6 });
   const mix = new ScalarMix(3);
   const w0 = mix.weights();
-  assert.deepEqual(w0.map((x) => +x.toFixed(6)), [1 / 3, 1 / 3, 1 / 3].map((x) => +x.toFixed(6)));
+  assert.deepEqual(
+    w0.map((x) => +x.toFixed(6)),
+    [1 / 3, 1 / 3, 1 / 3].map((x) => +x.toFixed(6)),
+  );
   const rows = paddedRows([5, 5], 5, 12, 7);
   const layers = bilm.layers(rows);
   // mix of constant layers = γ · Σ s_j c_j
@@ -132,7 +159,10 @@ test("ELMo scalar mix: weights are a softmax (sum to 1), γ scales, and a task's
   assert.ok(Math.abs(tf.tidy(() => mix.apply(consts).dataSync()[0]) - 7 / 3) < 1e-5);
   // a downstream loss: regress the mix onto a random target
   const r = mulberry32(8);
-  const target = tf.tensor(Float32Array.from({ length: 2 * 5 * 8 }, () => r()), [2, 5, 8]);
+  const target = tf.tensor(
+    Float32Array.from({ length: 2 * 5 * 8 }, () => r()),
+    [2, 5, 8],
+  );
   const loss = () => tf.mean(tf.square(tf.sub(mix.apply(layers), target))) as tf.Scalar;
   const { grads } = tf.variableGrads(loss, mix.variables());
   const gw = grads[mix.w.name].dataSync();
@@ -158,7 +188,10 @@ test("continuationLogProbs: per-token log p after a context, the same as the LM'
   const context = [5, 6, 7];
   const conts = [[8], [9, 10, 5], [6, 6]];
   const scores = continuationLogProbs(lm, context, conts);
-  assert.deepEqual(scores.map((s) => s.length), [1, 3, 2]);
+  assert.deepEqual(
+    scores.map((s) => s.length),
+    [1, 3, 2],
+  );
   conts.forEach((c, i) => {
     // the forward LM batch of the row context + c: mean cross-entropy times the length is -Σ log p
     const row = [...context, ...c];
@@ -180,8 +213,15 @@ test("ScalarMixProbe learns per-token labels from frozen layers; only the mix an
   const [B, T, D] = [4, 6, 5];
   // layer 1 carries the label in its first coordinate, layers 0 and 2 are noise
   const labels = Int32Array.from({ length: B * T }, () => (r() < 0.5 ? 1 : 0));
-  const noise = () => tf.tensor3d(Float32Array.from({ length: B * T * D }, () => r() - 0.5), [B, T, D]);
-  const signal = tf.tensor3d(Float32Array.from({ length: B * T * D }, (_, i) => (i % D === 0 ? 2 * labels[Math.floor(i / D)] - 1 : 0)), [B, T, D]);
+  const noise = () =>
+    tf.tensor3d(
+      Float32Array.from({ length: B * T * D }, () => r() - 0.5),
+      [B, T, D],
+    );
+  const signal = tf.tensor3d(
+    Float32Array.from({ length: B * T * D }, (_, i) => (i % D === 0 ? 2 * labels[Math.floor(i / D)] - 1 : 0)),
+    [B, T, D],
+  );
   const layers = [noise(), signal, noise()];
   const weights = new Float32Array(B * T).fill(1);
   weights[B * T - 1] = 0;
@@ -216,7 +256,11 @@ test("ScalarMixProbe learns per-token labels from frozen layers; only the mix an
 test("sequenceNats: the total -ln p of each sequence from a start token, the same in any window size (the state is carried)", () => {
   const V = 13;
   const lm = new LanguageModel({ vocabSize: V, embedDim: 6, hiddenSize: 8, seed: 4 });
-  const seqs = [[5, 6, 7, 8, 9, 10, 11], [12, 5], [7, 7, 7, 7, 7]];
+  const seqs = [
+    [5, 6, 7, 8, 9, 10, 11],
+    [12, 5],
+    [7, 7, 7, 7, 7],
+  ];
   // the reference: one continuation per sequence after an empty context, read from <bos>
   const ref = continuationLogProbs(lm, [], seqs).map((s) => -s.reduce((a, b) => a + b, 0));
   for (const window of [1, 3, 7, 100]) {

@@ -5,7 +5,16 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
 import { SeededRandom } from "../../src/data";
-import { maskTokens, maskedLmLoss, maskedLmModelLoss, maskedLmAccuracy, maskedTokenLogProbs, encoderMask, paddingMask, MASK_ACTION } from "../../src/objectives";
+import {
+  maskTokens,
+  maskedLmLoss,
+  maskedLmModelLoss,
+  maskedLmAccuracy,
+  maskedTokenLogProbs,
+  encoderMask,
+  paddingMask,
+  MASK_ACTION,
+} from "../../src/objectives";
 import { GPT } from "../../src/models/gpt";
 import { mulberry32 } from "../../src/data/random";
 
@@ -85,8 +94,12 @@ test("the loss counts chosen positions only", () => {
   const V = 12;
   const x = [[5, 6, 7, 8, 9, 10, 11, 5, 6, 7]];
   const batch = maskTokens(x, { vocabSize: V, seed: 3, rate: 0.4 });
-  const chosen = Array.from(batch.weights).map((w, i) => (w ? i : -1)).filter((i) => i >= 0);
-  const unchosen = Array.from(batch.weights).map((w, i) => (w ? -1 : i)).filter((i) => i >= 0);
+  const chosen = Array.from(batch.weights)
+    .map((w, i) => (w ? i : -1))
+    .filter((i) => i >= 0);
+  const unchosen = Array.from(batch.weights)
+    .map((w, i) => (w ? -1 : i))
+    .filter((i) => i >= 0);
   assert.ok(chosen.length > 0 && unchosen.length > 0);
   const r = mulberry32(4);
   const base = Float32Array.from({ length: 10 * V }, () => r());
@@ -102,7 +115,13 @@ test("the loss counts chosen positions only", () => {
 
 test("paddingMask hides <pad> keys; a GPT with it is a bidirectional encoder that learns to fill masks", () => {
   const pm = paddingMask([[5, 6, 0]]).arraySync();
-  assert.deepEqual(pm, [[[1, 1, 0], [1, 1, 0], [1, 1, 0]]]);
+  assert.deepEqual(pm, [
+    [
+      [1, 1, 0],
+      [1, 1, 0],
+      [1, 1, 0],
+    ],
+  ]);
   // each row repeats one token: any unmasked position, left or right, gives a masked one away
   const V = 12;
   const r = mulberry32(5);

@@ -5,7 +5,15 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
 import { SeededRandom } from "../../src/data";
-import { sampleOrder, orderRanks, permutationMasks, permutationLmBatch, permutationLmLogits, permutationLmLoss, permutationLmLossByRank } from "../../src/objectives";
+import {
+  sampleOrder,
+  orderRanks,
+  permutationMasks,
+  permutationLmBatch,
+  permutationLmLogits,
+  permutationLmLoss,
+  permutationLmLossByRank,
+} from "../../src/objectives";
 import { GPT } from "../../src/models/gpt";
 import { mulberry32 } from "../../src/data/random";
 
@@ -15,7 +23,10 @@ before(async () => {
 
 test("sampleOrder: a seeded permutation", () => {
   const o = sampleOrder(12, 3);
-  assert.deepEqual(Array.from(o).sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(o).sort((a, b) => a - b),
+    Array.from({ length: 12 }, (_, i) => i),
+  );
   assert.deepEqual(sampleOrder(12, 3), o);
   assert.notDeepEqual(sampleOrder(12, 4), o);
   assert.throws(() => orderRanks([0, 0, 1]), /not a permutation/);
@@ -54,16 +65,20 @@ test("permutation masks are a valid ordering: no self, nothing later, the first 
 });
 
 test("batches: orders over each row's real tokens; padding is seen by no one; predictFraction predicts the last of each order", () => {
-  const x = [[5, 6, 7, 8, 9, 10], [11, 12, 13, 0, 0, 0]];
+  const x = [
+    [5, 6, 7, 8, 9, 10],
+    [11, 12, 13, 0, 0, 0],
+  ];
   const b = permutationLmBatch(x, { seed: 2, predictFraction: 0.5 });
   assert.deepEqual(b.shape, [2, 6]);
   assert.equal(b.orders[0].length, 6);
   assert.deepEqual(Array.from(b.orders[1]).sort(), [0, 1, 2]);
   const T = 6;
-  for (let i = 0; i < T; i++) for (let j = 3; j < T; j++) {
-    assert.equal(b.queryMask[T * T + i * T + j], 0);
-    if (i !== j) assert.equal(b.contentMask[T * T + i * T + j], 0);
-  }
+  for (let i = 0; i < T; i++)
+    for (let j = 3; j < T; j++) {
+      assert.equal(b.queryMask[T * T + i * T + j], 0);
+      if (i !== j) assert.equal(b.contentMask[T * T + i * T + j], 0);
+    }
   const predicted = (row: number) => Array.from({ length: T }, (_, t) => t).filter((t) => b.weights[row * T + t] === 1);
   assert.deepEqual(predicted(0).sort(), Array.from(b.orders[0].slice(3)).sort());
   assert.deepEqual(predicted(1).sort(), Array.from(b.orders[1].slice(1)).sort());
@@ -131,7 +146,10 @@ test("the loss by rank: every predicted position counted once, and its weighted 
   const batch = permutationLmBatch(x, { seed: 13, predictFraction: 0.5 });
   const { loss, count } = permutationLmLossByRank(model, batch);
   const predicted = batch.weights.reduce((a, w) => a + w, 0);
-  assert.equal(count.reduce((a, c) => a + c, 0), predicted);
+  assert.equal(
+    count.reduce((a, c) => a + c, 0),
+    predicted,
+  );
   // predictFraction 0.5 predicts the last half of each order: ranks below 2 are never predicted
   assert.equal(count[0] + count[1], 0);
   assert.ok(Number.isNaN(loss[0]));

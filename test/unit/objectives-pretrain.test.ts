@@ -23,7 +23,13 @@ before(async () => {
 const values = (vs: tf.Variable[]) => vs.map((v) => Array.from(v.dataSync()));
 
 test("pair batches: sources left-padded (cut at the front), decoder rows <bos> y / y <eos>, weights on the real targets", () => {
-  const b = pairBatch([{ source: [5, 6], target: [7] }, { source: [5, 6, 7, 8, 9], target: [8, 9, 10, 11] }], { sourceLength: 4, targetLength: 3 });
+  const b = pairBatch(
+    [
+      { source: [5, 6], target: [7] },
+      { source: [5, 6, 7, 8, 9], target: [8, 9, 10, 11] },
+    ],
+    { sourceLength: 4, targetLength: 3 },
+  );
   assert.deepEqual(Array.from(b.src), [0, 0, 5, 6, 6, 7, 8, 9]);
   assert.deepEqual(Array.from(b.tgtIn), [2, 7, 0, 2, 8, 9]);
   assert.deepEqual(Array.from(b.tgtOut), [7, 3, 0, 8, 9, 10]);
@@ -37,15 +43,26 @@ test("pair batches: sources left-padded (cut at the front), decoder rows <bos> y
 });
 
 test("a classifier reads a question the same alone or padded in any batch, and its dropout is for training only", () => {
-  const clf = SequenceClassifier.create({ vocabSize: 12, embedDim: 8, hiddenSize: 8, numClasses: 3, seed: 4, dropout: { embedding: 0.3, hidden: 0.2, features: 0.5 } });
+  const clf = SequenceClassifier.create({
+    vocabSize: 12,
+    embedDim: 8,
+    hiddenSize: 8,
+    numClasses: 3,
+    seed: 4,
+    dropout: { embedding: 0.3, hidden: 0.2, features: 0.5 },
+  });
   const short = [5, 6, 7];
-  const logitsOf = (rows: number[][], length: number, pool = clf) => tf.tidy(() => Array.from(pool.logits(classifierInputs(rows, length)).dataSync()));
+  const logitsOf = (rows: number[][], length: number, pool = clf) =>
+    tf.tidy(() => Array.from(pool.logits(classifierInputs(rows, length)).dataSync()));
   const alone = logitsOf([short], 3);
   const inBatch = logitsOf([[8, 9, 10, 11, 5, 6, 7, 8, 9], short], 9).slice(3);
   alone.forEach((v, i) => assert.ok(Math.abs(v - inBatch[i]) < 1e-6, `logit ${i}: alone ${v}, padded in a batch ${inBatch[i]}`));
   // left-padded, the LSTM reads <pad> first and the answer changes with the padding (why the inputs are right-padded)
   const left = tf.tidy(() => Array.from(clf.logits(classifierInputs([short], 9, 0, "left")).dataSync()));
-  assert.ok(left.some((v, i) => Math.abs(v - alone[i]) > 1e-4), "reading six <pad> first changes the logits");
+  assert.ok(
+    left.some((v, i) => Math.abs(v - alone[i]) > 1e-4),
+    "reading six <pad> first changes the logits",
+  );
   const mean = SequenceClassifier.fromPretrained(clf.encoder, 3, { pool: "mean", seed: 4 });
   const m1 = logitsOf([short], 3, mean);
   const m2 = logitsOf([[8, 9, 10, 11, 5, 6, 7, 8, 9], short], 9, mean).slice(3);
@@ -56,7 +73,10 @@ test("a classifier reads a question the same alone or padded in any batch, and i
   const a = tf.tidy(() => Array.from(clf.logits(x, { training: true }).dataSync()));
   const b = tf.tidy(() => Array.from(clf.logits(x, { training: true }).dataSync()));
   assert.notDeepEqual(a, b);
-  assert.throws(() => SequenceClassifier.create({ vocabSize: 12, embedDim: 8, hiddenSize: 8, numClasses: 3, dropout: { hidden: 1 } }), /dropout.hidden is 1; expected a rate in \[0, 1\)/);
+  assert.throws(
+    () => SequenceClassifier.create({ vocabSize: 12, embedDim: 8, hiddenSize: 8, numClasses: 3, dropout: { hidden: 1 } }),
+    /dropout.hidden is 1; expected a rate in \[0, 1\)/,
+  );
   mean.dispose();
   clf.dispose();
 });
@@ -122,17 +142,28 @@ test("pre-trained seq2seq: encoder from the source LM, decoder and softmax from 
   assert.equal(shared.context, false);
 
   // fine-tuning loss = seq2seq loss + w · (source LM loss + target LM loss)
-  const pairs = [{ source: [5, 6, 7], target: [8, 9] }, { source: [6, 7], target: [10] }];
+  const pairs = [
+    { source: [5, 6, 7], target: [8, 9] },
+    { source: [6, 7], target: [10] },
+  ];
   const batch = pairBatch(pairs, { sourceLength: 3, targetLength: 3 });
-  const sourceBatch = forwardLmBatch([[5, 6, 7], [6, 7, 0]]);
-  const targetBatch = forwardLmBatch([[8, 9], [10, 0]]);
-  const [plain, withLm, s2s, ls, lt] = tf.tidy(() => [
-    seq2seqFineTuneLoss(shared, batch),
-    seq2seqFineTuneLoss(shared, batch, { lmWeight: 0.5, sourceLm: src, sourceBatch, targetLm: tgt, targetBatch }),
-    shared.loss(batch),
-    src.loss(sourceBatch),
-    tgt.loss(targetBatch),
-  ].map((t) => t.dataSync()[0]));
+  const sourceBatch = forwardLmBatch([
+    [5, 6, 7],
+    [6, 7, 0],
+  ]);
+  const targetBatch = forwardLmBatch([
+    [8, 9],
+    [10, 0],
+  ]);
+  const [plain, withLm, s2s, ls, lt] = tf.tidy(() =>
+    [
+      seq2seqFineTuneLoss(shared, batch),
+      seq2seqFineTuneLoss(shared, batch, { lmWeight: 0.5, sourceLm: src, sourceBatch, targetLm: tgt, targetBatch }),
+      shared.loss(batch),
+      src.loss(sourceBatch),
+      tgt.loss(targetBatch),
+    ].map((t) => t.dataSync()[0]),
+  );
   assert.equal(plain, s2s);
   assert.ok(Math.abs(withLm - (s2s + 0.5 * (ls + lt))) < 1e-5);
 
@@ -140,7 +171,13 @@ test("pre-trained seq2seq: encoder from the source LM, decoder and softmax from 
   const before = values(src.variables());
   const opt = tf.train.adam(0.05);
   for (let i = 0; i < 60; i++) tf.dispose(opt.minimize(() => copy.loss(batch), true, copy.variables())!);
-  const translate = (source: number[]) => copy.generate(pairBatch([{ source, target: [] }], { sourceLength: 3, targetLength: 1 }).src, { srcShape: [1, 3], bosId: 2, eosId: 3, maxLen: 5 })[0];
+  const translate = (source: number[]) =>
+    copy.generate(pairBatch([{ source, target: [] }], { sourceLength: 3, targetLength: 1 }).src, {
+      srcShape: [1, 3],
+      bosId: 2,
+      eosId: 3,
+      maxLen: 5,
+    })[0];
   assert.deepEqual(translate([5, 6, 7]), [8, 9]);
   assert.deepEqual(translate([6, 7]), [10]);
   assert.deepEqual(values(src.variables()), before);

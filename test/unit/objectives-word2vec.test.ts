@@ -58,7 +58,16 @@ test("skip-gram pairs stay inside sentences and windows; CBOW rows hold the wind
     });
   }
   // window 1: neighbours only, both directions; the lone "11" has no pairs
-  const expected = [[5, 6], [6, 5], [6, 7], [7, 6], [7, 8], [8, 7], [9, 10], [10, 9]];
+  const expected = [
+    [5, 6],
+    [6, 5],
+    [6, 7],
+    [7, 6],
+    [7, 8],
+    [8, 7],
+    [9, 10],
+    [10, 9],
+  ];
   assert.deepEqual(pairs.map((p) => p.join()).sort(), expected.map((p) => p.join()).sort());
   for (const [a, b] of pairs) assert.ok(sameSentence(a, b));
   let rows = 0;
@@ -90,16 +99,29 @@ test("plantedAnalogyCorpus: pairs share topic words, sides share markers, every 
   assert.deepEqual(plantedAnalogyCorpus({ seed: 2, sentencesPerWord: 5 }).sentences, c.sentences);
 });
 
-function trainPlanted(mode: "skipgram" | "cbow", epochs: number, subwords = false): { model: Word2Vec; corpus: ReturnType<typeof plantedAnalogyCorpus>; vocab: Vocab } {
+function trainPlanted(
+  mode: "skipgram" | "cbow",
+  epochs: number,
+  subwords = false,
+): { model: Word2Vec; corpus: ReturnType<typeof plantedAnalogyCorpus>; vocab: Vocab } {
   const corpus = plantedAnalogyCorpus({ seed: 1 });
   const vocab = new Vocab(corpus.sentences);
   const sentences = corpus.sentences.map((s) => vocab.encode(s));
   const noise = new NoiseSampler(tokenCounts(sentences, vocab.size), { seed: 2 });
-  const model = new Word2Vec({ vocabSize: vocab.size, dim: 16, words: vocab.tokens, subwords: subwords ? { buckets: 1000 } : false, seed: 3 });
+  const model = new Word2Vec({
+    vocabSize: vocab.size,
+    dim: 16,
+    words: vocab.tokens,
+    subwords: subwords ? { buckets: 1000 } : false,
+    seed: 3,
+  });
   const opt = tf.train.adam(0.05);
   const rng = new SeededRandom(4);
   for (let e = 0; e < epochs; e++) {
-    const batches: Iterable<Word2VecBatch> = mode === "skipgram" ? skipGramBatches(sentences, { noise, window: 5, seed: rng }) : cbowBatches(sentences, { noise, window: 5, seed: rng });
+    const batches: Iterable<Word2VecBatch> =
+      mode === "skipgram"
+        ? skipGramBatches(sentences, { noise, window: 5, seed: rng })
+        : cbowBatches(sentences, { noise, window: 5, seed: rng });
     for (const b of batches) tf.dispose(opt.minimize(() => model.loss(b), true, model.variables())!);
   }
   opt.dispose();
@@ -139,7 +161,14 @@ test("fastText vectors exist for unseen words and are closest to the seen words 
   const plain = new Word2Vec({ vocabSize: vocab.size, dim: 16, words: vocab.tokens });
   assert.equal(plain.vector("kings"), undefined, "without subwords an unseen word has no vector");
   plain.dispose();
-  for (const [unseen, stem] of [["kings", "king"], ["queens", "queen"], ["fathers", "father"], ["sisterly", "sister"], ["husbands", "husband"], ["uncles", "uncle"]]) {
+  for (const [unseen, stem] of [
+    ["kings", "king"],
+    ["queens", "queen"],
+    ["fathers", "father"],
+    ["sisterly", "sister"],
+    ["husbands", "husband"],
+    ["uncles", "uncle"],
+  ]) {
     assert.ok(!vocab.has(unseen));
     const v = model.vector(unseen)!;
     assert.ok(v && v.length === 16 && v.some((x) => x !== 0) && v.every(Number.isFinite));
@@ -157,14 +186,17 @@ test("CBOW averages over the context words a window actually holds (not 2b), in 
   model.output.assign(tf.randomNormal([12, 4], 0, 1, "float32", 6));
   // Two centers with window 2 (width 4): one holds 4 context words, one (at a line end) holds 2.
   const batch = {
-    kind: "cbow" as const, width: 4, numNegatives: 2,
+    kind: "cbow" as const,
+    width: 4,
+    numNegatives: 2,
     contexts: Int32Array.of(5, 6, 8, 9, 10, 11, 0, 0),
     contextWeights: Float32Array.of(1, 1, 1, 1, 1, 1, 0, 0),
     centers: Int32Array.of(7, 9),
     negatives: Int32Array.of(10, 11, 5, 6),
   };
   const byHand = () => {
-    const V = model.input as tf.Tensor2D, U = model.output as tf.Tensor2D;
+    const V = model.input as tf.Tensor2D,
+      U = model.output as tf.Tensor2D;
     const mean = (ids: number[]) => tf.mean(tf.gather(V, ids), 0);
     const v = [mean([5, 6, 8, 9]), mean([10, 11])];
     // log σ(x) = −log(1 + e^{−x}) (tf.logSigmoid's own gradient fails on the wasm backend)
@@ -190,7 +222,9 @@ test("CBOW averages over the context words a window actually holds (not 2b), in 
     const h = tf.div(tf.sum(tf.gather(model.input, [10, 11]), 0), 4);
     return tf.sum(tf.mul(tf.gather(model.output, [9]).squeeze(), h)).dataSync()[0];
   });
-  const right = tf.tidy(() => tf.sum(tf.mul(tf.gather(model.output, [9]).squeeze(), tf.mean(tf.gather(model.input, [10, 11]), 0))).dataSync()[0]);
+  const right = tf.tidy(
+    () => tf.sum(tf.mul(tf.gather(model.output, [9]).squeeze(), tf.mean(tf.gather(model.input, [10, 11]), 0))).dataSync()[0],
+  );
   assert.ok(Math.abs(wrong - right) > 1e-3);
   tf.dispose([lib.value, hand.value, ...Object.values(lib.grads), ...Object.values(hand.grads)]);
   model.dispose();
@@ -203,13 +237,17 @@ test("cbowLogProbs is log softmax over the vocabulary of u_w · (mean of the con
   assert.equal(logp.length, 9);
   const total = Array.from(logp).reduce((s, x) => s + Math.exp(x), 0);
   assert.ok(Math.abs(total - 1) < 1e-5, `probabilities sum to ${total}`);
-  const vin = model.input.arraySync() as number[][], u = model.output.arraySync() as number[][];
+  const vin = model.input.arraySync() as number[][],
+    u = model.output.arraySync() as number[][];
   const mean = [0, 1, 2].map((j) => (vin[5][j] + vin[7][j] + vin[8][j]) / 3);
   const scores = u.map((row) => row.reduce((s, x, j) => s + x * mean[j], 0));
   const z = Math.log(scores.reduce((s, x) => s + Math.exp(x), 0));
   scores.forEach((sc, w) => assert.ok(Math.abs(logp[w] - (sc - z)) < 1e-5, `word ${w}`));
   // a bag: the order of the context does not matter
-  assert.deepEqual(Array.from(model.cbowLogProbs([8, 5, 7])).map((x) => x.toFixed(5)), Array.from(logp).map((x) => x.toFixed(5)));
+  assert.deepEqual(
+    Array.from(model.cbowLogProbs([8, 5, 7])).map((x) => x.toFixed(5)),
+    Array.from(logp).map((x) => x.toFixed(5)),
+  );
   assert.throws(() => model.cbowLogProbs([]), /empty/);
   model.dispose();
 });

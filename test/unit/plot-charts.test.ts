@@ -42,15 +42,39 @@ test("every chart kind shows as one bundle: v5 spec that compiles, 2x PNG with 1
   const l = await checkChart(await lossChart({ train: losses, val }, { smoothing: 0.6, logScale: true }), "lossChart");
   assert.match(l.text, /train 300 points/);
   assert.match(l.text, /validation 10 points/);
-  await checkChart(await lineChart({ sin: Array.from({ length: 50 }, (_, i) => Math.sin(i / 5)), cos: Array.from({ length: 50 }, (_, i) => Math.cos(i / 5)) }), "lineChart");
-  await checkChart(await scatter({ x: [1, 2, 3, 4], y: [4, 1, 3, 2], labels: ["가", "나", "다", "라"], groups: ["a", "a", "b", "b"] }), "scatter");
+  await checkChart(
+    await lineChart({
+      sin: Array.from({ length: 50 }, (_, i) => Math.sin(i / 5)),
+      cos: Array.from({ length: 50 }, (_, i) => Math.cos(i / 5)),
+    }),
+    "lineChart",
+  );
+  await checkChart(
+    await scatter({ x: [1, 2, 3, 4], y: [4, 1, 3, 2], labels: ["가", "나", "다", "라"], groups: ["a", "a", "b", "b"] }),
+    "scatter",
+  );
   const b = await checkChart(await bar({ 학습: 0.9, 검증: 0.7, test: 0.65 }), "bar");
   assert.match(b.text, /학습 0\.9/);
   const h = await checkChart(await histogram(Array.from({ length: 1000 }, (_, i) => Math.sin(i) * Math.cos(i / 3))), "histogram");
   assert.match(h.text, /1000 values/);
-  await checkChart(await heatmap([[0.1, 0.9], [0.5, 0.5]], { rowLabels: ["펼침", "손실"], colLabels: ["a", "b"] }), "heatmap");
+  await checkChart(
+    await heatmap(
+      [
+        [0.1, 0.9],
+        [0.5, 0.5],
+      ],
+      { rowLabels: ["펼침", "손실"], colLabels: ["a", "b"] },
+    ),
+    "heatmap",
+  );
   const vecs = Array.from({ length: 12 }, (_, i) => Array.from({ length: 6 }, (_, j) => Math.sin(i * (j + 1))));
-  await checkChart(await embeddingPlot(vecs, vecs.map((_, i) => `단어${i}`)), "embeddingPlot");
+  await checkChart(
+    await embeddingPlot(
+      vecs,
+      vecs.map((_, i) => `단어${i}`),
+    ),
+    "embeddingPlot",
+  );
 });
 
 test("a factory's promise displays the spec before it resolves (a forgotten await still shows a chart)", async () => {
@@ -68,16 +92,29 @@ test("loss data are decimated to a bounded number of points, keeping a spike and
   const { spec } = lossChartSpec({ train: y }, { maxPoints: 400 });
   const values = spec.data.values as { step: number; value: number }[];
   assert.ok(values.length <= 400, `${values.length} points`);
-  assert.ok(values.some((v) => v.step === 50_123 && v.value === 40), "the spike survives");
+  assert.ok(
+    values.some((v) => v.step === 50_123 && v.value === 40),
+    "the spike survives",
+  );
   assert.equal(values[0].step, 0);
   assert.equal(values[values.length - 1].step, n - 1);
   assert.ok(JSON.stringify(spec).length < 60_000);
 });
 
 test("perplexity plots exp(loss), and non-finite losses are dropped and reported", () => {
-  const { spec, text } = lossChartSpec([{ step: 1, loss: Math.log(10) }, { step: 2, loss: NaN }, { step: 3, loss: Math.log(5), valLoss: Math.log(6) }], { metric: "perplexity" });
+  const { spec, text } = lossChartSpec(
+    [
+      { step: 1, loss: Math.log(10) },
+      { step: 2, loss: NaN },
+      { step: 3, loss: Math.log(5), valLoss: Math.log(6) },
+    ],
+    { metric: "perplexity" },
+  );
   const train = (spec.data.values as any[]).filter((v) => v.series.startsWith("학습"));
-  assert.deepEqual(train.map((v) => v.step), [1, 3]);
+  assert.deepEqual(
+    train.map((v) => v.step),
+    [1, 3],
+  );
   assert.ok(Math.abs(train[0].value - 10) < 1e-9);
   const valPts = (spec.data.values as any[]).filter((v) => v.series.startsWith("검증"));
   assert.ok(Math.abs(valPts[0].value - 6) < 1e-9);
@@ -87,7 +124,14 @@ test("perplexity plots exp(loss), and non-finite losses are dropped and reported
 
 test("heatmap: repeated token labels stay separate cells; large matrices become bounded block means", () => {
   const toks = ["나는", "나는", "간다"];
-  const { spec } = heatmapSpec([[1, 0, 0], [0.5, 0.5, 0], [0.2, 0.3, 0.5]], { rowLabels: toks, colLabels: toks });
+  const { spec } = heatmapSpec(
+    [
+      [1, 0, 0],
+      [0.5, 0.5, 0],
+      [0.2, 0.3, 0.5],
+    ],
+    { rowLabels: toks, colLabels: toks },
+  );
   const values = spec.data.values as any[];
   assert.equal(values.length, 9);
   assert.equal(new Set(values.map((v) => `${v.row},${v.col}`)).size, 9);
@@ -99,7 +143,8 @@ test("heatmap: repeated token labels stay separate cells; large matrices become 
 });
 
 test("Korean text is drawn as glyphs, not missing-glyph boxes", async () => {
-  const svg = (s: string) => `<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><text x="8" y="28" font-family="DejaVu Sans, Noto Sans KR" font-size="22">${s}</text></svg>`;
+  const svg = (s: string) =>
+    `<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><text x="8" y="28" font-family="DejaVu Sans, Noto Sans KR" font-size="22">${s}</text></svg>`;
   const px = (s: string, fonts: readonly string[]) => Buffer.from(decodePng(svgToPng(svg(s), { fonts }).png).rgba);
   // Without a Korean font every syllable is the same box: two different words look identical...
   assert.ok(px("펼침", LATIN_ONLY_FONT_FILES).equals(px("손실", LATIN_ONLY_FONT_FILES)), "boxes are indistinguishable (the check works)");
@@ -107,8 +152,20 @@ test("Korean text is drawn as glyphs, not missing-glyph boxes", async () => {
   assert.ok(!px("펼침", FONT_FILES).equals(px("손실", FONT_FILES)));
   assert.ok(!px("펼침", FONT_FILES).equals(px("펼침", LATIN_ONLY_FONT_FILES)));
   // The same inside a chart: swapping two Korean row labels changes the picture only if glyphs are drawn.
-  const a = await heatmap([[1, 2], [3, 4]], { rowLabels: ["펼침", "손실"], colLabels: ["x", "y"] });
-  const b = await heatmap([[1, 2], [3, 4]], { rowLabels: ["손실", "펼침"], colLabels: ["x", "y"] });
+  const a = await heatmap(
+    [
+      [1, 2],
+      [3, 4],
+    ],
+    { rowLabels: ["펼침", "손실"], colLabels: ["x", "y"] },
+  );
+  const b = await heatmap(
+    [
+      [1, 2],
+      [3, 4],
+    ],
+    { rowLabels: ["손실", "펼침"], colLabels: ["x", "y"] },
+  );
   assert.ok(!Buffer.from(decodePng(a.png).rgba).equals(Buffer.from(decodePng(b.png).rgba)));
   const boxes = async (c: Chart) => Buffer.from(decodePng(svgToPng(await specToSvg(c.spec), { fonts: LATIN_ONLY_FONT_FILES }).png).rgba);
   assert.ok((await boxes(a)).equals(await boxes(b)), "with boxes the two charts would look the same");
@@ -121,7 +178,10 @@ test("log axes: lineChart and scatter put log scales where asked and drop points
   const line = lineChartSpec({ x: [0, 1, 10, 100], y: [5, 4, 3, 2] }, { logX: true, logY: true }).spec as any;
   assert.equal(line.encoding.x.scale.type, "log");
   assert.equal(line.encoding.y.scale.type, "log");
-  assert.deepEqual(line.data.values.map((v: any) => v.x), [1, 10, 100]);
+  assert.deepEqual(
+    line.data.values.map((v: any) => v.x),
+    [1, 10, 100],
+  );
   const plain = lineChartSpec({ x: [0, 1], y: [1, 2] }).spec as any;
   assert.equal(plain.encoding.x.scale, undefined);
   const sc = scatterSpec({ x: [1, 2, -3], y: [0, 5, 6] }, { logX: true, logY: true }).spec as any;
@@ -140,9 +200,14 @@ test("the loss chart's legend lists validation only when there is a validation l
   const trainOnly = lossChartSpec({ train: losses });
   assert.deepEqual(await legendLabels(trainOnly.spec), ["학습 (train)"]);
   // the live chart's history has an empty validation series until the first evaluation
-  assert.deepEqual(await legendLabels(lossChartSpec({ train: { x: [0, 1, 2], y: [3, 2, 1] }, val: { x: [], y: [] } }).spec), ["학습 (train)"]);
+  assert.deepEqual(await legendLabels(lossChartSpec({ train: { x: [0, 1, 2], y: [3, 2, 1] }, val: { x: [], y: [] } }).spec), [
+    "학습 (train)",
+  ]);
   assert.deepEqual(await legendLabels(lossChartSpec(losses.map((loss, step) => ({ step, loss }))).spec), ["학습 (train)"]);
-  const both = lossChartSpec({ train: losses, val: losses.filter((_, i) => i % 50 === 49).map((v, i) => [50 * i + 49, v + 0.1] as [number, number]) });
+  const both = lossChartSpec({
+    train: losses,
+    val: losses.filter((_, i) => i % 50 === 49).map((v, i) => [50 * i + 49, v + 0.1] as [number, number]),
+  });
   assert.deepEqual(await legendLabels(both.spec), ["학습 (train)", "검증 (validation)"]);
   // with smoothing (a faint raw layer too) still one entry per series
   assert.deepEqual(await legendLabels(lossChartSpec({ train: losses }, { smoothing: 0.6 }).spec), ["학습 (train)"]);
@@ -153,15 +218,35 @@ test("bar: reference ticks travel with their bars (sorted too), NaN leaves a bar
   const plainBar = barSpec({ a: 1, b: 2 }).spec as any;
   assert.equal(plainBar.mark.type, "bar", "without ticks or values the spec stays one bar mark");
   assert.equal(plainBar.layer, undefined);
-  const { spec, text } = barSpec([["uniform", 28], ["unigram", 16.67], ["bigram", 9.68]], { ticks: [28, NaN, 9.7], sort: true, showValues: ".1f", tickTitle: "ours" });
+  const { spec, text } = barSpec(
+    [
+      ["uniform", 28],
+      ["unigram", 16.67],
+      ["bigram", 9.68],
+    ],
+    { ticks: [28, NaN, 9.7], sort: true, showValues: ".1f", tickTitle: "ours" },
+  );
   const s = spec as any;
-  assert.deepEqual(s.layer.map((l: any) => l.mark.type), ["bar", "tick", "text"]);
-  assert.deepEqual(s.data.values.map((v: any) => [v.label, v.tick]), [["uniform", 28], ["unigram", undefined], ["bigram", 9.7]]);
+  assert.deepEqual(
+    s.layer.map((l: any) => l.mark.type),
+    ["bar", "tick", "text"],
+  );
+  assert.deepEqual(
+    s.data.values.map((v: any) => [v.label, v.tick]),
+    [
+      ["uniform", 28],
+      ["unigram", undefined],
+      ["bigram", 9.7],
+    ],
+  );
   assert.equal(s.layer[2].encoding.text.format, ".1f");
   // Layers union their domains: a sort op other than min, max or count makes vega-lite warn and drop it.
   for (const l of s.layer) assert.deepEqual(l.encoding.x.sort, { field: "order", op: "min" });
   assert.match(text, /ours ticks 28, 9\.7/);
   assert.throws(() => barSpec({ a: 1, b: 2 }, { ticks: [1] }), /1 ticks for 2 bars/);
-  const c = await checkChart(await bar({ x: 3, y: 1, z: 2 }, { ticks: [2.5, 1.5, NaN], showValues: true, horizontal: true }), "bar with ticks");
+  const c = await checkChart(
+    await bar({ x: 3, y: 1, z: 2 }, { ticks: [2.5, 1.5, NaN], showValues: true, horizontal: true }),
+    "bar with ticks",
+  );
   assert.match(c.text, /reference ticks 2\.5, 1\.5/);
 });

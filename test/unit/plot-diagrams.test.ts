@@ -53,7 +53,10 @@ test("lstmDiagram draws the cell, and writes one step's numbers on it when given
 
 /** Bounding box of the pixels where `keep(i)` holds (i = byte offset of an RGBA pixel). */
 function bbox(img: { width: number; height: number; rgba: Uint8Array }, keep: (i: number) => boolean) {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   for (let y = 0; y < img.height; y++)
     for (let x = 0; x < img.width; x++)
       if (keep((y * img.width + x) * 4)) {
@@ -70,7 +73,17 @@ const overlap = (a: Box, b: Box) => a.x0 <= b.x1 && b.x0 <= a.x1 && a.y0 <= b.y1
 test("lstmDiagram with vector values (notebook 04): the numbers never run into each other or into the equations", () => {
   // The widest values a step can have: negative numbers, vectors longer than the three shown, a huge one.
   const vec = (k: number) => Array.from({ length: 32 }, (_, j) => -0.88 + 0.01 * ((j * 7 + k) % 13));
-  const values = { x: vec(1), hPrev: vec(2), cPrev: [-123456789, -12.5, -0.99, 4], f: vec(4), i: vec(5), g: vec(6), o: vec(7), c: [-1.98, -12345.6, -0.75, 1], h: vec(9) };
+  const values = {
+    x: vec(1),
+    hPrev: vec(2),
+    cPrev: [-123456789, -12.5, -0.99, 4],
+    f: vec(4),
+    i: vec(5),
+    g: vec(6),
+    o: vec(7),
+    c: [-1.98, -12345.6, -0.75, 1],
+    h: vec(9),
+  };
   const picture = (v: object, equations = true) => {
     const p = lstmDiagram({ values: v, equations });
     return { img: decodePng(p.png), text: p.text };
@@ -89,17 +102,23 @@ test("lstmDiagram with vector values (notebook 04): the numbers never run into e
   const keys = Object.keys(boxes);
   for (let a = 0; a < keys.length; a++)
     for (let b = a + 1; b < keys.length; b++)
-      assert.ok(!overlap(boxes[keys[a]], boxes[keys[b]]), `${keys[a]} ${JSON.stringify(boxes[keys[a]])} and ${keys[b]} ${JSON.stringify(boxes[keys[b]])} overlap`);
+      assert.ok(
+        !overlap(boxes[keys[a]], boxes[keys[b]]),
+        `${keys[a]} ${JSON.stringify(boxes[keys[a]])} and ${keys[b]} ${JSON.stringify(boxes[keys[b]])} overlap`,
+      );
   // The equation panel: the ink that turning the equations on adds (the picture without them is narrower).
   const plain = picture({}, false).img;
   const panel = bbox(full, (i) => {
-    const p = i / 4, x = p % full.width, y = Math.floor(p / full.width);
+    const p = i / 4,
+      x = p % full.width,
+      y = Math.floor(p / full.width);
     if (x >= plain.width) return full.rgba[i] < 200;
     const j = (y * plain.width + x) * 4;
     return Math.abs(full.rgba[i] - plain.rgba[j]) > 40;
   });
   assert.ok(panel.x1 - panel.x0 > 200 && panel.y1 - panel.y0 > 200, `the panel is found (${JSON.stringify(panel)})`);
-  for (const k of keys) assert.ok(!overlap(boxes[k], panel), `${k} ${JSON.stringify(boxes[k])} runs into the equations ${JSON.stringify(panel)}`);
+  for (const k of keys)
+    assert.ok(!overlap(boxes[k], panel), `${k} ${JSON.stringify(boxes[k])} runs into the equations ${JSON.stringify(panel)}`);
   // all of them at once still reads the same numbers
   const all = picture(values).text;
   assert.match(all, /c=\[-1\.98, -12346, -0\.75, …\]/);
@@ -107,7 +126,12 @@ test("lstmDiagram with vector values (notebook 04): the numbers never run into e
 });
 
 /** Pixels of about this colour inside a box given at 1x (the PNG is drawn at 2x). */
-function colourIn(img: { width: number; rgba: Uint8Array }, rgb: [number, number, number], box: { x0: number; x1: number; y0: number; y1: number }, tol = 40): number {
+function colourIn(
+  img: { width: number; rgba: Uint8Array },
+  rgb: [number, number, number],
+  box: { x0: number; x1: number; y0: number; y1: number },
+  tol = 40,
+): number {
   let n = 0;
   for (let y = 2 * box.y0; y < 2 * box.y1; y++)
     for (let x = 2 * box.x0; x < 2 * box.x1; x++) {

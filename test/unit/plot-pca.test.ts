@@ -16,7 +16,11 @@ function lineCase(n: number, d: number) {
   return { unit, t, x: t.map((ti) => c.map((cj, j) => cj + ti * unit[j])) };
 }
 
-for (const [n, d, path] of [[40, 5, "covariance"], [6, 30, "Gram"], [200, 300, "subspace iteration"]] as const) {
+for (const [n, d, path] of [
+  [40, 5, "covariance"],
+  [6, 30, "Gram"],
+  [200, 300, "subspace iteration"],
+] as const) {
   test(`PCA of points on a line recovers the line (${n} points in ${d}-D, ${path})`, () => {
     const { unit, t, x } = lineCase(n, d);
     const r = pca(x, 2);
@@ -38,7 +42,10 @@ test("PCA of an axis-aligned ellipse orders the axes by variance; components are
   near(Math.abs(r.components[0][1]), 1);
   near(Math.abs(r.components[1][0]), 1);
   near(r.explained[0] / r.explained[1], 9, 1e-6);
-  near(r.components[0].reduce((s, v, j) => s + v * r.components[1][j], 0), 0);
+  near(
+    r.components[0].reduce((s, v, j) => s + v * r.components[1][j], 0),
+    0,
+  );
 });
 
 test("symmetricEigen: A v = λ v for a random symmetric matrix", () => {
@@ -47,7 +54,12 @@ test("symmetricEigen: A v = λ v for a random symmetric matrix", () => {
   for (let i = 0; i < n; i++) for (let j = i; j < n; j++) a[i][j] = a[j][i] = Math.sin(i * 3 + j * 5 + 1);
   const { values, vectors } = symmetricEigen(a);
   for (let k = 0; k < n; k++) {
-    for (let i = 0; i < n; i++) near(a[i].reduce((s, v, j) => s + v * vectors[k][j], 0), values[k] * vectors[k][i], 1e-9);
+    for (let i = 0; i < n; i++)
+      near(
+        a[i].reduce((s, v, j) => s + v * vectors[k][j], 0),
+        values[k] * vectors[k][i],
+        1e-9,
+      );
     if (k) assert.ok(values[k] <= values[k - 1]);
   }
 });
@@ -63,5 +75,8 @@ test("LTTB keeps ends and extremes within its budget; EMA is debiased; bins coun
   const s = ema([0, 10], 0.5);
   near(s[1], (0.5 * 0.5 * 0 + 0.5 * 10) / (1 - 0.25));
   const bins = histogramBins([1, 2, 2, 3, 3, 3, NaN], 3);
-  assert.deepEqual(bins.map((b) => b.count), [1, 2, 3]);
+  assert.deepEqual(
+    bins.map((b) => b.count),
+    [1, 2, 3],
+  );
 });

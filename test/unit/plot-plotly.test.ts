@@ -7,7 +7,8 @@ import { toBundle } from "../../src/display/display";
 import { textWidth } from "../../src/plot/fonts";
 import { embedding3d, plotly, plotlyLibrary, PLOTLY_MIME, resetPlotlyLibrary } from "../../src/plot/plotly";
 
-const scripts = (html: string) => [...html.matchAll(/<script[^>]*data-seqlab-plotly="(\w+)"[^>]*>([\s\S]*?)<\/script>/g)].map((m) => ({ kind: m[1], code: m[2] }));
+const scripts = (html: string) =>
+  [...html.matchAll(/<script[^>]*data-seqlab-plotly="(\w+)"[^>]*>([\s\S]*?)<\/script>/g)].map((m) => ({ kind: m[1], code: m[2] }));
 
 test("a plotly figure shows as plotly JSON, HTML and text; the library is inlined only in the first", () => {
   resetPlotlyLibrary();
@@ -19,14 +20,24 @@ test("a plotly figure shows as plotly JSON, HTML and text; the library is inline
     assert.ok(Array.isArray((b.data[PLOTLY_MIME] as any).data));
   }
   assert.equal((first.data[PLOTLY_MIME] as any).data[0].x[1], "나");
-  const h1 = first.data["text/html"] as string, h2 = second.data["text/html"] as string;
-  assert.deepEqual(scripts(h1).map((s) => s.kind), ["library", "plot"]);
-  assert.deepEqual(scripts(h2).map((s) => s.kind), ["plot"]);
+  const h1 = first.data["text/html"] as string,
+    h2 = second.data["text/html"] as string;
+  assert.deepEqual(
+    scripts(h1).map((s) => s.kind),
+    ["library", "plot"],
+  );
+  assert.deepEqual(
+    scripts(h2).map((s) => s.kind),
+    ["plot"],
+  );
   assert.ok(h1.includes(lib.slice(0, 2000)) && h1.length > lib.length);
   assert.ok(h2.length < 5000);
   assert.match(first.data["text/plain"] as string, /"막대": 1 trace\(s\) \(bar\)/);
   const forced = toBundle(plotly({ data: [] }, { includeLibrary: true }));
-  assert.deepEqual(scripts(forced.data["text/html"] as string).map((s) => s.kind), ["library", "plot"]);
+  assert.deepEqual(
+    scripts(forced.data["text/html"] as string).map((s) => s.kind),
+    ["library", "plot"],
+  );
 });
 
 test("the library wrapper hides require.js's define, so the UMD bundle sets window.Plotly", () => {
@@ -42,7 +53,14 @@ test("the library wrapper hides require.js's define, so the UMD bundle sets wind
   assert.notEqual(code, libScript.code);
   const defined: unknown[] = [];
   const fallback = { className: "seqlab-plotly-fallback" };
-  const el: any = { id: "x", textContent: "", style: {}, children: [fallback], querySelector: (sel: string) => (sel === ".seqlab-plotly-fallback" ? el.children[0] : null), removeChild: (c: unknown) => (el.children = el.children.filter((x: unknown) => x !== c)) };
+  const el: any = {
+    id: "x",
+    textContent: "",
+    style: {},
+    children: [fallback],
+    querySelector: (sel: string) => (sel === ".seqlab-plotly-fallback" ? el.children[0] : null),
+    removeChild: (c: unknown) => (el.children = el.children.filter((x: unknown) => x !== c)),
+  };
   const win: any = { plotted: [], setTimeout, Date, document: { getElementById: () => el } };
   win.window = win;
   win.self = win;
@@ -65,19 +83,25 @@ test("the library wrapper hides require.js's define, so the UMD bundle sets wind
 });
 
 test("a figure's data cannot close its <script> element", () => {
-  const html = toBundle(plotly({ data: [{ type: "scatter", x: [1], y: [1], text: ["</script><b>x</b>"] }] }, { includeLibrary: false })).data["text/html"] as string;
+  const html = toBundle(plotly({ data: [{ type: "scatter", x: [1], y: [1], text: ["</script><b>x</b>"] }] }, { includeLibrary: false }))
+    .data["text/html"] as string;
   const plot = scripts(html)[0].code;
   assert.ok(!plot.includes("</script"));
   assert.ok(plot.includes("\\u003c/script\\u003e"));
 });
 
 test("embedding3d projects vectors to three PCA axes, one trace per group, with labels", () => {
-  const vecs = Array.from({ length: 30 }, (_, i) => Array.from({ length: 8 }, (_, j) => Math.sin(i * (j + 2)) + (i < 15 ? 2 : -2) * (j === 0 ? 1 : 0)));
+  const vecs = Array.from({ length: 30 }, (_, i) =>
+    Array.from({ length: 8 }, (_, j) => Math.sin(i * (j + 2)) + (i < 15 ? 2 : -2) * (j === 0 ? 1 : 0)),
+  );
   const words = vecs.map((_, i) => `단어${i}`);
   const f = embedding3d(vecs, words, { groups: vecs.map((_, i) => (i < 15 ? "명사" : "동사")), includeLibrary: false });
   const fig = toBundle(f).data[PLOTLY_MIME] as any;
   assert.equal(fig.data.length, 2);
-  assert.deepEqual(fig.data.map((t: any) => t.type), ["scatter3d", "scatter3d"]);
+  assert.deepEqual(
+    fig.data.map((t: any) => t.type),
+    ["scatter3d", "scatter3d"],
+  );
   assert.equal(fig.data[0].x.length + fig.data[1].x.length, 30);
   assert.ok(fig.data[0].text.includes("단어0"));
   assert.match(fig.layout.scene.xaxis.title.text, /^PC1 \(\d+\.\d%\)$/);
@@ -87,7 +111,10 @@ test("embedding3d projects vectors to three PCA axes, one trace per group, with 
 });
 
 test("without its scripts (an untrusted notebook) a figure shows a line saying to trust the notebook, not an empty box", () => {
-  const fig = plotly({ data: [{ type: "bar", x: ["가"], y: [1] }], layout: { title: "게이트 (gates)", width: 420, height: 260 } }, { includeLibrary: false });
+  const fig = plotly(
+    { data: [{ type: "bar", x: ["가"], y: [1] }], layout: { title: "게이트 (gates)", width: 420, height: 260 } },
+    { includeLibrary: false },
+  );
   const html = toBundle(fig).data["text/html"] as string;
   // what a sanitizer leaves: the markup without its script elements
   const left = html.replace(/<script[\s\S]*?<\/script>/g, "").trim();
@@ -99,6 +126,8 @@ test("without its scripts (an untrusted notebook) a figure shows a line saying t
   assert.equal(line, "Plotly figure “게이트 (gates)”: trust this notebook to draw it (JupyterLab: File › Trust Notebook).");
   assert.ok(textWidth(line, 13) < 700, "one line in a notebook's output area");
   // the figure's own text is escaped in it
-  const evil = toBundle(plotly({ data: [], layout: { title: "<img src=x onerror=alert(1)>" } }, { includeLibrary: false })).data["text/html"] as string;
+  const evil = toBundle(plotly({ data: [], layout: { title: "<img src=x onerror=alert(1)>" } }, { includeLibrary: false })).data[
+    "text/html"
+  ] as string;
   assert.ok(!evil.replace(/<script[\s\S]*?<\/script>/g, "").includes("<img"));
 });

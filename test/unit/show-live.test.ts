@@ -56,7 +56,10 @@ test("many updates in a short time give few messages, the latest state, and a fi
     const updates = sent.slice(2);
     assert.ok(updates.every((m) => m.update));
     const charts = updates.filter((m) => m.id === chartId);
-    assert.ok(charts.every((m) => !("image/png" in m.data)), "no PNG until the first picture has been rendered (in the worker)");
+    assert.ok(
+      charts.every((m) => !("image/png" in m.data)),
+      "no PNG until the first picture has been rendered (in the worker)",
+    );
     assert.deepEqual(charts.map(lastStep), [1000, 2000], "each render shows the state at its time");
     // the render at 1000 ms (one pictureInterval in) started a picture; when it arrives, the chart is sent again with it
     assert.ok(live.drawing, "a picture is being rendered");
@@ -67,7 +70,11 @@ test("many updates in a short time give few messages, the latest state, and a fi
     const at = chartMessages.findIndex((m) => m.data["image/png"]);
     const withPicture = chartMessages[at];
     assert.deepEqual(Object.keys(withPicture.data).sort(), [VEGALITE_MIME, "image/png", "text/plain"], "one bundle: spec, picture, text");
-    assert.deepEqual(withPicture.data[VEGALITE_MIME], chartMessages[at - 1].data[VEGALITE_MIME], "with the spec last sent (no new spec is built for it)");
+    assert.deepEqual(
+      withPicture.data[VEGALITE_MIME],
+      chartMessages[at - 1].data[VEGALITE_MIME],
+      "with the spec last sent (no new spec is built for it)",
+    );
     // once updates pause, a timer shows the last state. The timer armed at the first update (before
     // the renders at 500 and 1000 ms) makes an ordinary render: the progress bar, while the chart,
     // sent 500 ms ago, waits; a trailing timer then shows it, since nothing rendered meanwhile.
@@ -111,7 +118,9 @@ test("live chart updates carry a PNG, rendered in the worker at the throttled ra
   const sent = fakeKernel();
   try {
     let now = 0;
-    const interval = 500, pictureInterval = 2000, stepMs = 10;
+    const interval = 500,
+      pictureInterval = 2000,
+      stepMs = 10;
     const live = liveLoss({ total: 2400, interval, pictureInterval, clock: () => now });
     const chartId = sent[1].id;
     const arrivals: number[] = []; // sent-message index at which each new picture first appeared
@@ -129,23 +138,39 @@ test("live chart updates carry a PNG, rendered in the worker at the throttled ra
     }
     const pics = live.pictures;
     assert.ok(pics.length >= 3, `${pics.length} pictures in 24 s`);
-    assert.ok(pics.every((p) => p.thread === "worker"), "rendered off the training thread");
-    assert.ok(pics.every((p) => p.cost >= 0 && p.cost <= p.ms + 20), "spaced by the worker's CPU time, which its wall time bounds (10 ms ticks)");
+    assert.ok(
+      pics.every((p) => p.thread === "worker"),
+      "rendered off the training thread",
+    );
+    assert.ok(
+      pics.every((p) => p.cost >= 0 && p.cost <= p.ms + 20),
+      "spaced by the worker's CPU time, which its wall time bounds (10 ms ticks)",
+    );
     assert.equal(pics[0].at, pictureInterval, "the first picture starts at the first render one pictureInterval in");
     for (let i = 1; i < pics.length; i++) {
       // at most one per pictureInterval, and no more often than 30x its rendering time (the first, cold one excepted)
       const gap = i === 1 ? pictureInterval : Math.max(pictureInterval, 30 * pics[i - 1].cost);
       const d = pics[i].at - pics[i - 1].at;
       assert.ok(d >= gap, `picture ${i} came ${d} ms after the previous (least ${gap})`);
-      assert.ok(d <= gap + interval + stepMs, `picture ${i} came ${d} ms after the previous: the next render after ${gap} ms should start it`);
+      assert.ok(
+        d <= gap + interval + stepMs,
+        `picture ${i} came ${d} ms after the previous: the next render after ${gap} ms should start it`,
+      );
     }
     assert.equal(arrivals.length, pics.length, "each picture is sent once it is rendered");
     const charts = sent.filter((m) => m.id === chartId && m.update);
     const first = charts.findIndex((m) => m.data["image/png"]);
-    assert.ok(charts.slice(first).every((m) => m.data["image/png"]), "after the first picture, every chart update carries one");
+    assert.ok(
+      charts.slice(first).every((m) => m.data["image/png"]),
+      "after the first picture, every chart update carries one",
+    );
     for (const m of charts.slice(first)) {
       const png = Buffer.from(m.data["image/png"], "base64");
-      assert.deepEqual(pngSize(png), { width: m.metadata["image/png"].width, height: m.metadata["image/png"].height }, "live pictures at 1x (the final one 2x)");
+      assert.deepEqual(
+        pngSize(png),
+        { width: m.metadata["image/png"].width, height: m.metadata["image/png"].height },
+        "live pictures at 1x (the final one 2x)",
+      );
       assert.deepEqual(Object.keys(m.data).sort(), [VEGALITE_MIME, "image/png", "text/plain"]);
     }
     // the pictures show training going on: later pictures differ from earlier ones
@@ -160,7 +185,8 @@ test("the chart worker draws the same picture as the training thread would", asy
   const { spec, text } = lossChartSpec({ train: Array.from({ length: 200 }, (_, i) => 3 / (1 + i / 20)) }, { metric: "perplexity" });
   const [off, here] = await Promise.all([renderOffThread(spec), renderChart("lossChart", spec, text)]);
   assert.deepEqual([off.width, off.height], [here.width, here.height]);
-  const a = decodePng(off.png), b = decodePng(here.png);
+  const a = decodePng(off.png),
+    b = decodePng(here.png);
   assert.ok(Buffer.from(a.rgba).equals(Buffer.from(b.rgba)), "pixel for pixel (same code, same fonts)");
   assert.ok(off.ms > 0);
   assert.ok(off.cpuMs >= 0 && off.cpuMs <= off.ms + 20, `the worker's CPU time for it (${off.cpuMs} ms of ${off.ms.toFixed(0)} ms)`);
@@ -198,7 +224,12 @@ test("without a kernel, a text progress bar goes to the stream (a line per tenth
   assert.ok(out.every((l) => l.endsWith("\n") && !l.includes("\r")));
   assert.match(out[out.length - 1], /^\[#{30}\] 100\/100 \(100%\) · done in/);
   const tty: string[] = [];
-  const live2 = liveLoss({ total: 4, interval: 0, clock: () => (now += 1), stream: { isTTY: true, write: (s: string) => (tty.push(s), true) } as any });
+  const live2 = liveLoss({
+    total: 4,
+    interval: 0,
+    clock: () => (now += 1),
+    stream: { isTTY: true, write: (s: string) => (tty.push(s), true) } as any,
+  });
   live2.update({ step: 1, loss: 1 });
   await live2.finish();
   assert.ok(tty[0].startsWith("\r[") && tty[tty.length - 1].endsWith("\n"));
@@ -223,8 +254,12 @@ test("when the chart's spec takes time (a long history), the chart is updated le
     }
     const progress = sent.filter((m) => m.id === progressId && m.update).length;
     assert.ok(progress >= 35, `${progress} progress updates`);
-    assert.ok(chartTimes.length >= 5 && chartTimes.length <= progress / 3, `${chartTimes.length} chart updates for ${progress} progress updates`);
-    for (let i = 1; i < chartTimes.length; i++) assert.ok(chartTimes[i] - chartTimes[i - 1] >= 2000, `chart updates ${chartTimes[i] - chartTimes[i - 1]} ms apart`);
+    assert.ok(
+      chartTimes.length >= 5 && chartTimes.length <= progress / 3,
+      `${chartTimes.length} chart updates for ${progress} progress updates`,
+    );
+    for (let i = 1; i < chartTimes.length; i++)
+      assert.ok(chartTimes[i] - chartTimes[i - 1] >= 2000, `chart updates ${chartTimes[i] - chartTimes[i - 1]} ms apart`);
     assert.ok(lastStep(sent.filter((m) => m.id === chartId).pop()!) >= 17_000, "the chart still follows training");
     await live.finish();
   } finally {

@@ -9,11 +9,20 @@ test("showShapes lists each tensor's shape by name, in order, in HTML and text",
   delete process.env.SEQLAB_LANG; // English
   const x = tf.zeros([2, 5, 3]);
   const h = tf.zeros([2, 4]);
-  const view = showShapes([["x_1…x_T", x], ["h_T <last>", h]], { caption: "many-to-one" });
+  const view = showShapes(
+    [
+      ["x_1…x_T", x],
+      ["h_T <last>", h],
+    ],
+    { caption: "many-to-one" },
+  );
   x.dispose();
   h.dispose(); // only the shapes were read
   const { data } = toBundle(view);
-  assert.equal(data["text/plain"], ["many-to-one", "tensor      shape", "----------  ---------", "x_1…x_T     [2, 5, 3]", "h_T <last>  [2, 4]"].join("\n"));
+  assert.equal(
+    data["text/plain"],
+    ["many-to-one", "tensor      shape", "----------  ---------", "x_1…x_T     [2, 5, 3]", "h_T <last>  [2, 4]"].join("\n"),
+  );
   const html = String(data["text/html"]);
   assert.ok(html.indexOf("x_1…x_T") < html.indexOf("h_T &lt;last&gt;"), "order kept, names escaped");
   assert.match(html, /<td[^>]*>\[2, 5, 3\]<\/td>/);

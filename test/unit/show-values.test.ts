@@ -14,7 +14,10 @@ before(async () => {
 });
 
 test("a small tensor shows shape, dtype and every value in an HTML table, and as text", () => {
-  const t = tf.tensor2d([[1, 2.5, -3], [4, 5, 6]]);
+  const t = tf.tensor2d([
+    [1, 2.5, -3],
+    [4, 5, 6],
+  ]);
   const { data } = toBundle(showTensor(t));
   assert.deepEqual(Object.keys(data).sort(), ["text/html", "text/plain"]);
   const html = data["text/html"] as string;
@@ -39,7 +42,8 @@ test("a rank-3 tensor shows one table per leading index; long axes are elided in
 });
 
 test("a large matrix shows as a heatmap picture of the stated size, its colours following the values", () => {
-  const rows = 60, cols = 80;
+  const rows = 60,
+    cols = 80;
   const t = tf.tidy(() => tf.linspace(0, 1, cols).reshape([1, cols]).tile([rows, 1])); // increases left to right
   const { data, metadata } = toBundle(showTensor(t));
   assert.deepEqual(Object.keys(data).sort(), ["image/png", "text/plain"]);
@@ -51,7 +55,8 @@ test("a large matrix shows as a heatmap picture of the stated size, its colours 
   // viridis: dark purple at the low end (left), yellow at the high end (right), along the middle row
   const y = Math.round(img.height / 2);
   const px = (x: number) => Array.from(img.rgba.subarray((y * img.width + x) * 4, (y * img.width + x) * 4 + 3));
-  let left = -1, right = -1;
+  let left = -1,
+    right = -1;
   for (let x = 0; x < img.width; x++) {
     const [r, g, b] = px(x);
     if (left < 0 && b > r + 20 && r < 100 && g < 60) left = x; // #440154-ish
@@ -83,7 +88,11 @@ test("installTensorDisplay hooks every tensor and variable, survives disposal, a
 
 test("showModel lists layers with output shapes and parameter counts that sum to the model's", () => {
   const m = tf.sequential({
-    layers: [tf.layers.embedding({ inputDim: 50, outputDim: 8, inputLength: 10 }), tf.layers.simpleRNN({ units: 16 }), tf.layers.dense({ units: 50 })],
+    layers: [
+      tf.layers.embedding({ inputDim: 50, outputDim: 8, inputLength: 10 }),
+      tf.layers.simpleRNN({ units: 16 }),
+      tf.layers.dense({ units: 50 }),
+    ],
   });
   m.layers[2].trainable = false;
   const { data } = toBundle(showModel(m));
@@ -100,7 +109,13 @@ test("showModel lists layers with output shapes and parameter counts that sum to
 });
 
 test("showVocab summarises any {size, entries} (a Map works), most frequent first, whitespace visible", () => {
-  const counts = new Map<string, number>([["가", 1], [" ", 7], ["나", 3], ["다", 1], ["\n", 2]]);
+  const counts = new Map<string, number>([
+    ["가", 1],
+    [" ", 7],
+    ["나", 3],
+    ["다", 1],
+    ["\n", 2],
+  ]);
   const { data } = toBundle(showVocab(counts, { top: 3 }));
   const text = data["text/plain"] as string;
   assert.match(text, /5 types, 14 tokens; 2 singletons \(40\.0% of types\)/);
@@ -110,7 +125,13 @@ test("showVocab summarises any {size, entries} (a Map works), most frequent firs
   assert.match(text, /… 2 more types/);
   const html = data["text/html"] as string;
   assert.ok(html.includes(">⏎<") || html.includes("⏎"));
-  const arr = showVocab({ size: 2, entries: [["a", 1], ["b", 9]] }).text;
+  const arr = showVocab({
+    size: 2,
+    entries: [
+      ["a", 1],
+      ["b", 9],
+    ],
+  }).text;
   assert.match(arr, /2 types, 10 tokens/);
   assert.equal(visibleToken("a b\tc"), "a␣b⇥c");
   assert.throws(() => showVocab({ size: 1, entries: 5 as any }), /entries/);
@@ -118,7 +139,14 @@ test("showVocab summarises any {size, entries} (a Map works), most frequent firs
 
 test("showTable: one table as HTML (escaped) and as aligned text; number columns right-aligned", async () => {
   const { showTable } = await import("../../src/show/table");
-  const t = showTable(["model", "PPL", "note"], [["uniform", 28, "<unk> too"], ["trigram", 7.9478, "x"]], { caption: "검증 (validation)" });
+  const t = showTable(
+    ["model", "PPL", "note"],
+    [
+      ["uniform", 28, "<unk> too"],
+      ["trigram", 7.9478, "x"],
+    ],
+    { caption: "검증 (validation)" },
+  );
   const { data } = toBundle(t);
   const html = data["text/html"] as string;
   assert.match(html, /&lt;unk&gt; too/);
@@ -126,5 +154,10 @@ test("showTable: one table as HTML (escaped) and as aligned text; number columns
   assert.match(html, /<caption[^>]*>검증 \(validation\)<\/caption>/);
   assert.match(html, /text-align:right;padding:1px 8px">7\.9478/, "the all-number column is right-aligned");
   assert.match(html, /text-align:left;padding:1px 8px">trigram/);
-  assert.equal(data["text/plain"], ["검증 (validation)", "model       PPL  note", "-------  ------  ---------", "uniform      28  <unk> too", "trigram  7.9478  x"].join("\n"));
+  assert.equal(
+    data["text/plain"],
+    ["검증 (validation)", "model       PPL  note", "-------  ------  ---------", "uniform      28  <unk> too", "trigram  7.9478  x"].join(
+      "\n",
+    ),
+  );
 });

@@ -22,7 +22,10 @@ function setUp() {
   writeFileSync(launcher, kernelspecLauncher());
   /** Run the launcher as Jupyter would, with this environment on top of a clean one. */
   const run = (env: Record<string, string>) => {
-    const r = spawnSync("/bin/sh", [launcher, node, "/pkg/cli.js", "kernel", "-f", "conn.json"], { encoding: "utf8", env: { PATH: process.env.PATH!, HOME: home, ...env } });
+    const r = spawnSync("/bin/sh", [launcher, node, "/pkg/cli.js", "kernel", "-f", "conn.json"], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH!, HOME: home, ...env },
+    });
     assert.equal(r.status, 0, r.stderr);
     const args = r.stdout.match(/^args: (.*)$/m)![1];
     return { blob: args.match(/--snapshot-blob (\S+)/)?.[1], args, missing: r.stdout.match(/^missing: (.*)$/m)![1] };
@@ -45,15 +48,19 @@ test("no snapshot for this node: the kernel starts without one and is told to bu
   assert.equal(r.missing, "1");
 });
 
-test("a blob built by this node in the user's cache is used (a package folder the user cannot write)", { skip: !posix && "POSIX launcher" }, () => {
-  const { run, blob, home } = setUp();
-  const file = blob(userSnapshotDir({ HOME: home }));
-  assert.ok(file.startsWith(path.join(home, ".cache", "seqlab", "snapshot")), file);
-  const r = run({});
-  assert.equal(r.blob, file);
-  assert.equal(r.args, `--snapshot-blob ${file} /pkg/cli.js kernel -f conn.json`);
-  assert.equal(r.missing, "");
-});
+test(
+  "a blob built by this node in the user's cache is used (a package folder the user cannot write)",
+  { skip: !posix && "POSIX launcher" },
+  () => {
+    const { run, blob, home } = setUp();
+    const file = blob(userSnapshotDir({ HOME: home }));
+    assert.ok(file.startsWith(path.join(home, ".cache", "seqlab", "snapshot")), file);
+    const r = run({});
+    assert.equal(r.blob, file);
+    assert.equal(r.args, `--snapshot-blob ${file} /pkg/cli.js kernel -f conn.json`);
+    assert.equal(r.missing, "");
+  },
+);
 
 test("XDG_CACHE_HOME moves the user's cache, for the launcher as for the builder", { skip: !posix && "POSIX launcher" }, () => {
   const { run, blob, root, home } = setUp();
@@ -64,15 +71,19 @@ test("XDG_CACHE_HOME moves the user's cache, for the launcher as for the builder
   assert.equal(run({}).blob, undefined, "without XDG_CACHE_HOME the blob is not where the launcher looks");
 });
 
-test("a blob that another node binary built (node upgraded) is not used, and a new one is asked for", { skip: !posix && "POSIX launcher" }, () => {
-  const { run, blob, home, root } = setUp();
-  const other = path.join(root, "other-node");
-  writeFileSync(other, "another binary, another size");
-  blob(userSnapshotDir({ HOME: home }), other);
-  const r = run({});
-  assert.equal(r.blob, undefined);
-  assert.equal(r.missing, "1");
-});
+test(
+  "a blob that another node binary built (node upgraded) is not used, and a new one is asked for",
+  { skip: !posix && "POSIX launcher" },
+  () => {
+    const { run, blob, home, root } = setUp();
+    const other = path.join(root, "other-node");
+    writeFileSync(other, "another binary, another size");
+    blob(userSnapshotDir({ HOME: home }), other);
+    const r = run({});
+    assert.equal(r.blob, undefined);
+    assert.equal(r.missing, "1");
+  },
+);
 
 test("NODE_OPTIONS or SEQLAB_SNAPSHOT=off: no snapshot, and none is built", { skip: !posix && "POSIX launcher" }, () => {
   const { run, blob, home } = setUp();

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { markEngine, restoreEngine } from "../../kernel/server/tensor-engine";
 
-const engine = () => (tf.engine() as any);
+const engine = () => tf.engine() as any;
 
 test("scopes left open are ended and their tensors freed; kept tensors and variables stay", async () => {
   await tf.setBackend("cpu");

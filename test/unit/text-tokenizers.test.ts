@@ -3,11 +3,23 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { BPE, CharTokenizer, fromJamo, isConjoiningJamo, JamoTokenizer, preTokenize, SyllableTokenizer, toJamo, WordTokenizer } from "../../src/text";
+import {
+  BPE,
+  CharTokenizer,
+  fromJamo,
+  isConjoiningJamo,
+  JamoTokenizer,
+  preTokenize,
+  SyllableTokenizer,
+  toJamo,
+  WordTokenizer,
+} from "../../src/text";
 
 const hangulSyllable = fc.integer({ min: 0xac00, max: 0xd7a3 }).map((c) => String.fromCharCode(c));
 const compatJamo = fc.integer({ min: 0x3131, max: 0x318e }).map((c) => String.fromCharCode(c));
-const hangulText = fc.string({ unit: fc.oneof({ weight: 8, arbitrary: hangulSyllable }, compatJamo, fc.constantFrom(" ", ".", "?", "\n")) });
+const hangulText = fc.string({
+  unit: fc.oneof({ weight: 8, arbitrary: hangulSyllable }, compatJamo, fc.constantFrom(" ", ".", "?", "\n")),
+});
 
 test("characters: one token per code point, lossless", () => {
   const t = new CharTokenizer();
@@ -103,14 +115,48 @@ test("BPE training merges the most frequent pair first, breaking ties by token o
 test("BPE applies merges in the order they were learned: where two merges compete, the earlier one wins", () => {
   // "abc" can become ab|c or a|bc: the merge learned first decides, not the one listed last or the longest.
   const model = (merges: [string, string][]) => BPE.fromJSON({ specials: [], byteFallback: false, alphabet: ["a", "b", "c"], merges });
-  assert.deepEqual(model([["a", "b"], ["b", "c"]]).tokenize("abc"), ["ab", "c"]);
-  assert.deepEqual(model([["b", "c"], ["a", "b"]]).tokenize("abc"), ["a", "bc"]);
+  assert.deepEqual(
+    model([
+      ["a", "b"],
+      ["b", "c"],
+    ]).tokenize("abc"),
+    ["ab", "c"],
+  );
+  assert.deepEqual(
+    model([
+      ["b", "c"],
+      ["a", "b"],
+    ]).tokenize("abc"),
+    ["a", "bc"],
+  );
   // a later merge builds on an earlier one: ab + c → abc, but only when ab came first
-  assert.deepEqual(model([["a", "b"], ["b", "c"], ["ab", "c"]]).tokenize("abcabc"), ["abc", "abc"]);
-  assert.deepEqual(model([["b", "c"], ["a", "b"], ["ab", "c"]]).tokenize("abcabc"), ["a", "bc", "a", "bc"]);
+  assert.deepEqual(
+    model([
+      ["a", "b"],
+      ["b", "c"],
+      ["ab", "c"],
+    ]).tokenize("abcabc"),
+    ["abc", "abc"],
+  );
+  assert.deepEqual(
+    model([
+      ["b", "c"],
+      ["a", "b"],
+      ["ab", "c"],
+    ]).tokenize("abcabc"),
+    ["a", "bc", "a", "bc"],
+  );
   // trained: "bc" (5 times) is merged before "ab" (then twice), so "abc" segments as a|bc
-  const trained = BPE.train(["bc", "bc", "bc", "bc", "abc", "ab", "ab"], { vocabSize: 1000, minFrequency: 2, specials: [], byteFallback: false });
-  assert.deepEqual(trained.merges.slice(0, 2), [["b", "c"], ["a", "b"]]);
+  const trained = BPE.train(["bc", "bc", "bc", "bc", "abc", "ab", "ab"], {
+    vocabSize: 1000,
+    minFrequency: 2,
+    specials: [],
+    byteFallback: false,
+  });
+  assert.deepEqual(trained.merges.slice(0, 2), [
+    ["b", "c"],
+    ["a", "b"],
+  ]);
   assert.deepEqual(trained.tokenize("abc"), ["a", "bc"]);
   assert.deepEqual(trained.tokenize("ab"), ["ab"]);
 });
@@ -130,7 +176,11 @@ test("BPE stops at vocabSize or when no pair is frequent enough; too small a siz
 test("BPE round trip: decode(encode(s)) === s for any string, unseen characters as bytes (fast-check)", () => {
   const bpe = BPE.train([ENGLISH, "아버지가 방에 들어가신다. 아버지 가방에 들어가신다. ".repeat(10)], { vocabSize: 340 });
   fc.assert(fc.property(fc.string({ unit: "binary" }), (s) => assert.equal(bpe.decode(bpe.encode(s)), s)));
-  fc.assert(fc.property(fc.string({ unit: fc.constantFrom("a", "b", " ", "아", "버", "지", "😀", "\n") }), (s) => assert.equal(bpe.decode(bpe.encode(s)), s)));
+  fc.assert(
+    fc.property(fc.string({ unit: fc.constantFrom("a", "b", " ", "아", "버", "지", "😀", "\n") }), (s) =>
+      assert.equal(bpe.decode(bpe.encode(s)), s),
+    ),
+  );
   for (const s of ["\ud800", "x\udc00y", "한글 ☃ 😀"]) assert.equal(bpe.decode(bpe.encode(s)), s, JSON.stringify(s));
   assert.deepEqual(bpe.tokenize("☃"), ["<0xE2>", "<0x98>", "<0x83>"]);
   assert.ok(bpe.tokenize(" 아버지").length <= 2);

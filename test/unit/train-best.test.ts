@@ -14,7 +14,13 @@ test("restore() brings back the weights of the best score; a tie keeps the earli
   const n0 = tf.memory().numTensors;
   const best = new BestWeights([w]);
   assert.equal(tf.memory().numTensors, n0 + 1, "one snapshot per variable");
-  const offers: [number, number, number][] = [[0.5, 25, 1], [0.7, 50, 2], [0.6, 75, 3], [0.7, 100, 4], [0.65, 125, 5]];
+  const offers: [number, number, number][] = [
+    [0.5, 25, 1],
+    [0.7, 50, 2],
+    [0.6, 75, 3],
+    [0.7, 100, 4],
+    [0.65, 125, 5],
+  ];
   const taken = offers.map(([score, step, value]) => {
     const v = tf.tensor1d([value, -value]);
     w.assign(v);

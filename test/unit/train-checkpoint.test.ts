@@ -48,7 +48,10 @@ test("resume: 3 steps, save, fresh objects, load, 3 more steps = 6 steps straigh
     assert.equal(ck.step, split);
     assert.deepEqual(ck.extra, { note: `after ${split}` });
     const rest = await train({ ...opts, model: c, optimizer: optC, steps: total, startStep: ck.step });
-    assert.deepEqual(rest.steps.map((s) => s.step), [split + 1, split + 2, split + 3]);
+    assert.deepEqual(
+      rest.steps.map((s) => s.step),
+      [split + 1, split + 2, split + 3],
+    );
     assert.deepEqual([...first.losses, ...rest.losses], straight.losses, `split at ${split}`);
     assert.deepEqual([...first.gradNorms, ...rest.gradNorms], straight.gradNorms);
     assert.deepEqual(values(c), values(a));
@@ -85,7 +88,10 @@ test("the checkpoint is in the TensorFlow.js format: tf.io reads the weights", a
   const other = new LanguageModel({ vocabSize: 27, embedDim: 4, hiddenSize: 9, cell: "lstm" });
   await assert.rejects(loadCheckpoint(dir, { params: other }), /lstm\/Wx has shape \[4, 32\] in the checkpoint, \[4, 36\] in the model/);
   const gru = new LanguageModel({ vocabSize: 27, embedDim: 4, hiddenSize: 8, cell: "gru" });
-  await assert.rejects(loadCheckpoint(dir, { params: gru }), /missing from the checkpoint: gru\/Wx, gru\/Wh, gru\/b; in the checkpoint but not in the model: lstm\/Wx/);
+  await assert.rejects(
+    loadCheckpoint(dir, { params: gru }),
+    /missing from the checkpoint: gru\/Wx, gru\/Wh, gru\/b; in the checkpoint but not in the model: lstm\/Wx/,
+  );
   for (const x of [m, other, gru]) x.dispose();
 });
 
@@ -101,10 +107,22 @@ test("atomic: a crash during any stage of a write leaves the previous checkpoint
   const base = tf.memory().numTensors;
   for (const stage of ["weights.bin", "model.json", "replace"] as CheckpointStage[]) {
     await assert.rejects(
-      saveCheckpoint(dir, { params: m, optimizer: opt, step: 4 }, { onStage: (s) => { if (s === stage) throw new Error(`crash at ${s}`); } }),
+      saveCheckpoint(
+        dir,
+        { params: m, optimizer: opt, step: 4 },
+        {
+          onStage: (s) => {
+            if (s === stage) throw new Error(`crash at ${s}`);
+          },
+        },
+      ),
       { message: `crash at ${stage}` },
     );
-    assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.includes("atomic")), ["atomic"], `only the checkpoint is left after a crash at ${stage}`);
+    assert.deepEqual(
+      fs.readdirSync(tmp).filter((f) => f.includes("atomic")),
+      ["atomic"],
+      `only the checkpoint is left after a crash at ${stage}`,
+    );
     const fresh = model(50);
     const ck = await loadCheckpoint(dir, { params: fresh, optimizer: adam(0.01) });
     assert.equal(ck.step, 2);
@@ -120,7 +138,10 @@ test("atomic: a crash during any stage of a write leaves the previous checkpoint
   // a stale temporary folder from a crash, then a good write: both leftovers are cleaned up
   fs.mkdirSync(path.join(tmp, ".atomic.tmp-1-x"));
   await saveCheckpoint(dir, { params: m, optimizer: opt, step: 4 });
-  assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.includes("atomic")), ["atomic"]);
+  assert.deepEqual(
+    fs.readdirSync(tmp).filter((f) => f.includes("atomic")),
+    ["atomic"],
+  );
   assert.equal((await loadCheckpoint(dir, { params: fresh })).step, 4);
   assert.deepEqual(values(fresh), values(m));
   // a folder that is not a checkpoint is never replaced
@@ -139,7 +160,11 @@ test("train saves checkpoints every N steps and when it stops", async () => {
   const m = model(5);
   const seen: number[] = [];
   const h = await train({
-    model: m, batches, optimizer: adam(0.01), steps: 5, quiet: true,
+    model: m,
+    batches,
+    optimizer: adam(0.01),
+    steps: 5,
+    quiet: true,
     checkpoint: { dir, every: 2, extra: () => ({ at: Date.now() > 0 }) },
     onStep: async (r) => {
       if (r.step < 3) return;

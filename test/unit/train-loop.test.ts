@@ -9,7 +9,20 @@ import { useBackend } from "../../src/backend";
 import { BRIDGE } from "../../src/display/bridge";
 import { LiveLoss } from "../../src/show/live";
 import { ManyToOne, LanguageModel } from "../../src/models";
-import { train, trainStep, clipByGlobalNorm, globalNorm, sgd, adam, accuracy, perplexity, tagScores, evaluate, NonFiniteLossError, TrainingError } from "../../src/train";
+import {
+  train,
+  trainStep,
+  clipByGlobalNorm,
+  globalNorm,
+  sgd,
+  adam,
+  accuracy,
+  perplexity,
+  tagScores,
+  evaluate,
+  NonFiniteLossError,
+  TrainingError,
+} from "../../src/train";
 import { seqDataIterRandom } from "../../src/text";
 import { mulberry32 } from "../../src/data/random";
 
@@ -19,7 +32,10 @@ before(async () => {
 
 function randn(shape: number[], seed: number): tf.Tensor {
   const r = mulberry32(seed);
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 2 * r() - 1), shape);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 2 * r() - 1),
+    shape,
+  );
 }
 
 /** A tiny char corpus and a batches factory (seeded by train's seed). */
@@ -87,7 +103,13 @@ test("a loss that becomes NaN at step 4 stops with an error naming step 4, befor
   assert.deepEqual(Array.from(w.dataSync()), atStep3, "the NaN step changed nothing");
   // an infinite loss too
   await assert.rejects(
-    train({ params: [w], loss: (_b, { step }) => tf.mul(tf.sum(tf.square(w)), step === 2 ? Infinity : 1), batches: [0, 1, 2], optimizer: sgd(0.1), quiet: true }),
+    train({
+      params: [w],
+      loss: (_b, { step }) => tf.mul(tf.sum(tf.square(w)), step === 2 ? Infinity : 1),
+      batches: [0, 1, 2],
+      optimizer: sgd(0.1),
+      quiet: true,
+    }),
     /loss became Infinity at step 2/,
   );
   w.dispose();
@@ -119,7 +141,10 @@ test("a kernel interrupt stops training between steps; the model stays usable an
     bridge.interrupted = false;
     const more = await train({ model: lm, batches: lmBatches, startStep: h.lastStep, steps: 5, quiet: true });
     assert.equal(more.stopped, "completed");
-    assert.deepEqual(more.steps.map((r) => r.step), [4, 5]);
+    assert.deepEqual(
+      more.steps.map((r) => r.step),
+      [4, 5],
+    );
     lm.dispose();
   } finally {
     console.log = log;
@@ -130,7 +155,14 @@ test("a kernel interrupt stops training between steps; the model stays usable an
 test("an AbortSignal stops training between steps, with the reason in the message", async () => {
   const lm = tinyLm();
   const ac = new AbortController();
-  const h = await train({ model: lm, batches: lmBatches, steps: 50, signal: ac.signal, quiet: true, onStep: (r) => void (r.step === 2 && ac.abort(new Error("enough"))) });
+  const h = await train({
+    model: lm,
+    batches: lmBatches,
+    steps: 50,
+    signal: ac.signal,
+    quiet: true,
+    onStep: (r) => void (r.step === 2 && ac.abort(new Error("enough"))),
+  });
   assert.equal(h.stopped, "aborted");
   assert.equal(h.lastStep, 2);
   assert.match(h.message, /after step 2 \(aborted: enough\)/);
@@ -157,14 +189,41 @@ test("seeded runs: the same seeds give the same losses; another batch seed gives
 
 test("no tensor leak over 100 steps, nor after a step that throws or a NaN step", async () => {
   const model = new ManyToOne({ vocabSize: 5, embedDim: 3, hiddenSize: 4, outputSize: 2, cell: "lstm", seed: 2 });
-  const batches = [{ x: [[1, 2, 3], [3, 2, 1]], y: [0, 1] }, { x: [[4, 4, 1], [2, 2, 2]], y: [1, 0] }];
+  const batches = [
+    {
+      x: [
+        [1, 2, 3],
+        [3, 2, 1],
+      ],
+      y: [0, 1],
+    },
+    {
+      x: [
+        [4, 4, 1],
+        [2, 2, 2],
+      ],
+      y: [1, 0],
+    },
+  ];
   const optimizer = adam(0.01);
   await train({ model, batches, optimizer, steps: 1, quiet: true }); // Adam makes its moments on the first step
   const n0 = tf.memory().numTensors;
   const counts: number[] = [];
-  await train({ model, batches, optimizer, startStep: 1, steps: 100, clipNorm: 0.5, quiet: true, onStep: () => void counts.push(tf.memory().numTensors) });
+  await train({
+    model,
+    batches,
+    optimizer,
+    startStep: 1,
+    steps: 100,
+    clipNorm: 0.5,
+    quiet: true,
+    onStep: () => void counts.push(tf.memory().numTensors),
+  });
   assert.equal(counts.length, 99);
-  assert.ok(counts.every((n) => n === n0), `tensor counts ${Math.min(...counts)}..${Math.max(...counts)} vs ${n0}`);
+  assert.ok(
+    counts.every((n) => n === n0),
+    `tensor counts ${Math.min(...counts)}..${Math.max(...counts)} vs ${n0}`,
+  );
   await assert.rejects(
     train({
       model,
@@ -181,10 +240,16 @@ test("no tensor leak over 100 steps, nor after a step that throws or a NaN step"
     (e: unknown) => e instanceof TrainingError && e.step === 5 && /step 5 \(epoch 2\) failed: boom/.test(e.message),
   );
   assert.equal(tf.memory().numTensors, n0);
-  await assert.rejects(train({ model, batches, optimizer, steps: 3, quiet: true, loss: (b, { step }) => tf.mul(model.loss(b), step === 2 ? NaN : 1) }), NonFiniteLossError);
+  await assert.rejects(
+    train({ model, batches, optimizer, steps: 3, quiet: true, loss: (b, { step }) => tf.mul(model.loss(b), step === 2 ? NaN : 1) }),
+    NonFiniteLossError,
+  );
   assert.equal(tf.memory().numTensors, n0);
   // a shape error inside the model names the step and keeps the model's message
-  await assert.rejects(train({ model, batches: [{ x: [1, 2, 3], y: [0] }], optimizer, quiet: true }), /step 1 \(epoch 0\) failed: manyToOne\.apply: expected token ids of shape \[batch, steps\], got \[3\]/);
+  await assert.rejects(
+    train({ model, batches: [{ x: [1, 2, 3], y: [0] }], optimizer, quiet: true }),
+    /step 1 \(epoch 0\) failed: manyToOne\.apply: expected token ids of shape \[batch, steps\], got \[3\]/,
+  );
   assert.equal(tf.memory().numTensors, n0);
   model.dispose();
   optimizer.dispose();
@@ -222,9 +287,28 @@ test("live: a LiveLoss passed in gets every step's loss and tokens; epochs and v
 });
 
 test("metrics: accuracy (masked) and perplexity", () => {
-  const logits = tf.tensor3d([[[2, 0, 0], [0, 1, 0]], [[0, 0, 3], [1, 1, 1]]]);
-  const labels = tf.tensor2d([[0, 1], [1, 2]], undefined, "int32");
-  const mask = tf.tensor2d([[1, 1], [1, 0]]);
+  const logits = tf.tensor3d([
+    [
+      [2, 0, 0],
+      [0, 1, 0],
+    ],
+    [
+      [0, 0, 3],
+      [1, 1, 1],
+    ],
+  ]);
+  const labels = tf.tensor2d(
+    [
+      [0, 1],
+      [1, 2],
+    ],
+    undefined,
+    "int32",
+  );
+  const mask = tf.tensor2d([
+    [1, 1],
+    [1, 0],
+  ]);
   assert.equal(accuracy(logits, labels), 0.5);
   assert.ok(Math.abs(accuracy(logits, labels, mask) - 2 / 3) < 1e-6);
   assert.ok(Math.abs(perplexity(Math.log(28)) - 28) < 1e-12);
@@ -248,7 +332,10 @@ test("live: true makes its own LiveLoss sized from the batches, and finishes it"
   const loss = () => tf.sum(tf.square(w));
   await train({ params: [w], loss, batches: [0, 1, 2], epochs: 2, optimizer: sgd(0.1), live: { stream }, quiet: true });
   assert.match(out.join(""), /6\/6 \(100%\) · done in/);
-  await assert.rejects(train({ params: [w], loss, batches: new Set([0, 1]), epochs: 2, live: true, quiet: true }), /live needs the number of steps/);
+  await assert.rejects(
+    train({ params: [w], loss, batches: new Set([0, 1]), epochs: 2, live: true, quiet: true }),
+    /live needs the number of steps/,
+  );
   w.dispose();
 });
 
@@ -261,8 +348,14 @@ test("evaluate: the mean over batches, or weighted (rows of unequal batches); a 
   assert.ok(Math.abs(weighted.loss - (1 + 2 + 8) / 4) < 1e-6, `weighted mean ${weighted.loss}`);
   assert.ok(Math.abs(weighted.perplexity - Math.exp(11 / 4)) < 1e-4);
   assert.equal(weighted.batches, 3);
-  await assert.rejects(evaluate(batches, (b) => tf.scalar(b.l), { weight: () => 0 }), /every batch had weight 0/);
-  await assert.rejects(evaluate(batches, (b) => tf.scalar(b.l), { weight: () => -1 }), /finite number ≥ 0/);
+  await assert.rejects(
+    evaluate(batches, (b) => tf.scalar(b.l), { weight: () => 0 }),
+    /every batch had weight 0/,
+  );
+  await assert.rejects(
+    evaluate(batches, (b) => tf.scalar(b.l), { weight: () => -1 }),
+    /finite number ≥ 0/,
+  );
 });
 
 test("epochLogger appends one line per epoch to the file named (or SEQLAB_EPOCH_LOG), and nothing without one", async () => {

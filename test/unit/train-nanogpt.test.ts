@@ -14,15 +14,28 @@ before(async () => {
 
 const cfg = { vocabSize: 9, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16, seed: 4 };
 const tokens = Int32Array.from({ length: 600 }, (_, i) => [1, 2, 3, 4, 5, 6, 7][i % 7]);
-const opts = { val: tokens.subarray(0, 200), iters: 40, batchSize: 4, evalInterval: 15, evalIters: 2,
-  schedule: { learningRate: 3e-3, minLr: 3e-4, warmupIters: 4, decayIters: 40 } };
+const opts = {
+  val: tokens.subarray(0, 200),
+  iters: 40,
+  batchSize: 4,
+  evalInterval: 15,
+  evalIters: 2,
+  schedule: { learningRate: 3e-3, minLr: 3e-4, warmupIters: 4, decayIters: 40 },
+};
 
 test("estimates at 0, every evalInterval and at the end, on step-seeded batches; the loss falls", async () => {
   const m = new GPT(cfg);
   const seen: number[] = [];
   const r = await trainNanoGPT(m, tokens, { ...opts, onStep: (i) => seen.push(i) });
-  assert.deepEqual(r.evals.map((e) => e.step), [0, 15, 30, 40]);
-  assert.deepEqual(seen, Array.from({ length: 40 }, (_, i) => i), "onStep gets nanoGPT's 0-based iter_num");
+  assert.deepEqual(
+    r.evals.map((e) => e.step),
+    [0, 15, 30, 40],
+  );
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 40 }, (_, i) => i),
+    "onStep gets nanoGPT's 0-based iter_num",
+  );
   assert.equal(r.history.steps.length, 40);
   const last = r.evals[r.evals.length - 1];
   assert.equal(last.val, estimateLoss(m, opts.val, { batches: 2, batchSize: 4, T: 8, seed: 20_040 }));

@@ -28,7 +28,12 @@ const values = (m: Module) => m.variables().map((v) => Array.from(v.dataSync()))
  * Train `make(seed)` for 8 steps; then a second one for 4 steps with the loop's checkpoint, and a
  * third — built with another seed, its optimiser new — loaded from it and trained to step 8.
  */
-async function resumes<M extends Module, B>(name: string, make: (seed: number) => M, optimizer: (m: M) => Optimizer, opts: (m: M) => Omit<TrainOptions<B>, "steps" | "optimizer">): Promise<void> {
+async function resumes<M extends Module, B>(
+  name: string,
+  make: (seed: number) => M,
+  optimizer: (m: M) => Optimizer,
+  opts: (m: M) => Omit<TrainOptions<B>, "steps" | "optimizer">,
+): Promise<void> {
   const a = make(1);
   const straight = await train({ ...opts(a), optimizer: optimizer(a), steps: 8, quiet: true });
   const b = make(1);
@@ -62,12 +67,19 @@ test("the tiny GPT (AdamW, warm-up + cosine, clipping, dropout): 4 + checkpoint 
 });
 
 test("the LSTM language model (Adam, clipping, seeded epochs): 4 + checkpoint + resume + 4 = 8 straight", async () => {
-  const corpus = Int32Array.from("sequence models carry a state from step to step ".repeat(3), (c) => (c === " " ? 0 : c.charCodeAt(0) - 96));
+  const corpus = Int32Array.from("sequence models carry a state from step to step ".repeat(3), (c) =>
+    c === " " ? 0 : c.charCodeAt(0) - 96,
+  );
   await resumes(
     "lm",
     (seed) => new LanguageModel({ vocabSize: 27, embedDim: 8, hiddenSize: 16, seed }),
     () => adam(0.02),
-    (m) => ({ model: m, batches: ({ random }: { random: SeededRandom }) => seqDataIterRandom(corpus, 4, 8, { seed: random }), clipNorm: 1, seed: 2 }),
+    (m) => ({
+      model: m,
+      batches: ({ random }: { random: SeededRandom }) => seqDataIterRandom(corpus, 4, 8, { seed: random }),
+      clipNorm: 1,
+      seed: 2,
+    }),
   );
 });
 
@@ -79,7 +91,15 @@ test("notebook 11's classifier (Adam, dropout on embeddings, outputs and feature
   });
   await resumes(
     "classifier",
-    (seed) => SequenceClassifier.create({ vocabSize: 18, embedDim: 8, hiddenSize: 8, numClasses: 3, seed, dropout: { embedding: 0.3, hidden: 0.3, features: 0.5 } }),
+    (seed) =>
+      SequenceClassifier.create({
+        vocabSize: 18,
+        embedDim: 8,
+        hiddenSize: 8,
+        numClasses: 3,
+        seed,
+        dropout: { embedding: 0.3, hidden: 0.3, features: 0.5 },
+      }),
     () => adam(0.01),
     (m) => ({ params: m, loss: (b: (typeof batches)[number]) => m.loss(b.x, b.y), batches, epochs: 2, clipNorm: 1 }),
   );

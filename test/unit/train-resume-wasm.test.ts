@@ -20,8 +20,15 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test("wasm: save after 5 steps, load into fresh objects, 3 more = 8 straight", async () => {
   assert.equal(tf.getBackend(), "wasm");
-  const corpus = Int32Array.from("sequence models carry a state from step to step ".repeat(2), (c) => (c === " " ? 0 : c.charCodeAt(0) - 96));
-  const opts = { batches: ({ random }: { random: import("../../src/data").SeededRandom }) => seqDataIterRandom(corpus, 4, 6, { seed: random }), clipNorm: 1, seed: 1, quiet: true };
+  const corpus = Int32Array.from("sequence models carry a state from step to step ".repeat(2), (c) =>
+    c === " " ? 0 : c.charCodeAt(0) - 96,
+  );
+  const opts = {
+    batches: ({ random }: { random: import("../../src/data").SeededRandom }) => seqDataIterRandom(corpus, 4, 6, { seed: random }),
+    clipNorm: 1,
+    seed: 1,
+    quiet: true,
+  };
   const make = (seed: number) => new LanguageModel({ vocabSize: 27, embedDim: 4, hiddenSize: 8, cell: "lstm", seed });
   const a = make(1);
   const straight = await train({ ...opts, model: a, optimizer: adam(0.05), steps: 8 });

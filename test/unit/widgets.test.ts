@@ -4,7 +4,24 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { DISPLAY, display, clearOutput } from "../../src/display/display";
 import { putBuffers, removeBuffers } from "../../src/widgets/protocol";
-import { button, checkbox, dropdown, hbox, image, interactive, output, play, progress, slider, tab, text, toggle, vbox, widgetState, type Values } from "../../src/widgets";
+import {
+  button,
+  checkbox,
+  dropdown,
+  hbox,
+  image,
+  interactive,
+  output,
+  play,
+  progress,
+  slider,
+  tab,
+  text,
+  toggle,
+  vbox,
+  widgetState,
+  type Values,
+} from "../../src/widgets";
 
 const VIEW = "application/vnd.jupyter.widget-view+json";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -12,7 +29,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test("binary values split out of a state and back: any nesting, lists keep a null placeholder", () => {
   const leaf = fc.oneof(fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.uint8Array({ maxLength: 8 }));
   const tree = fc.letrec((tie) => ({
-    node: fc.oneof({ depthSize: "small" }, leaf, fc.array(tie("node"), { maxLength: 4 }), fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), tie("node"), { maxKeys: 4, noNullPrototype: true })),
+    node: fc.oneof(
+      { depthSize: "small" },
+      leaf,
+      fc.array(tie("node"), { maxLength: 4 }),
+      fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), tie("node"), { maxKeys: 4, noNullPrototype: true }),
+    ),
   })).node;
   fc.assert(
     fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), tree, { maxKeys: 5, noNullPrototype: true }), (state) => {
@@ -21,11 +43,18 @@ test("binary values split out of a state and back: any nesting, lists keep a nul
       assert.deepEqual(state, copy, "the input is not changed");
       const wire = JSON.parse(JSON.stringify(json));
       assert.doesNotMatch(JSON.stringify(wire), /"0":\d+,"1":/, "no bytes left in the JSON");
-      putBuffers(wire, JSON.parse(JSON.stringify(paths)), buffers.map((b) => Buffer.from(b)));
+      putBuffers(
+        wire,
+        JSON.parse(JSON.stringify(paths)),
+        buffers.map((b) => Buffer.from(b)),
+      );
       assert.deepEqual(wire, copy);
     }),
   );
-  assert.deepEqual(removeBuffers({ a: [1, new Uint8Array([1])], b: { c: new Float32Array([1]) } }).paths, [["a", 1], ["b", "c"]]);
+  assert.deepEqual(removeBuffers({ a: [1, new Uint8Array([1])], b: { c: new Float32Array([1]) } }).paths, [
+    ["a", 1],
+    ["b", "c"],
+  ]);
 });
 
 test("bad buffer paths are clear errors", () => {
@@ -36,7 +65,10 @@ test("bad buffer paths are clear errors", () => {
 
 test("bad options are errors that say what was wrong and what was expected", () => {
   assert.throws(() => slider({ min: 3, max: 1, description: "n" }), /slider "n": min \(3\) must not be greater than max \(1\)/);
-  assert.throws(() => slider({ min: 0, max: 10, step: 0.5, kind: "int" }), /an int slider needs whole-number min, max and step.*use kind: "float"/);
+  assert.throws(
+    () => slider({ min: 0, max: 10, step: 0.5, kind: "int" }),
+    /an int slider needs whole-number min, max and step.*use kind: "float"/,
+  );
   assert.throws(() => slider({ step: 0 }), /step must be greater than 0/);
   assert.throws(() => slider({ value: NaN }), /value must be a finite number; got NaN/);
   assert.throws(() => dropdown({ options: [] }), /options must be a non-empty list/);
@@ -46,7 +78,10 @@ test("bad options are errors that say what was wrong and what was expected", () 
   assert.throws(() => image({ value: "x.png" as any }), /value must be image bytes/);
   assert.throws(() => play({ interval: -1 }), /interval must be a positive number of milliseconds/);
   assert.throws(() => button({ buttonStyle: "loud" as any }), /buttonStyle must be one of "primary", "success"/);
-  assert.throws(() => interactive(() => {}, { t: { min: 0 } } as any), /cannot make a control for "t" from \{"min":0\}; expected \[min, max\]/);
+  assert.throws(
+    () => interactive(() => {}, { t: { min: 0 } } as any),
+    /cannot make a control for "t" from \{"min":0\}; expected \[min, max\]/,
+  );
   assert.throws(() => interactive(() => {}, [1, 2] as any), /the second argument must describe the controls/);
   const s = slider({ max: 10 });
   assert.throws(() => (s.value = "5" as any), /value must be a number between 0 and 10; got "5"/);
@@ -89,7 +124,13 @@ test("observers see changes from code with old and new values; unsubscribing sto
 });
 
 test("dropdown: any values, labels to the front end, the value from the index", () => {
-  const d = dropdown({ options: [["two", 2], ["three", 3]] as const, value: 3 });
+  const d = dropdown({
+    options: [
+      ["two", 2],
+      ["three", 3],
+    ] as const,
+    value: 3,
+  });
   assert.deepEqual(d.get("_options_labels"), ["two", "three"]);
   assert.equal(d.index, 1);
   d.value = 2;
@@ -162,7 +203,11 @@ test("interact: typed values, a run per change, newer runs supersede older ones,
     await sleep(2);
   }
   await w.done;
-  assert.deepEqual(w.output.outputs, [{ output_type: "stream", name: "stdout", text: "greedy false The 0.8\n" }], "only the latest run's output");
+  assert.deepEqual(
+    w.output.outputs,
+    [{ output_type: "stream", name: "stdout", text: "greedy false The 0.8\n" }],
+    "only the latest run's output",
+  );
   assert.ok(runs >= 2);
   w.controls.temperature.value = 2;
   await w.done;

@@ -73,7 +73,14 @@ export function widgetNotebook(): object {
     metadata: { kernelspec: { name: "seqlab", display_name: "TypeScript (seqlab)", language: "typescript" } },
     cells: [
       { cell_type: "markdown", id: "title", metadata: {}, source: "# Widgets" },
-      ...WIDGET_CELLS.map((source, i) => ({ cell_type: "code", id: `cell-${i}`, metadata: {}, source, outputs: [], execution_count: null })),
+      ...WIDGET_CELLS.map((source, i) => ({
+        cell_type: "code",
+        id: `cell-${i}`,
+        metadata: {},
+        source,
+        outputs: [],
+        execution_count: null,
+      })),
     ],
   };
 }

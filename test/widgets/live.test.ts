@@ -112,7 +112,9 @@ test("the play button scrubs the time step and the gate heatmap follows", { skip
   }
   assert.ok(seen.size >= 2, `the heatmap moved: ${[...seen].join(", ")}`);
   // The marked column is step 9's, the linked slider shows 9, and the kernel has 9.
-  const marked = await page.evaluate(() => Array.from(document.querySelectorAll("#scrubber tr")[0].querySelectorAll("td")).findIndex((td: any) => td.textContent === "◆"));
+  const marked = await page.evaluate(() =>
+    Array.from(document.querySelectorAll("#scrubber tr")[0].querySelectorAll("td")).findIndex((td: any) => td.textContent === "◆"),
+  );
   assert.equal(marked, 9);
   assert.equal((await page.locator("#scrubber .widget-readout").textContent())?.trim(), "9");
   assert.equal((await run("scrub.controls.step.value", "check-step")).result, "9");
@@ -122,7 +124,9 @@ test("the play button scrubs the time step and the gate heatmap follows", { skip
 /** The code cells of a course notebook up to and including its knob (the cell tagged "knob"). */
 function upToKnob(name: string): string[] {
   const nb = JSON.parse(readFileSync(path.resolve(__dirname, "..", "..", "..", "notebooks", name), "utf8"));
-  const code = nb.cells.filter((c: any) => c.cell_type === "code").map((c: any) => ({ tags: c.metadata?.tags ?? [], src: [c.source].flat().join("") }));
+  const code = nb.cells
+    .filter((c: any) => c.cell_type === "code")
+    .map((c: any) => ({ tags: c.metadata?.tags ?? [], src: [c.source].flat().join("") }));
   const k = code.findIndex((c: any) => c.tags.includes("knob"));
   assert.ok(k >= 0, `${name} has a cell tagged knob`);
   return code.slice(0, k + 1).map((c: any) => c.src);

@@ -35,15 +35,33 @@ before(async () => {
   assert.equal(missing, undefined, missing);
   const file = writeWidgetNotebook(work);
   const env = { ...kernelspecEnv(), SEQLAB_QUICK: "1" };
-  must(spawnSync(process.execPath, [CLI, "run", file, "--out", path.join(work, "run"), "--html", path.join(work, "run")], { env, encoding: "utf8" }), "seqlab run");
+  must(
+    spawnSync(process.execPath, [CLI, "run", file, "--out", path.join(work, "run"), "--html", path.join(work, "run")], {
+      env,
+      encoding: "utf8",
+    }),
+    "seqlab run",
+  );
   executed["seqlab run"] = path.join(work, "run", "widgets.ipynb");
-  must(spawnSync(python()!, ["-m", "nbconvert", "--to", "notebook", "--execute", "--output-dir", path.join(work, "nbclient"), file], { env, encoding: "utf8" }), "nbclient");
+  must(
+    spawnSync(python()!, ["-m", "nbconvert", "--to", "notebook", "--execute", "--output-dir", path.join(work, "nbclient"), file], {
+      env,
+      encoding: "utf8",
+    }),
+    "nbclient",
+  );
   executed.nbclient = path.join(work, "nbclient", "widgets.ipynb");
   const embed = pathToFileURL(require.resolve("@jupyter-widgets/html-manager/dist/embed-amd.js", { paths: [ROOT] })).href;
   for (const [runner, nb] of Object.entries(executed)) {
     // Not beside the notebook: seqlab run's own report is there.
     const out = path.join(work, `nbconvert-${runner.replace(/\W/g, "")}`);
-    must(spawnSync(python()!, ["-m", "nbconvert", "--to", "html", `--HTMLExporter.widget_renderer_url=${embed}`, "--output-dir", out, nb], { env, encoding: "utf8" }), `nbconvert --to html ${nb}`);
+    must(
+      spawnSync(python()!, ["-m", "nbconvert", "--to", "html", `--HTMLExporter.widget_renderer_url=${embed}`, "--output-dir", out, nb], {
+        env,
+        encoding: "utf8",
+      }),
+      `nbconvert --to html ${nb}`,
+    );
     nbconverted[runner] = path.join(out, "widgets.html");
   }
   browser = await launch();
@@ -65,16 +83,27 @@ for (const runner of ["seqlab run", "nbclient"]) {
       assert.deepEqual([saved.version_major, saved.version_minor], [2, 0]);
       const shown = views(nb);
       assert.equal(shown.length, 3, "three cells show widgets");
-      for (const o of shown) assert.ok(saved.state[o.data[VIEW].model_id], `the shown widget ${o.data[VIEW].model_id} is in the saved state`);
+      for (const o of shown)
+        assert.ok(saved.state[o.data[VIEW].model_id], `the shown widget ${o.data[VIEW].model_id} is in the saved state`);
       // Every reference inside a state resolves (children, links).
       for (const [id, m] of Object.entries<any>(saved.state)) {
-        for (const ref of JSON.stringify(m.state).match(/IPY_MODEL_[0-9a-f]+/g) ?? []) assert.ok(saved.state[ref.slice(10)], `${id} refers to ${ref}, which is saved`);
+        for (const ref of JSON.stringify(m.state).match(/IPY_MODEL_[0-9a-f]+/g) ?? [])
+          assert.ok(saved.state[ref.slice(10)], `${id} refers to ${ref}, which is saved`);
       }
       const byName = (n: string) => Object.values<any>(saved.state).filter((m) => m.model_name === n);
-      assert.deepEqual(byName("ImageModel")[0].buffers.map((b: any) => [b.path, b.encoding]), [[["value"], "base64"]]);
+      assert.deepEqual(
+        byName("ImageModel")[0].buffers.map((b: any) => [b.path, b.encoding]),
+        [[["value"], "base64"]],
+      );
       const outputs = byName("OutputModel").map((m) => JSON.stringify(m.state.outputs));
-      assert.ok(outputs.some((o) => /T=1\.0: [a-z ]{40}/.test(o)), "the temperature's first sample is in its Output widget");
-      assert.ok(outputs.some((o) => o.includes("gates at step 0")), "the heatmap's first step is in its Output widget");
+      assert.ok(
+        outputs.some((o) => /T=1\.0: [a-z ]{40}/.test(o)),
+        "the temperature's first sample is in its Output widget",
+      );
+      assert.ok(
+        outputs.some((o) => o.includes("gates at step 0")),
+        "the heatmap's first step is in its Output widget",
+      );
       // Without a widget front end: text, and the PNG of the image.
       for (const o of shown) assert.ok(String(o.data["text/plain"]).length > 0);
       assert.match([].concat(shown[0].data["text/plain"]).join(""), /T=1\.0: [a-z ]{40}/);
@@ -104,14 +133,20 @@ for (const runner of ["seqlab run", "nbclient"]) {
         toggle: document.querySelector(".widget-toggle-button")?.classList.contains("mod-active"),
         checkbox: document.querySelector(".widget-checkbox input")?.checked,
         text: document.querySelector(".widget-text input")?.value,
-        progress: (document.querySelector(".widget-hprogress .progress-bar")?.style.width ?? ""),
+        progress: document.querySelector(".widget-hprogress .progress-bar")?.style.width ?? "",
         button: document.querySelector(".widget-button:not(.widget-toggle-button)")?.textContent.trim(),
         image: document.querySelector("img.widget-image")?.getAttribute("src") ?? "",
       }));
       assert.deepEqual(seen.sliders, ["1.0", "0"]);
       assert.equal(seen.play, 1);
-      assert.ok(seen.outputs.some((o: string) => /T=1\.0: [a-z ]{40}/.test(o)), `the temperature output: ${seen.outputs}`);
-      assert.ok(seen.outputs.some((o: string) => o.includes("gates at step 0")), "the heatmap output");
+      assert.ok(
+        seen.outputs.some((o: string) => /T=1\.0: [a-z ]{40}/.test(o)),
+        `the temperature output: ${seen.outputs}`,
+      );
+      assert.ok(
+        seen.outputs.some((o: string) => o.includes("gates at step 0")),
+        "the heatmap output",
+      );
       assert.deepEqual(seen.tabs, ["controls", "progress", "image"]);
       assert.deepEqual([seen.dropdown, seen.toggle, seen.checkbox, seen.text], ["top-k", true, true, "The Time Traveller"]);
       assert.equal(seen.progress, "30%");
@@ -141,13 +176,20 @@ test("the seqlab report draws every widget from the saved state and says interac
   }));
   assert.equal(seen.widgets, 3);
   assert.deepEqual(seen.notes, Array(3).fill("Widget in its last saved state; interaction needs a running kernel."));
-  assert.deepEqual(seen.ranges, [["1", true], ["0", true]]);
+  assert.deepEqual(seen.ranges, [
+    ["1", true],
+    ["0", true],
+  ]);
   assert.deepEqual(seen.readouts, ["1.0", "0"]);
   assert.ok(seen.output.some((o: string) => /T=1\.0: [a-z ]{40}/.test(o)));
   assert.ok(seen.output.some((o: string) => o.includes("gates at step 0")));
   assert.equal(seen.dropdown, "top-k");
   assert.deepEqual(seen.tabs, ["controls", "progress", "image"]);
   assert.ok((seen.image ?? 0) > 0, "the image decoded");
-  assert.deepEqual(requests.filter((r) => r !== url), [], "the report loads nothing");
+  assert.deepEqual(
+    requests.filter((r) => r !== url),
+    [],
+    "the report loads nothing",
+  );
   await page.close();
 });

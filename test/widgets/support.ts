@@ -17,7 +17,8 @@ export function widgetsMissing(): string | undefined {
   const py = python();
   if (!py) return "no python3 with jupyter_client (apt-get install jupyter-notebook jupyter-nbconvert python3-nbclient)";
   const r = spawnSync(py, ["-c", "import notebook, nbconvert, nbclient"], { encoding: "utf8" });
-  if (r.status !== 0) return `${py} lacks the notebook server or nbconvert (apt-get install jupyter-notebook jupyter-nbconvert python3-nbclient)`;
+  if (r.status !== 0)
+    return `${py} lacks the notebook server or nbconvert (apt-get install jupyter-notebook jupyter-nbconvert python3-nbclient)`;
   for (const pkg of ["esbuild", "@jupyter-widgets/html-manager", "@jupyterlab/services"]) {
     try {
       require.resolve(`${pkg}/package.json`, { paths: [ROOT] });
@@ -29,7 +30,10 @@ export function widgetsMissing(): string | undefined {
 }
 
 export function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
 }
 
 /** Bundle the live page (test/widgets/page/live.js) with its CSS and fonts into dir. */
@@ -53,7 +57,6 @@ export async function buildPage(dir: string): Promise<void> {
     '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>seqlab widgets</title><link rel="stylesheet" href="live.css"></head>\n<body><script src="live.js"></script></body></html>\n',
   );
 }
-
 
 export interface Server {
   url: string;
@@ -79,8 +82,16 @@ export async function startServer(pageDir: string): Promise<Server> {
     SEQLAB_QUICK: "1",
   };
   const args = [
-    "-m", "notebook", "--no-browser", "--allow-root", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0",
-    `--NotebookApp.token=${token}`, `--notebook-dir=${pageDir}`, `--NotebookApp.extra_static_paths=${JSON.stringify([pageDir])}`,
+    "-m",
+    "notebook",
+    "--no-browser",
+    "--allow-root",
+    "--ip=127.0.0.1",
+    `--port=${port}`,
+    "--port-retries=0",
+    `--NotebookApp.token=${token}`,
+    `--notebook-dir=${pageDir}`,
+    `--NotebookApp.extra_static_paths=${JSON.stringify([pageDir])}`,
   ];
   const proc: ChildProcess = spawn(python()!, args, { cwd: pageDir, env, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";

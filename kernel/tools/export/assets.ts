@@ -86,7 +86,9 @@ export function katexCss(): string {
 }
 
 export function highlightCss(): string {
-  return cached("hljs.css", () => readFileSync(path.join(packageDir("highlight.js"), "styles", "github.min.css"), "utf8").replace(/\/\*[\s\S]*?\*\//g, ""));
+  return cached("hljs.css", () =>
+    readFileSync(path.join(packageDir("highlight.js"), "styles", "github.min.css"), "utf8").replace(/\/\*[\s\S]*?\*\//g, ""),
+  );
 }
 
 /** Runs in the page after the libraries: draws every chart, keeping its static fallback when

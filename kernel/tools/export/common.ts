@@ -9,7 +9,10 @@ export function escapeHtml(text: string): string {
 
 /** JSON to place inside <script type="application/json">: no "</script>" or "<!--" can appear. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 /** nbformat stores text either as a string or as a list of lines. */
@@ -28,7 +31,8 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 /** A data: URL for an image, or an Error saying what is wrong with the mimetype or the data.
  * The data must be base64 (whitespace aside): anything else could end the attribute it goes in. */
 export function imageDataUrl(mime: string, data: string): string | Error {
-  if (!IMAGE_TYPES.test(mime)) return new Error(`${JSON.stringify(mime.slice(0, 60))} is not an image type a report shows (png, jpeg, gif, webp, bmp, svg+xml)`);
+  if (!IMAGE_TYPES.test(mime))
+    return new Error(`${JSON.stringify(mime.slice(0, 60))} is not an image type a report shows (png, jpeg, gif, webp, bmp, svg+xml)`);
   const base64 = data.replace(/\s+/g, "");
   if (!BASE64.test(base64)) return new Error(`the ${mime} data is not base64 (${base64.length} characters)`);
   return `data:${mime};base64,${base64}`;

@@ -54,7 +54,14 @@ export function courseNavHtml(nav: CourseNav, where: "top" | "bottom"): string {
     a(nav.index, escapeHtml(w.index), "index", ' class="nav-index"'),
     nav.prev ? a(nav.prev.href, `← ${escapeHtml(w.prev)}: ${escapeHtml(nav.prev.title)}`, "prev", ' class="nav-prev"') : "",
     nav.next ? a(nav.next.href, `${escapeHtml(w.next)}: ${escapeHtml(nav.next.title)} →`, "next", ' class="nav-next"') : "",
-    nav.other ? a(nav.other.href, escapeHtml(NAV_WORDS[nav.other.lang].other), "alternate", ` class="nav-lang" hreflang="${nav.other.lang}" lang="${nav.other.lang}"`) : "",
+    nav.other
+      ? a(
+          nav.other.href,
+          escapeHtml(NAV_WORDS[nav.other.lang].other),
+          "alternate",
+          ` class="nav-lang" hreflang="${nav.other.lang}" lang="${nav.other.lang}"`,
+        )
+      : "",
   ].filter(Boolean);
   return `<nav class="course-nav course-nav-${where}" aria-label="${escapeHtml(w.nav)}">${parts.join("\n")}</nav>\n`;
 }
@@ -81,11 +88,17 @@ export function notebookToHtml(nb: Notebook, opts: ExportOptions = {}): string {
     ? `<div class="run-failed" role="alert"><strong>This run stopped</strong> at <a href="#cell-${last + 1}">cell ${last + 1}</a> (code cell ${codeCell}): ` +
       `${escapeHtml(opts.failure.message)}${notRun ? `. ${notRun} later code cell${notRun === 1 ? " was" : "s were"} not run.` : ""}</div>\n`
     : "";
-  const tail = opts.failure && last < nb.cells.length - 1 ? `<p class="not-run">The run stopped here; the notebook's ${nb.cells.length - last - 1} later cell(s) are not shown.</p>\n` : "";
+  const tail =
+    opts.failure && last < nb.cells.length - 1
+      ? `<p class="not-run">The run stopped here; the notebook's ${nb.cells.length - last - 1} later cell(s) are not shown.</p>\n`
+      : "";
 
   const title = page.toc.find((e) => e.level === 1)?.text ?? page.toc[0]?.text ?? opts.source ?? "notebook";
   const kernel = nb.metadata?.kernelspec?.display_name;
-  const meta = [opts.source, kernel].filter(Boolean).map((s) => escapeHtml(String(s))).join(" · ");
+  const meta = [opts.source, kernel]
+    .filter(Boolean)
+    .map((s) => escapeHtml(String(s)))
+    .join(" · ");
   const hangul = /[\u3131-\u318e\uac00-\ud7a3]/.test(nb.cells.map(sourceText).join(""));
 
   const styles = [highlightCss(), page.needs.has("katex") ? katexCss() : "", PAGE_CSS].filter(Boolean);
@@ -125,7 +138,9 @@ function renderCell(cell: Cell, i: number, language: string, page: Page, failed:
     // Raw cells are for other converters; like nbconvert's HTML export, a report leaves them out.
     // A trusted export keeps those marked text/html (as written, under the page's CSP).
     const format = String(cell.metadata?.format ?? cell.metadata?.raw_mimetype ?? "").toLowerCase();
-    return page.trusted && format === "text/html" ? `<section class="cell raw" id="${id}">${sanitizeNotebookHtml(src, true)}</section>\n` : "";
+    return page.trusted && format === "text/html"
+      ? `<section class="cell raw" id="${id}">${sanitizeNotebookHtml(src, true)}</section>\n`
+      : "";
   }
   const count = cell.execution_count != null ? String(Number(cell.execution_count)) : "&nbsp;";
   const outputs = (cell.outputs ?? []).map((o) => renderOutput(o, page)).join("");
@@ -152,7 +167,8 @@ export function reportTargetProblem(file: string, out: string): string | undefin
   if (/\.ipynb$/i.test(out)) return `the report ${out} would be written over a notebook (.ipynb); give the report an .html name`;
   const same = (a: string, b: string) => {
     try {
-      const sa = statSync(a), sb = statSync(b);
+      const sa = statSync(a),
+        sb = statSync(b);
       return sa.dev === sb.dev && sa.ino === sb.ino;
     } catch {
       return path.resolve(a) === path.resolve(b);
@@ -163,7 +179,8 @@ export function reportTargetProblem(file: string, out: string): string | undefin
     // an existing notebook under another name is a notebook all the same
     try {
       const text = readFileSync(out, "utf8");
-      if (text.trimStart().startsWith("{") && typeof JSON.parse(text)?.nbformat === "number") return `${out} holds a notebook (nbformat JSON); a report is not written over it`;
+      if (text.trimStart().startsWith("{") && typeof JSON.parse(text)?.nbformat === "number")
+        return `${out} holds a notebook (nbformat JSON); a report is not written over it`;
     } catch {
       // not JSON: an earlier report or another file, which a report may replace
     }

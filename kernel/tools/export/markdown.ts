@@ -120,7 +120,8 @@ md.block.ruler.before("paragraph", "math_block", mathBlock, { alt: ["paragraph",
 md.core.ruler.push("heading_anchors", headingAnchors);
 md.renderer.rules.math_inline = (tokens, i, _o, env: Env) => mathSlot(env, renderTex(tokens[i].content, false, env.page));
 md.renderer.rules.math_display = (tokens, i, _o, env: Env) => mathSlot(env, renderTex(tokens[i].content, true, env.page));
-md.renderer.rules.math_block = (tokens, i, _o, env: Env) => `<div class="math-block">${mathSlot(env, renderTex(tokens[i].content, true, env.page))}</div>\n`;
+md.renderer.rules.math_block = (tokens, i, _o, env: Env) =>
+  `<div class="math-block">${mathSlot(env, renderTex(tokens[i].content, true, env.page))}</div>\n`;
 const defaultImage = md.renderer.rules.image!;
 md.renderer.rules.image = (tokens, i, options, env: Env, self) => {
   const src = tokens[i].attrGet("src") ?? "";
@@ -131,7 +132,8 @@ md.renderer.rules.image = (tokens, i, options, env: Env, self) => {
     if (mime) {
       const data = ([] as unknown[]).concat(bundle![mime]).map(String).join("");
       const url = imageDataUrl(mime, mime === "image/svg+xml" ? Buffer.from(data).toString("base64") : data);
-      if (url instanceof Error) return `<span class="image-error">[attachment ${escapeHtml(JSON.stringify(name))} not shown: ${escapeHtml(url.message)}]</span>`;
+      if (url instanceof Error)
+        return `<span class="image-error">[attachment ${escapeHtml(JSON.stringify(name))} not shown: ${escapeHtml(url.message)}]</span>`;
       tokens[i].attrSet("src", url);
     }
   }

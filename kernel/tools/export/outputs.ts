@@ -51,7 +51,8 @@ function image(mime: string): Renderer {
 
 /** The best static form of a bundle, for a chart's fallback. */
 function staticFallback(bundle: Bundle, metadata: Record<string, any>, page: Page): string {
-  for (const mime of ["image/svg+xml", "image/png", "image/jpeg"]) if (mime in bundle) return image(mime)(bundle[mime], bundle, metadata, page);
+  for (const mime of ["image/svg+xml", "image/png", "image/jpeg"])
+    if (mime in bundle) return image(mime)(bundle[mime], bundle, metadata, page);
   return "text/plain" in bundle ? pre("text", ansiToHtml(text(bundle["text/plain"]))) : "";
 }
 
@@ -117,7 +118,8 @@ export function renderOutput(output: any, page: Page): string {
       body = pre(`stream ${output.name === "stderr" ? "stderr" : "stdout"}`, ansiToHtml(carriageReturns(text(output.text))));
       break;
     case "error": {
-      const tb = Array.isArray(output.traceback) && output.traceback.length ? output.traceback.join("\n") : `${output.ename}: ${output.evalue}`;
+      const tb =
+        Array.isArray(output.traceback) && output.traceback.length ? output.traceback.join("\n") : `${output.ename}: ${output.evalue}`;
       body = pre("error", ansiToHtml(tb));
       break;
     }

@@ -82,8 +82,13 @@ function draw(id: string, models: Record<string, SavedModel>, page: Page, seen: 
       return `<div class="w-row">${label(s)}<div>${String(s.value ?? "")}</div></div>`;
     case "ImageModel": {
       const data = bufferOf(model, "value");
-      const size = ["width", "height"].filter((k) => s[k]).map((k) => `${k}:${esc(s[k])}`).join(";");
-      return data ? `<img class="w-image" src="data:image/${esc(s.format ?? "png")};base64,${data}" alt=""${size ? ` style="${size}"` : ""}>` : "";
+      const size = ["width", "height"]
+        .filter((k) => s[k])
+        .map((k) => `${k}:${esc(s[k])}`)
+        .join(";");
+      return data
+        ? `<img class="w-image" src="data:image/${esc(s.format ?? "png")};base64,${data}" alt=""${size ? ` style="${size}"` : ""}>`
+        : "";
     }
     case "HBoxModel":
     case "VBoxModel":
@@ -94,7 +99,12 @@ function draw(id: string, models: Record<string, SavedModel>, page: Page, seen: 
       const titles = (s.titles ?? []) as string[];
       return (
         `<div class="w-tabs">` +
-        (s.children ?? []).map((c: unknown, i: number) => `<section class="w-tab${i === s.selected_index ? " w-selected" : ""}"><h4 class="w-tab-title">${esc(titles[i] ?? i + 1)}</h4>${child(c)}</section>`).join("") +
+        (s.children ?? [])
+          .map(
+            (c: unknown, i: number) =>
+              `<section class="w-tab${i === s.selected_index ? " w-selected" : ""}"><h4 class="w-tab-title">${esc(titles[i] ?? i + 1)}</h4>${child(c)}</section>`,
+          )
+          .join("") +
         `</div>`
       );
     }
@@ -134,7 +144,9 @@ export function renderWidgetView(view: unknown, bundle: Record<string, unknown>,
   const models = saved.get(page);
   if (typeof id !== "string" || !models?.[id]) {
     const { [WIDGET_VIEW_MIME]: _, ...rest } = bundle;
-    return Object.keys(rest).length ? renderBundle(rest, metadata, page) : `<pre class="text">[a widget; its state was not saved with the notebook]</pre>`;
+    return Object.keys(rest).length
+      ? renderBundle(rest, metadata, page)
+      : `<pre class="text">[a widget; its state was not saved with the notebook]</pre>`;
   }
   const style = styled.has(page) ? "" : `<style>${CSS}</style>`;
   styled.add(page);
