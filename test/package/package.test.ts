@@ -126,13 +126,18 @@ test(
       sh("npm", ["install", "-g", "--prefix", prefix, "--ignore-scripts", "--no-audit", "--no-fund", tarball], { env });
       assert.ok(existsSync(seqlabBin), `no ${seqlabBin}`);
       assert.equal(sh(seqlabBin, ["--version"]).stdout.trim(), JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).version);
-      assert.ok(!existsSync(path.join(pkg, "dist", "kernel", "snapshot", "kernel.blob")), "a start-up snapshot came with the package");
+      assert.ok(
+        !existsSync(path.join(pkg, "dist", "kernel", "server", "snapshot", "kernel.blob")),
+        "a start-up snapshot came with the package",
+      );
     });
 
     await t.test("seqlab install --user: the kernelspec in the empty HOME, and a start-up snapshot built for the user's node", () => {
       const r = sh(node, [seqlabBin, "install", "--user"]);
       const dir = path.join(home, ".local", "share", "jupyter", "kernels", "seqlab");
-      assert.match(r.stdout, new RegExp(`^installed kernelspec seqlab in ${dir}$`, "m"));
+      assert.match(r.stdout, new RegExp(`^installed kernelspecs seqlab and seqlab-ko \\(SEQLAB_LANG=ko\\) in ${path.dirname(dir)}$`, "m"));
+      const ko = JSON.parse(readFileSync(path.join(path.dirname(dir), "seqlab-ko", "kernel.json"), "utf8"));
+      assert.equal(ko.env?.SEQLAB_LANG, "ko", "the Korean kernelspec sets SEQLAB_LANG=ko");
       assert.match(r.stdout, /^start-up snapshot: .*kernel\.blob \(\d+ MB, [\d.]+ s, for node v[\d.]+\)$/m);
       const spec = JSON.parse(readFileSync(path.join(dir, "kernel.json"), "utf8"));
       assert.deepEqual(spec.argv.slice(0, 4), [
@@ -142,7 +147,7 @@ test(
         path.join(pkg, "dist", "kernel", "tools", "cli.js"),
       ]);
       assert.ok(!JSON.stringify(spec).includes(ROOT), "the kernelspec points into the repository");
-      assert.equal(readFileSync(path.join(pkg, "dist", "kernel", "snapshot", "node.id"), "utf8").trim(), identity(node));
+      assert.equal(readFileSync(path.join(pkg, "dist", "kernel", "server", "snapshot", "node.id"), "utf8").trim(), identity(node));
     });
 
     await t.test("seqlab course: the notebooks in ~/seqlab-course", () => {
@@ -188,7 +193,7 @@ print(json.dumps({"cells": len(code), "executed": sum(1 for c in code if c.execu
       assert.equal(first.answer, "42");
       assert.equal(first.snapshot, false, "a snapshot built by another node binary was used");
       // The first kernel started the build in the background; wait for it to finish (a lock while it runs).
-      const dir = path.join(pkg, "dist", "kernel", "snapshot");
+      const dir = path.join(pkg, "dist", "kernel", "server", "snapshot");
       const deadline = Date.now() + 15 * 60_000;
       const idFile = path.join(dir, "node.id");
       const current = () => (existsSync(idFile) ? readFileSync(idFile, "utf8").trim() : "");

@@ -11,7 +11,7 @@ import { CLI, ROOT, tempDir } from "../support/tools";
 
 const result = (r: Reply) => r.outputs.find((m) => m.header.msg_type === "execute_result")?.content.data["text/plain"];
 const STATS = "console.log(JSON.stringify((globalThis as any).__seqlabSnapshot?.stats ?? null))";
-const LAUNCHER = path.join(ROOT, "dist", "kernel", "snapshot", "kernel.sh");
+const LAUNCHER = path.join(ROOT, "dist", "kernel", "server", "snapshot", "kernel.sh");
 /** A declaration file that is not the kernel's own record of earlier cells (converter.ts, scope.ts). */
 const isLibraryDeclaration = (f: string) => f.endsWith(".d.ts") && !/\/__(decl|scope)_\d+__\.d\.ts$/.test(f);
 
