@@ -53,7 +53,7 @@ import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
 import * as tf from "@tensorflow/tfjs";
-import { setThreadCount, threadCount, useBackend } from "../src/backend";
+import { lstmThreadsEnabled, setThreadCount, threadCount, useBackend } from "../src/backend";
 import { allCores, OPENBLAS_DIR, TorchServer, torchEnv, writeTokens } from "./support/torch-server";
 import { fmt, loadavg, loadShakespeare, median, tensorBatch } from "./support/common";
 import { mulberry32 } from "../src/data/random";
@@ -407,6 +407,9 @@ export async function main(args: string[]): Promise<void> {
   setThreadCount(Math.max(N, threadCount())); // before the backend starts: its heap is then shared
   const choice = await useBackend({ quiet: true });
   console.log(choice.message);
+  console.log(
+    `LSTM passes shared among threads: ${lstmThreadsEnabled() ? "yes" : "no"} (SEQLAB_LSTM_THREADS=${process.env.SEQLAB_LSTM_THREADS ?? "unset: yes unless the load average is at least twice the cores"}; load ${loadavg()})`,
+  );
 
   const tokens = writeTokens(corpus.tokens, "lstm-training");
 

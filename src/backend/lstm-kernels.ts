@@ -22,6 +22,7 @@
 // On the course's character LSTM (B 32, T 64, D 64, H 256) a training step had spent ≈ 200 ms on
 // per-step ops, read-backs and JavaScript gate loops around its products; with these kernels the
 // whole step went from 458 to about 170 ms (bench/README.md, lstm-training).
+import * as os from "os";
 import * as tf from "@tensorflow/tfjs";
 import { lstmWasm } from "./elementwise";
 import { f32, offsetOf, freeScratch, output, scratch, type KernelArgs, type WasmBackend } from "./heap";
@@ -70,27 +71,45 @@ function sizes(x: tf.TensorInfo, Wh: tf.TensorInfo) {
 
 let lstmThreadsWanted: boolean | undefined;
 
+/** Runnable threads per core (the 1-minute load average over the cores) from which the machine counts as oversubscribed. */
+export const BUSY_LOAD_PER_CORE = 2;
+let loadSeen = { at: -Infinity, busy: false };
+
 /**
- * Whether the LSTM kernels share their passes among threads: only when asked for, by
- * SEQLAB_LSTM_THREADS=1 or setLstmThreads(true) (and then with the threads SEQLAB_THREADS gives).
- * Off by default: on the shared 2-vCPU machine at load 17-25 the course's LSTM (batch 32, 64 steps)
- * trained at 0.74x and 1.02x of its one-thread speed on 2 threads (bench/README.md, "Several cores
- * and fused multiply-add"): a pass is shared out in fixed parts (by sequences, or by hidden units
- * with a barrier every step), and a thread the machine holds up holds the pass up. The results are
- * the same either way (bit for bit; unit tests run both). Products, attention, LayerNorm and GELU
- * share their work in claimed chunks and use the threads regardless.
+ * Whether the machine is oversubscribed now: its 1-minute load average at least BUSY_LOAD_PER_CORE
+ * times its cores (read at most once a second; never where the system reports no load average).
  */
-export function lstmThreadsEnabled(): boolean {
-  return lstmThreadsWanted ?? process.env.SEQLAB_LSTM_THREADS === "1";
+export function machineOversubscribed(load = os.loadavg()[0], cores = os.availableParallelism()): boolean {
+  return load >= BUSY_LOAD_PER_CORE * cores;
 }
 
-/** Share the LSTM kernels' passes among threads (true) or not (false) from now on. */
-export function setLstmThreads(on: boolean): void {
+/**
+ * Whether the LSTM kernels share their passes among threads (then with the threads SEQLAB_THREADS
+ * gives): as SEQLAB_LSTM_THREADS=1|0 or setLstmThreads says, else whenever the machine is not
+ * oversubscribed. A pass is shared out in fixed parts (by sequences, or by hidden units with a
+ * barrier every step), so a thread the machine holds up holds the whole pass up: on a quiet 2-vCPU
+ * machine the course's LSTM (batch 32, 64 steps) trained 1.62x faster on 2 threads, with one other
+ * busy process as fast as on one (1.01x), and at load 17-25 at 0.74x and 1.02x of its one-thread
+ * speed (bench/README.md, "Several cores and fused multiply-add"). The results are the same either
+ * way (bit for bit; unit tests run both). Products, attention, LayerNorm and GELU share their work
+ * in claimed chunks, which a slow thread cannot hold up, and use the threads regardless.
+ */
+export function lstmThreadsEnabled(): boolean {
+  if (lstmThreadsWanted !== undefined) return lstmThreadsWanted;
+  const env = process.env.SEQLAB_LSTM_THREADS;
+  if (env === "1" || env === "0") return env === "1";
+  const now = Date.now();
+  if (now - loadSeen.at >= 1000) loadSeen = { at: now, busy: machineOversubscribed() };
+  return !loadSeen.busy;
+}
+
+/** Share the LSTM kernels' passes among threads (true) or not (false) from now on; undefined: decide by the load again. */
+export function setLstmThreads(on: boolean | undefined): void {
   lstmThreadsWanted = on;
 }
 
 /**
- * Threads for an LSTM pass of T steps (one unless lstmThreadsEnabled()): shared out by sequences
+ * Threads for an LSTM pass of T steps (one when !lstmThreadsEnabled()): shared out by sequences
  * (jobs.ts says when and why) the whole pass is one job and its work decides; shared out by hidden
  * units every step ends at a barrier, so a step's product h·W_h must be worth waking threads for,
  * and each thread owns whole panels (at most one per 8 units).

@@ -8,7 +8,8 @@
 // Three threads whatever the machine has (SEQLAB_THREADS is read when the backend starts, below):
 // on a 2-core machine they take turns, which changes nothing but the time.
 process.env.SEQLAB_THREADS = "3";
-// The LSTM kernels share their passes among threads only when asked (lstm-kernels.ts, lstmThreadsEnabled).
+// The LSTM kernels share their passes among threads unless the machine is oversubscribed (lstm-kernels.ts,
+// lstmThreadsEnabled): asked for here, so that these tests run the threaded passes under any load.
 process.env.SEQLAB_LSTM_THREADS = "1";
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
@@ -17,6 +18,7 @@ import * as path from "path";
 import * as vm from "vm";
 import * as tf from "@tensorflow/tfjs";
 import { fmaAvailable, setFma, setThreadCount, threadCount, useBackend, workerStats } from "../../src/backend";
+import { BUSY_LOAD_PER_CORE, machineOversubscribed } from "../../src/backend/lstm-kernels";
 import { ATTENTION_KERNELS, attentionKernelsUsable } from "../../src/backend/attention-kernels";
 import { NORM_KERNELS } from "../../src/backend/norm-kernels";
 import { LSTM_KERNELS, lstmKernelsUsable } from "../../src/backend/lstm-kernels";
@@ -512,24 +514,32 @@ test("after a stopped cell, outputs any kernel made that no tensor holds are fre
   tf.dispose([kept, live]);
 });
 
-test("the LSTM kernels share their passes among threads only when asked: SEQLAB_LSTM_THREADS=1 or setLstmThreads", () => {
+test("the LSTM kernels share their passes among threads unless the machine is oversubscribed; SEQLAB_LSTM_THREADS and setLstmThreads decide over that", () => {
   const lstm = path.join(__dirname, "../../src/backend/lstm-kernels");
-  const script = `const k = require(${JSON.stringify(lstm)}); const a = k.lstmThreadsEnabled(); k.setLstmThreads(!a); console.log(a + " " + k.lstmThreadsEnabled());`;
+  // the default next to what the load says at the same moment (the load average changes every 5 s)
+  const script = `const k = require(${JSON.stringify(lstm)}); const a = k.lstmThreadsEnabled(); const busy = k.machineOversubscribed();
+    k.setLstmThreads(!a); const b = k.lstmThreadsEnabled(); k.setLstmThreads(undefined);
+    console.log(a + " " + b + " " + k.lstmThreadsEnabled() + " " + busy);`;
   const env = { ...process.env };
   delete env.SEQLAB_LSTM_THREADS;
-  for (const [value, want] of [
-    [undefined, "false true"],
-    ["1", "true false"],
-    ["0", "false true"],
-  ] as const) {
+  for (const value of [undefined, "1", "0"] as const) {
     const r = spawnSync(process.execPath, ["-e", script], {
       env: value === undefined ? env : { ...env, SEQLAB_LSTM_THREADS: value },
       encoding: "utf8",
       timeout: 60_000,
     });
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout.trim(), want, `SEQLAB_LSTM_THREADS=${value}`);
+    const [first, flipped, reset, busy] = r.stdout.trim().split(" ");
+    const want = value === undefined ? String(busy === "false") : String(value === "1");
+    assert.equal(first, want, `SEQLAB_LSTM_THREADS=${value} (machine oversubscribed: ${busy})`);
+    assert.equal(flipped, String(want !== "true"), "setLstmThreads decides over the default");
+    assert.equal(reset, want, "setLstmThreads(undefined) gives the default back");
   }
+  assert.equal(machineOversubscribed(0, 2), false, "no load average (as on Windows): not oversubscribed");
+  assert.equal(machineOversubscribed(BUSY_LOAD_PER_CORE * 2 - 0.01, 2), false);
+  assert.equal(machineOversubscribed(BUSY_LOAD_PER_CORE * 2, 2), true);
+  assert.equal(machineOversubscribed(17, 2), true, "the shared machine's load 17 on 2 cores");
+  assert.equal(machineOversubscribed(17, 16), false, "the same load on 16 cores");
 });
 
 test("a process whose kernels used threads ends when its work does (the workers never keep it alive)", () => {
