@@ -2,7 +2,7 @@
 // backward passes through time fused under one tf.customGrad, so that tfjs records one tape node
 // instead of ~15 per step and no large tensor is sliced per step.
 //
-// On the wasm backend (when the sizes suit it) the whole recurrence runs in two kernel calls,
+// On the wasm backend (when the sizes suit it: fusedLstmPath) the whole recurrence runs in two kernel calls,
 // src/backend/lstm-kernels.ts: WebAssembly SIMD products and gate updates on the backend's heap, no
 // op or read-back per step. Elsewhere (cpu, tfjs-node, other sizes) the generic path below:
 //
@@ -33,6 +33,19 @@ export interface FusedLstmOutput {
   c: tf.Tensor2D;
 }
 
+/** Input sizes rounded up to whole 8-column blocks, as the wasm kernels take them (zero columns added). */
+const paddedInputs = (D: number) => Math.ceil(D / 8) * 8;
+
+/**
+ * Which path fusedLstm takes for these sizes: the wasm backend's LSTM kernels, or the generic one.
+ * Any input size D suits the kernels: x is padded with zero columns and W_x with zero rows to whole
+ * 8-column blocks (the one-hot inputs of 28 characters in notebook 4 would otherwise take the
+ * generic path, about 10x slower there).
+ */
+export function fusedLstmPath(B: number, D: number, H: number): "kernels" | "generic" {
+  return lstmKernelsUsable(B, paddedInputs(D), H) ? "kernels" : "generic";
+}
+
 /**
  * Run an LSTM over xs [B, T, D] from state0 (default zeros). Differentiable with respect to xs,
  * the parameters and state0.
@@ -51,9 +64,10 @@ export function fusedLstm(
   }
   if (T < 1) throw new Error("fusedLstm: xs needs at least one time step");
 
-  const op = lstmKernelsUsable(B, D, H)
-    ? kernelOp()
-    : tf.customGrad((...args: unknown[]) => {
+  const op =
+    fusedLstmPath(B, D, H) === "kernels"
+      ? kernelOp(D)
+      : tf.customGrad((...args: unknown[]) => {
         const [x3, Wx, Wh, b, h0t, c0t] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D];
         const save = args[6] as tf.GradSaveFunc;
         save([x3, Wx, Wh]);
@@ -177,20 +191,28 @@ export function fusedLstm(
 /**
  * The same op as the generic path above, run by the wasm backend's LSTM kernels
  * (src/backend/lstm-kernels.ts): the whole recurrence, forward and backward, in two kernel calls.
- * The activations it needs for the gradient are tensors kept by `save`.
+ * The activations it needs for the gradient are tensors kept by `save`. Inputs of D columns are
+ * padded to whole 8-column blocks (x with zero columns, W_x with zero rows: every product is the
+ * same), and the gradients of x and W_x cut back to D.
  */
-function kernelOp() {
+function kernelOp(D: number) {
+  const Dp = paddedInputs(D);
   return tf.customGrad((...args: unknown[]) => {
     const [x3, Wx, Wh, b, h0, c0] = args as tf.Tensor[];
     const save = args[6] as tf.GradSaveFunc;
-    const x = tf.transpose(x3, [1, 0, 2]); // time-major: each step's rows are one block
-    const [y, act, c, tc] = tf.engine().runKernel(LSTM_KERNELS.forward, { x, Wx, Wh, b, h0, c0 }, {}) as tf.Tensor[];
-    save([x, Wx, Wh, h0, c0, y, act, c, tc]);
+    // time-major: each step's rows are one block
+    const x = tf.tidy(() => (Dp === D ? tf.transpose(x3, [1, 0, 2]) : tf.pad(tf.transpose(x3, [1, 0, 2]), [[0, 0], [0, 0], [0, Dp - D]])));
+    const WxP = Dp === D ? Wx : tf.pad(Wx, [[0, Dp - D], [0, 0]]);
+    const [y, act, c, tc] = tf.engine().runKernel(LSTM_KERNELS.forward, { x, Wx: WxP, Wh, b, h0, c0 }, {}) as tf.Tensor[];
+    save([x, WxP, Wh, h0, c0, y, act, c, tc]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xS, WxS, WhS, h0S, c0S, yS, actS, cS, tcS] = saved;
       const inputs = { x: xS, Wx: WxS, Wh: WhS, h0: h0S, c0: c0S, y: yS, act: actS, c: cS, tc: tcS, dy };
       const [dx, dWx, dWh, db, dh0, dc0] = tf.engine().runKernel(LSTM_KERNELS.backward, inputs, {}) as tf.Tensor[];
-      return [tf.transpose(dx, [1, 0, 2]), dWx, dWh, db, dh0, dc0];
+      const [T, B] = dx.shape;
+      const dxD = Dp === D ? dx : tf.slice(dx, [0, 0, 0], [T, B, D]);
+      const dWxD = Dp === D ? dWx : tf.slice(dWx, [0, 0], [D, -1]);
+      return [tf.transpose(dxD, [1, 0, 2]), dWxD, dWh, db, dh0, dc0];
     };
     return { value: y, gradFunc };
   });

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../src/backend";
 import { lstmParams, lstmStep, fusedLstm, unroll, Embedding, Dense, lstmCell, type LstmParams, type LstmState } from "../../src/nn";
+import { fusedLstmPath } from "../../src/nn/fused-lstm";
 import { lstmKernelsUsable } from "../../src/backend/lstm-kernels";
 import { maxAbsDiff, randomTensor } from "../support/tensors";
 
@@ -96,26 +97,35 @@ test("fusedLstm equals the readable LSTM in values and all gradients (cpu)", () 
 
 test("fusedLstm equals the readable LSTM in values and all gradients (wasm)", () => {
   tf.setBackend("wasm");
-  assert.equal(lstmKernelsUsable(3, 4, 6), false, "[3, 5, 4, 6] takes the generic path");
+  assert.equal(fusedLstmPath(3, 4, 6), "generic", "[3, 5, 4, 6] takes the generic path (batch 3, hidden 6)");
   compareFusedWithReadable("wasm", [3, 5, 4, 6], 3);
   // The wasm LSTM kernels (src/backend/lstm-kernels.ts): one step; a batch beyond the product's 4-row blocks;
-  // several steps with larger sizes.
+  // several steps with larger sizes; inputs that are not whole 8-column blocks (padded: one-hot
+  // inputs of 28 characters as in notebook 4, and 5).
   for (const size of [
     [4, 1, 8, 8],
     [5, 7, 8, 16],
     [8, 12, 16, 24],
+    [5, 7, 5, 16],
+    [6, 4, 28, 32],
   ]) {
     tf.setBackend("wasm");
-    assert.ok(lstmKernelsUsable(size[0], size[2], size[3]), `[${size}] runs the wasm kernels`);
+    assert.equal(fusedLstmPath(size[0], size[2], size[3]), "kernels", `[${size}] runs the wasm kernels`);
+    assert.equal(lstmKernelsUsable(size[0], size[2], size[3]), size[2] % 8 === 0, `[${size}]: the kernels themselves take whole 8-column inputs`);
     compareFusedWithReadable("wasm", size, 5);
   }
   tf.setBackend("cpu");
 });
 
-test("fusedLstm through the wasm kernels: training leaks neither tensors nor heap memory", () => {
+test("fusedLstm through the wasm kernels: training leaks neither tensors nor heap memory (inputs whole 8-column blocks, and padded)", () => {
+  for (const D of [8, 6]) leakCheck(D);
+});
+
+function leakCheck(D: number) {
   tf.setBackend("wasm");
   try {
-    const [B, T, D, H] = [4, 6, 8, 8];
+    const [B, T, H] = [4, 6, 8];
+    assert.equal(fusedLstmPath(B, D, H), "kernels");
     const p = lstmParams(D, H, 12);
     const opt: tf.Optimizer = tf.train.adam(0.01);
     const xs = randomTensor([B, T, D], 13) as tf.Tensor3D;
@@ -144,8 +154,8 @@ test("fusedLstm through the wasm kernels: training leaks neither tensors nor hea
     } finally {
       [wasm._malloc, wasm._free] = [malloc, free];
     }
-    assert.equal(tf.memory().numTensors, tensors);
-    assert.equal(tf.memory().numBytes, bytes);
+    assert.equal(tf.memory().numTensors, tensors, `D ${D}: tensors`);
+    assert.equal(tf.memory().numBytes, bytes, `D ${D}: bytes`);
     assert.equal(outstanding, 0, "as many frees as mallocs over 30 steps (the kernels' scratch buffers are freed)");
     assert.ok(last < first, `loss fell from ${first} to ${last}`);
     // inference only (no tape): nothing is kept for a gradient
@@ -158,7 +168,7 @@ test("fusedLstm through the wasm kernels: training leaks neither tensors nor hea
   } finally {
     tf.setBackend("cpu");
   }
-});
+}
 
 test("fusedLstm takes a cell, defaults to a zero state, continues from its final state", () => {
   tf.tidy(() => {
