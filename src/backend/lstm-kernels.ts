@@ -62,6 +62,12 @@ function memoryOf(be: WasmBackend): WebAssembly.Memory {
   return memory;
 }
 
+/** The kernels read every input as float32: another dtype (tf.oneHot's int32) would be read as its bits. */
+function float32Only(kernel: string, inputs: Record<string, tf.TensorInfo>) {
+  for (const [name, t] of Object.entries(inputs))
+    if (t.dtype !== "float32") throw new TypeError(`${kernel}: input ${name} is ${t.dtype}; the kernel takes float32 (cast it first)`);
+}
+
 function sizes(x: tf.TensorInfo, Wh: tf.TensorInfo) {
   const [T, B, D] = x.shape;
   const H = Wh.shape[0];
@@ -125,6 +131,7 @@ function lstmThreads(memory: WebAssembly.Memory, T: number, B: number, D: number
 export function lstmForward(args: KernelArgs): tf.TensorInfo[] {
   const { inputs, backend: be } = args;
   const { x, Wx, Wh, b, h0, c0 } = inputs as Record<string, tf.TensorInfo>;
+  float32Only(LSTM_KERNELS.forward, inputs as Record<string, tf.TensorInfo>);
   const { T, B, D, H, G, BH } = sizes(x, Wh);
   const memory = memoryOf(be);
   const { nt, pool, byRows } = lstmThreads(memory, T, B, D, H);
@@ -171,6 +178,7 @@ export function lstmForward(args: KernelArgs): tf.TensorInfo[] {
 export function lstmBackward(args: KernelArgs): tf.TensorInfo[] {
   const { inputs, backend: be } = args;
   const { x, Wx, Wh, h0, c0, y, act, c, tc, dy } = inputs as Record<string, tf.TensorInfo>;
+  float32Only(LSTM_KERNELS.backward, inputs as Record<string, tf.TensorInfo>);
   const { T, B, D, H, G, BH } = sizes(x, Wh);
   const memory = memoryOf(be);
   const { nt, pool, byRows } = lstmThreads(memory, T, B, D, H);

@@ -1,9 +1,9 @@
 // The recurrent layer every model here is built on: one of the cells of src/nn (RNN, LSTM, GRU)
 // run over a sequence, with fusedLstm as the fast path for an LSTM (one tape node for the whole
-// sequence), and masking for padded batches (a row's state stops changing after its valid length,
-// so its final state is the state at its last real token).
+// sequence; packedLstm for padded batches), and masking for padded batches otherwise (a row's
+// state stops changing after its valid length, so its final state is the state at its last real token).
 import * as tf from "@tensorflow/tfjs";
-import { rnnCell, lstmCell, gruCell, fusedLstm, timeSteps, type Cell, type LstmState } from "../nn";
+import { rnnCell, lstmCell, gruCell, fusedLstm, packedLstm, timeSteps, type Cell, type LstmState } from "../nn";
 import { Module } from "../nn/module";
 import { checkShape } from "../nn/shape";
 
@@ -22,7 +22,7 @@ export interface RecurrentOptions {
   inputSize: number;
   hiddenSize: number;
   seed?: number;
-  /** Use fusedLstm for an LSTM over unpadded sequences (default true). */
+  /** Use fusedLstm for an LSTM (packedLstm over padded batches) instead of the step loop (default true). */
   fused?: boolean;
 }
 
@@ -90,8 +90,8 @@ export class Recurrent extends Module {
     const [B, T] = xs.shape;
     return tf.tidy(() => {
       const s0 = state0 ?? this.zeroState(B);
-      if (this.kind === "lstm" && this.fused && !validLens) {
-        const o = fusedLstm(this.cell, xs, s0 as LstmState);
+      if (this.kind === "lstm" && this.fused) {
+        const o = validLens ? packedLstm(this.cell, xs, s0 as LstmState, validLens) : fusedLstm(this.cell, xs, s0 as LstmState);
         return { hs: o.hs, state: { h: o.h, c: o.c } };
       }
       const inputs = timeSteps(xs);

@@ -29,7 +29,7 @@ export interface ShapeModelOptions {
   cell?: CellKind;
   /** Seed of the initial parameters (default 0). */
   seed?: number;
-  /** fusedLstm for an LSTM over unpadded sequences (default true). */
+  /** fusedLstm for an LSTM, packedLstm over padded rows (default true). */
   fused?: boolean;
 }
 

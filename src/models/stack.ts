@@ -19,7 +19,7 @@ export interface RecurrentStackOptions extends SequenceInputOptions {
   /** "lstm" (default), "gru" or "rnn". */
   cell?: CellKind;
   seed?: number;
-  /** fusedLstm for LSTM layers over unpadded rows (default true). */
+  /** fusedLstm for LSTM layers, packedLstm over padded rows (default true). */
   fused?: boolean;
   /** Extra values appended to each step's input of the first layer (a context vector: LanguageModel's contextSize). */
   extraInputSize?: number;

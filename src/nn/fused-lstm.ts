@@ -180,7 +180,9 @@ export function fusedLstm(
   return tf.tidy(() => {
     const h0 = state0?.h ?? tf.zeros([B, H]);
     const c0 = state0?.c ?? tf.zeros([B, H]);
-    const y = op(xs, p.Wx, p.Wh, p.b, h0, c0) as tf.Tensor3D; // [T+1, B, H]
+    // one-hot inputs come as int32 (tf.oneHot): the kernels read float32 only
+    const x = xs.dtype === "float32" ? xs : (tf.cast(xs, "float32") as tf.Tensor3D);
+    const y = op(x, p.Wx, p.Wh, p.b, h0, c0) as tf.Tensor3D; // [T+1, B, H]
     const hs = tf.transpose(tf.slice(y, [0, 0, 0], [T, B, H]), [1, 0, 2]) as tf.Tensor3D;
     const c = tf.reshape(tf.slice(y, [T, 0, 0], [1, B, H]), [B, H]) as tf.Tensor2D;
     const h = tf.reshape(tf.slice(y, [T - 1, 0, 0], [1, B, H]), [B, H]) as tf.Tensor2D;

@@ -18,6 +18,7 @@ export {
 export { gruCell, gruStep, gruParams, type GruParams, type GruState, type GruStep } from "./gru";
 export { unroll, timeSteps, stackSteps, type StepFn } from "./unroll";
 export { fusedLstm, type FusedLstmOutput } from "./fused-lstm";
+export { packedLstm } from "./packed-lstm";
 export { Embedding, embeddingLookup, scatterAddRows, type EmbeddingOptions } from "./embedding";
 export { Dense, type DenseOptions } from "./dense";
 export { linear, type LinearParams } from "./linear";

@@ -241,3 +241,31 @@ for (const impl of ["fused", "readable"] as const) {
     m.dispose();
   });
 }
+
+test("fusedLstm on the wasm kernels takes int32 one-hot inputs (tf.oneHot's dtype) as their float values; the kernel itself refuses int32", () => {
+  tf.setBackend("wasm");
+  try {
+    const [B, T, V, H] = [6, 5, 28, 16];
+    assert.equal(fusedLstmPath(B, V, H), "kernels");
+    const p = lstmParams(V, H, 21);
+    tf.tidy(() => {
+      const ids = tf.tensor2d(
+        Array.from({ length: B * T }, (_, i) => (i * 7) % V),
+        [B, T],
+        "int32",
+      );
+      const hot = tf.oneHot(ids, V) as tf.Tensor3D;
+      assert.equal(hot.dtype, "int32");
+      const d = maxAbsDiff(fusedLstm(p, hot).hs, fusedLstm(p, tf.cast(hot, "float32") as tf.Tensor3D).hs);
+      assert.equal(d, 0, "int32 one-hot and its float32 copy give the same hs");
+      const zeros = tf.zeros([B, H]);
+      assert.throws(
+        () => tf.engine().runKernel("SeqlabLstm", { x: tf.transpose(hot, [1, 0, 2]), Wx: p.Wx, Wh: p.Wh, b: p.b, h0: zeros, c0: zeros }, {}),
+        /SeqlabLstm: input x is int32; the kernel takes float32/,
+      );
+    });
+    Object.values(p).forEach((v) => v.dispose());
+  } finally {
+    tf.setBackend("cpu");
+  }
+});
