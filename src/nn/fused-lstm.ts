@@ -68,114 +68,114 @@ export function fusedLstm(
     fusedLstmPath(B, D, H) === "kernels"
       ? kernelOp(D)
       : tf.customGrad((...args: unknown[]) => {
-        const [x3, Wx, Wh, b, h0t, c0t] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D];
-        const save = args[6] as tf.GradSaveFunc;
-        save([x3, Wx, Wh]);
-        // Internally time-major: row r = t*B + b, so each step's rows are one contiguous block.
-        const N = T * B;
-        const BG = B * G;
-        const BH = B * H;
+          const [x3, Wx, Wh, b, h0t, c0t] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D];
+          const save = args[6] as tf.GradSaveFunc;
+          save([x3, Wx, Wh]);
+          // Internally time-major: row r = t*B + b, so each step's rows are one contiguous block.
+          const N = T * B;
+          const BG = B * G;
+          const BH = B * H;
 
-        // X W_x + b for all steps at once; read back once. (Outside tf.tidy: tidy walks every element
-        // of a returned typed array.)
-        const XW = tf.tidy(() => tf.add(tf.matMul(tf.reshape(tf.transpose(x3, [1, 0, 2]), [N, D]) as tf.Tensor2D, Wx), b));
-        const xw = XW.dataSync() as Float32Array;
-        XW.dispose();
-        const h = Float32Array.from(h0t.dataSync());
-        const c = Float32Array.from(c0t.dataSync());
-        const sig: Float32Array[] = []; // per step σ(z_t) [B, 4H]: f, i, o are its blocks 0-2
-        const tnh: Float32Array[] = []; // per step tanh(z_t) [B, 4H]: g is its block 3
-        const cs = new Float32Array((T + 1) * BH); // c_0 .. c_T
-        const tcs = new Float32Array(N * H); // tanh(c_t), t = 1..T
-        const hs = new Float32Array((T + 1) * BH); // h_0 .. h_T (h_{t-1} rows feed dW_h = H_prevᵀ dZ)
-        cs.set(c, 0);
-        hs.set(h, 0);
+          // X W_x + b for all steps at once; read back once. (Outside tf.tidy: tidy walks every element
+          // of a returned typed array.)
+          const XW = tf.tidy(() => tf.add(tf.matMul(tf.reshape(tf.transpose(x3, [1, 0, 2]), [N, D]) as tf.Tensor2D, Wx), b));
+          const xw = XW.dataSync() as Float32Array;
+          XW.dispose();
+          const h = Float32Array.from(h0t.dataSync());
+          const c = Float32Array.from(c0t.dataSync());
+          const sig: Float32Array[] = []; // per step σ(z_t) [B, 4H]: f, i, o are its blocks 0-2
+          const tnh: Float32Array[] = []; // per step tanh(z_t) [B, 4H]: g is its block 3
+          const cs = new Float32Array((T + 1) * BH); // c_0 .. c_T
+          const tcs = new Float32Array(N * H); // tanh(c_t), t = 1..T
+          const hs = new Float32Array((T + 1) * BH); // h_0 .. h_T (h_{t-1} rows feed dW_h = H_prevᵀ dZ)
+          cs.set(c, 0);
+          hs.set(h, 0);
 
-        for (let t = 0; t < T; t++) {
-          // z_t = h_{t-1} W_h + (x_t W_x + b); σ and tanh of all of z_t run in the backend (vectorised),
-          // the cell update here. (h is copied: the cpu backend would keep a reference to it.)
-          const z = tf.tidy(() =>
-            tf.add(tf.matMul(tf.tensor2d(h.slice(), [B, H]), Wh), tf.tensor2d(xw.subarray(t * BG, (t + 1) * BG), [B, G])),
-          );
-          const sz = tf.sigmoid(z);
-          const tz = tf.tanh(z);
-          const sg = sz.dataSync() as Float32Array;
-          const th = tz.dataSync() as Float32Array;
-          tf.dispose([z, sz, tz]);
-          sig.push(sg);
-          tnh.push(th);
-          for (let bi = 0; bi < B; bi++) {
-            const zr = bi * G;
-            const tr = t * BH + bi * H;
-            for (let j = 0; j < H; j++) {
-              const k = bi * H + j;
-              const cn = sg[zr + j] * c[k] + sg[zr + H + j] * th[zr + 3 * H + j];
-              const tc = Math.tanh(cn);
-              c[k] = cn;
-              tcs[tr + j] = tc;
-              h[k] = sg[zr + 2 * H + j] * tc;
-            }
-          }
-          cs.set(c, (t + 1) * BH);
-          hs.set(h, (t + 1) * BH);
-        }
-        // value: time-major [T+1, B, H] = h_1 .. h_T, then c_T
-        const packed = new Float32Array((T + 1) * BH);
-        packed.set(hs.subarray(BH));
-        packed.set(c, T * BH);
-        const value = tf.tensor3d(packed, [T + 1, B, H]);
-
-        const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [xS, WxS, WhS] = saved as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D];
-          const dyv = dy.dataSync() as Float32Array; // [T+1, B, H]
-          const WhT = tf.transpose(WhS); // [4H, H]
-          const dZ = new Float32Array(N * G); // dL/dz per row
-          let dhNext: Float32Array = new Float32Array(BH);
-          const dc = Float32Array.from(dyv.subarray(T * BH)); // dL/dc_T
-          try {
-            for (let t = T - 1; t >= 0; t--) {
-              const sg = sig[t];
-              const th = tnh[t];
-              for (let bi = 0; bi < B; bi++) {
-                const zr = bi * G; // in sg/th
-                const gr = (t * B + bi) * G; // in dZ
-                const tr = t * BH + bi * H; // in tcs, dyv, cs (c_{t-1})
-                for (let j = 0; j < H; j++) {
-                  const k = bi * H + j;
-                  const f = sg[zr + j];
-                  const i = sg[zr + H + j];
-                  const o = sg[zr + 2 * H + j];
-                  const g = th[zr + 3 * H + j];
-                  const tc = tcs[tr + j];
-                  const dh = dyv[tr + j] + dhNext[k];
-                  const dct = dc[k] + dh * o * (1 - tc * tc);
-                  dZ[gr + j] = dct * cs[tr + j] * f * (1 - f);
-                  dZ[gr + H + j] = dct * g * i * (1 - i);
-                  dZ[gr + 2 * H + j] = dh * tc * o * (1 - o);
-                  dZ[gr + 3 * H + j] = dct * i * (1 - g * g);
-                  dc[k] = dct * f;
-                }
+          for (let t = 0; t < T; t++) {
+            // z_t = h_{t-1} W_h + (x_t W_x + b); σ and tanh of all of z_t run in the backend (vectorised),
+            // the cell update here. (h is copied: the cpu backend would keep a reference to it.)
+            const z = tf.tidy(() =>
+              tf.add(tf.matMul(tf.tensor2d(h.slice(), [B, H]), Wh), tf.tensor2d(xw.subarray(t * BG, (t + 1) * BG), [B, G])),
+            );
+            const sz = tf.sigmoid(z);
+            const tz = tf.tanh(z);
+            const sg = sz.dataSync() as Float32Array;
+            const th = tz.dataSync() as Float32Array;
+            tf.dispose([z, sz, tz]);
+            sig.push(sg);
+            tnh.push(th);
+            for (let bi = 0; bi < B; bi++) {
+              const zr = bi * G;
+              const tr = t * BH + bi * H;
+              for (let j = 0; j < H; j++) {
+                const k = bi * H + j;
+                const cn = sg[zr + j] * c[k] + sg[zr + H + j] * th[zr + 3 * H + j];
+                const tc = Math.tanh(cn);
+                c[k] = cn;
+                tcs[tr + j] = tc;
+                h[k] = sg[zr + 2 * H + j] * tc;
               }
-              // dh_{t-1} = dZ_t W_hᵀ (for t = 0 this is dL/dh0)
-              const dhp = tf.tidy(() => tf.matMul(tf.tensor2d(dZ.slice(t * BG, (t + 1) * BG), [B, G]), WhT));
-              dhNext = dhp.dataSync() as Float32Array;
-              dhp.dispose();
             }
-          } finally {
-            WhT.dispose();
+            cs.set(c, (t + 1) * BH);
+            hs.set(h, (t + 1) * BH);
           }
-          return tf.tidy(() => {
-            const dZm = tf.tensor2d(dZ, [N, G]);
-            const X = tf.reshape(tf.transpose(xS, [1, 0, 2]), [N, D]) as tf.Tensor2D;
-            const dWx = tf.matMul(tf.transpose(X), dZm);
-            const dWh = tf.matMul(tf.transpose(tf.tensor2d(hs.subarray(0, N * H), [N, H])), dZm);
-            const db = tf.reshape(tf.matMul(tf.ones([1, N]), dZm), [G]); // Σ over rows, as a GEMM
-            const dX = tf.transpose(tf.reshape(tf.matMul(dZm, tf.transpose(WxS)), [T, B, D]), [1, 0, 2]);
-            return [dX, dWx, dWh, db, tf.tensor2d(dhNext, [B, H]), tf.tensor2d(dc, [B, H])];
-          });
-        };
-        return { value, gradFunc };
-      });
+          // value: time-major [T+1, B, H] = h_1 .. h_T, then c_T
+          const packed = new Float32Array((T + 1) * BH);
+          packed.set(hs.subarray(BH));
+          packed.set(c, T * BH);
+          const value = tf.tensor3d(packed, [T + 1, B, H]);
+
+          const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+            const [xS, WxS, WhS] = saved as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D];
+            const dyv = dy.dataSync() as Float32Array; // [T+1, B, H]
+            const WhT = tf.transpose(WhS); // [4H, H]
+            const dZ = new Float32Array(N * G); // dL/dz per row
+            let dhNext: Float32Array = new Float32Array(BH);
+            const dc = Float32Array.from(dyv.subarray(T * BH)); // dL/dc_T
+            try {
+              for (let t = T - 1; t >= 0; t--) {
+                const sg = sig[t];
+                const th = tnh[t];
+                for (let bi = 0; bi < B; bi++) {
+                  const zr = bi * G; // in sg/th
+                  const gr = (t * B + bi) * G; // in dZ
+                  const tr = t * BH + bi * H; // in tcs, dyv, cs (c_{t-1})
+                  for (let j = 0; j < H; j++) {
+                    const k = bi * H + j;
+                    const f = sg[zr + j];
+                    const i = sg[zr + H + j];
+                    const o = sg[zr + 2 * H + j];
+                    const g = th[zr + 3 * H + j];
+                    const tc = tcs[tr + j];
+                    const dh = dyv[tr + j] + dhNext[k];
+                    const dct = dc[k] + dh * o * (1 - tc * tc);
+                    dZ[gr + j] = dct * cs[tr + j] * f * (1 - f);
+                    dZ[gr + H + j] = dct * g * i * (1 - i);
+                    dZ[gr + 2 * H + j] = dh * tc * o * (1 - o);
+                    dZ[gr + 3 * H + j] = dct * i * (1 - g * g);
+                    dc[k] = dct * f;
+                  }
+                }
+                // dh_{t-1} = dZ_t W_hᵀ (for t = 0 this is dL/dh0)
+                const dhp = tf.tidy(() => tf.matMul(tf.tensor2d(dZ.slice(t * BG, (t + 1) * BG), [B, G]), WhT));
+                dhNext = dhp.dataSync() as Float32Array;
+                dhp.dispose();
+              }
+            } finally {
+              WhT.dispose();
+            }
+            return tf.tidy(() => {
+              const dZm = tf.tensor2d(dZ, [N, G]);
+              const X = tf.reshape(tf.transpose(xS, [1, 0, 2]), [N, D]) as tf.Tensor2D;
+              const dWx = tf.matMul(tf.transpose(X), dZm);
+              const dWh = tf.matMul(tf.transpose(tf.tensor2d(hs.subarray(0, N * H), [N, H])), dZm);
+              const db = tf.reshape(tf.matMul(tf.ones([1, N]), dZm), [G]); // Σ over rows, as a GEMM
+              const dX = tf.transpose(tf.reshape(tf.matMul(dZm, tf.transpose(WxS)), [T, B, D]), [1, 0, 2]);
+              return [dX, dWx, dWh, db, tf.tensor2d(dhNext, [B, H]), tf.tensor2d(dc, [B, H])];
+            });
+          };
+          return { value, gradFunc };
+        });
 
   return tf.tidy(() => {
     const h0 = state0?.h ?? tf.zeros([B, H]);
@@ -203,8 +203,22 @@ function kernelOp(D: number) {
     const [x3, Wx, Wh, b, h0, c0] = args as tf.Tensor[];
     const save = args[6] as tf.GradSaveFunc;
     // time-major: each step's rows are one block
-    const x = tf.tidy(() => (Dp === D ? tf.transpose(x3, [1, 0, 2]) : tf.pad(tf.transpose(x3, [1, 0, 2]), [[0, 0], [0, 0], [0, Dp - D]])));
-    const WxP = Dp === D ? Wx : tf.pad(Wx, [[0, Dp - D], [0, 0]]);
+    const x = tf.tidy(() =>
+      Dp === D
+        ? tf.transpose(x3, [1, 0, 2])
+        : tf.pad(tf.transpose(x3, [1, 0, 2]), [
+            [0, 0],
+            [0, 0],
+            [0, Dp - D],
+          ]),
+    );
+    const WxP =
+      Dp === D
+        ? Wx
+        : tf.pad(Wx, [
+            [0, Dp - D],
+            [0, 0],
+          ]);
     const [y, act, c, tc] = tf.engine().runKernel(LSTM_KERNELS.forward, { x, Wx: WxP, Wh, b, h0, c0 }, {}) as tf.Tensor[];
     save([x, WxP, Wh, h0, c0, y, act, c, tc]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {

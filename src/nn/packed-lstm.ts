@@ -27,7 +27,8 @@ export function packedLstm(
   const [B, T, D] = xs.shape;
   if (lengths.length !== B) throw new RangeError(`packedLstm: ${lengths.length} lengths for a batch of ${B}`);
   const len = lengths.map((n) => {
-    if (!Number.isInteger(n) || n < 0 || n > T) throw new RangeError(`packedLstm: lengths must be whole numbers from 0 to ${T} (steps), got ${n}`);
+    if (!Number.isInteger(n) || n < 0 || n > T)
+      throw new RangeError(`packedLstm: lengths must be whole numbers from 0 to ${T} (steps), got ${n}`);
     return n;
   });
   const order = len.map((_, b) => b).sort((a, b) => len[b] - len[a] || a - b); // longest first, stable

@@ -111,7 +111,11 @@ test("fusedLstm equals the readable LSTM in values and all gradients (wasm)", ()
   ]) {
     tf.setBackend("wasm");
     assert.equal(fusedLstmPath(size[0], size[2], size[3]), "kernels", `[${size}] runs the wasm kernels`);
-    assert.equal(lstmKernelsUsable(size[0], size[2], size[3]), size[2] % 8 === 0, `[${size}]: the kernels themselves take whole 8-column inputs`);
+    assert.equal(
+      lstmKernelsUsable(size[0], size[2], size[3]),
+      size[2] % 8 === 0,
+      `[${size}]: the kernels themselves take whole 8-column inputs`,
+    );
     compareFusedWithReadable("wasm", size, 5);
   }
   tf.setBackend("cpu");
@@ -260,7 +264,8 @@ test("fusedLstm on the wasm kernels takes int32 one-hot inputs (tf.oneHot's dtyp
       assert.equal(d, 0, "int32 one-hot and its float32 copy give the same hs");
       const zeros = tf.zeros([B, H]);
       assert.throws(
-        () => tf.engine().runKernel("SeqlabLstm", { x: tf.transpose(hot, [1, 0, 2]), Wx: p.Wx, Wh: p.Wh, b: p.b, h0: zeros, c0: zeros }, {}),
+        () =>
+          tf.engine().runKernel("SeqlabLstm", { x: tf.transpose(hot, [1, 0, 2]), Wx: p.Wx, Wh: p.Wh, b: p.b, h0: zeros, c0: zeros }, {}),
         /SeqlabLstm: input x is int32; the kernel takes float32/,
       );
     });
