@@ -83,8 +83,8 @@ export function scratchFloats(M: number, K: number, N: number): number {
 
 /**
  * Whether a product of these sizes is worth the kernel (else the caller takes another path). The
- * kernel does blocks of 4 rows x 8 columns; up to 3 rows beyond the last block (the bias row of
- * [x | 1]ᵀ·dy) are finished in JavaScript. Columns must fill whole blocks (callers pad N).
+ * kernel does blocks of 4 rows x 8 columns; up to 3 rows beyond the last block are done by one more
+ * block over the last 4 rows (blockedMm). Columns must fill whole blocks (callers pad N).
  */
 export function simdFits(M: number, N: number): boolean {
   return M >= 4 && N >= 8 && N % 8 === 0;
@@ -221,7 +221,17 @@ export function blockedMm(
       ex.mm(pa, pb, c + 4 * i0 * ldc, rows, kk, N, si, sk, accumulate || k0 > 0 ? 1 : 0, bias, ldbBytes, pstride, ldc);
     }
   }
-  if (M4 < M) {
+  if (M4 < M && M >= 4) {
+    // The last 1-3 rows: the kernel over the last 4 rows, which overlap rows already done; those are
+    // kept and put back afterwards (with accumulate they would be added twice). In JavaScript these
+    // rows cost an LSTM whose batch is not a multiple of 4 more than all the others together.
+    const first = M - 4;
+    const f = new Float32Array(memory.buffer);
+    const kept = Array.from({ length: M4 - first }, (_, r) => f.slice((c >>> 2) + (first + r) * ldc, (c >>> 2) + (first + r) * ldc + N));
+    blockedMm(ex, memory, a + 4 * first * sai, b, c + 4 * first * ldc, 4, K, N, sai, sak, opts);
+    const g = new Float32Array(memory.buffer); // the same buffer unless the kernel grew the memory (it does not allocate)
+    kept.forEach((row, r) => g.set(row, (c >>> 2) + (first + r) * ldc));
+  } else if (M4 < M) {
     const bAt = packed
       ? (k: number, j: number) => (b >>> 2) + 8 * ((j >>> 3) * K + k) + (j & 7)
       : (k: number, j: number) => (b >>> 2) + k * ldb + j;
@@ -274,7 +284,7 @@ export function gemmExports(memory: WebAssembly.Memory, opts: { fma?: boolean } 
   return bound(memory, opts.fma ?? fmaEnabled())?.ex;
 }
 
-/** Rows M4..M of C (fewer than 4), in JavaScript: float indices (B's element (k, j) at bAt); bias < 0 for none. */
+/** Rows M4..M of C when M < 4 (no 4-row block to overlap), in JavaScript: float indices (B's element (k, j) at bAt); bias < 0 for none. */
 function lastRows(
   f: Float32Array,
   a: number,
