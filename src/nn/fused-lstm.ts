@@ -40,7 +40,7 @@ const paddedInputs = (D: number) => Math.ceil(D / 8) * 8;
  * Which path fusedLstm takes for these sizes: the wasm backend's LSTM kernels, or the generic one.
  * Any input size D suits the kernels: x is padded with zero columns and W_x with zero rows to whole
  * 8-column blocks (the one-hot inputs of 28 characters in notebook 4 would otherwise take the
- * generic path, about 10x slower there).
+ * generic path: an epoch there took 2.8 s instead of 0.61).
  */
 export function fusedLstmPath(B: number, D: number, H: number): "kernels" | "generic" {
   return lstmKernelsUsable(B, paddedInputs(D), H) ? "kernels" : "generic";

@@ -7,7 +7,7 @@
 //
 // A row that has ended keeps its last state (its h repeats in hs after its length), exactly as the
 // masked loop has it; so the values, and the gradients (every op here is gather, slice, concat or
-// tile), are the loop's. test/unit/nn-fused.test.ts compares the two.
+// tile), are the loop's. test/unit/nn-packed.test.ts compares the two.
 import * as tf from "@tensorflow/tfjs";
 import type { Cell } from "./cell";
 import { fusedLstm } from "./fused-lstm";
