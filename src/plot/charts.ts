@@ -51,8 +51,13 @@ export interface LossChartOptions extends ChartOptions {
   maxPoints?: number;
 }
 
-export const TRAIN = "학습 (train)";
-export const VALIDATION = "검증 (validation)";
+/**
+ * The loss chart's series names (its legend), in the learner's language when the chart is made:
+ * "train" and "validation", or 학습 and 검증 with SEQLAB_LANG=ko. Functions, not constants, as
+ * SEQLAB_LANG may change while a notebook runs.
+ */
+export const trainLabel = (): string => tr("train", "학습");
+export const validationLabel = (): string => tr("validation", "검증");
 
 function lossSeries(h: LossHistory): { train: XY; val: XY; bad: number } {
   if (Array.isArray(h)) {
@@ -97,28 +102,29 @@ export function lossChartSpec(history: LossHistory, opts: LossChartOptions = {})
   const max = opts.maxPoints ?? 500;
   const w = opts.smoothing ?? 0;
   const values: Record<string, unknown>[] = [];
+  const [trainName, valName] = [trainLabel(), validationLabel()];
   const push = (d: XY, series: string, kind: string) => {
     for (let i = 0; i < d.x.length; i++) values.push({ step: d.x[i], value: d.y[i], series, kind });
   };
   if (w > 0) {
-    push(lttb(trn, max), TRAIN, "raw");
-    push(lttb({ x: trn.x, y: ema(trn.y, w) }, max), TRAIN, "smoothed");
-  } else push(lttb(trn, max), TRAIN, "smoothed");
-  push(lttb(va, max), VALIDATION, "smoothed");
-  const metricTitle = ppl ? "퍼플렉서티 (perplexity)" : "손실 (loss)";
+    push(lttb(trn, max), trainName, "raw");
+    push(lttb({ x: trn.x, y: ema(trn.y, w) }, max), trainName, "smoothed");
+  } else push(lttb(trn, max), trainName, "smoothed");
+  push(lttb(va, max), valName, "smoothed");
+  const metricTitle = ppl ? tr("perplexity", "퍼플렉서티") : tr("loss", "손실");
   const y = {
     field: "value",
     type: "quantitative",
     title: opts.yTitle ?? metricTitle,
     scale: opts.logScale ? { type: "log" } : { zero: false },
   };
-  const x = { field: "step", type: "quantitative", title: opts.xTitle ?? "스텝 (step)" };
+  const x = { field: "step", type: "quantitative", title: opts.xTitle ?? tr("step", "스텝") };
   const color = {
     field: "series",
     type: "nominal",
     title: null,
     // The legend lists the domain, data or not: validation only when there is a validation line.
-    scale: va.x.length ? { domain: [TRAIN, VALIDATION], range: [PALETTE[0], PALETTE[1]] } : { domain: [TRAIN], range: [PALETTE[0]] },
+    scale: va.x.length ? { domain: [trainName, valName], range: [PALETTE[0], PALETTE[1]] } : { domain: [trainName], range: [PALETTE[0]] },
     legend: { orient: "top-right", symbolType: "stroke", symbolOpacity: 1, symbolStrokeWidth: 3 },
   };
   const layer: VegaLiteSpec[] = [];
@@ -129,20 +135,20 @@ export function lossChartSpec(history: LossHistory, opts: LossChartOptions = {})
       encoding: { x, y, color },
     });
   layer.push({
-    transform: [{ filter: `datum.kind === 'smoothed' && datum.series === '${TRAIN}'` }],
+    transform: [{ filter: `datum.kind === 'smoothed' && datum.series === '${trainName}'` }],
     mark: { type: "line", strokeWidth: 2 },
     encoding: { x, y, color, tooltip: [{ field: "step" }, { field: "value", format: ".4g" }] },
   });
   if (va.x.length) {
     layer.push({
-      transform: [{ filter: `datum.series === '${VALIDATION}'` }],
+      transform: [{ filter: `datum.series === '${valName}'` }],
       mark: { type: "line", strokeWidth: 2, point: va.x.length <= 60 },
       encoding: { x, y, color, tooltip: [{ field: "step" }, { field: "value", format: ".4g" }] },
     });
   }
   const spec = finishSpec(
     { data: { values }, layer },
-    { ...opts, title: opts.title ?? (ppl ? "퍼플렉서티 (perplexity)" : "학습 곡선 (learning curve)") },
+    { ...opts, title: opts.title ?? (ppl ? tr("perplexity", "퍼플렉서티") : tr("learning curve", "학습 곡선")) },
   );
   const name = ppl ? tr("perplexity", "퍼플렉서티") : tr("loss", "손실");
   let text = `${name} ${tr("chart: train", "차트: 학습")} ${trn.y.length ? `${range(trn)} (${minAt(trn)})` : tr("no points", "점 없음")}`;
@@ -434,9 +440,9 @@ export function histogramSpec(values: ArrayLike<number> | unknown, opts: Histogr
       data: { values: bins.map((b) => ({ start: b.start, end: b.end, count: b.count })) },
       mark: { type: "bar", color: PALETTE[0], binSpacing: 0, stroke: "white", strokeWidth: 0.5 },
       encoding: {
-        x: { field: "start", type: "quantitative", bin: { binned: true }, title: opts.xTitle ?? "값 (value)" },
+        x: { field: "start", type: "quantitative", bin: { binned: true }, title: opts.xTitle ?? tr("value", "값") },
         x2: { field: "end" },
-        y: { field: "count", type: "quantitative", title: opts.yTitle ?? "개수 (count)", scale: opts.logY ? { type: "symlog" } : {} },
+        y: { field: "count", type: "quantitative", title: opts.yTitle ?? tr("count", "개수"), scale: opts.logY ? { type: "symlog" } : {} },
         tooltip: [{ field: "start", format: ".4g" }, { field: "end", format: ".4g" }, { field: "count" }],
       },
     },
@@ -611,8 +617,12 @@ export function embeddingPlotSpec(vectors: unknown, labels?: ArrayLike<string>, 
     const p = pca(rows, 2);
     xs = p.points.map((q) => q[0]);
     ys = p.points.map((q) => q[1]);
-    xTitle = `PC1 (분산 ${(100 * p.explained[0]).toFixed(1)}%)`;
-    yTitle = `PC2 (분산 ${(100 * p.explained[1]).toFixed(1)}%)`;
+    const pc = (k: number) => {
+      const share = (100 * p.explained[k]).toFixed(1);
+      return `PC${k + 1} (${tr(`${share}% of the variance`, `분산 ${share}%`)})`;
+    };
+    xTitle = pc(0);
+    yTitle = pc(1);
     const share = (100 * (p.explained[0] + p.explained[1])).toFixed(1);
     how = tr(`PCA from ${d} dimensions, ${share}% of the variance`, `${d}차원에서 PCA, 분산의 ${share}%`);
   } else {
@@ -621,7 +631,7 @@ export function embeddingPlotSpec(vectors: unknown, labels?: ArrayLike<string>, 
   }
   const { spec } = scatterSpec(
     { x: xs, y: ys, labels, groups: opts.groups },
-    { xTitle, yTitle, ...opts, title: opts.title ?? `임베딩 (embedding)${usePca ? " — PCA" : ""}` },
+    { xTitle, yTitle, ...opts, title: opts.title ?? `${tr("embedding", "임베딩")}${usePca ? " — PCA" : ""}` },
   );
   return { spec, text: tr(`embedding plot: ${rows.length} vectors, ${how}`, `임베딩 그림: 벡터 ${rows.length}개, ${how}`) };
 }

@@ -4,7 +4,7 @@
 //   lstmDiagram({ values })                     // the LSTM cell, optionally with one step's numbers
 import { FONT_FAMILY, textWidth } from "./fonts";
 import { esc, Picture } from "./render";
-import { inLang } from "../lang";
+import { inLang, tr } from "../lang";
 
 export type RnnShape = "one-to-one" | "one-to-many" | "many-to-one" | "many-to-many" | "encoder-decoder";
 
@@ -87,7 +87,7 @@ export interface RnnDiagramOptions {
   inputs?: readonly string[];
   /** Labels above the outputs instead of y_1, y_2, …. */
   outputs?: readonly string[];
-  /** Title (default "펼침 (unrolling): SHAPE (Korean name)"). */
+  /** Title (default "unrolling (펼침): SHAPE (its Korean name)", with SEQLAB_LANG=ko "펼침 (unrolling): …"). */
   title?: string;
   /** Write the shared weight names (W_xh, W_hh, W_hy) on the first step (default true). */
   weights?: boolean;
@@ -104,8 +104,8 @@ export function rnnDiagram(shape: RnnShape = "many-to-many", opts: RnnDiagramOpt
   return Picture.fromSvg(d.svg, d.text);
 }
 
-/** The unrolled diagram as an SVG document, its size and its text. */
-function unrolledSvg(shape: RnnShape, opts: RnnDiagramOptions): { svg: string; width: number; height: number; text: string } {
+/** The unrolled diagram as an SVG document, its size and its text (rnnDiagram's picture; exported for tests). */
+export function unrolledSvg(shape: RnnShape, opts: RnnDiagramOptions): { svg: string; width: number; height: number; text: string } {
   if (!RNN_SHAPES.includes(shape))
     throw new RangeError(`rnnDiagram: shape must be one of ${RNN_SHAPES.join(", ")}; got ${JSON.stringify(shape)}`);
   const encdec = shape === "encoder-decoder";
@@ -120,7 +120,7 @@ function unrolledSvg(shape: RnnShape, opts: RnnDiagramOptions): { svg: string; w
     yX = top + 240;
   const gap = encdec ? 70 : 0; // room for the context vector
   const cols = T + D;
-  const title = opts.title ?? `펼침 (unrolling): ${shape} (${KOREAN[shape]})`;
+  const title = opts.title ?? `${tr("unrolling (펼침)", "펼침 (unrolling)")}: ${shape} (${KOREAN[shape]})`;
   const subtitle = opts.subtitle ?? inLang(EXAMPLE[shape]) + (encdec ? "" : inLang(W.sameCell));
   const width = Math.ceil(Math.max(left + cols * colW + gap + 40, textWidth(title, 18) + 32, textWidth(subtitle, 12) + 32));
   const height = yX + 62;
@@ -184,11 +184,11 @@ function unrolledSvg(shape: RnnShape, opts: RnnDiagramOptions): { svg: string; w
     body.push(label(ccx, yH + 5, "c", "", 16));
     body.push(arrow(cx(T - 1) + bw / 2, yH, ccx - 22, yH));
     body.push(arrow(ccx + 20, yH, cx(T) - bw / 2 - 2, yH));
-    body.push(label(ccx, yH - 28, "문맥 (context)", "", 11, { color: "#555" }));
+    body.push(label(ccx, yH - 28, tr("context", "문맥"), "", 11, { color: "#555" }));
     const encMid = (cx(0) + cx(T - 1)) / 2,
       decMid = (cx(T) + cx(cols - 1)) / 2;
-    body.push(label(encMid, height - 8, "인코더 (encoder)", "", 13, { color: COLORS.h.stroke }));
-    body.push(label(decMid, height - 8, "디코더 (decoder)", "", 13, { color: COLORS.s.stroke }));
+    body.push(label(encMid, height - 8, tr("encoder", "인코더"), "", 13, { color: COLORS.h.stroke }));
+    body.push(label(decMid, height - 8, tr("decoder", "디코더"), "", 13, { color: COLORS.s.stroke }));
   }
   if (opts.weights ?? true) {
     const x = cx(0);
@@ -220,9 +220,15 @@ export interface RnnLoopDiagramOptions {
  * through W_hh, the loop) and unrolled over time (펼침: the same cell once per step, many-to-many).
  */
 export function rnnLoopDiagram(opts: RnnLoopDiagramOptions = {}): Picture {
+  const d = rnnLoopSvg(opts);
+  return Picture.fromSvg(d.svg, d.text);
+}
+
+/** rnnLoopDiagram's SVG document and its text (exported for tests). */
+export function rnnLoopSvg(opts: RnnLoopDiagramOptions = {}): { svg: string; text: string } {
   const steps = opts.steps ?? opts.inputs?.length ?? 3;
   const unrolled = unrolledSvg("many-to-many", { steps, inputs: opts.inputs, outputs: opts.outputs, title: "", subtitle: "" });
-  const title = opts.title ?? "순환과 펼침 (the loop, and the same network unrolled)";
+  const title = opts.title ?? tr("the loop, and the same network unrolled (펼침)", "순환과 펼침 (the loop, and the same network unrolled)");
   const left = 290; // the rolled-up cell's part; the unrolled diagram is placed after it
   const cx = 96,
     yY = 104,
@@ -250,13 +256,16 @@ export function rnnLoopDiagram(opts: RnnLoopDiagramOptions = {}): Picture {
   b.push(label(r + 44, yH + 62, "h", "t−1", 12, { color: COLORS.h.stroke }));
   // "unroll" arrow between the two pictures
   b.push(arrow(left - 66, yH, left - 10, yH, { width: 2.4 }));
-  b.push(label(left - 38, yH - 12, "펼침", "", 13), label(left - 38, yH + 22, "(unroll)", "", 11, { color: "#666" }));
-  b.push(label(cx + 20, height - 14, "순환 (the loop)", "", 13, { color: COLORS.h.stroke }));
+  b.push(
+    label(left - 38, yH - 12, tr("unroll", "펼침"), "", 13),
+    label(left - 38, yH + 22, tr("(펼침)", "(unroll)"), "", 11, { color: "#666" }),
+  );
+  b.push(label(cx + 20, height - 14, tr("the loop", "순환"), "", 13, { color: COLORS.h.stroke }));
   b.push(
     label(
       left + unrolled.width / 2,
       height - 14,
-      inLang({ en: `펼침 (unrolled, ${steps} steps)`, ko: `펼침 (unrolled, ${steps}스텝)` }),
+      inLang({ en: `unrolled (펼침), ${steps} steps`, ko: `펼침 (unrolled, ${steps}스텝)` }),
       "",
       13,
       { color: COLORS.h.stroke },
@@ -270,7 +279,7 @@ export function rnnLoopDiagram(opts: RnnLoopDiagramOptions = {}): Picture {
     en: "RNN rolled up (one cell, its state fed back through W_hh) and unrolled (펼침)",
     ko: "감긴 RNN (셀 하나, 상태가 W_hh를 거쳐 되돌아옴)과 펼친 RNN (펼침)",
   });
-  return Picture.fromSvg(svg, `${rolled}: ${unrolled.text.replace(`${inLang(W.unrolled)} `, "")}`);
+  return { svg, text: `${rolled}: ${unrolled.text.replace(`${inLang(W.unrolled)} `, "")}` };
 }
 
 // ---- LSTM cell ----------------------------------------------------------------------------
@@ -325,6 +334,12 @@ function wrapAtCommas(s: string, maxWidth: number, size: number): string[] {
  * running along the top and the hidden state h; with `values`, one step's numbers on it.
  */
 export function lstmDiagram(opts: LstmDiagramOptions = {}): Picture {
+  const d = lstmSvg(opts);
+  return Picture.fromSvg(d.svg, d.text);
+}
+
+/** lstmDiagram's SVG document and its text (exported for tests). */
+export function lstmSvg(opts: LstmDiagramOptions = {}): { svg: string; text: string } {
   const v = opts.values ?? {};
   const eq = opts.equations ?? true;
   const yC = 110,
@@ -347,7 +362,7 @@ export function lstmDiagram(opts: LstmDiagramOptions = {}): Picture {
   const W = eq ? ex + 310 : ex,
     H = 480;
   const b: string[] = [];
-  b.push(label(16, 30, opts.title ?? "LSTM 셀 (LSTM cell)", "", 18, { anchor: "start" }));
+  b.push(label(16, 30, opts.title ?? tr("LSTM cell", "LSTM 셀"), "", 18, { anchor: "start" }));
   // cell body
   b.push(`<rect x="90" y="70" width="${right - 30 - 90}" height="300" rx="18" fill="#f6f6f6" stroke="#999" stroke-width="1.5"/>`);
   // cell state line (c_{t-1} → × → + → c_t)
@@ -364,16 +379,17 @@ export function lstmDiagram(opts: LstmDiagramOptions = {}): Picture {
   b.push(`<circle cx="140" cy="${yBus}" r="3" fill="#444"/>`);
   for (const x of [gx.f, gx.i, gx.g, gx.o]) b.push(arrow(x, yBus, x, yGate + 18));
   // gates
-  const gate = (x: number, fn: string, name: string, ko: string) => {
+  const gate = (x: number, fn: string, name: string, part: string) => {
     b.push(`<rect x="${x - 26}" y="${yGate - 16}" width="52" height="32" rx="5" fill="#fff3b0" stroke="#c9a400" stroke-width="1.5"/>`);
     b.push(label(x, yGate + 6, fn, "", fn.length > 1 ? 14 : 17));
     b.push(label(x - 32, yGate - 20, name, "t", 14, { anchor: "end", color: "#333" }));
-    b.push(label(x, yBus + 24, ko, "", 11, { color: "#777" }));
+    b.push(label(x, yBus + 24, part, "", 11, { color: "#777" }));
   };
-  gate(gx.f, "σ", "f", "망각 (forget)");
-  gate(gx.i, "σ", "i", "입력 (input)");
-  gate(gx.g, "tanh", "c̃", "후보 (candidate)");
-  gate(gx.o, "σ", "o", "출력 (output)");
+  // Korean: the slides' figure, each part with its English name
+  gate(gx.f, "σ", "f", tr("forget", "망각 (forget)"));
+  gate(gx.i, "σ", "i", tr("input", "입력 (input)"));
+  gate(gx.g, "tanh", "c̃", tr("candidate", "후보 (candidate)"));
+  gate(gx.o, "σ", "o", tr("output", "출력 (output)"));
   const op = (x: number, y: number, s: string) => {
     b.push(`<circle cx="${x}" cy="${y}" r="14" fill="#fbd3d3" stroke="#c44" stroke-width="1.5"/>`);
     b.push(label(x, y + 5, s, "", 16));
@@ -419,17 +435,17 @@ export function lstmDiagram(opts: LstmDiagramOptions = {}): Picture {
   val(valueX, yBus + 30, v.h, valueWidth);
   if (eq) {
     const lines: [string, string][] = [
-      ["f_t = σ(W_f [h_{t−1}, x_t] + b_f)", "망각 게이트 (forget gate)"],
-      ["i_t = σ(W_i [h_{t−1}, x_t] + b_i)", "입력 게이트 (input gate)"],
-      ["c̃_t = tanh(W_c [h_{t−1}, x_t] + b_c)", "후보 셀 상태 (candidate)"],
-      ["o_t = σ(W_o [h_{t−1}, x_t] + b_o)", "출력 게이트 (output gate)"],
-      ["c_t = f_t ⊙ c_{t−1} + i_t ⊙ c̃_t", "셀 상태 (cell state)"],
-      ["h_t = o_t ⊙ tanh(c_t)", "은닉 상태 (hidden state)"],
+      ["f_t = σ(W_f [h_{t−1}, x_t] + b_f)", tr("forget gate", "망각 게이트 (forget gate)")],
+      ["i_t = σ(W_i [h_{t−1}, x_t] + b_i)", tr("input gate", "입력 게이트 (input gate)")],
+      ["c̃_t = tanh(W_c [h_{t−1}, x_t] + b_c)", tr("candidate cell state", "후보 셀 상태 (candidate)")],
+      ["o_t = σ(W_o [h_{t−1}, x_t] + b_o)", tr("output gate", "출력 게이트 (output gate)")],
+      ["c_t = f_t ⊙ c_{t−1} + i_t ⊙ c̃_t", tr("cell state", "셀 상태 (cell state)")],
+      ["h_t = o_t ⊙ tanh(c_t)", tr("hidden state", "은닉 상태 (hidden state)")],
     ];
-    lines.forEach(([e, ko], k) => {
+    lines.forEach(([e, name], k) => {
       const y = 100 + k * 52;
       b.push(`<text x="${ex}" y="${y}" font-size="14" fill="#222">${subscripts(e, y)}</text>`);
-      b.push(`<text x="${ex}" y="${y + 21}" font-size="11" fill="#777">${esc(ko)}</text>`);
+      b.push(`<text x="${ex}" y="${y + 21}" font-size="11" fill="#777">${esc(name)}</text>`);
     });
   }
   const svg = svgDoc(W, H, b);
@@ -440,7 +456,7 @@ export function lstmDiagram(opts: LstmDiagramOptions = {}): Picture {
     en: "LSTM cell diagram (forget/input/output gates, candidate c̃, cell state c, hidden state h)",
     ko: "LSTM 셀 그림 (망각/입력/출력 게이트, 후보 셀 상태 c̃, 셀 상태 c, 은닉 상태 h)",
   });
-  return Picture.fromSvg(svg, `${what}${shown.length ? `: ${shown.join(", ")}` : ""}`);
+  return { svg, text: `${what}${shown.length ? `: ${shown.join(", ")}` : ""}` };
 }
 
 /** "h_{t−1}" and "x_t" as SVG tspans with subscripts, on the baseline `y`. */

@@ -200,7 +200,7 @@ export function embedding3d(vectors: unknown, labels?: ArrayLike<string>, opts: 
     return {
       type: "scatter3d",
       mode: labels && pts.length <= maxLabels ? "markers+text" : "markers",
-      name: g || "points",
+      name: g || tr("points", "점"),
       x: idx.map((i) => round(pts[i][0])),
       y: idx.map((i) => round(pts[i][1])),
       z: idx.map((i) => round(pts[i][2])),
@@ -209,7 +209,7 @@ export function embedding3d(vectors: unknown, labels?: ArrayLike<string>, opts: 
     };
   });
   const layout = {
-    title: { text: opts.title ?? "임베딩 3-D (embedding)" },
+    title: { text: opts.title ?? tr("3-D embedding", "3차원 임베딩") },
     width: opts.width ?? 640,
     height: opts.height ?? 520,
     margin: { l: 0, r: 0, t: 40, b: 0 },

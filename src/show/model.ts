@@ -54,7 +54,7 @@ export function showModel(model: ModelLike): HtmlView {
     trainable += tr;
     return [`${l.name} (${l.getClassName()})`, out, int(params)];
   });
-  const header = ["층 (layer)", "출력 모양 (output shape)", "매개변수 (params)"];
+  const header = tr("layer|output shape|params", "층|출력 모양|매개변수").split("|");
   const totals = tr(
     `${int(total)} parameters (trainable ${int(trainable)}, non-trainable ${int(total - trainable)})`,
     `매개변수 ${int(total)}개 (학습 가능 ${int(trainable)}, 학습 불가 ${int(total - trainable)})`,
@@ -62,13 +62,13 @@ export function showModel(model: ModelLike): HtmlView {
   const title = `${model.name ?? tr("model", "모델")}: ${tr(`${model.layers.length} layers`, `층 ${model.layers.length}개`)}, ${totals}`;
   const html = table(header, rows, {
     right: [2],
-    caption: `모델 (model) ${model.name ?? ""}`,
+    caption: `${tr("model", "모델")}${model.name ? ` ${model.name}` : ""}`,
     footer: [
-      ["전체 (total)", "", int(total)],
-      ["학습 가능 (trainable)", "", int(trainable)],
-      ["학습 불가 (non-trainable)", "", int(total - trainable)],
+      [tr("total", "전체"), "", int(total)],
+      [tr("trainable", "학습 가능"), "", int(trainable)],
+      [tr("non-trainable", "학습 불가"), "", int(total - trainable)],
     ],
   });
-  const text = `${title}\n${textTable(tr("layer|output shape|params", "층|출력 모양|매개변수").split("|"), rows, [2])}`;
+  const text = `${title}\n${textTable(header, rows, [2])}`;
   return new HtmlView(html, text);
 }

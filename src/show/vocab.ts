@@ -57,7 +57,8 @@ export function showVocab(vocab: VocabLike, opts: ShowVocabOptions = {}): HtmlVi
         )
       : "");
   const more = tr(`… ${int(entries.length - top)} more types`, `… 타입 ${int(entries.length - top)}개 더`);
-  const title = opts.title ?? "어휘 (vocabulary)";
+  const title = opts.title ?? tr("vocabulary", "어휘");
+  const header = ["#", ...tr("token|count|share|cumulative", "토큰|빈도|비율|누적").split("|")];
   let cum = 0;
   const rows = entries.slice(0, top).map(([t, c], i) => {
     cum += c;
@@ -68,9 +69,7 @@ export function showVocab(vocab: VocabLike, opts: ShowVocabOptions = {}): HtmlVi
   const html =
     `<div style="font-size:12px;margin-bottom:4px"><b>${esc(title)}</b>: ${esc(summary)}</div>` +
     `<table style="border-collapse:collapse;font-size:12px"><thead><tr>` +
-    ["#", "토큰 (token)", "빈도 (count)", "비율 (share)", "누적 (cumulative)", ""]
-      .map((h) => `<th style="padding:1px 8px;text-align:left">${esc(h)}</th>`)
-      .join("") +
+    [...header, ""].map((h) => `<th style="padding:1px 8px;text-align:left">${esc(h)}</th>`).join("") +
     `</tr></thead><tbody>` +
     rows
       .map(
@@ -81,7 +80,6 @@ export function showVocab(vocab: VocabLike, opts: ShowVocabOptions = {}): HtmlVi
       .join("") +
     (entries.length > top ? `<tr><td></td><td colspan="5" style="padding:1px 8px;color:#777">${esc(more)}</td></tr>` : "") +
     `</tbody></table>`;
-  const header = ["#", ...tr("token|count|share|cumulative", "토큰|빈도|비율|누적").split("|")];
   const text = `${title}: ${summary}\n${textTable(header, rows, [0, 2, 3, 4])}${entries.length > top ? `\n${more}` : ""}`;
   return new HtmlView(html, text);
 }

@@ -15,21 +15,9 @@ import { LiveLoss } from "../../src/show/live";
 import { Vocab } from "../../src/text/vocab";
 import { NonFiniteLossError, train, TrainHistory } from "../../src/train/loop";
 import { inLang, lang, tr } from "../../src/lang";
+import { inLanguage } from "../support/lang";
 
 const HANGUL = /[\uac00-\ud7a3]/;
-
-/** Run `f` with SEQLAB_LANG set to `l` (undefined: unset), restoring it afterwards. */
-function inLanguage<T>(l: string | undefined, f: () => T): T {
-  const before = process.env.SEQLAB_LANG;
-  if (l === undefined) delete process.env.SEQLAB_LANG;
-  else process.env.SEQLAB_LANG = l;
-  try {
-    return f();
-  } finally {
-    if (before === undefined) delete process.env.SEQLAB_LANG;
-    else process.env.SEQLAB_LANG = before;
-  }
-}
 
 const plain = (v: unknown) => String(toBundle(v).data["text/plain"]);
 
@@ -104,7 +92,7 @@ test("lang(), inLang() and tr() follow SEQLAB_LANG (en unless it is ko)", () => 
   assert.equal(inLang("same"), "same");
 });
 
-test("the library's text twins are English by default: no Hangul beyond the charts' bilingual names", () => {
+test("the library's text twins are English by default: no Hangul beyond the slides' terms", () => {
   const en = inLanguage(undefined, twins);
   assert.match(en.loss, /^loss chart: train 3 points, 3 → 1 \(min 1 at step 2\); validation 2 points/);
   assert.match(en.perplexity, /^perplexity chart: train/);
@@ -116,12 +104,12 @@ test("the library's text twins are English by default: no Hangul beyond the char
   assert.match(en.lstm, /^LSTM cell diagram \(forget\/input\/output gates/);
   assert.match(en.tensor, /^Tensor float32 \[2, 3\] · min 1, max 6, mean 3\.5, std /);
   assert.match(en.model, /^char_lstm: 1 layers, 80 parameters \(trainable 80, non-trainable 0\)\nlayer/);
-  assert.match(en.vocab, /^어휘 \(vocabulary\): 2 types, 3 tokens; 1 singletons \(50\.0% of types\)\n#\s+token\s+count/);
+  assert.match(en.vocab, /^vocabulary: 2 types, 3 tokens; 1 singletons \(50\.0% of types\)\n#\s+token\s+count/);
   assert.match(en.Vocab, /^Vocab: \d+ tokens \(\d+ reserved: .*\), 3 counted, minFreq 1\n\s+id\s+token\s+freq/);
   assert.equal(en.history, "TrainHistory: 2 steps, 0 epochs, loss 2.500 → 2.000; completed");
   assert.match(en.progress, /^1\/4 \(25%\) · done in 0:00 · loss 2\.5$/);
   for (const [k, v] of Object.entries(en)) {
-    if (k === "rnn" || k === "vocab") continue; // the shape's Korean name, the default title "어휘 (vocabulary)"
+    if (k === "rnn") continue; // the shape's Korean name (the slides' term)
     assert.doesNotMatch(v, HANGUL, `${k}: ${v}`);
   }
 });
@@ -138,7 +126,7 @@ test("with SEQLAB_LANG=ko the same calls give Korean text twins", () => {
   assert.match(ko.lstm, /^LSTM 셀 그림 \(망각\/입력\/출력 게이트/);
   assert.match(ko.tensor, /^텐서 float32 \[2, 3\] · 최솟값 1, 최댓값 6, 평균 3\.5, 표준편차 /);
   assert.match(ko.model, /^char_lstm: 층 1개, 매개변수 80개 \(학습 가능 80, 학습 불가 0\)\n층/);
-  assert.match(ko.vocab, /^어휘 \(vocabulary\): 타입 2개, 토큰 3개; 한 번만 나온 타입 1개 \(타입의 50\.0%\)\n#\s+토큰\s+빈도/);
+  assert.match(ko.vocab, /^어휘: 타입 2개, 토큰 3개; 한 번만 나온 타입 1개 \(타입의 50\.0%\)\n#\s+토큰\s+빈도/);
   assert.match(ko.Vocab, /^Vocab \(어휘\): 토큰 \d+개 .*센 토큰 3개, minFreq 1\n\s+id\s+토큰\s+빈도/);
   assert.equal(ko.history, "TrainHistory (학습 기록): 스텝 2개, 에폭 0개, 손실 2.500 → 2.000; 완료");
   assert.match(ko.progress, /^1\/4 \(25%\) · 0:00에 끝남 · 손실 2\.5$/);

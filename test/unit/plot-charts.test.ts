@@ -3,12 +3,25 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toBundle } from "../../src/display/display";
-import { bar, embeddingPlot, heatmap, heatmapSpec, histogram, lineChart, lossChart, lossChartSpec, scatter } from "../../src/plot/charts";
+import {
+  bar,
+  embeddingPlot,
+  embeddingPlotSpec,
+  heatmap,
+  heatmapSpec,
+  histogram,
+  histogramSpec,
+  lineChart,
+  lossChart,
+  lossChartSpec,
+  scatter,
+} from "../../src/plot/charts";
 import { Chart, specToSvg, VEGALITE_MIME, VEGALITE_SCHEMA } from "../../src/plot/chart";
 import { loadVega } from "../../src/plot/load";
 import { decodePng, inkPixels, pngSize } from "../../src/plot/png";
 import { svgToPng } from "../../src/plot/render";
 import { FONT_FILES, LATIN_ONLY_FONT_FILES, textWidth } from "../../src/plot/fonts";
+import { inLanguage } from "../support/lang";
 
 const losses = Array.from({ length: 300 }, (_, i) => 3 * Math.exp(-i / 80) + 0.4 + 0.05 * Math.sin(i));
 
@@ -102,21 +115,23 @@ test("loss data are decimated to a bounded number of points, keeping a spike and
 });
 
 test("perplexity plots exp(loss), and non-finite losses are dropped and reported", () => {
-  const { spec, text } = lossChartSpec(
-    [
-      { step: 1, loss: Math.log(10) },
-      { step: 2, loss: NaN },
-      { step: 3, loss: Math.log(5), valLoss: Math.log(6) },
-    ],
-    { metric: "perplexity" },
+  const { spec, text } = inLanguage("en", () =>
+    lossChartSpec(
+      [
+        { step: 1, loss: Math.log(10) },
+        { step: 2, loss: NaN },
+        { step: 3, loss: Math.log(5), valLoss: Math.log(6) },
+      ],
+      { metric: "perplexity" },
+    ),
   );
-  const train = (spec.data.values as any[]).filter((v) => v.series.startsWith("학습"));
+  const train = (spec.data.values as any[]).filter((v) => v.series === "train");
   assert.deepEqual(
     train.map((v) => v.step),
     [1, 3],
   );
   assert.ok(Math.abs(train[0].value - 10) < 1e-9);
-  const valPts = (spec.data.values as any[]).filter((v) => v.series.startsWith("검증"));
+  const valPts = (spec.data.values as any[]).filter((v) => v.series === "validation");
   assert.ok(Math.abs(valPts[0].value - 6) < 1e-9);
   assert.match(text, /perplexity/);
   assert.match(text, /1 train value\(s\) not finite/);
@@ -197,20 +212,101 @@ test("the loss chart's legend lists validation only when there is a validation l
       [...g[1].matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]),
     );
   };
-  const trainOnly = lossChartSpec({ train: losses });
-  assert.deepEqual(await legendLabels(trainOnly.spec), ["학습 (train)"]);
-  // the live chart's history has an empty validation series until the first evaluation
-  assert.deepEqual(await legendLabels(lossChartSpec({ train: { x: [0, 1, 2], y: [3, 2, 1] }, val: { x: [], y: [] } }).spec), [
-    "학습 (train)",
-  ]);
-  assert.deepEqual(await legendLabels(lossChartSpec(losses.map((loss, step) => ({ step, loss }))).spec), ["학습 (train)"]);
-  const both = lossChartSpec({
-    train: losses,
-    val: losses.filter((_, i) => i % 50 === 49).map((v, i) => [50 * i + 49, v + 0.1] as [number, number]),
+  // The series are named in the learner's language (SEQLAB_LANG), when the chart is made.
+  for (const [l, train, validation] of [
+    ["en", "train", "validation"],
+    ["ko", "학습", "검증"],
+  ] as const) {
+    const spec = (f: () => { spec: unknown }) => inLanguage(l, f).spec;
+    assert.deepEqual(await legendLabels(spec(() => lossChartSpec({ train: losses }))), [train], l);
+    // the live chart's history has an empty validation series until the first evaluation
+    const empty = spec(() => lossChartSpec({ train: { x: [0, 1, 2], y: [3, 2, 1] }, val: { x: [], y: [] } }));
+    assert.deepEqual(await legendLabels(empty), [train], l);
+    assert.deepEqual(await legendLabels(spec(() => lossChartSpec(losses.map((loss, step) => ({ step, loss }))))), [train], l);
+    const both = spec(() =>
+      lossChartSpec({
+        train: losses,
+        val: losses.filter((_, i) => i % 50 === 49).map((v, i) => [50 * i + 49, v + 0.1] as [number, number]),
+      }),
+    );
+    assert.deepEqual(await legendLabels(both), [train, validation], l);
+    // with smoothing (a faint raw layer too) still one entry per series
+    assert.deepEqual(await legendLabels(spec(() => lossChartSpec({ train: losses }, { smoothing: 0.6 }))), [train], l);
+  }
+});
+
+/** Every title in a vega-lite spec (the chart's and its axes'), in order. */
+function titles(spec: unknown): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object")
+      for (const [k, x] of Object.entries(v)) {
+        if (k === "title" && typeof x === "string") out.push(x);
+        else if (k === "title" && x && typeof x === "object" && typeof (x as any).text === "string") out.push((x as any).text);
+        else if (k !== "data") walk(x);
+      }
+  };
+  walk(spec);
+  return [...new Set(out)];
+}
+
+const HANGUL = /[\uac00-\ud7a3]/;
+
+test("default chart labels follow SEQLAB_LANG when the chart is made: plain English, or Korean with SEQLAB_LANG=ko", async () => {
+  const vectors = [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+    [1, 1, 1],
+  ];
+  const specs = () => ({
+    loss: lossChartSpec({ train: [3, 2, 1], val: [2.5, 2] }).spec,
+    perplexity: lossChartSpec({ train: [3, 2, 1] }, { metric: "perplexity" }).spec,
+    histogram: histogramSpec([1, 2, 3, 4]).spec,
+    embedding: embeddingPlotSpec(vectors, ["a", "b", "c", "d"]).spec,
+    embedding2d: embeddingPlotSpec(
+      vectors.map((v) => v.slice(0, 2)),
+      ["a", "b", "c", "d"],
+    ).spec,
   });
-  assert.deepEqual(await legendLabels(both.spec), ["학습 (train)", "검증 (validation)"]);
-  // with smoothing (a faint raw layer too) still one entry per series
-  assert.deepEqual(await legendLabels(lossChartSpec({ train: losses }, { smoothing: 0.6 }).spec), ["학습 (train)"]);
+  const en = inLanguage(undefined, specs);
+  const ko = inLanguage("ko", specs);
+  const pc = (l: string) => new RegExp(`^PC${l} \\(\\d+\\.\\d% of the variance\\)$`);
+  assert.deepEqual(titles(en.loss), ["learning curve", "step", "loss"]);
+  assert.deepEqual(titles(en.perplexity), ["perplexity", "step"]);
+  assert.deepEqual(titles(en.histogram), ["value", "count"]);
+  const [emb, x, y] = titles(en.embedding);
+  assert.equal(emb, "embedding — PCA");
+  assert.match(x, pc("1"));
+  assert.match(y, pc("2"));
+  assert.deepEqual(titles(en.embedding2d), ["embedding", "x", "y"]);
+  for (const [k, s] of Object.entries(en)) assert.doesNotMatch(JSON.stringify(s), HANGUL, `${k}: no Korean in the English chart`);
+
+  assert.deepEqual(titles(ko.loss), ["학습 곡선", "스텝", "손실"]);
+  assert.deepEqual(titles(ko.perplexity), ["퍼플렉서티", "스텝"]);
+  assert.deepEqual(titles(ko.histogram), ["값", "개수"]);
+  const [kEmb, kx, ky] = titles(ko.embedding);
+  assert.equal(kEmb, "임베딩 — PCA");
+  assert.match(kx, /^PC1 \(분산 \d+\.\d%\)$/);
+  assert.match(ky, /^PC2 \(분산 \d+\.\d%\)$/);
+  assert.deepEqual(titles(ko.embedding2d), ["임베딩", "x", "y"]);
+  // the series names in the data and in the layers' filters agree, in either language
+  for (const [l, s, train, validation] of [
+    ["en", en.loss, "train", "validation"],
+    ["ko", ko.loss, "학습", "검증"],
+  ] as const) {
+    const series = [...new Set((s as any).data.values.map((v: any) => v.series))];
+    assert.deepEqual(series, [train, validation], l);
+    const filters = (s as any).layer.map((x: any) => x.transform?.[0]?.filter ?? "");
+    assert.ok(filters[0].includes(`'${train}'`) && filters[1].includes(`'${validation}'`), `${l}: ${filters.join(" | ")}`);
+    const svg = await inLanguage(l, () => specToSvg(s as any));
+    const lines = [...svg.matchAll(/<g class="mark-line role-mark[^"]*"[^>]*>(.*?)<\/g>/g)].filter((m) => /<path[^>]* d="M/.test(m[1]));
+    assert.equal(lines.length, 2, `${l}: the train and the validation lines are drawn`);
+  }
+  // an option still wins over the default
+  const own = inLanguage("ko", () => lossChartSpec({ train: [1, 2] }, { title: "mine", xTitle: "epoch", yTitle: "nats" }).spec);
+  assert.deepEqual(titles(own), ["mine", "epoch", "nats"]);
 });
 
 test("bar: reference ticks travel with their bars (sorted too), NaN leaves a bar without one, values are written", async () => {

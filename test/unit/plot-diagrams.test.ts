@@ -2,8 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toBundle } from "../../src/display/display";
-import { lstmDiagram, RNN_SHAPES, rnnDiagram, rnnLoopDiagram } from "../../src/plot/diagrams";
+import { lstmDiagram, lstmSvg, RNN_SHAPES, rnnDiagram, rnnLoopDiagram, rnnLoopSvg, unrolledSvg } from "../../src/plot/diagrams";
 import { decodePng, inkPixels, pngSize } from "../../src/plot/png";
+import { inLanguage } from "../support/lang";
 
 function check(p: unknown) {
   const { data, metadata } = toBundle(p);
@@ -154,4 +155,54 @@ test("rnnLoopDiagram draws the rolled-up cell with its loop beside the unrolled 
   const dark: [number, number, number] = [0x22, 0x22, 0x22];
   assert.ok(colourIn(loop.img, dark, { x0: 300, x1: 420, y0: 12, y1: 36 }, 120) > 50, "the title's end is drawn");
   assert.ok(check(rnnLoopDiagram({ steps: 6 })).meta.width > loop.meta.width, "more steps, wider");
+});
+
+/** The words an SVG draws: the text of its <text> elements (their tspans joined). */
+const words = (svg: string) =>
+  [...svg.matchAll(/<text[^>]*>(.*?)<\/text>/g)].map((m) =>
+    m[1]
+      .replace(/<[^>]+>/g, "")
+      .replace(/&lt;/g, "<")
+      .replace(/&gt;/g, ">")
+      .replace(/&amp;/g, "&"),
+  );
+
+test("the diagrams' drawn labels follow SEQLAB_LANG when drawn: English (with the slides' Korean terms), or Korean", () => {
+  const draw = () => ({
+    encdec: words(unrolledSvg("encoder-decoder", {}).svg),
+    loop: words(rnnLoopSvg({ steps: 3 }).svg),
+    lstm: words(lstmSvg().svg),
+  });
+  const en = inLanguage(undefined, draw);
+  const ko = inLanguage("ko", draw);
+  assert.equal(en.encdec[0], "unrolling (펼침): encoder-decoder (인코더-디코더)");
+  for (const w of ["context", "encoder", "decoder"]) assert.ok(en.encdec.includes(w), `${w} in ${en.encdec.join(" | ")}`);
+  assert.equal(ko.encdec[0], "펼침 (unrolling): encoder-decoder (인코더-디코더)");
+  for (const w of ["문맥", "인코더", "디코더"]) assert.ok(ko.encdec.includes(w), `${w} in ${ko.encdec.join(" | ")}`);
+  assert.equal(en.loop[0], "the loop, and the same network unrolled (펼침)");
+  for (const w of ["unroll", "(펼침)", "the loop", "unrolled (펼침), 3 steps"])
+    assert.ok(en.loop.includes(w), `${w} in ${en.loop.join(" | ")}`);
+  for (const w of ["펼침", "(unroll)", "순환", "펼침 (unrolled, 3스텝)"]) assert.ok(ko.loop.includes(w), `${w} in ${ko.loop.join(" | ")}`);
+  assert.equal(en.lstm[0], "LSTM cell");
+  for (const w of ["forget", "input", "candidate", "output", "forget gate", "candidate cell state", "cell state", "hidden state"])
+    assert.ok(en.lstm.includes(w), `${w} in ${en.lstm.join(" | ")}`);
+  assert.equal(ko.lstm[0], "LSTM 셀");
+  for (const w of [
+    "망각 (forget)",
+    "후보 (candidate)",
+    "망각 게이트 (forget gate)",
+    "후보 셀 상태 (candidate)",
+    "은닉 상태 (hidden state)",
+  ])
+    assert.ok(ko.lstm.includes(w), `${w} in ${ko.lstm.join(" | ")}`);
+  // In English the only Korean is the slides' terms: 펼침 and the shapes' names.
+  const slides = /펼침|일대일|일대다|다대일|다대다|인코더-디코더/g;
+  for (const [k, ws] of Object.entries(en))
+    for (const w of ws) assert.doesNotMatch(w.replace(slides, ""), /[\uac00-\ud7a3]/, `${k}: "${w}"`);
+  assert.doesNotMatch(en.lstm.join(" "), /[\uac00-\ud7a3]/);
+  // a title given wins in either language
+  assert.equal(
+    inLanguage("ko", () => words(lstmSvg({ title: "mine" }).svg)[0]),
+    "mine",
+  );
 });

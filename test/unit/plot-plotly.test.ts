@@ -6,6 +6,7 @@ import * as vm from "vm";
 import { toBundle } from "../../src/display/display";
 import { textWidth } from "../../src/plot/fonts";
 import { embedding3d, plotly, plotlyLibrary, PLOTLY_MIME, resetPlotlyLibrary } from "../../src/plot/plotly";
+import { inLanguage } from "../support/lang";
 
 const scripts = (html: string) =>
   [...html.matchAll(/<script[^>]*data-seqlab-plotly="(\w+)"[^>]*>([\s\S]*?)<\/script>/g)].map((m) => ({ kind: m[1], code: m[2] }));
@@ -108,6 +109,32 @@ test("embedding3d projects vectors to three PCA axes, one trace per group, with 
   // the groups differ along the first coordinate, so PC1 separates them
   const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
   assert.ok(Math.abs(mean(fig.data[0].x) - mean(fig.data[1].x)) > 3);
+});
+
+test("embedding3d's default title and trace name follow SEQLAB_LANG when the figure is made", () => {
+  const vecs = [
+    [1, 0, 0, 0],
+    [0, 1, 0, 0],
+    [0, 0, 1, 0],
+    [0, 0, 0, 1],
+    [1, 1, 1, 1],
+  ];
+  const figure = (l: string | undefined) =>
+    inLanguage(l, () => toBundle(embedding3d(vecs, ["a", "b", "c", "d", "e"], { includeLibrary: false })).data[PLOTLY_MIME] as any);
+  const en = figure(undefined),
+    ko = figure("ko");
+  assert.equal(en.layout.title.text, "3-D embedding");
+  assert.equal(en.data[0].name, "points");
+  assert.doesNotMatch(JSON.stringify(en), /[\uac00-\ud7a3]/);
+  assert.equal(ko.layout.title.text, "3차원 임베딩");
+  assert.equal(ko.data[0].name, "점");
+  assert.equal(
+    inLanguage(
+      "ko",
+      () => (toBundle(embedding3d(vecs, undefined, { title: "mine", includeLibrary: false })).data[PLOTLY_MIME] as any).layout.title.text,
+    ),
+    "mine",
+  );
 });
 
 test("without its scripts (an untrusted notebook) a figure shows a line saying to trust the notebook, not an empty box", () => {

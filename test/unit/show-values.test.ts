@@ -7,6 +7,7 @@ import { installTensorDisplay, showTensor } from "../../src/show/tensor";
 import { showModel } from "../../src/show/model";
 import { showVocab, visibleToken } from "../../src/show/vocab";
 import { decodePng, inkPixels, pngSize } from "../../src/plot/png";
+import { inLanguage } from "../support/lang";
 
 before(async () => {
   tf.enableProdMode(); // no "install tfjs-node" notice on stderr
@@ -135,6 +136,67 @@ test("showVocab summarises any {size, entries} (a Map works), most frequent firs
   assert.match(arr, /2 types, 10 tokens/);
   assert.equal(visibleToken("a b\tc"), "a␣b⇥c");
   assert.throws(() => showVocab({ size: 1, entries: 5 as any }), /entries/);
+});
+
+/** The text of every <caption> and <th> of an HTML table, in order. */
+const headings = (html: string) => [...html.matchAll(/<(caption|th)[^>]*>([^<]*)<\/\1>/g)].map((m) => m[2]);
+
+test("showModel's and showVocab's headings follow SEQLAB_LANG when shown: plain English, or Korean with SEQLAB_LANG=ko", () => {
+  const model = {
+    name: "char_lstm",
+    layers: [{ name: "emb", getClassName: () => "Embedding", outputShape: [null, 5, 8], countParams: () => 80 }],
+  };
+  const vocab = {
+    size: 2,
+    entries: [
+      ["a", 2],
+      ["b", 1],
+    ] as [string, number][],
+  };
+  const show = () => ({ model: toBundle(showModel(model)).data, vocab: toBundle(showVocab(vocab)).data });
+  const en = inLanguage(undefined, show);
+  const ko = inLanguage("ko", show);
+  assert.deepEqual(headings(en.model["text/html"] as string), [
+    "model char_lstm",
+    "layer",
+    "output shape",
+    "params",
+    "total",
+    "",
+    "80",
+    "trainable",
+    "",
+    "80",
+    "non-trainable",
+    "",
+    "0",
+  ]);
+  assert.deepEqual(headings(ko.model["text/html"] as string), [
+    "모델 char_lstm",
+    "층",
+    "출력 모양",
+    "매개변수",
+    "전체",
+    "",
+    "80",
+    "학습 가능",
+    "",
+    "80",
+    "학습 불가",
+    "",
+    "0",
+  ]);
+  assert.match(en.vocab["text/html"] as string, /<b>vocabulary<\/b>: 2 types/);
+  assert.deepEqual(headings(en.vocab["text/html"] as string), ["#", "token", "count", "share", "cumulative", ""]);
+  assert.match(ko.vocab["text/html"] as string, /<b>어휘<\/b>: 타입 2개/);
+  assert.deepEqual(headings(ko.vocab["text/html"] as string), ["#", "토큰", "빈도", "비율", "누적", ""]);
+  for (const [k, d] of Object.entries(en)) assert.doesNotMatch(JSON.stringify(d), /[\uac00-\ud7a3]/, `${k}: no Korean in English`);
+  // the text twins' headers are the HTML's
+  assert.match(en.model["text/plain"] as string, /\nlayer\s+output shape\s+params\n/);
+  assert.match(ko.model["text/plain"] as string, /\n층\s+출력 모양\s+매개변수\n/);
+  assert.match(ko.vocab["text/plain"] as string, /^어휘: .*\n#\s+토큰\s+빈도\s+비율\s+누적\n/);
+  // a model without a name: no trailing space in the caption
+  assert.deepEqual(headings(inLanguage("en", () => showModel({ layers: [] }).html)).slice(0, 1), ["model"]);
 });
 
 test("showTable: one table as HTML (escaped) and as aligned text; number columns right-aligned", async () => {
