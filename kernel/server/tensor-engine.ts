@@ -50,6 +50,68 @@ function watchKeeps(e: Engine) {
 }
 
 /**
+ * The engine's trackTensor, made atomic against termination. An interrupt terminates the cell at
+ * V8's next stack check after the kernel found no critical code on the stack (interrupts.ts), and in
+ * code the optimiser has inlined that can be inside a critical function entered since: in tfjs's
+ * trackTensor, after it has counted the tensor (numTensors++) and before its call of track() has put
+ * it on the scope's list (a getter and two calls in between), so that no scope frees it. One tensor
+ * in 15 runs of the interrupt test was left so. This version does every call and getter first and
+ * then the bookkeeping in one straight line of property stores and builtins, where no termination
+ * lands. Only where the engine's own trackTensor is the one it replaces (tfjs 4's).
+ */
+const ATOMIC = Symbol.for("seqlab.kernel.atomicTrackTensor");
+interface TrackedTensor {
+  dtype: string;
+  dataId: object;
+  shape: number[];
+  size: number;
+  scopeId?: number;
+  assign?: unknown;
+}
+interface EngineInternals {
+  state: EngineState & {
+    numStringTensors: number;
+    numBytes: number;
+    numDataBuffers: number;
+    tensorInfo: WeakMap<object, unknown>;
+    activeScope: { id: number; track: unknown[] } | null;
+  };
+  backend: unknown;
+  trackTensor(a: TrackedTensor, backend: unknown): void;
+}
+const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+
+function atomicTrackTensor(e: Engine) {
+  const en = e as unknown as EngineInternals & { [ATOMIC]?: boolean };
+  if (en[ATOMIC] || typeof en.trackTensor !== "function") return;
+  en[ATOMIC] = true;
+  const src = String(en.trackTensor);
+  if (!/numTensors\+\+/.test(src) || !/this\.track\(a\)/.test(src) || !/tensorInfo\.set/.test(src)) return; // another tfjs: left as it is
+  en.trackTensor = function trackTensor(this: EngineInternals, a: TrackedTensor, backend: unknown): void {
+    // every call and getter first: a termination may land in any of them, before anything changed
+    const { dtype, dataId, shape } = a;
+    const bytes = dtype !== "complex64" && dtype !== "string" ? a.size * (BYTES[dtype] ?? 4) : 0;
+    const isVariable = typeof a.assign === "function";
+    const s = this.state;
+    const known = s.tensorInfo.has(dataId);
+    const info = known ? undefined : { backend: backend || this.backend, dtype, shape, bytes };
+    const scope = s.activeScope;
+    // then the engine's bookkeeping in one straight line
+    s.numTensors++;
+    if (dtype === "string") s.numStringTensors++;
+    s.numBytes += bytes;
+    if (!known) {
+      s.numDataBuffers++;
+      s.tensorInfo.set(dataId, info);
+    }
+    if (!isVariable && scope != null) {
+      a.scopeId = scope.id;
+      scope.track.push(a);
+    }
+  };
+}
+
+/**
  * Repairs a library registers on the global object (a Set of functions under
  * Symbol.for("seqlab.kernel.repairs")), run after an interrupted or failed cell before the engine's:
  * each returns what it did, or undefined. seqlab's compute threads register one (src/backend/threads.ts).
@@ -77,6 +139,7 @@ export function markEngine(): EngineMark | undefined {
   const e = engine();
   if (!e) return undefined;
   watchKeeps(e);
+  atomicTrackTensor(e);
   keptForTape.clear();
   const s = e.state;
   return { scopes: s.scopeStack.length, gradientDepth: s.gradientDepth, kernelDepth: s.kernelDepth, dataMoves: s.numDataMovesStack.length };

@@ -56,3 +56,30 @@ test("nothing to repair says so; without tfjs's engine there is nothing to do", 
   const mark = markEngine();
   assert.equal(restoreEngine(mark), undefined);
 });
+
+test("after markEngine, trackTensor is the kernel's atomic one and keeps the engine's books as tfjs's did", async () => {
+  await tf.setBackend("cpu");
+  markEngine();
+  const e = engine();
+  assert.equal(Object.prototype.hasOwnProperty.call(e, "trackTensor"), true, "the engine's own trackTensor is replaced");
+  assert.match(String(e.trackTensor), /one straight line/);
+  const m0 = tf.memory() as any;
+  let inScope!: tf.Tensor;
+  let view!: tf.Tensor;
+  const out = tf.tidy(() => {
+    inScope = tf.tensor2d(new Float32Array(12), [3, 4]); // a new data buffer, tracked in the tidy
+    view = tf.reshape(inScope, [12]); // the same buffer, a second tensor
+    assert.equal(tf.memory().numTensors, m0.numTensors + 2);
+    assert.equal((tf.memory() as any).numDataBuffers, m0.numDataBuffers + 1, "a reshape shares its buffer");
+    assert.equal(tf.memory().numBytes, m0.numBytes + 96, "bytes are counted per tensor, as tfjs counts them");
+    return tf.add(view, 1);
+  });
+  assert.ok(inScope.isDisposed && view.isDisposed, "the tidy freed what it tracked");
+  assert.equal(tf.memory().numTensors, m0.numTensors + 1, "the result stays");
+  const z = tf.zeros([2]);
+  const v = tf.variable(z);
+  assert.equal((v as any).scopeId, undefined, "a variable is on no scope's list");
+  tf.dispose([out, v, z]);
+  assert.equal(tf.memory().numTensors, m0.numTensors);
+  assert.equal(tf.memory().numBytes, m0.numBytes);
+});
