@@ -6,7 +6,7 @@
 // are those the notebook's full mode prints for the GPT arms, since every run draws only from its
 // own seeds (the pretrained LM is copied, never changed, by GPTClassifier.fromPretrained).
 //
-//   SEQLAB_DATA=/work/shared/corpora npm run bench -- gpt2018-finetune \
+//   SEQLAB_DATA=../shared/corpora npm run bench -- gpt2018-finetune \
 //     [--arms scratch,pretrained] [--seeds 5,6,7] [--quick] [--save FILE | --load FILE]
 //
 // --quick: the notebook's quick mode (SEQLAB_QUICK=1), to check the copy against the notebook.
