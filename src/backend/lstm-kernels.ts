@@ -28,7 +28,7 @@ import { lstmWasm } from "./elementwise";
 import { f32, offsetOf, freeScratch, output, scratch, type KernelArgs, type WasmBackend } from "./heap";
 import { lstmBackwardScratchFloats, lstmByRows, lstmForwardScratchFloats, type LstmBackwardJob, type LstmForwardJob } from "./jobs";
 import { packedFloats, simdGemm } from "./simd-gemm";
-import { MIN_PARALLEL_WORK, runJob, threadsFor } from "./threads";
+import { parallelThreshold, runJob, threadsFor, threadsForWork } from "./threads";
 
 export { lstmWasm } from "./elementwise";
 export type { ElementwiseExports as LstmExports } from "./elementwise";
@@ -115,17 +115,34 @@ export function setLstmThreads(on: boolean | undefined): void {
 }
 
 /**
- * Threads for an LSTM pass of T steps (one when !lstmThreadsEnabled()): shared out by sequences
- * (jobs.ts says when and why) the whole pass is one job and its work decides; shared out by hidden
- * units every step ends at a barrier, so a step's product h·W_h must be worth waking threads for,
- * and each thread owns whole panels (at most one per 8 units).
+ * An LSTM pass is worth sharing out from this many times the threads' threshold (parallelThreshold):
+ * a pass is several jobs (forward, backward, weight gradients), each waking the threads, and on a
+ * quiet 2-core machine passes of 0.8M-1M multiply-adds ran at 0.55-0.71x on 2 threads, of 6M and
+ * more at 1.18-1.60x (`npm run bench -- thread-threshold`).
  */
+export const LSTM_PASS_FACTOR = 16;
+
+/**
+ * The threads an LSTM pass of T steps over B sequences (D inputs, H units) takes out of `want`, and
+ * how it shares them: by sequences (jobs.ts says when and why) the whole pass is one job and its work
+ * decides; by hidden units every step ends at a barrier, so a step's product h·W_h must be worth
+ * waking threads for (half the threshold: 2^17 multiply-adds ran 1.18x faster on 2 threads), and each
+ * thread owns whole panels (at most one per 8 units).
+ */
+export function lstmPassPlan(T: number, B: number, D: number, H: number, want: number): { nt: number; byRows: number } {
+  const pass = T * B * 4 * H * (H + D);
+  const nt = pass >= LSTM_PASS_FACTOR * parallelThreshold() ? threadsForWork(pass, want) : 1;
+  if (nt <= 1) return { nt: 1, byRows: 0 };
+  if (lstmByRows(B, nt)) return { nt, byRows: 1 };
+  return { nt: B * H * 4 * H >= parallelThreshold() / 2 ? Math.max(1, Math.min(nt, Math.floor(H / 8))) : 1, byRows: 0 };
+}
+
+/** Threads for an LSTM pass (one when !lstmThreadsEnabled()): lstmPassPlan with the threads the pool has. */
 function lstmThreads(memory: WebAssembly.Memory, T: number, B: number, D: number, H: number) {
   if (!lstmThreadsEnabled()) return { nt: 1, pool: undefined, byRows: 0 };
   const t = threadsFor(memory, T * B * 4 * H * (H + D));
-  if (lstmByRows(B, t.nt)) return { nt: t.nt, pool: t.pool, byRows: 1 };
-  const nt = B * H * 4 * H >= MIN_PARALLEL_WORK ? Math.min(t.nt, H / 8) : 1;
-  return { nt, pool: t.pool, byRows: 0 };
+  const plan = lstmPassPlan(T, B, D, H, t.nt);
+  return { ...plan, pool: plan.nt > 1 ? t.pool : undefined };
 }
 
 export function lstmForward(args: KernelArgs): tf.TensorInfo[] {

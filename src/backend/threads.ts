@@ -12,8 +12,8 @@
 //
 // How many threads: SEQLAB_THREADS, else the machine's cores (os.availableParallelism());
 // setThreadCount(n) changes it at run time (the benchmarks compare 1 thread with all cores in one
-// process). Jobs smaller than MIN_PARALLEL_WORK stay on one thread (starting the others costs tens
-// of microseconds).
+// process). Jobs smaller than MIN_PARALLEL_WORK stay on one thread (waking the others costs a few
+// microseconds), and larger ones take as many threads as have a share worth that (threadsForWork).
 //
 // A main thread stopped by the kernel's interrupt in the middle of a job (TerminateExecution runs
 // no finally block) leaves the workers either computing into that job's output and scratch (which
@@ -56,12 +56,31 @@ import {
 } from "./sync";
 
 /**
- * Multiply-adds below which a job stays on one thread. A job wakes the workers and waits for the
- * slowest (tens of microseconds on a loaded machine); 2^20 multiply-adds take about 40 µs on one
- * core at 50 GFLOP/s. (An estimate: this threshold has not been tuned by measurement; bench/README.md,
- * "Several cores and fused multiply-add", has what was measured.)
+ * Multiply-adds below which a job stays on one thread; a larger job takes as many threads as give
+ * each at least half this (so a middling job on a many-core machine does not wake every core).
+ * Measured on a quiet 2-core machine (`npm run bench -- thread-threshold`; bench/README.md, "Tuning
+ * the threshold"): products, LayerNorm, GELU and attention ran faster on 2 threads from 2^17 to 2^19
+ * multiply-adds on and slower below, where waking a thread and waiting for it (a few microseconds)
+ * outweighs its share. LSTM passes have their own, larger, threshold (lstm-kernels.ts, lstmPassPlan).
  */
-export const MIN_PARALLEL_WORK = 1 << 20;
+export const MIN_PARALLEL_WORK = 1 << 18;
+
+let minParallelWork = MIN_PARALLEL_WORK;
+
+/** The multiply-adds below which a job stays on one thread now (MIN_PARALLEL_WORK unless set). */
+export function parallelThreshold(): number {
+  return minParallelWork;
+}
+
+/**
+ * Keep jobs below `work` multiply-adds on one thread from now on (0: share every job out, as the
+ * thread-threshold benchmark does to time small jobs on threads); undefined: MIN_PARALLEL_WORK again.
+ */
+export function setParallelThreshold(work: number | undefined): void {
+  if (work !== undefined && !(Number.isFinite(work) && work >= 0))
+    throw new RangeError(`setParallelThreshold: expected a number of multiply-adds, 0 or more, got ${work}`);
+  minParallelWork = work ?? MIN_PARALLEL_WORK;
+}
 
 /** The thread count from SEQLAB_THREADS (a positive integer), else the machine's cores. */
 export function defaultThreadCount(env: NodeJS.ProcessEnv = process.env): number {
@@ -293,13 +312,23 @@ const pools = new WeakMap<WebAssembly.Memory, Pool>();
 const open = new Set<Pool>();
 
 /**
+ * How many of `want` threads a job of `work` multiply-adds takes: one below the threshold, else as
+ * many as get at least half the threshold each (all of them when the threshold is 0).
+ */
+export function threadsForWork(work: number, want: number, min = minParallelWork): number {
+  if (want <= 1 || work < min) return 1;
+  return min > 0 ? Math.min(want, Math.max(2, Math.floor((2 * work) / min))) : want;
+}
+
+/**
  * The threads for a job of `work` multiply-adds on `memory`: how many take part (1 when the memory is
  * not shared, one thread is wanted, the job is small, or workers cannot be had) and the pool to run
  * it on (undefined with 1).
  */
 export function threadsFor(memory: WebAssembly.Memory, work: number): { nt: number; pool?: Pool } {
   const want = threadCount();
-  if (want <= 1 || work < MIN_PARALLEL_WORK || !isShared(memory)) return { nt: 1 };
+  const n = threadsForWork(work, want);
+  if (n <= 1 || !isShared(memory)) return { nt: 1 };
   let pool = pools.get(memory);
   if (pool && pool.fma !== fmaEnabled()) pool.close();
   if (pool?.closed) {
@@ -318,7 +347,7 @@ export function threadsFor(memory: WebAssembly.Memory, work: number): { nt: numb
     pools.delete(memory);
     return { nt: 1 };
   }
-  return { nt: Math.min(want, pool.size), pool };
+  return { nt: Math.min(n, pool.size), pool };
 }
 
 /** Run `job` on the threads threadsFor(memory, work) gives (this thread alone when it gives one). */

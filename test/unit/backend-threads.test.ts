@@ -18,12 +18,12 @@ import * as path from "path";
 import * as vm from "vm";
 import * as tf from "@tensorflow/tfjs";
 import { fmaAvailable, setFma, setThreadCount, threadCount, useBackend, workerStats } from "../../src/backend";
-import { BUSY_LOAD_PER_CORE, machineOversubscribed } from "../../src/backend/lstm-kernels";
+import { BUSY_LOAD_PER_CORE, LSTM_PASS_FACTOR, lstmPassPlan, machineOversubscribed } from "../../src/backend/lstm-kernels";
 import { ATTENTION_KERNELS, attentionKernelsUsable } from "../../src/backend/attention-kernels";
 import { NORM_KERNELS } from "../../src/backend/norm-kernels";
 import { LSTM_KERNELS, lstmKernelsUsable } from "../../src/backend/lstm-kernels";
 import { lstmByRows } from "../../src/backend/jobs";
-import { MIN_PARALLEL_WORK, poolState, runJob, threadsFor } from "../../src/backend/threads";
+import { MIN_PARALLEL_WORK, parallelThreshold, poolState, runJob, setParallelThreshold, threadsFor, threadsForWork } from "../../src/backend/threads";
 import { mulberry32 } from "../../src/data/random";
 import { GPT } from "../../src/models/gpt";
 import { attention, fusedLstm, gelu, layerNorm, lstmParams, type LstmParams } from "../../src/nn";
@@ -83,9 +83,49 @@ test("the wasm heap is shared and large products take 3 threads; small ones stay
   tf.setBackend("wasm");
   assert.equal(threadCount(), 3);
   assert.ok(memory().buffer instanceof SharedArrayBuffer, "useBackend made tfjs's heap shared");
-  assert.equal(threadsFor(memory(), MIN_PARALLEL_WORK).nt, 3);
+  assert.equal(threadsFor(memory(), 3 * MIN_PARALLEL_WORK).nt, 3);
+  assert.equal(threadsFor(memory(), MIN_PARALLEL_WORK).nt, 2, "a share of at least half the threshold each");
   assert.equal(threadsFor(memory(), MIN_PARALLEL_WORK - 1).nt, 1);
   assert.equal(poolState(memory())?.threads, 3, "two workers and the main thread");
+});
+
+test("a job takes as many threads as get half the threshold each; an LSTM pass has its own threshold", () => {
+  const m = MIN_PARALLEL_WORK;
+  assert.deepEqual(
+    [m - 1, m, 1.49 * m, 1.5 * m, 4 * m, 100 * m].map((w) => threadsForWork(w, 16)),
+    [1, 2, 2, 3, 8, 16],
+  );
+  assert.equal(threadsForWork(100 * m, 1), 1, "one thread wanted");
+  assert.equal(threadsForWork(1, 4, 0), 4, "threshold 0: all of them");
+  // passes below LSTM_PASS_FACTOR thresholds stay on one thread; above, by sequences from 8 a thread,
+  // else by hidden units when a step's h·W_h has half the threshold (and at most one thread per 8 units)
+  const pass = (T: number, B: number, D: number, H: number) => T * B * 4 * H * (H + D);
+  assert.ok(pass(16, 32, 8, 16) < LSTM_PASS_FACTOR * m);
+  assert.deepEqual(lstmPassPlan(16, 32, 8, 16, 2), { nt: 1, byRows: 0 });
+  assert.deepEqual(lstmPassPlan(64, 32, 64, 128, 2), { nt: 2, byRows: 1 });
+  assert.deepEqual(lstmPassPlan(64, 8, 64, 128, 2), { nt: 2, byRows: 0 });
+  assert.deepEqual(lstmPassPlan(64, 8, 64, 128, 64), { nt: 16, byRows: 0 }, "128 units: 16 panels of 8");
+  assert.ok(8 * 32 * 4 * 32 < m / 2 && pass(512, 8, 32, 32) >= LSTM_PASS_FACTOR * m);
+  assert.deepEqual(lstmPassPlan(512, 8, 32, 32, 2), { nt: 1, byRows: 0 }, "a long pass of small steps by hidden units: one thread");
+});
+
+test("setParallelThreshold moves the size from which jobs take threads; undefined restores MIN_PARALLEL_WORK", () => {
+  tf.setBackend("wasm");
+  try {
+    setParallelThreshold(4096);
+    assert.equal(parallelThreshold(), 4096);
+    assert.equal(threadsFor(memory(), 3 * 4096).nt, 3);
+    assert.equal(threadsFor(memory(), 4096).nt, 2);
+    assert.equal(threadsFor(memory(), 4095).nt, 1);
+    setParallelThreshold(0);
+    assert.equal(threadsFor(memory(), 1).nt, 3, "0: every job is shared out");
+    for (const bad of [-1, NaN, Infinity]) assert.throws(() => setParallelThreshold(bad), /expected a number of multiply-adds, 0 or more, got/);
+    assert.equal(parallelThreshold(), 0, "a refused value changes nothing");
+  } finally {
+    setParallelThreshold(undefined);
+  }
+  assert.equal(parallelThreshold(), MIN_PARALLEL_WORK);
+  assert.equal(threadsFor(memory(), MIN_PARALLEL_WORK - 1).nt, 1);
 });
 
 test("threaded and FMA BatchMatMul equal the cpu backend for every transpose and batch combination, and 1 thread bit for bit", () => {
@@ -178,7 +218,7 @@ test("the LSTM kernels on 3 threads, by hidden units and by sequences: the same 
   ]) {
     tf.setBackend("wasm");
     assert.ok(lstmKernelsUsable(B, D, H));
-    assert.ok(B * H * 4 * H >= MIN_PARALLEL_WORK, "a step's h·W_h is large enough for threads");
+    assert.deepEqual(lstmPassPlan(T, B, D, H, 3), { nt: 3, byRows: B === 32 ? 1 : 0 }, "large enough for 3 threads");
     assert.equal(lstmByRows(B, 3), B === 32);
     const p = tf.tidy(() => {
       const q = lstmParams(D, H, 3);
