@@ -115,12 +115,13 @@ export function setLstmThreads(on: boolean | undefined): void {
 }
 
 /**
- * An LSTM pass is worth sharing out from this many times the threads' threshold (parallelThreshold):
- * a pass is several jobs (forward, backward, weight gradients), each waking the threads, and on a
- * quiet 2-core machine passes of 0.8M-1M multiply-adds ran at 0.55-0.71x on 2 threads, of 6M and
- * more at 1.18-1.60x (`npm run bench -- thread-threshold`).
+ * An LSTM pass is worth sharing out from this many times the threads' threshold (parallelThreshold,
+ * so 2^24 multiply-adds): a pass is several jobs (forward, backward, weight gradients), each waking
+ * the threads, and its parts are fixed, so one thread held up holds the pass up. On a quiet 2-core
+ * machine (`npm run bench -- thread-threshold`, two runs) passes of 0.2M-1M multiply-adds ran at
+ * 0.35-0.71x on 2 threads, of 6M-8M at 0.87-1.24x (no gain to count on), of 48M and more at 1.12-1.68x.
  */
-export const LSTM_PASS_FACTOR = 16;
+export const LSTM_PASS_FACTOR = 64;
 
 /**
  * The threads an LSTM pass of T steps over B sequences (D inputs, H units) takes out of `want`, and
