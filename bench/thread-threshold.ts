@@ -124,9 +124,24 @@ const CASES: Case[] = [
   ...[8, 16, 32, 64, 128, 256, 512, 2048].map((rows) => matMul(rows, 128, 128)), // a GPT linear layer
   ...[8, 32, 128, 512, 2048, 8192].map((rows) => norm(rows)),
   ...[1024, 4096, 16384, 65536, 262144, 1048576].map((n) => geluCase(n)),
-  ...[[1, 16], [2, 32], [8, 32], [8, 64], [32, 64]].map(([B, T]) => attention(B, T)),
+  ...[
+    [1, 16],
+    [2, 32],
+    [8, 32],
+    [8, 64],
+    [32, 64],
+  ].map(([B, T]) => attention(B, T)),
   // by hidden units (B 8: fewer than 8 sequences a thread), then by sequences (B 32)
-  ...[[8, 16, 8, 16], [8, 16, 32, 32], [8, 32, 32, 64], [8, 64, 64, 128], [32, 16, 8, 16], [32, 32, 32, 32], [32, 64, 64, 128], [32, 64, 64, 256]].map(([B, T, D, H]) => lstm(B, T, D, H)),
+  ...[
+    [8, 16, 8, 16],
+    [8, 16, 32, 32],
+    [8, 32, 32, 64],
+    [8, 64, 64, 128],
+    [32, 16, 8, 16],
+    [32, 32, 32, 32],
+    [32, 64, 64, 128],
+    [32, 64, 64, 256],
+  ].map(([B, T, D, H]) => lstm(B, T, D, H)),
 ];
 
 function options(args: string[]) {
@@ -136,7 +151,10 @@ function options(args: string[]) {
     if (a === "--threads" && Number.isInteger(v) && v >= 2) o.threads = v;
     else if (a === "--rounds" && Number.isInteger(v) && v >= 1) o.rounds = v;
     else if (a === "--ms" && v > 0) o.ms = v;
-    else throw new Error(`thread-threshold: unknown argument ${JSON.stringify(a)}; accepted: --threads N (2 or more) --rounds N --ms MILLISECONDS`);
+    else
+      throw new Error(
+        `thread-threshold: unknown argument ${JSON.stringify(a)}; accepted: --threads N (2 or more) --rounds N --ms MILLISECONDS`,
+      );
     i++;
   }
   return o;
@@ -164,7 +182,9 @@ export async function main(args: string[]): Promise<void> {
   const o = options(args);
   const { backend, threads } = await useBackend({ quiet: true });
   if (backend !== "wasm" || (threads ?? 1) < 2)
-    throw new Error(`thread-threshold: needs the wasm backend with its heap shared (seqlab's threaded kernels; SEQLAB_THREADS not 1), got ${backend} with ${threads ?? 1} thread(s)`);
+    throw new Error(
+      `thread-threshold: needs the wasm backend with its heap shared (seqlab's threaded kernels; SEQLAB_THREADS not 1), got ${backend} with ${threads ?? 1} thread(s)`,
+    );
   const threshold = parallelThreshold();
   const load0 = loadavg();
   console.log(
@@ -199,7 +219,9 @@ export async function main(args: string[]): Promise<void> {
     return { c, t1, tn, picks, threaded, best: Math.min(t1, tn) };
   });
   console.log("");
-  console.log(`${"job".padEnd(10)} ${"size".padEnd(18)} ${"work".padStart(6)} ${"1 thread ms".padStart(12)} ${`${o.threads} threads ms`.padStart(13)} ${"speed-up".padStart(9)}  threshold picks`);
+  console.log(
+    `${"job".padEnd(10)} ${"size".padEnd(18)} ${"work".padStart(6)} ${"1 thread ms".padStart(12)} ${`${o.threads} threads ms`.padStart(13)} ${"speed-up".padStart(9)}  threshold picks`,
+  );
   for (const { c, t1, tn, threaded } of rows) {
     const pick = threaded ? `${o.threads} threads` : "1 thread";
     const right = threaded === tn < t1 ? "" : "  (the slower)";

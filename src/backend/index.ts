@@ -9,6 +9,16 @@ export {
   type UseBackendOptions,
 } from "./select";
 export { patchWasm, unpatchWasm, wasmPatched, WASM_PATCHED_KERNELS } from "./wasm-kernels";
-export { threadCount, setThreadCount, defaultThreadCount, workerStats, threadState, shutdownThreads, MIN_PARALLEL_WORK, parallelThreshold, setParallelThreshold } from "./threads";
+export {
+  threadCount,
+  setThreadCount,
+  defaultThreadCount,
+  workerStats,
+  threadState,
+  shutdownThreads,
+  MIN_PARALLEL_WORK,
+  parallelThreshold,
+  setParallelThreshold,
+} from "./threads";
 export { fmaAvailable, fmaEnabled, setFma } from "./simd-gemm";
 export { lstmThreadsEnabled, setLstmThreads } from "./lstm-kernels";

@@ -23,7 +23,15 @@ import { ATTENTION_KERNELS, attentionKernelsUsable } from "../../src/backend/att
 import { NORM_KERNELS } from "../../src/backend/norm-kernels";
 import { LSTM_KERNELS, lstmKernelsUsable } from "../../src/backend/lstm-kernels";
 import { lstmByRows } from "../../src/backend/jobs";
-import { MIN_PARALLEL_WORK, parallelThreshold, poolState, runJob, setParallelThreshold, threadsFor, threadsForWork } from "../../src/backend/threads";
+import {
+  MIN_PARALLEL_WORK,
+  parallelThreshold,
+  poolState,
+  runJob,
+  setParallelThreshold,
+  threadsFor,
+  threadsForWork,
+} from "../../src/backend/threads";
 import { mulberry32 } from "../../src/data/random";
 import { GPT } from "../../src/models/gpt";
 import { attention, fusedLstm, gelu, layerNorm, lstmParams, type LstmParams } from "../../src/nn";
@@ -119,7 +127,8 @@ test("setParallelThreshold moves the size from which jobs take threads; undefine
     assert.equal(threadsFor(memory(), 4095).nt, 1);
     setParallelThreshold(0);
     assert.equal(threadsFor(memory(), 1).nt, 3, "0: every job is shared out");
-    for (const bad of [-1, NaN, Infinity]) assert.throws(() => setParallelThreshold(bad), /expected a number of multiply-adds, 0 or more, got/);
+    for (const bad of [-1, NaN, Infinity])
+      assert.throws(() => setParallelThreshold(bad), /expected a number of multiply-adds, 0 or more, got/);
     assert.equal(parallelThreshold(), 0, "a refused value changes nothing");
   } finally {
     setParallelThreshold(undefined);
