@@ -118,8 +118,8 @@ export function setLstmThreads(on: boolean | undefined): void {
  * An LSTM pass is worth sharing out from this many times the threads' threshold (parallelThreshold,
  * so 2^24 multiply-adds): a pass is several jobs (forward, backward, weight gradients), each waking
  * the threads, and its parts are fixed, so one thread held up holds the pass up. On a quiet 2-core
- * machine (`npm run bench -- thread-threshold`, two runs) passes of 0.2M-1M multiply-adds ran at
- * 0.35-0.71x on 2 threads, of 6M-8M at 0.87-1.24x (no gain to count on), of 48M and more at 1.12-1.68x.
+ * machine (`npm run bench -- thread-threshold`, three runs) passes of 0.2M-1M multiply-adds ran at
+ * 0.35-0.92x on 2 threads, of 6M-8M at 0.70-1.24x (no gain to count on), of 48M and more at 1.12-1.77x.
  */
 export const LSTM_PASS_FACTOR = 64;
 
@@ -127,15 +127,14 @@ export const LSTM_PASS_FACTOR = 64;
  * The threads an LSTM pass of T steps over B sequences (D inputs, H units) takes out of `want`, and
  * how it shares them: by sequences (jobs.ts says when and why) the whole pass is one job and its work
  * decides; by hidden units every step ends at a barrier, so a step's product h·W_h must be worth
- * waking threads for (half the threshold: 2^17 multiply-adds ran 1.18x faster on 2 threads), and each
- * thread owns whole panels (at most one per 8 units).
+ * waking threads for (a threshold's worth), and each thread owns whole panels (at most one per 8 units).
  */
 export function lstmPassPlan(T: number, B: number, D: number, H: number, want: number): { nt: number; byRows: number } {
   const pass = T * B * 4 * H * (H + D);
   const nt = pass >= LSTM_PASS_FACTOR * parallelThreshold() ? threadsForWork(pass, want) : 1;
   if (nt <= 1) return { nt: 1, byRows: 0 };
   if (lstmByRows(B, nt)) return { nt, byRows: 1 };
-  return { nt: B * H * 4 * H >= parallelThreshold() / 2 ? Math.max(1, Math.min(nt, Math.floor(H / 8))) : 1, byRows: 0 };
+  return { nt: B * H * 4 * H >= parallelThreshold() ? Math.max(1, Math.min(nt, Math.floor(H / 8))) : 1, byRows: 0 };
 }
 
 /** Threads for an LSTM pass (one when !lstmThreadsEnabled()): lstmPassPlan with the threads the pool has. */
