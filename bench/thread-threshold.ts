@@ -16,12 +16,13 @@
 // median over rounds of the mean time of a call, calls repeated for --ms milliseconds a round.
 //
 // For each job and size it prints both times, the speed-up, and what the kernels now do there (one
-// thread or N: threads.ts's threadsForWork, lstm-kernels.ts's lstmPassPlan). Per kind it prints the crossover: the smallest work from which N
-// threads were faster at that and every larger size measured. Last line:
+// thread or N: threads.ts's threadsForWork, lstm-kernels.ts's lstmPassPlan). Per kind it prints the
+// crossover: the smallest work from which N threads were faster at that and every larger size
+// measured. Last line:
 //   thread-threshold: threads=N threshold=.. crossover_max=.. crossover_matmul=.. .. ratio=..
 // ratio = geometric mean over all cases of (the faster contender's time ÷ the time of the contender the
-// current threshold picks), against the one-thread peer measured in the same run: 1 means the threshold
-// picks the faster one everywhere; below 1 it leaves time on the table (or wastes it on threads).
+// kernels now pick), the one-thread peer measured in the same run: 1 means they pick the faster one
+// everywhere; below 1 they leave time on the table (or waste it on threads).
 import * as os from "os";
 import * as tf from "@tensorflow/tfjs";
 import { setLstmThreads, setThreadCount, useBackend } from "../src/backend";
