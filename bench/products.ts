@@ -14,7 +14,7 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
 import { blockedMm, fmaAvailable, gemmExports } from "../src/backend/simd-gemm";
-import { loadavg, median } from "./support/common";
+import { geomean, loadavg, median } from "./support/common";
 import { OPENBLAS_DIR, torchEnv } from "./support/torch-server";
 
 /** [name, M, K, N, layout of A ("t": stored transposed, read in place)] */
@@ -74,8 +74,6 @@ function torch(python: string, seconds: number): { gflops: Record<string, number
   if (r.status !== 0) throw new Error(`products: ${python} ${script} failed: ${r.stderr || r.error}`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
 }
-
-const geomean = (xs: number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
 
 export async function main(args: string[]): Promise<void> {
   const o = options(args);

@@ -33,7 +33,7 @@ import { fusedLstm } from "../src/nn/fused-lstm";
 import { gelu } from "../src/nn/gelu";
 import { lstmParams } from "../src/nn/lstm";
 import { layerNorm } from "../src/nn/layer-norm";
-import { loadavg, median } from "./support/common";
+import { geomean, loadavg, median } from "./support/common";
 
 interface Case {
   kind: "matMul" | "layerNorm" | "gelu" | "attention" | "lstm";
@@ -176,7 +176,6 @@ function time(call: () => void, ms: number): number {
   return (t - t0) / n;
 }
 
-const geomean = (xs: number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
 const fmtWork = (w: number) => (w >= 1 << 20 ? `${(w / (1 << 20)).toFixed(w >= 10 << 20 ? 0 : 1)}M` : `${Math.round(w / 1024)}k`);
 
 export async function main(args: string[]): Promise<void> {

@@ -48,6 +48,9 @@ export const loadavg = (): string =>
     .loadavg()
     .map((v) => v.toFixed(2))
     .join(" ");
+/** The geometric mean of positive numbers. */
+export const geomean = (xs: number[]): number => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+
 export const fmt = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : "NA");
 
 /** The windows of `tokens` at `starts` as int32 tensors [B, T]: inputs and next-token targets. */

@@ -28,7 +28,7 @@ import { lstmWasm } from "./elementwise";
 import { f32, offsetOf, freeScratch, output, scratch, type KernelArgs, type WasmBackend } from "./heap";
 import { lstmBackwardScratchFloats, lstmByRows, lstmForwardScratchFloats, type LstmBackwardJob, type LstmForwardJob } from "./jobs";
 import { packedFloats, simdGemm } from "./simd-gemm";
-import { parallelThreshold, runJob, threadsFor, threadsForWork } from "./threads";
+import { parallelThreshold, runJob, threadCount, threadsFor, threadsForWork } from "./threads";
 
 export { lstmWasm } from "./elementwise";
 export type { ElementwiseExports as LstmExports } from "./elementwise";
@@ -137,9 +137,12 @@ export function lstmPassPlan(T: number, B: number, D: number, H: number, want: n
   return { nt: B * H * 4 * H >= parallelThreshold() ? Math.max(1, Math.min(nt, Math.floor(H / 8))) : 1, byRows: 0 };
 }
 
-/** Threads for an LSTM pass (one when !lstmThreadsEnabled()): lstmPassPlan with the threads the pool has. */
+/**
+ * Threads for an LSTM pass (one when !lstmThreadsEnabled()): lstmPassPlan with the threads the pool
+ * has. The pool is asked for only when the plan wants threads (asking starts its workers).
+ */
 function lstmThreads(memory: WebAssembly.Memory, T: number, B: number, D: number, H: number) {
-  if (!lstmThreadsEnabled()) return { nt: 1, pool: undefined, byRows: 0 };
+  if (!lstmThreadsEnabled() || lstmPassPlan(T, B, D, H, threadCount()).nt <= 1) return { nt: 1, pool: undefined, byRows: 0 };
   const t = threadsFor(memory, T * B * 4 * H * (H + D));
   const plan = lstmPassPlan(T, B, D, H, t.nt);
   return { ...plan, pool: plan.nt > 1 ? t.pool : undefined };

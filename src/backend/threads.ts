@@ -315,9 +315,10 @@ const open = new Set<Pool>();
  * How many of `want` threads a job of `work` multiply-adds takes: one below the threshold, else as
  * many as get at least half the threshold each (all of them when the threshold is 0).
  */
-export function threadsForWork(work: number, want: number, min = minParallelWork): number {
+export function threadsForWork(work: number, want: number): number {
+  const min = minParallelWork;
   if (want <= 1 || work < min) return 1;
-  return min > 0 ? Math.min(want, Math.max(2, Math.floor((2 * work) / min))) : want;
+  return min > 0 ? Math.min(want, Math.floor((2 * work) / min)) : want;
 }
 
 /**

@@ -104,7 +104,12 @@ test("a job takes as many threads as get half the threshold each; an LSTM pass h
     [1, 2, 2, 3, 8, 16],
   );
   assert.equal(threadsForWork(100 * m, 1), 1, "one thread wanted");
-  assert.equal(threadsForWork(1, 4, 0), 4, "threshold 0: all of them");
+  try {
+    setParallelThreshold(0);
+    assert.equal(threadsForWork(1, 4), 4, "threshold 0: all of them");
+  } finally {
+    setParallelThreshold(undefined);
+  }
   // passes below LSTM_PASS_FACTOR thresholds stay on one thread; above, by sequences from 8 a thread,
   // else by hidden units when a step's h·W_h has the threshold's work (and at most one thread per 8 units)
   const pass = (T: number, B: number, D: number, H: number) => T * B * 4 * H * (H + D);
