@@ -19,6 +19,8 @@ export {
   MIN_PARALLEL_WORK,
   parallelThreshold,
   setParallelThreshold,
+  threadBackoff,
 } from "./threads";
+export { usableCores } from "./cores";
 export { fmaAvailable, fmaEnabled, setFma } from "./simd-gemm";
 export { lstmThreadsEnabled, setLstmThreads } from "./lstm-kernels";

@@ -52,12 +52,25 @@ const SPINS = 2000;
 /** A sleeping waiter checks ABORT this often (ms). */
 const NAP_MS = 50;
 
+/** Milliseconds this thread has slept in waitChange, past its spins (threads.ts reads the main thread's). */
+let slept = 0;
+
+/** The milliseconds this thread has slept waiting for other threads so far. */
+export function sleptMs(): number {
+  return slept;
+}
+
 /** Wait until ctl[i] is no longer v; throws ABORTED when ABORT is set meanwhile (and checkAbort). */
 export function waitChange(ctl: Int32Array, i: number, v: number, checkAbort: boolean): void {
   for (let s = 0; s < SPINS; s++) if (Atomics.load(ctl, i) !== v) return;
-  while (Atomics.load(ctl, i) === v) {
-    if (checkAbort && Atomics.load(ctl, ABORT)) throw ABORTED;
-    Atomics.wait(ctl, i, v, NAP_MS);
+  const t0 = performance.now();
+  try {
+    while (Atomics.load(ctl, i) === v) {
+      if (checkAbort && Atomics.load(ctl, ABORT)) throw ABORTED;
+      Atomics.wait(ctl, i, v, NAP_MS);
+    }
+  } finally {
+    slept += performance.now() - t0;
   }
 }
 

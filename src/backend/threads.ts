@@ -10,10 +10,18 @@
 // every job as thread 0 and blocks until the others are done, so a kernel that uses threads is as
 // synchronous as one that does not.
 //
-// How many threads: SEQLAB_THREADS, else the machine's cores (os.availableParallelism());
-// setThreadCount(n) changes it at run time (the benchmarks compare 1 thread with all cores in one
-// process). Jobs smaller than MIN_PARALLEL_WORK stay on one thread (waking the others costs a few
-// microseconds), and larger ones take as many threads as have a share worth that (threadsForWork).
+// How many threads: SEQLAB_THREADS, else the cores this process may use (cores.ts: the CPUs, less a
+// container's CPU quota); setThreadCount(n) changes it at run time (the benchmarks compare 1 thread
+// with all cores in one process). Jobs smaller than MIN_PARALLEL_WORK stay on one thread (waking the
+// others costs a few microseconds), and larger ones take as many threads as have a share worth that
+// (threadsForWork).
+//
+// A job on threads is as slow as its slowest thread, and on a busy machine (a class's kernels on one
+// server, a CI machine, a laptop compiling) a worker may wait milliseconds for a core at every job,
+// where the job itself takes microseconds. So where the count was not set (no SEQLAB_THREADS, no
+// setThreadCount), a job whose main thread spent most of it asleep waiting for the others counts as
+// held up, and jobs then stay on one thread for a while (BACKOFF_MS, longer while they keep being
+// held up); a count that was set is used as given (tests and benchmarks set it).
 //
 // A main thread stopped by the kernel's interrupt in the middle of a job (TerminateExecution runs
 // no finally block) leaves the workers either computing into that job's output and scratch (which
@@ -23,9 +31,9 @@
 // job (at their next chunk, step or barrier), and only then frees what the stopped kernel held
 // (heap.ts, releaseStoppedKernels) and lets the engine free the cell's tensors. Any later job also
 // abandons a job left running first (quiesce), outside the Jupyter kernel too.
-import * as os from "os";
 import * as path from "path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "worker_threads";
+import { usableCores } from "./cores";
 import { elementwiseModule, lstmWasm } from "./elementwise";
 import { releaseOrphanOutputs, releaseStoppedKernels } from "./heap";
 import { JOB_FIELDS, JOBS, runPart, soloSync, type JobName, type ThreadCtx } from "./jobs";
@@ -52,6 +60,7 @@ import {
   STATS_OFFSET,
   TOKEN,
   sharedSync,
+  sleptMs,
   waitChange,
 } from "./sync";
 
@@ -82,7 +91,7 @@ export function setParallelThreshold(work: number | undefined): void {
   minParallelWork = work ?? MIN_PARALLEL_WORK;
 }
 
-/** The thread count from SEQLAB_THREADS (a positive integer), else the machine's cores. */
+/** The thread count from SEQLAB_THREADS (a positive integer), else the cores this process may use (cores.ts). */
 export function defaultThreadCount(env: NodeJS.ProcessEnv = process.env): number {
   const v = env.SEQLAB_THREADS?.trim();
   if (v) {
@@ -90,11 +99,12 @@ export function defaultThreadCount(env: NodeJS.ProcessEnv = process.env): number
     if (!Number.isInteger(n) || n < 1) throw new Error(`SEQLAB_THREADS=${v}: expected a whole number of threads, 1 or more`);
     return Math.min(n, MAX_THREADS);
   }
-  const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(cores, MAX_THREADS));
+  return Math.max(1, Math.min(usableCores({ env }), MAX_THREADS));
 }
 
 let wanted: number | undefined;
+/** Whether the thread count was set (SEQLAB_THREADS or setThreadCount): then it is used as given, held-up jobs or not. */
+let countSet = !!process.env.SEQLAB_THREADS?.trim();
 
 /** Threads seqlab's kernels use (1: the main thread alone). */
 export function threadCount(): number {
@@ -102,12 +112,67 @@ export function threadCount(): number {
 }
 
 /**
- * Use n threads from now on (1..64). More than one needs the wasm backend's memory shared, which
- * useBackend() arranges unless SEQLAB_THREADS=1 was set when it started the backend.
+ * Use n threads from now on (1..64), as given even on a busy machine; undefined: the cores this
+ * process may use again, fewer while jobs are held up. More than one needs the wasm backend's memory
+ * shared, which useBackend() arranges unless SEQLAB_THREADS=1 was set when it started the backend.
  */
-export function setThreadCount(n: number): void {
+export function setThreadCount(n: number | undefined): void {
+  if (n === undefined) {
+    wanted = Math.max(1, Math.min(usableCores(), MAX_THREADS));
+    countSet = false;
+    return;
+  }
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`setThreadCount: expected a whole number of threads, 1 or more, got ${n}`);
   wanted = Math.min(n, MAX_THREADS);
+  countSet = true;
+}
+
+/**
+ * How long jobs keep to one thread after a held-up job (ms): BACKOFF_MS the first time, twice as long
+ * each time after, and at least BACKOFF_PER_LOST times what the held-up job lost (so that jobs held
+ * up on a very busy machine cost it at most about 1 %), up to BACKOFF_MAX_MS. Each job on threads
+ * that was not held up halves it again (under BACKOFF_MS: none).
+ */
+export const BACKOFF_MS = 250;
+export const BACKOFF_PER_LOST = 100;
+export const BACKOFF_MAX_MS = 16_000;
+/**
+ * A job on threads was held up when its main thread slept at least this long (ms) waiting for the
+ * others, and for more than half the job. Why half: with two threads sharing a job evenly, a main
+ * thread that slept longer than it worked would have done the whole job alone sooner. Why 2 ms: a
+ * worker on a core that is free wakes in tens of microseconds, but a core of a virtual machine that
+ * has gone idle can take milliseconds to wake (on this 2-vCPU machine, quiet, 16 of 2,000 products
+ * of 128x256x256 waited 2-7 ms for their worker), and on a busy host or a busy server far longer.
+ */
+export const HELD_UP_MS = 2;
+
+const backoff = { until: -Infinity, ms: 0, heldUp: 0 };
+/** Until when jobs keep to one thread because workers could not be started. */
+let noWorkersUntil = -Infinity;
+
+/** Whether a job that took `ms` in all, `sleptMs` of them with the main thread asleep waiting for the others, was held up. */
+export function heldUp(ms: number, sleptMs: number): boolean {
+  return sleptMs >= HELD_UP_MS && sleptMs > ms / 2;
+}
+
+/**
+ * After a job on threads that took `ms`, `slept` of them with the main thread asleep waiting for the
+ * others: keep jobs on one thread for a while if it was held up (and the count was not set).
+ */
+export function recordThreadedJob(ms: number, slept: number): void {
+  if (countSet) return;
+  if (!heldUp(ms, slept)) {
+    backoff.ms = backoff.ms / 2 >= BACKOFF_MS ? backoff.ms / 2 : 0;
+    return;
+  }
+  backoff.heldUp++;
+  backoff.ms = Math.min(BACKOFF_MAX_MS, Math.max(backoff.ms ? 2 * backoff.ms : BACKOFF_MS, BACKOFF_PER_LOST * slept));
+  backoff.until = performance.now() + backoff.ms;
+}
+
+/** Whether jobs keep to one thread now because recent ones were held up; and how many have been, in this process. */
+export function threadBackoff(): { now: boolean; ms: number; heldUp: number } {
+  return { now: !countSet && performance.now() < backoff.until, ms: backoff.ms, heldUp: backoff.heldUp };
 }
 
 const WORKER_FILE = path.join(__dirname, "thread-worker.js");
@@ -180,6 +245,10 @@ class Pool {
     this.workers.forEach(({ token }, i) => {
       const slot = READY + i + 1;
       for (let v = Atomics.load(this.ctl, slot); v !== token; v = Atomics.load(this.ctl, slot)) {
+        if (this.closed) {
+          this.close();
+          throw new Error(`seqlab threads: worker ${i + 1} ended before it started`);
+        }
         if (Date.now() > deadline) {
           this.close();
           throw new Error(`seqlab threads: worker ${i + 1} did not start within ${START_TIMEOUT_MS / 1000} s`);
@@ -193,6 +262,8 @@ class Pool {
   run(job: JobName, p: Record<string, number>, nt: number): void {
     const n = Math.min(nt, this.size);
     if (n <= 1) return runPart(this.ctx, job, p, 0, 1, soloSync());
+    const t0 = performance.now();
+    const slept0 = sleptMs();
     this.start(JOBS[job], n, () => JOB_FIELDS[job].forEach((f, i) => (this.params[i] = p[f])));
     let failure: unknown;
     try {
@@ -203,6 +274,7 @@ class Pool {
     }
     this.finish();
     if (failure !== undefined && failure !== ABORTED) throw failure;
+    recordThreadedJob(performance.now() - t0, sleptMs() - slept0);
   }
 
   /** Workers that have not finished the last job (more than 0 only between a job's start and end, or after a main thread was stopped in one). */
@@ -329,7 +401,7 @@ export function threadsForWork(work: number, want: number): number {
 export function threadsFor(memory: WebAssembly.Memory, work: number): { nt: number; pool?: Pool } {
   const want = threadCount();
   const n = threadsForWork(work, want);
-  if (n <= 1 || !isShared(memory)) return { nt: 1 };
+  if (n <= 1 || !isShared(memory) || threadBackoff().now || performance.now() < noWorkersUntil) return { nt: 1 };
   let pool = pools.get(memory);
   if (pool && pool.fma !== fmaEnabled()) pool.close();
   if (pool?.closed) {
@@ -344,8 +416,11 @@ export function threadsFor(memory: WebAssembly.Memory, work: number): { nt: numb
     }
     pool.grow(want);
   } catch {
+    // Workers could not be had (a thread limit, memory): one thread for the longest while before
+    // trying again, not a new pool (and a wait for its workers) at every job.
     pool?.close();
     pools.delete(memory);
+    noWorkersUntil = performance.now() + BACKOFF_MAX_MS;
     return { nt: 1 };
   }
   return { nt: Math.min(n, pool.size), pool };

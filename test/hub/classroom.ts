@@ -7,6 +7,7 @@
 import { ChildProcess, spawn } from "child_process";
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync } from "fs";
 import * as net from "net";
+import * as os from "os";
 import * as path from "path";
 import { KernelMessage, KernelConnection, ServerConnection, SessionAPI } from "@jupyterlab/services";
 import { KernelClient } from "../../kernel/tools/client";
@@ -353,10 +354,10 @@ export class Student {
       await kernel.info;
       if (opts.measure) run.idleKernel = kernelMemory(session.kernel!.id);
       for (let i = 0; i < cells.length; i++) {
-        run.cells.push(await this.execute(kernel, cells[i], i, run.model));
+        run.cells.push(await this.execute(kernel, cells[i], i, run.model, `${rel}, code cell ${i + 1}`));
         if (opts.probe) {
           const t0 = performance.now();
-          const probe = await this.execute(kernel, "1 + 1", -1, run.model);
+          const probe = await this.execute(kernel, "1 + 1", -1, run.model, `${rel}, the trivial cell after code cell ${i + 1}`);
           if (probe.status !== "ok") throw new Error(`${this.name}: the trivial cell failed: ${probe.error}`);
           this.probes.push(performance.now() - t0);
         }
@@ -369,7 +370,7 @@ export class Student {
     return run;
   }
 
-  private async execute(kernel: KernelConnection, code: string, index: number, model: OutputModel): Promise<CellRun> {
+  private async execute(kernel: KernelConnection, code: string, index: number, model: OutputModel, where: string): Promise<CellRun> {
     const t0 = performance.now();
     const future = kernel.requestExecute({ code, silent: false, store_history: true, allow_stdin: true, stop_on_error: true });
     future.onIOPub = (msg) => {
@@ -379,7 +380,14 @@ export class Student {
     future.onStdin = (msg) => {
       if (msg.header.msg_type === "input_request") kernel.sendInputReply({ status: "ok", value: "Ada" }, msg.header as any);
     };
-    const reply = await future.done;
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${this.name}, ${where}: no reply within ${CELL_LIMIT_MS / 1000} s\n${kernelReport(kernel.id)}`)),
+        CELL_LIMIT_MS,
+      );
+    });
+    const reply = await Promise.race([future.done, stuck]).finally(() => clearTimeout(timer));
     const c: any = reply.content;
     return {
       index,
@@ -396,6 +404,52 @@ export class Student {
 }
 
 // ---- processes and memory ------------------------------------------------------------------------
+
+/**
+ * A cell with no reply after this long fails, naming the student, the notebook and the cell, with
+ * what its kernel process was doing (kernelReport). Alone, each cell of the quick notebooks takes
+ * seconds; the whole class's run takes 1-2 minutes on 2 cores.
+ */
+export const CELL_LIMIT_MS = 8 * 60_000;
+
+/** A process's state letter and CPU seconds, from /proc/PID/stat (or /proc/PID/task/TID/stat). */
+function procStat(file: string): { name: string; state: string; cpuS: number } | undefined {
+  try {
+    const s = readFileSync(file, "utf8");
+    const name = s.slice(s.indexOf("(") + 1, s.lastIndexOf(")"));
+    const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+    return { name, state: f[0], cpuS: (Number(f[11]) + Number(f[12])) / 100 }; // utime, stime in clock ticks (100/s)
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What the kernel process with this id is doing: each thread's name, state (R running, S asleep)
+ * and CPU seconds, and the machine's load: tells a kernel that computes from one that waits.
+ */
+export function kernelReport(kernelId: string): string {
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
+  for (const d of readdirSync("/proc")) {
+    const pid = Number(d);
+    if (!pid || !cmdline(pid).some((a) => a.includes(`kernel-${kernelId}.json`))) continue;
+    const main = procStat(`/proc/${pid}/stat`);
+    let threads: string[] = [];
+    try {
+      threads = readdirSync(`/proc/${pid}/task`).map((tid) => {
+        const t = procStat(`/proc/${pid}/task/${tid}/stat`);
+        return t ? `${t.name} ${t.state} ${t.cpuS.toFixed(1)}s` : `${tid} ?`;
+      });
+    } catch {
+      // it ended meanwhile
+    }
+    return `kernel ${kernelId}: pid ${pid}, state ${main?.state}, ${main?.cpuS.toFixed(1)} CPU s; threads: ${threads.join(", ")}; load ${load}`;
+  }
+  return `kernel ${kernelId}: no such process now; load ${load}`;
+}
 
 function environ(pid: number): Map<string, string> {
   try {

@@ -24,14 +24,22 @@ import { NORM_KERNELS } from "../../src/backend/norm-kernels";
 import { LSTM_KERNELS, lstmKernelsUsable } from "../../src/backend/lstm-kernels";
 import { lstmByRows } from "../../src/backend/jobs";
 import {
+  BACKOFF_MAX_MS,
+  BACKOFF_MS,
+  BACKOFF_PER_LOST,
+  HELD_UP_MS,
+  heldUp,
   MIN_PARALLEL_WORK,
   parallelThreshold,
   poolState,
+  recordThreadedJob,
   runJob,
   setParallelThreshold,
+  threadBackoff,
   threadsFor,
   threadsForWork,
 } from "../../src/backend/threads";
+import { usableCores } from "../../src/backend/cores";
 import { mulberry32 } from "../../src/data/random";
 import { GPT } from "../../src/models/gpt";
 import { attention, fusedLstm, gelu, layerNorm, lstmParams, type LstmParams } from "../../src/nn";
@@ -140,6 +148,47 @@ test("setParallelThreshold moves the size from which jobs take threads; undefine
   }
   assert.equal(parallelThreshold(), MIN_PARALLEL_WORK);
   assert.equal(threadsFor(memory(), MIN_PARALLEL_WORK - 1).nt, 1);
+});
+
+test("with the thread count not set, a held-up job keeps jobs on one thread for a while (doubling); a set count is used as given", () => {
+  tf.setBackend("wasm");
+  // held up: the main thread slept over half the job, and at least HELD_UP_MS
+  assert.equal(heldUp(10, 6), true);
+  assert.equal(heldUp(4, 2.2), true);
+  assert.equal(heldUp(10, 4), false, "slept less than half");
+  assert.equal(heldUp(0.9 * HELD_UP_MS, 0.8 * HELD_UP_MS), false, "too short to tell from a wake-up");
+  try {
+    setThreadCount(undefined);
+    assert.equal(threadCount(), Math.min(64, usableCores()), "undefined: the cores again");
+    const before = threadBackoff();
+    assert.equal(before.now, false);
+    if (threadCount() > 1) assert.ok(threadsFor(memory(), 100 * MIN_PARALLEL_WORK).nt > 1, "a large job, on threads");
+    recordThreadedJob(10, 1);
+    assert.equal(threadBackoff().ms, 0, "a job that was not held up");
+    recordThreadedJob(4, 2.2);
+    let b = threadBackoff();
+    assert.deepEqual([b.now, b.ms, b.heldUp], [true, BACKOFF_MS, before.heldUp + 1]);
+    if (threadCount() > 1) assert.equal(threadsFor(memory(), 100 * MIN_PARALLEL_WORK).nt, 1, "a large job, on one thread meanwhile");
+    recordThreadedJob(4, 2.2);
+    assert.equal(threadBackoff().ms, 2 * BACKOFF_MS, "held up again: twice as long");
+    for (let i = 0; i < 12; i++) recordThreadedJob(4, 2.2);
+    assert.equal(threadBackoff().ms, BACKOFF_MAX_MS, "at most BACKOFF_MAX_MS");
+    recordThreadedJob(10, 1);
+    assert.equal(threadBackoff().ms, BACKOFF_MAX_MS / 2, "a job that was not held up halves it");
+    for (let i = 0; i < 7; i++) recordThreadedJob(10, 1);
+    assert.equal(threadBackoff().ms, 0, "halved below BACKOFF_MS: none");
+    recordThreadedJob(100, 60);
+    assert.equal(threadBackoff().ms, BACKOFF_PER_LOST * 60, "a job that lost 60 ms: 100 times that");
+    // a count that was set is used as given, held up or not
+    setThreadCount(3);
+    b = threadBackoff();
+    assert.equal(b.now, false);
+    assert.equal(threadsFor(memory(), 3 * MIN_PARALLEL_WORK).nt, 3);
+    recordThreadedJob(4, 2.2);
+    assert.equal(threadBackoff().heldUp, b.heldUp, "not counted");
+  } finally {
+    setThreadCount(3);
+  }
 });
 
 test("threaded and FMA BatchMatMul equal the cpu backend for every transpose and batch combination, and 1 thread bit for bit", () => {
