@@ -245,10 +245,6 @@ class Pool {
     this.workers.forEach(({ token }, i) => {
       const slot = READY + i + 1;
       for (let v = Atomics.load(this.ctl, slot); v !== token; v = Atomics.load(this.ctl, slot)) {
-        if (this.closed) {
-          this.close();
-          throw new Error(`seqlab threads: worker ${i + 1} ended before it started`);
-        }
         if (Date.now() > deadline) {
           this.close();
           throw new Error(`seqlab threads: worker ${i + 1} did not start within ${START_TIMEOUT_MS / 1000} s`);
