@@ -56,7 +56,7 @@ export function cgroupQuota(root = "/sys/fs/cgroup", procCgroup = read("/proc/se
       }
     } else if (controllers.split(",").includes("cpu")) {
       // cgroup v1: the cpu controller's folder is named after the controllers mounted with it
-      for (const mount of [controllers, "cpu", "cpu,cpuacct", "cpuacct,cpu"]) {
+      for (const mount of new Set([controllers, "cpu", "cpu,cpuacct", "cpuacct,cpu"])) {
         for (const g of ancestors(group)) {
           const q = Number(read(path.join(root, mount, g, "cpu.cfs_quota_us")) ?? -1);
           if (q > 0) take(q, Number(read(path.join(root, mount, g, "cpu.cfs_period_us")) ?? 0));

@@ -99,6 +99,11 @@ export function defaultThreadCount(env: NodeJS.ProcessEnv = process.env): number
     if (!Number.isInteger(n) || n < 1) throw new Error(`SEQLAB_THREADS=${v}: expected a whole number of threads, 1 or more`);
     return Math.min(n, MAX_THREADS);
   }
+  return coreThreads(env);
+}
+
+/** The threads for the cores this process may use (cores.ts), at most MAX_THREADS. */
+function coreThreads(env: NodeJS.ProcessEnv = process.env): number {
   return Math.max(1, Math.min(usableCores({ env }), MAX_THREADS));
 }
 
@@ -118,7 +123,7 @@ export function threadCount(): number {
  */
 export function setThreadCount(n: number | undefined): void {
   if (n === undefined) {
-    wanted = Math.max(1, Math.min(usableCores(), MAX_THREADS));
+    wanted = coreThreads();
     countSet = false;
     return;
   }
