@@ -5,6 +5,8 @@
 //    `guard`), its pending input() fails, library loops that poll `interrupted` stop; an interrupt
 //    for a cell that has already ended, or for none, is answered and forgotten, so it never
 //    reaches a later cell;
+//  - code that calls TensorFlow.js stops at its next op, before the op starts, with a plain
+//    KeyboardInterrupt (tensor-engine.ts, the op gate): tf.tidy, the tape and finally blocks unwind;
 //  - when this thread does not take an interrupt in within a moment, it is stuck in JavaScript. The
 //    socket thread then has the inspector run `stopNow` in the middle of whatever runs, and when
 //    that is a cell's code (or a stray callback of an earlier cell's, between cells) it is stopped
@@ -19,6 +21,7 @@ import * as inspector from "inspector";
 import * as path from "path";
 import { writeSync } from "fs";
 import { Phase, Slot } from "./shared-state";
+import { inTensorOp } from "./tensor-engine";
 // Node's own timers: the globals are the cells' (cell-timers.ts), cleared when a cell is interrupted.
 import { setTimeout } from "timers";
 
@@ -95,7 +98,7 @@ export class Interrupts {
     private readonly log: (text: string) => void = defaultLog,
   ) {
     // The inspector runs `stopNow` on this thread in the middle of whatever JavaScript runs.
-    (globalThis as any).__seqlab_stopNow__ = (n: number) => this.stopNow(n);
+    (globalThis as any).__seqlab_stopNow__ = (n: number, waitedMs?: number) => this.stopNow(n, waitedMs);
   }
 
   get running(): Cell | undefined {
@@ -132,6 +135,17 @@ export class Interrupts {
     return n !== 0 && this.current?.n === n && Atomics.load(this.state, Slot.Interrupted) === n;
   }
 
+  /**
+   * Whether the running cell's code should stop at its next TensorFlow.js op (tensor-engine.ts): it
+   * has been interrupted, and no library work of it is finishing its step by itself (or that work
+   * has had its grace).
+   */
+  stopsAtOp(): boolean {
+    const cell = this.current;
+    if (!cell || this.phase !== Phase.Run || !this.interrupted(cell.n)) return false;
+    return cell.done || Atomics.load(this.state, Slot.Cooperating) === 0;
+  }
+
   /** The socket thread's message for interrupt number `seq`, meant for cell `n` (0: none). */
   received(n: number, seq: number) {
     Atomics.store(this.state, Slot.Ack, seq);
@@ -151,13 +165,17 @@ export class Interrupts {
 
   /**
    * Run by the inspector in the middle of whatever JavaScript runs on this thread, when the socket
-   * thread found this thread unresponsive after interrupt for cell n (0: no cell was running).
+   * thread found this thread unresponsive `waitedMs` after interrupt for cell n (0: no cell was running).
    */
-  private stopNow(n: number): string {
+  private stopNow(n: number, waitedMs = Infinity): string {
     const phase = this.phase;
     const cellCode = phase === Phase.Run && n !== 0 && this.current?.n === n;
     const strayCode = phase === Phase.Idle && n === 0;
     if (!cellCode && !strayCode) return "not stopped: no cell code runs";
+    // Code that calls TensorFlow.js's ops stops at its next one (tensor-engine.ts), whole; it is
+    // terminated in the middle of one only when that one (or a run of them) takes long.
+    if (cellCode && waitedMs < OP_WAIT_MS && inTensorOp(OP_GAP_MS))
+      return "not stopped now: a TensorFlow.js op runs, and the cell stops at its next one (tried again in a moment)";
     const stack = stackFiles();
     // Nothing below this function but the inspector's call: the thread is idle after all.
     if (stack.length === 0) return "not stopped: nothing runs";
@@ -179,6 +197,18 @@ export class Interrupts {
     this.session = undefined;
   }
 }
+
+/**
+ * How long termination waits, after an interrupt, for code that is in a TensorFlow.js op (or just
+ * left one) to reach its next op and stop there. A single op that runs longer (or a loop of ops
+ * inside one, a custom gradient's) is terminated where it is.
+ */
+const OP_WAIT_MS = 5000;
+/**
+ * Code that ended an op this recently calls the next one soon (ops are microseconds apart in a loop
+ * of them; a thread of a busy machine may wait tens of milliseconds for a core in between).
+ */
+const OP_GAP_MS = 250;
 
 /** Where the kernel's own modules are (this file's folder, built). */
 const KERNEL_DIR = __dirname + path.sep;
@@ -211,7 +241,7 @@ function stackFiles(): string[] {
 const CRITICAL = new RegExp(
   [
     String.raw`(processTimers|listOnTimeout|processImmediate) \(node:internal\/timers`,
-    String.raw`at (Variable\.assign|Engine\.(disposeTensor|disposeVariables|incRef|makeVariable|makeTensorFromDataId|makeTensorFromTensorInfo|moveData|trackTensor|endScope|keep)|BackendWasm\.(disposeData|write|move|makeOutput)|DataStorage\.(set|delete)) `,
+    String.raw`at (Variable\.assign|Engine\.(disposeTensor|disposeVariables|incRef|makeVariable|makeTensor|makeTensorFromDataId|makeTensorFromTensorInfo|moveData|trackTensor|endScope|keep)|BackendWasm\.(disposeData|write|move|makeOutput)|DataStorage\.(set|delete)) `,
   ].join("|"),
 );
 

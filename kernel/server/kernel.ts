@@ -53,6 +53,12 @@ export class Kernel {
   private readonly session = randomUUID();
   private readonly channels: Channels;
   private readonly interrupts: Interrupts;
+  /**
+   * An interrupted cell stops at its next TensorFlow.js op (tensor-engine.ts), unless
+   * SEQLAB_INTERRUPT_AT_OPS=0 (then it is terminated wherever it is, as code that calls no op is).
+   */
+  private readonly opGate =
+    process.env.SEQLAB_INTERRUPT_AT_OPS === "0" ? undefined : { stopping: () => this.interrupts.stopsAtOp(), error: deepInterrupt };
   private readonly executor: Executor;
   private readonly history: History;
   private readonly streams: StreamCapture;
@@ -298,7 +304,7 @@ export class Kernel {
 
     const label = store ? `Cell In[${count}]` : "Cell";
     const file = store ? `cell[${count}]` : `cell[${randomUUID().slice(0, 8)}]`;
-    const engine = markEngine();
+    const engine = markEngine(this.opGate);
     let error: ErrorContent | undefined;
     let interrupted = false;
     try {
@@ -560,4 +566,15 @@ export function toUtf16(s: string, codePoints: number): number {
 
 export function toCodePoints(s: string, utf16: number): number {
   return Array.from(s.slice(0, utf16)).length;
+}
+
+/** A KeyboardInterrupt whose stack reaches down to the cell's line, below the library's frames. */
+function deepInterrupt(): KeyboardInterrupt {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 200;
+  try {
+    return new KeyboardInterrupt();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }

@@ -195,7 +195,8 @@ class InterruptSender {
     // Library work that stops by itself at its next step (a training loop) gets the time a step
     // takes; other code that has not let the main thread take the message in 100 ms is stuck.
     const wait = Atomics.load(this.state, Slot.Cooperating) > 0 ? 1000 : 100;
-    setTimeout(() => this.watch(cell, seq, 0), wait).unref();
+    const sent = Date.now();
+    setTimeout(() => this.watch(cell, seq, 0, sent), wait).unref();
   }
 
   /**
@@ -203,7 +204,7 @@ class InterruptSender {
    * it has not taken in message `seq` it is stuck, and the code it is stuck in is stopped; when it
    * has, it is pinged again (it may be stuck later, in code that caught the interrupt).
    */
-  private watch(cell: number, seq: number, round: number) {
+  private watch(cell: number, seq: number, round: number, sent: number) {
     if (round > WATCH_ROUNDS) return;
     const ended = cell !== 0 && Atomics.load(this.state, Slot.Cell) !== cell;
     if (ended) return;
@@ -211,14 +212,15 @@ class InterruptSender {
       if (cell === 0) return;
       const ping = ++this.seq;
       this.port.postMessage({ op: "ping", seq: ping } satisfies FromSockets);
-      setTimeout(() => this.watch(cell, ping, round + 1), WATCH_MS).unref();
+      setTimeout(() => this.watch(cell, ping, round + 1, sent), WATCH_MS).unref();
       return;
     }
-    this.stopMain(cell, seq, round);
-    setTimeout(() => this.watch(cell, seq, round + 1), WATCH_MS).unref();
+    this.stopMain(cell, seq, round, Date.now() - sent);
+    setTimeout(() => this.watch(cell, seq, round + 1, sent), WATCH_MS).unref();
   }
 
-  private stopMain(cell: number, seq: number, round: number) {
+  /** Have the main thread stop the code it is stuck in, `waited` ms after the interrupt (interrupts.ts, stopNow). */
+  private stopMain(cell: number, seq: number, round: number, waited: number) {
     // One at a time: a second request that reaches the main thread while V8 is still unwinding the
     // first ends the first one's termination early (the inspector cancels it when that nested call
     // returns), and the code runs on.
@@ -229,7 +231,7 @@ class InterruptSender {
         this.session.connectToMainThread();
       }
       this.stopping = true;
-      this.session.post("Runtime.evaluate", { expression: `__seqlab_stopNow__(${cell})` }, (err, res: any) => {
+      this.session.post("Runtime.evaluate", { expression: `__seqlab_stopNow__(${cell}, ${waited})` }, (err, res: any) => {
         this.stopping = false;
         const how = err ? err.message : String(res?.result?.value ?? res?.exceptionDetails?.text ?? "");
         // Stopped inside a message event of the main thread's port, the port stops reading its

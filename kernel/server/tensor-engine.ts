@@ -112,6 +112,49 @@ function atomicTrackTensor(e: Engine) {
 }
 
 /**
+ * Interrupts at the boundaries of TensorFlow.js's ops. A cell that is stopped by V8's termination
+ * stops at its next stack check, which can be anywhere: inside tfjs's bookkeeping (inlined, so the
+ * kernel's check of the stack in interrupts.ts cannot see it), inside a wasm kernel's malloc or
+ * free, inside a threaded job. Most code a cell runs calls ops, though, so an interrupted cell is
+ * stopped at its next op instead, by a plain exception thrown before the op starts: tf.tidy and the
+ * tape unwind as they do for any error, finally blocks run, nothing is half done. Only the op's
+ * entry at the top level throws (one op inside another, a custom gradient's, runs to its end), and
+ * termination (interrupts.ts) waits while an op runs, or has just ended, and the next is near.
+ */
+export interface OpGate {
+  /** Whether the running cell has been interrupted and should stop at its next op. */
+  stopping(): boolean;
+  /** What it is stopped with (the kernel's KeyboardInterrupt). */
+  error(): Error;
+}
+const OPS = Symbol.for("seqlab.kernel.opGate");
+/** Ops running now (nested ones counted), when the last one ended (performance.now()), and the gate. */
+const ops: { depth: number; lastEnd: number; gate?: OpGate } = { depth: 0, lastEnd: -Infinity };
+
+/** Wrap the engine's runKernelFunc, which every op and custom gradient goes through (once per engine). */
+function watchOps(e: Engine) {
+  const en = e as unknown as { runKernelFunc?: (...args: unknown[]) => unknown; [OPS]?: boolean };
+  if (en[OPS] || typeof en.runKernelFunc !== "function") return;
+  en[OPS] = true;
+  const run = en.runKernelFunc;
+  en.runKernelFunc = function runKernelFunc(this: unknown, ...args: unknown[]): unknown {
+    if (ops.depth === 0 && ops.gate?.stopping()) throw ops.gate.error();
+    ops.depth++;
+    try {
+      return run.apply(this, args);
+    } finally {
+      ops.depth--;
+      ops.lastEnd = performance.now();
+    }
+  };
+}
+
+/** Whether the running cell is in a TensorFlow.js op, or ended one less than `gapMs` ago (and will stop at its next). */
+export function inTensorOp(gapMs: number): boolean {
+  return ops.gate !== undefined && (ops.depth > 0 || performance.now() - ops.lastEnd < gapMs);
+}
+
+/**
  * Repairs a library registers on the global object (a Set of functions under
  * Symbol.for("seqlab.kernel.repairs")), run after an interrupted or failed cell before the engine's:
  * each returns what it did, or undefined. seqlab's compute threads register one (src/backend/threads.ts).
@@ -134,12 +177,21 @@ function engine(): Engine | undefined {
   return e && e.state && Array.isArray(e.state.scopeStack) && typeof e.endScope === "function" ? e : undefined;
 }
 
-/** The engine's state before a cell runs (undefined when tfjs is not loaded). */
-export function markEngine(): EngineMark | undefined {
+/**
+ * The engine's state before a cell runs (undefined when tfjs is not loaded); `gate` stops the cell
+ * at its next op once it is interrupted.
+ */
+export function markEngine(gate?: OpGate): EngineMark | undefined {
+  // a cell stopped by termination in an op never left it (no finally block ran)
+  ops.depth = 0;
+  ops.lastEnd = -Infinity;
+  ops.gate = undefined;
   const e = engine();
   if (!e) return undefined;
   watchKeeps(e);
   atomicTrackTensor(e);
+  watchOps(e);
+  ops.gate = gate;
   keptForTape.clear();
   const s = e.state;
   return { scopes: s.scopeStack.length, gradientDepth: s.gradientDepth, kernelDepth: s.kernelDepth, dataMoves: s.numDataMovesStack.length };

@@ -90,6 +90,8 @@ export function formatError(err: unknown, cells: CellRegistry): ErrorContent {
   const evalue = err.message ?? "";
   const traceback = [`${RED}${BOLD}${ename}${RESET}: ${evalue}`];
   let framed = false;
+  // An interrupt shows where in the cells it stopped; the library's frames below them say nothing.
+  const cellsOnly = ename === "KeyboardInterrupt";
   for (const raw of (err.stack ?? "").split("\n").slice(1)) {
     const m = FRAME.exec(raw);
     if (!m) continue;
@@ -102,7 +104,7 @@ export function formatError(err: unknown, cells: CellRegistry): ErrorContent {
         traceback.push(codeFrame(loc.cell.source, loc.line, loc.column));
         framed = true;
       }
-    } else if (!INTERNAL.test(file) && !cells.get(file)) {
+    } else if (!cellsOnly && !INTERNAL.test(file) && !cells.get(file)) {
       traceback.push(`    at ${fn ? `${fn} (${file}:${l}:${c})` : `${file}:${l}:${c}`}`);
     }
   }

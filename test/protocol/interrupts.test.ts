@@ -8,6 +8,7 @@ import { Message } from "../../kernel/server/wire";
 import { tempDir } from "../support/tools";
 
 let k: KernelClient;
+const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const result = (r: Reply) => r.outputs.find((m) => m.header.msg_type === "execute_result")?.content.data["text/plain"];
 /** Every test cell must finish; a kernel that cannot be interrupted would hang the test instead. */
@@ -247,25 +248,38 @@ describe("TensorFlow.js after interrupts", () => {
   });
 });
 
-describe("seqlab's compute threads after interrupts", () => {
-  // A kernel of its own with 3 compute threads whatever the machine has (on 2 cores they take
-  // turns): interrupts land in the middle of threaded jobs (the LSTM's passes by sequences and by
-  // hidden units, GPT's products, attention, LayerNorm and GELU), and the repair after each cell
-  // must abandon the job, wait for the workers and free what the stopped kernel held, before the
-  // engine frees the cell's tensors and before the next cell's jobs.
+/**
+ * 12 interrupts in threaded training (the LSTM's passes by sequences and by hidden units, GPT's
+ * products, attention, LayerNorm and GELU) in a kernel of its own with 3 compute threads whatever
+ * the machine has (on 2 cores they take turns); then training cells must lower each model's loss,
+ * with the same two workers idle, nothing left behind, and 3 threads computing what 1 does.
+ * `atOps`: the kernel stops the cells at their next TensorFlow.js op (its default); otherwise
+ * (SEQLAB_INTERRUPT_AT_OPS=0) by termination wherever they are, in the middle of threaded jobs, and
+ * the repair after each cell must abandon the job, wait for the workers and free what the stopped
+ * kernel held, before the engine frees the cell's tensors and before the next cell's jobs.
+ */
+function threadedTraining(atOps: boolean) {
   let kt: KernelClient;
   let log = "";
   before(async () => {
     kt = await KernelClient.start({
       cwd: tempDir("seqlab-nb-"),
-      env: { ...process.env, SEQLAB_THREADS: "3", SEQLAB_LSTM_THREADS: "1", SEQLAB_BACKEND: "wasm", XDG_DATA_HOME: tempDir() },
+      env: {
+        ...process.env,
+        SEQLAB_THREADS: "3",
+        SEQLAB_LSTM_THREADS: "1",
+        SEQLAB_BACKEND: "wasm",
+        SEQLAB_INTERRUPT_AT_OPS: atOps ? "1" : "0",
+        XDG_DATA_HOME: tempDir(),
+      },
       stderr: "pipe",
     });
     kt.proc!.stderr!.on("data", (d) => (log += String(d)));
   });
   after(async () => kt.shutdown());
 
-  test("12 interrupts in threaded training, then training cells that lower the loss, with threads intact and nothing left behind", async () => {
+  const how = atOps ? "stopped at their next op, no kernel cut short" : "terminated in threaded jobs";
+  test(`12 interrupts in threaded training (${how}), then training cells that lower the loss, with threads intact and nothing left behind`, async () => {
     const setup = await kt.execute(
       [
         'import * as tf from "@tensorflow/tfjs";',
@@ -298,6 +312,7 @@ describe("seqlab's compute threads after interrupts", () => {
       "for (let i = 0; i < 1e9; i++) lstmStep(rows);",
     ];
     const bad: string[] = [];
+    const stops: string[] = [];
     for (let i = 0; i < 12; i++) {
       const code = loops[i % loops.length];
       let started!: () => void;
@@ -309,13 +324,25 @@ describe("seqlab's compute threads after interrupts", () => {
       else kt.proc!.kill("SIGINT");
       const r = await running;
       if (r.reply.content.ename !== "KeyboardInterrupt") bad.push(`${i} (${code}): ${r.reply.content.ename}: ${r.reply.content.evalue}`);
+      stops.push(stripAnsi(((r.reply.content.traceback as string[] | undefined) ?? []).join("\n")));
     }
     assert.deepEqual(bad, [], "every interrupted cell ends with the interrupt error, none with another");
-    assert.match(
-      log,
-      /stopped kernel\(s\): \d+ scratch buffer\(s\) and \d+ output\(s\) freed/,
-      "some interrupt stopped a kernel (the repair said so)",
-    );
+    if (atOps) {
+      // Every cell stopped between ops: no threaded job was abandoned and no kernel stopped half way.
+      assert.doesNotMatch(log, /threaded job\(s\) abandoned|stopped kernel\(s\)/, "a kernel was cut short");
+      assert.ok(
+        stops.some((t) => /Cell In\[\d+\]/.test(t)),
+        `an interrupt stopped at an op shows the cell's line it stopped at: ${stops[0]}`,
+      );
+    } else {
+      // Where a termination lands is chance: in a seqlab kernel (its threaded job abandoned, its
+      // scratch and outputs freed) or in one of tfjs's (the engine's kernel depth put back).
+      assert.match(
+        log,
+        /stopped kernel\(s\): \d+ scratch buffer\(s\) and \d+ output\(s\) freed|kernel depth \d+ → 0/,
+        "some interrupt terminated an op half way (the repair said so)",
+      );
+    }
     assert.doesNotMatch(log, /could not be repaired|repair failed/);
     const check = await kt.execute(
       [
@@ -338,4 +365,7 @@ describe("seqlab's compute threads after interrupts", () => {
     assert.equal(got.same, true, "3 threads compute what 1 does after the interrupts");
     assert.deepEqual(got.after, { workers: 2, busy: 0 });
   });
-});
+}
+
+describe("seqlab's compute threads after interrupts at op boundaries", () => threadedTraining(true));
+describe("seqlab's compute threads after interrupts that terminate threaded jobs", () => threadedTraining(false));

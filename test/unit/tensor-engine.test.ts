@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { markEngine, restoreEngine } from "../../kernel/server/tensor-engine";
+import { inTensorOp, markEngine, restoreEngine } from "../../kernel/server/tensor-engine";
 
 const engine = () => tf.engine() as any;
 
@@ -82,4 +82,47 @@ test("after markEngine, trackTensor is the kernel's atomic one and keeps the eng
   tf.dispose([out, v, z]);
   assert.equal(tf.memory().numTensors, m0.numTensors);
   assert.equal(tf.memory().numBytes, m0.numBytes);
+});
+
+test("an interrupted cell stops at its next top-level op with the gate's error, tidy unwinds, and an op in progress ends first", async () => {
+  await tf.setBackend("cpu");
+  let stop = false;
+  class Stopped extends Error {}
+  markEngine({ stopping: () => stop, error: () => new Stopped("stopped at an op") });
+  const x = tf.tensor1d([1, 2, 3]);
+  const before = tf.memory().numTensors;
+  assert.equal(inTensorOp(1e9), false, "no op has run since the mark");
+  // An op in progress (a custom op whose forward pass runs ops of its own) runs to its end.
+  let inside = false;
+  const custom = tf.customGrad((a) => {
+    inside = inTensorOp(0);
+    stop = true; // the interrupt comes in the middle of the op
+    const value = tf.add(a as tf.Tensor, 1);
+    return { value, gradFunc: (dy: tf.Tensor) => dy };
+  });
+  const y = custom(x);
+  assert.equal(inside, true, "in an op while its forward pass runs");
+  assert.deepEqual(Array.from(y.dataSync()), [2, 3, 4], "the op that was running when the interrupt came finished");
+  assert.equal(inTensorOp(1e9), true, "an op ended moments ago: the next is near");
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(inTensorOp(1), false, "no op for longer than the gap");
+  // The next op stops the cell; tf.tidy ends its scope as for any error.
+  assert.throws(
+    () =>
+      tf.tidy(() => {
+        tf.mul(x, 2);
+        return tf.sub(x, 1);
+      }),
+    Stopped,
+  );
+  assert.equal(engine().state.scopeStack.length, 0);
+  assert.equal(tf.memory().numTensors, before + 1, "only y is left");
+  stop = false;
+  assert.deepEqual(Array.from(tf.mul(y, 2).dataSync()), [4, 6, 8], "ops run again once the cell is no longer interrupted");
+  // Without a gate (SEQLAB_INTERRUPT_AT_OPS=0, or a kernel before tfjs was loaded) ops never stop.
+  markEngine();
+  stop = true;
+  assert.doesNotThrow(() => tf.dispose(tf.add(x, 1)));
+  assert.equal(inTensorOp(1e9), false, "without a gate nothing waits for ops");
+  tf.dispose([x, y]);
 });
