@@ -133,15 +133,15 @@ const ops: { depth: number; lastEnd: number; gate?: OpGate } = { depth: 0, lastE
 
 /** Wrap the engine's runKernelFunc, which every op and custom gradient goes through (once per engine). */
 function watchOps(e: Engine) {
-  const en = e as unknown as { runKernelFunc?: (...args: unknown[]) => unknown; [OPS]?: boolean };
-  if (en[OPS] || typeof en.runKernelFunc !== "function") return;
+  const en = e as unknown as { runKernelFunc?: (params: unknown) => unknown; [OPS]?: boolean };
+  if (en[OPS] || typeof en.runKernelFunc !== "function" || en.runKernelFunc.length !== 1) return; // tfjs 4's: one argument
   en[OPS] = true;
   const run = en.runKernelFunc;
-  en.runKernelFunc = function runKernelFunc(this: unknown, ...args: unknown[]): unknown {
+  en.runKernelFunc = function runKernelFunc(this: unknown, params: unknown): unknown {
     if (ops.depth === 0 && ops.gate?.stopping()) throw ops.gate.error();
     ops.depth++;
     try {
-      return run.apply(this, args);
+      return run.call(this, params);
     } finally {
       ops.depth--;
       ops.lastEnd = performance.now();
