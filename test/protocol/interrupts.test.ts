@@ -246,6 +246,29 @@ describe("TensorFlow.js after interrupts", () => {
     assert.equal(got.tensors, 0, `tensors left behind by interrupted steps: ${leaks.join("; ") || "none seen after any interrupt"}`);
     assert.deepEqual(got.state, { scopes: 0, tape: true, gradientDepth: 0, kernelDepth: 0 });
   });
+
+  test("a loop that catches the interrupt its next op throws is stopped all the same, and the model trains on", async () => {
+    const baseline = Number(result(await k.execute("tf.memory().numTensors", { timeoutMs: CELL_TIMEOUT_MS })));
+    let started!: () => void;
+    const began = new Promise<void>((r) => (started = r));
+    const running = k.execute("let caught = 0;\nfor (;;) {\n  try { step(); } catch { caught++; }\n}", {
+      timeoutMs: CELL_TIMEOUT_MS,
+      onOutput: (m) => m.header.msg_type === "execute_input" && started(),
+    });
+    await began;
+    await sleep(200);
+    await interrupt("message");
+    const r = await running;
+    assert.equal(r.reply.content.ename, "KeyboardInterrupt", r.reply.content.evalue);
+    const after = await k.execute(
+      "JSON.stringify({ loss: tf.tidy(() => lossOf().dataSync()[0]) < Infinity, step: step() > 0, tensors: tf.memory().numTensors })",
+      {
+        timeoutMs: CELL_TIMEOUT_MS,
+      },
+    );
+    assert.equal(after.reply.content.status, "ok", after.reply.content.evalue);
+    assert.deepEqual(JSON.parse(result(after).slice(1, -1)), { loss: true, step: true, tensors: baseline });
+  });
 });
 
 /**
