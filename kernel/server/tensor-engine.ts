@@ -131,10 +131,14 @@ const OPS = Symbol.for("seqlab.kernel.opGate");
 /** Ops running now (nested ones counted), when the last one ended (performance.now()), and the gate. */
 const ops: { depth: number; lastEnd: number; gate?: OpGate } = { depth: 0, lastEnd: -Infinity };
 
-/** Wrap the engine's runKernelFunc, which every op and custom gradient goes through (once per engine). */
-function watchOps(e: Engine) {
+/**
+ * Wrap the engine's runKernelFunc, which every op and custom gradient goes through (once per engine).
+ * Returns whether it is wrapped (not in another tfjs than 4, whose runKernelFunc takes one argument).
+ */
+function watchOps(e: Engine): boolean {
   const en = e as unknown as { runKernelFunc?: (params: unknown) => unknown; [OPS]?: boolean };
-  if (en[OPS] || typeof en.runKernelFunc !== "function" || en.runKernelFunc.length !== 1) return; // tfjs 4's: one argument
+  if (en[OPS]) return true;
+  if (typeof en.runKernelFunc !== "function" || en.runKernelFunc.length !== 1) return false;
   en[OPS] = true;
   const run = en.runKernelFunc;
   en.runKernelFunc = function runKernelFunc(this: unknown, params: unknown): unknown {
@@ -147,6 +151,7 @@ function watchOps(e: Engine) {
       ops.lastEnd = performance.now();
     }
   };
+  return true;
 }
 
 /** Whether the running cell is in a TensorFlow.js op, or ended one less than `gapMs` ago (and will stop at its next). */
@@ -190,8 +195,7 @@ export function markEngine(gate?: OpGate): EngineMark | undefined {
   if (!e) return undefined;
   watchKeeps(e);
   atomicTrackTensor(e);
-  watchOps(e);
-  ops.gate = gate;
+  if (watchOps(e)) ops.gate = gate;
   keptForTape.clear();
   const s = e.state;
   return { scopes: s.scopeStack.length, gradientDepth: s.gradientDepth, kernelDepth: s.kernelDepth, dataMoves: s.numDataMovesStack.length };
